@@ -1,0 +1,187 @@
+/**
+ * A small, strict flag parser. Every flag is declared with its kind and help text; anything else
+ * is a UsageError whose message is one sentence naming the flag and what it accepts. The CLI
+ * prints that sentence and the usage, and exits with code 2.
+ */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+export type FlagKind = 'int' | 'number' | 'prob' | 'bool' | 'string' | 'duration' | 'range' | 'list';
+
+export interface FlagSpec {
+  readonly name: string;
+  readonly kind: FlagKind;
+  readonly help: string;
+  /** Shown in the usage as `=<arg>`. */
+  readonly arg?: string;
+  /** For 'int'/'number'/'duration': inclusive bounds. */
+  readonly min?: number;
+  readonly max?: number;
+  /** For 'string'/'list': the accepted values. */
+  readonly choices?: readonly string[];
+  readonly defaultText?: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+}
+
+export type FlagValue = number | boolean | string | readonly [number, number] | readonly string[];
+
+/** Formats the usage of a command. */
+export function usage(cmd: CommandSpec): string {
+  const lines = [`usage: zabsim ${cmd.name} [flags]`, '', cmd.summary, '', 'flags:'];
+  for (const f of cmd.flags) {
+    const left = `  --${f.name}${f.kind === 'bool' ? '' : ` ${f.arg ?? argName(f.kind)}`}`;
+    const def = f.defaultText !== undefined ? ` (default ${f.defaultText})` : '';
+    lines.push(`${left.padEnd(30)} ${f.help}${def}`);
+  }
+  lines.push(`${'  --help'.padEnd(30)} show this help`);
+  return lines.join('\n');
+}
+
+function argName(kind: FlagKind): string {
+  switch (kind) {
+    case 'int':
+      return 'N';
+    case 'number':
+      return 'X';
+    case 'prob':
+      return 'P';
+    case 'duration':
+      return 'TIME';
+    case 'range':
+      return 'MIN..MAX';
+    case 'list':
+      return 'NAME';
+    default:
+      return 'VALUE';
+  }
+}
+
+/** Parses `500`, `500ms`, `2s`, `1.5m` into whole milliseconds. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (m === null) return null;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+function describe(f: FlagSpec): string {
+  switch (f.kind) {
+    case 'int':
+      return `an integer${bounds(f)}`;
+    case 'number':
+      return `a number${bounds(f)}`;
+    case 'prob':
+      return 'a probability between 0 and 1';
+    case 'duration':
+      return `a duration such as 500, 500ms, 2s or 1m${bounds(f)}`;
+    case 'range':
+      return 'a range of milliseconds MIN..MAX such as 1..10 (or one number)';
+    case 'string':
+    case 'list':
+      return `one of ${(f.choices ?? []).join(', ')}`;
+    case 'bool':
+      return 'no value';
+  }
+}
+
+function bounds(f: FlagSpec): string {
+  if (f.min !== undefined && f.max !== undefined) return ` from ${f.min} to ${f.max}`;
+  if (f.min !== undefined) return ` of at least ${f.min}`;
+  return '';
+}
+
+function parseValue(f: FlagSpec, raw: string, u: string): FlagValue {
+  const bad = (): never => {
+    throw new UsageError(`--${f.name} expects ${describe(f)}, got '${raw}'.`, u);
+  };
+  const inBounds = (n: number): number => {
+    if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) bad();
+    return n;
+  };
+  switch (f.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) bad();
+      return inBounds(Number(raw));
+    }
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) bad();
+      return inBounds(n);
+    }
+    case 'prob': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) bad();
+      return n;
+    }
+    case 'duration': {
+      const n = parseDuration(raw);
+      if (n === null) bad();
+      return inBounds(n as number);
+    }
+    case 'range': {
+      const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw.trim());
+      if (m === null) return bad();
+      const lo = Number(m[1]);
+      const hi = m[2] === undefined ? lo : Number(m[2]);
+      if (hi < lo) bad();
+      return [lo, hi] as const;
+    }
+    case 'string':
+      if (f.choices !== undefined && !f.choices.includes(raw)) bad();
+      return raw;
+    case 'list':
+      if (f.choices !== undefined && !f.choices.includes(raw)) bad();
+      return [raw];
+    case 'bool':
+      return true;
+  }
+}
+
+/** Parses argv (after the command name). `--flag value` and `--flag=value` are both accepted. */
+export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<string, FlagValue> {
+  const u = usage(cmd);
+  const out = new Map<string, FlagValue>();
+  const byName = new Map(cmd.flags.map((f) => [f.name, f]));
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i] as string;
+    if (!tok.startsWith('--')) throw new UsageError(`unexpected argument '${tok}': zabsim ${cmd.name} takes only --flags.`, u);
+    const eq = tok.indexOf('=');
+    const name = eq >= 0 ? tok.slice(2, eq) : tok.slice(2);
+    if (name === 'help') {
+      out.set('help', true);
+      continue;
+    }
+    const f = byName.get(name);
+    if (f === undefined) throw new UsageError(`unknown flag --${name} for zabsim ${cmd.name}; see the flags below.`, u);
+    let raw: string;
+    if (f.kind === 'bool') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value.`, u);
+      raw = '';
+    } else if (eq >= 0) {
+      raw = tok.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value: ${describe(f)}.`, u);
+      raw = next;
+      i++;
+    }
+    const v = parseValue(f, raw, u);
+    const prev = out.get(name);
+    if (f.kind === 'list' && Array.isArray(prev)) out.set(name, [...(prev as string[]), ...(v as string[])]);
+    else out.set(name, v);
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+/**
+ * `zabsim run`: one seeded simulation, printed as its parameters, its trace and a summary.
+ */
+import { FLAW_NAMES, serverName, type Flaws } from '../protocol/config.ts';
+import { formatLong, formatZxid } from '../protocol/zxid.ts';
+import type { TraceEvent } from '../sim/events.ts';
+import type { FaultConfig } from '../sim/faults.ts';
+import { formatDist, type DelayDist } from '../sim/rng.ts';
+import { createRun, type RunOptions } from '../sim/run.ts';
+import type { Simulation } from '../sim/kernel.ts';
+import { renderEvent, type Palette } from '../trace/text.ts';
+import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
+
+export const RUN_SPEC: CommandSpec = {
+  name: 'run',
+  summary: 'Runs one seeded simulation of a ZooKeeper ensemble and prints its parameters, trace and summary.',
+  flags: [
+    { name: 'seed', kind: 'int', min: 0, max: 2 ** 32 - 1, help: 'root seed of every random stream', defaultText: '1' },
+    { name: 'servers', kind: 'int', min: 1, max: 15, help: 'number of voting servers', defaultText: '3' },
+    { name: 'observers', kind: 'int', min: 0, max: 8, help: 'number of observers', defaultText: '0' },
+    { name: 'until', kind: 'duration', min: 1, help: 'virtual time at which the run stops', defaultText: '5s' },
+    { name: 'start-spread', kind: 'duration', min: 0, help: 'servers start at random times in [0, this]', defaultText: '300ms' },
+    { name: 'tick-time', kind: 'duration', min: 2, help: 'tickTime', defaultText: '2000ms' },
+    { name: 'init-limit', kind: 'int', min: 1, max: 1000, help: 'initLimit in ticks', defaultText: '10' },
+    { name: 'sync-limit', kind: 'int', min: 1, max: 1000, help: 'syncLimit in ticks', defaultText: '5' },
+    { name: 'delay', kind: 'range', help: 'one-way message delay, uniform in milliseconds', defaultText: '1..10' },
+    { name: 'fsync', kind: 'range', help: 'fsync latency, uniform in milliseconds', defaultText: '1..5' },
+    { name: 'loss', kind: 'prob', help: 'probability that a message is lost (resetting its connection)', defaultText: '0' },
+    { name: 'duplicate', kind: 'prob', help: 'probability that a message is delivered twice (breaks TCP)', defaultText: '0' },
+    { name: 'reorder', kind: 'prob', help: 'probability that a message overtakes earlier ones (breaks TCP)', defaultText: '0' },
+    { name: 'crash-every', kind: 'duration', min: 0, help: 'mean time between crashes, 0 for none', defaultText: '0' },
+    { name: 'crash-target', kind: 'string', choices: ['any', 'leader'], help: 'which server a crash hits', defaultText: 'any' },
+    { name: 'restart-after', kind: 'range', help: 'time a crashed server stays down', defaultText: '1000..10000' },
+    { name: 'partition-every', kind: 'duration', min: 0, help: 'mean time between partitions, 0 for none', defaultText: '0' },
+    { name: 'partition-for', kind: 'range', help: 'how long a partition lasts', defaultText: '1000..20000' },
+    { name: 'one-way', kind: 'prob', help: 'probability that a partition blocks one direction only', defaultText: '0.25' },
+    { name: 'faults-until', kind: 'duration', min: 0, help: 'no faults after this time; then heal and restart all', defaultText: 'never' },
+    { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
+    { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
+    { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
+  ],
+};
+
+function range(v: FlagValue | undefined, fallback: DelayDist): DelayDist {
+  if (v === undefined) return fallback;
+  const [lo, hi] = v as readonly [number, number];
+  return { kind: 'uniform', minMs: lo, maxMs: hi };
+}
+
+/** Turns parsed flags into run options (defaults as in the usage). */
+export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
+  const num = (name: string, d: number): number => (flags.get(name) as number | undefined) ?? d;
+  const flawList = (flags.get('flaw') as readonly string[] | undefined) ?? [];
+  const flaws: Partial<Flaws> = {};
+  for (const f of flawList) flaws[f as keyof Flaws] = true;
+  const faults: Partial<FaultConfig> = {
+    crashMeanIntervalMs: num('crash-every', 0),
+    crashTarget: ((flags.get('crash-target') as string | undefined) ?? 'any') as 'any' | 'leader',
+    restartDelay: range(flags.get('restart-after'), { kind: 'uniform', minMs: 1000, maxMs: 10_000 }),
+    partitionMeanIntervalMs: num('partition-every', 0),
+    partitionDuration: range(flags.get('partition-for'), { kind: 'uniform', minMs: 1000, maxMs: 20_000 }),
+    oneWayProb: num('one-way', 0.25),
+    untilMs: num('faults-until', Infinity),
+  };
+  return {
+    seed: num('seed', 1),
+    voters: num('servers', 3),
+    observers: num('observers', 0),
+    untilMs: num('until', 5000),
+    startSpreadMs: num('start-spread', 300),
+    params: { tickTimeMs: num('tick-time', 2000), initLimitTicks: num('init-limit', 10), syncLimitTicks: num('sync-limit', 5) },
+    flaws,
+    network: {
+      delay: range(flags.get('delay'), { kind: 'uniform', minMs: 1, maxMs: 10 }),
+      lossProb: num('loss', 0),
+      duplicateProb: num('duplicate', 0),
+      reorderProb: num('reorder', 0),
+    },
+    disk: { fsyncLatency: range(flags.get('fsync'), { kind: 'uniform', minMs: 1, maxMs: 5 }) },
+    faults,
+  };
+}
+
+/** The parameter lines printed before the trace. */
+export function describeRun(sim: Simulation, opts: RunOptions, faultText: string): string[] {
+  const p = sim.cfg.params;
+  const net = { delay: { kind: 'uniform', minMs: 1, maxMs: 10 } as DelayDist, lossProb: 0, duplicateProb: 0, reorderProb: 0, ...opts.network };
+  const flaws = FLAW_NAMES.filter((f) => sim.cfg.flaws[f]);
+  return [
+    `seed ${opts.seed}`,
+    `ensemble: ${sim.cfg.voters.length} voters (${sim.cfg.voters.map(serverName).join(' ')})${sim.cfg.observers.length > 0 ? `, ${sim.cfg.observers.length} observers (${sim.cfg.observers.map(serverName).join(' ')})` : ''}`,
+    `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
+    `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
+    `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
+    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}`,
+    `faults: ${faultText}`,
+    `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,
+  ];
+}
+
+/** One row per server: role, epochs, last zxid, current vote, election round. */
+export function summaryLines(sim: Simulation): string[] {
+  const rows: string[][] = [['server', 'role', 'phase', 'leader', 'acceptedEpoch', 'currentEpoch', 'lastZxid', 'vote', 'round']];
+  for (const sid of sim.sids) {
+    const rt = sim.server(sid);
+    const s = rt.state;
+    if (!rt.up) {
+      const img = rt.disk.image;
+      rows.push([serverName(sid), 'DOWN', '-', '-', String(img.acceptedEpoch ?? '-'), String(img.currentEpoch ?? '-'), '-', '-', '-']);
+      continue;
+    }
+    const leader = s.state === 'LEADING' ? serverName(sid) : s.learner !== null ? serverName(s.learner.leader) : '-';
+    const v = s.currentVote;
+    rows.push([
+      serverName(sid),
+      s.state,
+      s.zabState,
+      leader,
+      String(s.acceptedEpoch),
+      String(s.currentEpoch),
+      formatZxid(s.lastLoggedZxid),
+      `(${v.leader < 0 ? formatLong(v.leader) : serverName(v.leader)}, ${formatZxid(v.zxid)}, ${formatLong(v.peerEpoch)})`,
+      String(s.fle.logicalclock),
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
+}
+
+export interface Output {
+  write(line: string): void;
+}
+
+/** Runs `zabsim run` with already-parsed flags; returns the exit code. */
+export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: Palette): number {
+  const opts = runOptionsFromFlags(flags);
+  const json = flags.get('json') === true;
+  const sink = json
+    ? (ev: TraceEvent) => out.write(JSON.stringify(ev))
+    : (ev: TraceEvent) => out.write(renderEvent(ev, palette));
+  // The header must precede the first event, so the run is created with a sink that is only
+  // fed once the header is out: creating a run emits nothing before runUntil.
+  const run = createRun(opts, sink);
+  const header = describeRun(run.sim, opts, run.faults.describe());
+  if (json) out.write(JSON.stringify({ zabsim: 'run', options: { ...opts, untilMs: opts.untilMs }, parameters: header }));
+  else {
+    for (const l of header) out.write(palette.note(l));
+    out.write('');
+  }
+  run.sim.runUntil(opts.untilMs);
+  const sim = run.sim;
+  const summary = summaryLines(sim);
+  const stats = `${sim.eventCount} events, ${sim.traceCount} trace records, virtual time ${sim.now}ms`;
+  if (json) {
+    out.write(JSON.stringify({ zabsim: 'summary', servers: summary, stats }));
+  } else {
+    out.write('');
+    out.write(palette.state(`summary at ${sim.now}ms (${stats}):`));
+    for (const l of summary) out.write(l);
+  }
+  return 0;
+}
+
+export function parseRunFlags(argv: readonly string[]): Map<string, FlagValue> {
+  return parseFlags(RUN_SPEC, argv);
+}

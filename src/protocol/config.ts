@@ -1,0 +1,98 @@
+/**
+ * Static cluster configuration shared by every server of a run. It never changes during a run
+ * (dynamic reconfiguration is out of scope), so servers hold a reference to one frozen object.
+ */
+export type Sid = number;
+
+/** Time and protocol constants, named as in ZooKeeper with units last (zab-protocol.md §9). */
+export interface ProtocolParams {
+  /** tickTime; ZooKeeper's sample config uses 2000 ms. */
+  tickTimeMs: number;
+  /** initLimit, in ticks: Discovery/Sync waits and the learner's read timeout before NEWLEADER. */
+  initLimitTicks: number;
+  /** syncLimit, in ticks: the learner's read timeout after NEWLEADER, the leader's learner deadline. */
+  syncLimitTicks: number;
+  /** FLE finalizeWait. */
+  finalizeWaitMs: number;
+  /** FLE notification timeout, initial value (minNotificationInterval). */
+  minNotificationIntervalMs: number;
+  /** FLE notification timeout cap (maxNotificationInterval). */
+  maxNotificationIntervalMs: number;
+  /** An observer that lost its leader waits a random [0, this) ms before LOOKING (Observer.java). */
+  observerElectionDelayMs: number;
+}
+
+/** Switches that reintroduce real ZooKeeper bugs (zab-bugs.md §5). All off = correct ZooKeeper. */
+export interface Flaws {
+  /** ZOOKEEPER-1419: vote comparison whose sid tie-break ignores the epoch (B3). */
+  fle_epoch_unguarded_sid_tiebreak: boolean;
+}
+
+export interface ClusterConfig {
+  /** Voting members (participants), ascending. */
+  readonly voters: readonly Sid[];
+  /** Observers, ascending. */
+  readonly observers: readonly Sid[];
+  readonly params: Readonly<ProtocolParams>;
+  readonly flaws: Readonly<Flaws>;
+}
+
+export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
+  tickTimeMs: 2000,
+  initLimitTicks: 10,
+  syncLimitTicks: 5,
+  finalizeWaitMs: 200,
+  minNotificationIntervalMs: 200,
+  maxNotificationIntervalMs: 60_000,
+  observerElectionDelayMs: 200,
+});
+
+export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
+  fle_epoch_unguarded_sid_tiebreak: false,
+});
+
+/** Names of the flaw switches, for the CLI and docs. */
+export const FLAW_NAMES = Object.keys(NO_FLAWS) as (keyof Flaws)[];
+
+/** Builds a configuration with voters s1..sN and observers s(N+1)..s(N+M). */
+export function makeClusterConfig(
+  voterCount: number,
+  observerCount = 0,
+  params: Partial<ProtocolParams> = {},
+  flaws: Partial<Flaws> = {},
+): ClusterConfig {
+  if (!Number.isInteger(voterCount) || voterCount < 1) {
+    throw new Error(`makeClusterConfig: voterCount must be a positive integer, got ${voterCount}`);
+  }
+  const voters: Sid[] = [];
+  for (let i = 1; i <= voterCount; i++) voters.push(i);
+  const observers: Sid[] = [];
+  for (let i = 1; i <= observerCount; i++) observers.push(voterCount + i);
+  return Object.freeze({
+    voters: Object.freeze(voters),
+    observers: Object.freeze(observers),
+    params: Object.freeze({ ...DEFAULT_PARAMS, ...params }),
+    flaws: Object.freeze({ ...NO_FLAWS, ...flaws }),
+  });
+}
+
+/** Every server of the configuration, voters first. */
+export function allServers(cfg: ClusterConfig): Sid[] {
+  return [...cfg.voters, ...cfg.observers];
+}
+
+/** True when sid is a voting member (QuorumVerifier weight 1). */
+export function isVoter(cfg: ClusterConfig, sid: Sid): boolean {
+  // Voters are 1..N, so a range test is exact and O(1) on the hot path.
+  return Number.isInteger(sid) && sid >= 1 && sid <= cfg.voters.length;
+}
+
+/** QuorumMaj: strictly more than half of the voters (§3.4). */
+export function isQuorum(cfg: ClusterConfig, voterCount: number): boolean {
+  return voterCount * 2 > cfg.voters.length;
+}
+
+/** Server name as printed everywhere: `s3`. */
+export function serverName(sid: Sid): string {
+  return `s${sid}`;
+}

@@ -1,0 +1,161 @@
+/**
+ * A server's disk. Writes are pending until their fsync completes after a drawn latency; only
+ * then do they reach the durable image, and only then is the server told ("fsync done"). A
+ * crash discards every pending write. Completions are FIFO per disk (one log device: an fsync
+ * also flushes what was written before it), so the durable image is always a prefix of the
+ * writes in submission order.
+ *
+ * Epoch files are replaced as ZooKeeper does (QuorumPeer.writeLongToFile, AtomicFileOutputStream):
+ * write and fsync `<file>.tmp`, then rename it over `<file>`. Those are two durable steps; a
+ * crash between them leaves the old file and the tmp file, never a torn value.
+ */
+import type { DurableImage, LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
+import { drawMs, type DelayDist, type Rng } from './rng.ts';
+
+export interface DiskConfig {
+  /** Time from a write's submission until its fsync completes (after earlier ones). */
+  readonly fsyncLatency: DelayDist;
+  /** Time between an epoch tmp file being durable and its rename being durable. */
+  readonly renameLatency: DelayDist;
+}
+
+export const DEFAULT_DISK: DiskConfig = Object.freeze({
+  fsyncLatency: Object.freeze({ kind: 'uniform', minMs: 1, maxMs: 5 }) as DelayDist,
+  renameLatency: Object.freeze({ kind: 'uniform', minMs: 0, maxMs: 1 }) as DelayDist,
+});
+
+/** The kernel's mutable durable image; the protocol sees it through the read-only DurableImage. */
+export interface MutableDurableImage {
+  log: LogEntry[];
+  snapshot: Snapshot | null;
+  acceptedEpoch: number | null;
+  currentEpoch: number | null;
+  acceptedEpochTmp: number | null;
+  currentEpochTmp: number | null;
+}
+
+/** The stage a pending write reaches at a scheduled completion. */
+export type DiskStage = 'done' | 'tmp';
+
+export interface PendingWrite {
+  readonly token: number;
+  readonly write: PersistOp;
+  /** Completion times still to come, in order (an epoch write has two: tmp, then rename). */
+  readonly stages: { time: number; stage: DiskStage }[];
+}
+
+export function emptyImage(): MutableDurableImage {
+  return { log: [], snapshot: null, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
+}
+
+export class Disk {
+  readonly image: MutableDurableImage = emptyImage();
+  private pending: PendingWrite[] = [];
+  private lastCompletion = 0;
+
+  constructor(
+    private readonly cfg: DiskConfig,
+    private readonly rng: Rng,
+  ) {}
+
+  /** Number of writes submitted but not yet durable. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** The pending writes, oldest first (read-only view for checkers and tests). */
+  pendingWrites(): readonly PendingWrite[] {
+    return this.pending;
+  }
+
+  /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
+  submit(now: number, token: number, write: PersistOp): PendingWrite {
+    const done = Math.max(now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
+    const stages: { time: number; stage: DiskStage }[] = [];
+    if (write.op === 'writeEpoch') {
+      stages.push({ time: done, stage: 'tmp' });
+      const renamed = done + drawMs(this.rng, this.cfg.renameLatency);
+      stages.push({ time: renamed, stage: 'done' });
+      this.lastCompletion = renamed;
+    } else {
+      stages.push({ time: done, stage: 'done' });
+      this.lastCompletion = done;
+    }
+    const p: PendingWrite = { token, write, stages };
+    this.pending.push(p);
+    return p;
+  }
+
+  /**
+   * Applies the next stage of the oldest pending write, which must be `token` (completions are
+   * FIFO). Returns true when the write is now fully durable.
+   */
+  complete(token: number): boolean {
+    const p = this.pending[0];
+    if (p === undefined || p.token !== token) {
+      throw new Error(`disk: completion for token ${token} but oldest pending is ${p?.token ?? 'none'}`);
+    }
+    const stage = p.stages.shift();
+    if (stage === undefined) throw new Error(`disk: token ${token} has no stage left`);
+    apply(this.image, p.write, stage.stage);
+    if (stage.stage === 'done') {
+      this.pending.shift();
+      return true;
+    }
+    return false;
+  }
+
+  /** A crash: every write not yet durable is lost. Returns how many were lost. */
+  crash(now: number): number {
+    const lost = this.pending.length;
+    this.pending = [];
+    this.lastCompletion = now;
+    return lost;
+  }
+}
+
+function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
+  switch (w.op) {
+    case 'appendLog': {
+      const last = img.log[img.log.length - 1];
+      if (last !== undefined && w.entry.zxid <= last.zxid) {
+        throw new Error(`disk: append of zxid ${w.entry.zxid} after ${last.zxid} breaks log order`);
+      }
+      img.log.push(w.entry);
+      return;
+    }
+    case 'truncateLog': {
+      let n = img.log.length;
+      while (n > 0 && (img.log[n - 1] as LogEntry).zxid > w.zxid) n--;
+      img.log.length = n;
+      return;
+    }
+    case 'snapshot':
+      img.snapshot = w.snapshot;
+      return;
+    case 'writeEpoch':
+      if (stage === 'tmp') {
+        if (w.file === 'acceptedEpoch') img.acceptedEpochTmp = w.value;
+        else img.currentEpochTmp = w.value;
+      } else if (w.file === 'acceptedEpoch') {
+        img.acceptedEpoch = w.value;
+        img.acceptedEpochTmp = null;
+      } else {
+        img.currentEpoch = w.value;
+        img.currentEpochTmp = null;
+      }
+      return;
+  }
+}
+
+/** A read-only copy of an image, for tests and reports (the kernel passes the live one). */
+export function copyImage(img: DurableImage): MutableDurableImage {
+  return {
+    log: [...img.log],
+    snapshot: img.snapshot,
+    acceptedEpoch: img.acceptedEpoch,
+    currentEpoch: img.currentEpoch,
+    acceptedEpochTmp: img.acceptedEpochTmp,
+    currentEpochTmp: img.currentEpochTmp,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Trace records: one JSON-serialisable object per thing that happens in a run, stamped with its
+ * index `i` (0, 1, 2, ... in emission order) and virtual time `t` in milliseconds. The kernel
+ * emits them; renderers in src/trace turn them into text or JSON lines. docs/trace.md documents
+ * every field.
+ */
+import type { Sid } from '../protocol/config.ts';
+import type {
+  ClientReply,
+  ClientRequest,
+  Message,
+  PeerStateName,
+  PersistOp,
+  ZabState,
+} from '../protocol/types.ts';
+import type { Zxid } from '../protocol/zxid.ts';
+import type { DiskStage } from './disk.ts';
+import type { DropReason } from './network.ts';
+
+/** What a trace shows travelling on a connection: a protocol message, or a connection close. */
+export type WireMessage = Message | { readonly type: 'CLOSE' };
+
+/** Why a quorum connection was closed. */
+export type CloseReason = 'closed' | 'reset';
+
+export type TraceBody =
+  | { type: 'start'; sid: Sid; restart: boolean }
+  | { type: 'send'; from: Sid; to: Sid; id: number; msg: WireMessage }
+  | { type: 'deliver'; from: Sid; to: Sid; id: number; msg: WireMessage }
+  | { type: 'drop'; from: Sid; to: Sid; id: number; msg: WireMessage; reason: DropReason }
+  | { type: 'timer'; sid: Sid; timer: string }
+  | { type: 'persist'; sid: Sid; token: number; write: PersistOp }
+  | { type: 'fsync'; sid: Sid; token: number; write: PersistOp; stage: DiskStage }
+  | { type: 'crash'; sid: Sid; lostWrites: number }
+  | { type: 'halt'; sid: Sid; reason: string }
+  | { type: 'partition'; desc: string; links: [Sid, Sid][] }
+  | { type: 'heal' }
+  | { type: 'slow'; from: Sid; to: Sid; extraMs: number }
+  | { type: 'state'; sid: Sid; state: PeerStateName; zabState: ZabState; leader: Sid | null }
+  | { type: 'vote'; sid: Sid; round: number; leader: Sid; zxid: Zxid; peerEpoch: number }
+  | { type: 'note'; sid: Sid; text: string }
+  | { type: 'client'; sid: Sid; request: ClientRequest }
+  | { type: 'reply'; sid: Sid; reply: ClientReply };
+
+export type TraceEvent = TraceBody & { i: number; t: number };
+
+export type TraceType = TraceEvent['type'];
+
+/** Receives every trace record as it is emitted. */
+export type TraceSink = (ev: TraceEvent) => void;

@@ -1,0 +1,386 @@
+/**
+ * The simulation kernel: virtual time, the event queue, the network and disks, and the servers'
+ * pure state machines. It is the only place that applies effects. Everything random is drawn from
+ * the seeded streams of one RngRoot, so a seed and the options determine the run byte for byte.
+ *
+ * Data flow of one event: pop (time, seq) → turn it into a server Input (or a kernel action) →
+ * `step` → trace state/vote changes → apply each effect (send: network decides and schedules a
+ * delivery; persist: disk schedules the fsync; timers; close) → trace records to the sink.
+ */
+import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
+import { blankState, step } from '../protocol/peer.ts';
+import { laneOf, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
+import { Disk, DEFAULT_DISK, type DiskConfig } from './disk.ts';
+import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
+import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
+import { EventQueue } from './queue.ts';
+import { RngRoot } from './rng.ts';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly voters: number;
+  readonly observers?: number;
+  readonly params?: Partial<ProtocolParams>;
+  readonly flaws?: Partial<Flaws>;
+  readonly network?: Partial<NetworkConfig>;
+  readonly disk?: Partial<DiskConfig>;
+  /** Servers start at uniformly drawn times in [0, startSpreadMs]. */
+  readonly startSpreadMs?: number;
+}
+
+type SimEvent =
+  | { kind: 'deliver'; time: number; seq: number; from: Sid; to: Sid; lane: Lane; gen: number; msg: Message; id: number }
+  | { kind: 'close'; time: number; seq: number; from: Sid; to: Sid; gen: number; id: number }
+  | { kind: 'timer'; time: number; seq: number; sid: Sid; inc: number; name: string; gen: number }
+  | { kind: 'disk'; time: number; seq: number; sid: Sid; inc: number; token: number }
+  | { kind: 'call'; time: number; seq: number; fn: () => void };
+
+interface TimerRec {
+  /** When it should fire; null when cancelled or fired. */
+  deadline: number | null;
+  /** Identity of the one live queue event for this timer. */
+  gen: number;
+  /** Time of that queue event, or null when none is queued. */
+  queuedAt: number | null;
+}
+
+/** One server as the kernel sees it: the pure state plus what the kernel keeps for it. */
+export interface ServerRuntime {
+  readonly sid: Sid;
+  state: ServerState;
+  /** Process is running. */
+  up: boolean;
+  /** Incremented at every crash, so events of a previous life are ignored. */
+  incarnation: number;
+  readonly disk: Disk;
+  timers: Map<string, TimerRec>;
+}
+
+export class Simulation {
+  readonly cfg: ClusterConfig;
+  readonly rng: RngRoot;
+  readonly network: Network;
+  readonly servers: ServerRuntime[] = [];
+  now = 0;
+  /** Queue events processed so far. */
+  eventCount = 0;
+  /** Trace records emitted so far (the next record's index). */
+  traceCount = 0;
+  /** Called when a server goes down by itself (halt), so a fault policy can restart it. */
+  onHalt: ((sid: Sid) => void) | null = null;
+  private readonly queue = new EventQueue<SimEvent>();
+  private nextMsgId = 1;
+  private readonly timerRng;
+
+  constructor(
+    readonly options: SimOptions,
+    private readonly sink: TraceSink | null = null,
+  ) {
+    this.cfg = makeClusterConfig(options.voters, options.observers ?? 0, options.params, options.flaws);
+    this.rng = new RngRoot(options.seed);
+    const netCfg = { ...DEFAULT_NETWORK, ...options.network };
+    const diskCfg = { ...DEFAULT_DISK, ...options.disk };
+    const ids = allServers(this.cfg);
+    this.network = new Network(ids.length, netCfg, this.rng.stream('network'));
+    const diskRng = this.rng.stream('disk');
+    this.timerRng = this.rng.stream('timers');
+    this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
+    for (const sid of ids) {
+      this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng), timers: new Map() });
+    }
+  }
+
+  /** Every server id, voters first. */
+  get sids(): Sid[] {
+    return allServers(this.cfg);
+  }
+
+  server(sid: Sid): ServerRuntime {
+    const rt = this.servers[sid];
+    if (rt === undefined) throw new Error(`no server s${sid} (ensemble has ${this.servers.length - 1})`);
+    return rt;
+  }
+
+  /** Schedules every server's first start at a time drawn from the startup stream. */
+  startAll(): void {
+    const spread = this.options.startSpreadMs ?? 0;
+    const rng = this.rng.stream('startup');
+    for (const sid of this.sids) {
+      const at = spread > 0 ? rng.int(0, spread) : 0;
+      this.at(at, () => this.start(sid));
+    }
+  }
+
+  /** Runs a kernel action at virtual time `time` (>= now). */
+  at(time: number, fn: () => void): void {
+    if (time < this.now) throw new Error(`cannot schedule at ${time}, now is ${this.now}`);
+    this.queue.push({ kind: 'call', time, seq: 0, fn });
+  }
+
+  /** Processes events until the queue is empty or the next one is after `limit`. */
+  runUntil(limit: number): void {
+    const q = this.queue;
+    while (q.peekTime() <= limit) {
+      const ev = q.pop() as SimEvent;
+      this.now = ev.time;
+      this.eventCount++;
+      this.dispatch(ev);
+    }
+    if (limit !== Infinity && limit > this.now) this.now = limit;
+  }
+
+  /** Time of the next pending event (Infinity when none). */
+  nextEventTime(): number {
+    return this.queue.peekTime();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Process control: used by fault injection, scenarios and tests.
+
+  /** Starts (or restarts) a server from its durable image. */
+  start(sid: Sid): void {
+    const rt = this.server(sid);
+    if (rt.up) throw new Error(`s${sid} is already up`);
+    rt.up = true;
+    rt.state = blankState(sid);
+    this.emit({ type: 'start', sid, restart: rt.incarnation > 0 });
+    this.input(rt, { kind: 'start', durable: rt.disk.image });
+  }
+
+  /** Crashes a server: volatile state, timers, pending writes and connections are lost. */
+  crash(sid: Sid): void {
+    const rt = this.server(sid);
+    if (!rt.up) throw new Error(`s${sid} is already down`);
+    this.down(rt);
+    this.emit({ type: 'crash', sid, lostWrites: rt.disk.crash(this.now) });
+  }
+
+  private down(rt: ServerRuntime): void {
+    rt.up = false;
+    rt.incarnation++;
+    rt.timers = new Map();
+    rt.state = blankState(rt.sid);
+    this.network.crash(rt.sid);
+  }
+
+  /** Blocks the given directed links. */
+  partition(links: [Sid, Sid][], desc: string): void {
+    for (const [a, b] of links) this.network.setBlocked(a, b, true);
+    this.emit({ type: 'partition', desc, links });
+  }
+
+  /** Removes every partition. */
+  heal(): void {
+    this.network.healAll();
+    this.emit({ type: 'heal' });
+  }
+
+  /** Adds a fixed delay to one direction of a link. */
+  slow(from: Sid, to: Sid, extraMs: number): void {
+    this.network.setSlow(from, to, extraMs);
+    this.emit({ type: 'slow', from, to, extraMs });
+  }
+
+  /** A client request arriving at a server now. */
+  clientRequest(sid: Sid, request: ClientRequest): void {
+    const rt = this.server(sid);
+    this.emit({ type: 'client', sid, request });
+    if (rt.up) this.input(rt, { kind: 'clientRequest', request });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  private dispatch(ev: SimEvent): void {
+    switch (ev.kind) {
+      case 'deliver':
+        this.deliver(ev);
+        return;
+      case 'close':
+        this.deliverClose(ev);
+        return;
+      case 'timer':
+        this.fireTimer(ev);
+        return;
+      case 'disk':
+        this.diskDone(ev);
+        return;
+      case 'call':
+        ev.fn();
+        return;
+    }
+  }
+
+  private deliver(ev: Extract<SimEvent, { kind: 'deliver' }>): void {
+    const rt = this.server(ev.to);
+    const reason = !rt.up ? 'receiver-down' : this.network.arrive(ev.from, ev.to, ev.lane, ev.gen);
+    if (reason !== null) {
+      this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg, reason });
+      return;
+    }
+    this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg });
+    this.input(rt, { kind: 'message', from: ev.from, msg: ev.msg });
+  }
+
+  private deliverClose(ev: Extract<SimEvent, { kind: 'close' }>): void {
+    const rt = this.server(ev.to);
+    const msg = { type: 'CLOSE' } as const;
+    const reason = !rt.up ? 'receiver-down' : this.network.generation(ev.from, ev.to, 'quorum') !== ev.gen ? 'connection-reset' : this.network.isBlocked(ev.from, ev.to) ? 'partition' : null;
+    if (reason !== null) {
+      this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg, reason });
+      return;
+    }
+    this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg });
+    this.input(rt, { kind: 'disconnected', peer: ev.from });
+  }
+
+  private fireTimer(ev: Extract<SimEvent, { kind: 'timer' }>): void {
+    const rt = this.server(ev.sid);
+    if (!rt.up || rt.incarnation !== ev.inc) return;
+    const rec = rt.timers.get(ev.name);
+    if (rec === undefined || rec.gen !== ev.gen) return;
+    rec.queuedAt = null;
+    if (rec.deadline === null) return;
+    if (rec.deadline > this.now) {
+      // Re-armed later since this event was queued: move it (one queued event per timer).
+      this.queueTimer(rt, ev.name, rec);
+      return;
+    }
+    rec.deadline = null;
+    this.emit({ type: 'timer', sid: rt.sid, timer: ev.name });
+    this.input(rt, { kind: 'timer', timer: ev.name });
+  }
+
+  private diskDone(ev: Extract<SimEvent, { kind: 'disk' }>): void {
+    const rt = this.server(ev.sid);
+    if (rt.incarnation !== ev.inc) return;
+    const p = rt.disk.pendingWrites()[0];
+    if (p === undefined) throw new Error(`s${rt.sid}: disk completion for token ${ev.token} with nothing pending`);
+    const stage = p.stages[0]?.stage ?? 'done';
+    const durable = rt.disk.complete(ev.token);
+    this.emit({ type: 'fsync', sid: rt.sid, token: ev.token, write: p.write, stage });
+    if (durable && rt.up) this.input(rt, { kind: 'fsyncDone', token: ev.token });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Steps and effects
+
+  private input(rt: ServerRuntime, input: Input): void {
+    const prev = rt.state;
+    const { state, effects } = step(this.cfg, prev, input);
+    rt.state = state;
+    for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
+    if (state.up) this.traceChanges(prev, state);
+    for (const e of effects) this.apply(rt, e);
+  }
+
+  private traceChanges(prev: ServerState, next: ServerState): void {
+    const leader = next.state === 'LEADING' ? next.sid : next.learner?.leader ?? null;
+    const prevLeader = prev.state === 'LEADING' ? prev.sid : prev.learner?.leader ?? null;
+    if (!prev.up || prev.state !== next.state || prev.zabState !== next.zabState || leader !== prevLeader) {
+      this.emit({ type: 'state', sid: next.sid, state: next.state, zabState: next.zabState, leader });
+    }
+    const a = prev.fle;
+    const b = next.fle;
+    if (a !== b && (a.logicalclock !== b.logicalclock || a.proposedLeader !== b.proposedLeader || a.proposedZxid !== b.proposedZxid || a.proposedEpoch !== b.proposedEpoch)) {
+      this.emit({ type: 'vote', sid: next.sid, round: b.logicalclock, leader: b.proposedLeader, zxid: b.proposedZxid, peerEpoch: b.proposedEpoch });
+    }
+  }
+
+  private apply(rt: ServerRuntime, e: Effect): void {
+    if (!rt.up) return; // a halt earlier in this step ended the process
+    switch (e.kind) {
+      case 'send':
+        this.send(rt.sid, e.to, e.msg);
+        return;
+      case 'persist': {
+        this.emit({ type: 'persist', sid: rt.sid, token: e.token, write: e.write });
+        const p = rt.disk.submit(this.now, e.token, e.write);
+        for (const s of p.stages) this.queue.push({ kind: 'disk', time: s.time, seq: 0, sid: rt.sid, inc: rt.incarnation, token: e.token });
+        return;
+      }
+      case 'setTimer':
+        this.setTimer(rt, e.timer, e.delayMs + (e.jitterMs !== undefined && e.jitterMs > 0 ? Math.floor(this.timerRng.next() * e.jitterMs) : 0));
+        return;
+      case 'cancelTimer': {
+        const rec = rt.timers.get(e.timer);
+        if (rec !== undefined) rec.deadline = null;
+        return;
+      }
+      case 'disconnect':
+        this.close(rt.sid, e.peer);
+        return;
+      case 'reply':
+        this.emit({ type: 'reply', sid: rt.sid, reply: e.reply });
+        return;
+      case 'note':
+        return; // traced before the state change
+      case 'halt':
+        this.down(rt);
+        this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });
+        this.emit({ type: 'crash', sid: rt.sid, lostWrites: rt.disk.crash(this.now) });
+        this.onHalt?.(rt.sid);
+        return;
+    }
+  }
+
+  private send(from: Sid, to: Sid, msg: Message): void {
+    const id = this.nextMsgId++;
+    this.emit({ type: 'send', from, to, id, msg });
+    if (this.servers[to] === undefined) throw new Error(`s${from} sent ${msg.type} to unknown server ${to}`);
+    const out = this.network.send(this.now, from, to, msg);
+    if (!out.ok) {
+      this.emit({ type: 'drop', from, to, id, msg, reason: out.reason });
+      for (const [a, b] of out.notify) this.sendClose(b, a);
+      return;
+    }
+    const lane = laneOf(msg);
+    for (const time of out.arrivals) this.queue.push({ kind: 'deliver', time, seq: 0, from, to, lane, gen: out.gen, msg, id });
+  }
+
+  /** `from` closes its quorum connection with `to`: in-flight packets die, `to` is told. */
+  private close(from: Sid, to: Sid): void {
+    this.network.closeQuorum(from, to);
+    this.sendClose(from, to);
+  }
+
+  /** A close notice from → to on the current generation of that connection. */
+  private sendClose(from: Sid, to: Sid): void {
+    const id = this.nextMsgId++;
+    const msg = { type: 'CLOSE' } as const;
+    this.emit({ type: 'send', from, to, id, msg });
+    const gen = this.network.generation(from, to, 'quorum');
+    const time = this.now + this.network.drawDelay(from, to);
+    this.queue.push({ kind: 'close', time, seq: 0, from, to, gen, id });
+  }
+
+  private setTimer(rt: ServerRuntime, name: string, delayMs: number): void {
+    const deadline = this.now + delayMs;
+    let rec = rt.timers.get(name);
+    if (rec === undefined) {
+      rec = { deadline: null, gen: 0, queuedAt: null };
+      rt.timers.set(name, rec);
+    }
+    rec.deadline = deadline;
+    // An already queued event no later than the new deadline is reused: it re-queues on pop.
+    if (rec.queuedAt !== null && rec.queuedAt <= deadline) return;
+    this.queueTimer(rt, name, rec);
+  }
+
+  private queueTimer(rt: ServerRuntime, name: string, rec: TimerRec): void {
+    const time = rec.deadline as number;
+    rec.gen++;
+    rec.queuedAt = time;
+    this.queue.push({ kind: 'timer', time, seq: 0, sid: rt.sid, inc: rt.incarnation, name, gen: rec.gen });
+  }
+
+  private emit(body: TraceBody): void {
+    const i = this.traceCount++;
+    if (this.sink !== null) this.sink(Object.assign({ i, t: this.now }, body) as TraceEvent);
+  }
+
+  /** Names used in messages about this run. */
+  name(sid: Sid): string {
+    return serverName(sid);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The simulated network. Every ordered pair of servers has two one-way channels, one per lane
+ * (FLE's election connection, the learner/leader quorum connection), each behaving like one
+ * direction of a TCP stream:
+ *
+ * - FIFO: a message is never delivered before one sent earlier on the same channel
+ *   (arrival = max(now + delay, previous arrival)). Different channels interleave freely.
+ * - A loss resets the connection: the lost message and everything in flight on it are gone.
+ *   An election channel reconnects on the next send (QuorumCnxManager.connectOne). A quorum
+ *   connection exists only after a learner opens it with FOLLOWERINFO/OBSERVERINFO (which
+ *   always starts a new connection); once reset it stays broken in both directions until
+ *   reopened, and both ends are told it was reset.
+ * - A partition blocks chosen directed links. A message sent over, or arriving on, a blocked link
+ *   is dropped and breaks its connection silently: the ends find out through their timeouts.
+ * - Slow links add a fixed delay to one direction.
+ * - Two faults that break ZAB's channel assumption are off unless asked for: duplication and
+ *   FIFO violation within a channel (a message may overtake earlier ones).
+ *
+ * The network only decides; the kernel schedules deliveries and writes the trace.
+ */
+import { laneOf, opensConnection, type Lane, type Message } from '../protocol/types.ts';
+import type { Sid } from '../protocol/config.ts';
+import { drawMs, type DelayDist, type Rng } from './rng.ts';
+
+export interface NetworkConfig {
+  /** One-way delay of a message. */
+  readonly delay: DelayDist;
+  /** Probability that a message is lost (resetting its connection). */
+  readonly lossProb: number;
+  /** Probability that a delivered message is delivered twice (breaks TCP semantics; 0 by default). */
+  readonly duplicateProb: number;
+  /** Probability that a message ignores FIFO order within its channel (breaks TCP; 0 by default). */
+  readonly reorderProb: number;
+}
+
+export const DEFAULT_NETWORK: NetworkConfig = Object.freeze({
+  delay: Object.freeze({ kind: 'uniform', minMs: 1, maxMs: 10 }) as DelayDist,
+  lossProb: 0,
+  duplicateProb: 0,
+  reorderProb: 0,
+});
+
+interface Channel {
+  /** Incremented on every reset; a message carries the generation it was sent on. */
+  gen: number;
+  /** Quorum lane only: false once broken, until reopened. */
+  open: boolean;
+  /** Arrival time of the last message sent on this channel (the FIFO floor). */
+  lastArrival: number;
+}
+
+export type DropReason = 'loss' | 'partition' | 'connection-broken' | 'connection-reset' | 'receiver-down';
+
+export type SendOutcome =
+  | { readonly ok: true; readonly gen: number; readonly arrivals: readonly number[] }
+  | { readonly ok: false; readonly reason: DropReason; readonly notify: readonly [Sid, Sid][] };
+
+export class Network {
+  private readonly channels: Channel[] = [];
+  private readonly blocked: Uint8Array;
+  private readonly slowMs: Float64Array;
+  private readonly width: number;
+
+  constructor(
+    readonly size: number,
+    private readonly cfg: NetworkConfig,
+    private readonly rng: Rng,
+  ) {
+    this.width = size + 1;
+    const pairs = this.width * this.width;
+    // Election channels are always usable; quorum connections exist only once a learner opens one.
+    for (let i = 0; i < pairs * 2; i++) this.channels.push({ gen: 0, open: i % 2 === 0, lastArrival: 0 });
+    this.blocked = new Uint8Array(pairs);
+    this.slowMs = new Float64Array(pairs);
+  }
+
+  private channel(from: Sid, to: Sid, lane: Lane): Channel {
+    return this.channels[(from * this.width + to) * 2 + (lane === 'quorum' ? 1 : 0)] as Channel;
+  }
+
+  /** True while the directed link from → to is partitioned. */
+  isBlocked(from: Sid, to: Sid): boolean {
+    return this.blocked[from * this.width + to] === 1;
+  }
+
+  /** Blocks (or unblocks) the directed link from → to. */
+  setBlocked(from: Sid, to: Sid, blocked: boolean): void {
+    if (from === to) return;
+    this.blocked[from * this.width + to] = blocked ? 1 : 0;
+  }
+
+  /** Unblocks every link. */
+  healAll(): void {
+    this.blocked.fill(0);
+  }
+
+  /** Adds `extraMs` to every message on the directed link from → to (0 restores it). */
+  setSlow(from: Sid, to: Sid, extraMs: number): void {
+    this.slowMs[from * this.width + to] = extraMs;
+  }
+
+  /** One drawn one-way delay for from → to, slow-link extra included. */
+  drawDelay(from: Sid, to: Sid): number {
+    return drawMs(this.rng, this.cfg.delay) + (this.slowMs[from * this.width + to] as number);
+  }
+
+  /** True when the quorum connection from → to is usable without reopening. */
+  isOpen(from: Sid, to: Sid): boolean {
+    return this.channel(from, to, 'quorum').open;
+  }
+
+  /**
+   * Decides the fate of a message sent now. On success returns the channel generation and the
+   * arrival time(s) (two with duplication). On a drop, `notify` lists the (receiver, peer) pairs
+   * that must be told their quorum connection was reset.
+   */
+  send(now: number, from: Sid, to: Sid, msg: Message): SendOutcome {
+    const lane = laneOf(msg);
+    const ch = this.channel(from, to, lane);
+    if (from === to) {
+      // Loopback (FLE's own notification): no network, no faults, FIFO with itself.
+      const at = Math.max(now, ch.lastArrival);
+      ch.lastArrival = at;
+      return { ok: true, gen: ch.gen, arrivals: [at] };
+    }
+    if (lane === 'quorum') {
+      // FOLLOWERINFO/OBSERVERINFO always travel on a new connection, replacing any old one.
+      if (opensConnection(msg)) this.reopen(from, to);
+      else if (!ch.open) return { ok: false, reason: 'connection-broken', notify: [] };
+    }
+    if (this.isBlocked(from, to)) {
+      this.reset(from, to, lane);
+      return { ok: false, reason: 'partition', notify: [] };
+    }
+    if (this.rng.chance(this.cfg.lossProb)) {
+      this.reset(from, to, lane);
+      return { ok: false, reason: 'loss', notify: lane === 'quorum' ? [[from, to], [to, from]] : [] };
+    }
+    const base = now + this.drawDelay(from, to);
+    const at = this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
+    ch.lastArrival = Math.max(ch.lastArrival, at);
+    if (this.rng.chance(this.cfg.duplicateProb)) {
+      const again = Math.max(at, now + drawMs(this.rng, this.cfg.delay));
+      ch.lastArrival = Math.max(ch.lastArrival, again);
+      return { ok: true, gen: ch.gen, arrivals: [at, again] };
+    }
+    return { ok: true, gen: ch.gen, arrivals: [at] };
+  }
+
+  /**
+   * Checks a message on arrival: its connection must not have been reset since it was sent, and
+   * the link must not be partitioned now (which breaks the connection).
+   */
+  arrive(from: Sid, to: Sid, lane: Lane, gen: number): DropReason | null {
+    const ch = this.channel(from, to, lane);
+    if (ch.gen !== gen) return 'connection-reset';
+    if (from !== to && this.isBlocked(from, to)) {
+      this.reset(from, to, lane);
+      return 'partition';
+    }
+    return null;
+  }
+
+  /**
+   * Closes the quorum connection between a and b (one side called close, or it was reset):
+   * in-flight packets both ways are lost. Returns the generation of a → b after the close, which
+   * a close notice travelling a → b must carry to be delivered.
+   */
+  closeQuorum(a: Sid, b: Sid): number {
+    this.reset(a, b, 'quorum');
+    return this.channel(a, b, 'quorum').gen;
+  }
+
+  /** Generation of a channel now (close notices compare against it). */
+  generation(from: Sid, to: Sid, lane: Lane): number {
+    return this.channel(from, to, lane).gen;
+  }
+
+  /** A crashed server loses every connection: in-flight messages to and from it are gone. */
+  crash(sid: Sid): void {
+    for (let peer = 1; peer <= this.size; peer++) {
+      if (peer === sid) {
+        const self = this.channel(sid, sid, 'election');
+        self.gen++;
+        self.lastArrival = 0;
+        continue;
+      }
+      this.reset(sid, peer, 'election');
+      this.reset(peer, sid, 'election');
+      this.reset(sid, peer, 'quorum');
+    }
+  }
+
+  private reset(from: Sid, to: Sid, lane: Lane): void {
+    const fwd = this.channel(from, to, lane);
+    fwd.gen++;
+    if (lane === 'quorum') {
+      // A TCP connection dies in both directions.
+      const back = this.channel(to, from, 'quorum');
+      back.gen++;
+      fwd.open = false;
+      back.open = false;
+    }
+  }
+
+  private reopen(from: Sid, to: Sid): void {
+    const fwd = this.channel(from, to, 'quorum');
+    const back = this.channel(to, from, 'quorum');
+    fwd.gen++;
+    back.gen++;
+    fwd.open = true;
+    back.open = true;
+  }
+}
