@@ -42,7 +42,8 @@ export function usage(cmd: CommandSpec): string {
   for (const f of cmd.flags) {
     const left = `  --${f.name}${f.kind === 'bool' ? '' : ` ${f.arg ?? argName(f.kind)}`}`;
     const def = f.defaultText !== undefined ? ` (default ${f.defaultText})` : '';
-    lines.push(`${left.padEnd(30)} ${f.help}${def}`);
+    const choices = f.choices !== undefined ? `; one of: ${f.choices.join(', ')}` : '';
+    lines.push(`${left.padEnd(30)} ${f.help}${choices}${def}`);
   }
   lines.push(`${'  --help'.padEnd(30)} show this help`);
   return lines.join('\n');

@@ -21,7 +21,7 @@ const TOP_USAGE = [
 
 function palette(colour: boolean): Palette {
   if (!colour) return PLAIN;
-  const c = new Chalk({ level: chalk.level > 0 ? chalk.level : 1 });
+  const c = new Chalk({ level: chalk.level });
   return {
     time: c.gray,
     who: c.bold,
@@ -62,7 +62,8 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       }
       // Speed: the kernel never mutates states, and tests run with auto-freeze on to prove it.
       setAutoFreeze(false);
-      const colour = flags.get('no-color') !== true && flags.get('json') !== true && stdout.isTTY === true;
+      // chalk.level honours NO_COLOR, FORCE_COLOR and TERM=dumb; --no-color and pipes turn it off too.
+      const colour = flags.get('no-color') !== true && flags.get('json') !== true && stdout.isTTY === true && chalk.level > 0;
       const code = runCommand(flags, out, palette(colour));
       flush();
       return code;

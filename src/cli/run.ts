@@ -98,29 +98,59 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
   ];
 }
 
+/** What the summary reports of one server (also the JSON summary's `servers` entries). */
+export interface ServerSummary {
+  readonly sid: number;
+  readonly up: boolean;
+  readonly role: string;
+  readonly phase: string;
+  readonly leader: number | null;
+  readonly acceptedEpoch: number | null;
+  readonly currentEpoch: number | null;
+  readonly lastZxid: number | null;
+  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
+  readonly round: number | null;
+}
+
+export function summarize(sim: Simulation): ServerSummary[] {
+  return sim.sids.map((sid) => {
+    const rt = sim.server(sid);
+    if (!rt.up) {
+      const img = rt.disk.image;
+      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, vote: null, round: null };
+    }
+    const s = rt.state;
+    return {
+      sid,
+      up: true,
+      role: s.state,
+      phase: s.zabState,
+      leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
+      acceptedEpoch: s.acceptedEpoch,
+      currentEpoch: s.currentEpoch,
+      lastZxid: s.lastLoggedZxid,
+      vote: { ...s.currentVote },
+      round: s.fle.logicalclock,
+    };
+  });
+}
+
 /** One row per server: role, epochs, last zxid, current vote, election round. */
 export function summaryLines(sim: Simulation): string[] {
   const rows: string[][] = [['server', 'role', 'phase', 'leader', 'acceptedEpoch', 'currentEpoch', 'lastZxid', 'vote', 'round']];
-  for (const sid of sim.sids) {
-    const rt = sim.server(sid);
-    const s = rt.state;
-    if (!rt.up) {
-      const img = rt.disk.image;
-      rows.push([serverName(sid), 'DOWN', '-', '-', String(img.acceptedEpoch ?? '-'), String(img.currentEpoch ?? '-'), '-', '-', '-']);
-      continue;
-    }
-    const leader = s.state === 'LEADING' ? serverName(sid) : s.learner !== null ? serverName(s.learner.leader) : '-';
-    const v = s.currentVote;
+  const opt = (x: number | null): string => (x === null ? '-' : String(x));
+  for (const r of summarize(sim)) {
+    const v = r.vote;
     rows.push([
-      serverName(sid),
-      s.state,
-      s.zabState,
-      leader,
-      String(s.acceptedEpoch),
-      String(s.currentEpoch),
-      formatZxid(s.lastLoggedZxid),
-      `(${v.leader < 0 ? formatLong(v.leader) : serverName(v.leader)}, ${formatZxid(v.zxid)}, ${formatLong(v.peerEpoch)})`,
-      String(s.fle.logicalclock),
+      serverName(r.sid),
+      r.role,
+      r.phase,
+      r.leader === null ? '-' : serverName(r.leader),
+      opt(r.acceptedEpoch),
+      opt(r.currentEpoch),
+      r.lastZxid === null ? '-' : formatZxid(r.lastZxid),
+      v === null ? '-' : `(${v.leader < 0 ? formatLong(v.leader) : serverName(v.leader)}, ${formatZxid(v.zxid)}, ${formatLong(v.peerEpoch)})`,
+      opt(r.round),
     ]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -142,21 +172,19 @@ export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: 
   // fed once the header is out: creating a run emits nothing before runUntil.
   const run = createRun(opts, sink);
   const header = describeRun(run.sim, opts, run.faults.describe());
-  if (json) out.write(JSON.stringify({ zabsim: 'run', options: { ...opts, untilMs: opts.untilMs }, parameters: header }));
+  if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
   run.sim.runUntil(opts.untilMs);
   const sim = run.sim;
-  const summary = summaryLines(sim);
-  const stats = `${sim.eventCount} events, ${sim.traceCount} trace records, virtual time ${sim.now}ms`;
   if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', servers: summary, stats }));
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim) }));
   } else {
     out.write('');
-    out.write(palette.state(`summary at ${sim.now}ms (${stats}):`));
-    for (const l of summary) out.write(l);
+    out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
+    for (const l of summaryLines(sim)) out.write(l);
   }
   return 0;
 }

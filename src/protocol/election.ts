@@ -12,7 +12,7 @@ import type { Draft } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import type { Notification, PeerStateName, ServerState, StoredVote, Vote } from './types.ts';
-import { hasQuorumFor, totalOrderPredicate } from './vote.ts';
+import { hasQuorumFor, raw, totalOrderPredicate, withVote } from './vote.ts';
 import { formatLong, MIN_VALUE, ZXID_NONE } from './zxid.ts';
 
 export const TIMER_POLL = 'fle.poll';
@@ -181,7 +181,7 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
     updateProposal(s, n.leader, n.zxid, n.peerEpoch);
     sendNotifications(s, ctx);
   }
-  fle.recvset[from] = stored(n, 'LOOKING', 0);
+  fle.recvset = withVote(raw(fle, 'recvset'), from, stored(n, 'LOOKING', 0));
   const mine: StoredVote = {
     leader: fle.proposedLeader,
     zxid: fle.proposedZxid,
@@ -190,7 +190,7 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
     state: 'LOOKING',
     version: NOTIFICATION_VERSION,
   };
-  if (hasQuorumFor(cfg, fle.recvset, mine)) {
+  if (hasQuorumFor(cfg, raw(fle, 'recvset'), mine)) {
     fle.finalizing = true;
     cancelTimer(ctx, TIMER_POLL);
     setTimer(ctx, TIMER_FINALIZE, cfg.params.finalizeWaitMs);
@@ -205,13 +205,15 @@ function handleElected(s: S, ctx: StepContext, from: Sid, n: Notification): Deci
   const vote: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch };
   if (n.electionEpoch === fle.logicalclock) {
     // Stored as version 0, so these entries match on the leader id only (a ZooKeeper quirk).
-    fle.recvset[from] = stored(n, n.state, 0);
-    if (hasQuorumFor(cfg, fle.recvset, theirs) && checkLeader(s, fle.recvset, n.leader, n.electionEpoch)) {
+    const recvset = withVote(raw(fle, 'recvset'), from, stored(n, n.state, 0));
+    fle.recvset = recvset;
+    if (hasQuorumFor(cfg, recvset, theirs) && checkLeader(s, recvset, n.leader, n.electionEpoch)) {
       return decide(s, ctx, vote);
     }
   }
-  fle.outofelection[from] = theirs;
-  if (hasQuorumFor(cfg, fle.outofelection, theirs) && checkLeader(s, fle.outofelection, n.leader, n.electionEpoch)) {
+  const outofelection = withVote(raw(fle, 'outofelection'), from, theirs);
+  fle.outofelection = outofelection;
+  if (hasQuorumFor(cfg, outofelection, theirs) && checkLeader(s, outofelection, n.leader, n.electionEpoch)) {
     fle.logicalclock = n.electionEpoch;
     return decide(s, ctx, vote);
   }
@@ -219,13 +221,13 @@ function handleElected(s: S, ctx: StepContext, from: Sid, n: Notification): Deci
 }
 
 /** checkLeader: someone else must have told me LEADING itself; my own leadership needs my round. */
-function checkLeader(s: S, votes: Record<Sid, StoredVote>, leader: Sid, electionEpoch: number): boolean {
+function checkLeader(s: S, votes: Readonly<Record<Sid, StoredVote>>, leader: Sid, electionEpoch: number): boolean {
   if (leader !== s.sid) return votes[leader]?.state === 'LEADING';
   return s.fle.logicalclock === electionEpoch;
 }
 
 function stored(n: Notification, state: PeerStateName, version: number): StoredVote {
-  return { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state, version };
+  return Object.freeze({ leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state, version });
 }
 
 /** Poll timeout (§3.3): re-send my vote and double notTimeout up to maxNotificationInterval. */

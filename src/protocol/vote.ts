@@ -57,7 +57,7 @@ export function voteEquals(a: StoredVote, b: StoredVote): boolean {
  * SyncedLearnerTracker.hasAllQuorums over a vote map: do the voters whose stored vote equals
  * `proposal` form a quorum? Only voting members count (QuorumMaj).
  */
-export function hasQuorumFor(cfg: ClusterConfig, votes: Record<Sid, StoredVote>, proposal: StoredVote): boolean {
+export function hasQuorumFor(cfg: ClusterConfig, votes: Readonly<Record<Sid, StoredVote>>, proposal: StoredVote): boolean {
   let count = 0;
   for (const sid of cfg.voters) {
     const v = votes[sid];
@@ -66,7 +66,22 @@ export function hasQuorumFor(cfg: ClusterConfig, votes: Record<Sid, StoredVote>,
   return count * 2 > cfg.voters.length;
 }
 
-/** Formats a vote as `(leader, zxid, peerEpoch)@round` for notes and traces. */
-export function plainVote(v: Vote): Vote {
-  return { leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+/**
+ * Reads `obj[key]` without drafting the value. A plain `obj[key]` on an immer draft copies `obj`
+ * and wraps the value in a new proxy; the proxy's getOwnPropertyDescriptor trap hands back the
+ * current value as is. For values treated as immutable: the result must not be mutated.
+ */
+export function raw<T extends object, K extends keyof T>(obj: T, key: K): T[K] {
+  return Object.getOwnPropertyDescriptor(obj, key)?.value as T[K];
+}
+
+/**
+ * The vote maps (recvset, outofelection) are copy-on-write: a store replaces the whole map with a
+ * plain object, so that counting votes never goes through immer proxies (the hot path of FLE).
+ */
+export function withVote(votes: Readonly<Record<Sid, StoredVote>>, sid: Sid, vote: StoredVote): Record<Sid, StoredVote> {
+  const next: Record<Sid, StoredVote> = { ...votes };
+  next[sid] = vote;
+  // Frozen, so immer's finalize does not walk into it looking for drafts.
+  return Object.freeze(next);
 }

@@ -20,9 +20,6 @@ import type { DropReason } from './network.ts';
 /** What a trace shows travelling on a connection: a protocol message, or a connection close. */
 export type WireMessage = Message | { readonly type: 'CLOSE' };
 
-/** Why a quorum connection was closed. */
-export type CloseReason = 'closed' | 'reset';
-
 export type TraceBody =
   | { type: 'start'; sid: Sid; restart: boolean }
   | { type: 'send'; from: Sid; to: Sid; id: number; msg: WireMessage }

@@ -1,7 +1,8 @@
 /**
  * Seeded fault injection for a run: crashes and restarts (of at most a minority of voters at a
  * time unless asked otherwise), partitions of several shapes (symmetric or one-way), and halted
- * processes restarted like crashed ones. Draws only from the `faults` stream. After `untilMs` no
+ * processes restarted like crashed ones. Crashes draw from the `crashes` stream and partitions
+ * from the `partitions` stream, so enabling one never changes the other's schedule. After `untilMs` no
  * new fault starts; at that instant every partition heals and every down server restarts, so the
  * rest of the run shows whether the cluster converges (the liveness phase).
  */
@@ -43,21 +44,23 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
 });
 
 export class FaultInjector {
-  private readonly rng: Rng;
+  private readonly crashRng: Rng;
+  private readonly partitionRng: Rng;
   private stopped = false;
 
   constructor(
     private readonly sim: Simulation,
     readonly cfg: FaultConfig,
   ) {
-    this.rng = sim.rng.stream('faults');
+    this.crashRng = sim.rng.stream('crashes');
+    this.partitionRng = sim.rng.stream('partitions');
   }
 
   /** Schedules the first faults and the end of the faulty period. */
   install(): void {
     this.sim.onHalt = (sid) => this.scheduleRestart(sid);
-    if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.rng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
-    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.rng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+    if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
+    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
   }
 
@@ -84,17 +87,17 @@ export class FaultInjector {
     if (this.cfg.crashTarget === 'leader') {
       target = candidates.find((sid) => sim.server(sid).state.state === 'LEADING') ?? null;
     }
-    if (target === null && candidates.length > 0 && this.cfg.crashTarget === 'any') target = this.rng.pick(candidates);
+    if (target === null && candidates.length > 0 && this.cfg.crashTarget === 'any') target = this.crashRng.pick(candidates);
     if (target !== null) {
       sim.crash(target);
       this.scheduleRestart(target);
     }
-    sim.at(sim.now + this.rng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
+    sim.at(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
   }
 
   private scheduleRestart(sid: Sid): void {
     const sim = this.sim;
-    sim.at(sim.now + drawMs(this.rng, this.cfg.restartDelay), () => {
+    sim.at(sim.now + drawMs(this.crashRng, this.cfg.restartDelay), () => {
       if (!sim.server(sid).up) sim.start(sid);
     });
   }
@@ -102,20 +105,20 @@ export class FaultInjector {
   private partitionTick(): void {
     if (this.stopped) return;
     const sim = this.sim;
-    const shape = this.rng.pick(this.cfg.partitionShapes);
+    const shape = this.partitionRng.pick(this.cfg.partitionShapes);
     const ids = sim.sids;
     let side: Sid[];
     if (shape === 'isolate-leader') {
       const leader = ids.find((sid) => sim.server(sid).state.state === 'LEADING' && sim.server(sid).up);
-      side = [leader ?? this.rng.pick(ids)];
+      side = [leader ?? this.partitionRng.pick(ids)];
     } else if (shape === 'isolate-one') {
-      side = [this.rng.pick(ids)];
+      side = [this.partitionRng.pick(ids)];
     } else {
-      side = ids.filter(() => this.rng.chance(0.5));
-      if (side.length === 0 || side.length === ids.length) side = [this.rng.pick(ids)];
+      side = ids.filter(() => this.partitionRng.chance(0.5));
+      if (side.length === 0 || side.length === ids.length) side = [this.partitionRng.pick(ids)];
     }
     const rest = ids.filter((sid) => !side.includes(sid));
-    const oneWay = this.rng.chance(this.cfg.oneWayProb);
+    const oneWay = this.partitionRng.chance(this.cfg.oneWayProb);
     const links: [Sid, Sid][] = [];
     for (const a of side) {
       for (const b of rest) {
@@ -125,11 +128,11 @@ export class FaultInjector {
     }
     const names = (xs: Sid[]): string => `{${xs.map(serverName).join(',')}}`;
     sim.partition(links, oneWay ? `${names(side)} -/-> ${names(rest)}` : `${names(side)} | ${names(rest)}`);
-    const healAt = sim.now + drawMs(this.rng, this.cfg.partitionDuration);
+    const healAt = sim.now + drawMs(this.partitionRng, this.cfg.partitionDuration);
     sim.at(healAt, () => {
       if (this.stopped) return;
       sim.heal();
-      sim.at(sim.now + this.rng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+      sim.at(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     });
   }
 

@@ -355,6 +355,7 @@ export class Simulation {
   }
 
   private setTimer(rt: ServerRuntime, name: string, delayMs: number): void {
+    if (!(delayMs >= 0)) throw new Error(`s${rt.sid} set timer ${name} with delay ${delayMs}ms`);
     const deadline = this.now + delayMs;
     let rec = rt.timers.get(name);
     if (rec === undefined) {

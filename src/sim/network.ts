@@ -140,7 +140,7 @@ export class Network {
     const at = this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
     ch.lastArrival = Math.max(ch.lastArrival, at);
     if (this.rng.chance(this.cfg.duplicateProb)) {
-      const again = Math.max(at, now + drawMs(this.rng, this.cfg.delay));
+      const again = Math.max(at, now + this.drawDelay(from, to));
       ch.lastArrival = Math.max(ch.lastArrival, again);
       return { ok: true, gen: ch.gen, arrivals: [at, again] };
     }
@@ -186,18 +186,24 @@ export class Network {
         continue;
       }
       this.reset(sid, peer, 'election');
-      this.reset(peer, sid, 'election');
       this.reset(sid, peer, 'quorum');
     }
   }
 
+  /**
+   * Kills the connection between from and to on a lane. Both lanes are one TCP connection per
+   * pair (QuorumCnxManager keeps one per pair too), so both directions lose what is in flight,
+   * and the FIFO floor starts afresh for the next connection. A quorum connection also stays
+   * closed until reopened; an election connection is reopened by the next send.
+   */
   private reset(from: Sid, to: Sid, lane: Lane): void {
     const fwd = this.channel(from, to, lane);
+    const back = this.channel(to, from, lane);
     fwd.gen++;
+    back.gen++;
+    fwd.lastArrival = 0;
+    back.lastArrival = 0;
     if (lane === 'quorum') {
-      // A TCP connection dies in both directions.
-      const back = this.channel(to, from, 'quorum');
-      back.gen++;
       fwd.open = false;
       back.open = false;
     }
@@ -208,6 +214,8 @@ export class Network {
     const back = this.channel(to, from, 'quorum');
     fwd.gen++;
     back.gen++;
+    fwd.lastArrival = 0;
+    back.lastArrival = 0;
     fwd.open = true;
     back.open = true;
   }

@@ -42,7 +42,7 @@ export class Rng {
 }
 
 /** The names of the kernel's streams; adding one never perturbs the others. */
-export type StreamName = 'network' | 'disk' | 'faults' | 'startup' | 'timers' | 'workload' | 'swarm';
+export type StreamName = 'network' | 'disk' | 'crashes' | 'partitions' | 'startup' | 'timers' | 'workload' | 'swarm';
 
 export class RngRoot {
   private readonly streams = new Map<string, Rng>();
@@ -63,6 +63,7 @@ export class RngRoot {
 /** A distribution of whole-millisecond durations. */
 export type DelayDist =
   | { readonly kind: 'uniform'; readonly minMs: number; readonly maxMs: number }
+  /** minMs plus an exponential tail, so that the whole distribution has mean meanMs (>= minMs). */
   | { readonly kind: 'exponential'; readonly minMs: number; readonly meanMs: number }
   | { readonly kind: 'constant'; readonly ms: number };
 
@@ -72,7 +73,8 @@ export function drawMs(rng: Rng, d: DelayDist): number {
     case 'uniform':
       return rng.int(d.minMs, d.maxMs);
     case 'exponential':
-      return d.minMs + rng.exponentialMs(d.meanMs) - 1;
+      if (d.meanMs < d.minMs) throw new Error(`exponential delay: mean ${d.meanMs}ms below min ${d.minMs}ms`);
+      return d.minMs + Math.round(-Math.log(1 - rng.next()) * (d.meanMs - d.minMs));
     case 'constant':
       return d.ms;
   }

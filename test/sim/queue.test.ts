@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { EventQueue } from '../../src/sim/queue.ts';
+import { Rng } from '../../src/sim/rng.ts';
+
+interface Ev {
+  time: number;
+  seq: number;
+  /** Insertion number kept by the test (the queue overwrites `seq`). */
+  id: number;
+}
+
+function ev(time: number, id: number): Ev {
+  return { time, seq: -1, id };
+}
+
+function drain(q: EventQueue<Ev>): Ev[] {
+  const out: Ev[] = [];
+  for (let e = q.pop(); e !== undefined; e = q.pop()) out.push(e);
+  return out;
+}
+
+/** Fisher-Yates with a seeded stream, so the shuffle is the same on every run. */
+function shuffle<T>(rng: Rng, xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a;
+}
+
+describe('EventQueue', () => {
+  it('pops events in increasing time order regardless of push order', () => {
+    const q = new EventQueue<Ev>();
+    const times = [50, 3, 99, 0, 17, 42, 8, 8.5, 1000, 2];
+    times.forEach((t, i) => q.push(ev(t, i)));
+    expect(q.size).toBe(times.length);
+    expect(drain(q).map((e) => e.time)).toEqual([...times].sort((a, b) => a - b));
+    expect(q.size).toBe(0);
+  });
+
+  it('stamps strictly increasing seq numbers in push order', () => {
+    const q = new EventQueue<Ev>();
+    const pushed = [ev(5, 0), ev(1, 1), ev(5, 2), ev(3, 3)];
+    for (const e of pushed) q.push(e);
+    expect(pushed.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('1000 shuffled events over 5 distinct times come out by (time, insertion order)', () => {
+    const rng = new Rng('queue-ties');
+    const times = shuffle(
+      rng,
+      Array.from({ length: 1000 }, (_, k) => k % 5),
+    );
+    const q = new EventQueue<Ev>();
+    times.forEach((t, id) => q.push(ev(t, id)));
+    const out = drain(q);
+    expect(out).toHaveLength(1000);
+    // Expected: a stable sort of the insertion sequence by time.
+    const expected = times.map((t, id) => ({ t, id })).sort((a, b) => a.t - b.t || a.id - b.id);
+    expect(out.map((e) => [e.time, e.id])).toEqual(expected.map((e) => [e.t, e.id]));
+    // And spelled out: within each time, ids strictly increase.
+    for (let k = 1; k < out.length; k++) {
+      const a = out[k - 1] as Ev;
+      const b = out[k] as Ev;
+      expect(a.time < b.time || (a.time === b.time && a.id < b.id)).toBe(true);
+    }
+  });
+
+  it('interleaved push and pop keep (time, seq) order, including pushes at the current minimum', () => {
+    const rng = new Rng('queue-interleave');
+    const q = new EventQueue<Ev>();
+    // Reference model: a plain array kept sorted by (time, id) with a stable insertion.
+    const model: Ev[] = [];
+    let id = 0;
+    let now = 0;
+    const popped: Ev[] = [];
+    for (let round = 0; round < 2000; round++) {
+      if (model.length > 0 && rng.chance(0.45)) {
+        const got = q.pop() as Ev;
+        const want = model.shift() as Ev;
+        expect(got.id).toBe(want.id);
+        expect(got.time).toBeGreaterThanOrEqual(now);
+        now = got.time;
+        popped.push(got);
+      } else {
+        // Like the kernel: never schedule into the past; many ties at `now`.
+        const e = ev(now + rng.int(0, 3), id++);
+        q.push(e);
+        let k = model.length;
+        while (k > 0 && (model[k - 1] as Ev).time > e.time) k--;
+        model.splice(k, 0, e);
+      }
+      expect(q.size).toBe(model.length);
+      expect(q.peekTime()).toBe(model.length === 0 ? Infinity : (model[0] as Ev).time);
+    }
+    expect(drain(q).map((e) => e.id)).toEqual(model.map((e) => e.id));
+    expect(popped.length).toBeGreaterThan(500);
+  });
+
+  it('peekTime is Infinity and pop is undefined on an empty queue, also after draining', () => {
+    const q = new EventQueue<Ev>();
+    expect(q.peekTime()).toBe(Infinity);
+    expect(q.pop()).toBeUndefined();
+    q.push(ev(7, 0));
+    expect(q.peekTime()).toBe(7);
+    q.pop();
+    expect(q.peekTime()).toBe(Infinity);
+    expect(q.pop()).toBeUndefined();
+    expect(q.size).toBe(0);
+  });
+});
