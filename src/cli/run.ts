@@ -35,6 +35,13 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'partition-for', kind: 'range', help: 'how long a partition lasts', defaultText: '1000..20000' },
     { name: 'one-way', kind: 'prob', help: 'probability that a partition blocks one direction only', defaultText: '0.25' },
     { name: 'faults-until', kind: 'duration', min: 0, help: 'no faults after this time; then heal and restart all', defaultText: 'never' },
+    { name: 'clients', kind: 'int', min: 0, max: 1000, help: 'number of simulated clients', defaultText: '0' },
+    { name: 'ops-per-sec', kind: 'number', min: 0.001, max: 100_000, help: 'mean operations per second per client', defaultText: '10' },
+    { name: 'write-ratio', kind: 'prob', help: 'share of client operations that are writes', defaultText: '0.6' },
+    { name: 'keys', kind: 'int', min: 1, max: 10_000, help: 'number of keys clients work on', defaultText: '8' },
+    { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
+    { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
+    { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
     { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
@@ -68,7 +75,20 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
     observers: num('observers', 0),
     untilMs: num('until', 5000),
     startSpreadMs: num('start-spread', 300),
-    params: { tickTimeMs: num('tick-time', 2000), initLimitTicks: num('init-limit', 10), syncLimitTicks: num('sync-limit', 5) },
+    params: {
+      tickTimeMs: num('tick-time', 2000),
+      initLimitTicks: num('init-limit', 10),
+      syncLimitTicks: num('sync-limit', 5),
+      snapCount: num('snap-count', 100),
+      commitLogCount: num('commit-log-count', 500),
+    },
+    workload: {
+      clients: num('clients', 0),
+      opsPerSecPerClient: num('ops-per-sec', 10),
+      writeRatio: num('write-ratio', 0.6),
+      keys: num('keys', 8),
+      startMs: num('clients-from', 2000),
+    },
     flaws,
     network: {
       delay: range(flags.get('delay'), { kind: 'uniform', minMs: 1, maxMs: 10 }),
@@ -92,10 +112,17 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
     `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
     `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
     `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}`,
+    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
+    `clients: ${describeClients(opts)}`,
     `faults: ${faultText}`,
     `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,
   ];
+}
+
+function describeClients(opts: RunOptions): string {
+  const w = opts.workload;
+  if (w === undefined || (w.clients ?? 0) === 0) return 'none';
+  return `${w.clients} from ${w.startMs ?? 0}ms, ${w.opsPerSecPerClient ?? 10} ops/s each, writes ${w.writeRatio ?? 0.6}, ${w.keys ?? 8} keys`;
 }
 
 /** What the summary reports of one server (also the JSON summary's `servers` entries). */
@@ -108,6 +135,12 @@ export interface ServerSummary {
   readonly acceptedEpoch: number | null;
   readonly currentEpoch: number | null;
   readonly lastZxid: number | null;
+  /** Last zxid in the server's log. */
+  readonly lastLogged: number | null;
+  /** Txns applied since the server last loaded its database. */
+  readonly applied: number | null;
+  /** Digest of the data tree (equal digests: equal trees). */
+  readonly digest: number | null;
   readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
   readonly round: number | null;
 }
@@ -117,7 +150,7 @@ export function summarize(sim: Simulation): ServerSummary[] {
     const rt = sim.server(sid);
     if (!rt.up) {
       const img = rt.disk.image;
-      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, vote: null, round: null };
+      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, lastLogged: null, applied: null, digest: null, vote: null, round: null };
     }
     const s = rt.state;
     return {
@@ -128,7 +161,10 @@ export function summarize(sim: Simulation): ServerSummary[] {
       leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
       acceptedEpoch: s.acceptedEpoch,
       currentEpoch: s.currentEpoch,
-      lastZxid: s.lastLoggedZxid,
+      lastZxid: s.db.lastProcessedZxid,
+      lastLogged: s.db.log.lastZxid(s.db.lastProcessedZxid),
+      applied: s.db.committed.length,
+      digest: s.db.tree.digest,
       vote: { ...s.currentVote },
       round: s.fle.logicalclock,
     };
@@ -137,7 +173,7 @@ export function summarize(sim: Simulation): ServerSummary[] {
 
 /** One row per server: role, epochs, last zxid, current vote, election round. */
 export function summaryLines(sim: Simulation): string[] {
-  const rows: string[][] = [['server', 'role', 'phase', 'leader', 'acceptedEpoch', 'currentEpoch', 'lastZxid', 'vote', 'round']];
+  const rows: string[][] = [['server', 'role', 'phase', 'leader', 'acceptedEpoch', 'currentEpoch', 'lastLogged', 'lastApplied', 'applied', 'digest', 'vote', 'round']];
   const opt = (x: number | null): string => (x === null ? '-' : String(x));
   for (const r of summarize(sim)) {
     const v = r.vote;
@@ -148,7 +184,10 @@ export function summaryLines(sim: Simulation): string[] {
       r.leader === null ? '-' : serverName(r.leader),
       opt(r.acceptedEpoch),
       opt(r.currentEpoch),
+      r.lastLogged === null ? '-' : formatZxid(r.lastLogged),
       r.lastZxid === null ? '-' : formatZxid(r.lastZxid),
+      opt(r.applied),
+      r.digest === null ? '-' : r.digest.toString(16).padStart(8, '0'),
       v === null ? '-' : `(${v.leader < 0 ? formatLong(v.leader) : serverName(v.leader)}, ${formatZxid(v.zxid)}, ${formatLong(v.peerEpoch)})`,
       opt(r.round),
     ]);
@@ -179,12 +218,17 @@ export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: 
   }
   run.sim.runUntil(opts.untilMs);
   const sim = run.sim;
+  const counts = run.clients.counts();
   if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim) }));
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts }));
+    out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
     for (const l of summaryLines(sim)) out.write(l);
+    if (run.clients.cfg.clients > 0) {
+      out.write(`clients: ${run.clients.history.length} operations: ${counts.ok} ok, ${counts.error} error, ${counts.unknown} unknown, ${counts.pending} pending`);
+    }
   }
   return 0;
 }

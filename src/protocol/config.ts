@@ -20,12 +20,24 @@ export interface ProtocolParams {
   maxNotificationIntervalMs: number;
   /** An observer that lost its leader waits a random [0, this) ms before LOOKING (Observer.java). */
   observerElectionDelayMs: number;
+  /** commitLogCount: committed txns kept in memory for DIFF sync (ZKDatabase, §9). */
+  commitLogCount: number;
+  /** snapCount: a snapshot is taken after a count of txns in [snapCount/2+1, snapCount] (§9). */
+  snapCount: number;
+  /** snapshotSizeFactor: txn-log sync while the log to send is below this × snapshot size (§5.1). */
+  snapshotSizeFactor: number;
+  /** The leader gives up and a new election starts when a zxid counter would reach this (§6). */
+  zxidCounterLimit: number;
 }
 
 /** Switches that reintroduce real ZooKeeper bugs (zab-bugs.md §5). All off = correct ZooKeeper. */
 export interface Flaws {
   /** ZOOKEEPER-1419: vote comparison whose sid tie-break ignores the epoch (B3). */
   fle_epoch_unguarded_sid_tiebreak: boolean;
+  /** ZOOKEEPER-3911: the follower ACKs NEWLEADER before the synced txns are durable (B9). */
+  follower_ack_newleader_before_persist: boolean;
+  /** ZOOKEEPER-4643: the follower writes currentEpoch before the synced txns are durable (B11). */
+  follower_epoch_before_log_durable: boolean;
 }
 
 export interface ClusterConfig {
@@ -45,10 +57,16 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
   minNotificationIntervalMs: 200,
   maxNotificationIntervalMs: 60_000,
   observerElectionDelayMs: 200,
+  commitLogCount: 500,
+  snapCount: 100,
+  snapshotSizeFactor: 0.33,
+  zxidCounterLimit: 0xffff_ffff,
 });
 
 export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   fle_epoch_unguarded_sid_tiebreak: false,
+  follower_ack_newleader_before_persist: false,
+  follower_epoch_before_log_durable: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

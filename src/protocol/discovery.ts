@@ -1,49 +1,215 @@
 /**
- * The start of Discovery (zab-protocol.md §4): a learner opens its connection to the leader with
- * FOLLOWERINFO/OBSERVERINFO (retrying a refused connection up to 5 times, 1 s apart), and the
- * leader accepts learner connections and waits, at most initLimit·tickTime, until the voters
- * connected to it (itself included) form a quorum, the first condition of getEpochToPropose.
+ * Discovery (zab-protocol.md §4): FOLLOWERINFO/OBSERVERINFO → LEADERINFO → ACKEPOCH.
  *
- * LEADERINFO/ACKEPOCH and the epoch choice are the next issue's; until then a leader whose quorum
- * connected goes straight to the ping loop of heartbeat.ts, and its learners follow it.
+ * Learner: connect (a refused connection is retried up to 5 times, 1 s apart) and send
+ * FOLLOWERINFO(acceptedEpoch << 32); on LEADERINFO(e): e > acceptedEpoch → persist acceptedEpoch,
+ * then (after the fsync) ACKEPOCH(lastLoggedZxid, currentEpoch); e = acceptedEpoch → ACKEPOCH
+ * with -1; e < acceptedEpoch → LOOKING.
+ *
+ * Leader: getEpochToPropose (newEpoch = 1 + the greatest acceptedEpoch of everyone who connected
+ * before the decision, observers included; decided when the connected voters, leader included,
+ * form a quorum; then acceptedEpoch is persisted and LEADERINFO goes out), then waitForEpochAck
+ * (a follower newer than the leader is rejected; a quorum of counted ACKEPOCHs, leader included,
+ * finishes it; currentEpoch is persisted and SYNCHRONIZATION starts). Each wait gives up after
+ * initLimit·tickTime.
  */
-import type { Draft } from 'immer';
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { startPingLoop, TIMER_LEARNER_READ, handlerReadTimer } from './heartbeat.ts';
-import type { LearnerInfo, ServerState } from './types.ts';
-import { zxid } from './zxid.ts';
+import { Fifo } from './fifo.ts';
+import { persist, snapshotNow } from './persist.ts';
+import { handlerReadTimer, TIMER_LEARNER_READ } from './heartbeat.ts';
+import type { AckEpoch, LeaderInfo, LearnerHandler, LearnerInfo, ServerState } from './types.ts';
+import { epochOf, zxid } from './zxid.ts';
 
-type S = Draft<ServerState>;
+type S = ServerState;
 
-export const TIMER_CONNECT_WAIT = 'leader.connectWait';
+export const TIMER_EPOCH_WAIT = 'leader.epochWait';
 export const TIMER_CONNECT_RETRY = 'learner.connectRetry';
 
 /** Learner.connectToLeader tries this many times, 1 s apart (§9 connectToLearnerMasterLimit). */
 export const CONNECT_TRIES = 5;
 export const CONNECT_RETRY_MS = 1000;
 
-/** Leader.lead, up to getEpochToPropose: DISCOVERY, tick 0, accept learners, wait for a quorum. */
+function initLimitMs(ctx: StepContext): number {
+  return ctx.cfg.params.initLimitTicks * ctx.cfg.params.tickTimeMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leader
+
+/**
+ * Leader.lead up to the epoch decision: DISCOVERY, tick 0, snapshot (loadData), leaderStateSummary,
+ * then the leader's own getEpochToPropose.
+ */
 export function enterLeading(s: S, ctx: StepContext): void {
   s.state = 'LEADING';
   s.zabState = 'DISCOVERY';
   s.learner = null;
-  s.leader = { tick: 0, wakeups: 0, quorumFormed: false, learners: {} };
-  const p = ctx.cfg.params;
-  if (isQuorum(ctx.cfg, 1)) {
-    // A single-voter ensemble: the leader alone is a quorum.
-    formQuorum(s, ctx);
-  } else {
-    setTimer(ctx, TIMER_CONNECT_WAIT, p.initLimitTicks * p.tickTimeMs);
+  s.role++;
+  snapshotNow(s, ctx);
+  s.leader = {
+    tick: 0,
+    wakeups: 0,
+    epoch: -1,
+    epochDecided: false,
+    epochDurable: false,
+    connecting: [],
+    summaryEpoch: s.currentEpoch,
+    summaryZxid: s.db.lastProcessedZxid,
+    electing: [],
+    electionFinished: false,
+    currentEpochDurable: false,
+    newLeaderAcks: [],
+    established: false,
+    lastProposed: 0,
+    lastCommitted: 0,
+    outstanding: Fifo.empty(),
+    pendingSyncs: Fifo.empty(),
+    learners: {},
+    sessionExpiry: {},
+  };
+  setTimer(ctx, TIMER_EPOCH_WAIT, initLimitMs(ctx));
+  getEpochToPropose(s, ctx, s.sid, s.acceptedEpoch);
+}
+
+/** Leader.getEpochToPropose for one caller (§4.3). */
+function getEpochToPropose(s: S, ctx: StepContext, sid: Sid, lastAcceptedEpoch: number): void {
+  const l = s.leader;
+  if (l === null || l.epochDecided) return;
+  if (lastAcceptedEpoch >= l.epoch) l.epoch = lastAcceptedEpoch + 1;
+  if (isVoter(ctx.cfg, sid) && !l.connecting.includes(sid)) l.connecting = [...l.connecting, sid];
+  if (l.connecting.includes(s.sid) && isQuorum(ctx.cfg, l.connecting.length)) {
+    l.epochDecided = true;
+    s.acceptedEpoch = l.epoch;
+    note(ctx, `epoch ${l.epoch} decided with [${l.connecting.join(',')}]; writing acceptedEpoch`);
+    persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: l.epoch }, { kind: 'leaderAcceptedEpoch', role: s.role });
   }
 }
 
-/** Learner.registerWithLeader: connect and send FOLLOWERINFO/OBSERVERINFO(acceptedEpoch << 32). */
+/** acceptedEpoch is durable: every waiting handler sends LEADERINFO; the leader acks its own epoch. */
+export function onLeaderAcceptedEpochDurable(s: S, ctx: StepContext): void {
+  const l = s.leader;
+  if (l === null) return;
+  l.epochDurable = true;
+  // waitForEpochAck has its own initLimit·tickTime wait.
+  setTimer(ctx, TIMER_EPOCH_WAIT, initLimitMs(ctx));
+  for (const key in l.learners) {
+    const h = l.learners[key];
+    if (h !== undefined && h.stage === 'epoch') sendLeaderInfo(s, ctx, h);
+  }
+  waitForEpochAck(s, ctx, s.sid, l.summaryEpoch, l.summaryZxid);
+}
+
+function sendLeaderInfo(s: S, ctx: StepContext, h: LearnerHandler): void {
+  const l = s.leader;
+  if (l === null) return;
+  h.stage = 'ackepoch';
+  send(ctx, h.sid, { type: 'LEADERINFO', zxid: zxid(l.epoch, 0) });
+}
+
+/** FOLLOWERINFO/OBSERVERINFO arriving anywhere. Only a leader listens on the quorum port. */
+export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInfo): void {
+  const l = s.leader;
+  if (s.state !== 'LEADING' || l === null) {
+    note(ctx, `refused ${msg.type} from s${from}: not leading`);
+    disconnect(ctx, from);
+    return;
+  }
+  const p = ctx.cfg.params;
+  const observer = msg.type === 'OBSERVERINFO' || !isVoter(ctx.cfg, from);
+  const h: LearnerHandler = {
+    sid: from,
+    observer,
+    stage: 'epoch',
+    acceptedEpoch: epochOf(msg.zxid),
+    peerLastZxid: 0,
+    // A new handler may miss initLimit + syncLimit ticks before it counts as not synced (§7).
+    deadlineTick: l.tick + p.initLimitTicks + p.syncLimitTicks,
+    forwarding: false,
+    syncCheck: { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 },
+  };
+  l.learners[from] = h;
+  setTimer(ctx, handlerReadTimer(from), initLimitMs(ctx));
+  getEpochToPropose(s, ctx, from, h.acceptedEpoch);
+  const hd = l.learners[from];
+  if (hd !== undefined && l.epochDurable) sendLeaderInfo(s, ctx, hd);
+}
+
+/** ACKEPOCH at the leader: LearnerHandler reads it right after LEADERINFO. */
+export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, startSync: (h: LearnerHandler) => void): void {
+  const l = s.leader;
+  const h = l?.learners[from];
+  if (l === null || h === undefined || h.stage !== 'ackepoch') {
+    note(ctx, `ignored ACKEPOCH from s${from}: no handler waiting for it`);
+    return;
+  }
+  h.peerLastZxid = msg.zxid;
+  if (!l.electionFinished) {
+    // StateSummary.isMoreRecentThan: the follower must not be newer than the leader.
+    if (msg.currentEpoch !== -1 && (msg.currentEpoch > l.summaryEpoch || (msg.currentEpoch === l.summaryEpoch && msg.zxid > l.summaryZxid))) {
+      note(ctx, `Follower is ahead of the leader: s${from} has (${msg.currentEpoch}, ${msg.zxid}), leader (${l.summaryEpoch}, ${l.summaryZxid}); dropping it`);
+      dropLearner(s, ctx, from);
+      return;
+    }
+    h.stage = 'epochack';
+    waitForEpochAck(s, ctx, from, msg.currentEpoch, msg.zxid);
+    if (!l.electionFinished) return;
+    // The ACK that finished the wait released every handler, this one included.
+    for (const key in l.learners) {
+      const w = l.learners[key];
+      if (w !== undefined && w.stage === 'epochack') startSync(w);
+    }
+    return;
+  }
+  startSync(h);
+}
+
+/** Leader.waitForEpochAck for one caller (§4.5). */
+function waitForEpochAck(s: S, ctx: StepContext, sid: Sid, currentEpoch: number, lastZxid: number): void {
+  const l = s.leader;
+  if (l === null || l.electionFinished) return;
+  if (currentEpoch !== -1 && lastZxid !== -1 && isVoter(ctx.cfg, sid) && !l.electing.includes(sid)) l.electing = [...l.electing, sid];
+  if (l.electing.includes(s.sid) && isQuorum(ctx.cfg, l.electing.length)) {
+    l.electionFinished = true;
+    cancelTimer(ctx, TIMER_EPOCH_WAIT);
+    s.currentEpoch = l.epoch;
+    s.zabState = 'SYNCHRONIZATION';
+    note(ctx, `epoch ${l.epoch} acked by [${l.electing.join(',')}]; writing currentEpoch`);
+    persist(s, ctx, { op: 'writeEpoch', file: 'currentEpoch', value: l.epoch }, { kind: 'leaderCurrentEpoch', role: s.role });
+  }
+}
+
+/** The leader drops one learner: its handler goes and its connection is closed. */
+export function dropLearner(s: S, ctx: StepContext, sid: Sid): void {
+  const l = s.leader;
+  if (l === null || l.learners[sid] === undefined) return;
+  delete l.learners[sid];
+  cancelTimer(ctx, handlerReadTimer(sid));
+  disconnect(ctx, sid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learner
+
+/** Learner.registerWithLeader begins: connect and send FOLLOWERINFO/OBSERVERINFO. */
 export function enterLearning(s: S, ctx: StepContext, role: 'FOLLOWING' | 'OBSERVING', leader: Sid): void {
   s.state = role;
   s.zabState = 'DISCOVERY';
   s.leader = null;
-  s.learner = { leader, connected: false, connectTries: 0 };
+  s.role++;
+  s.learner = {
+    leader,
+    connected: false,
+    connectTries: 0,
+    phase: 'discovery',
+    newEpoch: -1,
+    blocked: null,
+    resume: null,
+    inbox: Fifo.empty(),
+    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null },
+    pendingTxns: Fifo.empty(),
+    touched: [],
+  };
   connect(s, ctx);
 }
 
@@ -56,43 +222,35 @@ function connect(s: S, ctx: StepContext): void {
     zxid: zxid(s.acceptedEpoch, 0),
   };
   send(ctx, l.leader, info);
-  const p = ctx.cfg.params;
-  setTimer(ctx, TIMER_LEARNER_READ, p.initLimitTicks * p.tickTimeMs);
+  setTimer(ctx, TIMER_LEARNER_READ, initLimitMs(ctx));
 }
 
-/** FOLLOWERINFO/OBSERVERINFO arriving anywhere. Only a leader listens on the quorum port. */
-export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInfo): void {
-  const leader = s.leader;
-  if (s.state !== 'LEADING' || leader === null) {
-    note(ctx, `refused ${msg.type} from s${from}: not leading`);
-    disconnect(ctx, from);
-    return;
+/** LEADERINFO at the learner (§4.4). Returns a reason to go LOOKING, or null. */
+export function onLeaderInfo(s: S, ctx: StepContext, msg: LeaderInfo): string | null {
+  const l = s.learner;
+  if (l === null || l.phase !== 'discovery') return null;
+  const newEpoch = epochOf(msg.zxid);
+  l.newEpoch = newEpoch;
+  if (newEpoch > s.acceptedEpoch) {
+    const token = persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: newEpoch }, { kind: 'block', role: s.role });
+    // The ACKEPOCH reports the currentEpoch from before this write.
+    l.blocked = { on: 'ackepoch', token };
+    s.acceptedEpoch = newEpoch;
+    return null;
   }
-  const p = ctx.cfg.params;
-  const observer = msg.type === 'OBSERVERINFO' || !isVoter(ctx.cfg, from);
-  leader.learners[from] = {
-    sid: from,
-    observer,
-    // A new handler may miss initLimit + syncLimit ticks before it counts as not synced (§7).
-    deadlineTick: leader.tick + p.initLimitTicks + p.syncLimitTicks,
-  };
-  setTimer(ctx, handlerReadTimer(from), p.initLimitTicks * p.tickTimeMs);
-  if (!leader.quorumFormed && isQuorum(ctx.cfg, connectedVoters(s))) formQuorum(s, ctx);
+  if (newEpoch === s.acceptedEpoch) {
+    sendAckEpoch(s, ctx, -1);
+    return null;
+  }
+  return `Leaders epoch, ${newEpoch} is less than accepted epoch, ${s.acceptedEpoch}`;
 }
 
-function connectedVoters(s: S): number {
-  let n = 1; // the leader itself
-  const learners = s.leader?.learners ?? {};
-  for (const key in learners) if (learners[key]?.observer === false) n++;
-  return n;
-}
-
-function formQuorum(s: S, ctx: StepContext): void {
-  const leader = s.leader;
-  if (leader === null) return;
-  leader.quorumFormed = true;
-  cancelTimer(ctx, TIMER_CONNECT_WAIT);
-  startPingLoop(s, ctx);
+/** ACKEPOCH(lastLoggedZxid, currentEpoch or -1); the learner then waits for the sync stream. */
+export function sendAckEpoch(s: S, ctx: StepContext, currentEpoch: number): void {
+  const l = s.learner;
+  if (l === null) return;
+  send(ctx, l.leader, { type: 'ACKEPOCH', zxid: s.db.lastProcessedZxid, currentEpoch });
+  l.phase = 'sync';
 }
 
 /** The learner's connection failed. Before the leader answered, retry; afterwards, give up. */
@@ -100,7 +258,7 @@ export function onLearnerDisconnected(s: S, ctx: StepContext): 'retry' | 'lost' 
   const l = s.learner;
   if (l === null) return 'lost';
   if (!l.connected && l.connectTries < CONNECT_TRIES) {
-    note(ctx, `connection to leader s${l.leader} refused or reset; retry ${l.connectTries + 1} of ${CONNECT_TRIES} in ${CONNECT_RETRY_MS} ms`);
+    note(ctx, `connection to leader s${l.leader} refused or reset; attempt ${l.connectTries + 1} of ${CONNECT_TRIES} in ${CONNECT_RETRY_MS} ms`);
     setTimer(ctx, TIMER_CONNECT_RETRY, CONNECT_RETRY_MS);
     return 'retry';
   }

@@ -8,7 +8,6 @@
  * The handlers never change the peer's role themselves: when the election ends they return a
  * {@link Decision} and peer.ts enters the role, so later phases plug in there.
  */
-import type { Draft } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import type { Notification, PeerStateName, ServerState, StoredVote, Vote } from './types.ts';
@@ -27,16 +26,17 @@ export interface Decision {
   readonly vote: Vote;
 }
 
-type S = Draft<ServerState>;
+type S = ServerState;
 
 /** getInitId / getInitLastLoggedZxid / getPeerEpoch: an observer uses Long.MIN_VALUE (§3.1). */
-export function initialVote(cfg: ClusterConfig, s: Pick<ServerState, 'sid' | 'lastLoggedZxid' | 'currentEpoch'>): {
+export function initialVote(cfg: ClusterConfig, s: Pick<ServerState, 'sid' | 'db' | 'currentEpoch'>): {
   leader: Sid;
   zxid: number;
   peerEpoch: number;
 } {
   if (!isVoter(cfg, s.sid)) return { leader: MIN_VALUE, zxid: MIN_VALUE, peerEpoch: MIN_VALUE };
-  return { leader: s.sid, zxid: s.lastLoggedZxid, peerEpoch: s.currentEpoch };
+  // getLastLoggedZxid: the tree's lastProcessedZxid after the role's fast-forward (§1.1).
+  return { leader: s.sid, zxid: s.db.lastProcessedZxid, peerEpoch: s.currentEpoch };
 }
 
 function notification(s: S, state: PeerStateName, v: { leader: Sid; zxid: number; peerEpoch: number }, round: number): Notification {

@@ -1,14 +1,22 @@
 /**
- * Failure detection (zab-protocol.md §7): the leader's ping loop with its tick counter and synced
- * quorum check, the per-learner deadline and read timeout on the leader, and the learner's read
- * timeout. PING carries lastProposed from the leader; the learner echoes it.
+ * Failure detection (zab-protocol.md §7).
+ *
+ * Leader: once established, wake every tickTime/2; every second wake-up advance `tick` and give up
+ * when the leader plus its synced voter handlers are not a quorum; every wake-up, drop a learner
+ * whose oldest unacked PROPOSAL is older than syncLimit·tickTime (SyncLimitCheck), then PING all
+ * learners with lastProposed; expire sessions whose clients went quiet. A learner handler whose
+ * socket reads nothing for initLimit·tickTime (syncLimit·tickTime after the NEWLEADER ACK) is
+ * dropped. Any packet from a learner moves its deadline to tick + syncLimit.
+ *
+ * Learner: any packet from the leader re-arms the read timeout (initLimit·tickTime before
+ * NEWLEADER, syncLimit·tickTime after); a PING is echoed with the sessions it saw.
  */
-import type { Draft } from 'immer';
 import { isQuorum, type Sid } from './config.ts';
 import { send, setTimer, type StepContext } from './context.ts';
-import type { Ping, ServerState } from './types.ts';
+import type { LearnerHandler, Ping, ServerState } from './types.ts';
+import type { Zxid } from './zxid.ts';
 
-type S = Draft<ServerState>;
+type S = ServerState;
 
 export const TIMER_PING = 'leader.ping';
 export const TIMER_LEARNER_READ = 'learner.readTimeout';
@@ -24,57 +32,133 @@ export function handlerOfTimer(timer: string): Sid | null {
   return timer.startsWith(HANDLER_READ_PREFIX) ? Number(timer.slice(HANDLER_READ_PREFIX.length)) : null;
 }
 
-/** Leader.lead's loop starts: wake every tickTime/2; tickSkip starts true. */
-export function startPingLoop(s: S, ctx: StepContext): void {
-  setTimer(ctx, TIMER_PING, ctx.cfg.params.tickTimeMs / 2);
+function halfTick(ctx: StepContext): number {
+  // Java's int division: tickTime / 2.
+  return Math.floor(ctx.cfg.params.tickTimeMs / 2);
 }
 
+/** The leader clock in ms: wake-ups since establishment times tickTime/2. */
+function clock(s: S, ctx: StepContext): number {
+  return (s.leader?.wakeups ?? 0) * halfTick(ctx);
+}
+
+/** Leader.lead's loop starts (after establishment): first wake-up in tickTime/2. */
+export function startPingLoop(s: S, ctx: StepContext): void {
+  setTimer(ctx, TIMER_PING, halfTick(ctx));
+}
+
+export type PingOutcome = { abdicate: false; drop: Sid[]; expired: number[] } | { abdicate: true; reason: string };
+
 /**
- * One wake-up of the leader's loop. Every second wake-up advances `tick` and checks that the
- * leader plus its synced voters still form a quorum; every wake-up pings all learners.
- * Tells the caller to abdicate when the leader must give up ("Not sufficient followers synced").
+ * One wake-up of the leader's loop. The first wake-up is a tickSkip one (no tick, no check);
+ * after that every other wake-up advances `tick` and checks the synced quorum.
  */
-export function onPingTimer(s: S, ctx: StepContext): { abdicate: false } | { abdicate: true; reason: string } {
-  const leader = s.leader;
-  if (leader === null) return { abdicate: false };
-  leader.wakeups++;
-  if (leader.wakeups % 2 === 0) {
-    leader.tick++;
+export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
+  const l = s.leader;
+  if (l === null) return { abdicate: false, drop: [], expired: [] };
+  l.wakeups++;
+  if (l.wakeups % 2 === 0) {
+    l.tick++;
     const synced: Sid[] = [s.sid];
-    for (const key in leader.learners) {
-      const h = leader.learners[key];
-      if (h !== undefined && !h.observer && leader.tick <= h.deadlineTick) synced.push(h.sid);
+    for (const key in l.learners) {
+      const h = l.learners[key];
+      if (h !== undefined && !h.observer && l.tick <= h.deadlineTick) synced.push(h.sid);
     }
     if (!isQuorum(ctx.cfg, synced.length)) {
       return { abdicate: true, reason: `Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]` };
     }
   }
-  const ping: Ping = { type: 'PING', zxid: s.lastLoggedZxid };
-  for (const key in leader.learners) {
-    const h = leader.learners[key];
-    if (h !== undefined) send(ctx, h.sid, ping);
+  const now = clock(s, ctx);
+  const limit = ctx.cfg.params.syncLimitTicks * ctx.cfg.params.tickTimeMs;
+  const drop: Sid[] = [];
+  const ping: Ping = { type: 'PING', zxid: l.lastProposed };
+  for (const key in l.learners) {
+    const h = l.learners[key];
+    // LearnerHandler.ping: nothing before the sync stream is on the wire ("otherwise the
+    // learner will crash"), then SyncLimitCheck, then the PING.
+    if (h === undefined || h.stage === 'epoch' || h.stage === 'ackepoch' || h.stage === 'epochack') continue;
+    if (h.syncCheck.currentTime !== 0 && now - h.syncCheck.currentTime >= limit) drop.push(h.sid);
+    else send(ctx, h.sid, ping);
   }
-  setTimer(ctx, TIMER_PING, ctx.cfg.params.tickTimeMs / 2);
-  return { abdicate: false };
+  const expired: number[] = [];
+  for (const key in l.sessionExpiry) {
+    const at = l.sessionExpiry[key];
+    if (at !== undefined && at <= now) expired.push(Number(key));
+  }
+  setTimer(ctx, TIMER_PING, halfTick(ctx));
+  return { abdicate: false, drop, expired };
 }
 
-/** Any packet from a learner moves its deadline to tick + syncLimit and re-arms its read timeout. */
-export function heardFromLearner(s: S, ctx: StepContext, from: Sid): boolean {
-  const leader = s.leader;
-  const h = leader?.learners[from];
-  if (leader === null || leader === undefined || h === undefined) return false;
+/** SyncLimitCheck.updateProposal: a PROPOSAL was sent to this learner (once started). */
+export function updateProposalCheck(s: S, ctx: StepContext, h: LearnerHandler, z: Zxid): void {
+  const c = h.syncCheck;
+  if (!c.started) return;
+  // The clock starts at 0; a time of 0 means "none", so use at least 1.
+  const now = Math.max(1, clock(s, ctx));
+  if (c.currentTime === 0) {
+    c.currentTime = now;
+    c.currentZxid = z;
+  } else {
+    c.nextTime = now;
+    c.nextZxid = z;
+  }
+}
+
+/** SyncLimitCheck.updateAck. */
+export function updateAckCheck(h: LearnerHandler, z: Zxid): void {
+  const c = h.syncCheck;
+  if (c.currentZxid === z) {
+    c.currentTime = c.nextTime;
+    c.currentZxid = c.nextZxid;
+    c.nextTime = 0;
+    c.nextZxid = 0;
+  } else if (c.nextZxid === z) {
+    c.nextTime = 0;
+    c.nextZxid = 0;
+  }
+}
+
+/** Any packet from a learner: deadline tick + syncLimit, and its socket read timeout re-armed. */
+export function heardFromLearner(s: S, ctx: StepContext, h: LearnerHandler): void {
+  const l = s.leader;
+  if (l === null) return;
   const p = ctx.cfg.params;
-  h.deadlineTick = leader.tick + p.syncLimitTicks;
-  setTimer(ctx, handlerReadTimer(from), p.initLimitTicks * p.tickTimeMs);
-  return true;
+  h.deadlineTick = l.tick + p.syncLimitTicks;
+  const afterAck = h.stage === 'synced' || h.stage === 'broadcast';
+  setTimer(ctx, handlerReadTimer(h.sid), (afterAck ? p.syncLimitTicks : p.initLimitTicks) * p.tickTimeMs);
 }
 
-/** Any packet from the leader re-arms the learner's read timeout; a PING is echoed. */
-export function heardFromLeader(s: S, ctx: StepContext, msg: Ping): void {
+/** Any packet from the leader re-arms the learner's read timeout. */
+export function heardFromLeader(s: S, ctx: StepContext): void {
   const l = s.learner;
   if (l === null) return;
   l.connected = true;
   const p = ctx.cfg.params;
-  setTimer(ctx, TIMER_LEARNER_READ, p.initLimitTicks * p.tickTimeMs);
-  send(ctx, l.leader, { type: 'PING', zxid: msg.zxid });
+  setTimer(ctx, TIMER_LEARNER_READ, (l.sync.newLeaderSeen ? p.syncLimitTicks : p.initLimitTicks) * p.tickTimeMs);
+}
+
+/** Learner.ping: echo the PING with the sessions touched since the last one. */
+export function echoPing(s: S, ctx: StepContext, msg: Ping): void {
+  const l = s.learner;
+  if (l === null) return;
+  // Copied out of the draft: an effect must never hold an immer proxy.
+  const sessions = [...l.touched];
+  l.touched = [];
+  send(ctx, l.leader, sessions.length > 0 ? { type: 'PING', zxid: msg.zxid, sessions } : { type: 'PING', zxid: msg.zxid });
+}
+
+/** Session touches reported by a learner's PING refresh their expiry on the leader. */
+export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[]): void {
+  const l = s.leader;
+  if (l === null) return;
+  const now = clock(s, ctx);
+  for (const id of sessions) {
+    const timeout = s.db.tree.sessions[id]?.timeoutMs;
+    if (timeout !== undefined) l.sessionExpiry[id] = now + timeout;
+  }
+}
+
+/** The leader clock, exported for session tracking. */
+export function leaderClock(s: S, ctx: StepContext): number {
+  return clock(s, ctx);
 }

@@ -1,35 +1,46 @@
 /**
  * A server: `step(cfg, state, input) -> { state, effects }`. This file dispatches each input to
- * the phase that owns it (election.ts, discovery.ts, heartbeat.ts) and owns the transitions
- * between roles. It is pure: no I/O, clock or randomness; one immer `produce` per step, and the
- * input state is never mutated.
+ * the phase that owns it (election.ts, discovery.ts, sync.ts, broadcast.ts, heartbeat.ts,
+ * serving.ts) and owns the transitions between roles. It is pure: no I/O, clock or randomness;
+ * one immer `produce` per step, and the input state is never mutated.
  */
-import { produce, type Draft } from 'immer';
+import { produce } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
-import { cancelTimer, disconnect, note, setTimer, type StepContext } from './context.ts';
+import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
+import { EMPTY_DB, fastForward, loadDatabase } from './db.ts';
+import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
+  dropLearner,
   enterLeading,
   enterLearning,
+  onAckEpoch,
   onConnectRetry,
+  onLeaderAcceptedEpochDurable,
+  onLeaderInfo,
   onLearnerDisconnected,
   onLearnerInfo,
+  sendAckEpoch,
   TIMER_CONNECT_RETRY,
-  TIMER_CONNECT_WAIT,
+  TIMER_EPOCH_WAIT,
 } from './discovery.ts';
+import { lookForLeader, onFinalizeTimeout, onNotification, onPollTimeout, TIMER_FINALIZE, TIMER_POLL, type Decision } from './election.ts';
 import {
-  lookForLeader,
-  onFinalizeTimeout,
-  onNotification,
-  onPollTimeout,
-  TIMER_FINALIZE,
-  TIMER_POLL,
-  type Decision,
-} from './election.ts';
-import { handlerOfTimer, handlerReadTimer, heardFromLeader, heardFromLearner, onPingTimer, TIMER_LEARNER_READ, TIMER_PING } from './heartbeat.ts';
-import type { ClientRequest, DurableImage, Effect, Input, Message, ServerState } from './types.ts';
-import { epochOf, formatZxid, ZXID_NONE, type Zxid } from './zxid.ts';
+  echoPing,
+  handlerOfTimer,
+  handlerReadTimer,
+  heardFromLeader,
+  heardFromLearner,
+  onPingTimer,
+  TIMER_LEARNER_READ,
+  TIMER_PING,
+  touchSessions,
+} from './heartbeat.ts';
+import { onClientRequest, reply } from './serving.ts';
+import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
+import type { DurableImage, Effect, Input, LearnerHandler, Message, ServerState } from './types.ts';
+import { epochOf, formatZxid } from './zxid.ts';
 
-type S = Draft<ServerState>;
+type S = ServerState;
 
 export const TIMER_OBSERVER_DELAY = 'observer.electionDelay';
 
@@ -47,7 +58,6 @@ export function blankState(sid: Sid): ServerState {
     zabState: 'ELECTION',
     acceptedEpoch: 0,
     currentEpoch: 0,
-    lastLoggedZxid: 0,
     currentVote: { leader: sid, zxid: 0, electionEpoch: -1, peerEpoch: 0 },
     fle: {
       logicalclock: 0,
@@ -61,9 +71,13 @@ export function blankState(sid: Sid): ServerState {
       running: false,
       queued: [],
     },
+    db: EMPTY_DB,
     leader: null,
     learner: null,
+    role: 0,
     nextToken: 1,
+    writes: {},
+    snapshotsTaken: 0,
   };
 }
 
@@ -72,7 +86,10 @@ export function step(cfg: ClusterConfig, state: ServerState, input: Input): Step
   const effects: Effect[] = [];
   const ctx: StepContext = { cfg, sid: state.sid, effects };
   const next = produce(state, (d) => {
-    dispatch(d, ctx, input);
+    // Handlers are typed on ServerState: its mutable fields are the ones a step may change, and
+    // Db, TxnLog, Fifo and DataTree values are immutable classes or frozen objects that immer
+    // hands out as they are (Draft<T> cannot express that).
+    dispatch(d as unknown as ServerState, ctx, input);
   });
   return { state: next, effects };
 }
@@ -97,22 +114,23 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       onDisconnected(s, ctx, input.peer);
       return;
     case 'fsyncDone':
-      // Nothing waits on a write yet: election and heartbeats write nothing durable.
+      onFsyncDone(s, ctx, input.token);
       return;
-    case 'clientRequest':
-      onClientRequest(s, ctx, input.request);
+    case 'clientRequest': {
+      const reason = onClientRequest(s, ctx, input.request);
+      if (reason !== null) goLooking(s, ctx, reason);
       return;
+    }
   }
+}
+
+function halt(s: S, ctx: StepContext, reason: string): void {
+  ctx.effects.push({ kind: 'halt', reason });
+  s.up = false;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Start: QuorumPeer.loadDataBase then startLeaderElection (§1.1)
-
-function lastZxidOf(durable: DurableImage): Zxid {
-  const last = durable.log[durable.log.length - 1];
-  const snap = durable.snapshot?.zxid ?? 0;
-  return last === undefined ? snap : Math.max(snap, last.zxid);
-}
 
 function persistEpoch(s: S, ctx: StepContext, file: 'acceptedEpoch' | 'currentEpoch', value: number): void {
   ctx.effects.push({ kind: 'persist', token: s.nextToken++, write: { op: 'writeEpoch', file, value } });
@@ -120,7 +138,8 @@ function persistEpoch(s: S, ctx: StepContext, file: 'acceptedEpoch' | 'currentEp
 
 function start(s: S, ctx: StepContext, durable: DurableImage): void {
   if (s.up) throw new Error(`s${s.sid} started twice`);
-  const last = lastZxidOf(durable);
+  s.db = loadDatabase(durable);
+  const last = s.db.lastProcessedZxid;
   const epochOfZxid = epochOf(last);
   let currentEpoch = durable.currentEpoch;
   if (currentEpoch === null) {
@@ -134,10 +153,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
       currentEpoch = durable.currentEpochTmp;
       persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
     } else {
-      ctx.effects.push({
-        kind: 'halt',
-        reason: `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`,
-      });
+      halt(s, ctx, `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`);
       return;
     }
   }
@@ -148,16 +164,12 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
     persistEpoch(s, ctx, 'acceptedEpoch', acceptedEpoch);
   }
   if (acceptedEpoch < currentEpoch) {
-    ctx.effects.push({
-      kind: 'halt',
-      reason: `The accepted epoch, ${acceptedEpoch} is less than the current epoch, ${currentEpoch}`,
-    });
+    halt(s, ctx, `The accepted epoch, ${acceptedEpoch} is less than the current epoch, ${currentEpoch}`);
     return;
   }
   s.up = true;
   s.acceptedEpoch = acceptedEpoch;
   s.currentEpoch = currentEpoch;
-  s.lastLoggedZxid = last;
   s.currentVote = { leader: s.sid, zxid: last, electionEpoch: -1, peerEpoch: currentEpoch };
   s.fle.logicalclock = 0;
   s.state = 'LOOKING';
@@ -176,7 +188,9 @@ function enterRole(s: S, ctx: StepContext, decision: Decision | null): void {
 
 /**
  * A role ended (or a start-up election must run again): close every quorum connection, drop
- * role state and start a new FLE round. An observer first waits a random [0, 200) ms (§3.4).
+ * role state, fast-forward the database from the log (ZOOKEEPER-2845; an interrupted SNAP sync
+ * first goes back to the database it replaced, ZOOKEEPER-3642) and start a new FLE round. An
+ * observer first waits a random [0, 200) ms (§3.4).
  */
 export function goLooking(s: S, ctx: StepContext, reason: string): void {
   note(ctx, `going LOOKING: ${reason}`);
@@ -187,15 +201,21 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
       disconnect(ctx, sid);
     }
     cancelTimer(ctx, TIMER_PING);
-    cancelTimer(ctx, TIMER_CONNECT_WAIT);
+    cancelTimer(ctx, TIMER_EPOCH_WAIT);
+    cancelTimer(ctx, TIMER_NEWLEADER_WAIT);
   }
   if (s.learner !== null) {
     disconnect(ctx, s.learner.leader);
     cancelTimer(ctx, TIMER_LEARNER_READ);
     cancelTimer(ctx, TIMER_CONNECT_RETRY);
+    const pre = s.learner.sync.preSnapDb;
+    if (pre !== null) s.db = pre;
   }
+  s.db = fastForward(s.db);
   s.leader = null;
   s.learner = null;
+  s.writes = {};
+  s.role++;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
   if (!isVoter(ctx.cfg, s.sid)) {
@@ -207,7 +227,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Inputs
+// Messages
 
 function onMessage(s: S, ctx: StepContext, from: Sid, msg: Message): void {
   switch (msg.type) {
@@ -218,15 +238,175 @@ function onMessage(s: S, ctx: StepContext, from: Sid, msg: Message): void {
     case 'OBSERVERINFO':
       onLearnerInfo(s, ctx, from, msg);
       return;
-    case 'PING':
-      if (s.state === 'LEADING') {
-        if (!heardFromLearner(s, ctx, from)) note(ctx, `ignored PING from s${from}: no learner handler`);
-      } else if (s.learner !== null && s.learner.leader === from) {
-        heardFromLeader(s, ctx, msg);
-      } else {
-        note(ctx, `ignored PING from s${from}: not my leader`);
-      }
+    case 'ACKEPOCH':
+    case 'ACK':
+    case 'REQUEST':
+      onLearnerPacket(s, ctx, from, msg);
       return;
+    case 'PING':
+      if (s.state === 'LEADING') onLearnerPacket(s, ctx, from, msg);
+      else onLeaderPacket(s, ctx, from, msg);
+      return;
+    default:
+      onLeaderPacket(s, ctx, from, msg);
+  }
+}
+
+/** A packet from a learner at the leader, routed by its handler's stage. */
+function onLearnerPacket(s: S, ctx: StepContext, from: Sid, msg: Message): void {
+  const l = s.leader;
+  const h = l?.learners[from];
+  if (l === null || l === undefined || h === undefined) {
+    note(ctx, `ignored ${msg.type} from s${from}: no learner handler`);
+    return;
+  }
+  heardFromLearner(s, ctx, h);
+  switch (h.stage) {
+    case 'ackepoch':
+      if (msg.type === 'ACKEPOCH') onAckEpoch(s, ctx, from, msg, (w) => startSync(s, ctx, w));
+      else note(ctx, `ignored ${msg.type} from s${from}: waiting for ACKEPOCH`);
+      return;
+    case 'sync':
+      onSyncingLearnerPacket(s, ctx, h, msg, (sid) => dropLearner(s, ctx, sid));
+      return;
+    case 'epoch':
+    case 'epochack':
+      note(ctx, `ignored ${msg.type} from s${from}: its handler is waiting for the epoch`);
+      return;
+    case 'synced':
+    case 'broadcast':
+      onBroadcastLearnerPacket(s, ctx, h, msg);
+      return;
+  }
+}
+
+function onBroadcastLearnerPacket(s: S, ctx: StepContext, h: LearnerHandler, msg: Message): void {
+  switch (msg.type) {
+    case 'ACK':
+      processAck(s, ctx, h.sid, msg.zxid);
+      return;
+    case 'PING':
+      if (msg.sessions !== undefined) touchSessions(s, ctx, msg.sessions);
+      return;
+    case 'REQUEST': {
+      if (msg.request.kind === 'sync') {
+        processSync(s, ctx, msg.request.origin);
+        return;
+      }
+      const reason = propose(s, ctx, msg.request.txn);
+      if (reason !== null) goLooking(s, ctx, reason);
+      return;
+    }
+    default:
+      note(ctx, `ignored ${msg.type} from learner s${h.sid}`);
+  }
+}
+
+/** A packet from the leader at a learner. While blocked on a write, it waits in the inbox. */
+function onLeaderPacket(s: S, ctx: StepContext, from: Sid, msg: Message): void {
+  const l = s.learner;
+  if (l === null || l.leader !== from) {
+    note(ctx, `ignored ${msg.type} from s${from}: not my leader`);
+    return;
+  }
+  heardFromLeader(s, ctx);
+  if (l.blocked !== null) {
+    l.inbox = l.inbox.push(msg);
+    return;
+  }
+  processLeaderPacket(s, ctx, msg);
+}
+
+function processLeaderPacket(s: S, ctx: StepContext, msg: Message): void {
+  const l = s.learner;
+  if (l === null) return;
+  switch (l.phase) {
+    case 'discovery': {
+      if (msg.type !== 'LEADERINFO') {
+        goLooking(s, ctx, `expected LEADERINFO from leader s${l.leader}, got ${msg.type}`);
+        return;
+      }
+      const reason = onLeaderInfo(s, ctx, msg);
+      if (reason !== null) goLooking(s, ctx, reason);
+      return;
+    }
+    case 'sync': {
+      const r = onSyncPacket(s, ctx, msg);
+      if (r !== null) halt(s, ctx, r.halt);
+      return;
+    }
+    case 'broadcast':
+      onBroadcastPacket(s, ctx, msg);
+      return;
+  }
+}
+
+function onBroadcastPacket(s: S, ctx: StepContext, msg: Message): void {
+  const l = s.learner;
+  if (l === null) return;
+  switch (msg.type) {
+    case 'PROPOSAL':
+      if (s.state === 'FOLLOWING') onProposal(s, ctx, msg);
+      else note(ctx, 'ignored PROPOSAL: observers get INFORM');
+      return;
+    case 'COMMIT': {
+      const reason = onCommit(s, ctx, msg.zxid);
+      if (reason !== null) halt(s, ctx, reason);
+      return;
+    }
+    case 'INFORM':
+      onInform(s, ctx, msg);
+      return;
+    case 'PING':
+      echoPing(s, ctx, msg);
+      return;
+    case 'SYNC':
+      if (msg.origin.server === s.sid) reply(ctx, { client: msg.origin.client, cxid: msg.origin.cxid, ok: true, zxid: s.db.lastProcessedZxid });
+      return;
+    default:
+      note(ctx, `ignored ${msg.type} from the leader in broadcast`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes, timers, connections
+
+function onFsyncDone(s: S, ctx: StepContext, token: number): void {
+  const w = s.writes[token];
+  if (w === undefined) return;
+  delete s.writes[token];
+  if (w.kind === 'plain' || w.role !== s.role) return;
+  switch (w.kind) {
+    case 'block':
+      unblock(s, ctx, token);
+      return;
+    case 'ack':
+      if (s.learner !== null && s.state === 'FOLLOWING') send(ctx, s.learner.leader, { type: 'ACK', zxid: w.zxid });
+      return;
+    case 'leaderAck':
+      processAck(s, ctx, s.sid, w.zxid);
+      return;
+    case 'leaderAcceptedEpoch':
+      onLeaderAcceptedEpochDurable(s, ctx);
+      return;
+    case 'leaderCurrentEpoch':
+      onLeaderCurrentEpochDurable(s, ctx);
+      return;
+  }
+}
+
+/** The learner's synchronous write is durable: carry on, then read what queued meanwhile. */
+function unblock(s: S, ctx: StepContext, token: number): void {
+  const l = s.learner;
+  if (l === null || l.blocked === null || l.blocked.token !== token) return;
+  const on = l.blocked.on;
+  l.blocked = null;
+  if (on === 'ackepoch') sendAckEpoch(s, ctx, s.currentEpoch);
+  else if (on === 'newleader-log' || on === 'newleader-epoch') resumeNewLeader(s, ctx);
+  while (s.learner !== null && s.learner === l && l.blocked === null && l.inbox.length > 0 && s.up) {
+    const msg = l.inbox.first() as Message;
+    l.inbox = l.inbox.rest();
+    processLeaderPacket(s, ctx, msg);
   }
 }
 
@@ -241,15 +421,28 @@ function onTimer(s: S, ctx: StepContext, timer: string): void {
     case TIMER_OBSERVER_DELAY:
       if (s.state === 'LOOKING' && !s.fle.running) enterRole(s, ctx, lookForLeader(s, ctx));
       return;
-    case TIMER_CONNECT_WAIT:
-      if (s.leader !== null && !s.leader.quorumFormed) goLooking(s, ctx, 'Timeout while waiting for a quorum of learners to connect');
+    case TIMER_EPOCH_WAIT:
+      if (s.leader !== null && !s.leader.electionFinished) {
+        goLooking(s, ctx, s.leader.epochDecided ? 'Timeout while waiting for epoch to be acked by quorum' : 'Timeout while waiting for epoch from quorum');
+      }
+      return;
+    case TIMER_NEWLEADER_WAIT:
+      if (s.leader !== null && !s.leader.established) goLooking(s, ctx, 'Timeout while waiting for NEWLEADER to be acked by quorum');
       return;
     case TIMER_CONNECT_RETRY:
       onConnectRetry(s, ctx);
       return;
     case TIMER_PING: {
       const r = onPingTimer(s, ctx);
-      if (r.abdicate) goLooking(s, ctx, r.reason);
+      if (r.abdicate) {
+        goLooking(s, ctx, r.reason);
+        return;
+      }
+      for (const sid of r.drop) {
+        note(ctx, `learner s${sid}: oldest PROPOSAL unacked for syncLimit·tickTime, dropping it`);
+        dropLearner(s, ctx, sid);
+      }
+      expireSessions(s, ctx, r.expired);
       return;
     }
     case TIMER_LEARNER_READ:
@@ -260,12 +453,26 @@ function onTimer(s: S, ctx: StepContext, timer: string): void {
   if (handler !== null) {
     if (s.leader?.learners[handler] !== undefined) {
       note(ctx, `learner handler for s${handler}: read timeout, dropping it`);
-      delete s.leader.learners[handler];
-      disconnect(ctx, handler);
+      dropLearner(s, ctx, handler);
     }
     return;
   }
   throw new Error(`s${s.sid}: unknown timer ${timer}`);
+}
+
+/** SessionTracker: an expired session is closed by a closeSession txn the leader proposes. */
+function expireSessions(s: S, ctx: StepContext, expired: readonly number[]): void {
+  const l = s.leader;
+  if (l === null) return;
+  for (const id of expired) {
+    delete l.sessionExpiry[id];
+    note(ctx, `session ${id} expired`);
+    const reason = propose(s, ctx, { type: 'closeSession', session: id });
+    if (reason !== null) {
+      goLooking(s, ctx, reason);
+      return;
+    }
+  }
 }
 
 function onDisconnected(s: S, ctx: StepContext, peer: Sid): void {
@@ -278,12 +485,4 @@ function onDisconnected(s: S, ctx: StepContext, peer: Sid): void {
   if (s.learner !== null && s.learner.leader === peer) {
     if (onLearnerDisconnected(s, ctx) === 'lost') goLooking(s, ctx, `connection to leader s${peer} closed`);
   }
-}
-
-/** Until broadcast exists no server is serving: ZooKeeper closes the client's connection. */
-function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): void {
-  ctx.effects.push({
-    kind: 'reply',
-    reply: { client: req.client, cxid: req.cxid, ok: false, error: 'CONNECTIONLOSS', zxid: s.lastLoggedZxid === ZXID_NONE ? 0 : s.lastLoggedZxid },
-  });
 }

@@ -4,6 +4,9 @@
  * JSON-serialisable data so that the kernel can trace it and tests can deep-freeze it.
  */
 import type { Sid } from './config.ts';
+import type { DataTree, Txn, TxnOrigin } from './datatree.ts';
+import type { Db } from './db.ts';
+import type { Fifo } from './fifo.ts';
 import type { Zxid } from './zxid.ts';
 
 /** QuorumPeer.ServerState (zab-protocol.md §1.2). */
@@ -38,14 +41,100 @@ export interface LearnerInfo {
   readonly zxid: Zxid;
 }
 
-/** PING (5): the leader sends lastProposed; the learner echoes it (§2.2, §7). */
-export interface Ping {
-  readonly type: 'PING';
+/** LEADERINFO (17), the paper's NEWEPOCH: newEpoch << 32 (§4). */
+export interface LeaderInfo {
+  readonly type: 'LEADERINFO';
   readonly zxid: Zxid;
 }
 
-/** Every message a server can send. Later phases extend this union. */
-export type Message = Notification | LearnerInfo | Ping;
+/** ACKEPOCH (18): the learner's lastLoggedZxid and its currentEpoch, or -1 for an equal epoch. */
+export interface AckEpoch {
+  readonly type: 'ACKEPOCH';
+  readonly zxid: Zxid;
+  readonly currentEpoch: number;
+}
+
+/** DIFF (13) / TRUNC (14): the first sync packet (§5.1). */
+export interface SyncOpPacket {
+  readonly type: 'DIFF' | 'TRUNC';
+  readonly zxid: Zxid;
+}
+
+/** SNAP (15): the leader's lastProcessedZxid and its serialized data tree. */
+export interface SnapPacket {
+  readonly type: 'SNAP';
+  readonly zxid: Zxid;
+  readonly tree: DataTree;
+}
+
+/** NEWLEADER (10): newEpoch << 32, no history. */
+export interface NewLeader {
+  readonly type: 'NEWLEADER';
+  readonly zxid: Zxid;
+}
+
+/** ACK (3): of NEWLEADER (counter 0), of a PROPOSAL, or of UPTODATE (e << 32, ignored). */
+export interface Ack {
+  readonly type: 'ACK';
+  readonly zxid: Zxid;
+}
+
+/** UPTODATE (12): start serving. */
+export interface UpToDate {
+  readonly type: 'UPTODATE';
+}
+
+/** PROPOSAL (2) to followers, INFORM (8) to observers: a txn with its zxid. */
+export interface TxnPacket {
+  readonly type: 'PROPOSAL' | 'INFORM';
+  readonly zxid: Zxid;
+  readonly txn: Txn;
+}
+
+/** COMMIT (4). */
+export interface Commit {
+  readonly type: 'COMMIT';
+  readonly zxid: Zxid;
+}
+
+/** A write or a `sync` a learner forwards to the leader. */
+export type ForwardedRequest = { readonly kind: 'write'; readonly txn: Txn } | { readonly kind: 'sync'; readonly origin: TxnOrigin };
+
+/** REQUEST (1). */
+export interface RequestPacket {
+  readonly type: 'REQUEST';
+  readonly request: ForwardedRequest;
+}
+
+/** PING (5): the leader sends lastProposed; the learner echoes it with the sessions it saw. */
+export interface Ping {
+  readonly type: 'PING';
+  readonly zxid: Zxid;
+  readonly sessions?: readonly number[];
+}
+
+/** SYNC (7): the leader's answer to a forwarded `sync`, sent once it is safe to read. */
+export interface SyncReply {
+  readonly type: 'SYNC';
+  readonly origin: TxnOrigin;
+}
+
+/** Every message a server can send. */
+export type Message =
+  | Notification
+  | LearnerInfo
+  | LeaderInfo
+  | AckEpoch
+  | SyncOpPacket
+  | SnapPacket
+  | NewLeader
+  | Ack
+  | UpToDate
+  | TxnPacket
+  | Commit
+  | RequestPacket
+  | Ping
+  | SyncReply;
 
 export type MessageType = Message['type'];
 
@@ -68,16 +157,16 @@ export function opensConnection(msg: Message): boolean {
 // ---------------------------------------------------------------------------------------------
 // Durable state
 
-/** A transaction as it sits in the txn log. The payload grows with the data tree (issue 3). */
+/** A transaction as it sits in the txn log. */
 export interface LogEntry {
   readonly zxid: Zxid;
-  readonly txn: unknown;
+  readonly txn: Txn;
 }
 
 /** A snapshot of the data tree, tagged with the zxid of the last txn it reflects. */
 export interface Snapshot {
   readonly zxid: Zxid;
-  readonly data: unknown;
+  readonly data: DataTree;
 }
 
 /** The epoch files, each replaced atomically through a `.tmp` file (§1.1). */
@@ -89,7 +178,8 @@ export type EpochFile = 'acceptedEpoch' | 'currentEpoch';
  */
 export interface DurableImage {
   readonly log: readonly LogEntry[];
-  readonly snapshot: Snapshot | null;
+  /** Every snapshot written, oldest first; start-up loads the newest. */
+  readonly snapshots: readonly Snapshot[];
   /** null: the file does not exist (a fresh data directory). */
   readonly acceptedEpoch: number | null;
   readonly currentEpoch: number | null;
@@ -108,25 +198,37 @@ export type PersistOp =
 // ---------------------------------------------------------------------------------------------
 // Clients
 
-export type ClientOpKind = 'write' | 'read' | 'sync';
+export type ClientOpKind = 'createSession' | 'closeSession' | 'create' | 'setData' | 'delete' | 'read' | 'sync' | 'ping';
 
+/** One client operation as it reaches the server the client is connected to. */
 export interface ClientRequest {
   readonly client: number;
   /** Per-client operation number (ZooKeeper's cxid). */
   readonly cxid: number;
+  /** The client's session id (0 before it has one). */
+  readonly session: number;
   readonly op: ClientOpKind;
   readonly path: string;
-  readonly value?: string;
+  readonly data?: string;
+  /** Expected version for setData/delete; -1 matches any. */
+  readonly version?: number;
+  readonly ephemeral?: boolean;
+  readonly sequential?: boolean;
+  /** Session timeout asked for by createSession. */
+  readonly timeoutMs?: number;
 }
 
 export interface ClientReply {
   readonly client: number;
   readonly cxid: number;
   readonly ok: boolean;
-  /** ZooKeeper error code name when !ok, e.g. CONNECTIONLOSS. */
+  /** ZooKeeper error code name when !ok, e.g. CONNECTIONLOSS, NONODE, BADVERSION. */
   readonly error?: string;
+  /** For a read: the value (null when the node does not exist). */
   readonly value?: string | null;
-  /** The zxid the answering server had applied. */
+  /** For a create: the created path (sequential names are decided at apply time). */
+  readonly path?: string;
+  /** The zxid of the txn (writes) or the zxid the answering server had applied (reads, sync). */
   readonly zxid: Zxid;
 }
 
@@ -200,25 +302,108 @@ export interface ElectionState {
   queued: { from: Sid; n: Notification }[];
 }
 
+/** ZooKeeper's SyncLimitCheck: tracks the oldest two PROPOSALs sent to a learner and not ACKed. */
+export interface SyncLimitCheck {
+  started: boolean;
+  currentZxid: Zxid;
+  /** Leader clock (ms) when it was sent; 0 when none is outstanding. */
+  currentTime: number;
+  nextZxid: Zxid;
+  nextTime: number;
+}
+
+/**
+ * Where a LearnerHandler is in its life: waiting for the epoch decision before LEADERINFO,
+ * waiting for ACKEPOCH, waiting for the quorum of ACKEPOCHs, syncing (sync stream and NEWLEADER
+ * queued, waiting for the NEWLEADER ACK), synced (waiting for the leader to start up before
+ * UPTODATE), or in broadcast (UPTODATE sent).
+ */
+export type HandlerStage = 'epoch' | 'ackepoch' | 'epochack' | 'sync' | 'synced' | 'broadcast';
+
 /** The leader's view of one learner connection (LearnerHandler, §1.2, §7). */
 export interface LearnerHandler {
   readonly sid: Sid;
   readonly observer: boolean;
+  stage: HandlerStage;
+  /** The learner's acceptedEpoch from FOLLOWERINFO. */
+  readonly acceptedEpoch: number;
+  /** The learner's last zxid from ACKEPOCH. */
+  peerLastZxid: Zxid;
   /** tickOfNextAckDeadline: the handler is synced while tick <= this. */
   deadlineTick: number;
+  /** In forwardingFollowers / observingLearners: live broadcasts go to it. */
+  forwarding: boolean;
+  syncCheck: SyncLimitCheck;
+}
+
+/** An outstanding proposal: logged and sent, not yet committed. */
+export interface Proposal {
+  readonly zxid: Zxid;
+  readonly txn: Txn;
+  /** Voters (the leader included once its fsync is done) that ACKed it. */
+  readonly acks: readonly Sid[];
+}
+
+/** A `sync` waiting for the leader's last proposal at request time to commit. */
+export interface PendingSync {
+  readonly waitFor: Zxid;
+  readonly origin: TxnOrigin;
 }
 
 /** Leader-only state (Leader.java). */
 export interface LeaderState {
-  /** Leader.tick: incremented every second ping wake-up. */
+  /** Leader.tick: incremented every second ping wake-up, once established. */
   tick: number;
-  /** Ping wake-ups since leading started; every second one advances `tick`. */
+  /** Ping wake-ups since establishment; the leader clock is wakeups · tickTime/2. */
   wakeups: number;
-  /** True once a quorum of voters (with the leader) connected and the ping loop runs. */
-  quorumFormed: boolean;
+  /** getEpochToPropose's running value, then the new epoch; -1 before anyone called it. */
+  epoch: number;
+  /** The epoch is decided (a quorum connected) and acceptedEpoch was written. */
+  epochDecided: boolean;
+  /** acceptedEpoch := epoch is durable: LEADERINFO may be sent. */
+  epochDurable: boolean;
+  /** Voters (the leader included) that called getEpochToPropose before the decision. */
+  connecting: readonly Sid[];
+  /** leaderStateSummary: (currentEpoch, lastZxid) when leading started. */
+  readonly summaryEpoch: number;
+  readonly summaryZxid: Zxid;
+  /** Voters whose ACKEPOCH counts (waitForEpochAck), the leader included. */
+  electing: readonly Sid[];
+  /** A quorum ACKed the epoch: SYNCHRONIZATION. */
+  electionFinished: boolean;
+  /** currentEpoch := epoch is durable: the leader's own NEWLEADER ack counts. */
+  currentEpochDurable: boolean;
+  /** Voters that ACKed NEWLEADER (the leader included). */
+  newLeaderAcks: readonly Sid[];
+  /** A quorum ACKed NEWLEADER: BROADCAST. */
+  established: boolean;
+  lastProposed: Zxid;
+  lastCommitted: Zxid;
+  /** Outstanding proposals in zxid order. */
+  outstanding: Fifo<Proposal>;
+  pendingSyncs: Fifo<PendingSync>;
   /** Learner handlers by sid. */
   learners: Record<Sid, LearnerHandler>;
+  /** Session expiry times on the leader clock (SessionTracker). */
+  sessionExpiry: Record<number, number>;
 }
+
+/** The learner's sync buffers (Learner.syncWithLeader). */
+export interface LearnerSync {
+  /** Set by the first packet: DIFF, SNAP or TRUNC. */
+  mode: 'DIFF' | 'SNAP' | 'TRUNC' | null;
+  newLeaderSeen: boolean;
+  newEpoch: number;
+  /** Proposals (and observers' INFORMs) received and not yet logged. */
+  packetsNotLogged: Fifo<LogEntry>;
+  /** COMMIT zxids held back (DIFF mode before NEWLEADER, every mode after it). */
+  packetsCommitted: Zxid[];
+  /** The database before a SNAP was loaded: an aborted SNAP sync goes back to it (ZOOKEEPER-3642). */
+  preSnapDb: Db | null;
+}
+
+/** What a learner's protocol thread is blocked on: a synchronous disk write. */
+export type LearnerBlock = 'ackepoch' | 'trunc' | 'newleader-log' | 'newleader-epoch';
 
 /** Follower/observer-only state (Learner.java). */
 export interface LearnerState {
@@ -227,7 +412,30 @@ export interface LearnerState {
   connected: boolean;
   /** Connection attempts so far (Learner.connectToLeader makes at most 5). */
   connectTries: number;
+  /** Discovery (FOLLOWERINFO sent), sync (after ACKEPOCH) or broadcast (after UPTODATE). */
+  phase: 'discovery' | 'sync' | 'broadcast';
+  /** The epoch announced in LEADERINFO. */
+  newEpoch: number;
+  /** The synchronous write the learner waits for; packets from the leader queue meanwhile. */
+  blocked: { readonly on: LearnerBlock; readonly token: number } | null;
+  /** Where the NEWLEADER steps resume once the blocking write is durable. */
+  resume: number | null;
+  inbox: Fifo<Message>;
+  sync: LearnerSync;
+  /** Followers: logged proposals awaiting COMMIT, in zxid order. */
+  pendingTxns: Fifo<LogEntry>;
+  /** Sessions whose clients were heard from since the last PING reply. */
+  touched: number[];
 }
+
+/** What a pending persist token means to the protocol when its fsync is reported. */
+export type PendingWrite =
+  | { readonly kind: 'plain' }
+  | { readonly kind: 'block'; readonly role: number }
+  | { readonly kind: 'ack'; readonly role: number; readonly zxid: Zxid }
+  | { readonly kind: 'leaderAck'; readonly role: number; readonly zxid: Zxid }
+  | { readonly kind: 'leaderAcceptedEpoch'; readonly role: number }
+  | { readonly kind: 'leaderCurrentEpoch'; readonly role: number };
 
 /** Everything a server holds in memory. Rebuilt from the DurableImage at start. */
 export interface ServerState {
@@ -239,13 +447,19 @@ export interface ServerState {
   /** In-memory copies of the epoch files (ahead of the disk while a write is pending). */
   acceptedEpoch: number;
   currentEpoch: number;
-  /** lastLoggedZxid: the last txn in the log after replay (§1.1). */
-  lastLoggedZxid: Zxid;
   /** QuorumPeer.currentVote: the last decided vote (or the initial one). */
   currentVote: Vote;
   fle: ElectionState;
+  /** The in-memory database; its lastProcessedZxid is the zxid this server votes with. */
+  db: Db;
   leader: LeaderState | null;
   learner: LearnerState | null;
+  /** Counts role entries; a pending write remembers the role it belongs to. */
+  role: number;
   /** Next token for a persist effect. */
   nextToken: number;
+  /** Persist tokens whose fsync matters to the protocol. */
+  writes: Record<number, PendingWrite>;
+  /** Number of snapshots this server took (varies the next snapshot's threshold). */
+  snapshotsTaken: number;
 }

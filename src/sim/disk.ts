@@ -27,7 +27,7 @@ export const DEFAULT_DISK: DiskConfig = Object.freeze({
 /** The kernel's mutable durable image; the protocol sees it through the read-only DurableImage. */
 export interface MutableDurableImage {
   log: LogEntry[];
-  snapshot: Snapshot | null;
+  snapshots: Snapshot[];
   acceptedEpoch: number | null;
   currentEpoch: number | null;
   acceptedEpochTmp: number | null;
@@ -45,7 +45,7 @@ export interface PendingWrite {
 }
 
 export function emptyImage(): MutableDurableImage {
-  return { log: [], snapshot: null, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
+  return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
 }
 
 export class Disk {
@@ -131,7 +131,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       return;
     }
     case 'snapshot':
-      img.snapshot = w.snapshot;
+      img.snapshots.push(w.snapshot);
       return;
     case 'writeEpoch':
       if (stage === 'tmp') {
@@ -152,7 +152,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
 export function copyImage(img: DurableImage): MutableDurableImage {
   return {
     log: [...img.log],
-    snapshot: img.snapshot,
+    snapshots: [...img.snapshots],
     acceptedEpoch: img.acceptedEpoch,
     currentEpoch: img.currentEpoch,
     acceptedEpochTmp: img.acceptedEpochTmp,

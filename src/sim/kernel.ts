@@ -9,7 +9,7 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
-import { laneOf, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
+import { laneOf, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig } from './disk.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
@@ -68,6 +68,10 @@ export class Simulation {
   traceCount = 0;
   /** Called when a server goes down by itself (halt), so a fault policy can restart it. */
   onHalt: ((sid: Sid) => void) | null = null;
+  /** Called with every client reply a server emits. */
+  onReply: ((sid: Sid, reply: ClientReply) => void) | null = null;
+  /** Called when a server stops serving clients (leaves BROADCAST, crashes or halts). */
+  onStopServing: ((sid: Sid) => void) | null = null;
   private readonly queue = new EventQueue<SimEvent>();
   private nextMsgId = 1;
   private readonly timerRng;
@@ -156,11 +160,13 @@ export class Simulation {
   }
 
   private down(rt: ServerRuntime): void {
+    const wasServing = rt.state.up && rt.state.zabState === 'BROADCAST';
     rt.up = false;
     rt.incarnation++;
     rt.timers = new Map();
     rt.state = blankState(rt.sid);
     this.network.crash(rt.sid);
+    if (wasServing) this.onStopServing?.(rt.sid);
   }
 
   /** Blocks the given directed links. */
@@ -271,6 +277,8 @@ export class Simulation {
     rt.state = state;
     for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
     if (state.up) this.traceChanges(prev, state);
+    // A server that stops serving (new role, new leader, or a halt) closes its client connections.
+    if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
     for (const e of effects) this.apply(rt, e);
   }
 
@@ -312,6 +320,7 @@ export class Simulation {
         return;
       case 'reply':
         this.emit({ type: 'reply', sid: rt.sid, reply: e.reply });
+        this.onReply?.(rt.sid, e.reply);
         return;
       case 'note':
         return; // traced before the state change

@@ -104,6 +104,11 @@ export class Network {
     return drawMs(this.rng, this.cfg.delay) + (this.slowMs[from * this.width + to] as number);
   }
 
+  /** One drawn client↔server delay (clients sit outside partitions and loss). */
+  drawClientDelay(): number {
+    return drawMs(this.rng, this.cfg.delay);
+  }
+
   /** True when the quorum connection from → to is usable without reopening. */
   isOpen(from: Sid, to: Sid): boolean {
     return this.channel(from, to, 'quorum').open;

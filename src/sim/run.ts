@@ -3,12 +3,14 @@
  * tests and the benchmark all build runs through here so that a seed means the same thing
  * everywhere.
  */
+import { Clients, NO_CLIENTS, type WorkloadConfig } from './clients.ts';
 import { FaultInjector, NO_FAULTS, type FaultConfig } from './faults.ts';
 import type { TraceSink } from './events.ts';
 import { Simulation, type SimOptions } from './kernel.ts';
 
 export interface RunOptions extends SimOptions {
   readonly faults?: Partial<FaultConfig>;
+  readonly workload?: Partial<WorkloadConfig>;
   /** Virtual time at which the run stops. */
   readonly untilMs: number;
 }
@@ -16,15 +18,18 @@ export interface RunOptions extends SimOptions {
 export interface Run {
   readonly sim: Simulation;
   readonly faults: FaultInjector;
+  readonly clients: Clients;
 }
 
 /** Builds a run and schedules its start and faults; call `run.sim.runUntil` (or {@link runToEnd}). */
 export function createRun(opts: RunOptions, sink: TraceSink | null = null): Run {
   const sim = new Simulation(opts, sink);
   const faults = new FaultInjector(sim, { ...NO_FAULTS, ...opts.faults });
+  const clients = new Clients(sim, { ...NO_CLIENTS, ...opts.workload });
   sim.startAll();
   faults.install();
-  return { sim, faults };
+  clients.install();
+  return { sim, faults, clients };
 }
 
 /** Builds and runs to `untilMs`. */

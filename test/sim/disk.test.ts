@@ -1,3 +1,4 @@
+import { EMPTY_TREE } from '../../src/protocol/datatree.ts';
 import { describe, expect, it } from 'vitest';
 import type { EpochFile, LogEntry, PersistOp } from '../../src/protocol/types.ts';
 import { DEFAULT_DISK, Disk, type DiskConfig } from '../../src/sim/disk.ts';
@@ -12,7 +13,7 @@ function makeDisk(over: Partial<DiskConfig> = {}, seed = 'disk'): { disk: Disk; 
 }
 
 function append(zxid: number): PersistOp {
-  const entry: LogEntry = { zxid, txn: { n: zxid } };
+  const entry: LogEntry = { zxid, txn: { type: 'setData', path: '/k', data: String(zxid), version: -1 } };
   return { op: 'appendLog', entry };
 }
 
@@ -218,11 +219,11 @@ describe('Disk', () => {
 
   it('snapshot writes reach the image only when complete', () => {
     const { disk } = makeDisk();
-    const snapshot = { zxid: 7, data: { a: 1 } };
+    const snapshot = { zxid: 7, data: EMPTY_TREE };
     disk.submit(0, 1, { op: 'snapshot', snapshot });
-    expect(disk.image.snapshot).toBeNull();
+    expect(disk.image.snapshots).toEqual([]);
     disk.complete(1);
-    expect(disk.image.snapshot).toEqual(snapshot);
+    expect(disk.image.snapshots).toEqual([snapshot]);
   });
 
   it('latencies come from the seeded stream: the same seed gives the same completion times', () => {

@@ -58,7 +58,7 @@ function puppet(react: (sid: Sid, input: Input, now: number) => Effect[]): { see
 }
 
 function command(sim: Simulation, t: number, sid: Sid, name: string): void {
-  sim.at(t, () => sim.clientRequest(sid, { client: 0, cxid: 0, op: 'write', path: name }));
+  sim.at(t, () => sim.clientRequest(sid, { client: 0, cxid: 0, session: 0, op: 'setData', path: name }));
 }
 
 function commandOf(input: Input): string | null {
@@ -68,7 +68,7 @@ function commandOf(input: Input): string | null {
 const NOTIF: Notification = { type: 'NOTIFICATION', state: 'LOOKING', leader: 1, zxid: 0, electionEpoch: 1, peerEpoch: 0, version: 2 };
 
 function entry(zxid: number): LogEntry {
-  return { zxid, txn: null };
+  return { zxid, txn: { type: 'setData', path: '/k', data: String(zxid), version: -1 } };
 }
 
 /** A simulation with fixed delays, started by hand (no startAll), recording its trace. */
@@ -434,8 +434,8 @@ describe('kernel: crash and restart (scripted protocol)', () => {
     sim.runUntil(100);
     const starts = p.seen.filter((s) => s.input.kind === 'start').map((s) => (s.input.kind === 'start' ? s.input.durable : null));
     expect(starts).toEqual([
-      { log: [], snapshot: null, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null },
-      { log: [entry(7)], snapshot: null, acceptedEpoch: 3, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: 3 },
+      { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null },
+      { log: [entry(7)], snapshots: [], acceptedEpoch: 3, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: 3 },
     ]);
     expect(trace.find((e) => e.type === 'crash')).toMatchObject({ lostWrites: 1 });
   });

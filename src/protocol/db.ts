@@ -1,0 +1,167 @@
+/**
+ * ZKDatabase: a server's in-memory database as pure functions over an immutable {@link Db}.
+ *
+ * - `tree` and `lastProcessedZxid`: the applied state (§1.1). A leader's lastProcessedZxid becomes
+ *   (e,0) when it is established (Leader.startZkServer), a quirk other code relies on.
+ * - `log`: the server's view of its txn log (page cache included: appends are visible at once,
+ *   durable only when the kernel reports their fsync). After a SNAP sync it restarts empty,
+ *   continuing from the snapshot.
+ * - `committed`: every txn applied since the last load, in order; ZooKeeper's `committedLog` is
+ *   its last `commitLogCount` entries (§1.2).
+ * - `snapshots`: the snapshots this server holds, newest last (TRUNC reloads from the newest).
+ *
+ * A Db is replaced wholesale, never mutated.
+ */
+import { applyTxn, EMPTY_TREE, type DataTree, type TxnResult } from './datatree.ts';
+import { TxnLog } from './txnlog.ts';
+import type { DurableImage, LogEntry, Snapshot } from './types.ts';
+import type { Zxid } from './zxid.ts';
+
+/**
+ * A class, not a plain object, so that immer never drafts it: reading `state.db` inside a step
+ * returns this value itself, and nothing in it can become a proxy.
+ */
+export class Db {
+  constructor(
+    readonly tree: DataTree,
+    readonly lastProcessedZxid: Zxid,
+    readonly log: TxnLog,
+    readonly committed: TxnLog,
+    readonly snapshots: readonly Snapshot[],
+    /** Txns logged since this server last took a snapshot (SyncRequestProcessor's count). */
+    readonly sinceSnapshot: number,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** What a serialised state shows of the database. */
+  toJSON(): object {
+    return { lastProcessedZxid: this.lastProcessedZxid, log: this.log, committed: this.committed.length, snapshots: this.snapshots.map((x) => x.zxid), digest: this.tree.digest };
+  }
+}
+
+interface DbFields {
+  readonly tree: DataTree;
+  readonly lastProcessedZxid: Zxid;
+  readonly log: TxnLog;
+  readonly committed: TxnLog;
+  readonly snapshots: readonly Snapshot[];
+  readonly sinceSnapshot: number;
+}
+
+/** How many snapshots a server keeps in memory (ZooKeeper keeps them on disk until purged). */
+export const KEPT_SNAPSHOTS = 8;
+
+export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0);
+
+function make(f: DbFields): Db {
+  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot);
+}
+
+/** The newest snapshot of a list (newest last), or null. */
+function newest(snaps: readonly Snapshot[]): Snapshot | null {
+  return snaps[snaps.length - 1] ?? null;
+}
+
+/**
+ * FileTxnSnapLog.restore: the newest snapshot, then every logged txn after it, replayed into the
+ * tree and into `committed` (§1.1: no commit point is persisted, so every logged txn is applied).
+ */
+export function loadDatabase(durable: DurableImage): Db {
+  const snap = newest(durable.snapshots);
+  const base = snap?.zxid ?? 0;
+  let tree = snap?.data ?? EMPTY_TREE;
+  let log = TxnLog.EMPTY;
+  let committed = TxnLog.EMPTY;
+  let last = base;
+  for (const e of durable.log) {
+    if (e.zxid <= last) continue; // already in the snapshot (or a stale entry below it)
+    tree = applyTxn(tree, e.zxid, e.txn).tree;
+    log = log.append(e);
+    committed = committed.append(e);
+    last = e.zxid;
+  }
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length });
+}
+
+/** Appends a txn to the log (the write itself is a persist effect the caller emits). */
+export function logTxn(db: Db, e: LogEntry): Db {
+  return make({ ...db, log: db.log.append(e), sinceSnapshot: db.sinceSnapshot + 1 });
+}
+
+/** Applies one committed txn in zxid order. */
+export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult } {
+  if (e.zxid <= db.lastProcessedZxid) {
+    throw new Error(`applyCommitted: zxid ${e.zxid} not after lastProcessedZxid ${db.lastProcessedZxid}`);
+  }
+  const { tree, result } = applyTxn(db.tree, e.zxid, e.txn);
+  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed: db.committed.append(e) }), result };
+}
+
+/**
+ * fastForwardDataBase (ZOOKEEPER-2845): when a role ends, every logged txn not yet applied is
+ * applied, so the zxid a server votes with is the last one in its log.
+ */
+export function fastForward(db: Db): Db {
+  let cur = db;
+  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) cur = applyCommitted(cur, db.log.at(i)).db;
+  return cur;
+}
+
+/** Leader.startZkServer's quirk: the established leader's lastProcessedZxid becomes (e,0). */
+export function setLastProcessed(db: Db, z: Zxid): Db {
+  return make({ ...db, lastProcessedZxid: z });
+}
+
+/** A snapshot of the current tree, labelled with the last txn it reflects. */
+export function takeSnapshot(db: Db): { db: Db; snapshot: Snapshot } {
+  const snapshot: Snapshot = Object.freeze({ zxid: db.lastProcessedZxid, data: db.tree });
+  const snapshots = Object.freeze([...db.snapshots.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
+  return { db: make({ ...db, snapshots, sinceSnapshot: 0 }), snapshot };
+}
+
+/** SNAP sync: the leader's snapshot replaces everything in memory (§5.2). */
+export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
+  return make({ tree: snapshot.data, lastProcessedZxid: snapshot.zxid, log: TxnLog.EMPTY, committed: TxnLog.EMPTY, snapshots: db.snapshots, sinceSnapshot: 0 });
+}
+
+/**
+ * TRUNC sync (ZKDatabase.truncateLog): cut the log after z, then reload the database as at start:
+ * the newest snapshot held, then the remaining log entries after it. Like ZooKeeper, it leaves
+ * snapshots newer than z in place (FileTxnSnapLog.truncateLog only cuts log files), so a reload
+ * from such a snapshot would keep txns above z; the checkers would report the divergence.
+ */
+export function truncateAndReload(db: Db, z: Zxid): Db {
+  const log = db.log.truncateTo(z);
+  const snap = newest(db.snapshots);
+  let tree = snap?.data ?? EMPTY_TREE;
+  let committed = TxnLog.EMPTY;
+  let last = snap?.zxid ?? 0;
+  for (let i = 0; i < log.length; i++) {
+    const e = log.at(i);
+    if (e.zxid <= last) continue;
+    tree = applyTxn(tree, e.zxid, e.txn).tree;
+    committed = committed.append(e);
+    last = e.zxid;
+  }
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: db.snapshots, sinceSnapshot: db.sinceSnapshot });
+}
+
+/** The committedLog window: its bounds and its entries' index range in `committed`. */
+export interface CommittedWindow {
+  readonly min: Zxid;
+  readonly max: Zxid;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * min/maxCommittedLog as syncFollower reads them: with an empty committedLog both equal the
+ * leader's lastProcessedZxid (§5.1).
+ */
+export function committedWindow(db: Db, commitLogCount: number): CommittedWindow {
+  const to = db.committed.length;
+  const from = Math.max(0, to - commitLogCount);
+  if (to === 0) return { min: db.lastProcessedZxid, max: db.lastProcessedZxid, from, to };
+  return { min: db.committed.at(from).zxid, max: db.committed.at(to - 1).zxid, from, to };
+}

@@ -1,0 +1,87 @@
+/**
+ * Serving clients. Reads are answered locally from the server's tree (possibly stale: ZooKeeper
+ * reads are not quorum operations); writes are forwarded to the leader as REQUEST (a leader
+ * proposes its own); `sync` goes to the leader and is answered once the leader's last proposal at
+ * request time has committed. The reply to a write comes from the server the client is connected
+ * to, when that server applies the txn (FinalRequestProcessor). A server that is not serving
+ * (not in BROADCAST) closes the client's connection: CONNECTIONLOSS.
+ */
+import { send, type StepContext } from './context.ts';
+import { getData, type Txn, type TxnOrigin, type TxnResult } from './datatree.ts';
+import type { ClientReply, ClientRequest, LogEntry, ServerState } from './types.ts';
+import { propose, processSync } from './broadcast.ts';
+import { leaderClock } from './heartbeat.ts';
+
+type S = ServerState;
+
+export function reply(ctx: StepContext, r: ClientReply): void {
+  ctx.effects.push({ kind: 'reply', reply: r });
+}
+
+/** The txn a client write asks for, stamped with where it came from. */
+export function txnOf(req: ClientRequest, origin: TxnOrigin): Txn | null {
+  switch (req.op) {
+    case 'createSession':
+      return { type: 'createSession', session: req.session, timeoutMs: req.timeoutMs ?? 30_000, origin };
+    case 'closeSession':
+      return { type: 'closeSession', session: req.session, origin };
+    case 'create':
+      return { type: 'create', path: req.path, data: req.data ?? '', ephemeral: req.ephemeral ?? false, sequential: req.sequential ?? false, session: req.session, origin };
+    case 'setData':
+      return { type: 'setData', path: req.path, data: req.data ?? '', version: req.version ?? -1, origin };
+    case 'delete':
+      return { type: 'delete', path: req.path, version: req.version ?? -1, origin };
+    default:
+      return null;
+  }
+}
+
+/** A client operation arriving at this server. Returns a reason for a leader to give up, or null. */
+export function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): string | null {
+  if (s.zabState !== 'BROADCAST' || (s.leader === null && s.learner === null)) {
+    reply(ctx, { client: req.client, cxid: req.cxid, ok: false, error: 'CONNECTIONLOSS', zxid: s.db.lastProcessedZxid });
+    return null;
+  }
+  touch(s, ctx, req.session);
+  const origin: TxnOrigin = { server: s.sid, client: req.client, cxid: req.cxid };
+  switch (req.op) {
+    case 'ping':
+      reply(ctx, { client: req.client, cxid: req.cxid, ok: true, zxid: s.db.lastProcessedZxid });
+      return null;
+    case 'read':
+      reply(ctx, { client: req.client, cxid: req.cxid, ok: true, value: getData(s.db.tree, req.path), zxid: s.db.lastProcessedZxid });
+      return null;
+    case 'sync':
+      if (s.leader !== null) processSync(s, ctx, origin);
+      else if (s.learner !== null) send(ctx, s.learner.leader, { type: 'REQUEST', request: { kind: 'sync', origin } });
+      return null;
+    default: {
+      const txn = txnOf(req, origin);
+      if (txn === null) throw new Error(`s${s.sid}: no txn for client op ${req.op}`);
+      if (s.leader !== null) return propose(s, ctx, txn);
+      if (s.learner !== null) send(ctx, s.learner.leader, { type: 'REQUEST', request: { kind: 'write', txn } });
+      return null;
+    }
+  }
+}
+
+/** A client was heard from: the leader refreshes its session, a learner reports it in PING. */
+function touch(s: S, ctx: StepContext, session: number): void {
+  if (session === 0) return;
+  const l = s.leader;
+  if (l !== null) {
+    const timeout = s.db.tree.sessions[session]?.timeoutMs;
+    if (timeout !== undefined) l.sessionExpiry[session] = leaderClock(s, ctx) + timeout;
+    return;
+  }
+  const lr = s.learner;
+  if (lr !== null && !lr.touched.includes(session)) lr.touched.push(session);
+}
+
+/** A txn was applied here: if its client is connected to this server, answer it. */
+export function replyForApplied(s: S, ctx: StepContext, e: LogEntry, result: TxnResult): void {
+  const o = e.txn.origin;
+  if (o === undefined || o.server !== s.sid) return;
+  if (result.ok) reply(ctx, { client: o.client, cxid: o.cxid, ok: true, zxid: e.zxid, ...(result.path !== undefined ? { path: result.path } : {}) });
+  else reply(ctx, { client: o.client, cxid: o.cxid, ok: false, error: result.error, zxid: e.zxid });
+}

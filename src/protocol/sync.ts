@@ -1,0 +1,373 @@
+/**
+ * Synchronization (zab-protocol.md §5).
+ *
+ * Leader, per learner: the syncFollower decision (syncplan.ts) sent as DIFF/TRUNC plus
+ * PROPOSAL+COMMIT pairs, or SNAP with the whole tree taken at that instant; startForwarding
+ * (outstanding proposals to voters, then the handler joins the broadcast set); NEWLEADER. The
+ * first packet back must be the NEWLEADER ACK; once a quorum (the leader included, after its
+ * currentEpoch write) has ACKed, the leader is established and every synced handler gets UPTODATE.
+ *
+ * Learner (Learner.syncWithLeader, 3.9.3+): the first packet must be DIFF, SNAP or TRUNC; before
+ * NEWLEADER, proposals are buffered and COMMITs applied at once (SNAP/TRUNC) or held (DIFF); at
+ * NEWLEADER: snapshot (SNAP/TRUNC) · log and apply the txns committed before NEWLEADER, fsync ·
+ * write currentEpoch · ACK. At UPTODATE: ACK, serve, log the remaining proposals (each ACKed after
+ * its fsync) and apply the held COMMITs.
+ *
+ * The NEWLEADER write order is a list of steps so that a flaw switch can reorder it
+ * (ZOOKEEPER-3911, ZOOKEEPER-4643) with a local change.
+ */
+import { isQuorum, isVoter, type Sid } from './config.ts';
+import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
+import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload } from './db.ts';
+import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
+import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
+import { syncFollower } from './syncplan.ts';
+import { Fifo } from './fifo.ts';
+import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
+import { epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
+import { replyForApplied } from './serving.ts';
+
+type S = ServerState;
+
+export const TIMER_NEWLEADER_WAIT = 'leader.newLeaderWait';
+
+// ---------------------------------------------------------------------------------------------
+// Leader
+
+/** The leader's currentEpoch write is durable: it may count its own NEWLEADER ack. */
+export function onLeaderCurrentEpochDurable(s: S, ctx: StepContext): void {
+  const l = s.leader;
+  if (l === null) return;
+  l.currentEpochDurable = true;
+  const p = ctx.cfg.params;
+  setTimer(ctx, TIMER_NEWLEADER_WAIT, p.initLimitTicks * p.tickTimeMs);
+  waitForNewLeaderAck(s, ctx, s.sid, zxid(l.epoch, 0));
+}
+
+/** syncFollower + startForwarding + NEWLEADER for one handler (LearnerHandler.run). */
+export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
+  const l = s.leader;
+  if (l === null) return;
+  const p = ctx.cfg.params;
+  const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor });
+  note(ctx, `sync s${h.sid}: ${plan.reason}`);
+  if (plan.needSnap) {
+    // The snapshot is taken atomically here, at startForwarding (§5.1 sim note).
+    const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree };
+    send(ctx, h.sid, snap);
+  } else {
+    for (const op of plan.ops) {
+      if (op.type === 'PROPOSAL') send(ctx, h.sid, { type: 'PROPOSAL', zxid: op.entry.zxid, txn: op.entry.txn });
+      else send(ctx, h.sid, { type: op.type, zxid: op.zxid });
+    }
+  }
+  startForwarding(s, ctx, h, plan.currentZxid);
+  send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
+  h.stage = 'sync';
+}
+
+/** Leader.startForwarding: outstanding proposals to a voter, then live broadcasts (§5.1). */
+function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid: Zxid): void {
+  const l = s.leader;
+  if (l === null) return;
+  // toBeApplied is always empty here: a commit is applied in the same step that decides it.
+  if (!h.observer) {
+    for (const prop of l.outstanding.items) {
+      if (prop.zxid <= lastSeenZxid) continue;
+      send(ctx, h.sid, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
+      updateProposalCheck(s, ctx, h, prop.zxid);
+    }
+  }
+  h.forwarding = true;
+}
+
+/** The first packet from a syncing learner: it must be an ACK (of NEWLEADER). */
+export function onSyncingLearnerPacket(s: S, ctx: StepContext, h: LearnerHandler, msg: Message, drop: (sid: Sid) => void): void {
+  if (msg.type !== 'ACK') {
+    note(ctx, `Next packet was supposed to be an ACK, but received ${msg.type} from s${h.sid}; dropping it`);
+    drop(h.sid);
+    return;
+  }
+  waitForNewLeaderAck(s, ctx, h.sid, msg.zxid);
+  // Whatever the ACK counted for, the handler now expects syncLimit and waits for startup.
+  h.stage = 'synced';
+  h.syncCheck.started = true;
+  const p = ctx.cfg.params;
+  setTimer(ctx, handlerReadTimer(h.sid), p.syncLimitTicks * p.tickTimeMs);
+  const l = s.leader;
+  if (l !== null && l.established && h.stage === 'synced') sendUpToDate(ctx, h);
+}
+
+/** Leader.waitForNewLeaderAck for one ACK (§5.3). */
+function waitForNewLeaderAck(s: S, ctx: StepContext, sid: Sid, ackZxid: Zxid): void {
+  const l = s.leader;
+  if (l === null || l.established) return;
+  const expected = zxid(l.epoch, 0);
+  if (ackZxid !== expected) {
+    note(ctx, `NEWLEADER ACK from s${sid} is from a different epoch - current ${formatZxid(expected)} received ${formatZxid(ackZxid)}`);
+    return;
+  }
+  if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];
+  if (l.newLeaderAcks.includes(s.sid) && isQuorum(ctx.cfg, l.newLeaderAcks.length)) establish(s, ctx);
+}
+
+/**
+ * Leader.startZkServer: lastCommitted := (e,0), lastProcessedZxid := (e,0), updateElectionVote,
+ * BROADCAST; the ping loop starts; every handler whose NEWLEADER ACK arrived gets UPTODATE.
+ */
+function establish(s: S, ctx: StepContext): void {
+  const l = s.leader;
+  if (l === null) return;
+  const e0 = zxid(l.epoch, 0);
+  l.established = true;
+  l.lastCommitted = e0;
+  l.lastProposed = e0;
+  cancelTimer(ctx, TIMER_NEWLEADER_WAIT);
+  note(ctx, `established epoch ${l.epoch} with NEWLEADER acks from [${l.newLeaderAcks.join(',')}]`);
+  s.db = setLastProcessed(s.db, e0);
+  s.currentVote = { ...s.currentVote, peerEpoch: l.epoch };
+  s.zabState = 'BROADCAST';
+  startPingLoop(s, ctx);
+  for (const key in l.learners) {
+    const h = l.learners[key];
+    if (h !== undefined && h.stage === 'synced') sendUpToDate(ctx, h);
+  }
+}
+
+function sendUpToDate(ctx: StepContext, h: LearnerHandler): void {
+  h.stage = 'broadcast';
+  send(ctx, h.sid, { type: 'UPTODATE' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learner
+
+/**
+ * A packet from the leader while syncing (after ACKEPOCH, before UPTODATE). Returns a reason to
+ * abandon the role (which ZooKeeper does by exiting the process for a bad first packet: a halt).
+ */
+export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: string } | null {
+  const l = s.learner;
+  if (l === null) return null;
+  const sync = l.sync;
+  if (sync.mode === null) {
+    switch (msg.type) {
+      case 'DIFF':
+        sync.mode = 'DIFF';
+        return null;
+      case 'SNAP':
+        sync.mode = 'SNAP';
+        sync.preSnapDb = s.db;
+        s.db = loadSnapshot(s.db, { zxid: msg.zxid, data: msg.tree });
+        note(ctx, `loaded SNAP ${formatZxid(msg.zxid)} in memory`);
+        return null;
+      case 'TRUNC':
+        sync.mode = 'TRUNC';
+        truncate(s, ctx, msg);
+        return null;
+      case 'PING':
+        return null;
+      default:
+        return { halt: `Learner expected DIFF, SNAP or TRUNC first, got ${msg.type}` };
+    }
+  }
+  switch (msg.type) {
+    case 'PROPOSAL':
+      sync.packetsNotLogged = sync.packetsNotLogged.push({ zxid: msg.zxid, txn: msg.txn });
+      return null;
+    case 'INFORM':
+      if (!sync.newLeaderSeen && sync.mode !== 'DIFF') applyNow(s, ctx, { zxid: msg.zxid, txn: msg.txn });
+      else {
+        sync.packetsNotLogged = sync.packetsNotLogged.push({ zxid: msg.zxid, txn: msg.txn });
+        sync.packetsCommitted.push(msg.zxid);
+      }
+      return null;
+    case 'COMMIT':
+      if (!sync.newLeaderSeen && sync.mode !== 'DIFF') {
+        const head = sync.packetsNotLogged.first();
+        if (head === undefined || head.zxid !== msg.zxid) {
+          note(ctx, `Committing ${formatZxid(msg.zxid)}, but next proposal is ${head === undefined ? 'none' : formatZxid(head.zxid)}`);
+        } else {
+          sync.packetsNotLogged = sync.packetsNotLogged.rest();
+          applyNow(s, ctx, head);
+        }
+      } else {
+        sync.packetsCommitted.push(msg.zxid);
+      }
+      return null;
+    case 'NEWLEADER':
+      onNewLeader(s, ctx, msg);
+      return null;
+    case 'UPTODATE':
+      onUpToDate(s, ctx);
+      return null;
+    case 'PING':
+      return null;
+    default:
+      note(ctx, `ignored ${msg.type} during sync`);
+      return null;
+  }
+}
+
+/** TRUNC: the log is cut on disk at once and the database reloaded (§1.1, §5.2). */
+function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
+  const l = s.learner;
+  if (l === null) return;
+  const token = persist(s, ctx, { op: 'truncateLog', zxid: msg.zxid }, { kind: 'block', role: s.role });
+  l.blocked = { on: 'trunc', token };
+  s.db = truncateAndReload(s.db, msg.zxid);
+  note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(s.db.lastProcessedZxid)}`);
+}
+
+/** zk.processTxn during sync: apply in memory (the NEWLEADER snapshot will hold it). */
+function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
+  if (e.zxid <= s.db.lastProcessedZxid) {
+    note(ctx, `skipped ${formatZxid(e.zxid)}: already applied`);
+    return;
+  }
+  s.db = applyCommitted(s.db, e).db;
+}
+
+/** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
+type NewLeaderStep = 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'ack';
+
+function newLeaderSteps(s: S, ctx: StepContext): NewLeaderStep[] {
+  const f = ctx.cfg.flaws;
+  if (f.follower_ack_newleader_before_persist) {
+    // ZOOKEEPER-3911: the txns go to the log (asynchronously) and the ACK leaves at once.
+    return ['snapshot', 'epoch', 'await-epoch', 'ack', 'log-committed'];
+  }
+  if (f.follower_epoch_before_log_durable) {
+    // ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable.
+    return ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
+  }
+  void s;
+  return ['snapshot', 'log-committed', 'await-log', 'epoch', 'await-epoch', 'ack'];
+}
+
+/** NEWLEADER at the learner (§1.3, §5.2). */
+function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
+  const l = s.learner;
+  if (l === null) return;
+  l.sync.newLeaderSeen = true;
+  l.sync.newEpoch = epochOf(msg.zxid);
+  // The socket timeout becomes syncLimit·tickTime.
+  const p = ctx.cfg.params;
+  setTimer(ctx, TIMER_LEARNER_READ, p.syncLimitTicks * p.tickTimeMs);
+  runNewLeaderSteps(s, ctx, newLeaderSteps(s, ctx), 0, null);
+}
+
+/** Runs the NEWLEADER steps from `i`; an await step blocks until its token's fsync. */
+function runNewLeaderSteps(s: S, ctx: StepContext, steps: NewLeaderStep[], i: number, lastToken: number | null): void {
+  const l = s.learner;
+  if (l === null) return;
+  let last = lastToken;
+  for (let k = i; k < steps.length; k++) {
+    switch (steps[k]) {
+      case 'snapshot':
+        if (l.sync.mode === 'SNAP' || l.sync.mode === 'TRUNC') {
+          last = snapshotNow(s, ctx);
+          l.sync.preSnapDb = null;
+        }
+        break;
+      case 'log-committed':
+        last = logCommittedBeforeNewLeader(s, ctx) ?? last;
+        break;
+      case 'epoch':
+        s.currentEpoch = l.sync.newEpoch;
+        last = persist(s, ctx, { op: 'writeEpoch', file: 'currentEpoch', value: l.sync.newEpoch });
+        break;
+      case 'await-log':
+      case 'await-epoch':
+        if (last !== null) {
+          // For SNAP the snapshot must be durable too; for TRUNC ZooKeeper does not fsync it,
+          // but the disk completes writes in order, so waiting for the last write covers it.
+          s.writes[last] = { kind: 'block', role: s.role };
+          l.blocked = { on: steps[k] === 'await-log' ? 'newleader-log' : 'newleader-epoch', token: last };
+          l.resume = k + 1;
+          return;
+        }
+        break;
+      case 'ack':
+        send(ctx, l.leader, { type: 'ACK', zxid: zxid(l.sync.newEpoch, 0) });
+        break;
+    }
+  }
+  l.resume = null;
+}
+
+/** The learner's blocking write finished: resume where the NEWLEADER steps stopped. */
+export function resumeNewLeader(s: S, ctx: StepContext): void {
+  const l = s.learner;
+  if (l === null || l.resume === null) return;
+  runNewLeaderSteps(s, ctx, newLeaderSteps(s, ctx), l.resume, null);
+}
+
+/**
+ * DIFF mode: append to the log, and apply, every proposal whose COMMIT arrived before
+ * NEWLEADER. Returns the last write's token, or null when there was nothing to log.
+ */
+function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
+  const l = s.learner;
+  if (l === null || l.sync.mode !== 'DIFF') return null;
+  let last: number | null = null;
+  const committed = l.sync.packetsCommitted;
+  l.sync.packetsCommitted = [];
+  for (const z of committed) {
+    const head = l.sync.packetsNotLogged.first();
+    if (head === undefined || head.zxid !== z) {
+      note(ctx, `Committing ${formatZxid(z)}, but next proposal is ${head === undefined ? 'none' : formatZxid(head.zxid)}`);
+      continue;
+    }
+    l.sync.packetsNotLogged = l.sync.packetsNotLogged.rest();
+    if (head.zxid <= s.db.lastProcessedZxid) continue;
+    s.db = logTxn(s.db, head);
+    last = persist(s, ctx, { op: 'appendLog', entry: head });
+    s.db = applyCommitted(s.db, head).db;
+    maybeSnapshot(s, ctx);
+  }
+  return last;
+}
+
+/** UPTODATE (§5.2): ACK, serve, log the remaining proposals, apply the held COMMITs. */
+function onUpToDate(s: S, ctx: StepContext): void {
+  const l = s.learner;
+  if (l === null) return;
+  const e = l.sync.newEpoch;
+  send(ctx, l.leader, { type: 'ACK', zxid: zxid(e, 0) } satisfies Ack);
+  l.phase = 'broadcast';
+  s.zabState = 'BROADCAST';
+  s.currentVote = { ...s.currentVote, peerEpoch: e };
+  const observer = s.state === 'OBSERVING';
+  for (const entry of l.sync.packetsNotLogged.items) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= s.db.log.lastZxid(0)) continue;
+    s.db = logTxn(s.db, entry);
+    if (observer) persist(s, ctx, { op: 'appendLog', entry });
+    else persist(s, ctx, { op: 'appendLog', entry }, { kind: 'ack', role: s.role, zxid: entry.zxid });
+    l.pendingTxns = l.pendingTxns.push(entry);
+    maybeSnapshot(s, ctx);
+  }
+  l.sync.packetsNotLogged = Fifo.empty();
+  const held = l.sync.packetsCommitted;
+  l.sync.packetsCommitted = [];
+  for (const z of held) commitPending(s, ctx, z);
+}
+
+/**
+ * FollowerZooKeeperServer.commit: the COMMIT must name the oldest pending txn, or the process
+ * exits (UNMATCHED_TXN_COMMIT). Returns a halt reason, or null.
+ */
+export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
+  const l = s.learner;
+  if (l === null) return null;
+  const head = l.pendingTxns.first();
+  if (head === undefined || head.zxid !== z) {
+    return `Committing zxid ${formatZxid(z)} but next pending txn ${head === undefined ? 'none' : formatZxid(head.zxid)}`;
+  }
+  l.pendingTxns = l.pendingTxns.rest();
+  if (head.zxid <= s.db.lastProcessedZxid) return null;
+  const { db, result } = applyCommitted(s.db, head);
+  s.db = db;
+  replyForApplied(s, ctx, head, result);
+  return null;
+}

@@ -1,0 +1,135 @@
+/**
+ * The leader's per-learner sync decision, LearnerHandler.syncFollower and queueCommittedProposals
+ * (zab-protocol.md §5.1), as a pure function of the leader's database and the learner's zxid. It
+ * returns the packets to queue ahead of NEWLEADER and the zxid forwarding starts after; the
+ * caller (sync.ts) sends them and runs startForwarding.
+ *
+ * Rules, first match wins (p = peer's zxid, L = leader's lastProcessedZxid, [min, max] = the
+ * committedLog bounds, both L when it is empty):
+ *   1. p = L                                   → empty DIFF
+ *   2. p > max and counter(p) ≠ 0              → TRUNC(max)
+ *   3. min ≤ p ≤ max                           → walk committedLog: DIFF, TRUNC(prev) + entries,
+ *                                                or SNAP for a fork across an epoch boundary
+ *   4. p < min and txn-log sync allowed         → the same walk over the txn log up to min, then
+ *                                                committedLog; a gap between the two → SNAP
+ *   5. otherwise                               → SNAP
+ */
+import { nodeCount } from './datatree.ts';
+import { committedWindow, type Db } from './db.ts';
+import type { LogEntry } from './types.ts';
+import { counterOf, epochOf, formatZxid, type Zxid } from './zxid.ts';
+
+export type SyncOp = { readonly type: 'DIFF' | 'TRUNC'; readonly zxid: Zxid } | { readonly type: 'PROPOSAL'; readonly entry: LogEntry } | { readonly type: 'COMMIT'; readonly zxid: Zxid };
+
+export interface SyncPlan {
+  /** Send SNAP (the leader's whole tree) instead of `ops`. */
+  readonly needSnap: boolean;
+  /** DIFF or TRUNC first, then PROPOSAL+COMMIT pairs (empty when needSnap). */
+  readonly ops: readonly SyncOp[];
+  /** The last zxid queued for the learner: startForwarding sends what comes after it. */
+  readonly currentZxid: Zxid;
+  /** Which rule of §5.1 decided, and why, for the trace. */
+  readonly reason: string;
+}
+
+export interface SyncParams {
+  readonly commitLogCount: number;
+  /** snapshotSizeFactor: txn-log sync is allowed while the log to send is below this × snapshot size; < 0 disables it. */
+  readonly snapshotSizeFactor: number;
+}
+
+/** queueCommittedProposals' state: whether the DIFF/TRUNC op packet is still to be queued. */
+class Queue {
+  readonly ops: SyncOp[] = [];
+  needOpPacket = true;
+
+  op(type: 'DIFF' | 'TRUNC', zxid: Zxid): void {
+    this.ops.push({ type, zxid });
+  }
+
+  /**
+   * Walks entries in zxid order. Returns the last zxid queued, or null when it gave up on a fork
+   * across an epoch boundary ("Cannot send TRUNC ... peer zxid is from different epoch").
+   */
+  committedProposals(entries: Iterable<LogEntry>, peerLastZxid: Zxid, maxZxid: Zxid | null, lastCommittedZxid: Zxid): { queued: Zxid; crossEpochFork: boolean } {
+    const isPeerNewEpochZxid = counterOf(peerLastZxid) === 0;
+    let queuedZxid = peerLastZxid;
+    let prevProposalZxid = -1;
+    for (const e of entries) {
+      const packetZxid = e.zxid;
+      if (maxZxid !== null && packetZxid > maxZxid) break;
+      if (packetZxid < peerLastZxid) {
+        prevProposalZxid = packetZxid;
+        continue;
+      }
+      if (this.needOpPacket) {
+        if (packetZxid === peerLastZxid) {
+          this.op('DIFF', lastCommittedZxid);
+          this.needOpPacket = false;
+          continue;
+        }
+        if (isPeerNewEpochZxid) {
+          this.op('DIFF', lastCommittedZxid);
+          this.needOpPacket = false;
+        } else if (packetZxid > peerLastZxid) {
+          if (epochOf(packetZxid) !== epochOf(peerLastZxid)) return { queued: queuedZxid, crossEpochFork: true };
+          this.op('TRUNC', prevProposalZxid);
+          this.needOpPacket = false;
+        }
+      }
+      if (packetZxid <= queuedZxid) continue;
+      this.ops.push({ type: 'PROPOSAL', entry: e });
+      this.ops.push({ type: 'COMMIT', zxid: packetZxid });
+      queuedZxid = packetZxid;
+    }
+    if (this.needOpPacket && isPeerNewEpochZxid) {
+      this.op('DIFF', lastCommittedZxid);
+      this.needOpPacket = false;
+    }
+    return { queued: queuedZxid, crossEpochFork: false };
+  }
+}
+
+function* range(db: Db, from: number, to: number, source: 'committed' | 'log'): Iterable<LogEntry> {
+  const log = source === 'committed' ? db.committed : db.log;
+  for (let i = from; i < to; i++) yield log.at(i);
+}
+
+/** LearnerHandler.syncFollower for a learner whose last zxid is `p`. */
+export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
+  const isPeerNewEpochZxid = counterOf(p) === 0;
+  const w = committedWindow(db, params.commitLogCount);
+  const L = db.lastProcessedZxid;
+  const q = new Queue();
+  const snap = (reason: string): SyncPlan => ({ needSnap: true, ops: [], currentZxid: p, reason });
+  if (L === p) {
+    q.op('DIFF', p);
+    return { needSnap: false, ops: q.ops, currentZxid: p, reason: `rule 1: peer at my lastProcessedZxid ${formatZxid(L)}: empty DIFF` };
+  }
+  if (p > w.max && !isPeerNewEpochZxid) {
+    q.op('TRUNC', w.max);
+    return { needSnap: false, ops: q.ops, currentZxid: w.max, reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog ${formatZxid(w.max)}: TRUNC` };
+  }
+  if (w.min <= p && p <= w.max) {
+    const r = q.committedProposals(range(db, w.from, w.to, 'committed'), p, null, w.max);
+    if (r.crossEpochFork || q.needOpPacket) return snap(`rule 3: peer ${formatZxid(p)} forked from my history across an epoch boundary: SNAP`);
+    return { needSnap: false, ops: q.ops, currentZxid: r.queued, reason: `rule 3: peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: ${q.ops[0]?.type ?? 'DIFF'}` };
+  }
+  if (p < w.min && params.snapshotSizeFactor >= 0) {
+    // getProposalsFromTxnLog: the log must hold p itself, and what follows must be small enough.
+    const start = db.log.lowerBound(p);
+    const exact = start < db.log.length && db.log.at(start).zxid === p;
+    const sizeLimit = params.snapshotSizeFactor * (nodeCount(db.tree) + Object.keys(db.tree.sessions).length);
+    const logSize = db.log.length - start;
+    if (exact && logSize <= sizeLimit) {
+      const r = q.committedProposals(range(db, start, db.log.length, 'log'), p, w.min, w.max);
+      if (r.crossEpochFork) return snap(`rule 4: peer ${formatZxid(p)} forked across an epoch boundary: SNAP`);
+      if (r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`);
+      const r2 = q.committedProposals(range(db, w.from, w.to, 'committed'), r.queued, null, w.max);
+      if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`);
+      return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}` };
+    }
+    return snap(`rule 5: peer ${formatZxid(p)} below committedLog ${formatZxid(w.min)} and the txn log cannot serve it: SNAP`);
+  }
+  return snap(`rule 5: peer ${formatZxid(p)}: SNAP`);
+}

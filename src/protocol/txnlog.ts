@@ -1,0 +1,105 @@
+/**
+ * A server's in-memory view of its txn log: an immutable value with structural sharing.
+ *
+ * States are immutable, yet a log grows to hundreds of thousands of entries and a copy per
+ * append would make every step cost O(history). So a TxnLog is a (shared array, length) pair:
+ * appending to the newest log pushes onto the shared array, which older values never read past
+ * their own length; appending to an older value (a branch), or to a frozen array (tests deep-
+ * freeze states), copies first. Truncation only lowers the length, so it is O(1) until the next
+ * append, which then copies once. Not an immer draftable (a class instance), so immer treats it
+ * as an opaque value and never proxies or walks it.
+ */
+import type { LogEntry } from './types.ts';
+import { formatZxid, type Zxid } from './zxid.ts';
+
+export class TxnLog {
+  private constructor(
+    /** Internal: the shared backing array; only [0, length) belongs to this value. */
+    readonly entries: LogEntry[],
+    /** Number of entries in this log. */
+    readonly length: number,
+  ) {}
+
+  static readonly EMPTY = new TxnLog([], 0);
+
+  /** A log holding exactly `entries` (copied). Zxids must increase. */
+  static of(entries: readonly LogEntry[]): TxnLog {
+    const copy = [...entries];
+    for (let i = 1; i < copy.length; i++) {
+      if ((copy[i] as LogEntry).zxid <= (copy[i - 1] as LogEntry).zxid) {
+        throw new Error(`TxnLog.of: zxid ${formatZxid((copy[i] as LogEntry).zxid)} does not follow ${formatZxid((copy[i - 1] as LogEntry).zxid)}`);
+      }
+    }
+    return new TxnLog(copy, copy.length);
+  }
+
+  /** Entry at index i (0-based). */
+  at(i: number): LogEntry {
+    if (i < 0 || i >= this.length) throw new Error(`TxnLog.at(${i}) out of range 0..${this.length - 1}`);
+    return this.entries[i] as LogEntry;
+  }
+
+  /** The last entry, or undefined when empty. */
+  last(): LogEntry | undefined {
+    return this.length === 0 ? undefined : (this.entries[this.length - 1] as LogEntry);
+  }
+
+  /** Zxid of the last entry, or `empty` when the log is empty. */
+  lastZxid(empty: Zxid): Zxid {
+    return this.length === 0 ? empty : (this.entries[this.length - 1] as LogEntry).zxid;
+  }
+
+  /** A log with `e` appended; its zxid must exceed the last one (the log is in zxid order). */
+  append(e: LogEntry): TxnLog {
+    const last = this.last();
+    if (last !== undefined && e.zxid <= last.zxid) {
+      throw new Error(`TxnLog.append: zxid ${formatZxid(e.zxid)} does not follow ${formatZxid(last.zxid)}`);
+    }
+    if (this.entries.length === this.length && !Object.isFrozen(this.entries)) {
+      this.entries.push(e);
+      return new TxnLog(this.entries, this.length + 1);
+    }
+    const copy = this.entries.slice(0, this.length);
+    copy.push(e);
+    return new TxnLog(copy, copy.length);
+  }
+
+  /** Index of the first entry with zxid >= z (binary search; `length` when none). */
+  lowerBound(z: Zxid): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.entries[mid] as LogEntry).zxid < z) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the entry with exactly zxid z, or -1. */
+  indexOf(z: Zxid): number {
+    const i = this.lowerBound(z);
+    return i < this.length && (this.entries[i] as LogEntry).zxid === z ? i : -1;
+  }
+
+  /** The log cut after the last entry with zxid <= z (TRUNC). */
+  truncateTo(z: Zxid): TxnLog {
+    let n = this.lowerBound(z);
+    if (n < this.length && (this.entries[n] as LogEntry).zxid === z) n++;
+    return n === this.length ? this : new TxnLog(this.entries, n);
+  }
+
+  /** Entries [from, to) as a new array. */
+  slice(from: number, to: number = this.length): LogEntry[] {
+    return this.entries.slice(Math.max(0, from), Math.min(to, this.length));
+  }
+
+  /** Summary used when a state is serialised (traces and reports never dump whole logs). */
+  toJSON(): { length: number; first: string | null; last: string | null } {
+    return {
+      length: this.length,
+      first: this.length === 0 ? null : formatZxid((this.entries[0] as LogEntry).zxid),
+      last: this.length === 0 ? null : formatZxid((this.entries[this.length - 1] as LogEntry).zxid),
+    };
+  }
+}

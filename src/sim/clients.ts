@@ -1,0 +1,264 @@
+/**
+ * Simulated ZooKeeper clients and their history. Each client holds one session and is connected
+ * to one server; it issues one operation at a time (a closed loop with exponential think time),
+ * drawn from a seeded mix over a small key space: writes (create, setData, delete, ephemeral
+ * sequential create, and now and then closing its session and opening a new one, which deletes
+ * its ephemeral nodes and keeps the tree's size bounded), local reads and `sync`. When its server crashes, stops serving, or answers
+ * CONNECTIONLOSS, the client's outstanding operation completes as `unknown` (a write may or may
+ * not have been applied) or `error`, and the client reconnects to another server after a delay.
+ *
+ * Every operation goes into the history: invoke and completion times, the server, the outcome,
+ * and the zxid the server reported, so a checker can judge the clients' view of consistency.
+ * Clients draw only from the `workload` stream.
+ */
+import type { Sid } from '../protocol/config.ts';
+import type { ClientOpKind, ClientReply, ClientRequest } from '../protocol/types.ts';
+import type { Zxid } from '../protocol/zxid.ts';
+import type { Simulation } from './kernel.ts';
+import type { Rng } from './rng.ts';
+
+export interface WorkloadConfig {
+  /** Number of clients; 0 for none. */
+  readonly clients: number;
+  /** Mean operations per second per client (think time is exponential). */
+  readonly opsPerSecPerClient: number;
+  /** Share of operations that are writes (the rest are reads and syncs). */
+  readonly writeRatio: number;
+  /** Share of operations that are `sync` (taken from the non-writes). */
+  readonly syncRatio: number;
+  /** Keys /k0 .. /k(n-1). */
+  readonly keys: number;
+  /** Session timeout clients ask for. */
+  readonly sessionTimeoutMs: number;
+  /** Clients start issuing operations at this time (the ensemble needs a leader first). */
+  readonly startMs: number;
+  /** Clients stop issuing new operations at this time. */
+  readonly stopMs: number;
+  /** Delay before a client reconnects after losing its server. */
+  readonly reconnectMs: number;
+}
+
+export const NO_CLIENTS: WorkloadConfig = Object.freeze({
+  clients: 0,
+  opsPerSecPerClient: 10,
+  writeRatio: 0.6,
+  syncRatio: 0.05,
+  keys: 8,
+  sessionTimeoutMs: 30_000,
+  startMs: 0,
+  stopMs: Infinity,
+  reconnectMs: 1000,
+});
+
+export type Outcome = 'ok' | 'error' | 'unknown';
+
+/** One operation of the history. */
+export interface HistoryOp {
+  readonly client: number;
+  readonly cxid: number;
+  readonly session: number;
+  readonly op: ClientOpKind;
+  readonly path: string;
+  /** The value written (create/setData). */
+  readonly data?: string;
+  /** The server the client was connected to. */
+  readonly server: Sid;
+  readonly invokeMs: number;
+  completeMs: number | null;
+  outcome: Outcome | null;
+  /** Error code name for `error` (and CONNECTIONLOSS for `unknown`). */
+  error?: string;
+  /** Reads: the value seen (null: no node). */
+  value?: string | null;
+  /** Creates: the path created. */
+  createdPath?: string;
+  /** Writes: the txn's zxid; reads and syncs: the zxid the server had applied. */
+  zxid?: Zxid;
+}
+
+interface ClientState {
+  readonly id: number;
+  server: Sid | null;
+  session: number;
+  sessions: number;
+  nextCxid: number;
+  outstanding: HistoryOp | null;
+  /** Bumped on every (re)connection, so stale timers and replies are ignored. */
+  epoch: number;
+}
+
+/** Counts of outcomes, for summaries. */
+export interface HistoryCounts {
+  ok: number;
+  error: number;
+  unknown: number;
+  pending: number;
+}
+
+export class Clients {
+  readonly history: HistoryOp[] = [];
+  private readonly clients: ClientState[] = [];
+  private readonly rng: Rng;
+
+  constructor(
+    private readonly sim: Simulation,
+    readonly cfg: WorkloadConfig,
+  ) {
+    this.rng = sim.rng.stream('workload');
+    for (let i = 1; i <= cfg.clients; i++) this.clients.push({ id: i, server: null, session: 0, sessions: 0, nextCxid: 1, outstanding: null, epoch: 0 });
+  }
+
+  /** Schedules every client's first connection and hooks the kernel's client callbacks. */
+  install(): void {
+    if (this.cfg.clients === 0) return;
+    this.sim.onReply = (sid, reply) => this.onReply(sid, reply);
+    this.sim.onStopServing = (sid) => this.onServerLost(sid);
+    for (const c of this.clients) this.sim.at(Math.max(this.sim.now, this.cfg.startMs), () => this.connect(c));
+  }
+
+  counts(): HistoryCounts {
+    const n: HistoryCounts = { ok: 0, error: 0, unknown: 0, pending: 0 };
+    for (const op of this.history) {
+      if (op.outcome === null) n.pending++;
+      else n[op.outcome]++;
+    }
+    return n;
+  }
+
+  private connect(c: ClientState): void {
+    const ids = this.sim.sids;
+    c.server = this.rng.pick(ids);
+    c.epoch++;
+    if (c.session === 0) this.startSession(c);
+    else this.scheduleNext(c);
+  }
+
+  private startSession(c: ClientState): void {
+    c.sessions++;
+    c.session = c.id * 1_000_000 + c.sessions;
+    this.issue(c, { op: 'createSession', path: '', timeoutMs: this.cfg.sessionTimeoutMs });
+  }
+
+  private scheduleNext(c: ClientState): void {
+    const epoch = c.epoch;
+    const think = this.rng.exponentialMs(1000 / this.cfg.opsPerSecPerClient);
+    const at = this.sim.now + think;
+    if (at >= this.cfg.stopMs) return;
+    this.sim.at(at, () => {
+      if (c.epoch !== epoch || c.outstanding !== null) return;
+      this.issue(c, this.pickOp(c));
+    });
+  }
+
+  private pickOp(c: ClientState): Omit<ClientRequest, 'client' | 'cxid' | 'session'> {
+    const r = this.rng;
+    const path = `/k${r.int(0, this.cfg.keys - 1)}`;
+    const data = `c${c.id}.${c.nextCxid}`;
+    if (r.chance(this.cfg.writeRatio)) {
+      const w = r.next();
+      if (w < 0.5) return { op: 'setData', path, data, version: -1 };
+      if (w < 0.7) return { op: 'create', path, data };
+      if (w < 0.85) return { op: 'delete', path, version: -1 };
+      if (w < 0.97) return { op: 'create', path: `${path}-e`, data, ephemeral: true, sequential: true };
+      return { op: 'closeSession', path: '' };
+    }
+    if (r.chance(this.cfg.syncRatio / Math.max(1e-9, 1 - this.cfg.writeRatio))) return { op: 'sync', path: '/' };
+    return { op: 'read', path };
+  }
+
+  private issue(c: ClientState, body: Omit<ClientRequest, 'client' | 'cxid' | 'session'>): void {
+    const server = c.server;
+    if (server === null) return;
+    const req: ClientRequest = { ...body, client: c.id, cxid: c.nextCxid++, session: c.session };
+    const op: HistoryOp = {
+      client: c.id,
+      cxid: req.cxid,
+      session: c.session,
+      op: req.op,
+      path: req.path,
+      ...(req.data !== undefined ? { data: req.data } : {}),
+      server,
+      invokeMs: this.sim.now,
+      completeMs: null,
+      outcome: null,
+    };
+    this.history.push(op);
+    c.outstanding = op;
+    const epoch = c.epoch;
+    this.sim.at(this.sim.now + this.sim.network.drawClientDelay(), () => {
+      if (c.epoch !== epoch) return;
+      this.sim.clientRequest(server, req);
+    });
+  }
+
+  private onReply(sid: Sid, reply: ClientReply): void {
+    const c = this.clients[reply.client - 1];
+    if (c === undefined) return;
+    const epoch = c.epoch;
+    this.sim.at(this.sim.now + this.sim.network.drawClientDelay(), () => {
+      const op = c.outstanding;
+      if (c.epoch !== epoch || op === null || op.cxid !== reply.cxid || c.server !== sid) return;
+      this.complete(c, op, reply);
+    });
+  }
+
+  private complete(c: ClientState, op: HistoryOp, reply: ClientReply): void {
+    op.completeMs = this.sim.now;
+    op.zxid = reply.zxid;
+    c.outstanding = null;
+    if (reply.ok) {
+      op.outcome = 'ok';
+      if (reply.value !== undefined) op.value = reply.value;
+      if (reply.path !== undefined) op.createdPath = reply.path;
+    } else if (reply.error === 'CONNECTIONLOSS') {
+      // Refused before processing: nothing was applied.
+      op.outcome = 'error';
+      op.error = reply.error;
+      this.reconnect(c);
+      return;
+    } else {
+      op.outcome = 'error';
+      op.error = reply.error ?? 'ERROR';
+      if (reply.error === 'SESSIONEXPIRED') c.session = 0;
+    }
+    if (op.op === 'createSession' && !reply.ok) c.session = 0;
+    if (c.session === 0) {
+      this.reconnect(c);
+      return;
+    }
+    if (op.op === 'closeSession' && reply.ok) {
+      // The session is over; the client opens a new one on the same connection.
+      c.session = 0;
+      this.startSession(c);
+      return;
+    }
+    this.scheduleNext(c);
+  }
+
+  /** The client's server crashed or stopped serving: its outstanding op is in doubt. */
+  private onServerLost(sid: Sid): void {
+    for (const c of this.clients) {
+      if (c.server !== sid) continue;
+      const op = c.outstanding;
+      if (op !== null) {
+        op.completeMs = this.sim.now;
+        const isWrite = op.op !== 'read' && op.op !== 'sync';
+        op.outcome = isWrite ? 'unknown' : 'error';
+        op.error = 'CONNECTIONLOSS';
+        c.outstanding = null;
+      }
+      this.reconnect(c);
+    }
+  }
+
+  private reconnect(c: ClientState): void {
+    c.server = null;
+    c.epoch++;
+    const epoch = c.epoch;
+    const at = this.sim.now + this.cfg.reconnectMs;
+    if (at >= this.cfg.stopMs) return;
+    this.sim.at(at, () => {
+      if (c.epoch === epoch) this.connect(c);
+    });
+  }
+}
