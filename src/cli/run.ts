@@ -37,6 +37,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'faults-until', kind: 'duration', min: 0, help: 'no faults after this time; then heal and restart all', defaultText: 'never' },
     { name: 'clients', kind: 'int', min: 0, max: 1000, help: 'number of simulated clients', defaultText: '0' },
     { name: 'ops-per-sec', kind: 'number', min: 0.001, max: 100_000, help: 'mean operations per second per client', defaultText: '10' },
+    { name: 'writes-per-sec', kind: 'number', min: 0.001, max: 1_000_000, help: 'target writes per second over all clients (sets --ops-per-sec)', defaultText: 'from --ops-per-sec' },
     { name: 'write-ratio', kind: 'prob', help: 'share of client operations that are writes', defaultText: '0.6' },
     { name: 'keys', kind: 'int', min: 1, max: 10_000, help: 'number of keys clients work on', defaultText: '8' },
     { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
@@ -52,6 +53,15 @@ function range(v: FlagValue | undefined, fallback: DelayDist): DelayDist {
   if (v === undefined) return fallback;
   const [lo, hi] = v as readonly [number, number];
   return { kind: 'uniform', minMs: lo, maxMs: hi };
+}
+
+/** --writes-per-sec is a total over the clients; a client's rate covers its reads too. */
+function opsPerSecPerClient(flags: Map<string, FlagValue>): number {
+  const writes = flags.get('writes-per-sec') as number | undefined;
+  if (writes === undefined) return (flags.get('ops-per-sec') as number | undefined) ?? 10;
+  const clients = Math.max(1, (flags.get('clients') as number | undefined) ?? 1);
+  const ratio = Math.max(1e-6, (flags.get('write-ratio') as number | undefined) ?? 0.6);
+  return writes / clients / ratio;
 }
 
 /** Turns parsed flags into run options (defaults as in the usage). */
@@ -84,7 +94,7 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
     },
     workload: {
       clients: num('clients', 0),
-      opsPerSecPerClient: num('ops-per-sec', 10),
+      opsPerSecPerClient: opsPerSecPerClient(flags),
       writeRatio: num('write-ratio', 0.6),
       keys: num('keys', 8),
       startMs: num('clients-from', 2000),
