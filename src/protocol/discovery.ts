@@ -129,6 +129,11 @@ export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInf
     syncCheck: { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 },
   };
   l.learners[from] = h;
+  // §2.2 SYNC / §6: a pending `sync` is answered on the connection it came in on
+  // (LearnerSyncRequest.fh, Leader.sendSync). This learner's earlier connection is gone, so its
+  // pending syncs die with it; answering them on the new connection would reach a learner that is
+  // still in Discovery/Sync and expects DIFF, SNAP or TRUNC first.
+  if (l.pendingSyncs.items.some((x) => x.origin.server === from)) l.pendingSyncs = l.pendingSyncs.filter((x) => x.origin.server !== from);
   setTimer(ctx, handlerReadTimer(from), initLimitMs(ctx));
   getEpochToPropose(s, ctx, from, h.acceptedEpoch);
   const hd = l.learners[from];

@@ -198,9 +198,10 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
     case 'NEWLEADER':
       onNewLeader(s, ctx, msg);
       return null;
-    case 'UPTODATE':
-      onUpToDate(s, ctx);
-      return null;
+    case 'UPTODATE': {
+      const reason = onUpToDate(s, ctx);
+      return reason === null ? null : { halt: reason };
+    }
     case 'PING':
       return null;
     default:
@@ -309,7 +310,10 @@ export function resumeNewLeader(s: S, ctx: StepContext): void {
  */
 function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
   const l = s.learner;
-  if (l === null || l.sync.mode !== 'DIFF') return null;
+  // §1.3 is the follower's NEWLEADER handling (Learner.syncWithLeader only does this for a
+  // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
+  // and logs and applies them at UPTODATE (§5.2), i.e. only once the leader is established.
+  if (l === null || l.sync.mode !== 'DIFF' || s.state !== 'FOLLOWING') return null;
   let last: number | null = null;
   const committed = l.sync.packetsCommitted;
   l.sync.packetsCommitted = [];
@@ -321,19 +325,25 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
     }
     l.sync.packetsNotLogged = l.sync.packetsNotLogged.rest();
     if (head.zxid <= s.db.lastProcessedZxid) continue;
+    // ZKDatabase.append directly, not through SyncRequestProcessor: it counts toward the next
+    // snapshot but never triggers one here.
     s.db = logTxn(s.db, head);
     last = persist(s, ctx, { op: 'appendLog', entry: head });
     s.db = applyCommitted(s.db, head).db;
-    maybeSnapshot(s, ctx);
   }
   return last;
 }
 
-/** UPTODATE (§5.2): ACK, serve, log the remaining proposals, apply the held COMMITs. */
-function onUpToDate(s: S, ctx: StepContext): void {
+/**
+ * UPTODATE (§5.2): ACK, serve, log the remaining proposals, apply the held COMMITs. Returns a
+ * halt reason when a held COMMIT does not match the oldest pending txn (as in broadcast).
+ */
+function onUpToDate(s: S, ctx: StepContext): string | null {
   const l = s.learner;
-  if (l === null) return;
-  const e = l.sync.newEpoch;
+  if (l === null) return null;
+  // Learner.syncWithLeader ACKs UPTODATE with the epoch of LEADERINFO (its newLeaderZxid), not of
+  // NEWLEADER: an UPTODATE that overtook NEWLEADER (a non-FIFO link) has no NEWLEADER epoch (-1).
+  const e = l.newEpoch;
   send(ctx, l.leader, { type: 'ACK', zxid: zxid(e, 0) } satisfies Ack);
   l.phase = 'broadcast';
   s.zabState = 'BROADCAST';
@@ -348,9 +358,13 @@ function onUpToDate(s: S, ctx: StepContext): void {
     maybeSnapshot(s, ctx);
   }
   l.sync.packetsNotLogged = Fifo.empty();
-  const held = l.sync.packetsCommitted;
+  const held = [...l.sync.packetsCommitted];
   l.sync.packetsCommitted = [];
-  for (const z of held) commitPending(s, ctx, z);
+  for (const z of held) {
+    const reason = commitPending(s, ctx, z);
+    if (reason !== null) return reason;
+  }
+  return null;
 }
 
 /**

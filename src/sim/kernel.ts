@@ -9,7 +9,7 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
-import { laneOf, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
+import { laneOf, opensConnection, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig } from './disk.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
@@ -225,6 +225,7 @@ export class Simulation {
       return;
     }
     this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg });
+    if (opensConnection(ev.msg)) this.network.accept(ev.from, ev.to);
     this.input(rt, { kind: 'message', from: ev.from, msg: ev.msg });
   }
 

@@ -130,7 +130,7 @@ export class Network {
     }
     if (lane === 'quorum') {
       // FOLLOWERINFO/OBSERVERINFO always travel on a new connection, replacing any old one.
-      if (opensConnection(msg)) this.reopen(from, to);
+      if (opensConnection(msg)) this.connect(from, to);
       else if (!ch.open) return { ok: false, reason: 'connection-broken', notify: [] };
     }
     if (this.isBlocked(from, to)) {
@@ -214,7 +214,13 @@ export class Network {
     }
   }
 
-  private reopen(from: Sid, to: Sid): void {
+  /**
+   * A learner opens a new connection to `to`: its side is usable at once, and the old connection
+   * is dead both ways. The leader's side of the new connection exists only once the leader has
+   * accepted it ({@link accept}): until then whatever the leader sends to this learner was meant
+   * for the old socket and is lost.
+   */
+  private connect(from: Sid, to: Sid): void {
     const fwd = this.channel(from, to, 'quorum');
     const back = this.channel(to, from, 'quorum');
     fwd.gen++;
@@ -222,6 +228,17 @@ export class Network {
     fwd.lastArrival = 0;
     back.lastArrival = 0;
     fwd.open = true;
+    back.open = false;
+  }
+
+  /**
+   * The leader `to` received the connection-opening packet from `from`: the leader's side of
+   * that connection is open. Called by the kernel on delivering FOLLOWERINFO/OBSERVERINFO.
+   */
+  accept(from: Sid, to: Sid): void {
+    const back = this.channel(to, from, 'quorum');
+    back.gen++;
+    back.lastArrival = 0;
     back.open = true;
   }
 }

@@ -30,6 +30,16 @@ function ok(out: SendOutcome): { gen: number; arrivals: readonly number[] } {
   return out;
 }
 
+/**
+ * A learner opens its connection and the leader accepts it (the kernel calls accept when the
+ * FOLLOWERINFO/OBSERVERINFO is delivered): both directions are then usable.
+ */
+function opened(net: Network, now: number, learner: number, leader: number, msg: LearnerInfo): { gen: number; arrivals: readonly number[] } {
+  const out = ok(net.send(now, learner, leader, msg));
+  net.accept(learner, leader);
+  return out;
+}
+
 function dropReason(out: SendOutcome): string {
   return out.ok ? 'delivered' : out.reason;
 }
@@ -54,8 +64,8 @@ describe('Network: FIFO per channel', () => {
       const { net } = makeNet(3, { delay: UNIFORM_1_50 }, `fifo-${lane}`);
       const msg: Message = lane === 'election' ? NOTIF : PING;
       if (lane === 'quorum') {
-        ok(net.send(0, 2, 1, FOLLOWERINFO));
-        ok(net.send(0, 3, 1, FOLLOWERINFO));
+        opened(net, 0, 2, 1, FOLLOWERINFO);
+        opened(net, 0, 3, 1, FOLLOWERINFO);
       }
       const byChannel = new Map<Sid, number[]>([
         [2, []],
@@ -104,7 +114,7 @@ describe('Network: loss resets the connection', () => {
       expect(net.isOpen(2, 1)).toBe(false);
       expect(dropReason(net.send(0, 1, 2, PING))).toBe('connection-broken');
 
-      ok(net.send(0, 2, 1, opener));
+      opened(net, 0, 2, 1, opener);
       expect(net.isOpen(2, 1) && net.isOpen(1, 2)).toBe(true);
       const toLearner = ok(net.send(1, 1, 2, PING));
       const toLeader = ok(net.send(1, 2, 1, PING));
@@ -129,7 +139,7 @@ describe('Network: loss resets the connection', () => {
       expect(net.arrive(2, 1, 'quorum', toLeader.gen)).toBe('connection-reset');
 
       // The learner opens a new connection: traffic flows both ways again.
-      const reopened = ok(net.send(10, 2, 1, opener));
+      const reopened = opened(net, 10, 2, 1, opener);
       expect(net.arrive(2, 1, 'quorum', reopened.gen)).toBeNull();
       const p1 = ok(net.send(11, 1, 2, PING));
       const p2 = ok(net.send(11, 2, 1, PING));
@@ -142,9 +152,9 @@ describe('Network: loss resets the connection', () => {
 
   it('quorum lane: reopening replaces a live connection, killing its in-flight packets', () => {
     const { net } = makeNet(2, { delay: CONST_5 });
-    ok(net.send(0, 2, 1, FOLLOWERINFO));
+    opened(net, 0, 2, 1, FOLLOWERINFO);
     const old = ok(net.send(1, 1, 2, PING));
-    ok(net.send(2, 2, 1, FOLLOWERINFO));
+    opened(net, 2, 2, 1, FOLLOWERINFO);
     expect(net.arrive(1, 2, 'quorum', old.gen)).toBe('connection-reset');
   });
 
@@ -188,7 +198,7 @@ describe('Network: partitions', () => {
     const { net } = makeNet(2, { delay: CONST_5 });
     net.setBlocked(1, 2, true);
     // The learner (2) can still connect to the leader (1).
-    const info = ok(net.send(0, 2, 1, FOLLOWERINFO));
+    const info = opened(net, 0, 2, 1, FOLLOWERINFO);
     expect(net.arrive(2, 1, 'quorum', info.gen)).toBeNull();
     const ping = ok(net.send(1, 2, 1, PING));
     expect(net.arrive(2, 1, 'quorum', ping.gen)).toBeNull();
@@ -216,7 +226,7 @@ describe('Network: partitions', () => {
 
   it('symmetric on a learner connection: after healAll the connection stays broken until FOLLOWERINFO reopens it', () => {
     const { net } = makeNet(2, { delay: CONST_5 });
-    ok(net.send(0, 2, 1, FOLLOWERINFO));
+    opened(net, 0, 2, 1, FOLLOWERINFO);
     net.setBlocked(1, 2, true);
     net.setBlocked(2, 1, true);
     expect(dropReason(net.send(1, 1, 2, PING))).toBe('partition');
@@ -224,7 +234,7 @@ describe('Network: partitions', () => {
     net.healAll();
     expect(dropReason(net.send(2, 1, 2, PING))).toBe('connection-broken');
     expect(dropReason(net.send(2, 2, 1, PING))).toBe('connection-broken');
-    ok(net.send(3, 2, 1, FOLLOWERINFO));
+    opened(net, 3, 2, 1, FOLLOWERINFO);
     const p = ok(net.send(4, 1, 2, PING));
     expect(net.arrive(1, 2, 'quorum', p.gen)).toBeNull();
   });
@@ -241,7 +251,7 @@ describe('Network: partitions', () => {
   for (const lane of ['election', 'quorum'] as const) {
     it(`${lane} lane: a message in flight when a partition starts is dropped on arrival`, () => {
       const { net } = makeNet(2, { delay: CONST_5 });
-      if (lane === 'quorum') ok(net.send(0, 2, 1, FOLLOWERINFO));
+      if (lane === 'quorum') opened(net, 0, 2, 1, FOLLOWERINFO);
       const msg = lane === 'election' ? NOTIF : PING;
       const inFlight = ok(net.send(1, 1, 2, msg));
       const second = ok(net.send(1, 1, 2, msg));

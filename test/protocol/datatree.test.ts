@@ -1,0 +1,247 @@
+/**
+ * The replicated data tree (datatree.ts): applyTxn semantics that every server must reproduce
+ * identically when it applies the committed txns in zxid order (zab-protocol.md §6), and the
+ * incremental digest that lets checkers compare trees.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyTxn, EMPTY_TREE, getData, nodeCount, parentOf, type DataTree, type Txn, type TxnResult } from '../../src/protocol/datatree.ts';
+import { zxid } from '../../src/protocol/zxid.ts';
+
+const create = (path: string, data = '', o: { ephemeral?: boolean; sequential?: boolean; session?: number } = {}): Txn => ({
+  type: 'create',
+  path,
+  data,
+  ephemeral: o.ephemeral ?? false,
+  sequential: o.sequential ?? false,
+  session: o.session ?? 0,
+});
+const setData = (path: string, data: string, version = -1): Txn => ({ type: 'setData', path, data, version });
+const del = (path: string, version = -1): Txn => ({ type: 'delete', path, version });
+const createSession = (session: number): Txn => ({ type: 'createSession', session, timeoutMs: 10_000 });
+const closeSession = (session: number): Txn => ({ type: 'closeSession', session });
+
+/** Applies txns at zxids (1,1), (1,2), ...; returns the final tree and every result. */
+function run(txns: readonly Txn[], from: DataTree = EMPTY_TREE): { tree: DataTree; results: TxnResult[] } {
+  let tree = from;
+  const results: TxnResult[] = [];
+  txns.forEach((t, k) => {
+    const r = applyTxn(tree, zxid(1, k + 1), t);
+    tree = r.tree;
+    results.push(r.result);
+  });
+  return { tree, results };
+}
+
+function applyOne(tree: DataTree, t: Txn, c = 99): { tree: DataTree; result: TxnResult } {
+  return applyTxn(tree, zxid(1, c), t);
+}
+
+/** The digest recomputed from scratch: FNV-1a of (path, data, version, owner) summed mod 2^32. */
+function digestFromScratch(tree: DataTree): number {
+  let sum = 0;
+  for (const [path, n] of Object.entries(tree.nodes)) {
+    const s = `${path}\u0000${n.data}\u0000${n.version}\u0000${n.ephemeralOwner}`;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    sum = (sum + (h >>> 0)) >>> 0;
+  }
+  return sum;
+}
+
+describe('applyTxn: create', () => {
+  it('§6 apply: creates a node under an existing parent, bumps the parent\'s numChildren and cversion, stamps czxid/mzxid', () => {
+    const { tree, results } = run([create('/a', 'x'), create('/a/b', 'y')]);
+    expect(results).toEqual([{ ok: true, path: '/a' }, { ok: true, path: '/a/b' }]);
+    expect(tree.nodes['/a']).toMatchObject({ data: 'x', version: 0, numChildren: 1, cversion: 1, ephemeralOwner: 0, czxid: zxid(1, 1), mzxid: zxid(1, 1) });
+    expect(tree.nodes['/a/b']).toMatchObject({ data: 'y', czxid: zxid(1, 2) });
+    expect(tree.nodes['/']).toMatchObject({ numChildren: 1, cversion: 1 });
+    expect(getData(tree, '/a/b')).toBe('y');
+    expect(getData(tree, '/nope')).toBeNull();
+    expect(nodeCount(tree)).toBe(3);
+    expect(parentOf('/a/b')).toBe('/a');
+    expect(parentOf('/a')).toBe('/');
+  });
+
+  it('§6 apply: NODEEXISTS for an existing path; NONODE when the parent is missing; a failed txn leaves the tree untouched', () => {
+    const { tree } = run([create('/a', 'x')]);
+    const dup = applyOne(tree, create('/a', 'other'));
+    expect(dup.result).toEqual({ ok: false, error: 'NODEEXISTS' });
+    expect(dup.tree).toBe(tree);
+    const orphan = applyOne(tree, create('/missing/child'));
+    expect(orphan.result).toEqual({ ok: false, error: 'NONODE' });
+    expect(orphan.tree).toBe(tree);
+    expect(getData(tree, '/a')).toBe('x');
+  });
+
+  it('§6 apply: sequential names come from the parent\'s cversion, zero-padded to 10 digits, and never repeat after deletes', () => {
+    const { tree, results } = run([
+      create('/q'),
+      create('/q/job-', 'a', { sequential: true }), // cversion 0
+      create('/q/job-', 'b', { sequential: true }), // cversion 1
+      create('/q/other'), // cversion 2
+      del('/q/job-0000000000'), // cversion 3 -> 4
+      create('/q/job-', 'c', { sequential: true }), // cversion 4
+    ]);
+    expect(results.map((r) => (r.ok ? r.path : r.error))).toEqual(['/q', '/q/job-0000000000', '/q/job-0000000001', '/q/other', '/q/job-0000000000', '/q/job-0000000004']);
+    expect(Object.keys(tree.nodes).filter((p) => p.startsWith('/q/')).sort()).toEqual(['/q/job-0000000001', '/q/job-0000000004', '/q/other']);
+    expect(tree.nodes['/q']).toMatchObject({ cversion: 5, numChildren: 3 });
+    // Under the root, the root's cversion counts.
+    const root = run([create('/x'), create('/s-', '', { sequential: true })]);
+    expect(root.results[1]).toEqual({ ok: true, path: '/s-0000000001' });
+  });
+
+  it('§6 apply: an ephemeral node records its owner; it needs a live session and cannot have children', () => {
+    const { tree, results } = run([createSession(7), create('/e', 'v', { ephemeral: true, session: 7 })]);
+    expect(results[1]).toEqual({ ok: true, path: '/e' });
+    expect(tree.nodes['/e']?.ephemeralOwner).toBe(7);
+    expect(tree.sessions[7]?.ephemerals).toEqual(['/e']);
+    expect(applyOne(tree, create('/e/child')).result).toEqual({ ok: false, error: 'NOCHILDRENFOREPHEMERALS' });
+    expect(applyOne(tree, create('/e2', '', { ephemeral: true, session: 8 })).result).toEqual({ ok: false, error: 'SESSIONEXPIRED' });
+    // A persistent node ignores the session field.
+    expect(applyOne(tree, create('/p', '', { session: 8 })).result).toEqual({ ok: true, path: '/p' });
+  });
+
+  it('§6 apply: closeSession deletes the session\'s ephemerals (and only those), updating their parents', () => {
+    const { tree } = run([
+      createSession(1),
+      createSession(2),
+      create('/d'),
+      create('/d/e1', '', { ephemeral: true, session: 1 }),
+      create('/d/e2', '', { ephemeral: true, session: 2 }),
+      create('/top', '', { ephemeral: true, session: 1, sequential: true }),
+      create('/keep'),
+    ]);
+    expect(tree.sessions[1]?.ephemerals).toEqual(['/d/e1', '/top0000000001']);
+    const closed = applyOne(tree, closeSession(1));
+    expect(closed.result).toEqual({ ok: true });
+    const t = closed.tree;
+    expect(Object.keys(t.nodes).sort()).toEqual(['/', '/d', '/d/e2', '/keep']);
+    expect(t.sessions[1]).toBeUndefined();
+    expect(t.sessions[2]?.ephemerals).toEqual(['/d/e2']);
+    expect(t.nodes['/d']).toMatchObject({ numChildren: 1, cversion: 3 });
+    expect(t.nodes['/']).toMatchObject({ numChildren: 2 });
+    // Closing an unknown session is a no-op success.
+    const again = applyOne(t, closeSession(1));
+    expect(again.result).toEqual({ ok: true });
+    expect(again.tree).toBe(t);
+  });
+
+  it('§6 apply: deleting an ephemeral node removes it from its session\'s list', () => {
+    const { tree } = run([createSession(3), create('/e', '', { ephemeral: true, session: 3 }), del('/e')]);
+    expect(tree.nodes['/e']).toBeUndefined();
+    expect(tree.sessions[3]?.ephemerals).toEqual([]);
+  });
+});
+
+describe('applyTxn: setData and delete', () => {
+  it('§6 apply: setData checks the version (BADVERSION), -1 matches any, and bumps version and mzxid', () => {
+    const { tree } = run([create('/a', 'v0')]);
+    const ok = applyTxn(tree, zxid(2, 1), setData('/a', 'v1', 0));
+    expect(ok.result).toEqual({ ok: true, path: '/a' });
+    expect(ok.tree.nodes['/a']).toMatchObject({ data: 'v1', version: 1, czxid: zxid(1, 1), mzxid: zxid(2, 1) });
+    const stale = applyOne(ok.tree, setData('/a', 'v2', 0));
+    expect(stale.result).toEqual({ ok: false, error: 'BADVERSION' });
+    expect(stale.tree).toBe(ok.tree);
+    const any = applyOne(ok.tree, setData('/a', 'v2', -1));
+    expect(any.tree.nodes['/a']).toMatchObject({ data: 'v2', version: 2 });
+    expect(applyOne(tree, setData('/none', 'x')).result).toEqual({ ok: false, error: 'NONODE' });
+  });
+
+  it('§6 apply: delete checks the version (BADVERSION), refuses a node with children (NOTEMPTY), a missing node or the root (NONODE)', () => {
+    const { tree } = run([create('/a'), create('/a/b'), setData('/a/b', 'x')]);
+    expect(applyOne(tree, del('/a/b', 0)).result).toEqual({ ok: false, error: 'BADVERSION' });
+    expect(applyOne(tree, del('/a')).result).toEqual({ ok: false, error: 'NOTEMPTY' });
+    expect(applyOne(tree, del('/zz')).result).toEqual({ ok: false, error: 'NONODE' });
+    expect(applyOne(tree, del('/')).result).toEqual({ ok: false, error: 'NONODE' });
+    const d1 = applyOne(tree, del('/a/b', 1));
+    expect(d1.result).toEqual({ ok: true, path: '/a/b' });
+    expect(d1.tree.nodes['/a']).toMatchObject({ numChildren: 0, cversion: 2 });
+    const d2 = applyOne(d1.tree, del('/a'));
+    expect(d2.result.ok).toBe(true);
+    expect(Object.keys(d2.tree.nodes)).toEqual(['/']);
+  });
+
+  it('§6 apply: applyTxn is pure: the input tree is never changed', () => {
+    const { tree } = run([create('/a', 'x')]);
+    const before = JSON.stringify(tree);
+    applyOne(tree, setData('/a', 'y'));
+    applyOne(tree, del('/a'));
+    applyOne(tree, create('/b'));
+    expect(JSON.stringify(tree)).toBe(before);
+    expect(Object.isFrozen(tree)).toBe(true);
+    expect(Object.isFrozen(tree.nodes)).toBe(true);
+  });
+});
+
+describe('digest', () => {
+  it('§6 / §8.1 digest: equal trees have equal digests, whatever the order of the txns that built them', () => {
+    const a = run([create('/x', '1'), create('/y', '2'), create('/x/c', '3')]).tree;
+    const b = run([create('/y', '2'), create('/x', '1'), create('/x/c', '3')]).tree;
+    expect(b.nodes).not.toBe(a.nodes);
+    expect(b.digest).toBe(a.digest);
+    // Creating then deleting a node comes back to the same digest.
+    const c = run([create('/x', '1'), create('/tmp', 't'), create('/y', '2'), del('/tmp'), create('/x/c', '3')]).tree;
+    expect(c.digest).toBe(a.digest);
+    expect(EMPTY_TREE.digest).toBe(digestFromScratch(EMPTY_TREE));
+  });
+
+  it('§6 / §8.1 digest: the digest changes on every successful update and not on a failed one', () => {
+    const t0 = run([create('/a', 'x')]).tree;
+    const seen = new Set([EMPTY_TREE.digest, t0.digest]);
+    const t1 = applyOne(t0, setData('/a', 'y')).tree;
+    const t2 = applyOne(t1, setData('/a', 'y')).tree; // same data, new version
+    const t3 = applyOne(t2, create('/b', '')).tree;
+    for (const t of [t1, t2, t3]) {
+      expect(seen.has(t.digest)).toBe(false);
+      seen.add(t.digest);
+    }
+    expect(applyOne(t3, setData('/a', 'z', 0)).tree.digest).toBe(t3.digest);
+  });
+
+  const pathArb = fc.constantFrom('/a', '/b', '/a/x', '/a/y', '/b/x', '/a/x/z', '/s-', '/a/s-');
+  const sessionArb = fc.integer({ min: 1, max: 3 });
+  const txnArb: fc.Arbitrary<Txn> = fc.oneof(
+    fc.record({ path: pathArb, data: fc.string({ maxLength: 3 }), ephemeral: fc.boolean(), sequential: fc.boolean(), session: sessionArb }).map((r) => create(r.path, r.data, r)),
+    fc.record({ path: pathArb, data: fc.string({ maxLength: 3 }), version: fc.integer({ min: -1, max: 2 }) }).map((r) => setData(r.path, r.data, r.version)),
+    fc.record({ path: pathArb, version: fc.integer({ min: -1, max: 1 }) }).map((r) => del(r.path, r.version)),
+    sessionArb.map(createSession),
+    sessionArb.map(closeSession),
+  );
+
+  it('§6 / §8.1 digest: the incremental digest equals the digest recomputed from scratch over random txn sequences (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(txnArb, { maxLength: 60 }), (txns) => {
+        let tree = EMPTY_TREE;
+        txns.forEach((t, k) => {
+          tree = applyTxn(tree, zxid(1, k + 1), t).tree;
+          expect(tree.digest).toBe(digestFromScratch(tree));
+        });
+        // Structural invariants the digest does not see.
+        for (const [path, n] of Object.entries(tree.nodes)) {
+          const children = Object.keys(tree.nodes).filter((p) => p !== '/' && p !== path && parentOf(p) === path);
+          expect(n.numChildren, path).toBe(children.length);
+          if (path !== '/') expect(tree.nodes[parentOf(path)], path).toBeDefined();
+          if (n.ephemeralOwner !== 0) expect(tree.sessions[n.ephemeralOwner]?.ephemerals, path).toContain(path);
+        }
+        for (const [id, s] of Object.entries(tree.sessions)) {
+          for (const p of s.ephemerals) expect(tree.nodes[p]?.ephemeralOwner, p).toBe(Number(id));
+        }
+      }),
+      { numRuns: 300, seed: 4242 },
+    );
+  });
+
+  it('§6 / §8.1 digest: replaying the same txns from scratch yields the same digest (determinism across servers)', () => {
+    fc.assert(
+      fc.property(fc.array(txnArb, { maxLength: 40 }), (txns) => {
+        expect(run(txns).tree.digest).toBe(run(txns).tree.digest);
+        expect(run(txns).tree).toEqual(run(txns).tree);
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+});

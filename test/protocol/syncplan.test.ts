@@ -1,0 +1,255 @@
+/**
+ * LearnerHandler.syncFollower as a pure decision (zab-protocol.md §5.1): one test per rule of the
+ * table, its fallbacks, and the "Consequence" paragraph. Databases are built only with the
+ * functions of db.ts, as a server builds them: loadDatabase from a durable image, then
+ * applyCommitted / logTxn / takeSnapshot / setLastProcessed.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyTxn, EMPTY_TREE, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
+import { applyCommitted, committedWindow, loadDatabase, logTxn, setLastProcessed, takeSnapshot, type Db } from '../../src/protocol/db.ts';
+import { syncFollower, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
+import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
+import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
+
+/** Each txn creates its own znode, so the tree grows with the history. */
+function txnFor(z: Zxid): Txn {
+  return { type: 'create', path: `/n${formatZxid(z).replace(/[<>,]/g, '_')}`, data: formatZxid(z), ephemeral: false, sequential: false, session: 0 };
+}
+
+function entry(e: number, c: number): LogEntry {
+  const z = zxid(e, c);
+  return { zxid: z, txn: txnFor(z) };
+}
+
+function image(log: readonly LogEntry[], snapshots: readonly Snapshot[] = []): DurableImage {
+  return { log, snapshots, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
+}
+
+/** A database loaded at start from a log of (epoch, counter) pairs: every entry is applied (§1.1). */
+function loaded(...zs: [number, number][]): Db {
+  return loadDatabase(image(zs.map(([e, c]) => entry(e, c))));
+}
+
+/** What an established leader of epoch e holds: lastProcessedZxid = (e,0) (Leader.startZkServer). */
+function established(db: Db, e: number): Db {
+  return setLastProcessed(db, zxid(e, 0));
+}
+
+/** A follower-style commit: log the txn, then apply it. */
+function logAndApply(db: Db, e: number, c: number): Db {
+  const x = entry(e, c);
+  return applyCommitted(logTxn(db, x), x).db;
+}
+
+const P: SyncParams = { commitLogCount: 500, snapshotSizeFactor: 0.33 };
+
+/** Compact form of the ops: `DIFF <1,5>`, `P <1,3>`, `C <1,3>`, `TRUNC <1,2>`. */
+function show(ops: readonly SyncOp[]): string[] {
+  return ops.map((op) => {
+    switch (op.type) {
+      case 'PROPOSAL':
+        return `P ${formatZxid(op.entry.zxid)}`;
+      case 'COMMIT':
+        return `C ${formatZxid(op.zxid)}`;
+      default:
+        return `${op.type} ${formatZxid(op.zxid)}`;
+    }
+  });
+}
+
+/** PROPOSAL+COMMIT pairs for each (epoch, counter). */
+function pairs(...zs: [number, number][]): string[] {
+  return zs.flatMap(([e, c]) => [`P ${formatZxid(zxid(e, c))}`, `C ${formatZxid(zxid(e, c))}`]);
+}
+
+describe('syncFollower (§5.1)', () => {
+  it('§5.1 rule 1: peer at the leader\'s lastProcessedZxid gets an empty DIFF', () => {
+    const db = loaded([1, 1], [1, 2], [1, 3]);
+    const plan = syncFollower(db, zxid(1, 3), P);
+    expect(plan.needSnap).toBe(false);
+    expect(show(plan.ops)).toEqual(['DIFF <1,3>']);
+    expect(plan.currentZxid).toBe(zxid(1, 3));
+    expect(plan.reason).toMatch(/^rule 1/);
+    // An established leader's L is (e,0): a peer at (2,0) is in sync too, even though (2,0) is past max.
+    const est = established(db, 2);
+    const p2 = syncFollower(est, zxid(2, 0), P);
+    expect(show(p2.ops)).toEqual(['DIFF <2,0>']);
+    expect(p2.needSnap).toBe(false);
+  });
+
+  it('§5.1 rule 2: peer past maxCommittedLog (counter ≠ 0) gets TRUNC(max)', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3]), 2);
+    expect(committedWindow(db, P.commitLogCount)).toMatchObject({ min: zxid(1, 1), max: zxid(1, 3) });
+    const plan = syncFollower(db, zxid(1, 5), P);
+    expect(plan.needSnap).toBe(false);
+    expect(show(plan.ops)).toEqual(['TRUNC <1,3>']);
+    expect(plan.currentZxid).toBe(zxid(1, 3));
+    expect(plan.reason).toMatch(/^rule 2/);
+  });
+
+  it('§5.1 rule 2 needs counter(p) ≠ 0: a new-epoch zxid past max is not truncated (it falls through to SNAP)', () => {
+    const db = loaded([1, 1], [1, 2], [1, 3]);
+    const plan = syncFollower(db, zxid(2, 0), P);
+    expect(plan.needSnap).toBe(true);
+    expect(plan.ops).toEqual([]);
+    expect(plan.reason).toMatch(/^rule 5/);
+  });
+
+  it('§5.1 rule 3: peer inside committedLog with q = p gets DIFF(max) then PROPOSAL+COMMIT for every entry > p', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4], [1, 5]), 2);
+    const plan = syncFollower(db, zxid(1, 2), P);
+    expect(plan.needSnap).toBe(false);
+    expect(show(plan.ops)).toEqual(['DIFF <1,5>', ...pairs([1, 3], [1, 4], [1, 5])]);
+    expect(plan.currentZxid).toBe(zxid(1, 5));
+    expect(plan.reason).toMatch(/^rule 3/);
+    // The PROPOSALs carry the leader's own txns.
+    const firstProposal = plan.ops[1];
+    expect(firstProposal).toEqual({ type: 'PROPOSAL', entry: entry(1, 3) });
+    // p = min: everything after it.
+    const fromMin = syncFollower(db, zxid(1, 1), P);
+    expect(show(fromMin.ops)).toEqual(['DIFF <1,5>', ...pairs([1, 2], [1, 3], [1, 4], [1, 5])]);
+    // p = max on an established leader (L = (2,0) ≠ p): DIFF with nothing to send.
+    const atMax = syncFollower(db, zxid(1, 5), P);
+    expect(show(atMax.ops)).toEqual(['DIFF <1,5>']);
+    expect(atMax.currentZxid).toBe(zxid(1, 5));
+  });
+
+  it('§5.1 rule 3: a peer that forked within the same epoch gets TRUNC(prev) then the entries from q on', () => {
+    // The leader's history skips (1,3), which the peer holds: q = (1,4) > p, same epoch.
+    const db = loaded([1, 1], [1, 2], [1, 4], [1, 5]);
+    const plan = syncFollower(db, zxid(1, 3), P);
+    expect(plan.needSnap).toBe(false);
+    expect(show(plan.ops)).toEqual(['TRUNC <1,2>', ...pairs([1, 4], [1, 5])]);
+    expect(plan.currentZxid).toBe(zxid(1, 5));
+    expect(plan.reason).toMatch(/^rule 3.*TRUNC/);
+  });
+
+  it('§5.1 rule 3: a fork across an epoch boundary (epoch(q) ≠ epoch(p)) gets SNAP, never TRUNC', () => {
+    const db = loaded([1, 1], [1, 2], [2, 1], [2, 2]);
+    const plan = syncFollower(db, zxid(1, 3), P);
+    expect(plan.needSnap).toBe(true);
+    expect(plan.ops).toEqual([]);
+    expect(plan.reason).toMatch(/^rule 3.*epoch boundary.*SNAP/);
+  });
+
+  it('§5.1 rule 3: a new-epoch peer zxid (counter 0) inside committedLog gets DIFF, not SNAP', () => {
+    // p = (2,0): e.g. a server that led epoch 2 without writing. q = (2,1) > p, yet no TRUNC/SNAP.
+    const db = loaded([1, 1], [1, 2], [2, 1], [2, 2]);
+    const plan = syncFollower(db, zxid(2, 0), P);
+    expect(plan.needSnap).toBe(false);
+    expect(show(plan.ops)).toEqual(['DIFF <2,2>', ...pairs([2, 1], [2, 2])]);
+    expect(plan.currentZxid).toBe(zxid(2, 2));
+    // Also when the epoch of q differs from epoch(p): (2,0) before (3,1).
+    const db3 = loaded([1, 1], [3, 1], [3, 2]);
+    const plan3 = syncFollower(db3, zxid(2, 0), P);
+    expect(plan3.needSnap).toBe(false);
+    expect(show(plan3.ops)).toEqual(['DIFF <3,2>', ...pairs([3, 1], [3, 2])]);
+  });
+
+  describe('§5.1 rule 4: p below committedLog, sync from the on-disk txn log', () => {
+    /**
+     * A leader that loaded a 30-node snapshot at (1,30), then logged (1,31)..(1,36). With
+     * commitLogCount 2 its committedLog is [(1,35), (1,36)]; its txn log holds (1,31)..(1,36).
+     */
+    function bigLeader(): Db {
+      let tree: DataTree = EMPTY_TREE;
+      for (let c = 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+      const snap: Snapshot = { zxid: zxid(1, 30), data: tree };
+      const log: LogEntry[] = [];
+      for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+      return established(loadDatabase(image(log, [snap])), 2);
+    }
+    const small: SyncParams = { commitLogCount: 2, snapshotSizeFactor: 0.33 };
+
+    it('§5.1 rule 4: p in the log and the log small next to factor × snapshot size → DIFF from the log, then committedLog', () => {
+      const db = bigLeader();
+      expect(committedWindow(db, small.commitLogCount)).toMatchObject({ min: zxid(1, 35), max: zxid(1, 36) });
+      // 4 txns to send after (1,32) against 0.33 × 37 nodes ≈ 12.
+      const plan = syncFollower(db, zxid(1, 32), small);
+      expect(plan.needSnap).toBe(false);
+      expect(show(plan.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 33], [1, 34], [1, 35], [1, 36])]);
+      expect(plan.currentZxid).toBe(zxid(1, 36));
+      expect(plan.reason).toMatch(/^rule 4/);
+      // The same peer with a large committedLog is served by rule 3 with the same packets.
+      const rule3 = syncFollower(db, zxid(1, 32), P);
+      expect(rule3.reason).toMatch(/^rule 3/);
+      expect(rule3.ops).toEqual(plan.ops);
+    });
+
+    it('§5.1 rule 4 fallback: the log after p too large for snapshotSizeFactor × snapshot size → SNAP', () => {
+      const db = bigLeader();
+      // 0.1 × 37 = 3.7 < the 5 entries from (1,32) on.
+      const plan = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0.1 });
+      expect(plan.needSnap).toBe(true);
+      expect(plan.reason).toMatch(/^rule 5/);
+      // Just at the limit it is allowed: 5 entries ≤ 0.14 × 37 = 5.18.
+      expect(syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0.14 }).needSnap).toBe(false);
+      // A negative factor disables txn-log sync altogether.
+      expect(syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: -1 }).needSnap).toBe(true);
+    });
+
+    it('§5.1 rule 4 fallback: p not in the txn log (older than the log, or a fork inside it) → SNAP', () => {
+      const db = bigLeader();
+      // (1,20) is only inside the snapshot.
+      const old = syncFollower(db, zxid(1, 20), small);
+      expect(old.needSnap).toBe(true);
+      expect(old.reason).toMatch(/^rule 5/);
+    });
+
+    it('§5.1 rule 4 fallback: a gap between the end of the txn log and the start of committedLog → SNAP', () => {
+      // Logged (1,1)..(1,3); (1,4)..(1,6) were applied without being in this log (as after a
+      // reload). committedLog [(1,5),(1,6)] does not continue the log.
+      let db = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 4; c <= 6; c++) db = applyCommitted(db, entry(1, c)).db;
+      expect(db.log.length).toBe(3);
+      const plan = syncFollower(db, zxid(1, 2), { commitLogCount: 2, snapshotSizeFactor: 10 });
+      expect(plan.needSnap).toBe(true);
+      expect(plan.reason).toMatch(/^rule 4: gap/);
+      // Control: the same database with (1,4)..(1,6) logged is served from the log.
+      let ok = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 4; c <= 6; c++) ok = logAndApply(ok, 1, c);
+      const good = syncFollower(ok, zxid(1, 2), { commitLogCount: 2, snapshotSizeFactor: 10 });
+      expect(good.needSnap).toBe(false);
+      expect(show(good.ops)).toEqual(['DIFF <1,6>', ...pairs([1, 3], [1, 4], [1, 5], [1, 6])]);
+    });
+  });
+
+  it('§5.1 rule 5: p below committedLog when txn-log sync cannot help → SNAP of the whole tree', () => {
+    // A fresh peer (p = 0) against a leader whose history starts at (1,1).
+    const db = established(loaded([1, 1], [1, 2]), 2);
+    const plan = syncFollower(db, 0, P);
+    expect(plan.needSnap).toBe(true);
+    expect(plan.ops).toEqual([]);
+    expect(plan.currentZxid).toBe(0);
+    // After a snapshot the leader's window restarts; the peer's zxid only lives in the snapshot.
+    let db2 = loaded([1, 1], [1, 2], [1, 3]);
+    db2 = takeSnapshot(db2).db;
+    const reloaded = loadDatabase(image([entry(1, 4), entry(1, 5)], [...db2.snapshots]));
+    expect(committedWindow(reloaded, 500).min).toBe(zxid(1, 4));
+    const p2 = syncFollower(reloaded, zxid(1, 2), P);
+    expect(p2.needSnap).toBe(true);
+    expect(p2.reason).toMatch(/^rule 5/);
+  });
+
+  describe('§5.1 Consequence: an old leader with an uncommitted tail', () => {
+    // The old leader of epoch 1 logged (1,3) and (1,4); only (1,1), (1,2) reached a quorum.
+    const oldLeaderZxid = zxid(1, 4);
+
+    it('§5.1 Consequence: gets SNAP when the new leader already has entries of a newer epoch', () => {
+      let db = established(loaded([1, 1], [1, 2]), 2);
+      db = logAndApply(db, 2, 1);
+      db = logAndApply(db, 2, 2);
+      const plan = syncFollower(db, oldLeaderZxid, P);
+      expect(plan.needSnap).toBe(true);
+      expect(plan.reason).toMatch(/^rule 3/);
+    });
+
+    it('§5.1 Consequence: gets TRUNC(max) (rule 2) when the new leader has nothing beyond the fork', () => {
+      const db = established(loaded([1, 1], [1, 2]), 2);
+      const plan = syncFollower(db, oldLeaderZxid, P);
+      expect(plan.needSnap).toBe(false);
+      expect(show(plan.ops)).toEqual(['TRUNC <1,2>']);
+      expect(plan.reason).toMatch(/^rule 2/);
+    });
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * TxnLog (txnlog.ts): the server's in-memory txn log as an immutable value with structural
+ * sharing. Appends, TRUNC (truncateTo), the binary searches syncFollower relies on (§5.1), and the
+ * sharing rules: the newest value appends in place; an older value or a frozen array copies; an
+ * older value never sees a later append.
+ */
+import { describe, expect, it } from 'vitest';
+import { TxnLog } from '../../src/protocol/txnlog.ts';
+import type { LogEntry } from '../../src/protocol/types.ts';
+import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
+
+function e(epoch: number, counter: number): LogEntry {
+  const z = zxid(epoch, counter);
+  return { zxid: z, txn: { type: 'setData', path: '/k', data: `${epoch}.${counter}`, version: -1 } };
+}
+
+const zxids = (log: TxnLog): Zxid[] => log.slice(0).map((x) => x.zxid);
+
+/** (1,1), (1,2), (1,4), (2,1), built by appends. */
+function sample(): TxnLog {
+  return TxnLog.EMPTY.append(e(1, 1)).append(e(1, 2)).append(e(1, 4)).append(e(2, 1));
+}
+
+describe('TxnLog basics', () => {
+  it('§1.1 txn log: append, at, last, lastZxid and length', () => {
+    const log = sample();
+    expect(log.length).toBe(4);
+    expect(log.at(0)).toEqual(e(1, 1));
+    expect(log.at(3)).toEqual(e(2, 1));
+    expect(log.last()).toEqual(e(2, 1));
+    expect(log.lastZxid(-7)).toBe(zxid(2, 1));
+    expect(TxnLog.EMPTY.lastZxid(-7)).toBe(-7);
+    expect(TxnLog.EMPTY.last()).toBeUndefined();
+    expect(() => log.at(4)).toThrow(/out of range/);
+    expect(() => log.at(-1)).toThrow(/out of range/);
+  });
+
+  it('§1.1 txn log: append refuses a zxid that does not follow the last one; TxnLog.of refuses an unordered list', () => {
+    const log = sample();
+    expect(() => log.append(e(2, 1))).toThrow(/does not follow/);
+    expect(() => log.append(e(1, 9))).toThrow(/does not follow/);
+    expect(log.length).toBe(4);
+    expect(() => TxnLog.of([e(1, 2), e(1, 1)])).toThrow(/does not follow/);
+    expect(() => TxnLog.of([e(1, 1), e(1, 1)])).toThrow(/does not follow/);
+    const src = [e(1, 1), e(1, 2)];
+    const of = TxnLog.of(src);
+    src.push(e(1, 3));
+    expect(of.length).toBe(2); // copied
+  });
+
+  it('§1.1 / §5.1 txn log: lowerBound is the index of the first zxid ≥ z; indexOf finds exact zxids only', () => {
+    const log = sample();
+    expect(log.lowerBound(0)).toBe(0);
+    expect(log.lowerBound(zxid(1, 1))).toBe(0);
+    expect(log.lowerBound(zxid(1, 3))).toBe(2);
+    expect(log.lowerBound(zxid(1, 4))).toBe(2);
+    expect(log.lowerBound(zxid(2, 0))).toBe(3);
+    expect(log.lowerBound(zxid(2, 2))).toBe(4);
+    expect(log.indexOf(zxid(1, 4))).toBe(2);
+    expect(log.indexOf(zxid(1, 3))).toBe(-1);
+    expect(log.indexOf(zxid(3, 0))).toBe(-1);
+    expect(TxnLog.EMPTY.lowerBound(5)).toBe(0);
+    expect(TxnLog.EMPTY.indexOf(5)).toBe(-1);
+  });
+
+  it('§1.1 txn log: lowerBound/indexOf only see the value\'s own entries, not later appends on the shared array', () => {
+    const short = sample();
+    const long = short.append(e(2, 2));
+    expect(short.lowerBound(zxid(2, 2))).toBe(4);
+    expect(short.indexOf(zxid(2, 2))).toBe(-1);
+    expect(long.indexOf(zxid(2, 2))).toBe(4);
+  });
+
+  it('§1.1 / §5.2 txn log: truncateTo(z) keeps exactly the entries ≤ z (TRUNC)', () => {
+    const log = sample();
+    expect(zxids(log.truncateTo(zxid(1, 2)))).toEqual([zxid(1, 1), zxid(1, 2)]);
+    expect(zxids(log.truncateTo(zxid(1, 3)))).toEqual([zxid(1, 1), zxid(1, 2)]);
+    expect(zxids(log.truncateTo(zxid(1, 4)))).toEqual([zxid(1, 1), zxid(1, 2), zxid(1, 4)]);
+    expect(log.truncateTo(0).length).toBe(0);
+    expect(log.truncateTo(zxid(2, 1))).toBe(log); // nothing to cut: the same value
+    expect(log.truncateTo(zxid(9, 9))).toBe(log);
+    expect(log.length).toBe(4); // the original is untouched
+    expect(log.truncateTo(zxid(1, 2)).last()).toEqual(e(1, 2));
+  });
+
+  it('§1.1 txn log: slice clamps to the value\'s own length; toJSON summarises', () => {
+    const log = sample();
+    const longer = log.append(e(3, 1));
+    expect(log.slice(2).map((x) => x.zxid)).toEqual([zxid(1, 4), zxid(2, 1)]);
+    expect(log.slice(-5, 99)).toHaveLength(4);
+    expect(longer.slice(0)).toHaveLength(5);
+    expect(log.toJSON()).toEqual({ length: 4, first: '<1,1>', last: '<2,1>' });
+    expect(TxnLog.EMPTY.toJSON()).toEqual({ length: 0, first: null, last: null });
+  });
+});
+
+describe('TxnLog structural sharing', () => {
+  it('§1.1 txn log: appending to the newest value shares its backing array; older values never see the later appends', () => {
+    const a = sample();
+    const b = a.append(e(3, 1));
+    const c = b.append(e(3, 2));
+    expect(b.entries).toBe(a.entries);
+    expect(c.entries).toBe(a.entries);
+    expect(a.length).toBe(4);
+    expect(a.last()).toEqual(e(2, 1));
+    expect(zxids(a)).toEqual([zxid(1, 1), zxid(1, 2), zxid(1, 4), zxid(2, 1)]);
+    expect(b.lastZxid(0)).toBe(zxid(3, 1));
+    expect(c.length).toBe(6);
+  });
+
+  it('§1.1 txn log: appending to an older value (a branch) copies: both branches keep their own entries', () => {
+    const a = sample();
+    const b = a.append(e(3, 1));
+    const branch = a.append(e(4, 1)); // a is no longer the newest value of the shared array
+    expect(branch.entries).not.toBe(a.entries);
+    expect(b.last()).toEqual(e(3, 1));
+    expect(branch.last()).toEqual(e(4, 1));
+    expect(branch.length).toBe(5);
+    expect(a.length).toBe(4);
+    // Appending further on either branch leaves the other alone.
+    const b2 = b.append(e(3, 2));
+    const branch2 = branch.append(e(4, 2));
+    expect(zxids(b2).slice(4)).toEqual([zxid(3, 1), zxid(3, 2)]);
+    expect(zxids(branch2).slice(4)).toEqual([zxid(4, 1), zxid(4, 2)]);
+  });
+
+  it('§1.1 txn log: a truncated value copies on its next append; the value it was cut from keeps its tail', () => {
+    const a = sample().append(e(3, 1));
+    const cut = a.truncateTo(zxid(1, 2));
+    expect(cut.entries).toBe(a.entries); // O(1) truncation shares
+    const regrown = cut.append(e(5, 1));
+    expect(regrown.entries).not.toBe(a.entries);
+    expect(zxids(regrown)).toEqual([zxid(1, 1), zxid(1, 2), zxid(5, 1)]);
+    expect(zxids(a)).toEqual([zxid(1, 1), zxid(1, 2), zxid(1, 4), zxid(2, 1), zxid(3, 1)]);
+  });
+
+  it('§1.1 txn log: appending to a value whose array is frozen (deep-frozen test states) copies instead of throwing', () => {
+    const a = sample();
+    Object.freeze(a.entries);
+    const b = a.append(e(3, 1));
+    expect(b.entries).not.toBe(a.entries);
+    expect(Object.isFrozen(b.entries)).toBe(false);
+    expect(b.length).toBe(5);
+    expect(a.entries).toHaveLength(4);
+    // The copy is the new newest value: it appends in place again.
+    const c = b.append(e(3, 2));
+    expect(c.entries).toBe(b.entries);
+  });
+
+  it('§1.1 txn log: TxnLog.EMPTY stays empty however often it is appended to', () => {
+    const x = TxnLog.EMPTY.append(e(1, 1));
+    const y = TxnLog.EMPTY.append(e(7, 7));
+    expect(TxnLog.EMPTY.length).toBe(0);
+    expect(TxnLog.EMPTY.last()).toBeUndefined();
+    expect(zxids(x)).toEqual([zxid(1, 1)]);
+    expect(zxids(y)).toEqual([zxid(7, 7)]);
+  });
+});
