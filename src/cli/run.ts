@@ -1,6 +1,7 @@
 /**
  * `zabsim run`: one seeded simulation, printed as its parameters, its trace and a summary.
  */
+import { createHash } from 'node:crypto';
 import { FLAW_NAMES, serverName, type Flaws } from '../protocol/config.ts';
 import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
@@ -44,6 +45,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
     { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
+    { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
   ],
@@ -210,9 +212,39 @@ export interface Output {
   write(line: string): void;
 }
 
+/** SHA-256 of a run's trace (its JSON lines), the number of records, and the final summary. */
+export function traceHash(opts: RunOptions): { hash: string; records: number } {
+  const h = createHash('sha256');
+  let records = 0;
+  const run = createRun(opts, (ev) => {
+    h.update(JSON.stringify(ev));
+    h.update('\n');
+    records++;
+  });
+  run.sim.runUntil(opts.untilMs);
+  h.update(JSON.stringify(summarize(run.sim)));
+  h.update(JSON.stringify(run.clients.history));
+  return { hash: h.digest('hex'), records };
+}
+
+/** `--check-determinism`: the same options twice must give byte-identical traces. */
+function checkDeterminism(opts: RunOptions, out: Output): number {
+  const a = traceHash(opts);
+  const b = traceHash(opts);
+  out.write(`run 1: ${a.records} trace records, sha256 ${a.hash}`);
+  out.write(`run 2: ${b.records} trace records, sha256 ${b.hash}`);
+  if (a.hash === b.hash && a.records === b.records) {
+    out.write('deterministic: both runs produced the same trace');
+    return 0;
+  }
+  out.write('NOT DETERMINISTIC: the two runs differ (a bug in zabsim: please report it with this command)');
+  return 1;
+}
+
 /** Runs `zabsim run` with already-parsed flags; returns the exit code. */
 export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: Palette): number {
   const opts = runOptionsFromFlags(flags);
+  if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
   const sink = json
     ? (ev: TraceEvent) => out.write(JSON.stringify(ev))

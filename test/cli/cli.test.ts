@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+
+/** Runs the CLI in-process; returns its exit code, stdout and stderr. */
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const stdout = { isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = main(argv, stdout);
+    return { code, out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('zabsim CLI', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('an unknown flag gets one sentence naming it, the usage, and exit code 2', () => {
+    const r = cli('run', '--bogus', '1');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('zabsim: unknown flag --bogus for zabsim run; see the flags below.');
+    expect(r.err).toContain('usage: zabsim run [flags]');
+    expect(r.err).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  });
+
+  it('a bad value names the flag and what it accepts', () => {
+    expect(cli('run', '--servers', 'x').err.split('\n')[0]).toBe("zabsim: --servers expects an integer from 1 to 15, got 'x'.");
+    expect(cli('run', '--loss', '2').err.split('\n')[0]).toBe("zabsim: --loss expects a probability between 0 and 1, got '2'.");
+    expect(cli('run', '--until').err.split('\n')[0]).toBe('zabsim: --until needs a value: a duration such as 500, 500ms, 2s or 1m of at least 1.');
+    expect(cli('run', '--flaw', 'nope').code).toBe(2);
+    expect(cli('frobnicate').err.split('\n')[0]).toBe("zabsim: unknown command 'frobnicate'; the commands are: run.");
+  });
+
+  it('--help prints the usage of a command and exits 0', () => {
+    const r = cli('run', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--check-determinism');
+    expect(cli('--help').code).toBe(0);
+  });
+
+  it('the same seed prints the same output byte for byte; another seed differs', () => {
+    const args = ['run', '--servers', '5', '--observers', '1', '--clients', '3', '--until', '20s', '--crash-every', '5s', '--no-color'];
+    const a = cli(...args, '--seed', '11');
+    const b = cli(...args, '--seed', '11');
+    const c = cli(...args, '--seed', '12');
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(a.out).not.toBe(c.out);
+    // Parameters first, then the trace, then the summary.
+    expect(a.out.split('\n')[0]).toBe('seed 11');
+    expect(a.out).toMatch(/summary at 20000ms/);
+  });
+
+  it('the default run ends with an elected, established leader', () => {
+    const r = cli('run', '--no-color');
+    const summary = r.out.slice(r.out.indexOf('summary at'));
+    expect(summary.match(/LEADING\s+BROADCAST/g)?.length).toBe(1);
+    expect(summary.match(/FOLLOWING\s+BROADCAST/g)?.length).toBe(2);
+  });
+
+  it('--json prints a header, one JSON object per event, a summary and the client history', () => {
+    const r = cli('run', '--json', '--clients', '2', '--until', '8s');
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]?.zabsim).toBe('run');
+    expect(lines.at(-2)?.zabsim).toBe('summary');
+    expect(lines.at(-1)?.zabsim).toBe('history');
+    const events = lines.slice(1, -2);
+    expect(events.length).toBeGreaterThan(50);
+    events.forEach((e, i) => expect(e.i).toBe(i));
+    const ops = lines.at(-1)?.ops as { outcome: string | null }[];
+    expect(ops.some((o) => o.outcome === 'ok')).toBe(true);
+  });
+
+  it('--check-determinism runs twice and reports identical hashes', () => {
+    const r = cli('run', '--check-determinism', '--clients', '2', '--until', '10s', '--crash-every', '3s');
+    expect(r.code).toBe(0);
+    const hashes = [...r.out.matchAll(/sha256 ([0-9a-f]{64})/g)].map((m) => m[1]);
+    expect(hashes).toHaveLength(2);
+    expect(hashes[0]).toBe(hashes[1]);
+  });
+});
