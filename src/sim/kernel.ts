@@ -16,6 +16,9 @@ import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
 import { RngRoot } from './rng.ts';
 
+/** More events than this at one virtual instant means time has stopped advancing. */
+const MAX_EVENTS_PER_INSTANT = 1_000_000;
+
 export interface SimOptions {
   readonly seed: number;
   readonly voters: number;
@@ -73,6 +76,7 @@ export class Simulation {
   /** Called when a server stops serving clients (leaves BROADCAST, crashes or halts). */
   onStopServing: ((sid: Sid) => void) | null = null;
   private readonly queue = new EventQueue<SimEvent>();
+  private eventsThisInstant = 0;
   private nextMsgId = 1;
   private readonly timerRng;
 
@@ -126,6 +130,13 @@ export class Simulation {
     const q = this.queue;
     while (q.peekTime() <= limit) {
       const ev = q.pop() as SimEvent;
+      if (ev.time === this.now) {
+        if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
+          throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
+        }
+      } else {
+        this.eventsThisInstant = 0;
+      }
       this.now = ev.time;
       this.eventCount++;
       this.dispatch(ev);

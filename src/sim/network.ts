@@ -99,9 +99,13 @@ export class Network {
     this.slowMs[from * this.width + to] = extraMs;
   }
 
-  /** One drawn one-way delay for from → to, slow-link extra included. */
+  /**
+   * One drawn one-way delay for from → to, slow-link extra included. A hop between two servers
+   * takes at least 1 ms: FLE's immediate replies (an observer and a lagging voter answer each
+   * other, §3.2) would otherwise livelock at a single virtual instant.
+   */
   drawDelay(from: Sid, to: Sid): number {
-    return drawMs(this.rng, this.cfg.delay) + (this.slowMs[from * this.width + to] as number);
+    return Math.max(1, drawMs(this.rng, this.cfg.delay) + (this.slowMs[from * this.width + to] as number));
   }
 
   /** One drawn client↔server delay (clients sit outside partitions and loss). */

@@ -321,3 +321,12 @@ describe('Network: faults that break TCP semantics, and loopback', () => {
     expect(dropReason(net.send(20, 1, 2, NOTIF))).toBe('loss');
   });
 });
+
+describe('minimum hop delay', () => {
+  it('a message between two servers takes at least 1 ms even with a 0 ms delay distribution (FLE reply storms would otherwise livelock one instant)', () => {
+    const { net } = makeNet(3, { delay: { kind: 'constant', ms: 0 } });
+    expect(ok(net.send(100, 1, 2, NOTIF)).arrivals).toEqual([101]);
+    // Loopback stays immediate.
+    expect(ok(net.send(100, 1, 1, NOTIF)).arrivals).toEqual([100]);
+  });
+});

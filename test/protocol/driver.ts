@@ -1,0 +1,134 @@
+/**
+ * Test driver for one server's pure step function: start it from a hand-made durable image, then
+ * feed it notifications, packets and timers, keeping the current state and the last effects.
+ */
+import { produce, type Draft } from 'immer';
+import type { ClusterConfig, Sid } from '../../src/protocol/config.ts';
+import { NOTIFICATION_VERSION } from '../../src/protocol/election.ts';
+import { blankState, step } from '../../src/protocol/peer.ts';
+import type { Txn } from '../../src/protocol/datatree.ts';
+import type { DurableImage, Effect, Input, LogEntry, Message, Notification, PeerStateName, ServerState } from '../../src/protocol/types.ts';
+import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
+
+/** A txn that always applies: the creation of a node named after its zxid. */
+export function txnFor(z: Zxid): Txn {
+  return { type: 'create', path: `/t${formatZxid(z).replace(/[<>,]/g, '_')}`, data: '', ephemeral: false, sequential: false, session: 0 };
+}
+
+/** Log entries for the given zxids (increasing). */
+export function logOf(zxids: readonly Zxid[]): LogEntry[] {
+  return zxids.map((z) => ({ zxid: z, txn: txnFor(z) }));
+}
+
+/** A durable image whose log holds the given zxids, with both epoch files set to `epoch`. */
+export function image(zxids: readonly Zxid[] = [], epoch = 0, over: Partial<DurableImage> = {}): DurableImage {
+  return { log: logOf(zxids), snapshots: [], acceptedEpoch: epoch, currentEpoch: epoch, acceptedEpochTmp: null, currentEpochTmp: null, ...over };
+}
+
+/** A notification; `version` defaults to ZooKeeper 3.9's. */
+export function note(state: PeerStateName, leader: Sid, z: Zxid, round: number, peerEpoch: number, version = NOTIFICATION_VERSION): Notification {
+  return { type: 'NOTIFICATION', state, leader, zxid: z, electionEpoch: round, peerEpoch, version };
+}
+
+export type Send = Extract<Effect, { kind: 'send' }>;
+export type SetTimer = Extract<Effect, { kind: 'setTimer' }>;
+
+export class Node {
+  /** Effects of the last input. */
+  effects: readonly Effect[] = [];
+  /** Every state so far, oldest first (the first is the blank state). */
+  readonly history: ServerState[] = [];
+  /** Persist tokens whose fsync has not been fed back yet, oldest first. */
+  pending: number[] = [];
+
+  constructor(
+    readonly cfg: ClusterConfig,
+    public state: ServerState,
+  ) {
+    this.history.push(state);
+  }
+
+  /** A server `sid` started from `durable`. */
+  static start(cfg: ClusterConfig, sid: Sid, durable: DurableImage = image()): Node {
+    const n = new Node(cfg, blankState(sid));
+    n.feed({ kind: 'start', durable });
+    return n;
+  }
+
+  get sid(): Sid {
+    return this.state.sid;
+  }
+
+  feed(input: Input): readonly Effect[] {
+    const r = step(this.cfg, this.state, input);
+    this.state = r.state;
+    this.effects = r.effects;
+    this.history.push(r.state);
+    for (const e of r.effects) if (e.kind === 'persist') this.pending.push(e.token);
+    return r.effects;
+  }
+
+  /** Reports every pending write as durable, oldest first (disks complete in order); returns all effects. */
+  flush(): Effect[] {
+    const all: Effect[] = [];
+    while (this.pending.length > 0) {
+      const token = this.pending.shift() as number;
+      all.push(...this.feed({ kind: 'fsyncDone', token }));
+    }
+    return all;
+  }
+
+  msg(from: Sid, m: Message): readonly Effect[] {
+    return this.feed({ kind: 'message', from, msg: m });
+  }
+
+  /** Delivers notification `n` from `from`. */
+  n(from: Sid, n: Notification): readonly Effect[] {
+    return this.msg(from, n);
+  }
+
+  /** Delivers the same notification from several senders, in order. */
+  nFrom(froms: readonly Sid[], n: Notification): void {
+    for (const f of froms) this.n(f, n);
+  }
+
+  timer(name: string): readonly Effect[] {
+    return this.feed({ kind: 'timer', timer: name });
+  }
+
+  /** Edits the state outside the protocol (to reach a corner a test needs). */
+  edit(fn: (d: Draft<ServerState>) => void): void {
+    this.state = produce(this.state, fn);
+  }
+
+  // --- effect queries on the last step -------------------------------------------------------
+
+  sends(): Send[] {
+    return this.effects.filter((e): e is Send => e.kind === 'send');
+  }
+
+  notificationsSent(): { to: Sid; n: Notification }[] {
+    return this.sends().flatMap((e) => (e.msg.type === 'NOTIFICATION' ? [{ to: e.to, n: e.msg }] : []));
+  }
+
+  timersSet(name?: string): SetTimer[] {
+    return this.effects.filter((e): e is SetTimer => e.kind === 'setTimer' && (name === undefined || e.timer === name));
+  }
+
+  timersCancelled(): string[] {
+    return this.effects.flatMap((e) => (e.kind === 'cancelTimer' ? [e.timer] : []));
+  }
+
+  notes(): string[] {
+    return this.effects.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
+  }
+
+  /** The proposal as (leader, zxid, peerEpoch, round). */
+  proposal(): { leader: Sid; zxid: Zxid; peerEpoch: number; round: number } {
+    const f = this.state.fle;
+    return { leader: f.proposedLeader, zxid: f.proposedZxid, peerEpoch: f.proposedEpoch, round: f.logicalclock };
+  }
+}
+
+/** zxid shorthand for tests. */
+export const z = zxid;
