@@ -12,7 +12,7 @@
  * Clients draw only from the `workload` stream.
  */
 import type { Sid } from '../protocol/config.ts';
-import type { ClientOpKind, ClientReply, ClientRequest } from '../protocol/types.ts';
+import type { ClientReply, ClientRequest } from '../protocol/types.ts';
 import type { Zxid } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
 import type { Rng } from './rng.ts';
@@ -52,15 +52,11 @@ export const NO_CLIENTS: WorkloadConfig = Object.freeze({
 
 export type Outcome = 'ok' | 'error' | 'unknown';
 
-/** One operation of the history. */
-export interface HistoryOp {
-  readonly client: number;
-  readonly cxid: number;
-  readonly session: number;
-  readonly op: ClientOpKind;
-  readonly path: string;
-  /** The value written (create/setData). */
-  readonly data?: string;
+/**
+ * One operation of the history: the request as the client sent it (client, cxid, session, op,
+ * path, and for create/setData the value written), then what became of it.
+ */
+export interface HistoryOp extends Pick<ClientRequest, 'client' | 'cxid' | 'session' | 'op' | 'path' | 'data'> {
   /** The server the client was connected to. */
   readonly server: Sid;
   readonly invokeMs: number;
