@@ -10,7 +10,7 @@ import { formatDist, type DelayDist } from '../sim/rng.ts';
 import { createRun, type RunOptions } from '../sim/run.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -62,7 +62,8 @@ function opsPerSecPerClient(flags: Map<string, FlagValue>): number {
   const writes = flags.get('writes-per-sec') as number | undefined;
   if (writes === undefined) return (flags.get('ops-per-sec') as number | undefined) ?? 10;
   const clients = Math.max(1, (flags.get('clients') as number | undefined) ?? 1);
-  const ratio = Math.max(1e-6, (flags.get('write-ratio') as number | undefined) ?? 0.6);
+  const ratio = (flags.get('write-ratio') as number | undefined) ?? 0.6;
+  if (ratio <= 0) throw new UsageError('--writes-per-sec needs a --write-ratio above 0.', usage(RUN_SPEC));
   return writes / clients / ratio;
 }
 
@@ -134,7 +135,8 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
 function describeClients(opts: RunOptions): string {
   const w = opts.workload;
   if (w === undefined || (w.clients ?? 0) === 0) return 'none';
-  return `${w.clients} from ${w.startMs ?? 0}ms, ${w.opsPerSecPerClient ?? 10} ops/s each, writes ${w.writeRatio ?? 0.6}, ${w.keys ?? 8} keys`;
+  const rate = Math.round((w.opsPerSecPerClient ?? 10) * 100) / 100;
+  return `${w.clients} from ${w.startMs ?? 0}ms, ${rate} ops/s each, writes ${w.writeRatio ?? 0.6}, ${w.keys ?? 8} keys`;
 }
 
 /** What the summary reports of one server (also the JSON summary's `servers` entries). */

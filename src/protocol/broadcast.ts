@@ -145,7 +145,7 @@ export function onCommit(s: S, ctx: StepContext, z: Zxid): string | null {
 
 /** INFORM at an observer: log and apply (no ACK). */
 export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
-  if (msg.zxid <= s.db.lastProcessedZxid) {
+  if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= s.db.log.lastZxid(0)) {
     note(ctx, `ignored INFORM ${formatZxid(msg.zxid)}: already applied`);
     return;
   }

@@ -19,7 +19,7 @@ import { Fifo } from './fifo.ts';
 import { persist, snapshotNow } from './persist.ts';
 import { handlerReadTimer, TIMER_LEARNER_READ } from './heartbeat.ts';
 import type { AckEpoch, LeaderInfo, LearnerHandler, LearnerInfo, ServerState } from './types.ts';
-import { epochOf, zxid } from './zxid.ts';
+import { epochOf, formatZxid, zxid } from './zxid.ts';
 
 type S = ServerState;
 
@@ -152,7 +152,7 @@ export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, sta
   if (!l.electionFinished) {
     // StateSummary.isMoreRecentThan: the follower must not be newer than the leader.
     if (msg.currentEpoch !== -1 && (msg.currentEpoch > l.summaryEpoch || (msg.currentEpoch === l.summaryEpoch && msg.zxid > l.summaryZxid))) {
-      note(ctx, `Follower is ahead of the leader: s${from} has (${msg.currentEpoch}, ${msg.zxid}), leader (${l.summaryEpoch}, ${l.summaryZxid}); dropping it`);
+      note(ctx, `Follower is ahead of the leader: s${from} has (${msg.currentEpoch}, ${formatZxid(msg.zxid)}), leader (${l.summaryEpoch}, ${formatZxid(l.summaryZxid)}); dropping it`);
       dropLearner(s, ctx, from);
       return;
     }
@@ -256,6 +256,8 @@ export function sendAckEpoch(s: S, ctx: StepContext, currentEpoch: number): void
   if (l === null) return;
   send(ctx, l.leader, { type: 'ACKEPOCH', zxid: s.db.lastProcessedZxid, currentEpoch });
   l.phase = 'sync';
+  // Follower.followLeader / Observer.observeLeader: SYNCHRONIZATION once registered.
+  s.zabState = 'SYNCHRONIZATION';
 }
 
 /** The learner's connection failed. Before the leader answered, retry; afterwards, give up. */

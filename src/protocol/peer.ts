@@ -355,7 +355,9 @@ function onBroadcastPacket(s: S, ctx: StepContext, msg: Message): void {
       return;
     }
     case 'INFORM':
-      onInform(s, ctx, msg);
+      // The leader sends INFORM only to observers (§6).
+      if (s.state === 'OBSERVING') onInform(s, ctx, msg);
+      else note(ctx, 'ignored INFORM: followers get PROPOSAL and COMMIT');
       return;
     case 'PING':
       echoPing(s, ctx, msg);
@@ -375,7 +377,7 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
   const w = s.writes[token];
   if (w === undefined) return;
   delete s.writes[token];
-  if (w.kind === 'plain' || w.role !== s.role) return;
+  if (w.role !== s.role) return;
   switch (w.kind) {
     case 'block':
       unblock(s, ctx, token);

@@ -128,6 +128,12 @@ function establish(s: S, ctx: StepContext): void {
   s.currentVote = { ...s.currentVote, peerEpoch: l.epoch };
   s.zabState = 'BROADCAST';
   startPingLoop(s, ctx);
+  // The leader's session tracker starts with every session of its database, each with its full
+  // timeout (LeaderZooKeeperServer.createSessionTracker).
+  for (const key in s.db.tree.sessions) {
+    const info = s.db.tree.sessions[key];
+    if (info !== undefined) l.sessionExpiry[Number(key)] = info.timeoutMs;
+  }
   for (const key in l.learners) {
     const h = l.learners[key];
     if (h !== undefined && h.stage === 'synced') sendUpToDate(ctx, h);
@@ -216,8 +222,10 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   if (l === null) return;
   const token = persist(s, ctx, { op: 'truncateLog', zxid: msg.zxid }, { kind: 'block', role: s.role });
   l.blocked = { on: 'trunc', token };
-  s.db = truncateAndReload(s.db, msg.zxid);
-  note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(s.db.lastProcessedZxid)}`);
+  const reloaded = truncateAndReload(s.db, msg.zxid);
+  note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
+  // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
+  s.db = setLastProcessed(reloaded, msg.zxid);
 }
 
 /** zk.processTxn during sync: apply in memory (the NEWLEADER snapshot will hold it). */
@@ -349,8 +357,14 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   s.zabState = 'BROADCAST';
   s.currentVote = { ...s.currentVote, peerEpoch: e };
   const observer = s.state === 'OBSERVING';
+  // A proposal the learner already holds (applied, or logged) is not logged twice; its held
+  // COMMIT is then skipped too, instead of tripping the unmatched-commit exit.
+  const skipped: Zxid[] = [];
   for (const entry of l.sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= s.db.log.lastZxid(0)) continue;
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= s.db.log.lastZxid(0)) {
+      skipped.push(entry.zxid);
+      continue;
+    }
     s.db = logTxn(s.db, entry);
     if (observer) persist(s, ctx, { op: 'appendLog', entry });
     else persist(s, ctx, { op: 'appendLog', entry }, { kind: 'ack', role: s.role, zxid: entry.zxid });
@@ -361,6 +375,7 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   const held = [...l.sync.packetsCommitted];
   l.sync.packetsCommitted = [];
   for (const z of held) {
+    if (skipped.includes(z)) continue;
     const reason = commitPending(s, ctx, z);
     if (reason !== null) return reason;
   }

@@ -430,7 +430,6 @@ export interface LearnerState {
 
 /** What a pending persist token means to the protocol when its fsync is reported. */
 export type PendingWrite =
-  | { readonly kind: 'plain' }
   | { readonly kind: 'block'; readonly role: number }
   | { readonly kind: 'ack'; readonly role: number; readonly zxid: Zxid }
   | { readonly kind: 'leaderAck'; readonly role: number; readonly zxid: Zxid }

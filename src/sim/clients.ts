@@ -15,7 +15,7 @@ import type { Sid } from '../protocol/config.ts';
 import type { ClientReply, ClientRequest } from '../protocol/types.ts';
 import type { Zxid } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
-import type { Rng } from './rng.ts';
+import { drawMs, type Rng } from './rng.ts';
 
 export interface WorkloadConfig {
   /** Number of clients; 0 for none. */
@@ -129,7 +129,13 @@ export class Clients {
     else this.scheduleNext(c);
   }
 
+  /** A client↔server hop: clients sit outside partitions and loss, and draw from `workload`. */
+  private clientDelay(): number {
+    return Math.max(1, drawMs(this.rng, this.sim.network.delay));
+  }
+
   private startSession(c: ClientState): void {
+    if (this.sim.now >= this.cfg.stopMs) return;
     c.sessions++;
     c.session = c.id * 1_000_000 + c.sessions;
     this.issue(c, { op: 'createSession', path: '', timeoutMs: this.cfg.sessionTimeoutMs });
@@ -181,8 +187,17 @@ export class Clients {
     this.history.push(op);
     c.outstanding = op;
     const epoch = c.epoch;
-    this.sim.at(this.sim.now + this.sim.network.drawClientDelay(), () => {
+    this.sim.at(this.sim.now + this.clientDelay(), () => {
       if (c.epoch !== epoch) return;
+      if (!this.sim.server(server).up) {
+        // Nobody listens there: the connection is refused, nothing was applied.
+        op.completeMs = this.sim.now;
+        op.outcome = 'error';
+        op.error = 'CONNECTIONLOSS';
+        c.outstanding = null;
+        this.reconnect(c);
+        return;
+      }
       this.sim.clientRequest(server, req);
     });
   }
@@ -191,7 +206,7 @@ export class Clients {
     const c = this.clients[reply.client - 1];
     if (c === undefined) return;
     const epoch = c.epoch;
-    this.sim.at(this.sim.now + this.sim.network.drawClientDelay(), () => {
+    this.sim.at(this.sim.now + this.clientDelay(), () => {
       const op = c.outstanding;
       if (c.epoch !== epoch || op === null || op.cxid !== reply.cxid || c.server !== sid) return;
       this.complete(c, op, reply);

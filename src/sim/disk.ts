@@ -34,6 +34,9 @@ export interface MutableDurableImage {
   currentEpochTmp: number | null;
 }
 
+/** Snapshots kept on a disk; older ones are purged. */
+export const RETAINED_SNAPSHOTS = 8;
+
 /** The stage a pending write reaches at a scheduled completion. */
 export type DiskStage = 'done' | 'tmp';
 
@@ -132,6 +135,9 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
     }
     case 'snapshot':
       img.snapshots.push(w.snapshot);
+      // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
+      // stays bounded however long the run.
+      if (img.snapshots.length > RETAINED_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - RETAINED_SNAPSHOTS);
       return;
     case 'writeEpoch':
       if (stage === 'tmp') {

@@ -108,9 +108,9 @@ export class Network {
     return Math.max(1, drawMs(this.rng, this.cfg.delay) + (this.slowMs[from * this.width + to] as number));
   }
 
-  /** One drawn client↔server delay (clients sit outside partitions and loss). */
-  drawClientDelay(): number {
-    return drawMs(this.rng, this.cfg.delay);
+  /** The configured one-way delay (clients draw their own from the workload stream). */
+  get delay(): DelayDist {
+    return this.cfg.delay;
   }
 
   /** True when the quorum connection from → to is usable without reopening. */

@@ -42,7 +42,7 @@ export function formatMessage(msg: WireMessage): string {
   }
 }
 
-/** `setData /k1 "v3" v=-1`, `create /e (ephemeral) "x"`, `closeSession 0x5`. */
+/** `setData /k1 "c1.7" v=-1 c1#7@s2`, `create /k3-e+seq ephemeral "c3.2" c3#2@s1`, `closeSession 2000001`. */
 export function formatTxn(t: Txn): string {
   const who = t.origin !== undefined ? ` c${t.origin.client}#${t.origin.cxid}@s${t.origin.server}` : '';
   switch (t.type) {
