@@ -39,7 +39,7 @@ export function initialVote(cfg: ClusterConfig, s: Pick<ServerState, 'sid' | 'db
   return { leader: s.sid, zxid: s.db.lastProcessedZxid, peerEpoch: s.currentEpoch };
 }
 
-function notification(s: S, state: PeerStateName, v: { leader: Sid; zxid: number; peerEpoch: number }, round: number): Notification {
+function notification(state: PeerStateName, v: { leader: Sid; zxid: number; peerEpoch: number }, round: number): Notification {
   return {
     type: 'NOTIFICATION',
     state,
@@ -63,7 +63,7 @@ function updateProposal(s: S, leader: Sid, zxid: number, peerEpoch: number): voi
 
 /** sendNotifications: my proposal to every voter; a voter includes itself (looped back). */
 function sendNotifications(s: S, ctx: StepContext): void {
-  const n = notification(s, s.state, proposal(s), s.fle.logicalclock);
+  const n = notification(s.state, proposal(s), s.fle.logicalclock);
   for (const v of ctx.cfg.voters) send(ctx, v, n);
 }
 
@@ -101,12 +101,12 @@ export function onNotification(s: S, ctx: StepContext, from: Sid, n: Notificatio
   const { cfg } = ctx;
   if (!isVoter(cfg, from)) {
     // Sender is not a voter (an observer): answer with my current vote, never enqueue.
-    send(ctx, from, notification(s, s.state, s.currentVote, s.fle.logicalclock));
+    send(ctx, from, notification(s.state, s.currentVote, s.fle.logicalclock));
     return null;
   }
   if (s.state === 'LOOKING') {
     if (n.state === 'LOOKING' && n.electionEpoch < s.fle.logicalclock) {
-      send(ctx, from, notification(s, 'LOOKING', proposal(s), s.fle.logicalclock));
+      send(ctx, from, notification('LOOKING', proposal(s), s.fle.logicalclock));
     }
     if (!s.fle.running) {
       s.fle.queued.push({ from, n });
@@ -117,7 +117,7 @@ export function onNotification(s: S, ctx: StepContext, from: Sid, n: Notificatio
   if (n.state === 'LOOKING') {
     // FOLLOWING/LEADING/OBSERVING answer a LOOKING peer with the vote that decided their role,
     // carrying that vote's own round (ZOOKEEPER-1732).
-    send(ctx, from, notification(s, s.state, s.currentVote, s.currentVote.electionEpoch));
+    send(ctx, from, notification(s.state, s.currentVote, s.currentVote.electionEpoch));
   }
   return null;
 }

@@ -43,7 +43,7 @@ function clock(s: S, ctx: StepContext): number {
 }
 
 /** Leader.lead's loop starts (after establishment): first wake-up in tickTime/2. */
-export function startPingLoop(s: S, ctx: StepContext): void {
+export function startPingLoop(ctx: StepContext): void {
   setTimer(ctx, TIMER_PING, halfTick(ctx));
 }
 

@@ -127,7 +127,7 @@ function establish(s: S, ctx: StepContext): void {
   s.db = setLastProcessed(s.db, e0);
   s.currentVote = { ...s.currentVote, peerEpoch: l.epoch };
   s.zabState = 'BROADCAST';
-  startPingLoop(s, ctx);
+  startPingLoop(ctx);
   // The leader's session tracker starts with every session of its database, each with its full
   // timeout (LeaderZooKeeperServer.createSessionTracker).
   for (const key in s.db.tree.sessions) {
@@ -240,7 +240,7 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
 type NewLeaderStep = 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'ack';
 
-function newLeaderSteps(s: S, ctx: StepContext): NewLeaderStep[] {
+function newLeaderSteps(ctx: StepContext): NewLeaderStep[] {
   const f = ctx.cfg.flaws;
   if (f.follower_ack_newleader_before_persist) {
     // ZOOKEEPER-3911: the txns go to the log (asynchronously) and the ACK leaves at once.
@@ -250,7 +250,6 @@ function newLeaderSteps(s: S, ctx: StepContext): NewLeaderStep[] {
     // ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable.
     return ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
   }
-  void s;
   return ['snapshot', 'log-committed', 'await-log', 'epoch', 'await-epoch', 'ack'];
 }
 
@@ -263,7 +262,7 @@ function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
   // The socket timeout becomes syncLimit·tickTime.
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_LEARNER_READ, p.syncLimitTicks * p.tickTimeMs);
-  runNewLeaderSteps(s, ctx, newLeaderSteps(s, ctx), 0, null);
+  runNewLeaderSteps(s, ctx, newLeaderSteps(ctx), 0, null);
 }
 
 /** Runs the NEWLEADER steps from `i`; an await step blocks until its token's fsync. */
@@ -309,7 +308,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: NewLeaderStep[], i: nu
 export function resumeNewLeader(s: S, ctx: StepContext): void {
   const l = s.learner;
   if (l === null || l.resume === null) return;
-  runNewLeaderSteps(s, ctx, newLeaderSteps(s, ctx), l.resume, null);
+  runNewLeaderSteps(s, ctx, newLeaderSteps(ctx), l.resume, null);
 }
 
 /**

@@ -2,7 +2,7 @@
  * FLE's vote order (zab-protocol.md §3.1, FastLeaderElection.totalOrderPredicate).
  */
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
-import type { StoredVote, Vote } from './types.ts';
+import type { StoredVote } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
 /**

@@ -222,7 +222,7 @@ describe('kernel: determinism and trace shape (real protocol, with faults)', () 
 
 describe('kernel: timers (scripted protocol)', () => {
   it('a re-armed timer fires once, at its last deadline; a cancelled one never fires', () => {
-    const p = puppet((sid, input, now) => {
+    const p = puppet((_sid, input, now) => {
       if (input.kind === 'start') {
         return ['later', 'earlier', 'twice', 'cancelled', 'revived', 'pushed', 'periodic'].map((timer) => ({ kind: 'setTimer', timer, delayMs: 100 }));
       }
@@ -264,7 +264,7 @@ describe('kernel: timers (scripted protocol)', () => {
   });
 
   it('a timer re-armed for exactly its queued deadline, or re-armed after it fired, fires each time it is due', () => {
-    const p = puppet((sid, input) => {
+    const p = puppet((_sid, input) => {
       if (input.kind === 'start') return [{ kind: 'setTimer', timer: 't', delayMs: 100 }];
       if (commandOf(input) === 'same') return [{ kind: 'setTimer', timer: 't', delayMs: 50 }]; // at 50: still 100
       if (commandOf(input) === 'again') return [{ kind: 'setTimer', timer: 't', delayMs: 30 }]; // at 120: 150
@@ -281,7 +281,7 @@ describe('kernel: timers (scripted protocol)', () => {
 
   it('jitter adds a uniform [0, jitterMs) delay drawn from the seeded timers stream', () => {
     const firedAt = (seed: number): number[] => {
-      const p = puppet((sid, input) =>
+      const p = puppet((_sid, input) =>
         input.kind === 'start' ? Array.from({ length: 200 }, (_, k): Effect => ({ kind: 'setTimer', timer: `j${k}`, delayMs: 100, jitterMs: 50 })) : [],
       );
       const { sim, trace } = scripted({ voters: 1, seed });
@@ -299,7 +299,7 @@ describe('kernel: timers (scripted protocol)', () => {
   });
 
   it("a crashed server's timers never fire, and the restarted process can arm the same names afresh", () => {
-    const p = puppet((sid, input, now) => {
+    const p = puppet((_sid, input, now) => {
       if (input.kind !== 'start') return [];
       // First life: 'same' and 'old' due at 100. Second life (from 60): 'same' due at 160, 'new' at 160.
       if (now === 0) return ['same', 'old'].map((timer) => ({ kind: 'setTimer', timer, delayMs: 100 }));
@@ -414,7 +414,7 @@ describe('kernel: crash and restart (scripted protocol)', () => {
   });
 
   it('a restart hands the protocol every completed write, epoch files (and a leftover .tmp) included', () => {
-    const p = puppet((sid, input, now) => {
+    const p = puppet((_sid, input, now) => {
       if (input.kind === 'start' && now === 0) {
         return [
           { kind: 'persist', token: 1, write: { op: 'writeEpoch', file: 'acceptedEpoch', value: 3 } },
