@@ -21,7 +21,7 @@ import { createRun, type RunOptions } from '../../src/sim/run.ts';
 const FAULTS_UNTIL_MS = 40_000;
 const CLIENTS_STOP_MS = 50_000;
 const END_MS = 220_000;
-const NUM_RUNS = 40;
+const NUM_RUNS = 200;
 
 const arbRun = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
