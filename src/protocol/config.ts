@@ -38,6 +38,12 @@ export interface Flaws {
   follower_ack_newleader_before_persist: boolean;
   /** ZOOKEEPER-4643: the follower writes currentEpoch before the synced txns are durable (B11). */
   follower_epoch_before_log_durable: boolean;
+  /**
+   * ZOOKEEPER-1549: TRUNC reloads the database from the newest snapshot even when it reflects
+   * txns above the truncation point (a leader's start-of-lead snapshot of its uncommitted tail),
+   * so the truncated txns stay in the tree. ZooKeeper 3.9 behaves so (ZKDatabase.truncateLog).
+   */
+  trunc_reload_newest_snapshot: boolean;
 }
 
 export interface ClusterConfig {
@@ -67,6 +73,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   fle_epoch_unguarded_sid_tiebreak: false,
   follower_ack_newleader_before_persist: false,
   follower_epoch_before_log_durable: false,
+  trunc_reload_newest_snapshot: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

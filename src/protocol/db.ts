@@ -30,6 +30,8 @@ export class Db {
     readonly snapshots: readonly Snapshot[],
     /** Txns logged since this server last took a snapshot (SyncRequestProcessor's count). */
     readonly sinceSnapshot: number,
+    /** The last txn the tree reflects (lastProcessedZxid may be a new-epoch (e,0) instead). */
+    readonly lastTxn: Zxid,
   ) {
     Object.freeze(this);
   }
@@ -47,15 +49,21 @@ interface DbFields {
   readonly committed: TxnLog;
   readonly snapshots: readonly Snapshot[];
   readonly sinceSnapshot: number;
+  readonly lastTxn: Zxid;
+}
+
+/** The last txn a snapshot reflects. */
+export function snapshotLastTxn(s: Snapshot): Zxid {
+  return s.lastTxn ?? s.zxid;
 }
 
 /** How many snapshots a server keeps in memory (ZooKeeper keeps them on disk until purged). */
 export const KEPT_SNAPSHOTS = 8;
 
-export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0);
+export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0, 0);
 
 function make(f: DbFields): Db {
-  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot);
+  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn);
 }
 
 /** The newest snapshot of a list (newest last), or null. */
@@ -74,14 +82,16 @@ export function loadDatabase(durable: DurableImage): Db {
   let log = TxnLog.EMPTY;
   let committed = TxnLog.EMPTY;
   let last = base;
+  let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
   for (const e of durable.log) {
     if (e.zxid <= last) continue; // already in the snapshot (or a stale entry below it)
     tree = applyTxn(tree, e.zxid, e.txn).tree;
     log = log.append(e);
     committed = committed.append(e);
     last = e.zxid;
+    lastTxn = e.zxid;
   }
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length });
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length, lastTxn });
 }
 
 /** Appends a txn to the log (the write itself is a persist effect the caller emits). */
@@ -95,7 +105,7 @@ export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult
     throw new Error(`applyCommitted: zxid ${e.zxid} not after lastProcessedZxid ${db.lastProcessedZxid}`);
   }
   const { tree, result } = applyTxn(db.tree, e.zxid, e.txn);
-  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed: db.committed.append(e) }), result };
+  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed: db.committed.append(e), lastTxn: e.zxid }), result };
 }
 
 /**
@@ -115,36 +125,40 @@ export function setLastProcessed(db: Db, z: Zxid): Db {
 
 /** A snapshot of the current tree, labelled with the last txn it reflects. */
 export function takeSnapshot(db: Db): { db: Db; snapshot: Snapshot } {
-  const snapshot: Snapshot = Object.freeze({ zxid: db.lastProcessedZxid, data: db.tree });
+  const snapshot: Snapshot = Object.freeze({ zxid: db.lastProcessedZxid, data: db.tree, lastTxn: db.lastTxn });
   const snapshots = Object.freeze([...db.snapshots.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
   return { db: make({ ...db, snapshots, sinceSnapshot: 0 }), snapshot };
 }
 
 /** SNAP sync: the leader's snapshot replaces everything in memory (§5.2). */
 export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
-  return make({ tree: snapshot.data, lastProcessedZxid: snapshot.zxid, log: TxnLog.EMPTY, committed: TxnLog.EMPTY, snapshots: db.snapshots, sinceSnapshot: 0 });
+  return make({ tree: snapshot.data, lastProcessedZxid: snapshot.zxid, log: TxnLog.EMPTY, committed: TxnLog.EMPTY, snapshots: db.snapshots, sinceSnapshot: 0, lastTxn: snapshotLastTxn(snapshot) });
 }
 
 /**
- * TRUNC sync (ZKDatabase.truncateLog): cut the log after z, then reload the database as at start:
- * the newest snapshot held, then the remaining log entries after it. Like ZooKeeper, it leaves
- * snapshots newer than z in place (FileTxnSnapLog.truncateLog only cuts log files), so a reload
- * from such a snapshot would keep txns above z; the checkers would report the divergence.
+ * TRUNC sync (ZKDatabase.truncateLog): cut the log after z, then reload the database as at start
+ * from the newest snapshot held plus the remaining log entries after it. Snapshots that reflect
+ * txns after z are deleted first, so the reload cannot bring the truncated txns back. ZooKeeper
+ * 3.9 leaves them in place and reloads from the newest one (ZOOKEEPER-1549): with
+ * `keepNewerSnapshots` this function does the same.
  */
-export function truncateAndReload(db: Db, z: Zxid): Db {
+export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false): Db {
   const log = db.log.truncateTo(z);
-  const snap = newest(db.snapshots);
+  const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+  const snap = newest(snapshots);
   let tree = snap?.data ?? EMPTY_TREE;
   let committed = TxnLog.EMPTY;
   let last = snap?.zxid ?? 0;
+  let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
   for (let i = 0; i < log.length; i++) {
     const e = log.at(i);
     if (e.zxid <= last) continue;
     tree = applyTxn(tree, e.zxid, e.txn).tree;
     committed = committed.append(e);
     last = e.zxid;
+    lastTxn = e.zxid;
   }
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: db.snapshots, sinceSnapshot: db.sinceSnapshot });
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn });
 }
 
 /** The committedLog window: its bounds and its entries' index range in `committed`. */

@@ -77,7 +77,13 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
     // LearnerHandler.ping: nothing before the sync stream is on the wire ("otherwise the
     // learner will crash"), then SyncLimitCheck, then the PING.
     if (h === undefined || h.stage === 'epoch' || h.stage === 'ackepoch' || h.stage === 'epochack') continue;
-    if (h.syncCheck.currentTime !== 0 && now - h.syncCheck.currentTime >= limit) drop.push(h.sid);
+    // §7 SyncLimitCheck drops a learner whose oldest unacked PROPOSAL is at least
+    // syncLimit·tickTime old at this ping. The ping clock counts whole wake-ups, so a proposal
+    // sent between wake-ups W and W+1 is stamped with W's time: its real age here is up to one
+    // wake-up less than `now - currentTime`. Requiring strictly more than the limit drops it at
+    // the first ping at which its real age has reached syncLimit·tickTime, never earlier (with
+    // `>=` it was dropped up to tickTime/2 early, e.g. at 9.4 s of a 10 s limit).
+    if (h.syncCheck.currentTime !== 0 && now - h.syncCheck.currentTime > limit) drop.push(h.sid);
     else send(ctx, h.sid, ping);
   }
   const expired: number[] = [];

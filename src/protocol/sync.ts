@@ -53,7 +53,7 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
   if (plan.needSnap) {
     // The snapshot is taken atomically here, at startForwarding (§5.1 sim note).
-    const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree };
+    const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree, lastTxn: s.db.lastTxn };
     send(ctx, h.sid, snap);
   } else {
     for (const op of plan.ops) {
@@ -164,7 +164,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
       case 'SNAP':
         sync.mode = 'SNAP';
         sync.preSnapDb = s.db;
-        s.db = loadSnapshot(s.db, { zxid: msg.zxid, data: msg.tree });
+        s.db = loadSnapshot(s.db, { zxid: msg.zxid, data: msg.tree, lastTxn: msg.lastTxn ?? msg.zxid });
         note(ctx, `loaded SNAP ${formatZxid(msg.zxid)} in memory`);
         return null;
       case 'TRUNC':
@@ -220,9 +220,11 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
 function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   const l = s.learner;
   if (l === null) return;
-  const token = persist(s, ctx, { op: 'truncateLog', zxid: msg.zxid }, { kind: 'block', role: s.role });
+  const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
+  const write = keep ? { op: 'truncateLog' as const, zxid: msg.zxid, keepNewerSnapshots: true } : { op: 'truncateLog' as const, zxid: msg.zxid };
+  const token = persist(s, ctx, write, { kind: 'block', role: s.role });
   l.blocked = { on: 'trunc', token };
-  const reloaded = truncateAndReload(s.db, msg.zxid);
+  const reloaded = truncateAndReload(s.db, msg.zxid, keep);
   note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
   // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
   s.db = setLastProcessed(reloaded, msg.zxid);

@@ -65,6 +65,8 @@ export interface SnapPacket {
   readonly type: 'SNAP';
   readonly zxid: Zxid;
   readonly tree: DataTree;
+  /** The last txn the tree reflects (the label may be (e,0)). */
+  readonly lastTxn?: Zxid;
 }
 
 /** NEWLEADER (10): newEpoch << 32, no history. */
@@ -163,10 +165,15 @@ export interface LogEntry {
   readonly txn: Txn;
 }
 
-/** A snapshot of the data tree, tagged with the zxid of the last txn it reflects. */
+/**
+ * A snapshot of the data tree, labelled (like ZooKeeper's snapshot file name) with the server's
+ * lastProcessedZxid. That label can be a new-epoch zxid (e,0) (§1.1's quirk), so the snapshot
+ * also records the zxid of the last txn it really reflects; absent, it equals the label.
+ */
 export interface Snapshot {
   readonly zxid: Zxid;
   readonly data: DataTree;
+  readonly lastTxn?: Zxid;
 }
 
 /** The epoch files, each replaced atomically through a `.tmp` file (§1.1). */
@@ -191,7 +198,8 @@ export interface DurableImage {
 /** A write the protocol asks for; the kernel reports its fsync with the token. */
 export type PersistOp =
   | { readonly op: 'appendLog'; readonly entry: LogEntry }
-  | { readonly op: 'truncateLog'; readonly zxid: Zxid }
+  /** Cut the log after zxid; unless keepNewerSnapshots, also delete snapshots reflecting txns after it. */
+  | { readonly op: 'truncateLog'; readonly zxid: Zxid; readonly keepNewerSnapshots?: boolean }
   | { readonly op: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number };
 

@@ -9,6 +9,7 @@
  * write and fsync `<file>.tmp`, then rename it over `<file>`. Those are two durable steps; a
  * crash between them leaves the old file and the tmp file, never a torn value.
  */
+import { snapshotLastTxn } from '../protocol/db.ts';
 import type { DurableImage, LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
 import { drawMs, type DelayDist, type Rng } from './rng.ts';
 
@@ -131,6 +132,8 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       let n = img.log.length;
       while (n > 0 && (img.log[n - 1] as LogEntry).zxid > w.zxid) n--;
       img.log.length = n;
+      // Snapshots reflecting txns after the cut go too, unless the ZOOKEEPER-1549 flaw keeps them.
+      if (w.keepNewerSnapshots !== true) img.snapshots = img.snapshots.filter((x) => snapshotLastTxn(x) <= w.zxid);
       return;
     }
     case 'snapshot':

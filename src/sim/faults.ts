@@ -1,7 +1,8 @@
 /**
  * Seeded fault injection for a run: crashes and restarts (of at most a minority of voters at a
  * time unless asked otherwise), partitions of several shapes (symmetric or one-way), and halted
- * processes restarted like crashed ones. Crashes draw from the `crashes` stream and partitions
+ * processes restarted like crashed ones (message loss, duplication and reordering are network
+ * settings, also stopped at the end of the faulty period). Crashes draw from the `crashes` stream and partitions
  * from the `partitions` stream, so enabling one never changes the other's schedule. After `untilMs` no
  * new fault starts; at that instant every partition heals and every down server restarts, so the
  * rest of the run shows whether the cluster converges (the liveness phase).
@@ -136,10 +137,11 @@ export class FaultInjector {
     });
   }
 
-  /** End of the faulty period: heal every partition and restart every down server. */
+  /** End of the faulty period: no more loss, every partition healed, every down server restarted. */
   private quiesce(): void {
     this.stopped = true;
     const sim = this.sim;
+    sim.network.calm();
     sim.heal();
     for (const sid of sim.sids) if (!sim.server(sid).up) sim.start(sid);
   }

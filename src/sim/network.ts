@@ -61,6 +61,9 @@ export class Network {
   private readonly slowMs: Float64Array;
   private readonly width: number;
 
+  /** After calm(): no more loss, duplication or reordering (the end of a faulty period). */
+  private calmed = false;
+
   constructor(
     readonly size: number,
     private readonly cfg: NetworkConfig,
@@ -92,6 +95,11 @@ export class Network {
   /** Unblocks every link. */
   healAll(): void {
     this.blocked.fill(0);
+  }
+
+  /** Stops loss, duplication and reordering for the rest of the run; delays stay as they are. */
+  calm(): void {
+    this.calmed = true;
   }
 
   /** Adds `extraMs` to every message on the directed link from → to (0 restores it). */
@@ -141,14 +149,14 @@ export class Network {
       this.reset(from, to, lane);
       return { ok: false, reason: 'partition', notify: [] };
     }
-    if (this.rng.chance(this.cfg.lossProb)) {
+    if (!this.calmed && this.rng.chance(this.cfg.lossProb)) {
       this.reset(from, to, lane);
       return { ok: false, reason: 'loss', notify: lane === 'quorum' ? [[from, to], [to, from]] : [] };
     }
     const base = now + this.drawDelay(from, to);
-    const at = this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
+    const at = !this.calmed && this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
     ch.lastArrival = Math.max(ch.lastArrival, at);
-    if (this.rng.chance(this.cfg.duplicateProb)) {
+    if (!this.calmed && this.rng.chance(this.cfg.duplicateProb)) {
       const again = Math.max(at, now + this.drawDelay(from, to));
       ch.lastArrival = Math.max(ch.lastArrival, again);
       return { ok: true, gen: ch.gen, arrivals: [at, again] };

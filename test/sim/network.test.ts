@@ -330,3 +330,15 @@ describe('minimum hop delay', () => {
     expect(ok(net.send(100, 1, 1, NOTIF)).arrivals).toEqual([100]);
   });
 });
+
+describe('calm', () => {
+  it('after calm() (the end of the faulty period) nothing is lost, duplicated or reordered', () => {
+    const { net } = makeNet(3, { lossProb: 1, duplicateProb: 1, reorderProb: 1 });
+    expect(dropReason(net.send(0, 1, 2, NOTIF))).toBe('loss');
+    net.calm();
+    const a = ok(net.send(1, 1, 2, NOTIF));
+    expect(a.arrivals).toHaveLength(1);
+    const b = ok(net.send(1, 1, 2, NOTIF));
+    expect(b.arrivals[0]).toBeGreaterThanOrEqual(a.arrivals[0] as number);
+  });
+});

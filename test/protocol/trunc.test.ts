@@ -1,0 +1,68 @@
+/**
+ * TRUNC and dirty snapshots (§5.2, ZOOKEEPER-1549). A leader snapshots at the start of lead
+ * (§1.1), including an uncommitted tail from its own log. If it never establishes and a later
+ * leader sends it TRUNC below that tail, reloading from that snapshot would keep the truncated
+ * txns. zabsim deletes such snapshots by default; the `trunc_reload_newest_snapshot` flaw keeps
+ * ZooKeeper 3.9's behaviour.
+ */
+import { describe, expect, it } from 'vitest';
+import { getData } from '../../src/protocol/datatree.ts';
+import { applyCommitted, logTxn, loadDatabase, snapshotLastTxn, takeSnapshot, truncateAndReload, type Db } from '../../src/protocol/db.ts';
+import type { LogEntry } from '../../src/protocol/types.ts';
+import { zxid } from '../../src/protocol/zxid.ts';
+import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
+import { Rng } from '../../src/sim/rng.ts';
+
+function entry(c: number): LogEntry {
+  return { zxid: zxid(1, c), txn: { type: 'create', path: `/n${c}`, data: String(c), ephemeral: false, sequential: false, session: 0 } };
+}
+
+/** A db that logged and applied <1,1>..<1,5> and snapshotted after <1,2> and after <1,5>. */
+function dirtyDb(): Db {
+  let db = loadDatabase({ log: [], snapshots: [], acceptedEpoch: 1, currentEpoch: 1, acceptedEpochTmp: null, currentEpochTmp: null });
+  for (let c = 1; c <= 5; c++) {
+    db = applyCommitted(logTxn(db, entry(c)), entry(c)).db;
+    if (c === 2 || c === 5) db = takeSnapshot(db).db;
+  }
+  return db;
+}
+
+describe('TRUNC reload', () => {
+  it('§5.2 TRUNC: the reload ignores snapshots reflecting txns after the cut, so truncated txns are gone', () => {
+    const db = truncateAndReload(dirtyDb(), zxid(1, 3));
+    expect(db.lastTxn).toBe(zxid(1, 3));
+    expect(getData(db.tree, '/n3')).toBe('3');
+    expect(getData(db.tree, '/n4')).toBeNull();
+    expect(getData(db.tree, '/n5')).toBeNull();
+    expect(db.snapshots.map(snapshotLastTxn)).toEqual([zxid(1, 2)]);
+  });
+
+  it('ZOOKEEPER-1549 flaw: reloading from the newest snapshot keeps the truncated txns in the tree', () => {
+    const db = truncateAndReload(dirtyDb(), zxid(1, 3), true);
+    expect(db.log.lastZxid(0)).toBe(zxid(1, 3));
+    expect(getData(db.tree, '/n5')).toBe('5');
+  });
+
+  it('§5.2 TRUNC on disk deletes the snapshots reflecting txns after the cut (unless the flaw keeps them)', () => {
+    const snaps = dirtyDb().snapshots;
+    for (const keep of [false, true]) {
+      const disk = new Disk(DEFAULT_DISK, new Rng('trunc'));
+      for (let c = 1; c <= 5; c++) disk.image.log.push(entry(c));
+      disk.image.snapshots.push(...snaps);
+      disk.submit(0, 1, keep ? { op: 'truncateLog', zxid: zxid(1, 3), keepNewerSnapshots: true } : { op: 'truncateLog', zxid: zxid(1, 3) });
+      disk.complete(1);
+      expect(disk.image.log.map((e) => e.zxid)).toEqual([1, 2, 3].map((c) => zxid(1, c)));
+      expect(disk.image.snapshots.map(snapshotLastTxn)).toEqual(keep ? [zxid(1, 2), zxid(1, 5)] : [zxid(1, 2)]);
+      // A restart then loads what the TRUNC left: without the flaw, nothing after <1,3>.
+      expect(getData(loadDatabase(disk.image).tree, '/n5')).toBe(keep ? '5' : null);
+    }
+  });
+
+  it('§1.1 a snapshot labelled with a new-epoch zxid (e,0) records the last txn it reflects', () => {
+    let db = dirtyDb();
+    db = { ...db, lastProcessedZxid: zxid(2, 0) } as Db; // the established leader's quirk
+    const { snapshot } = takeSnapshot(Object.assign(Object.create(Object.getPrototypeOf(dirtyDb())), db) as Db);
+    expect(snapshot.zxid).toBe(zxid(2, 0));
+    expect(snapshotLastTxn(snapshot)).toBe(zxid(1, 5));
+  });
+});
