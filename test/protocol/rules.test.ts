@@ -5,158 +5,16 @@
  * directly through the test driver with crafted inputs.
  */
 import { describe, expect, it } from 'vitest';
-import { makeClusterConfig, type Sid } from '../../src/protocol/config.ts';
+import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { getData } from '../../src/protocol/datatree.ts';
 import { TIMER_CONNECT_RETRY } from '../../src/protocol/discovery.ts';
 import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { TIMER_LEARNER_READ } from '../../src/protocol/heartbeat.ts';
-import type { ClientReply, ClientRequest, LogEntry, Message, PersistOp } from '../../src/protocol/types.ts';
+import type { Message } from '../../src/protocol/types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { MutableDurableImage } from '../../src/sim/disk.ts';
-import type { TraceEvent } from '../../src/sim/events.ts';
-import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
-import { createRun } from '../../src/sim/run.ts';
-import { renderEvent } from '../../src/trace/text.ts';
 import { image, Node, note, z } from './driver.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Kernel harness (the same shape as zab.test.ts's, whose helpers are not exported)
-
-type SendEv = Extract<TraceEvent, { type: 'send' }>;
-type DeliverEv = Extract<TraceEvent, { type: 'deliver' }>;
-type PersistEv = Extract<TraceEvent, { type: 'persist' }>;
-type FsyncEv = Extract<TraceEvent, { type: 'fsync' }>;
-type NoteEv = Extract<TraceEvent, { type: 'note' }>;
-type ReplyEv = Extract<TraceEvent, { type: 'reply' }>;
-
-interface Boot {
-  readonly sim: Simulation;
-  readonly trace: TraceEvent[];
-}
-
-interface BootOptions extends Partial<SimOptions> {
-  readonly voters: number;
-  readonly images?: Record<Sid, Partial<MutableDurableImage>>;
-  /** Start times by sid (default 0); null: never started by the harness. */
-  readonly startAt?: Record<Sid, number | null>;
-}
-
-const FIXED: Partial<SimOptions> = {
-  seed: 1,
-  network: { delay: { kind: 'constant', ms: 5 } },
-  disk: { fsyncLatency: { kind: 'constant', ms: 2 }, renameLatency: { kind: 'constant', ms: 1 } },
-};
-
-function boot(o: BootOptions): Boot {
-  const trace: TraceEvent[] = [];
-  const sink = (e: TraceEvent): void => {
-    trace.push(e);
-  };
-  const opts = { ...FIXED, ...o, seed: o.seed ?? 1 };
-  let sim: Simulation;
-  if (o.startAt === undefined) {
-    sim = createRun({ ...opts, untilMs: Infinity }, sink).sim;
-  } else {
-    sim = new Simulation(opts, sink);
-    for (const sid of sim.sids) {
-      const t = o.startAt[sid] === undefined ? 0 : o.startAt[sid];
-      if (t !== null) sim.at(t, () => sim.start(sid));
-    }
-  }
-  for (const [sid, img] of Object.entries(o.images ?? {})) Object.assign(sim.server(Number(sid)).disk.image, img);
-  return { sim, trace };
-}
-
-function entry(e: number, c: number): LogEntry {
-  return { zxid: zxid(e, c), txn: { type: 'create', path: `/t${e}_${c}`, data: `${e}.${c}`, ephemeral: false, sequential: false, session: 0 } };
-}
-
-let cxid = 0;
-function request(sim: Simulation, sid: Sid, op: ClientRequest['op'], path: string, data?: string): number {
-  const req: ClientRequest = { client: 1, cxid: ++cxid, session: 0, op, path, ...(data !== undefined ? { data } : {}) };
-  sim.clientRequest(sid, req);
-  return req.cxid;
-}
-
-type MsgOf<T extends Message['type']> = Message & { readonly type: T };
-
-function sends<T extends Message['type']>(trace: readonly TraceEvent[], type: T, from?: Sid, to?: Sid): (SendEv & { msg: MsgOf<T> })[] {
-  return trace.filter(
-    (e): e is SendEv & { msg: MsgOf<T> } => e.type === 'send' && e.msg.type === type && (from === undefined || e.from === from) && (to === undefined || e.to === to),
-  );
-}
-
-function delivers<T extends Message['type']>(trace: readonly TraceEvent[], type: T, from?: Sid, to?: Sid): (DeliverEv & { msg: MsgOf<T> })[] {
-  return trace.filter(
-    (e): e is DeliverEv & { msg: MsgOf<T> } => e.type === 'deliver' && e.msg.type === type && (from === undefined || e.from === from) && (to === undefined || e.to === to),
-  );
-}
-
-function persists(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): PersistEv[] {
-  return trace.filter((e): e is PersistEv => e.type === 'persist' && e.sid === sid && pred(e.write));
-}
-
-function fsyncs(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): FsyncEv[] {
-  return trace.filter((e): e is FsyncEv => e.type === 'fsync' && e.stage === 'done' && e.sid === sid && pred(e.write));
-}
-
-function notes(trace: readonly TraceEvent[], sid: Sid | null, re: RegExp): NoteEv[] {
-  return trace.filter((e): e is NoteEv => e.type === 'note' && (sid === null || e.sid === sid) && re.test(e.text));
-}
-
-function replies(trace: readonly TraceEvent[], sid: Sid, cx: number): ClientReply[] {
-  return trace.filter((e): e is ReplyEv => e.type === 'reply' && e.sid === sid && e.reply.cxid === cx).map((e) => e.reply);
-}
-
-const epochWrite = (file: 'acceptedEpoch' | 'currentEpoch', value?: number) => (w: PersistOp): boolean =>
-  w.op === 'writeEpoch' && w.file === file && (value === undefined || w.value === value);
-
-function one<T>(xs: readonly T[], what: string): T {
-  expect(xs, what).toHaveLength(1);
-  return xs[0] as T;
-}
-
-function first<T>(xs: readonly T[], what: string): T {
-  expect(xs.length, what).toBeGreaterThan(0);
-  return xs[0] as T;
-}
-
-function excerpt(trace: readonly TraceEvent[], from = 0, to = Infinity): string {
-  return trace
-    .filter((e) => e.t >= from && e.t <= to && e.type !== 'vote' && !((e.type === 'send' || e.type === 'deliver' || e.type === 'drop') && e.msg.type === 'NOTIFICATION'))
-    .map((e) => renderEvent(e))
-    .join('\n');
-}
-
-function leaderOf(sim: Simulation): Sid | null {
-  const ls = sim.sids.filter((sid) => sim.server(sid).up && sim.server(sid).state.state === 'LEADING' && sim.server(sid).state.zabState === 'BROADCAST');
-  return ls.length === 1 ? (ls[0] as Sid) : null;
-}
-
-function established(o: BootOptions, leader: Sid, atMs = 1000): Boot {
-  const b = boot(o);
-  b.sim.runUntil(atMs);
-  expect(leaderOf(b.sim), excerpt(b.trace)).toBe(leader);
-  return b;
-}
-
-/** Delays one kind of write on one server's disk by `extraMs`. */
-function slowDisk(sim: Simulation, sid: Sid, extraMs: number, which: (w: PersistOp) => boolean): void {
-  const disk = sim.server(sid).disk;
-  const submit = disk.submit.bind(disk);
-  disk.submit = (now, token, w) => submit(which(w) ? now + extraMs : now, token, w);
-}
-
-/** Calls `fn` once, at the first millisecond at which `cond` holds (polled every 1 ms). */
-function when(sim: Simulation, cond: () => boolean, fn: () => void): void {
-  const poll = (): void => {
-    if (cond()) fn();
-    else sim.at(sim.now + 1, poll);
-  };
-  sim.at(sim.now, poll);
-}
-
-const durableZxids = (sim: Simulation, sid: Sid): Zxid[] => sim.server(sid).disk.image.log.map((e) => e.zxid);
+import { boot, entry, sends, delivers, persists, fsyncs, notes, epochWrite, one, first, excerpt, leaderOf, durableZxids, slowDisk, request, replies, established, when, type SendEv } from './harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Step-level harness: s3 in a 5-voter ensemble, following s5

@@ -9,150 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { Sid } from '../../src/protocol/config.ts';
 import { getData } from '../../src/protocol/datatree.ts';
 import { step } from '../../src/protocol/peer.ts';
-import type { ClientRequest, Effect, LogEntry, Message, PersistOp } from '../../src/protocol/types.ts';
+import type { Effect } from '../../src/protocol/types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
-import type { MutableDurableImage } from '../../src/sim/disk.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
-import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
-import { createRun } from '../../src/sim/run.ts';
-import { renderEvent } from '../../src/trace/text.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Harness
-
-type SendEv = Extract<TraceEvent, { type: 'send' }>;
-type DeliverEv = Extract<TraceEvent, { type: 'deliver' }>;
-type PersistEv = Extract<TraceEvent, { type: 'persist' }>;
-type FsyncEv = Extract<TraceEvent, { type: 'fsync' }>;
-type NoteEv = Extract<TraceEvent, { type: 'note' }>;
-
-interface Boot {
-  readonly sim: Simulation;
-  readonly trace: TraceEvent[];
-}
-
-interface BootOptions extends Partial<SimOptions> {
-  readonly voters: number;
-  /** Durable images to pre-load, by sid (merged into the empty image before the first start). */
-  readonly images?: Record<Sid, Partial<MutableDurableImage>>;
-  /** Start times by sid (default 0); null: never started by the harness. */
-  readonly startAt?: Record<Sid, number | null>;
-}
-
-/** Fixed delays: 5 ms one way, 2 ms fsync, 1 ms rename. */
-const FIXED: Partial<SimOptions> = {
-  seed: 1,
-  network: { delay: { kind: 'constant', ms: 5 } },
-  disk: { fsyncLatency: { kind: 'constant', ms: 2 }, renameLatency: { kind: 'constant', ms: 1 } },
-};
-
-/**
- * An ensemble recording its trace. Without custom start times it is a plain createRun (every
- * server starts at 0); with them the servers are started by hand on a bare Simulation.
- */
-function boot(o: BootOptions): Boot {
-  const trace: TraceEvent[] = [];
-  const sink = (e: TraceEvent): void => {
-    trace.push(e);
-  };
-  const opts = { ...FIXED, ...o, seed: o.seed ?? 1 };
-  let sim: Simulation;
-  if (o.startAt === undefined) {
-    sim = createRun({ ...opts, untilMs: Infinity }, sink).sim;
-  } else {
-    sim = new Simulation(opts, sink);
-    for (const sid of sim.sids) {
-      const t = o.startAt[sid] === undefined ? 0 : o.startAt[sid];
-      if (t !== null) sim.at(t, () => sim.start(sid));
-    }
-  }
-  // Before the first runUntil nothing has started: the images are what each start will load.
-  for (const [sid, img] of Object.entries(o.images ?? {})) Object.assign(sim.server(Number(sid)).disk.image, img);
-  return { sim, trace };
-}
-
-/** A txn creating its own znode, so that applied history shows in the tree. */
-function entry(e: number, c: number): LogEntry {
-  return { zxid: zxid(e, c), txn: { type: 'create', path: `/t${e}_${c}`, data: `${e}.${c}`, ephemeral: false, sequential: false, session: 0 } };
-}
-
-function log(...zs: [number, number][]): LogEntry[] {
-  return zs.map(([e, c]) => entry(e, c));
-}
-
-let cxid = 0;
-/** A client write arriving at `sid` now. */
-function write(sim: Simulation, sid: Sid, path: string, data = 'v'): void {
-  const req: ClientRequest = { client: 1, cxid: ++cxid, session: 0, op: 'create', path, data };
-  sim.clientRequest(sid, req);
-}
-
-const isSend = (e: TraceEvent): e is SendEv => e.type === 'send';
-
-/** The message of a type (an intersection, since DIFF/TRUNC and PROPOSAL/INFORM share an interface). */
-type MsgOf<T extends Message['type']> = Message & { readonly type: T };
-
-/** Sends of protocol messages of a type, optionally filtered by sender and receiver. */
-function sends<T extends Message['type']>(trace: readonly TraceEvent[], type: T, from?: Sid, to?: Sid): (SendEv & { msg: MsgOf<T> })[] {
-  return trace.filter((e): e is SendEv & { msg: MsgOf<T> } => isSend(e) && e.msg.type === type && (from === undefined || e.from === from) && (to === undefined || e.to === to));
-}
-
-function delivers<T extends Message['type']>(trace: readonly TraceEvent[], type: T, from?: Sid, to?: Sid): (DeliverEv & { msg: MsgOf<T> })[] {
-  return trace.filter(
-    (e): e is DeliverEv & { msg: MsgOf<T> } => e.type === 'deliver' && e.msg.type === type && (from === undefined || e.from === from) && (to === undefined || e.to === to),
-  );
-}
-
-function persists(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): PersistEv[] {
-  return trace.filter((e): e is PersistEv => e.type === 'persist' && e.sid === sid && pred(e.write));
-}
-
-/** Fully durable writes (for epoch files: the rename, not the tmp stage). */
-function fsyncs(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): FsyncEv[] {
-  return trace.filter((e): e is FsyncEv => e.type === 'fsync' && e.stage === 'done' && e.sid === sid && pred(e.write));
-}
-
-function notes(trace: readonly TraceEvent[], sid: Sid | null, re: RegExp): NoteEv[] {
-  return trace.filter((e): e is NoteEv => e.type === 'note' && (sid === null || e.sid === sid) && re.test(e.text));
-}
-
-const epochWrite = (file: 'acceptedEpoch' | 'currentEpoch', value?: number) => (w: PersistOp): boolean =>
-  w.op === 'writeEpoch' && w.file === file && (value === undefined || w.value === value);
-const appendOf = (z: Zxid) => (w: PersistOp): boolean => w.op === 'appendLog' && w.entry.zxid === z;
-
-/** Exactly one element, with a readable failure. */
-function one<T>(xs: readonly T[], what: string): T {
-  expect(xs, what).toHaveLength(1);
-  return xs[0] as T;
-}
-
-function first<T>(xs: readonly T[], what: string): T {
-  expect(xs.length, what).toBeGreaterThan(0);
-  return xs[0] as T;
-}
-
-/** The protocol part of a trace as text, for failure messages. */
-function excerpt(trace: readonly TraceEvent[], from = 0, to = Infinity): string {
-  return trace
-    .filter((e) => e.t >= from && e.t <= to && e.type !== 'vote' && !((e.type === 'send' || e.type === 'deliver' || e.type === 'drop') && e.msg.type === 'NOTIFICATION'))
-    .map((e) => renderEvent(e))
-    .join('\n');
-}
-
-function leaderOf(sim: Simulation): Sid | null {
-  const ls = sim.sids.filter((sid) => sim.server(sid).up && sim.server(sid).state.state === 'LEADING' && sim.server(sid).state.zabState === 'BROADCAST');
-  return ls.length === 1 ? (ls[0] as Sid) : null;
-}
-
-/** Zxids of a server's durable log. */
-const durableZxids = (sim: Simulation, sid: Sid): Zxid[] => sim.server(sid).disk.image.log.map((e) => e.zxid);
-
-/** Delays one kind of write on one server's disk by `extraMs` (a slow fsync on that server). */
-function slowDisk(sim: Simulation, sid: Sid, extraMs: number, which: (w: PersistOp) => boolean): void {
-  const disk = sim.server(sid).disk;
-  const submit = disk.submit.bind(disk);
-  disk.submit = (now, token, w) => submit(which(w) ? now + extraMs : now, token, w);
-}
+import { type SimOptions } from '../../src/sim/kernel.ts';
+import { boot, log, write, isSend, sends, delivers, persists, fsyncs, notes, epochWrite, appendOf, one, first, excerpt, leaderOf, durableZxids, slowDisk, established, type SendEv, type DeliverEv, type PersistEv, type FsyncEv, type Boot } from './harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // §4 Discovery
@@ -453,12 +314,6 @@ describe('§5.3 Establishment and §5.4 old uncommitted txns', () => {
 // §6 Broadcast
 
 /** A running ensemble with an established leader (fresh disks: the highest sid leads). */
-function established(o: BootOptions, leader: Sid, atMs = 1000): Boot {
-  const b = boot(o);
-  b.sim.runUntil(atMs);
-  expect(leaderOf(b.sim), excerpt(b.trace)).toBe(leader);
-  return b;
-}
 
 /** For each zxid: the voters whose ACK the leader had counted (its own after its fsync) at trace index i. */
 function ackersAt(trace: readonly TraceEvent[], leader: Sid, z: Zxid, i: number, voters: readonly Sid[]): Set<Sid> {
