@@ -57,7 +57,7 @@ export function snapshotLastTxn(s: Snapshot): Zxid {
   return s.lastTxn ?? s.zxid;
 }
 
-/** How many snapshots a server keeps in memory (ZooKeeper keeps them on disk until purged). */
+/** How many snapshots a server keeps, in memory and on disk (older ones are purged, like ZooKeeper's autopurge). */
 export const KEPT_SNAPSHOTS = 8;
 
 export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0, 0);

@@ -38,7 +38,7 @@ function halfTick(ctx: StepContext): number {
 }
 
 /** The leader clock in ms: wake-ups since establishment times tickTime/2. */
-function clock(s: S, ctx: StepContext): number {
+export function leaderClock(s: S, ctx: StepContext): number {
   return (s.leader?.wakeups ?? 0) * halfTick(ctx);
 }
 
@@ -68,7 +68,7 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
       return { abdicate: true, reason: `Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]` };
     }
   }
-  const now = clock(s, ctx);
+  const now = leaderClock(s, ctx);
   const limit = ctx.cfg.params.syncLimitTicks * ctx.cfg.params.tickTimeMs;
   const drop: Sid[] = [];
   const ping: Ping = { type: 'PING', zxid: l.lastProposed };
@@ -100,7 +100,7 @@ export function updateProposalCheck(s: S, ctx: StepContext, h: LearnerHandler, z
   const c = h.syncCheck;
   if (!c.started) return;
   // The clock starts at 0; a time of 0 means "none", so use at least 1.
-  const now = Math.max(1, clock(s, ctx));
+  const now = Math.max(1, leaderClock(s, ctx));
   if (c.currentTime === 0) {
     c.currentTime = now;
     c.currentZxid = z;
@@ -157,14 +157,9 @@ export function echoPing(s: S, ctx: StepContext, msg: Ping): void {
 export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[]): void {
   const l = s.leader;
   if (l === null) return;
-  const now = clock(s, ctx);
+  const now = leaderClock(s, ctx);
   for (const id of sessions) {
     const timeout = s.db.tree.sessions[id]?.timeoutMs;
     if (timeout !== undefined) l.sessionExpiry[id] = now + timeout;
   }
-}
-
-/** The leader clock, exported for session tracking. */
-export function leaderClock(s: S, ctx: StepContext): number {
-  return clock(s, ctx);
 }

@@ -52,12 +52,6 @@ export function formatZxid(z: Zxid): string {
   return `<${epochOf(z)},${counterOf(z)}>`;
 }
 
-/** ZooKeeper's hexadecimal form, `0x100000003`, for readers who grep real server logs. */
-export function hexZxid(z: Zxid): string {
-  if (z < 0) return formatZxid(z);
-  return '0x' + z.toString(16);
-}
-
 /** Prints an epoch or sid that may be Long.MIN_VALUE. */
 export function formatLong(n: number): string {
   return n === MIN_VALUE ? 'MIN' : String(n);

@@ -9,8 +9,8 @@
  * write and fsync `<file>.tmp`, then rename it over `<file>`. Those are two durable steps; a
  * crash between them leaves the old file and the tmp file, never a torn value.
  */
-import { snapshotLastTxn } from '../protocol/db.ts';
-import type { DurableImage, LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
+import { KEPT_SNAPSHOTS, snapshotLastTxn } from '../protocol/db.ts';
+import type { LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
 import { drawMs, type DelayDist, type Rng } from './rng.ts';
 
 export interface DiskConfig {
@@ -34,9 +34,6 @@ export interface MutableDurableImage {
   acceptedEpochTmp: number | null;
   currentEpochTmp: number | null;
 }
-
-/** Snapshots kept on a disk; older ones are purged. */
-export const RETAINED_SNAPSHOTS = 8;
 
 /** The stage a pending write reaches at a scheduled completion. */
 export type DiskStage = 'done' | 'tmp';
@@ -140,7 +137,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       img.snapshots.push(w.snapshot);
       // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
       // stays bounded however long the run.
-      if (img.snapshots.length > RETAINED_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - RETAINED_SNAPSHOTS);
+      if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);
       return;
     case 'writeEpoch':
       if (stage === 'tmp') {
@@ -155,16 +152,4 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       }
       return;
   }
-}
-
-/** A read-only copy of an image, for tests and reports (the kernel passes the live one). */
-export function copyImage(img: DurableImage): MutableDurableImage {
-  return {
-    log: [...img.log],
-    snapshots: [...img.snapshots],
-    acceptedEpoch: img.acceptedEpoch,
-    currentEpoch: img.currentEpoch,
-    acceptedEpochTmp: img.acceptedEpochTmp,
-    currentEpochTmp: img.currentEpochTmp,
-  };
 }
