@@ -37,7 +37,7 @@ import {
 } from './heartbeat.ts';
 import { onClientRequest, reply } from './serving.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
-import type { DurableImage, Effect, Input, LearnerHandler, Message, ServerState } from './types.ts';
+import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
 import { epochOf, formatZxid } from './zxid.ts';
 
 type S = ServerState;
@@ -115,6 +115,9 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       return;
     case 'fsyncDone':
       onFsyncDone(s, ctx, input.token);
+      return;
+    case 'writeFailed':
+      onWriteFailed(s, ctx, input.token, input.write);
       return;
     case 'clientRequest': {
       const reason = onClientRequest(s, ctx, input.request);
@@ -395,6 +398,19 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
       onLeaderCurrentEpochDurable(s, ctx);
       return;
   }
+}
+
+/**
+ * A write failed: an injected storage fault, and in zabsim only a truncate can fail. TRUNC is
+ * fatal then: Learner.syncWithLeader (3.9) logs "Not able to truncate the log" and calls
+ * ServiceUtils.requestSystemExit(QUORUM_PACKET_ERROR) rather than carry on with the tail it was
+ * told to drop (ZOOKEEPER-3701, zab-bugs.md S20). ZooKeeper truncates synchronously, in the sync
+ * thread, so nothing else can have happened in between: the process exits whatever its role now.
+ */
+function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp): void {
+  delete s.writes[token];
+  if (write.op !== 'truncateLog') throw new Error(`s${s.sid}: write ${token} (${write.op}) failed, but only truncates can fail`);
+  halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);
 }
 
 /** The learner's synchronous write is durable: carry on, then read what queued meanwhile. */

@@ -252,6 +252,8 @@ export type Input =
   | { readonly kind: 'message'; readonly from: Sid; readonly msg: Message }
   | { readonly kind: 'timer'; readonly timer: TimerName }
   | { readonly kind: 'fsyncDone'; readonly token: number }
+  /** The write with this token failed (an injected storage fault); the image does not have it. */
+  | { readonly kind: 'writeFailed'; readonly token: number; readonly write: PersistOp }
   /** The quorum connection with `peer` was closed or reset. */
   | { readonly kind: 'disconnected'; readonly peer: Sid }
   | { readonly kind: 'clientRequest'; readonly request: ClientRequest };

@@ -43,7 +43,12 @@ export interface PendingWrite {
   readonly write: PersistOp;
   /** Completion times still to come, in order (an epoch write has two: tmp, then rename). */
   readonly stages: { time: number; stage: DiskStage }[];
+  /** An injected storage failure: the write completes without reaching the image. */
+  readonly fails?: true;
 }
+
+/** The writes a storage fault can make fail (a failing truncate: disk full, I/O error). */
+export type FailingOp = Extract<PersistOp['op'], 'truncateLog'>;
 
 export function emptyImage(): MutableDurableImage {
   return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
@@ -53,6 +58,8 @@ export class Disk {
   readonly image: MutableDurableImage = emptyImage();
   private pending: PendingWrite[] = [];
   private lastCompletion = 0;
+  /** Armed storage faults: the next write of each listed op fails. */
+  private failing: FailingOp[] = [];
 
   constructor(
     private readonly cfg: DiskConfig,
@@ -69,6 +76,14 @@ export class Disk {
     return this.pending;
   }
 
+  /**
+   * Arms a storage fault: the next `op` submitted fails when its fsync would complete. It leaves
+   * the image untouched, and the kernel reports it to the server as `writeFailed`.
+   */
+  failNext(op: FailingOp): void {
+    this.failing.push(op);
+  }
+
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
     const done = Math.max(now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
@@ -82,14 +97,16 @@ export class Disk {
       stages.push({ time: done, stage: 'done' });
       this.lastCompletion = done;
     }
-    const p: PendingWrite = { token, write, stages };
+    const armed = this.failing.length > 0 ? this.failing.indexOf(write.op as FailingOp) : -1;
+    if (armed >= 0) this.failing.splice(armed, 1);
+    const p: PendingWrite = armed >= 0 ? { token, write, stages, fails: true } : { token, write, stages };
     this.pending.push(p);
     return p;
   }
 
   /**
    * Applies the next stage of the oldest pending write, which must be `token` (completions are
-   * FIFO). Returns true when the write is now fully durable.
+   * FIFO). Returns true when the write is now finished: fully durable, or failed (`fails`).
    */
   complete(token: number): boolean {
     const p = this.pending[0];
@@ -98,6 +115,10 @@ export class Disk {
     }
     const stage = p.stages.shift();
     if (stage === undefined) throw new Error(`disk: token ${token} has no stage left`);
+    if (p.fails === true) {
+      this.pending.shift();
+      return true;
+    }
     apply(this.image, p.write, stage.stage);
     if (stage.stage === 'done') {
       this.pending.shift();

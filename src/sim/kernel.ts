@@ -9,8 +9,8 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
-import { laneOf, opensConnection, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type ServerState } from '../protocol/types.ts';
-import { Disk, DEFAULT_DISK, type DiskConfig } from './disk.ts';
+import { laneOf, opensConnection, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
+import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
@@ -38,6 +38,39 @@ type SimEvent =
   | { kind: 'disk'; time: number; seq: number; sid: Sid; inc: number; token: number }
   | { kind: 'call'; time: number; seq: number; fn: () => void };
 
+type DeliverEv = Extract<SimEvent, { kind: 'deliver' }>;
+type DiskEv = Extract<SimEvent, { kind: 'disk' }>;
+
+/** A message on its way to `to`, as a {@link KernelControl} sees it when it arrives. */
+export interface InFlight {
+  readonly from: Sid;
+  readonly to: Sid;
+  readonly id: number;
+  readonly msg: Message;
+  readonly lane: Lane;
+}
+
+/**
+ * Steers a run at precise points (the scenario runner, src/scenario): it may hold a message on
+ * arrival and hand it back later, and act (crash a server, say) right after a send, a delivery
+ * or a disk write. The kernel calls it only when one is installed, so an ordinary run pays one
+ * null check per event.
+ */
+export interface KernelControl {
+  /**
+   * A message is due at its receiver, before any arrival check. Returning true keeps it: the
+   * kernel neither delivers nor drops it until it is given back through {@link Simulation.redeliver}
+   * or {@link Simulation.lose}. The control may also crash the receiver here.
+   */
+  arriving(m: InFlight): boolean;
+  /** After the receiver processed a delivered message and its effects were applied. */
+  received(m: InFlight): void;
+  /** After a server's send effect was handed to the network (whatever the message's fate). */
+  sent(from: Sid, to: Sid, msg: Message): void;
+  /** After a write reached `stage` on `sid`'s disk, or failed, before the server is told. */
+  written(sid: Sid, write: PersistOp, stage: DiskStage | 'failed'): void;
+}
+
 interface TimerRec {
   /** When it should fire; null when cancelled or fired. */
   deadline: number | null;
@@ -59,6 +92,19 @@ export interface ServerRuntime {
   timers: Map<string, TimerRec>;
 }
 
+/**
+ * Watches a run from inside the kernel (the checkers of src/check): told after every server
+ * step, every crash or halt, and every durable disk stage. A monitor only reads.
+ */
+export interface SimMonitor {
+  /** After `input` moved the server from `prev` to `rt.state` and its effects were applied. */
+  step(rt: ServerRuntime, prev: ServerState, input: Input, effects: readonly Effect[]): void;
+  /** After a crash or halt: the volatile state is gone, `rt.disk.image` is what survived. */
+  crashed(rt: ServerRuntime): void;
+  /** After a write reached `stage` on disk (an epoch file: 'tmp', then 'done'). */
+  durable(rt: ServerRuntime, write: PersistOp, stage: DiskStage): void;
+}
+
 export class Simulation {
   readonly cfg: ClusterConfig;
   readonly rng: RngRoot;
@@ -75,7 +121,15 @@ export class Simulation {
   onReply: ((sid: Sid, reply: ClientReply) => void) | null = null;
   /** Called when a server stops serving clients (leaves BROADCAST, crashes or halts). */
   onStopServing: ((sid: Sid) => void) | null = null;
+  /** The checkers, when attached. */
+  monitor: SimMonitor | null = null;
+  /** Set by {@link stop}: runUntil returns after the current event. */
+  private stopRequested = false;
+  /** A scenario's delivery control and fault points, when installed. */
+  control: KernelControl | null = null;
   private readonly queue = new EventQueue<SimEvent>();
+  /** Per sid: the disk completions held while its fsyncs are held, or null (not held). */
+  private readonly heldDisk: (DiskEv[] | null)[] = [];
   private eventsThisInstant = 0;
   private nextMsgId = 1;
   private readonly timerRng;
@@ -128,7 +182,7 @@ export class Simulation {
   /** Processes events until the queue is empty or the next one is after `limit`. */
   runUntil(limit: number): void {
     const q = this.queue;
-    while (q.peekTime() <= limit) {
+    while (!this.stopRequested && q.peekTime() <= limit) {
       const ev = q.pop() as SimEvent;
       if (ev.time === this.now) {
         if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
@@ -141,7 +195,42 @@ export class Simulation {
       this.eventCount++;
       this.dispatch(ev);
     }
+    if (!this.stopRequested && limit !== Infinity && limit > this.now) this.now = limit;
+  }
+
+  /** Ends the run after the current event (a checker found what it looked for). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** True once {@link stop} was called. */
+  get stopped(): boolean {
+    return this.stopRequested;
+  }
+
+  /**
+   * Like {@link runUntil}, but stops right after the first event after which `stop()` holds.
+   * Returns true if it stopped for that reason (`now` is then that event's time).
+   */
+  runUntilTrue(limit: number, stop: () => boolean): boolean {
+    if (stop()) return true;
+    const q = this.queue;
+    while (!this.stopRequested && q.peekTime() <= limit) {
+      const ev = q.pop() as SimEvent;
+      if (ev.time === this.now) {
+        if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
+          throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
+        }
+      } else {
+        this.eventsThisInstant = 0;
+      }
+      this.now = ev.time;
+      this.eventCount++;
+      this.dispatch(ev);
+      if (stop()) return true;
+    }
     if (limit !== Infinity && limit > this.now) this.now = limit;
+    return false;
   }
 
   /** Time of the next pending event (Infinity when none). */
@@ -168,6 +257,7 @@ export class Simulation {
     if (!rt.up) throw new Error(`s${sid} is already down`);
     this.down(rt);
     this.emit({ type: 'crash', sid, lostWrites: rt.disk.crash(this.now) });
+    this.monitor?.crashed(rt);
   }
 
   private down(rt: ServerRuntime): void {
@@ -196,6 +286,45 @@ export class Simulation {
   slow(from: Sid, to: Sid, extraMs: number): void {
     this.network.setSlow(from, to, extraMs);
     this.emit({ type: 'slow', from, to, extraMs });
+  }
+
+  /**
+   * Holds (or releases) the completions of a server's disk: while held, its writes stay pending
+   * however long they take; releasing completes those that came due, in order, now.
+   */
+  holdFsyncs(sid: Sid, held: boolean): void {
+    this.server(sid);
+    const waiting = this.heldDisk[sid] ?? null;
+    if (held) {
+      if (waiting === null) this.heldDisk[sid] = [];
+      return;
+    }
+    this.heldDisk[sid] = null;
+    for (const ev of waiting ?? []) {
+      ev.time = this.now;
+      this.queue.push(ev);
+    }
+  }
+
+  /** A storage fault: the next truncate `sid` submits fails (the server is told `writeFailed`). */
+  failNextWrite(sid: Sid, op: FailingOp): void {
+    this.server(sid).disk.failNext(op);
+  }
+
+  /**
+   * Hands a message held by the control back: it arrives now, at once (the arrival checks apply:
+   * a reset connection or a down receiver drops it). Call between events, not from a hook.
+   */
+  redeliver(m: InFlight): void {
+    this.arrive(m as DeliverEv);
+  }
+
+  /** A message held by the control is lost now, like a network loss: its connection resets. */
+  lose(m: InFlight): void {
+    const ev = m as DeliverEv;
+    const reason = !this.server(ev.to).up ? 'receiver-down' : this.network.generation(ev.from, ev.to, ev.lane) !== ev.gen ? 'connection-reset' : null;
+    this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg, reason: reason ?? 'loss' });
+    if (reason === null) for (const [a, b] of this.network.lose(ev.from, ev.to, ev.lane)) this.sendClose(b, a);
   }
 
   /** A client request arriving at a server now. */
@@ -228,7 +357,12 @@ export class Simulation {
     }
   }
 
-  private deliver(ev: Extract<SimEvent, { kind: 'deliver' }>): void {
+  private deliver(ev: DeliverEv): void {
+    if (this.control !== null && this.control.arriving(ev)) return;
+    this.arrive(ev);
+  }
+
+  private arrive(ev: DeliverEv): void {
     const rt = this.server(ev.to);
     const reason = !rt.up ? 'receiver-down' : this.network.arrive(ev.from, ev.to, ev.lane, ev.gen);
     if (reason !== null) {
@@ -238,6 +372,7 @@ export class Simulation {
     this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg });
     if (opensConnection(ev.msg)) this.network.accept(ev.from, ev.to);
     this.input(rt, { kind: 'message', from: ev.from, msg: ev.msg });
+    this.control?.received(ev);
   }
 
   private deliverClose(ev: Extract<SimEvent, { kind: 'close' }>): void {
@@ -269,14 +404,28 @@ export class Simulation {
     this.input(rt, { kind: 'timer', timer: ev.name });
   }
 
-  private diskDone(ev: Extract<SimEvent, { kind: 'disk' }>): void {
+  private diskDone(ev: DiskEv): void {
     const rt = this.server(ev.sid);
     if (rt.incarnation !== ev.inc) return;
+    const held = this.heldDisk[ev.sid];
+    if (held !== undefined && held !== null) {
+      held.push(ev);
+      return;
+    }
     const p = rt.disk.pendingWrites()[0];
     if (p === undefined) throw new Error(`s${rt.sid}: disk completion for token ${ev.token} with nothing pending`);
+    if (p.fails === true) {
+      rt.disk.complete(ev.token);
+      this.emit({ type: 'diskfail', sid: rt.sid, token: ev.token, write: p.write });
+      this.control?.written(rt.sid, p.write, 'failed');
+      if (rt.up) this.input(rt, { kind: 'writeFailed', token: ev.token, write: p.write });
+      return;
+    }
     const stage = p.stages[0]?.stage ?? 'done';
     const durable = rt.disk.complete(ev.token);
     this.emit({ type: 'fsync', sid: rt.sid, token: ev.token, write: p.write, stage });
+    this.monitor?.durable(rt, p.write, stage);
+    this.control?.written(rt.sid, p.write, stage);
     if (durable && rt.up) this.input(rt, { kind: 'fsyncDone', token: ev.token });
   }
 
@@ -292,6 +441,7 @@ export class Simulation {
     // A server that stops serving (new role, new leader, or a halt) closes its client connections.
     if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
     for (const e of effects) this.apply(rt, e);
+    this.monitor?.step(rt, prev, input, effects);
   }
 
   private traceChanges(prev: ServerState, next: ServerState): void {
@@ -340,6 +490,7 @@ export class Simulation {
         this.down(rt);
         this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });
         this.emit({ type: 'crash', sid: rt.sid, lostWrites: rt.disk.crash(this.now) });
+        this.monitor?.crashed(rt);
         this.onHalt?.(rt.sid);
         return;
     }
@@ -353,10 +504,12 @@ export class Simulation {
     if (!out.ok) {
       this.emit({ type: 'drop', from, to, id, msg, reason: out.reason });
       for (const [a, b] of out.notify) this.sendClose(b, a);
+      this.control?.sent(from, to, msg);
       return;
     }
     const lane = laneOf(msg);
     for (const time of out.arrivals) this.queue.push({ kind: 'deliver', time, seq: 0, from, to, lane, gen: out.gen, msg, id });
+    this.control?.sent(from, to, msg);
   }
 
   /** `from` closes its quorum connection with `to`: in-flight packets die, `to` is told. */

@@ -179,6 +179,16 @@ export class Network {
   }
 
   /**
+   * A message in flight on from → to is lost on arrival (a scenario's `drop`): the connection is
+   * reset as a loss at send time resets it. Returns the (receiver, peer) pairs to tell, as
+   * {@link send} does for a loss.
+   */
+  lose(from: Sid, to: Sid, lane: Lane): [Sid, Sid][] {
+    this.reset(from, to, lane);
+    return lane === 'quorum' ? [[from, to], [to, from]] : [];
+  }
+
+  /**
    * Closes the quorum connection between a and b (one side called close, or it was reset):
    * in-flight packets both ways are lost. Returns the generation of a → b after the close, which
    * a close notice travelling a → b must carry to be delivered.
