@@ -6,9 +6,11 @@ import { setAutoFreeze } from 'immer';
 import chalk, { Chalk } from 'chalk';
 import { UsageError, usage } from './args.ts';
 import { parseRunFlags, RUN_SPEC, runCommand } from './run.ts';
+import { SCENARIO_SPEC, scenarioCommand } from './scenario.ts';
+import { ScenarioError } from '../scenario/lexer.ts';
 import { PLAIN, type Palette } from '../trace/text.ts';
 
-const COMMANDS = [RUN_SPEC];
+const COMMANDS = [RUN_SPEC, SCENARIO_SPEC];
 
 const TOP_USAGE = [
   'usage: zabsim <command> [flags]',
@@ -68,8 +70,21 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       flush();
       return code;
     }
+    if (cmd === 'scenario') {
+      setAutoFreeze(false);
+      const colour = !rest.includes('--no-color') && stdout.isTTY === true && chalk.level > 0;
+      const code = scenarioCommand(rest, out, palette(colour));
+      flush();
+      return code;
+    }
     throw new UsageError(`unknown command '${cmd}'; the commands are: ${COMMANDS.map((c) => c.name).join(', ')}.`, TOP_USAGE);
   } catch (e) {
+    if (e instanceof ScenarioError) {
+      // A mistake in a scenario file: one sentence naming the file and line, no usage.
+      flush();
+      process.stderr.write(`zabsim: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof UsageError) {
       flush();
       process.stderr.write(`zabsim: ${e.message}\n\n${e.usage}\n`);

@@ -1,0 +1,161 @@
+/**
+ * `zabsim scenario list` and `zabsim scenario run NAME|FILE|all [--trace] [--rewrite]`: the
+ * files under scenarios/, their golden traces, and how a result is printed. A mistake in a file
+ * is one sentence `file:line: what was expected` (exit 2); a failed expectation prints its line
+ * and the state that broke it (exit 1).
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { goldenDiff, goldenText } from '../scenario/golden.ts';
+import { ScenarioError } from '../scenario/lexer.ts';
+import { parseScenario } from '../scenario/parse.ts';
+import { runScenario } from '../scenario/runner.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { renderEvent, type Palette } from '../trace/text.ts';
+import { parseFlags, usage, UsageError, type CommandSpec } from './args.ts';
+
+export const SCENARIO_SPEC: CommandSpec = {
+  name: 'scenario',
+  summary: 'Lists or runs the named scenarios of scenarios/: zabsim scenario list | zabsim scenario run NAME|FILE|all',
+  flags: [
+    { name: 'trace', kind: 'bool', help: 'run: print the trace as the scenario runs' },
+    { name: 'rewrite', kind: 'bool', help: "run: write the scenario's golden trace (NAME.trace beside it) instead of comparing" },
+    { name: 'dir', kind: 'string', arg: 'DIR', help: 'the scenario folder', defaultText: 'scenarios/ of this repository' },
+    { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
+  ],
+};
+
+const SCENARIO_USAGE = [
+  'usage: zabsim scenario list [--dir DIR]',
+  '       zabsim scenario run NAME|FILE|all [--trace] [--rewrite] [--dir DIR]',
+  '',
+  usage(SCENARIO_SPEC).split('\n').slice(2).join('\n'),
+].join('\n');
+
+/** The repository's scenario folder. */
+export const SCENARIO_DIR = resolve(fileURLToPath(new URL('../../scenarios/', import.meta.url)));
+
+/** Every `.scenario` file under `dir`, subfolders included, in order of name (s01, s02, ...). */
+export function scenarioFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.scenario')) out.push(p);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  const name = (p: string): string => basename(p);
+  return out.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The golden trace's path: the scenario's path with `.trace` for `.scenario`. */
+export function goldenPath(file: string): string {
+  return file.replace(/\.scenario$/, '.trace');
+}
+
+/** Reads and parses one file; its name must match its `scenario` line. */
+export function loadScenario(file: string, shown = file): Scenario {
+  const sc = parseScenario(readFileSync(file, 'utf8'), shown);
+  const stem = basename(file).replace(/\.scenario$/, '');
+  if (sc.name !== stem) throw new ScenarioError(shown, 1, `expected 'scenario ${stem}' to match the file name, found 'scenario ${sc.name}'`);
+  return sc;
+}
+
+interface Out {
+  write(line: string): void;
+}
+
+/** Runs the scenario command; returns the exit code. UsageError and ScenarioError propagate. */
+export function scenarioCommand(argv: readonly string[], out: Out, palette: Palette): number {
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir'));
+  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
+  if (flags.get('help') === true) {
+    out.write(SCENARIO_USAGE);
+    return 0;
+  }
+  const dir = resolve((flags.get('dir') as string | undefined) ?? SCENARIO_DIR);
+  const [sub, target, ...extra] = positional;
+  if (sub === 'list') {
+    if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, SCENARIO_USAGE);
+    return list(dir, out);
+  }
+  if (sub === 'run') {
+    if (target === undefined) throw new UsageError('zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.', SCENARIO_USAGE);
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, SCENARIO_USAGE);
+    const all = target === 'all';
+    const files = all ? scenarioFiles(dir) : [find(dir, target)];
+    const rewrite = flags.get('rewrite') === true;
+    let code = 0;
+    // `all --rewrite` refreshes the golden traces that exist; naming one scenario creates its own.
+    for (const f of files) code = Math.max(code, runOne(f, flags.get('trace') === true, rewrite && (!all || existsSync(goldenPath(f))), out, palette));
+    return code;
+  }
+  throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, SCENARIO_USAGE);
+}
+
+function shownPath(file: string): string {
+  const r = relative(process.cwd(), file);
+  return r.startsWith('..') ? file : r;
+}
+
+function list(dir: string, out: Out): number {
+  const scs = scenarioFiles(dir).map((f) => loadScenario(f, shownPath(f)));
+  const width = Math.max(0, ...scs.map((s) => s.name.length));
+  for (const s of scs) out.write(`${s.name.padEnd(width)}  ${s.title}`);
+  return 0;
+}
+
+/** A NAME (exact, or the one name it begins), or a path to a file. */
+function find(dir: string, target: string): string {
+  if (target.endsWith('.scenario') || target.includes('/')) {
+    if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, SCENARIO_USAGE);
+    return resolve(target);
+  }
+  const files = scenarioFiles(dir);
+  const stem = (f: string): string => basename(f).replace(/\.scenario$/, '');
+  const exact = files.filter((f) => stem(f) === target);
+  if (exact.length === 1) return exact[0] as string;
+  const prefixed = files.filter((f) => stem(f).startsWith(`${target}-`));
+  if (prefixed.length === 1) return prefixed[0] as string;
+  const names = files.map(stem);
+  throw new UsageError(
+    prefixed.length > 1 ? `'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.` : `no scenario named '${target}' in ${shownPath(dir)}; zabsim scenario list shows ${names.length} names.`,
+    SCENARIO_USAGE,
+  );
+}
+
+function runOne(file: string, trace: boolean, rewrite: boolean, out: Out, palette: Palette): number {
+  const shown = shownPath(file);
+  const sc = loadScenario(file, shown);
+  const r = runScenario(sc, trace ? { sink: (e) => out.write(renderEvent(e, palette)) } : {});
+  if (r.failure !== null) {
+    const f = r.failure;
+    out.write(`FAIL ${sc.name}`);
+    out.write(`${f.src.file}:${f.src.line}: ${f.src.text}`);
+    out.write(`  ${f.message}`);
+    out.write(`state at ${f.t}ms:`);
+    for (const line of f.state.split('\n')) out.write(`  ${line}`);
+    return 1;
+  }
+  const golden = goldenPath(file);
+  const text = goldenText(r.trace);
+  const summary = `${r.trace.length} trace records, ${r.sim.now}ms virtual`;
+  if (rewrite) {
+    writeFileSync(golden, text);
+    out.write(`PASS ${sc.name}  (${summary}; wrote ${shownPath(golden)})`);
+    return 0;
+  }
+  if (existsSync(golden)) {
+    const diff = goldenDiff(readFileSync(golden, 'utf8'), text);
+    if (diff !== null) {
+      out.write(`FAIL ${sc.name}: its expectations hold, but ${diff}`);
+      out.write(`  (zabsim scenario run ${sc.name} --rewrite accepts the new trace)`);
+      return 1;
+    }
+  }
+  out.write(`PASS ${sc.name}  (${summary}${existsSync(golden) ? ', golden trace equal' : ''})`);
+  return 0;
+}

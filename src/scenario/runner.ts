@@ -1,0 +1,221 @@
+/**
+ * Runs a parsed scenario on a fresh Simulation: setup, then each command in order at the current
+ * virtual time, stopping at the first expectation that fails. Commands act between events; the
+ * precise points (crash after a send, a receive, an fsync) act inside the kernel through
+ * {@link ScenarioControl}. Nothing here reads files or the terminal: the CLI and the tests do.
+ */
+import { attachCheckers, type Checkers } from '../check/index.ts';
+import { serverName, type Sid } from '../protocol/config.ts';
+import type { ClientRequest } from '../protocol/types.ts';
+import type { TraceEvent, TraceSink } from '../sim/events.ts';
+import { Simulation, type SimOptions } from '../sim/kernel.ts';
+import { ScenarioControl } from './control.ts';
+import { evaluate, Failed, type RunView } from './evaluate.ts';
+import { entry } from './preload.ts';
+import { Replies, stateTable, TraceLog } from './state.ts';
+import type { ClientOp, Command, Scenario, Source } from './types.ts';
+
+export interface ScenarioOptions {
+  /** Also receives every trace record as it is emitted (for --trace). */
+  readonly sink?: TraceSink;
+}
+
+/** Why a scenario failed: the line, and the state that broke it. */
+export interface ScenarioFailure {
+  readonly src: Source;
+  /** One sentence: what was expected and what was found. */
+  readonly message: string;
+  /** The servers' state table at the failure. */
+  readonly state: string;
+  readonly t: number;
+}
+
+export interface ScenarioResult {
+  readonly failure: ScenarioFailure | null;
+  readonly trace: readonly TraceEvent[];
+  readonly sim: Simulation;
+}
+
+
+interface Session {
+  readonly client: number;
+  readonly id: number;
+  readonly sid: Sid;
+}
+
+/** Client number of operations outside any session; named sessions get 2, 3, ... */
+const ANON_CLIENT = 1;
+
+/** Runs a scenario to its end or its first failure. */
+export function runScenario(sc: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
+  return new Runner(sc, opts).run();
+}
+
+class Runner implements RunView {
+  readonly sim: Simulation;
+  readonly log = new TraceLog();
+  private readonly control: ScenarioControl;
+  readonly replies = new Replies();
+  readonly checkers: Checkers;
+  private readonly sessions = new Map<string, Session>();
+  private readonly cxids: number[] = [];
+  readonly marks = new Map<string, number>();
+  private readonly started = new Set<Sid>();
+
+  constructor(
+    private readonly sc: Scenario,
+    opts: ScenarioOptions,
+  ) {
+    const s = sc.setup;
+    const options: SimOptions = {
+      seed: s.seed,
+      voters: s.voters,
+      observers: s.observers,
+      params: s.params,
+      flaws: s.flaws,
+      ...(s.delay !== null ? { network: { delay: s.delay } } : {}),
+      ...(s.fsync !== null || s.rename !== null ? { disk: { ...(s.fsync !== null ? { fsyncLatency: s.fsync } : {}), ...(s.rename !== null ? { renameLatency: s.rename } : {}) } } : {}),
+    };
+    const extra = opts.sink;
+    const sink: TraceSink = extra === undefined ? this.log.sink : (e) => (this.log.sink(e), extra(e));
+    this.sim = new Simulation(options, sink);
+    // The safety checkers watch every event from the first start (src/check).
+    this.checkers = attachCheckers(this.sim);
+    this.control = new ScenarioControl(this.sim);
+    this.sim.control = this.control;
+    this.sim.onReply = (_sid, reply) => this.replies.onReply(reply);
+    this.sim.onStopServing = (sid) => this.replies.abandon(sid);
+    for (const p of s.preload) {
+      const img = this.sim.server(p.sid).disk.image;
+      img.log = p.log.map(entry);
+      img.acceptedEpoch = p.acceptedEpoch;
+      img.currentEpoch = p.currentEpoch;
+    }
+  }
+
+  run(): ScenarioResult {
+    try {
+      for (const c of this.sc.commands) this.exec(c);
+      for (const t of this.control.triggers) {
+        if (!t.fired) throw new Failed(t.src, `the crash point never came: ${serverName(t.sid)} did not reach '${t.src.text.replace(/^crash\s+s\d+\s+/, '')}'`);
+      }
+      return { failure: null, trace: this.log.events, sim: this.sim };
+    } catch (e) {
+      if (!(e instanceof Failed)) throw e;
+      const held = this.control.held.map((m) => `${serverName(m.from)} -> ${serverName(m.to)} ${m.msg.type} #${m.id}`);
+      const extra = [held.length > 0 ? `held messages: ${held.join(', ')}` : '', this.control.holdTexts().length > 0 ? `holding: ${this.control.holdTexts().join('; ')}` : ''].filter((x) => x !== '');
+      return { failure: { src: e.src, message: e.detail, state: [stateTable(this.sim), ...extra].join('\n'), t: this.sim.now }, trace: this.log.events, sim: this.sim };
+    }
+  }
+
+  private exec(c: Command): void {
+    const sim = this.sim;
+    switch (c.kind) {
+      case 'start': {
+        const sids = c.sids.length > 0 ? c.sids : sim.sids.filter((s) => !this.started.has(s));
+        if (sids.length === 0) throw new Failed(c.src, 'expected a server that has not started yet: every server has started');
+        for (const sid of sids) {
+          if (sim.server(sid).up) throw new Failed(c.src, `expected ${serverName(sid)} to be down before starting it, but it is up`);
+          this.started.add(sid);
+          sim.start(sid);
+        }
+        return;
+      }
+      case 'crash':
+        if (c.point !== null) {
+          this.control.arm(c.sid, c.point, c.src);
+          return;
+        }
+        if (!sim.server(c.sid).up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be up before crashing it, but it is down`);
+        sim.crash(c.sid);
+        return;
+      case 'partition':
+        sim.partition(c.links.map(([a, b]) => [a, b]), c.desc);
+        return;
+      case 'heal':
+        sim.heal();
+        return;
+      case 'slow':
+        sim.slow(c.from, c.to, c.extraMs);
+        return;
+      case 'failTruncate':
+        sim.failNextWrite(c.sid, 'truncateLog');
+        return;
+      case 'hold':
+        this.control.hold(c.pat);
+        return;
+      case 'release':
+        if (this.control.release(c.pat) < 0) throw new Failed(c.src, `expected a hold on '${c.pat?.text}' to release; holding: ${this.control.holdTexts().join('; ') || 'nothing'}`);
+        return;
+      case 'deliver':
+        if (this.control.deliver(c.pat) === 0) throw new Failed(c.src, `expected a held message matching '${c.pat.text}' to deliver; held: ${this.heldText()}`);
+        return;
+      case 'drop':
+        if (this.control.drop(c.pat) === 0) throw new Failed(c.src, `expected a held message matching '${c.pat.text}' to drop; held: ${this.heldText()}`);
+        return;
+      case 'holdFsync':
+      case 'releaseFsync':
+        sim.holdFsyncs(c.sid, c.kind === 'holdFsync');
+        return;
+      case 'run': {
+        const until = c.untilMs ?? sim.now + (c.forMs as number);
+        if (until < sim.now) throw new Failed(c.src, `expected a time after now, but virtual time is already ${sim.now}ms`);
+        sim.runUntil(until);
+        return;
+      }
+      case 'stabilize': {
+        const limit = sim.now + c.withinMs;
+        if (!sim.runUntilTrue(limit, () => evaluate(this, c.until, c.src).ok)) {
+          throw new Failed(c.src, `expected ${c.until.kind === 'quiet' ? 'the cluster to become quiet' : `'${c.src.text.replace(/^stabilize\s+until\s+/, '').replace(/\s+within\s+\S+$/, '')}'`} within ${c.withinMs}ms, but at ${sim.now}ms: ${evaluate(this, c.until, c.src).found}`);
+        }
+        return;
+      }
+      case 'mark':
+        this.marks.set(c.name, this.log.events.length);
+        return;
+      case 'client':
+        this.client(c.op);
+        return;
+      case 'expect': {
+        const r = evaluate(this, c.pred, c.src);
+        if (!r.ok) throw new Failed(c.src, r.found);
+        return;
+      }
+    }
+  }
+
+  private heldText(): string {
+    return this.control.held.length === 0 ? 'nothing' : this.control.held.map((m) => `${serverName(m.from)} -> ${serverName(m.to)} ${m.msg.type}`).join(', ');
+  }
+
+  private client(op: ClientOp): void {
+    let client = ANON_CLIENT;
+    let session = 0;
+    let sid = op.sid;
+    if (op.op === 'createSession') {
+      client = this.sessions.size + 2;
+      session = client * 1_000_000 + 1;
+      this.sessions.set(op.session as string, { client, id: session, sid });
+    } else if (op.session !== null) {
+      const s = this.sessions.get(op.session) as Session;
+      client = s.client;
+      session = s.id;
+      if (sid === 0) sid = s.sid;
+    }
+    const cxid = (this.cxids[client] ?? 0) + 1;
+    this.cxids[client] = cxid;
+    const req: ClientRequest = {
+      client,
+      cxid,
+      session,
+      op: op.op,
+      path: op.path,
+      ...(op.data !== undefined ? { data: op.data } : {}),
+      ...(op.ephemeral === true ? { ephemeral: true } : {}),
+      ...(op.sequential === true ? { sequential: true } : {}),
+      ...(op.op === 'createSession' ? { timeoutMs: op.timeoutMs ?? 30_000 } : {}),
+    };
+    if (this.sim.server(sid).up) this.replies.sent(sid, client, cxid, op.label);
+    this.sim.clientRequest(sid, req);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A parsed scenario: the header (name, title, story, outcome), the setup, and the commands, each
+ * carrying the line it came from so that a failure can point at it. docs/scenarios.md is the
+ * reference of the text form.
+ */
+import type { Flaws, ProtocolParams, Sid } from '../protocol/config.ts';
+import type { ClientOpKind, EpochFile, MessageType, PeerStateName, ZabState } from '../protocol/types.ts';
+import type { Zxid } from '../protocol/zxid.ts';
+import type { DelayDist } from '../sim/rng.ts';
+
+/** Where a command came from: the file, its 1-based line, the line's text without its comment. */
+export interface Source {
+  readonly file: string;
+  readonly line: number;
+  readonly text: string;
+}
+
+/** Matches messages by type, sender, receiver and zxid; an absent field matches anything. */
+export interface MsgPattern {
+  /** null: any type. */
+  readonly types: readonly MessageType[] | null;
+  readonly from: Sid | null;
+  readonly to: Sid | null;
+  readonly zxid: Zxid | null;
+  /** The pattern as written, for messages. */
+  readonly text: string;
+}
+
+/** Matches a disk write: a log append of a zxid, a truncate, a snapshot, or an epoch file. */
+export type WritePattern =
+  | { readonly op: 'appendLog'; readonly zxid: Zxid | null }
+  | { readonly op: 'truncateLog' }
+  | { readonly op: 'snapshot' }
+  | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number | null; readonly tmp: boolean };
+
+/** A precise point at which a crash happens, relative to the crashing server's own actions. */
+export type CrashPoint =
+  /** Right after the write reached the disk, before the server hears of it. */
+  | { readonly kind: 'fsync'; readonly write: WritePattern; readonly text: string }
+  /** Right after the server handed a matching message to the network. */
+  | { readonly kind: 'send'; readonly pat: MsgPattern }
+  /** A matching message arrives: the server crashes instead of reading it. */
+  | { readonly kind: 'beforeReceive'; readonly pat: MsgPattern }
+  /** Right after the server processed a matching message (its effects went out). */
+  | { readonly kind: 'afterReceive'; readonly pat: MsgPattern };
+
+export type ZxidSet = 'logged' | 'applied' | 'committed';
+
+/** A condition on the run: an expectation, or what `stabilize until` waits for. */
+export type Pred =
+  | { readonly kind: 'role'; readonly sid: Sid; readonly state: PeerStateName | 'DOWN' | 'UP'; readonly phase: ZabState | null }
+  | { readonly kind: 'leader'; readonly sid: Sid }
+  | { readonly kind: 'quiet' }
+  | { readonly kind: 'epoch'; readonly sid: Sid; readonly file: EpochFile; readonly value: number }
+  /** sid null: the committed set of the run. */
+  | { readonly kind: 'zxids'; readonly sid: Sid | null; readonly set: ZxidSet; readonly op: '=' | 'has' | 'lacks'; readonly zxids: readonly Zxid[] }
+  | { readonly kind: 'lastProcessed'; readonly sid: Sid; readonly zxid: Zxid }
+  /** The znode's data; null: the znode does not exist; any: it exists, whatever its data. */
+  | { readonly kind: 'value'; readonly sid: Sid; readonly path: string; readonly value: string | null; readonly any: boolean }
+  | { readonly kind: 'agree'; readonly sids: readonly Sid[] }
+  | { readonly kind: 'checkers' }
+  | { readonly kind: 'violated'; readonly property: string }
+  /** With `before`: the first line with `text` comes before any line with `before` (which may be absent). */
+  | { readonly kind: 'trace'; readonly has: boolean; readonly text: string; readonly since: string | null; readonly before: string | null }
+  | { readonly kind: 'reply'; readonly label: string; readonly outcome: string; readonly value: string | null | undefined };
+
+/** A client operation; a scenario's clients are numbered in order of their sessions. */
+export interface ClientOp {
+  /** The server the request goes to; 0 for `close session` without `on`: the session's server. */
+  readonly sid: Sid;
+  readonly op: ClientOpKind;
+  readonly path: string;
+  readonly data?: string;
+  readonly ephemeral?: boolean;
+  readonly sequential?: boolean;
+  readonly timeoutMs?: number;
+  /** The named session it runs in (`in NAME`), or for `session open`/`close`, the session itself. */
+  readonly session: string | null;
+  /** `as NAME`: the name `expect reply NAME` refers to. */
+  readonly label: string | null;
+}
+
+export type CommandBody =
+  | { readonly kind: 'start'; readonly sids: readonly Sid[] }
+  | { readonly kind: 'crash'; readonly sid: Sid; readonly point: CrashPoint | null }
+  | { readonly kind: 'partition'; readonly links: readonly [Sid, Sid][]; readonly desc: string }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'slow'; readonly from: Sid; readonly to: Sid; readonly extraMs: number }
+  | { readonly kind: 'failTruncate'; readonly sid: Sid }
+  | { readonly kind: 'hold' | 'deliver' | 'drop'; readonly pat: MsgPattern }
+  | { readonly kind: 'release'; readonly pat: MsgPattern | null }
+  | { readonly kind: 'holdFsync' | 'releaseFsync'; readonly sid: Sid }
+  | { readonly kind: 'run'; readonly untilMs: number | null; readonly forMs: number | null }
+  | { readonly kind: 'stabilize'; readonly until: Pred; readonly withinMs: number }
+  | { readonly kind: 'mark'; readonly name: string }
+  | { readonly kind: 'client'; readonly op: ClientOp }
+  | { readonly kind: 'expect'; readonly pred: Pred };
+
+export type Command = CommandBody & { readonly src: Source };
+
+/** A durable image to load before a server's first start. */
+export interface Preload {
+  readonly sid: Sid;
+  readonly log: readonly Zxid[];
+  readonly acceptedEpoch: number | null;
+  readonly currentEpoch: number | null;
+}
+
+export interface Setup {
+  readonly voters: number;
+  readonly observers: number;
+  readonly seed: number;
+  readonly params: Partial<ProtocolParams>;
+  readonly flaws: Partial<Flaws>;
+  readonly delay: DelayDist | null;
+  readonly fsync: DelayDist | null;
+  readonly rename: DelayDist | null;
+  readonly preload: readonly Preload[];
+}
+
+export interface Scenario {
+  readonly file: string;
+  readonly name: string;
+  /** One line: what `zabsim scenario list` shows. */
+  readonly title: string;
+  readonly story: string;
+  readonly outcome: string;
+  readonly setup: Setup;
+  readonly commands: readonly Command[];
+}

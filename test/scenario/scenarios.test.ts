@@ -1,0 +1,41 @@
+/**
+ * Replays every scenario of scenarios/: each must pass its own expectations, and where it keeps a
+ * golden trace beside it, reproduce that trace byte for byte.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../../src/cli/scenario.ts';
+import { goldenDiff, goldenText } from '../../src/scenario/golden.ts';
+import { parseScenario } from '../../src/scenario/parse.ts';
+import { runScenario } from '../../src/scenario/runner.ts';
+
+const files = scenarioFiles(SCENARIO_DIR);
+
+describe('scenarios/', () => {
+  it('holds the twenty classic cases S1..S20, each once', () => {
+    const names = files.map((f) => loadScenario(f).name);
+    const numbers = names.map((n) => /^s(\d\d)-/.exec(n)?.[1]).filter((x) => x !== undefined).map(Number);
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it.each(files.map((f) => [relative(SCENARIO_DIR, f), f]))('%s', (_name, file) => {
+    const sc = loadScenario(file, relative(process.cwd(), file));
+    const r = runScenario(sc);
+    const f = r.failure;
+    expect(f, f === null ? '' : `${f.src.file}:${f.src.line}: ${f.src.text}\n  ${f.message}\n${f.state}`).toBeNull();
+    const golden = goldenPath(file);
+    if (existsSync(golden)) expect(goldenDiff(readFileSync(golden, 'utf8'), goldenText(r.trace))).toBeNull();
+  });
+
+  // zab-bugs.md §4: a scenario passes with every flaw off and fails, detectably, with its bug's flaw on.
+  it.each([
+    ['s05-crash-after-newleader-ack', 'follower_ack_newleader_before_persist', 'expect trace since sync has "s1 fsync appendLog <1,3>" before "s1 -> s3 send ACK <1,0>"'],
+    ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
+  ])('%s fails with the flaw %s', (name, flaw, line) => {
+    const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
+    const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${flaw}`);
+    const r = runScenario(parseScenario(text, name));
+    expect(r.failure?.src.text).toBe(line.replace(/\s+#.*$/, ''));
+  });
+});
