@@ -13,11 +13,11 @@ import { parseScenario } from '../scenario/parse.ts';
 import { runScenario } from '../scenario/runner.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, usage, UsageError, type CommandSpec } from './args.ts';
+import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
 export const SCENARIO_SPEC: CommandSpec = {
   name: 'scenario',
-  summary: 'Lists or runs the named scenarios of scenarios/: zabsim scenario list | zabsim scenario run NAME|FILE|all',
+  summary: 'Lists or runs the named scenarios of scenarios/ (scenario list, scenario run NAME|FILE|all).',
   flags: [
     { name: 'trace', kind: 'bool', help: 'run: print the trace as the scenario runs' },
     { name: 'rewrite', kind: 'bool', help: "run: write the scenario's golden trace (NAME.trace beside it) instead of comparing" },
@@ -71,7 +71,12 @@ interface Out {
 /** Runs the scenario command; returns the exit code. UsageError and ScenarioError propagate. */
 export function scenarioCommand(argv: readonly string[], out: Out, palette: Palette): number {
   const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir'));
-  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
+  let flags: Map<string, FlagValue>;
+  try {
+    flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(e.message, SCENARIO_USAGE) : e;
+  }
   if (flags.get('help') === true) {
     out.write(SCENARIO_USAGE);
     return 0;
