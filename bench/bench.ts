@@ -75,6 +75,7 @@ console.log(
 );
 report('election', best(ELECTION, false, 3));
 report('election+trace', best(ELECTION, true, 3));
+report('election-nocheck', best({ ...ELECTION, check: false }, false, 3));
 
 const BROADCAST: RunOptions = {
   seed: 7,
@@ -93,8 +94,9 @@ function committed(run: ReturnType<typeof createRun>): number {
   return 0;
 }
 
-function broadcastWindows(milestones: readonly number[]): void {
-  const run = createRun(BROADCAST, null);
+function broadcastWindows(milestones: readonly number[], check: boolean): void {
+  console.log(`checkers ${check ? 'on' : 'off'}:`);
+  const run = createRun({ ...BROADCAST, check }, null);
   const sim = run.sim;
   let lastEvents = 0;
   let lastWall = performance.now();
@@ -119,4 +121,5 @@ function broadcastWindows(milestones: readonly number[]): void {
 }
 
 console.log(`broadcast workload: seed ${BROADCAST.seed}, 5 voters, 20 clients x 50 ops/s (80% writes), no faults`);
-broadcastWindows([1_000, 10_000, 100_000]);
+broadcastWindows([1_000, 10_000, 100_000], true);
+broadcastWindows([1_000, 10_000, 100_000], false);

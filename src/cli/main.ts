@@ -8,9 +8,10 @@ import { UsageError, usage } from './args.ts';
 import { parseRunFlags, RUN_SPEC, runCommand } from './run.ts';
 import { SCENARIO_SPEC, scenarioCommand } from './scenario.ts';
 import { ScenarioError } from '../scenario/lexer.ts';
+import { EXPLORE_SPEC, exploreCommand, parseExploreFlags } from './explore.ts';
 import { PLAIN, type Palette } from '../trace/text.ts';
 
-const COMMANDS = [RUN_SPEC, SCENARIO_SPEC];
+const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC];
 
 const TOP_USAGE = [
   'usage: zabsim <command> [flags]',
@@ -66,7 +67,17 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       setAutoFreeze(false);
       // chalk.level honours NO_COLOR, FORCE_COLOR and TERM=dumb; --no-color and pipes turn it off too.
       const colour = flags.get('no-color') !== true && flags.get('json') !== true && stdout.isTTY === true && chalk.level > 0;
-      const code = runCommand(flags, out, palette(colour));
+      const code = runCommand(flags, out, palette(colour), rest);
+      flush();
+      return code;
+    }
+    if (cmd === 'explore') {
+      const flags = parseExploreFlags(rest);
+      if (flags.get('help') === true) {
+        stdout.write(usage(EXPLORE_SPEC) + '\n');
+        return 0;
+      }
+      const code = exploreCommand(flags, out, stdout.isTTY === true ? { isTTY: true, write: (s: string) => stdout.write(s) } : null);
       flush();
       return code;
     }

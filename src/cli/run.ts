@@ -7,7 +7,11 @@ import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { FaultConfig } from '../sim/faults.ts';
 import { formatDist, type DelayDist } from '../sim/rng.ts';
-import { createRun, type RunOptions } from '../sim/run.ts';
+import { createRun, runJudged, type RunOptions } from '../sim/run.ts';
+import { parseSchedule } from '../sim/faults.ts';
+import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
+import { makeClusterConfig } from '../protocol/config.ts';
+import { formatFlags, swarmFlags } from './swarm.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
@@ -32,6 +36,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'crash-every', kind: 'duration', min: 0, help: 'mean time between crashes, 0 for none', defaultText: '0' },
     { name: 'crash-target', kind: 'string', choices: ['any', 'leader'], help: 'which server a crash hits', defaultText: 'any' },
     { name: 'restart-after', kind: 'range', help: 'time a crashed server stays down', defaultText: '1000..10000' },
+    { name: 'crash-points', kind: 'prob', help: 'probability of a crash at each crash point (after a NEWLEADER ACK, a currentEpoch write, a COMMIT)', defaultText: '0' },
     { name: 'partition-every', kind: 'duration', min: 0, help: 'mean time between partitions, 0 for none', defaultText: '0' },
     { name: 'partition-for', kind: 'range', help: 'how long a partition lasts', defaultText: '1000..20000' },
     { name: 'one-way', kind: 'prob', help: 'probability that a partition blocks one direction only', defaultText: '0.25' },
@@ -44,7 +49,11 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
     { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
+    { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'", defaultText: 'none' },
     { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
+    { name: 'swarm', kind: 'bool', help: 'draw the cluster, faults and workload from the seed (flags given override the draw)' },
+    { name: 'liveness-bound', kind: 'duration', min: 1, help: 'after --faults-until, time within which the cluster must recover', defaultText: 'from tickTime, initLimit, syncLimit' },
+    { name: 'stop-early', kind: 'bool', help: 'end the run at the first violation, or once the cluster recovered after the faults' },
     { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
@@ -67,21 +76,54 @@ function opsPerSecPerClient(flags: Map<string, FlagValue>): number {
   return writes / clients / ratio;
 }
 
+/**
+ * With --swarm, the seed's drawn flags under the ones given; and a swarm run lasts until the
+ * liveness bound after its faults stop, unless --until says otherwise.
+ */
+export function resolveFlags(given: Map<string, FlagValue>): Map<string, FlagValue> {
+  if (given.get('swarm') !== true) return given;
+  const seed = (given.get('seed') as number | undefined) ?? 1;
+  const merged = new Map<string, FlagValue>([...swarmFlags(seed), ...given]);
+  if (!given.has('until')) {
+    const opts = runOptionsFromFlags(merged);
+    const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
+    merged.set('until', (merged.get('faults-until') as number) + bound);
+  }
+  return merged;
+}
+
+/** The drawn part of a swarm run, as flags (printed first, so the run can be replayed). */
+export function swarmLine(given: Map<string, FlagValue>): string | null {
+  if (given.get('swarm') !== true) return null;
+  const drawn = swarmFlags((given.get('seed') as number | undefined) ?? 1);
+  for (const k of given.keys()) drawn.delete(k);
+  return formatFlags(drawn);
+}
+
 /** Turns parsed flags into run options (defaults as in the usage). */
 export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
   const num = (name: string, d: number): number => (flags.get(name) as number | undefined) ?? d;
   const flawList = (flags.get('flaw') as readonly string[] | undefined) ?? [];
   const flaws: Partial<Flaws> = {};
   for (const f of flawList) flaws[f as keyof Flaws] = true;
-  const faults: Partial<FaultConfig> = {
+  const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
     crashMeanIntervalMs: num('crash-every', 0),
     crashTarget: ((flags.get('crash-target') as string | undefined) ?? 'any') as 'any' | 'leader',
     restartDelay: range(flags.get('restart-after'), { kind: 'uniform', minMs: 1000, maxMs: 10_000 }),
     partitionMeanIntervalMs: num('partition-every', 0),
     partitionDuration: range(flags.get('partition-for'), { kind: 'uniform', minMs: 1000, maxMs: 20_000 }),
     oneWayProb: num('one-way', 0.25),
+    crashPointProb: num('crash-points', 0),
     untilMs: num('faults-until', Infinity),
   };
+  const scheduleText = flags.get('schedule') as string | undefined;
+  if (scheduleText !== undefined) {
+    const servers = num('servers', 3) + num('observers', 0);
+    const sched = parseSchedule(scheduleText, servers);
+    if (typeof sched === 'string') throw new UsageError(`--schedule: ${sched}.`, usage(RUN_SPEC));
+    faults.schedule = sched;
+  }
+  const bound = flags.get('liveness-bound') as number | undefined;
   return {
     seed: num('seed', 1),
     voters: num('servers', 3),
@@ -111,6 +153,8 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
     },
     disk: { fsyncLatency: range(flags.get('fsync'), { kind: 'uniform', minMs: 1, maxMs: 5 }) },
     faults,
+    ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
+    stopEarly: flags.get('stop-early') === true,
   };
 }
 
@@ -243,8 +287,42 @@ function checkDeterminism(opts: RunOptions, out: Output): number {
   return 1;
 }
 
-/** Runs `zabsim run` with already-parsed flags; returns the exit code. */
-export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: Palette): number {
+/** How a violation reads in a report: the property, where, what, and the facts. */
+export function violationLines(v: Violation): string[] {
+  return [
+    `${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'}: ${v.property} at ${v.t}ms (trace record #${v.i})`,
+    `  property: ${PROPERTY_DESCRIPTIONS[v.property]}`,
+    `  ${v.message}`,
+    ...v.facts.map((x) => `  - ${x}`),
+  ];
+}
+
+/** The verdict as summary lines: one line per kind of check, then each violation. */
+export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): string[] {
+  const safety = v.violations.filter((x) => x.kind === 'safety');
+  const client = v.violations.filter((x) => x.kind === 'client');
+  const lines = [`checks: ${v.ok ? 'PASSED' : 'FAILED'}`];
+  lines.push(`  safety: ${safety.length === 0 ? 'ok' : `${safety.length} violation(s)`} (every invariant after every event; ${v.committed} committed txns tracked)`);
+  const stale = v.staleSyncs > 0 ? `; ${v.staleSyncs} sync(s) answered by a superseded leader, allowed: sync is not a quorum operation` : '';
+  lines.push(`  clients: ${clientOps === 0 ? 'no clients' : client.length === 0 ? `ok (${clientOps} operations${stale})` : `${client.length} violation(s) over ${clientOps} operations${stale}`}`);
+  const f = opts.faults?.untilMs ?? Infinity;
+  const liveness =
+    v.liveness === 'ok'
+      ? `ok: recovered ${v.recoveryMs}ms after the faults stopped at ${f}ms`
+      : v.liveness === 'failed'
+        ? 'FAILED'
+        : v.liveness === 'pending'
+          ? `not judged: the run ended before the cluster recovered and before the bound (faults stopped at ${f}ms)`
+          : 'not checked: faults never stop (give --faults-until)';
+  lines.push(`  liveness: ${liveness}`);
+  for (const x of v.violations.slice(0, 5)) lines.push(...violationLines(x));
+  if (v.violations.length > 5) lines.push(`  (${v.violations.length - 5} more violations)`);
+  return lines;
+}
+
+/** Runs `zabsim run` with already-parsed flags; returns the exit code (1 when a check fails). */
+export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = []): number {
+  const flags = resolveFlags(given);
   const opts = runOptionsFromFlags(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
@@ -254,17 +332,20 @@ export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: 
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.
   const run = createRun(opts, sink);
-  const header = describeRun(run.sim, opts, run.faults.describe());
+  const swarm = swarmLine(given);
+  const header = [...(swarm !== null ? [`swarm: ${swarm}`] : []), ...describeRun(run.sim, opts, run.faults.describe())];
   if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
-  run.sim.runUntil(opts.untilMs);
+  runJudged(run, opts.untilMs);
   const sim = run.sim;
   const counts = run.clients.counts();
+  const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
+  const replay = `npx zabsim run ${argv.join(' ')}`.trimEnd();
   if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts }));
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } }));
     out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));
   } else {
     out.write('');
@@ -273,8 +354,10 @@ export function runCommand(flags: Map<string, FlagValue>, out: Output, palette: 
     if (run.clients.cfg.clients > 0) {
       out.write(`clients: ${run.clients.history.length} operations: ${counts.ok} ok, ${counts.error} error, ${counts.unknown} unknown, ${counts.pending} pending`);
     }
+    for (const l of verdictLines(verdict, opts, run.clients.history.length)) out.write(verdict.ok ? l : palette.drop(l));
+    if (!verdict.ok) out.write(`replay: ${replay}`);
   }
-  return 0;
+  return verdict.ok ? 0 : 1;
 }
 
 export function parseRunFlags(argv: readonly string[]): Map<string, FlagValue> {

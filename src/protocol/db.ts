@@ -32,6 +32,12 @@ export class Db {
     readonly sinceSnapshot: number,
     /** The last txn the tree reflects (lastProcessedZxid may be a new-epoch (e,0) instead). */
     readonly lastTxn: Zxid,
+    /**
+     * Txn log entries on disk at load time that the newest snapshot already covered (ZooKeeper
+     * keeps its txn log files). Not part of `log`: only a TRUNC that deletes that snapshot
+     * replays them, from an older snapshot.
+     */
+    readonly olderLog: readonly LogEntry[] = EMPTY_ENTRIES,
   ) {
     Object.freeze(this);
   }
@@ -42,6 +48,8 @@ export class Db {
   }
 }
 
+const EMPTY_ENTRIES: readonly LogEntry[] = Object.freeze([]);
+
 interface DbFields {
   readonly tree: DataTree;
   readonly lastProcessedZxid: Zxid;
@@ -50,6 +58,7 @@ interface DbFields {
   readonly snapshots: readonly Snapshot[];
   readonly sinceSnapshot: number;
   readonly lastTxn: Zxid;
+  readonly olderLog?: readonly LogEntry[];
 }
 
 /** The last txn a snapshot reflects. */
@@ -63,7 +72,7 @@ export const KEPT_SNAPSHOTS = 8;
 export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0, 0);
 
 function make(f: DbFields): Db {
-  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn);
+  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn, f.olderLog ?? EMPTY_ENTRIES);
 }
 
 /** The newest snapshot of a list (newest last), or null. */
@@ -74,6 +83,7 @@ function newest(snaps: readonly Snapshot[]): Snapshot | null {
 /**
  * FileTxnSnapLog.restore: the newest snapshot, then every logged txn after it, replayed into the
  * tree and into `committed` (§1.1: no commit point is persisted, so every logged txn is applied).
+ * The entries the snapshot covers are kept aside (`olderLog`) for a TRUNC that deletes it.
  */
 export function loadDatabase(durable: DurableImage): Db {
   const snap = newest(durable.snapshots);
@@ -83,15 +93,19 @@ export function loadDatabase(durable: DurableImage): Db {
   let committed = TxnLog.EMPTY;
   let last = base;
   let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
+  const older: LogEntry[] = [];
   for (const e of durable.log) {
-    if (e.zxid <= last) continue; // already in the snapshot (or a stale entry below it)
+    if (e.zxid <= last) {
+      older.push(e); // already in the snapshot
+      continue;
+    }
     tree = applyTxn(tree, e.zxid, e.txn).tree;
     log = log.append(e);
     committed = committed.append(e);
     last = e.zxid;
     lastTxn = e.zxid;
   }
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length, lastTxn });
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length, lastTxn, olderLog: Object.freeze(older) });
 }
 
 /** Appends a txn to the log (the write itself is a persist effect the caller emits). */
@@ -143,13 +157,18 @@ export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
  * `keepNewerSnapshots` this function does the same.
  */
 export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false): Db {
-  const log = db.log.truncateTo(z);
   const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
   const snap = newest(snapshots);
+  const base = snap?.zxid ?? 0;
   let tree = snap?.data ?? EMPTY_TREE;
   let committed = TxnLog.EMPTY;
-  let last = snap?.zxid ?? 0;
+  let last = base;
   let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
+  // The txn log as on disk: the entries the previous newest snapshot covered, then the log.
+  const cut = db.log.truncateTo(z);
+  const firstLogged = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
+  const revived = db.olderLog.filter((e) => e.zxid > base && e.zxid <= z && e.zxid < firstLogged);
+  const log = revived.length === 0 ? cut : TxnLog.of([...revived, ...cut.slice(0)]);
   for (let i = 0; i < log.length; i++) {
     const e = log.at(i);
     if (e.zxid <= last) continue;
@@ -158,7 +177,8 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false): 
     last = e.zxid;
     lastTxn = e.zxid;
   }
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn });
+  const olderLog = Object.freeze(db.olderLog.filter((e) => e.zxid <= base));
+  return make({ tree, lastProcessedZxid: last, log, committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn, olderLog });
 }
 
 /** The committedLog window: its bounds and its entries' index range in `committed`. */

@@ -76,6 +76,8 @@ export function blankState(sid: Sid): ServerState {
     learner: null,
     role: 0,
     nextToken: 1,
+    durableToken: 0,
+    flushing: false,
     writes: {},
     snapshotsTaken: 0,
   };
@@ -221,6 +223,20 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
   s.role++;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
+  if (s.durableToken < s.nextToken - 1) {
+    // ZooKeeperServer.shutdown flushes the log writer (SyncRequestProcessor) before the peer
+    // looks for a leader, so the zxid it votes with is durable (I8; ZOOKEEPER-4712 is the bug
+    // where it was not).
+    s.fle.running = false;
+    s.flushing = true;
+    note(ctx, `flushing ${s.nextToken - 1 - s.durableToken} pending writes before looking for a leader`);
+    return;
+  }
+  startLooking(s, ctx);
+}
+
+/** The election starts (after an observer's random delay). */
+function startLooking(s: S, ctx: StepContext): void {
   if (!isVoter(ctx.cfg, s.sid)) {
     s.fle.running = false;
     setTimer(ctx, TIMER_OBSERVER_DELAY, 0, ctx.cfg.params.observerElectionDelayMs);
@@ -377,6 +393,11 @@ function onBroadcastPacket(s: S, ctx: StepContext, msg: Message): void {
 // Writes, timers, connections
 
 function onFsyncDone(s: S, ctx: StepContext, token: number): void {
+  if (token > s.durableToken) s.durableToken = token;
+  if (s.flushing && s.durableToken >= s.nextToken - 1) {
+    s.flushing = false;
+    if (s.state === 'LOOKING') startLooking(s, ctx);
+  }
   const w = s.writes[token];
   if (w === undefined) return;
   delete s.writes[token];

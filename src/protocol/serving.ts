@@ -6,11 +6,12 @@
  * to, when that server applies the txn (FinalRequestProcessor). A server that is not serving
  * (not in BROADCAST) closes the client's connection: CONNECTIONLOSS.
  */
-import { send, type StepContext } from './context.ts';
+import { note, send, type StepContext } from './context.ts';
 import { getData, type Txn, type TxnOrigin, type TxnResult } from './datatree.ts';
 import type { ClientReply, ClientRequest, LogEntry, ServerState } from './types.ts';
 import { propose, processSync } from './broadcast.ts';
 import { leaderClock } from './heartbeat.ts';
+import { formatZxid } from './zxid.ts';
 
 type S = ServerState;
 
@@ -39,6 +40,12 @@ export function txnOf(req: ClientRequest, origin: TxnOrigin): Txn | null {
 /** A client operation arriving at this server. Returns a reason for a leader to give up, or null. */
 export function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): string | null {
   if (s.zabState !== 'BROADCAST' || (s.leader === null && s.learner === null)) {
+    reply(ctx, { client: req.client, cxid: req.cxid, ok: false, error: 'CONNECTIONLOSS', zxid: s.db.lastProcessedZxid });
+    return null;
+  }
+  if (req.lastZxidSeen !== undefined && req.lastZxidSeen > s.db.lastProcessedZxid) {
+    // ZooKeeperServer.processConnectRequest: a client must never see older state than it saw.
+    note(ctx, `Refusing session request for client ${req.client} as it has seen zxid ${formatZxid(req.lastZxidSeen)} our last zxid is ${formatZxid(s.db.lastProcessedZxid)}`);
     reply(ctx, { client: req.client, cxid: req.cxid, ok: false, error: 'CONNECTIONLOSS', zxid: s.db.lastProcessedZxid });
     return null;
   }

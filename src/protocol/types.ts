@@ -224,6 +224,8 @@ export interface ClientRequest {
   readonly sequential?: boolean;
   /** Session timeout asked for by createSession. */
   readonly timeoutMs?: number;
+  /** The newest zxid the client has seen (ZooKeeper's ConnectRequest.lastZxidSeen). */
+  readonly lastZxidSeen?: Zxid;
 }
 
 export interface ClientReply {
@@ -467,6 +469,16 @@ export interface ServerState {
   role: number;
   /** Next token for a persist effect. */
   nextToken: number;
+  /**
+   * The newest token whose fsync was reported. The disk completes writes in submission (token)
+   * order, so every write is durable when this is nextToken - 1.
+   */
+  durableToken: number;
+  /**
+   * A role ended with writes still pending: the election waits until they are durable, as
+   * ZooKeeper's shutdown flushes SyncRequestProcessor before the server looks for a leader.
+   */
+  flushing: boolean;
   /** Persist tokens whose fsync matters to the protocol. */
   writes: Record<number, PendingWrite>;
   /** Number of snapshots this server took (varies the next snapshot's threshold). */

@@ -79,6 +79,8 @@ interface ClientState {
   sessions: number;
   nextCxid: number;
   outstanding: HistoryOp | null;
+  /** The newest zxid any reply showed this client; a server behind it refuses the client. */
+  lastZxidSeen: Zxid;
   /** Bumped on every (re)connection, so stale timers and replies are ignored. */
   epoch: number;
 }
@@ -91,8 +93,15 @@ export interface HistoryCounts {
   pending: number;
 }
 
+/** Told of every operation as it is invoked and as it completes (the client-history checker). */
+export interface ClientListener {
+  invoked(op: HistoryOp): void;
+  completed(op: HistoryOp): void;
+}
+
 export class Clients {
   readonly history: HistoryOp[] = [];
+  listener: ClientListener | null = null;
   private readonly clients: ClientState[] = [];
   private readonly rng: Rng;
 
@@ -101,7 +110,7 @@ export class Clients {
     readonly cfg: WorkloadConfig,
   ) {
     this.rng = sim.rng.stream('workload');
-    for (let i = 1; i <= cfg.clients; i++) this.clients.push({ id: i, server: null, session: 0, sessions: 0, nextCxid: 1, outstanding: null, epoch: 0 });
+    for (let i = 1; i <= cfg.clients; i++) this.clients.push({ id: i, server: null, session: 0, sessions: 0, nextCxid: 1, outstanding: null, lastZxidSeen: 0, epoch: 0 });
   }
 
   /** Schedules every client's first connection and hooks the kernel's client callbacks. */
@@ -171,7 +180,7 @@ export class Clients {
   private issue(c: ClientState, body: Omit<ClientRequest, 'client' | 'cxid' | 'session'>): void {
     const server = c.server;
     if (server === null) return;
-    const req: ClientRequest = { ...body, client: c.id, cxid: c.nextCxid++, session: c.session };
+    const req: ClientRequest = { ...body, client: c.id, cxid: c.nextCxid++, session: c.session, lastZxidSeen: c.lastZxidSeen };
     const op: HistoryOp = {
       client: c.id,
       cxid: req.cxid,
@@ -186,6 +195,7 @@ export class Clients {
     };
     this.history.push(op);
     c.outstanding = op;
+    this.listener?.invoked(op);
     const epoch = c.epoch;
     this.sim.at(this.sim.now + this.clientDelay(), () => {
       if (c.epoch !== epoch) return;
@@ -195,6 +205,7 @@ export class Clients {
         op.outcome = 'error';
         op.error = 'CONNECTIONLOSS';
         c.outstanding = null;
+        this.listener?.completed(op);
         this.reconnect(c);
         return;
       }
@@ -217,6 +228,7 @@ export class Clients {
     op.completeMs = this.sim.now;
     op.zxid = reply.zxid;
     c.outstanding = null;
+    if (reply.error !== 'CONNECTIONLOSS' && reply.zxid > c.lastZxidSeen) c.lastZxidSeen = reply.zxid;
     if (reply.ok) {
       op.outcome = 'ok';
       if (reply.value !== undefined) op.value = reply.value;
@@ -225,6 +237,7 @@ export class Clients {
       // Refused before processing: nothing was applied.
       op.outcome = 'error';
       op.error = reply.error;
+      this.listener?.completed(op);
       this.reconnect(c);
       return;
     } else {
@@ -232,6 +245,7 @@ export class Clients {
       op.error = reply.error ?? 'ERROR';
       if (reply.error === 'SESSIONEXPIRED') c.session = 0;
     }
+    this.listener?.completed(op);
     if (op.op === 'createSession' && !reply.ok) c.session = 0;
     if (c.session === 0) {
       this.reconnect(c);
@@ -257,6 +271,7 @@ export class Clients {
         op.outcome = isWrite ? 'unknown' : 'error';
         op.error = 'CONNECTIONLOSS';
         c.outstanding = null;
+        this.listener?.completed(op);
       }
       this.reconnect(c);
     }

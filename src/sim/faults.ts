@@ -8,10 +8,80 @@
  * rest of the run shows whether the cluster converges (the liveness phase).
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
+import { counterOf } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
 
 export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
+
+/**
+ * One step of an explicit fault schedule (the form fast-check generates and shrinks): at a
+ * virtual time, crash or restart a server, cut the links between two groups (both ways, or
+ * from `side` to `rest` only), or heal every partition.
+ */
+export type ScheduledFault =
+  | { readonly atMs: number; readonly kind: 'crash' | 'restart'; readonly sid: Sid }
+  | { readonly atMs: number; readonly kind: 'partition'; readonly side: readonly Sid[]; readonly rest: readonly Sid[]; readonly oneWay: boolean }
+  | { readonly atMs: number; readonly kind: 'heal' };
+
+/** Prints a schedule in the syntax of `zabsim run --schedule` (parseSchedule reads it back). */
+export function formatSchedule(steps: readonly ScheduledFault[]): string {
+  return steps
+    .map((f) => {
+      const at = `${f.atMs}ms`;
+      switch (f.kind) {
+        case 'crash':
+        case 'restart':
+          return `${at} ${f.kind} ${serverName(f.sid)}`;
+        case 'partition':
+          return `${at} partition ${f.side.map(serverName).join(',')}${f.oneWay ? '->' : '|'}${f.rest.map(serverName).join(',')}`;
+        case 'heal':
+          return `${at} heal`;
+      }
+    })
+    .join('; ');
+}
+
+/**
+ * Parses `1200ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 5s partition s1->s2,s3; 9s heal`.
+ * Returns the schedule, or a sentence saying which step is wrong and what was expected.
+ */
+export function parseSchedule(text: string, servers: number): ScheduledFault[] | string {
+  const out: ScheduledFault[] = [];
+  const sidOf = (t: string): Sid | null => {
+    const m = /^s(\d+)$/.exec(t);
+    const sid = m === null ? NaN : Number(m[1]);
+    return Number.isInteger(sid) && sid >= 1 && sid <= servers ? sid : null;
+  };
+  const parts = text.split(';').map((x) => x.trim()).filter((x) => x !== '');
+  for (let i = 0; i < parts.length; i++) {
+    const step = parts[i] as string;
+    const where = `step ${i + 1} ('${step}')`;
+    const m = /^(\d+(?:\.\d+)?)(ms|s)\s+(crash|restart|partition|heal)\s*(.*)$/.exec(step);
+    if (m === null) return `${where}: expected '<time> crash sN', '<time> restart sN', '<time> partition A|B' (or A->B) or '<time> heal', with a time such as 1500ms or 2s`;
+    const atMs = Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+    const kind = m[3] as ScheduledFault['kind'];
+    const arg = (m[4] ?? '').trim();
+    if (out.length > 0 && atMs < (out[out.length - 1] as ScheduledFault).atMs) return `${where}: times must not decrease`;
+    if (kind === 'heal') {
+      if (arg !== '') return `${where}: heal takes no argument`;
+      out.push({ atMs, kind });
+    } else if (kind === 'crash' || kind === 'restart') {
+      const sid = sidOf(arg);
+      if (sid === null) return `${where}: expected a server s1..s${servers}`;
+      out.push({ atMs, kind, sid });
+    } else {
+      const oneWay = arg.includes('->');
+      const halves = arg.split(oneWay ? '->' : '|');
+      const groups = halves.map((h) => h.split(',').map((x) => sidOf(x.trim())));
+      if (groups.length !== 2 || groups.some((g) => g.length === 0 || g.some((x) => x === null))) return `${where}: expected two groups of servers s1..s${servers} such as s1,s2|s3 or s1->s2,s3`;
+      const [side, rest] = groups as [Sid[], Sid[]];
+      if (side.some((x) => rest.includes(x))) return `${where}: a server cannot be on both sides`;
+      out.push({ atMs, kind, side, rest, oneWay });
+    }
+  }
+  return out;
+}
 
 export interface FaultConfig {
   /** Mean time between crash attempts (exponential); 0 disables crashes. */
@@ -30,6 +100,15 @@ export interface FaultConfig {
   readonly oneWayProb: number;
   /** No new faults from this time on; then heal and restart everything. Infinity: never stop. */
   readonly untilMs: number;
+  /** Explicit faults, applied at their times (before untilMs), besides the random ones. */
+  readonly schedule: readonly ScheduledFault[];
+  /**
+   * Probability of a crash at each crash point, where ZooKeeper's durability orders matter: a
+   * learner that just sent its NEWLEADER ACK, a server whose currentEpoch write just became
+   * durable, a leader that just sent a COMMIT. Random crash times rarely land in those windows
+   * of a few milliseconds; crash points do (FoundationDB's BUGGIFY idea). 0 disables them.
+   */
+  readonly crashPointProb: number;
 }
 
 export const NO_FAULTS: FaultConfig = Object.freeze({
@@ -42,6 +121,8 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   partitionShapes: Object.freeze(['isolate-one', 'split', 'isolate-leader']) as readonly PartitionShape[],
   oneWayProb: 0.25,
   untilMs: Infinity,
+  schedule: Object.freeze([]) as readonly ScheduledFault[],
+  crashPointProb: 0,
 });
 
 export class FaultInjector {
@@ -62,7 +143,64 @@ export class FaultInjector {
     this.sim.onHalt = (sid) => this.scheduleRestart(sid);
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
     if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+    if (this.cfg.crashPointProb > 0) this.installCrashPoints();
+    for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
+  }
+
+  private installCrashPoints(): void {
+    const sim = this.sim;
+    const p = this.cfg.crashPointProb;
+    const maybeCrash = (sid: Sid): void => {
+      if (this.stopped || !this.crashRng.chance(p)) return;
+      const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
+      if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
+      // Right after the current event, at the same instant.
+      sim.at(sim.now, () => {
+        if (this.stopped || !sim.server(sid).up) return;
+        sim.crash(sid);
+        this.scheduleRestart(sid);
+      });
+    };
+    sim.control = {
+      arriving: () => false,
+      received: () => undefined,
+      sent: (from, _to, msg) => {
+        if ((msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') || msg.type === 'COMMIT') maybeCrash(from);
+      },
+      written: (sid, write, stage) => {
+        if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') maybeCrash(sid);
+      },
+    };
+  }
+
+  /** One step of the explicit schedule; a step that cannot apply (crash a down server) is skipped. */
+  private scheduled(f: ScheduledFault): void {
+    if (this.stopped) return;
+    const sim = this.sim;
+    switch (f.kind) {
+      case 'crash':
+        if (sim.server(f.sid).up) sim.crash(f.sid);
+        return;
+      case 'restart':
+        if (!sim.server(f.sid).up) sim.start(f.sid);
+        return;
+      case 'partition': {
+        const links: [Sid, Sid][] = [];
+        for (const a of f.side) {
+          for (const b of f.rest) {
+            links.push([a, b]);
+            if (!f.oneWay) links.push([b, a]);
+          }
+        }
+        const names = (xs: readonly Sid[]): string => `{${xs.map(serverName).join(',')}}`;
+        sim.partition(links, f.oneWay ? `${names(f.side)} -/-> ${names(f.rest)}` : `${names(f.side)} | ${names(f.rest)}`);
+        return;
+      }
+      case 'heal':
+        sim.heal();
+        return;
+    }
   }
 
   /** One-line description of the fault parameters, printed before a run. */
@@ -71,6 +209,8 @@ export class FaultInjector {
     const parts: string[] = [];
     parts.push(c.crashMeanIntervalMs > 0 ? `crashes every ~${c.crashMeanIntervalMs}ms (${c.crashTarget}, max ${this.maxVotersDown()} voters down, restart after ${formatDist(c.restartDelay)})` : 'no crashes');
     parts.push(c.partitionMeanIntervalMs > 0 ? `partitions every ~${c.partitionMeanIntervalMs}ms (${c.partitionShapes.join('/')}, one-way ${c.oneWayProb}, lasting ${formatDist(c.partitionDuration)})` : 'no partitions');
+    if (c.schedule.length > 0) parts.push(`schedule: ${formatSchedule(c.schedule)}`);
+    if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');
   }

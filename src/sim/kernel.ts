@@ -16,6 +16,16 @@ import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
 import { RngRoot } from './rng.ts';
 
+/** Time stopped advancing: too many events at one virtual instant (see MAX_EVENTS_PER_INSTANT). */
+export class LivelockError extends Error {
+  constructor(
+    readonly atMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** More events than this at one virtual instant means time has stopped advancing. */
 const MAX_EVENTS_PER_INSTANT = 1_000_000;
 
@@ -169,7 +179,10 @@ export class Simulation {
     const rng = this.rng.stream('startup');
     for (const sid of this.sids) {
       const at = spread > 0 ? rng.int(0, spread) : 0;
-      this.at(at, () => this.start(sid));
+      // A fault schedule may have started it already.
+      this.at(at, () => {
+        if (!this.server(sid).up) this.start(sid);
+      });
     }
   }
 
@@ -186,7 +199,7 @@ export class Simulation {
       const ev = q.pop() as SimEvent;
       if (ev.time === this.now) {
         if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
-          throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
+          throw new LivelockError(this.now, `livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
         }
       } else {
         this.eventsThisInstant = 0;
@@ -219,7 +232,7 @@ export class Simulation {
       const ev = q.pop() as SimEvent;
       if (ev.time === this.now) {
         if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
-          throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
+          throw new LivelockError(this.now, `livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
         }
       } else {
         this.eventsThisInstant = 0;

@@ -31,7 +31,7 @@ describe('zabsim CLI', () => {
     expect(cli('run', '--loss', '2').err.split('\n')[0]).toBe("zabsim: --loss expects a probability between 0 and 1, got '2'.");
     expect(cli('run', '--until').err.split('\n')[0]).toBe('zabsim: --until needs a value: a duration such as 500, 500ms, 2s or 1m of at least 1.');
     expect(cli('run', '--flaw', 'nope').code).toBe(2);
-    expect(cli('frobnicate').err.split('\n')[0]).toBe("zabsim: unknown command 'frobnicate'; the commands are: run, scenario.");
+    expect(cli('frobnicate').err.split('\n')[0]).toBe("zabsim: unknown command 'frobnicate'; the commands are: run, scenario, explore.");
   });
 
   it('--help prints the usage of a command and exits 0', () => {

@@ -1,0 +1,110 @@
+/**
+ * The liveness phase (as TigerBeetle's VOPR does it): once the faults stop, every partition is
+ * healed and every server restarted (src/sim/faults.ts), and the cluster must recover within a
+ * bound: one established leader that every running server follows in BROADCAST, every running
+ * server applied up to the same last committed txn, and every client operation completed (none
+ * in flight longer than the bound). A failure is reported as Liveness, apart from safety.
+ *
+ * The default bound follows the protocol's own timeouts: a stale server may wait up to
+ * maxNotificationInterval before it notices the new election, then Discovery and Synchronization
+ * may each take initLimit ticks, and a learner notices a dead leader after syncLimit ticks; the
+ * sum is doubled so that one failed attempt (an election that has to run again) still fits.
+ */
+import { serverName, type ClusterConfig } from '../protocol/config.ts';
+import { formatZxid } from '../protocol/zxid.ts';
+import type { Simulation } from '../sim/kernel.ts';
+import type { ClientChecker } from './clients.ts';
+import type { PropertyName } from './properties.ts';
+
+type Report = (p: PropertyName, servers: number[], zxids: number[], message: string, facts?: string[]) => void;
+
+/** How often the phase looks at the cluster (virtual ms). */
+const POLL_MS = 100;
+
+export function defaultLivenessBoundMs(cfg: ClusterConfig): number {
+  const p = cfg.params;
+  return 2 * (p.maxNotificationIntervalMs + (2 * p.initLimitTicks + p.syncLimitTicks) * p.tickTimeMs);
+}
+
+export interface LivenessResult {
+  /** When the faults stopped. */
+  readonly fromMs: number;
+  readonly boundMs: number;
+  /** When the cluster was first found recovered, or null. */
+  recoveredMs: number | null;
+  /** True when the deadline passed without recovery. */
+  failed: boolean;
+}
+
+export class LivenessChecker {
+  readonly result: LivenessResult;
+  /** Called once, when the cluster has recovered. */
+  onRecovered: (() => void) | null = null;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly clients: ClientChecker | null,
+    private readonly report: Report,
+    fromMs: number,
+    boundMs: number,
+  ) {
+    this.result = { fromMs, boundMs, recoveredMs: null, failed: false };
+  }
+
+  install(): void {
+    this.sim.at(Math.max(this.sim.now, this.result.fromMs), () => this.poll());
+  }
+
+  private poll(): void {
+    const r = this.result;
+    if (this.recovered() === null) {
+      r.recoveredMs = this.sim.now;
+      this.onRecovered?.();
+      return;
+    }
+    const deadline = r.fromMs + r.boundMs;
+    if (this.sim.now >= deadline) {
+      r.failed = true;
+      const why = this.recovered() as string;
+      this.report('Liveness', [], [], `no recovery within ${r.boundMs}ms after the faults stopped at ${r.fromMs}ms: ${why}`, this.sim.sids.map((sid) => this.describe(sid)));
+      return;
+    }
+    this.sim.at(Math.min(deadline, this.sim.now + POLL_MS), () => this.poll());
+  }
+
+  /** null when recovered, else what is still missing. */
+  private recovered(): string | null {
+    const sim = this.sim;
+    let leader: number | null = null;
+    for (const sid of sim.sids) {
+      const rt = sim.server(sid);
+      if (rt.up && rt.state.leader?.established === true && rt.state.zabState === 'BROADCAST') {
+        if (leader !== null) return `both ${serverName(leader)} and ${serverName(sid)} lead`;
+        leader = sid;
+      }
+    }
+    if (leader === null) return 'no leader is established';
+    const ls = sim.server(leader).state;
+    const applied = ls.db.lastTxn;
+    if (ls.leader !== null && ls.leader.outstanding.length > 0) return `${serverName(leader)} still has ${ls.leader.outstanding.length} proposals outstanding`;
+    for (const sid of sim.sids) {
+      const rt = sim.server(sid);
+      if (!rt.up || sid === leader) continue;
+      const s = rt.state;
+      if (s.zabState !== 'BROADCAST' || s.learner?.leader !== leader) return `${serverName(sid)} is ${s.state}/${s.zabState}, not following ${serverName(leader)}`;
+      if (s.db.lastTxn !== applied) return `${serverName(sid)} applied up to ${formatZxid(s.db.lastTxn)}, the leader up to ${formatZxid(applied)}`;
+    }
+    const oldest = this.clients?.oldestOutstanding();
+    if (oldest !== undefined && oldest.invokeMs < this.result.fromMs) return `client ${oldest.client} request #${oldest.cxid} (${oldest.op}, invoked at ${oldest.invokeMs}ms) has not completed`;
+    if (oldest !== undefined && this.sim.now - oldest.invokeMs > this.result.boundMs) return `client ${oldest.client} request #${oldest.cxid} has been in flight since ${oldest.invokeMs}ms`;
+    return null;
+  }
+
+  private describe(sid: number): string {
+    const rt = this.sim.server(sid);
+    if (!rt.up) return `${serverName(sid)}: down`;
+    const s = rt.state;
+    const lead = s.leader !== null ? ` epoch ${s.leader.epoch}${s.leader.established ? ' established' : ''}` : s.learner !== null ? ` of ${serverName(s.learner.leader)}` : '';
+    return `${serverName(sid)}: ${s.state}/${s.zabState}${lead}, round ${s.fle.logicalclock}, vote ${serverName(s.fle.proposedLeader)}, acceptedEpoch ${s.acceptedEpoch}, currentEpoch ${s.currentEpoch}, applied ${formatZxid(s.db.lastTxn)}`;
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * The safety checker: the kernel's monitor, told after every server step, crash and durable disk
+ * stage. Each check looks only at what that event changed (the old and new state of one server,
+ * the step's effects), so its cost per event does not grow with the run:
+ *
+ * - a log that changed: only its new entries are registered or compared with the ghost;
+ * - a leader that changed: establishment and each commit walk the ghost from the new commit down
+ *   to the previous one (each txn is walked once);
+ * - a database that changed: one digest comparison, and links of the newly applied txns;
+ * - a crash: the durable image's epoch files and one binary search per voter.
+ *
+ * docs/checkers.md lists every property with where it is checked.
+ */
+import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
+import type { Db } from '../protocol/db.ts';
+import type { Txn } from '../protocol/datatree.ts';
+import type { Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
+import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
+import type { MutableDurableImage } from '../sim/disk.ts';
+import type { ServerRuntime, SimMonitor, Simulation } from '../sim/kernel.ts';
+import { Ghost } from './ghost.ts';
+import { kindOf, type PropertyName, type Violation } from './properties.ts';
+
+const f = formatZxid;
+const n = serverName;
+
+/** Per server: what the checker remembers across its lives. */
+interface ServerMemo {
+  /** The newest committed txn it applied while serving, over all its lives. */
+  served: Zxid;
+}
+
+export class SafetyChecker implements SimMonitor {
+  readonly ghost = new Ghost();
+  readonly violations: Violation[] = [];
+  /** Leader established for each epoch. */
+  private readonly epochLeader = new Map<number, Sid>();
+  private readonly memo = new Map<Sid, ServerMemo>();
+  /** Called with each new violation (the run stops at the first, if asked). */
+  onViolation: ((v: Violation) => void) | null = null;
+
+  constructor(private readonly sim: Simulation) {
+    for (const sid of sim.sids) this.memo.set(sid, { served: 0 });
+  }
+
+  /** The newest epoch any leader was established in (0 before any). */
+  newestEpoch = 0;
+
+  /**
+   * True when `sid` serves under a leader older than the newest established one (an isolated
+   * leader that has not abdicated yet, or its followers).
+   */
+  servesStaleEpoch(sid: Sid): boolean {
+    const rt = this.sim.server(sid);
+    if (!rt.up) return true;
+    const s = rt.state;
+    const epoch = s.leader !== null ? s.leader.epoch : s.learner !== null ? s.learner.newEpoch : -1;
+    return epoch < this.newestEpoch;
+  }
+
+  report(property: PropertyName, servers: Sid[], zxids: Zxid[], message: string, facts: string[] = []): void {
+    const v: Violation = { property, kind: kindOf(property), i: Math.max(0, this.sim.traceCount - 1), t: this.sim.now, servers, zxids, message, facts };
+    this.violations.push(v);
+    this.onViolation?.(v);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Monitor hooks
+
+  step(rt: ServerRuntime, prev: ServerState, input: Input, effects: readonly Effect[]): void {
+    const next = rt.state;
+    if (input.kind === 'message') this.checkMessage(rt.sid, prev, input.from, input.msg);
+    if (!next.up) return; // halted in this step: crashed() saw it
+    if (prev.db.log !== next.db.log) this.onLog(rt.sid, prev, next);
+    if (next.leader !== null && prev.leader !== next.leader) this.onLeader(rt.sid, prev, next);
+    if (prev.db !== next.db) this.onDb(rt.sid, prev.db, next);
+    if (next.zabState === 'BROADCAST' && (prev.zabState !== 'BROADCAST' || prev.role !== next.role || !prev.up)) this.onServe(rt.sid, next);
+    for (const e of effects) {
+      if (e.kind === 'send') {
+        const m = e.msg;
+        // Its own proposal (replies to observers carry the last decided vote instead, §3).
+        if (m.type === 'NOTIFICATION' && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE) this.checkAdvertised(rt, 'vote', m.zxid);
+        else if (m.type === 'ACKEPOCH') this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
+        else if (m.type === 'TRUNC') this.checkTrunc(rt.sid, e.to, m.zxid);
+      }
+    }
+  }
+
+  crashed(rt: ServerRuntime): void {
+    this.checkEpochFiles(rt.sid, rt.disk.image);
+    this.checkDurability(rt.sid);
+  }
+
+  durable(): void {
+    // Durable stages change nothing the checks read until a crash (checked in crashed()).
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Logs: registration, zxid uniqueness, history links
+
+  private onLog(sid: Sid, prev: ServerState, next: ServerState): void {
+    const a = prev.db.log;
+    const b = next.db.log;
+    const k = commonPrefix(a, b);
+    const g = this.ghost;
+    for (let j = k; j < b.length; j++) {
+      const e = b.at(j);
+      const predZ = j > 0 ? b.at(j - 1).zxid : null;
+      const known = g.assigned.get(e.zxid);
+      if (known === undefined) {
+        const base = next.leader !== null ? next.db.lastTxn : newestSnapshotTxn(next.db);
+        g.assign(e.zxid, e.txn, predZ ?? base, sid);
+        continue;
+      }
+      if (known.txn !== e.txn && !sameTxn(known.txn, e.txn)) {
+        this.report('ZxidUniqueness', [sid, known.by], [e.zxid], `${n(sid)} logged ${f(e.zxid)} as a different txn than ${n(known.by)} proposed under that zxid`, [`first: ${describeTxn(known.txn)}`, `now: ${describeTxn(e.txn)}`]);
+      } else if (predZ !== null && known.pred !== predZ) {
+        this.report('HistoryConsistency', [sid], [e.zxid, predZ, known.pred], `${n(sid)} logged ${f(e.zxid)} right after ${f(predZ)}, but it was proposed after ${f(known.pred)}: its log is not a prefix of any history`, [`${n(known.by)} proposed ${f(e.zxid)}`]);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Leaders: establishment, commits, proposals
+
+  private onLeader(sid: Sid, prev: ServerState, next: ServerState): void {
+    const l = next.leader;
+    if (l === null) return;
+    const pl = prev.role === next.role ? prev.leader : null;
+    const g = this.ghost;
+    if (l.established && pl?.established !== true) {
+      const other = this.epochLeader.get(l.epoch);
+      if (other !== undefined && other !== sid) {
+        this.report('Leadership', [other, sid], [], `two leaders established epoch ${l.epoch}: ${n(other)} and ${n(sid)}`);
+      }
+      this.epochLeader.set(l.epoch, sid);
+      if (l.epoch > this.newestEpoch) this.newestEpoch = l.epoch;
+      const tip = historyTip(next.db);
+      const cmax = g.cmax;
+      const out = g.commitThrough(tip);
+      if (!out.ok) {
+        this.report('CommittedNeverLost', [sid], [cmax, tip], `${n(sid)} established epoch ${l.epoch} with a history up to ${f(tip)} that lacks committed txn ${f(cmax)}`, [
+          `its history ${out.at === tip ? `ends at ${f(tip)}, below ${f(cmax)}` : `leaves the committed sequence after ${f(out.at)}`}`,
+          `NEWLEADER acks from ${l.newLeaderAcks.map(n).join(', ')}`,
+        ]);
+      }
+    }
+    if (!l.established || pl === null || !pl.established) return;
+    if (l.lastProposed !== pl.lastProposed) {
+      if (epochOf(l.lastProposed) !== l.epoch || counterOf(l.lastProposed) <= counterOf(pl.lastProposed)) {
+        this.report('LocalPrimaryOrder', [sid], [pl.lastProposed, l.lastProposed], `${n(sid)}, leader of epoch ${l.epoch}, proposed ${f(l.lastProposed)} after ${f(pl.lastProposed)}`);
+      }
+      const want = g.lastCommittedBefore(l.epoch);
+      if (counterOf(pl.lastProposed) === 0 && (next.db.lastTxn < want || !g.isCommitted(next.db.lastTxn))) {
+        this.report('PrimaryIntegrity', [sid], [next.db.lastTxn, want], `${n(sid)} began proposing in epoch ${l.epoch} having applied up to ${f(next.db.lastTxn)}, but ${f(want)} was committed in an earlier epoch`);
+      }
+    }
+    if (l.lastCommitted > pl.lastCommitted) {
+      const z = l.lastCommitted;
+      const cmax = g.cmax;
+      const out = g.commitThrough(z);
+      if (!out.ok) {
+        const p: PropertyName = z < cmax ? 'GlobalPrimaryOrder' : 'CommittedNeverLost';
+        this.report(p, [sid], [z, cmax], `${n(sid)} committed ${f(z)} whose history ${z < cmax ? 'is not the committed sequence' : `lacks committed txn ${f(cmax)}`}`, [`its history leaves the committed sequence after ${f(out.at)}`]);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Applied state: total order, agreement, integrity
+
+  private onDb(sid: Sid, before: Db, next: ServerState): void {
+    const db = next.db;
+    const g = this.ghost;
+    // Newly applied txns, when the step applied (not reloaded): links in history order.
+    const c0 = before.committed;
+    const c1 = db.committed;
+    if (c1 !== c0 && c1.entries === c0.entries && c1.length > c0.length) {
+      let last = before.lastTxn;
+      for (let j = c0.length; j < c1.length; j++) {
+        const e = c1.at(j);
+        const a = g.assigned.get(e.zxid);
+        if (a !== undefined && last !== 0 && a.pred !== last && g.assigned.has(last)) {
+          this.report('TotalOrder', [sid], [e.zxid, last, a.pred], `${n(sid)} applied ${f(e.zxid)} right after ${f(last)}, but ${f(e.zxid)} follows ${f(a.pred)}`);
+        }
+        last = e.zxid;
+      }
+    }
+    const L = db.lastTxn;
+    if (L === before.lastTxn && db.tree === before.tree) return;
+    if (g.isCommitted(L)) {
+      const want = g.digestAfter(L);
+      if (want !== undefined && want !== db.tree.digest) {
+        this.report('Agreement', [sid], [L], `${n(sid)} has applied up to committed ${f(L)} but its data tree differs from the committed sequence's`, [`digest ${hex(db.tree.digest)}, expected ${hex(want)}`, `it holds ${db.log.length} log entries and ${db.snapshots.length} snapshots`]);
+      }
+    }
+    if (next.zabState === 'BROADCAST') this.checkServing(sid, next);
+  }
+
+  private checkServing(sid: Sid, s: ServerState): void {
+    const L = s.db.lastTxn;
+    const g = this.ghost;
+    if (L !== 0 && !g.isCommitted(L)) {
+      const why = g.assigned.has(L) ? 'which was never committed' : 'which no primary proposed';
+      this.report('Integrity', [sid], [L], `${n(sid)} serves clients having applied ${f(L)}, ${why}`, [`committed up to ${f(g.cmax)}`]);
+      return;
+    }
+    const m = this.memo.get(sid) as ServerMemo;
+    if (L > m.served) m.served = L;
+  }
+
+  /** A server begins serving (BROADCAST). */
+  private onServe(sid: Sid, s: ServerState): void {
+    const m = this.memo.get(sid) as ServerMemo;
+    const L = s.db.lastTxn;
+    if (L < m.served) {
+      this.report('RestartStability', [sid], [L, m.served], `${n(sid)} serves again having applied only up to ${f(L)}, but it had served ${f(m.served)} before`);
+    }
+    this.checkServing(sid, s);
+    const lr = s.learner;
+    if (lr === null) return;
+    const leader = this.sim.server(lr.leader);
+    if (!leader.up || leader.state.leader === null || !leader.state.leader.established) return;
+    const mine = historyTip(s.db);
+    const theirs = historyTip(leader.state.db);
+    if (!this.ghost.isAncestor(mine, theirs)) {
+      this.report('HistoryConsistency', [sid, lr.leader], [mine, theirs], `${n(sid)} entered broadcast with a history up to ${f(mine)} that is not a prefix of its leader ${n(lr.leader)}'s (up to ${f(theirs)})`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages, advertisements, TRUNC
+
+  private checkMessage(sid: Sid, prev: ServerState, from: Sid, msg: Message): void {
+    if (!prev.up) return;
+    if (msg.type === 'COMMIT') {
+      const lr = prev.learner;
+      if (lr === null || lr.leader !== from || !isVoter(this.sim.cfg, sid)) return;
+      if (!holds(prev, msg.zxid)) {
+        this.report('MessageLegality', [from, sid], [msg.zxid], `${n(from)} sent COMMIT ${f(msg.zxid)} to ${n(sid)}, which does not hold that txn`, [`its log ends at ${f(prev.db.log.lastZxid(0))}, applied ${f(prev.db.lastTxn)}`]);
+      }
+    } else if (msg.type === 'ACK') {
+      const l = prev.leader;
+      const h = l?.learners[from];
+      if (l === null || h === undefined || h.stage !== 'sync') return;
+      const expected = zxid(l.epoch, 0);
+      if (msg.zxid !== expected) {
+        this.report('MessageLegality', [from, sid], [msg.zxid], `the first ACK ${n(sid)} read from ${n(from)} in SYNC acknowledges ${f(msg.zxid)}, not NEWLEADER ${f(expected)}`);
+      }
+    }
+  }
+
+  private checkAdvertised(rt: ServerRuntime, what: string, z: Zxid): void {
+    const s = rt.state;
+    const tip = historyTip(s.db);
+    const durableTip = durableTipOf(rt.disk.image);
+    const quirk = counterOf(z) === 0 && z > tip && epochOf(z) <= s.currentEpoch;
+    if (z !== tip && !quirk) {
+      this.report('HonestAdvertisement', [rt.sid], [z, tip], `${n(rt.sid)} advertised ${f(z)} in its ${what}, but the last txn it holds is ${f(tip)}`);
+    } else if (tip > durableTip) {
+      this.report('HonestAdvertisement', [rt.sid], [z, durableTip], `${n(rt.sid)} advertised ${f(z)} in its ${what}, but only up to ${f(durableTip)} is durable`);
+    }
+  }
+
+  /**
+   * A leader decides TRUNC(z) for a learner: none of the txns the learner holds after z may be
+   * committed. Judged at the decision: a proposal of the leader's that commits while the TRUNC is
+   * in flight is re-sent right after it (startForwarding, §5.1), and whether it stays durable on a
+   * quorum is CommittedDurability's to judge.
+   */
+  private checkTrunc(leader: Sid, to: Sid, z: Zxid): void {
+    const target = this.sim.server(to);
+    if (!target.up) return;
+    const log = target.state.db.log;
+    const g = this.ghost;
+    for (let i = log.lowerBound(z + 1); i < log.length; i++) {
+      const e = log.at(i);
+      if (g.committed.has(e.zxid)) {
+        this.report('TruncSafety', [leader, to], [z, e.zxid], `${n(leader)} told ${n(to)} to TRUNC to ${f(z)}, which removes committed txn ${f(e.zxid)}`, [`committed up to ${f(g.cmax)}`, `${n(to)}'s log ends at ${f(log.lastZxid(0))}`]);
+        return;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Crashes: epoch files, durability of the committed sequence
+
+  private checkEpochFiles(sid: Sid, img: MutableDurableImage): void {
+    const last = durableTipOf(img);
+    // QuorumPeer.loadDataBase: a missing epoch file is created from the last zxid's epoch; a
+    // leftover currentEpoch.tmp is used when the last zxid is newer than currentEpoch.
+    const cur = Math.max(img.currentEpoch ?? epochOf(last), img.currentEpochTmp ?? -1);
+    const acc = img.acceptedEpoch ?? epochOf(last);
+    if (epochOf(last) > cur || cur > acc) {
+      this.report('EpochFileSanity', [sid], [last], `${n(sid)} crashed leaving epoch(${f(last)}) = ${epochOf(last)}, currentEpoch = ${img.currentEpoch ?? 'none'}${img.currentEpochTmp !== null ? ` (tmp ${img.currentEpochTmp})` : ''}, acceptedEpoch = ${img.acceptedEpoch ?? 'none'} on disk`, [
+        epochOf(last) > cur ? 'ZooKeeper refuses to start: "The current epoch is older than the last zxid"' : 'ZooKeeper refuses to start: acceptedEpoch is less than currentEpoch',
+      ]);
+    }
+  }
+
+  private checkDurability(crashed: Sid): void {
+    const g = this.ghost;
+    const z = g.cmax;
+    if (z === 0) return;
+    const holders: Sid[] = [];
+    for (const sid of this.sim.cfg.voters) if (this.holdsDurably(this.sim.server(sid).disk.image, z)) holders.push(sid);
+    if (!isQuorum(this.sim.cfg, holders.length)) {
+      this.report('CommittedDurability', [crashed, ...holders], [z], `after ${n(crashed)} crashed, committed txn ${f(z)} is durable on ${holders.length === 0 ? 'no voter' : holders.map(n).join(', ')} only, not a quorum`);
+    }
+  }
+
+  private holdsDurably(img: MutableDurableImage, z: Zxid): boolean {
+    const log = img.log;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((log[mid] as LogEntry).zxid < z) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < log.length && (log[lo] as LogEntry).zxid === z) return true;
+    for (let i = img.snapshots.length - 1; i >= 0; i--) {
+      const s = img.snapshots[i];
+      if (s === undefined) continue;
+      const t = s.lastTxn ?? s.zxid;
+      if (t === z || (t > z && this.ghost.isAncestor(z, t))) return true;
+    }
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The newest txn a server holds: its log's last entry, or what its tree reflects. */
+export function historyTip(db: Db): Zxid {
+  return Math.max(db.log.lastZxid(0), db.lastTxn);
+}
+
+function newestSnapshotTxn(db: Db): Zxid {
+  const s = db.snapshots[db.snapshots.length - 1];
+  return s === undefined ? 0 : (s.lastTxn ?? s.zxid);
+}
+
+/** The newest txn on disk: the log's last entry or the newest snapshot's last txn. */
+export function durableTipOf(img: MutableDurableImage): Zxid {
+  const last = img.log[img.log.length - 1]?.zxid ?? 0;
+  const s = img.snapshots[img.snapshots.length - 1];
+  return Math.max(last, s === undefined ? 0 : (s.lastTxn ?? s.zxid));
+}
+
+/** Length of the common prefix of two logs (entries are shared objects, so identity decides). */
+function commonPrefix(a: Db['log'], b: Db['log']): number {
+  const m = Math.min(a.length, b.length);
+  if (a.entries === b.entries) return m;
+  if (m === 0 || a.at(0) !== b.at(0)) return 0;
+  if (a.at(m - 1) === b.at(m - 1)) return m;
+  let lo = 1; // a[0, lo) shared
+  let hi = m - 1; // a[hi] differs
+  while (hi - lo > 0) {
+    const mid = (lo + hi) >> 1;
+    if (a.at(mid) === b.at(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function holds(s: ServerState, z: Zxid): boolean {
+  if (z <= s.db.lastTxn || s.db.log.indexOf(z) >= 0) return true;
+  const lr = s.learner;
+  if (lr === null) return false;
+  if (lr.sync.packetsNotLogged.items.some((e) => e.zxid === z)) return true;
+  return lr.inbox.items.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
+}
+
+function sameTxn(a: Txn, b: Txn): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function describeTxn(t: Txn): string {
+  const o = t.origin;
+  const who = o === undefined ? '' : ` from client ${o.client} request ${o.cxid}`;
+  switch (t.type) {
+    case 'create':
+    case 'setData':
+    case 'delete':
+      return `${t.type} ${t.path}${who}`;
+    default:
+      return `${t.type} ${t.session}${who}`;
+  }
+}
+
+function hex(x: number): string {
+  return `0x${(x >>> 0).toString(16)}`;
+}
