@@ -36,17 +36,27 @@ export const DEFAULT_STABILIZE_MS = 60_000;
 /** One command line after its keyword. */
 export function parseCommand(kw: string, c: Cursor): CommandBody {
   switch (kw) {
-    case 'start':
-    case 'restart': {
-      const sids = c.done() && kw === 'start' ? [] : c.sids();
+    case 'start': {
+      const sids = c.done() ? [] : c.sids();
       c.end();
       return { kind: 'start', sids };
+    }
+    case 'restart': {
+      if (c.isSid() && (c.peekAt(1) === 'after' || c.peekAt(1) === 'before')) {
+        const sid = c.sid();
+        const point = crashPoint(c, sid);
+        c.end();
+        return { kind: 'crash', sid, point, restart: true };
+      }
+      const sids = c.sids();
+      c.end();
+      return { kind: 'restart', sids };
     }
     case 'crash': {
       const sid = c.sid();
       const point = c.done() ? null : crashPoint(c, sid);
       c.end();
-      return { kind: 'crash', sid, point };
+      return { kind: 'crash', sid, point, restart: false };
     }
     case 'partition':
       return partition(c);

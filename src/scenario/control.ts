@@ -35,6 +35,8 @@ export interface Trigger {
   readonly sid: Sid;
   readonly point: CrashPoint;
   readonly src: Source;
+  /** Start the server again once the current event is over. */
+  readonly restart: boolean;
   fired: boolean;
 }
 
@@ -82,6 +84,8 @@ export class ScenarioControl implements KernelControl {
       t.fired = true;
       this.armed--;
       if (this.sim.server(t.sid).up) this.sim.crash(t.sid);
+      // Not inside the hook: the event that reached the point must finish on the dead process.
+      if (t.restart) this.sim.at(this.sim.now, () => this.sim.start(t.sid));
       return;
     }
   }
@@ -89,8 +93,8 @@ export class ScenarioControl implements KernelControl {
   // ---------------------------------------------------------------------------------------------
   // Commands
 
-  arm(sid: Sid, point: CrashPoint, src: Source): void {
-    this.triggers.push({ sid, point, src, fired: false });
+  arm(sid: Sid, point: CrashPoint, src: Source, restart: boolean): void {
+    this.triggers.push({ sid, point, src, restart, fired: false });
     this.armed++;
   }
 

@@ -97,7 +97,7 @@ class Runner implements RunView {
     try {
       for (const c of this.sc.commands) this.exec(c);
       for (const t of this.control.triggers) {
-        if (!t.fired) throw new Failed(t.src, `the crash point never came: ${serverName(t.sid)} did not reach '${t.src.text.replace(/^crash\s+s\d+\s+/, '')}'`);
+        if (!t.fired) throw new Failed(t.src, `the crash point never came: ${serverName(t.sid)} did not reach '${t.src.text.replace(/^(crash|restart)\s+s\d+\s+/, '')}'`);
       }
       return { failure: null, trace: this.log.events, sim: this.sim };
     } catch (e) {
@@ -121,9 +121,16 @@ class Runner implements RunView {
         }
         return;
       }
+      case 'restart':
+        for (const sid of c.sids) {
+          if (sim.server(sid).up) sim.crash(sid);
+          this.started.add(sid);
+          sim.start(sid);
+        }
+        return;
       case 'crash':
         if (c.point !== null) {
-          this.control.arm(c.sid, c.point, c.src);
+          this.control.arm(c.sid, c.point, c.src, c.restart);
           return;
         }
         if (!sim.server(c.sid).up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be up before crashing it, but it is down`);

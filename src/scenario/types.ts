@@ -81,8 +81,12 @@ export interface ClientOp {
 }
 
 export type CommandBody =
+  /** Empty: every server not started yet. */
   | { readonly kind: 'start'; readonly sids: readonly Sid[] }
-  | { readonly kind: 'crash'; readonly sid: Sid; readonly point: CrashPoint | null }
+  /** Crash each that is up, then start it again. */
+  | { readonly kind: 'restart'; readonly sids: readonly Sid[] }
+  /** Now, or at a point; `restart`: start it again right after (`restart sN after ...`). */
+  | { readonly kind: 'crash'; readonly sid: Sid; readonly point: CrashPoint | null; readonly restart: boolean }
   | { readonly kind: 'partition'; readonly links: readonly [Sid, Sid][]; readonly desc: string }
   | { readonly kind: 'heal' }
   | { readonly kind: 'slow'; readonly from: Sid; readonly to: Sid; readonly extraMs: number }

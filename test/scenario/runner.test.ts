@@ -102,6 +102,18 @@ describe('scenario runner', () => {
     expect(r.failure).toBeNull();
   });
 
+  it('restart at a point: the server crashes there and starts again once that event is over', () => {
+    const r = run('restart s1 after fsync <1,1>', 'create s3 /a "1"', 'run 30ms', 'expect s1 is UP', 'expect s1 logged = <1,1>', 'expect trace lacks "s1 -> s3 send ACK <1,1>"', 'stabilize', 'expect s1 has /a = "1"', 'restart s1 s2', 'stabilize', 'expect s1 s2 s3 agree', 'expect checkers pass');
+    expect(r.failure).toBeNull();
+    const t = text(r);
+    const crash = t.findIndex((l) => / s1 CRASH/.test(l));
+    expect(t[crash - 1]).toMatch(/ s1 fsync appendLog <1,1> token \d+$/);
+    const restart = t.findIndex((l) => / s1 RESTART$/.test(l));
+    expect(restart).toBeGreaterThan(crash);
+    expect(t[restart]?.split(' ')[0]).toBe(t[crash]?.split(' ')[0]); // the same virtual instant
+    expect(t.filter((l) => / s2 RESTART$/.test(l))).toHaveLength(1);
+  });
+
   it('hold fsync keeps a server\'s writes pending until released', () => {
     const r = run('hold fsync s1', 'create s3 /a "1"', 'run 500ms', 'expect s1 logged = none', 'expect trace lacks "s1 -> s3 send ACK <1,1>"', 'expect s2 has /a = "1"', 'release fsync s1', 'run 50ms', 'expect s1 logged = <1,1>', 'expect trace has "s1 -> s3 send ACK <1,1>"');
     expect(r.failure).toBeNull();
