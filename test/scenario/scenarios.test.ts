@@ -24,8 +24,11 @@ describe('scenarios/', () => {
     const r = runScenario(sc);
     const f = r.failure;
     expect(f, f === null ? '' : `${f.src.file}:${f.src.line}: ${f.src.text}\n  ${f.message}\n${f.state}`).toBeNull();
+    const text = goldenText(r.trace);
     const golden = goldenPath(file);
-    if (existsSync(golden)) expect(goldenDiff(readFileSync(golden, 'utf8'), goldenText(r.trace))).toBeNull();
+    if (existsSync(golden)) expect(goldenDiff(readFileSync(golden, 'utf8'), text)).toBeNull();
+    // Same scenario, same trace, byte for byte.
+    expect(goldenDiff(text, goldenText(runScenario(sc).trace))).toBeNull();
   });
 
   // zab-bugs.md §4: a scenario passes with every flaw off and fails, detectably, with its bug's flaw on.
