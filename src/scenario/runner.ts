@@ -8,7 +8,7 @@ import { attachCheckers, type Checkers } from '../check/index.ts';
 import { serverName, type Sid } from '../protocol/config.ts';
 import type { ClientRequest } from '../protocol/types.ts';
 import type { TraceEvent, TraceSink } from '../sim/events.ts';
-import { Simulation, type SimOptions } from '../sim/kernel.ts';
+import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
 import { ScenarioControl } from './control.ts';
 import { evaluate, Failed, type RunView } from './evaluate.ts';
 import { entry } from './preload.ts';
@@ -95,7 +95,7 @@ class Runner implements RunView {
 
   run(): ScenarioResult {
     try {
-      for (const c of this.sc.commands) this.exec(c);
+      for (const c of this.sc.commands) this.execOrLivelock(c);
       for (const t of this.control.triggers) {
         if (!t.fired) throw new Failed(t.src, `the crash point never came: ${serverName(t.sid)} did not reach '${t.src.text.replace(/^(crash|restart)\s+s\d+\s+/, '')}'`);
       }
@@ -105,6 +105,16 @@ class Runner implements RunView {
       const held = this.control.held.map((m) => `${serverName(m.from)} -> ${serverName(m.to)} ${m.msg.type} #${m.id}`);
       const extra = [held.length > 0 ? `held messages: ${held.join(', ')}` : '', this.control.holdTexts().length > 0 ? `holding: ${this.control.holdTexts().join('; ')}` : ''].filter((x) => x !== '');
       return { failure: { src: e.src, message: e.detail, state: [stateTable(this.sim), ...extra].join('\n'), t: this.sim.now }, trace: this.log.events, sim: this.sim };
+    }
+  }
+
+  /** A livelock (time stopped advancing, e.g. FLE under the ZOOKEEPER-1419 flaw) fails the line that ran into it. */
+  private execOrLivelock(c: Command): void {
+    try {
+      this.exec(c);
+    } catch (e) {
+      if (e instanceof LivelockError) throw new Failed(c.src, `the run livelocked: ${e.message}`);
+      throw e;
     }
   }
 
