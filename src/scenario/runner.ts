@@ -103,7 +103,12 @@ class Runner implements RunView {
     } catch (e) {
       if (!(e instanceof Failed)) throw e;
       const held = this.control.held.map((m) => `${serverName(m.from)} -> ${serverName(m.to)} ${m.msg.type} #${m.id}`);
-      const extra = [held.length > 0 ? `held messages: ${held.join(', ')}` : '', this.control.holdTexts().length > 0 ? `holding: ${this.control.holdTexts().join('; ')}` : ''].filter((x) => x !== '');
+      const armed = this.control.triggers.filter((t) => !t.fired).map((t) => `line ${t.src.line}: ${t.src.text}`);
+      const extra = [
+        held.length > 0 ? `held messages: ${held.join(', ')}` : '',
+        this.control.holdTexts().length > 0 ? `holding: ${this.control.holdTexts().join('; ')}` : '',
+        armed.length > 0 ? `armed crash points: ${armed.join('; ')}` : '',
+      ].filter((x) => x !== '');
       return { failure: { src: e.src, message: e.detail, state: [stateTable(this.sim), ...extra].join('\n'), t: this.sim.now }, trace: this.log.events, sim: this.sim };
     }
   }

@@ -47,6 +47,7 @@ describe('scenario runner', () => {
     const r = run('crash s1 after sending TRUNC', 'run 1s', 'expect s3 leads');
     expect(r.failure?.src.line).toBe(10);
     expect(r.failure?.message).toBe("the crash point never came: s1 did not reach 'after sending TRUNC'");
+    expect(r.failure?.state).toContain('armed crash points: line 10: crash s1 after sending TRUNC');
   });
 
   it('hold keeps later messages of the connection behind the held one; deliver lets them go in order', () => {
