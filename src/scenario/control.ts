@@ -53,7 +53,8 @@ export class ScenarioControl implements KernelControl {
   // KernelControl
 
   arriving(m: InFlight): boolean {
-    if (this.armed > 0) this.fire((t) => t.point.kind === 'beforeReceive' && t.sid === m.to && matches(t.point.pat, m.from, m.to, m.msg));
+    // The receiver crashes instead of reading it: the message meets a dead process, never a hold.
+    if (this.armed > 0 && this.fire((t) => t.point.kind === 'beforeReceive' && t.sid === m.to && matches(t.point.pat, m.from, m.to, m.msg))) return false;
     if (this.held.length > 0 && this.held.some((h) => sameConnection(h, m))) {
       this.held.push(m);
       return true;
@@ -77,8 +78,8 @@ export class ScenarioControl implements KernelControl {
     if (this.armed > 0 && stage !== 'failed') this.fire((t) => t.point.kind === 'fsync' && t.sid === sid && writeMatches(t.point.write, write, stage));
   }
 
-  /** Crashes the server of the first armed trigger that matches (each fires once). */
-  private fire(match: (t: Trigger) => boolean): void {
+  /** Crashes the server of the first armed trigger that matches (each fires once); true if one did. */
+  private fire(match: (t: Trigger) => boolean): boolean {
     for (const t of this.triggers) {
       if (t.fired || !match(t)) continue;
       t.fired = true;
@@ -86,8 +87,9 @@ export class ScenarioControl implements KernelControl {
       if (this.sim.server(t.sid).up) this.sim.crash(t.sid);
       // Not inside the hook: the event that reached the point must finish on the dead process.
       if (t.restart) this.sim.at(this.sim.now, () => this.sim.start(t.sid));
-      return;
+      return true;
     }
+    return false;
   }
 
   // ---------------------------------------------------------------------------------------------
