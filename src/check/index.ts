@@ -7,7 +7,7 @@
 import type { Clients } from '../sim/clients.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { ClientChecker } from './clients.ts';
-import { LivenessChecker, type LivenessResult } from './liveness.ts';
+import { describeServer, LivenessChecker, type LivenessResult } from './liveness.ts';
 import type { Violation } from './properties.ts';
 import { SafetyChecker } from './safety.ts';
 
@@ -37,6 +37,8 @@ export interface Verdict {
   readonly committed: number;
   /** Syncs a stale leader answered (allowed: sync is not a quorum operation). */
   readonly staleSyncs: number;
+  /** Further violations of properties already in `violations`. */
+  readonly repeats: number;
 }
 
 export class Checkers {
@@ -75,6 +77,7 @@ export class Checkers {
       recoveryMs: live !== null && live.recoveredMs !== null ? live.recoveredMs - live.fromMs : null,
       committed: this.safety.ghost.committed.size,
       staleSyncs: this.clients?.staleSyncs ?? 0,
+      repeats: this.safety.repeats,
     };
   }
 
@@ -82,14 +85,7 @@ export class Checkers {
   livelock(message: string): void {
     const l = this.liveness;
     if (l !== null) l.result.failed = true;
-    this.safety.report('Liveness', [], [], `time stopped advancing at ${this.sim.now}ms: the servers exchange messages forever without progress`, [message, ...this.sim.sids.map((sid) => this.describeServer(sid))]);
-  }
-
-  private describeServer(sid: number): string {
-    const rt = this.sim.server(sid);
-    if (!rt.up) return `s${sid}: down`;
-    const s = rt.state;
-    return `s${sid}: ${s.state}/${s.zabState}, round ${s.fle.logicalclock}, vote (s${s.fle.proposedLeader}, epoch ${s.fle.proposedEpoch}), currentEpoch ${s.currentEpoch}`;
+    this.safety.report('Liveness', [], [], `time stopped advancing at ${this.sim.now}ms: the servers exchange messages forever without progress`, [message, ...this.sim.sids.map((sid) => describeServer(this.sim, sid))]);
   }
 
   livenessResult(): LivenessResult | null {

@@ -66,7 +66,7 @@ export class LivenessChecker {
     if (this.sim.now >= deadline) {
       r.failed = true;
       const why = this.recovered() as string;
-      this.report('Liveness', [], [], `no recovery within ${r.boundMs}ms after the faults stopped at ${r.fromMs}ms: ${why}`, this.sim.sids.map((sid) => this.describe(sid)));
+      this.report('Liveness', [], [], `no recovery within ${r.boundMs}ms after the faults stopped at ${r.fromMs}ms: ${why}`, this.sim.sids.map((sid) => describeServer(this.sim, sid)));
       return;
     }
     this.sim.at(Math.min(deadline, this.sim.now + POLL_MS), () => this.poll());
@@ -99,12 +99,13 @@ export class LivenessChecker {
     if (oldest !== undefined && this.sim.now - oldest.invokeMs > this.result.boundMs) return `client ${oldest.client} request #${oldest.cxid} has been in flight since ${oldest.invokeMs}ms`;
     return null;
   }
+}
 
-  private describe(sid: number): string {
-    const rt = this.sim.server(sid);
-    if (!rt.up) return `${serverName(sid)}: down`;
-    const s = rt.state;
-    const lead = s.leader !== null ? ` epoch ${s.leader.epoch}${s.leader.established ? ' established' : ''}` : s.learner !== null ? ` of ${serverName(s.learner.leader)}` : '';
-    return `${serverName(sid)}: ${s.state}/${s.zabState}${lead}, round ${s.fle.logicalclock}, vote ${serverName(s.fle.proposedLeader)}, acceptedEpoch ${s.acceptedEpoch}, currentEpoch ${s.currentEpoch}, applied ${formatZxid(s.db.lastTxn)}`;
-  }
+/** One line of a server's state, for liveness reports. */
+export function describeServer(sim: Simulation, sid: number): string {
+  const rt = sim.server(sid);
+  if (!rt.up) return `${serverName(sid)}: down`;
+  const s = rt.state;
+  const lead = s.leader !== null ? ` epoch ${s.leader.epoch}${s.leader.established ? ' established' : ''}` : s.learner !== null ? ` of ${serverName(s.learner.leader)}` : '';
+  return `${serverName(sid)}: ${s.state}/${s.zabState}${lead}, round ${s.fle.logicalclock}, vote ${serverName(s.fle.proposedLeader)}, acceptedEpoch ${s.acceptedEpoch}, currentEpoch ${s.currentEpoch}, applied ${formatZxid(s.db.lastTxn)}`;
 }

@@ -1,6 +1,5 @@
 /**
- * The safety checker: the kernel's monitor, told after every server step, crash and durable disk
- * stage. Each check looks only at what that event changed (the old and new state of one server,
+ * The safety checker: the kernel's monitor, told after every server step and every crash. Each check looks only at what that event changed (the old and new state of one server,
  * the step's effects), so its cost per event does not grow with the run:
  *
  * - a log that changed: only its new entries are registered or compared with the ghost;
@@ -58,7 +57,17 @@ export class SafetyChecker implements SimMonitor {
     return epoch < this.newestEpoch;
   }
 
+  /** Later violations of a property already reported (kept out of `violations`, counted). */
+  repeats = 0;
+  private readonly reported = new Set<PropertyName>();
+
+  /** Records a violation; only the first of each property is kept, later ones are counted. */
   report(property: PropertyName, servers: Sid[], zxids: Zxid[], message: string, facts: string[] = []): void {
+    if (this.reported.has(property)) {
+      this.repeats++;
+      return;
+    }
+    this.reported.add(property);
     const v: Violation = { property, kind: kindOf(property), i: Math.max(0, this.sim.traceCount - 1), t: this.sim.now, servers, zxids, message, facts };
     this.violations.push(v);
     this.onViolation?.(v);
@@ -89,10 +98,6 @@ export class SafetyChecker implements SimMonitor {
   crashed(rt: ServerRuntime): void {
     this.checkEpochFiles(rt.sid, rt.disk.image);
     this.checkDurability(rt.sid);
-  }
-
-  durable(): void {
-    // Durable stages change nothing the checks read until a crash (checked in crashed()).
   }
 
   // -------------------------------------------------------------------------------------------

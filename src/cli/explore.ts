@@ -7,7 +7,7 @@
 import { setAutoFreeze } from 'immer';
 import type { Violation } from '../check/index.ts';
 import { createRun, runJudged } from '../sim/run.ts';
-import { parseFlags, usage, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
 import { formatFlags } from './swarm.ts';
 import { resolveFlags, RUN_SPEC, runOptionsFromFlags, type Output } from './run.ts';
 
@@ -135,5 +135,3 @@ export function exploreCommand(flags: Map<string, FlagValue>, out: Output, tty: 
 export function parseExploreFlags(argv: readonly string[]): Map<string, FlagValue> {
   return parseFlags(EXPLORE_SPEC, argv);
 }
-
-export const EXPLORE_USAGE = (): string => usage(EXPLORE_SPEC);

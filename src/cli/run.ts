@@ -316,7 +316,8 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
           : 'not checked: faults never stop (give --faults-until)';
   lines.push(`  liveness: ${liveness}`);
   for (const x of v.violations.slice(0, 5)) lines.push(...violationLines(x));
-  if (v.violations.length > 5) lines.push(`  (${v.violations.length - 5} more violations)`);
+  if (v.violations.length > 5) lines.push(`  (${v.violations.length - 5} more properties violated)`);
+  if (v.repeats > 0) lines.push(`  (${v.repeats} later violations of the same properties not shown)`);
   return lines;
 }
 

@@ -125,6 +125,19 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   crashPointProb: 0,
 });
 
+/** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
+function cut(sim: Simulation, side: readonly Sid[], rest: readonly Sid[], oneWay: boolean): void {
+  const links: [Sid, Sid][] = [];
+  for (const a of side) {
+    for (const b of rest) {
+      links.push([a, b]);
+      if (!oneWay) links.push([b, a]);
+    }
+  }
+  const names = (xs: readonly Sid[]): string => `{${xs.map(serverName).join(',')}}`;
+  sim.partition(links, oneWay ? `${names(side)} -/-> ${names(rest)}` : `${names(side)} | ${names(rest)}`);
+}
+
 export class FaultInjector {
   private readonly crashRng: Rng;
   private readonly partitionRng: Rng;
@@ -185,18 +198,9 @@ export class FaultInjector {
       case 'restart':
         if (!sim.server(f.sid).up) sim.start(f.sid);
         return;
-      case 'partition': {
-        const links: [Sid, Sid][] = [];
-        for (const a of f.side) {
-          for (const b of f.rest) {
-            links.push([a, b]);
-            if (!f.oneWay) links.push([b, a]);
-          }
-        }
-        const names = (xs: readonly Sid[]): string => `{${xs.map(serverName).join(',')}}`;
-        sim.partition(links, f.oneWay ? `${names(f.side)} -/-> ${names(f.rest)}` : `${names(f.side)} | ${names(f.rest)}`);
+      case 'partition':
+        cut(sim, f.side, f.rest, f.oneWay);
         return;
-      }
       case 'heal':
         sim.heal();
         return;
@@ -259,16 +263,7 @@ export class FaultInjector {
       if (side.length === 0 || side.length === ids.length) side = [this.partitionRng.pick(ids)];
     }
     const rest = ids.filter((sid) => !side.includes(sid));
-    const oneWay = this.partitionRng.chance(this.cfg.oneWayProb);
-    const links: [Sid, Sid][] = [];
-    for (const a of side) {
-      for (const b of rest) {
-        links.push([a, b]);
-        if (!oneWay) links.push([b, a]);
-      }
-    }
-    const names = (xs: Sid[]): string => `{${xs.map(serverName).join(',')}}`;
-    sim.partition(links, oneWay ? `${names(side)} -/-> ${names(rest)}` : `${names(side)} | ${names(rest)}`);
+    cut(sim, side, rest, this.partitionRng.chance(this.cfg.oneWayProb));
     const healAt = sim.now + drawMs(this.partitionRng, this.cfg.partitionDuration);
     sim.at(healAt, () => {
       if (this.stopped) return;

@@ -104,15 +104,13 @@ export interface ServerRuntime {
 
 /**
  * Watches a run from inside the kernel (the checkers of src/check): told after every server
- * step, every crash or halt, and every durable disk stage. A monitor only reads.
+ * step and every crash or halt. A monitor only reads.
  */
 export interface SimMonitor {
   /** After `input` moved the server from `prev` to `rt.state` and its effects were applied. */
   step(rt: ServerRuntime, prev: ServerState, input: Input, effects: readonly Effect[]): void;
   /** After a crash or halt: the volatile state is gone, `rt.disk.image` is what survived. */
   crashed(rt: ServerRuntime): void;
-  /** After a write reached `stage` on disk (an epoch file: 'tmp', then 'done'). */
-  durable(rt: ServerRuntime, write: PersistOp, stage: DiskStage): void;
 }
 
 export class Simulation {
@@ -194,21 +192,16 @@ export class Simulation {
 
   /** Processes events until the queue is empty or the next one is after `limit`. */
   runUntil(limit: number): void {
-    const q = this.queue;
-    while (!this.stopRequested && q.peekTime() <= limit) {
-      const ev = q.pop() as SimEvent;
-      if (ev.time === this.now) {
-        if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
-          throw new LivelockError(this.now, `livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
-        }
-      } else {
-        this.eventsThisInstant = 0;
-      }
-      this.now = ev.time;
-      this.eventCount++;
-      this.dispatch(ev);
-    }
-    if (!this.stopRequested && limit !== Infinity && limit > this.now) this.now = limit;
+    this.loop(limit, null);
+  }
+
+  /**
+   * Like {@link runUntil}, but stops right after the first event after which `stop()` holds.
+   * Returns true if it stopped for that reason (`now` is then that event's time).
+   */
+  runUntilTrue(limit: number, stop: () => boolean): boolean {
+    if (stop()) return true;
+    return this.loop(limit, stop);
   }
 
   /** Ends the run after the current event (a checker found what it looked for). */
@@ -221,18 +214,14 @@ export class Simulation {
     return this.stopRequested;
   }
 
-  /**
-   * Like {@link runUntil}, but stops right after the first event after which `stop()` holds.
-   * Returns true if it stopped for that reason (`now` is then that event's time).
-   */
-  runUntilTrue(limit: number, stop: () => boolean): boolean {
-    if (stop()) return true;
+  /** The event loop: true when `until` held after an event. */
+  private loop(limit: number, until: (() => boolean) | null): boolean {
     const q = this.queue;
     while (!this.stopRequested && q.peekTime() <= limit) {
       const ev = q.pop() as SimEvent;
       if (ev.time === this.now) {
         if (++this.eventsThisInstant > MAX_EVENTS_PER_INSTANT) {
-          throw new LivelockError(this.now, `livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a bug in zabsim or a zero-delay configuration)`);
+          throw new LivelockError(this.now, `livelock: more than ${MAX_EVENTS_PER_INSTANT} events at virtual time ${this.now}ms without time advancing (a zero-delay message loop, e.g. votes that never settle, or a bug in zabsim)`);
         }
       } else {
         this.eventsThisInstant = 0;
@@ -240,9 +229,9 @@ export class Simulation {
       this.now = ev.time;
       this.eventCount++;
       this.dispatch(ev);
-      if (stop()) return true;
+      if (until !== null && until()) return true;
     }
-    if (limit !== Infinity && limit > this.now) this.now = limit;
+    if (!this.stopRequested && limit !== Infinity && limit > this.now) this.now = limit;
     return false;
   }
 
@@ -437,7 +426,6 @@ export class Simulation {
     const stage = p.stages[0]?.stage ?? 'done';
     const durable = rt.disk.complete(ev.token);
     this.emit({ type: 'fsync', sid: rt.sid, token: ev.token, write: p.write, stage });
-    this.monitor?.durable(rt, p.write, stage);
     this.control?.written(rt.sid, p.write, stage);
     if (durable && rt.up) this.input(rt, { kind: 'fsyncDone', token: ev.token });
   }

@@ -6,19 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const stdout = { isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: main(argv, stdout), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+import { cli } from './run-cli.ts';
 
 const HEADER = 'scenario demo\ntitle A demo\nstory Three servers elect.\noutcome s3 leads.\n\nservers 3\ndelay 5\nstart\nstabilize\n';
 
