@@ -14,7 +14,7 @@ export const SAFETY_PROPERTIES = {
   RestartStability: 'after a crash and restart, a server serves again only once it holds every txn it had served (I7)',
   HonestAdvertisement: 'a vote or ACKEPOCH advertises the last txn the server holds durably (I8)',
   MessageLegality: 'a learner is sent COMMIT only for a txn it holds; the first ACK a leader reads in SYNC is the NEWLEADER ACK (I9)',
-  EpochFileSanity: 'on disk, epoch(last durable zxid) <= currentEpoch <= acceptedEpoch (I10)',
+  EpochFileSanity: 'on disk, epoch(last durable zxid) <= currentEpoch <= acceptedEpoch, as start-up reads them with updatingEpoch and currentEpoch.tmp (I10)',
   TruncSafety: 'a TRUNC never removes a committed txn (I11)',
   CommittedDurability: 'whenever a server crashes, the newest committed txn is durable on a quorum of voters',
   LocalPrimaryOrder: "a primary proposes in zxid order, each proposal after its previous one (Local primary order)",

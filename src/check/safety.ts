@@ -292,12 +292,14 @@ export class SafetyChecker implements SimMonitor {
 
   private checkEpochFiles(sid: Sid, img: MutableDurableImage): void {
     const last = durableTipOf(img);
-    // QuorumPeer.loadDataBase: a missing epoch file is created from the last zxid's epoch; a
-    // leftover currentEpoch.tmp is used when the last zxid is newer than currentEpoch.
-    const cur = Math.max(img.currentEpoch ?? epochOf(last), img.currentEpochTmp ?? -1);
+    // QuorumPeer.loadDataBase: a missing epoch file is created from the last zxid's epoch; when
+    // the last zxid is newer than currentEpoch, a leftover currentEpoch.tmp is used, or else the
+    // updatingEpoch marker (3.4.6) authorises taking the last zxid's epoch.
+    let cur = img.currentEpoch ?? epochOf(last);
+    if (epochOf(last) > cur) cur = img.currentEpochTmp ?? (img.updatingEpoch ? epochOf(last) : cur);
     const acc = img.acceptedEpoch ?? epochOf(last);
     if (epochOf(last) > cur || cur > acc) {
-      this.report('EpochFileSanity', [sid], [last], `${n(sid)} crashed leaving epoch(${f(last)}) = ${epochOf(last)}, currentEpoch = ${img.currentEpoch ?? 'none'}${img.currentEpochTmp !== null ? ` (tmp ${img.currentEpochTmp})` : ''}, acceptedEpoch = ${img.acceptedEpoch ?? 'none'} on disk`, [
+      this.report('EpochFileSanity', [sid], [last], `${n(sid)} crashed leaving epoch(${f(last)}) = ${epochOf(last)}, currentEpoch = ${img.currentEpoch ?? 'none'}${img.currentEpochTmp !== null ? ` (tmp ${img.currentEpochTmp})` : ''}${img.updatingEpoch ? ' (updatingEpoch marker)' : ''}, acceptedEpoch = ${img.acceptedEpoch ?? 'none'} on disk`, [
         epochOf(last) > cur ? 'ZooKeeper refuses to start: "The current epoch is older than the last zxid"' : 'ZooKeeper refuses to start: acceptedEpoch is less than currentEpoch',
       ]);
     }

@@ -44,6 +44,19 @@ export interface Flaws {
    * so the truncated txns stay in the tree. ZooKeeper 3.9 behaves so (ZKDatabase.truncateLog).
    */
   trunc_reload_newest_snapshot: boolean;
+  /**
+   * ZOOKEEPER-1653/2354 (B4): the learner's NEWLEADER steps write no `updatingEpoch` marker, so a
+   * crash after its synced txns (or snapshot) are durable and before currentEpoch is written
+   * leaves a server that refuses to start. ZooKeeper 3.9 behaves so; the marker is 3.4.6's fix.
+   */
+  newleader_no_epoch_marker: boolean;
+  /**
+   * The leader keeps a learner's ACKs of outstanding proposals when it syncs that learner again
+   * and re-sends them, although a TRUNC may just have cut them from the learner's log: a txn can
+   * then commit while durable on less than a quorum. ZooKeeper 3.9 behaves so (Proposal acks are
+   * never withdrawn; Leader.removeLearnerHandler leaves them). A zabsim finding, no ticket known.
+   */
+  leader_keeps_acks_across_resync: boolean;
 }
 
 export interface ClusterConfig {
@@ -74,6 +87,8 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   follower_ack_newleader_before_persist: false,
   follower_epoch_before_log_durable: false,
   trunc_reload_newest_snapshot: false,
+  newleader_no_epoch_marker: false,
+  leader_keeps_acks_across_resync: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -154,9 +154,18 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
   }
   if (epochOfZxid > currentEpoch) {
     if (durable.currentEpochTmp !== null) {
+      // QuorumPeer.loadDataBase (3.9): the crash came between the tmp file and its rename.
       note(ctx, `currentEpoch.tmp found: setting currentEpoch to ${durable.currentEpochTmp}`);
       currentEpoch = durable.currentEpochTmp;
       persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
+    } else if (durable.updatingEpoch) {
+      // 3.4.6's fix for ZOOKEEPER-1653 (zab-bugs.md B4): the marker says the server stopped
+      // between its NEWLEADER writes and its currentEpoch write, so the last zxid's epoch was
+      // accepted; take it, then delete the marker.
+      note(ctx, `updatingEpoch found: setting currentEpoch to ${epochOfZxid}, the epoch of the last zxid`);
+      currentEpoch = epochOfZxid;
+      persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
+      ctx.effects.push({ kind: 'persist', token: s.nextToken++, write: { op: 'updatingEpoch', exists: false } });
     } else {
       halt(s, ctx, `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`);
       return;

@@ -72,10 +72,19 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
   if (l === null) return;
   // toBeApplied is always empty here: a commit is applied in the same step that decides it.
   if (!h.observer) {
-    for (const prop of l.outstanding.items) {
+    const items = l.outstanding.items;
+    for (let i = 0; i < items.length; i++) {
+      const prop = items[i] as (typeof items)[number];
       if (prop.zxid <= lastSeenZxid) continue;
       send(ctx, h.sid, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
       updateProposalCheck(s, ctx, h, prop.zxid);
+      // The learner will log this proposal anew (its sync ends at lastSeenZxid: a TRUNC may just
+      // have cut it from its log), so an ACK it sent for it before no longer says it is durable
+      // there; it ACKs again after its fsync. ZooKeeper 3.9 keeps the old ACK (flaw switch).
+      if (prop.acks.includes(h.sid) && !ctx.cfg.flaws.leader_keeps_acks_across_resync) {
+        note(ctx, `s${h.sid} is re-sent ${formatZxid(prop.zxid)}: its earlier ACK no longer counts`);
+        l.outstanding = l.outstanding.with(i, { ...prop, acks: prop.acks.filter((x) => x !== h.sid) });
+      }
     }
   }
   h.forwarding = true;
@@ -240,19 +249,28 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
 }
 
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
-type NewLeaderStep = 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'ack';
+type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'ack';
 
-function newLeaderSteps(ctx: StepContext): NewLeaderStep[] {
+/*
+ * The default wraps 3.9.3's order in 3.4.6's `updatingEpoch` marker (Learner.syncWithLeader at
+ * b713620dd): created before the first write, deleted once currentEpoch is durable. A crash in
+ * between leaves the marker, and start-up may then raise currentEpoch to the last zxid's epoch
+ * instead of refusing to start (ZOOKEEPER-1653/2354, zab-bugs.md B4). The disk completes writes
+ * in order, so the marker is durable before anything written after it; neither end is awaited,
+ * as in ZooKeeper, which creates and deletes the file without an fsync.
+ */
+const NEWLEADER_STEPS: readonly NewLeaderStep[] = ['marker', 'snapshot', 'log-committed', 'await-log', 'epoch', 'await-epoch', 'unmark', 'ack'];
+const NEWLEADER_STEPS_NO_MARKER: readonly NewLeaderStep[] = ['snapshot', 'log-committed', 'await-log', 'epoch', 'await-epoch', 'ack'];
+/** ZOOKEEPER-3911: the txns go to the log (asynchronously) and the ACK leaves at once. */
+const NEWLEADER_STEPS_3911: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'await-epoch', 'ack', 'log-committed'];
+/** ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable. */
+const NEWLEADER_STEPS_4643: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
+
+function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
   const f = ctx.cfg.flaws;
-  if (f.follower_ack_newleader_before_persist) {
-    // ZOOKEEPER-3911: the txns go to the log (asynchronously) and the ACK leaves at once.
-    return ['snapshot', 'epoch', 'await-epoch', 'ack', 'log-committed'];
-  }
-  if (f.follower_epoch_before_log_durable) {
-    // ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable.
-    return ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
-  }
-  return ['snapshot', 'log-committed', 'await-log', 'epoch', 'await-epoch', 'ack'];
+  if (f.follower_ack_newleader_before_persist) return NEWLEADER_STEPS_3911;
+  if (f.follower_epoch_before_log_durable) return NEWLEADER_STEPS_4643;
+  return f.newleader_no_epoch_marker ? NEWLEADER_STEPS_NO_MARKER : NEWLEADER_STEPS;
 }
 
 /** NEWLEADER at the learner (§1.3, §5.2). */
@@ -268,12 +286,18 @@ function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
 }
 
 /** Runs the NEWLEADER steps from `i`; an await step blocks until its token's fsync. */
-function runNewLeaderSteps(s: S, ctx: StepContext, steps: NewLeaderStep[], i: number, lastToken: number | null): void {
+function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep[], i: number, lastToken: number | null): void {
   const l = s.learner;
   if (l === null) return;
   let last = lastToken;
   for (let k = i; k < steps.length; k++) {
     switch (steps[k]) {
+      case 'marker':
+        persist(s, ctx, { op: 'updatingEpoch', exists: true });
+        break;
+      case 'unmark':
+        persist(s, ctx, { op: 'updatingEpoch', exists: false });
+        break;
       case 'snapshot':
         if (l.sync.mode === 'SNAP' || l.sync.mode === 'TRUNC') {
           last = snapshotNow(s, ctx);

@@ -193,6 +193,11 @@ export interface DurableImage {
   /** A `.tmp` file left behind by a crash between its fsync and its rename. */
   readonly acceptedEpochTmp: number | null;
   readonly currentEpochTmp: number | null;
+  /**
+   * The `updatingEpoch` marker file (ZooKeeper 3.4.6's fix for ZOOKEEPER-1653): it exists while a
+   * learner is between the first write of its NEWLEADER steps and its currentEpoch write.
+   */
+  readonly updatingEpoch: boolean;
 }
 
 /** A write the protocol asks for; the kernel reports its fsync with the token. */
@@ -201,7 +206,9 @@ export type PersistOp =
   /** Cut the log after zxid; unless keepNewerSnapshots, also delete snapshots reflecting txns after it. */
   | { readonly op: 'truncateLog'; readonly zxid: Zxid; readonly keepNewerSnapshots?: boolean }
   | { readonly op: 'snapshot'; readonly snapshot: Snapshot }
-  | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number };
+  | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number }
+  /** Create (`exists`) or delete the `updatingEpoch` marker file. */
+  | { readonly op: 'updatingEpoch'; readonly exists: boolean };
 
 // ---------------------------------------------------------------------------------------------
 // Clients

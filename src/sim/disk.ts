@@ -33,6 +33,7 @@ export interface MutableDurableImage {
   currentEpoch: number | null;
   acceptedEpochTmp: number | null;
   currentEpochTmp: number | null;
+  updatingEpoch: boolean;
 }
 
 /** The stage a pending write reaches at a scheduled completion. */
@@ -51,7 +52,7 @@ export interface PendingWrite {
 export type FailingOp = Extract<PersistOp['op'], 'truncateLog'>;
 
 export function emptyImage(): MutableDurableImage {
-  return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
+  return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
 }
 
 export class Disk {
@@ -171,6 +172,9 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
         img.currentEpoch = w.value;
         img.currentEpochTmp = null;
       }
+      return;
+    case 'updatingEpoch':
+      img.updatingEpoch = w.exists;
       return;
   }
 }

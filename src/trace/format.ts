@@ -63,7 +63,7 @@ export function leaderName(sid: number): string {
   return sid < 0 ? formatLong(sid) : serverName(sid);
 }
 
-/** `appendLog <1,3>`, `truncateLog <1,2>`, `snapshot <1,7>`, `currentEpoch := 2`. */
+/** `appendLog <1,3>`, `truncateLog <1,2>`, `snapshot <1,7>`, `currentEpoch := 2`, `create updatingEpoch`. */
 export function formatWrite(w: PersistOp): string {
   switch (w.op) {
     case 'appendLog':
@@ -74,5 +74,7 @@ export function formatWrite(w: PersistOp): string {
       return `snapshot ${formatZxid(w.snapshot.zxid)} (${nodeCount(w.snapshot.data)} znodes)`;
     case 'writeEpoch':
       return `${w.file} := ${w.value}`;
+    case 'updatingEpoch':
+      return w.exists ? 'create updatingEpoch' : 'delete updatingEpoch';
   }
 }

@@ -41,6 +41,14 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.property).toBe('Liveness');
   }, 300_000);
 
+  it('ZOOKEEPER-1653/2354 (no updatingEpoch marker, as in ZooKeeper 3.9): the seeds that crash inside the window leave an unloadable image (EpochFileSanity); with the marker they pass', () => {
+    for (const seed of [1898, 1962]) {
+      const flawed = explore({ from: seed, seeds: 1, overrides: new Map([['flaw', ['newleader_no_epoch_marker']]]), maxFailures: 1 });
+      expect(flawed.failures.map((f) => f.violation?.property), `seed ${seed}`).toEqual(['EpochFileSanity']);
+      expect(explore({ from: seed, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures, `seed ${seed}`).toEqual([]);
+    }
+  }, 120_000);
+
   it('with every flaw off, 400 seeds (4x the budget above) find nothing', () => {
     expect(firstFailure(null, 400)).toBeNull();
   }, 300_000);

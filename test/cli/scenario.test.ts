@@ -24,8 +24,10 @@ describe('zabsim scenario', () => {
     const r = cli('scenario', 'list');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines).toHaveLength(20);
+    // The twenty classic cases, then zabsim's own findings (x01...).
+    expect(lines).toHaveLength(21);
     expect(lines[0]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
+    expect(lines[20]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {

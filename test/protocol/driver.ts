@@ -22,7 +22,7 @@ export function logOf(zxids: readonly Zxid[]): LogEntry[] {
 
 /** A durable image whose log holds the given zxids, with both epoch files set to `epoch`. */
 export function image(zxids: readonly Zxid[] = [], epoch = 0, over: Partial<DurableImage> = {}): DurableImage {
-  return { log: logOf(zxids), snapshots: [], acceptedEpoch: epoch, currentEpoch: epoch, acceptedEpochTmp: null, currentEpochTmp: null, ...over };
+  return { log: logOf(zxids), snapshots: [], acceptedEpoch: epoch, currentEpoch: epoch, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false, ...over };
 }
 
 /** A notification; `version` defaults to ZooKeeper 3.9's. */

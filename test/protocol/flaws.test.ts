@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Flaws, Sid } from '../../src/protocol/config.ts';
-import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
+import { zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
-import { boot, delivers, first, leaderOf, log, one, sends } from './harness.ts';
+import { boot, delivers, first, leaderOf, log, one, sends, writeName } from './harness.ts';
 
 const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
 
@@ -28,17 +28,29 @@ function learnerWrites(flaws: Partial<Flaws>, sid: Sid): { steps: string[]; ackA
   for (const e of trace as TraceEvent[]) {
     if (e.i < newLeader.i || e.t > newLeader.t + 100) continue;
     if (e.i === ack.i) ackAt = steps.length;
-    if ((e.type === 'persist' || (e.type === 'fsync' && e.stage === 'done')) && e.sid === sid) {
-      const w = e.write;
-      steps.push(`${e.type} ${w.op === 'appendLog' ? `appendLog ${formatZxid(w.entry.zxid)}` : w.op === 'writeEpoch' ? `${w.file} := ${w.value}` : w.op}`);
-    }
+    if ((e.type === 'persist' || (e.type === 'fsync' && e.stage === 'done')) && e.sid === sid) steps.push(`${e.type} ${writeName(e.write)}`);
   }
   return { steps, ackAt };
 }
 
 describe('NEWLEADER flaw switches', () => {
-  it('all off (§1.3, 3.9.3+): log and fsync the committed txns, then currentEpoch, then ACK', () => {
+  it('all off (§1.3, 3.9.3+, inside 3.4.6\'s updatingEpoch marker): log and fsync the committed txns, then currentEpoch, then ACK', () => {
     const { steps, ackAt } = learnerWrites({}, 1);
+    expect(steps.slice(0, ackAt)).toEqual([
+      'persist create updatingEpoch',
+      'persist appendLog <1,2>',
+      'persist appendLog <1,3>',
+      'fsync create updatingEpoch',
+      'fsync appendLog <1,2>',
+      'fsync appendLog <1,3>',
+      'persist currentEpoch := 2',
+      'fsync currentEpoch := 2',
+      'persist delete updatingEpoch',
+    ]);
+  });
+
+  it('ZOOKEEPER-1653/2354 (newleader_no_epoch_marker): the same order without the marker, as ZooKeeper 3.9 writes it', () => {
+    const { steps, ackAt } = learnerWrites({ newleader_no_epoch_marker: true }, 1);
     expect(steps.slice(0, ackAt)).toEqual(['persist appendLog <1,2>', 'persist appendLog <1,3>', 'fsync appendLog <1,2>', 'fsync appendLog <1,3>', 'persist currentEpoch := 2', 'fsync currentEpoch := 2']);
   });
 

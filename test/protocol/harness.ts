@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import type { Sid } from '../../src/protocol/config.ts';
 import type { ClientReply, ClientRequest, LogEntry, Message, PersistOp } from '../../src/protocol/types.ts';
-import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
+import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { MutableDurableImage } from '../../src/sim/disk.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
@@ -104,6 +104,22 @@ export function persists(trace: readonly TraceEvent[], sid: Sid, pred: (w: Persi
 }
 
 /** Fully durable writes (for epoch files: the rename, not the tmp stage). */
+/** A write as the learner-order tests list it: `appendLog <1,2>`, `snapshot <1,3>`, `currentEpoch := 2`, `create updatingEpoch`. */
+export function writeName(w: PersistOp): string {
+  switch (w.op) {
+    case 'appendLog':
+      return `appendLog ${formatZxid(w.entry.zxid)}`;
+    case 'snapshot':
+      return `snapshot ${formatZxid(w.snapshot.zxid)}`;
+    case 'writeEpoch':
+      return `${w.file} := ${w.value}`;
+    case 'updatingEpoch':
+      return `${w.exists ? 'create' : 'delete'} updatingEpoch`;
+    case 'truncateLog':
+      return `truncateLog ${formatZxid(w.zxid)}`;
+  }
+}
+
 export function fsyncs(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): FsyncEv[] {
   return trace.filter((e): e is FsyncEv => e.type === 'fsync' && e.stage === 'done' && e.sid === sid && pred(e.write));
 }

@@ -45,7 +45,7 @@ function s3AwaitingSync(): Node {
 // 1. §1.1 start-up checks
 
 describe('§1.1 start-up checks (QuorumPeer.loadDataBase)', () => {
-  it('§1.1 last zxid epoch > currentEpoch halts without currentEpoch.tmp, starts with it; acceptedEpoch < currentEpoch halts; missing epoch files default to the last zxid epoch and are written', () => {
+  it('§1.1 last zxid epoch > currentEpoch halts without currentEpoch.tmp or updatingEpoch, starts with either; acceptedEpoch < currentEpoch halts; missing epoch files default to the last zxid epoch and are written', () => {
     // Last zxid <3,1>, currentEpoch 2, no tmp file: refuse to start.
     const a = Node.start(CFG5, 1, image([z(2, 1), z(3, 1)], 2, { acceptedEpoch: 3 }));
     expect(a.effects.filter((e) => e.kind === 'halt')).toEqual([{ kind: 'halt', reason: 'The current epoch, 2, is older than the last zxid, <3,1>' }]);
@@ -60,6 +60,25 @@ describe('§1.1 start-up checks (QuorumPeer.loadDataBase)', () => {
     expect(b.notes()).toContain('currentEpoch.tmp found: setting currentEpoch to 3');
     // It votes with the new epoch.
     expect(b.proposal()).toMatchObject({ leader: 1, zxid: z(3, 1), peerEpoch: 3 });
+
+    // The same image with the updatingEpoch marker (3.4.6, zab-bugs.md B4) and no tmp file: take
+    // the last zxid's epoch, write it, delete the marker.
+    const m = Node.start(CFG5, 1, image([z(2, 1), z(3, 1)], 2, { acceptedEpoch: 4, updatingEpoch: true }));
+    expect(m.effects.filter((e) => e.kind === 'halt')).toEqual([]);
+    expect(m.state).toMatchObject({ up: true, state: 'LOOKING', currentEpoch: 3, acceptedEpoch: 4 });
+    expect(m.effects.flatMap((e) => (e.kind === 'persist' ? [e.write] : []))).toEqual([
+      { op: 'writeEpoch', file: 'currentEpoch', value: 3 },
+      { op: 'updatingEpoch', exists: false },
+    ]);
+    expect(m.notes()).toContain('updatingEpoch found: setting currentEpoch to 3, the epoch of the last zxid');
+    expect(m.proposal()).toMatchObject({ leader: 1, zxid: z(3, 1), peerEpoch: 3 });
+    // With a tmp file too, the tmp file's value (the epoch being written) is taken.
+    const t = Node.start(CFG5, 1, image([z(2, 1), z(3, 1)], 2, { acceptedEpoch: 4, updatingEpoch: true, currentEpochTmp: 4 }));
+    expect(t.state).toMatchObject({ up: true, currentEpoch: 4 });
+    // A leftover marker with nothing to repair changes nothing (3.4.6 leaves it in place).
+    const k = Node.start(CFG5, 1, image([z(2, 1), z(3, 1)], 3, { updatingEpoch: true }));
+    expect(k.state).toMatchObject({ up: true, currentEpoch: 3, acceptedEpoch: 3 });
+    expect(k.effects.filter((e) => e.kind === 'persist')).toEqual([]);
 
     // acceptedEpoch 1 < currentEpoch 2: refuse to start.
     const c = Node.start(CFG5, 1, image([z(2, 1)], 2, { acceptedEpoch: 1 }));
@@ -395,8 +414,8 @@ describe('§6 / §7 process exits', () => {
     const n = s3AwaitingSync();
     n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
     n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
-    n.flush();
-    expect(n.sends().map((s) => s.msg)).toEqual([{ type: 'ACK', zxid: z(2, 0) }]);
+    const synced = n.flush();
+    expect(synced.flatMap((e) => (e.kind === 'send' ? [e.msg] : []))).toEqual([{ type: 'ACK', zxid: z(2, 0) }]);
     n.msg(5, { type: 'UPTODATE' });
     expect(n.state).toMatchObject({ state: 'FOLLOWING', zabState: 'BROADCAST', up: true });
     n.msg(5, { type: 'PROPOSAL', zxid: z(2, 1), txn: { type: 'create', path: '/a', data: '', ephemeral: false, sequential: false, session: 0 } });

@@ -43,7 +43,7 @@ describe('storage failures', () => {
     const { step, blankState } = await import('../../src/protocol/peer.ts');
     const { makeClusterConfig } = await import('../../src/protocol/config.ts');
     const cfg = makeClusterConfig(3);
-    const img = { log: [], snapshots: [], acceptedEpoch: 0, currentEpoch: 0, acceptedEpochTmp: null, currentEpochTmp: null };
+    const img = { log: [], snapshots: [], acceptedEpoch: 0, currentEpoch: 0, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
     const s = step(cfg, blankState(1), { kind: 'start', durable: img }).state;
     expect(() => step(cfg, s, { kind: 'writeFailed', token: 1, write: { op: 'writeEpoch', file: 'currentEpoch', value: 1 } })).toThrow(/only truncates can fail/);
   });

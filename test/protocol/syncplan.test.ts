@@ -22,7 +22,7 @@ function entry(e: number, c: number): LogEntry {
 }
 
 function image(log: readonly LogEntry[], snapshots: readonly Snapshot[] = []): DurableImage {
-  return { log, snapshots, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null };
+  return { log, snapshots, acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
 }
 
 /** A database loaded at start from a log of (epoch, counter) pairs: every entry is applied (§1.1). */

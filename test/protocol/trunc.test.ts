@@ -19,7 +19,7 @@ function entry(c: number): LogEntry {
 
 /** A db that logged and applied <1,1>..<1,5> and snapshotted after <1,2> and after <1,5>. */
 function dirtyDb(): Db {
-  let db = loadDatabase({ log: [], snapshots: [], acceptedEpoch: 1, currentEpoch: 1, acceptedEpochTmp: null, currentEpochTmp: null });
+  let db = loadDatabase({ log: [], snapshots: [], acceptedEpoch: 1, currentEpoch: 1, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false });
   for (let c = 1; c <= 5; c++) {
     db = applyCommitted(logTxn(db, entry(c)), entry(c)).db;
     if (c === 2 || c === 5) db = takeSnapshot(db).db;
