@@ -186,3 +186,8 @@ export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<strin
   }
   return out;
 }
+
+/** Quotes an argument for a POSIX shell when it needs it, so that a printed command can be pasted back. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_.,:/=+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -14,7 +14,7 @@ import { makeClusterConfig } from '../protocol/config.ts';
 import { formatFlags, swarmFlags } from './swarm.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, shellQuote, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -49,7 +49,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
     { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
-    { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'", defaultText: 'none' },
+    { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit) crashes at the next such point", defaultText: 'none' },
     { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
     { name: 'swarm', kind: 'bool', help: 'draw the cluster, faults and workload from the seed (flags given override the draw)' },
     { name: 'liveness-bound', kind: 'duration', min: 1, help: 'after --faults-until, time within which the cluster must recover', defaultText: 'from tickTime, initLimit, syncLimit' },
@@ -344,7 +344,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const sim = run.sim;
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
-  const replay = `npx zabsim run ${argv.join(' ')}`.trimEnd();
+  const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
   if (json) {
     out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } }));
     out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));

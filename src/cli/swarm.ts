@@ -9,7 +9,7 @@
  * replays any explored seed exactly.
  */
 import { RngRoot, type Rng } from '../sim/rng.ts';
-import type { FlagValue } from './args.ts';
+import { shellQuote, type FlagValue } from './args.ts';
 
 function weighted<T>(r: Rng, choices: readonly (readonly [T, number])[]): T {
   const total = choices.reduce((a, [, w]) => a + w, 0);
@@ -55,8 +55,8 @@ export function formatFlags(m: ReadonlyMap<string, FlagValue>): string {
   for (const [k, v] of m) {
     if (v === true) parts.push(`--${k}`);
     else if (Array.isArray(v) && typeof v[0] === 'number') parts.push(`--${k} ${v[0]}..${v[1]}`);
-    else if (Array.isArray(v)) for (const x of v) parts.push(`--${k} ${x}`);
-    else parts.push(`--${k} ${v}`);
+    else if (Array.isArray(v)) for (const x of v) parts.push(`--${k} ${shellQuote(String(x))}`);
+    else parts.push(`--${k} ${shellQuote(String(v))}`);
   }
   return parts.join(' ');
 }

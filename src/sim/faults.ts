@@ -15,12 +15,22 @@ import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
 export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
 
 /**
+ * The crash points: where ZooKeeper's durability orders matter and a crash at a random time
+ * rarely lands. `newleader-ack`: a learner has just sent its NEWLEADER ACK; `epoch-durable`: a
+ * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT.
+ */
+export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit'] as const;
+export type CrashPointName = (typeof CRASH_POINTS)[number];
+
+/**
  * One step of an explicit fault schedule (the form fast-check generates and shrinks): at a
  * virtual time, crash or restart a server, cut the links between two groups (both ways, or
- * from `side` to `rest` only), or heal every partition.
+ * from `side` to `rest` only), or heal every partition. A crash with `after` is armed at its
+ * time and happens at the server's next such crash point, right after it.
  */
 export type ScheduledFault =
-  | { readonly atMs: number; readonly kind: 'crash' | 'restart'; readonly sid: Sid }
+  | { readonly atMs: number; readonly kind: 'crash'; readonly sid: Sid; readonly after?: CrashPointName }
+  | { readonly atMs: number; readonly kind: 'restart'; readonly sid: Sid }
   | { readonly atMs: number; readonly kind: 'partition'; readonly side: readonly Sid[]; readonly rest: readonly Sid[]; readonly oneWay: boolean }
   | { readonly atMs: number; readonly kind: 'heal' };
 
@@ -31,8 +41,9 @@ export function formatSchedule(steps: readonly ScheduledFault[]): string {
       const at = `${f.atMs}ms`;
       switch (f.kind) {
         case 'crash':
+          return `${at} crash ${serverName(f.sid)}${f.after === undefined ? '' : ` after ${f.after}`}`;
         case 'restart':
-          return `${at} ${f.kind} ${serverName(f.sid)}`;
+          return `${at} restart ${serverName(f.sid)}`;
         case 'partition':
           return `${at} partition ${f.side.map(serverName).join(',')}${f.oneWay ? '->' : '|'}${f.rest.map(serverName).join(',')}`;
         case 'heal':
@@ -43,7 +54,8 @@ export function formatSchedule(steps: readonly ScheduledFault[]): string {
 }
 
 /**
- * Parses `1200ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 5s partition s1->s2,s3; 9s heal`.
+ * Parses `1200ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 5s partition s1->s2,s3; 9s heal`
+ * and `2s crash s2 after newleader-ack`.
  * Returns the schedule, or a sentence saying which step is wrong and what was expected.
  */
 export function parseSchedule(text: string, servers: number): ScheduledFault[] | string {
@@ -58,7 +70,7 @@ export function parseSchedule(text: string, servers: number): ScheduledFault[] |
     const step = parts[i] as string;
     const where = `step ${i + 1} ('${step}')`;
     const m = /^(\d+(?:\.\d+)?)(ms|s)\s+(crash|restart|partition|heal)\s*(.*)$/.exec(step);
-    if (m === null) return `${where}: expected '<time> crash sN', '<time> restart sN', '<time> partition A|B' (or A->B) or '<time> heal', with a time such as 1500ms or 2s`;
+    if (m === null) return `${where}: expected '<time> crash sN [after POINT]', '<time> restart sN', '<time> partition A|B' (or A->B) or '<time> heal', with a time such as 1500ms or 2s`;
     const atMs = Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
     const kind = m[3] as ScheduledFault['kind'];
     const arg = (m[4] ?? '').trim();
@@ -66,7 +78,18 @@ export function parseSchedule(text: string, servers: number): ScheduledFault[] |
     if (kind === 'heal') {
       if (arg !== '') return `${where}: heal takes no argument`;
       out.push({ atMs, kind });
-    } else if (kind === 'crash' || kind === 'restart') {
+    } else if (kind === 'crash') {
+      const words = arg.split(/\s+/);
+      const sid = sidOf(words[0] ?? '');
+      if (sid === null) return `${where}: expected a server s1..s${servers}`;
+      if (words.length === 1) {
+        out.push({ atMs, kind, sid });
+      } else {
+        const after = words[2] as CrashPointName;
+        if (words.length !== 3 || words[1] !== 'after' || !CRASH_POINTS.includes(after)) return `${where}: expected 'crash sN' or 'crash sN after POINT' with POINT one of ${CRASH_POINTS.join(', ')}`;
+        out.push({ atMs, kind, sid, after });
+      }
+    } else if (kind === 'restart') {
       const sid = sidOf(arg);
       if (sid === null) return `${where}: expected a server s1..s${servers}`;
       out.push({ atMs, kind, sid });
@@ -142,6 +165,8 @@ export class FaultInjector {
   private readonly crashRng: Rng;
   private readonly partitionRng: Rng;
   private stopped = false;
+  /** Scheduled crashes whose time has come, waiting for their server's crash point. */
+  private readonly armed: { readonly sid: Sid; readonly point: CrashPointName }[] = [];
 
   constructor(
     private readonly sim: Simulation,
@@ -156,33 +181,48 @@ export class FaultInjector {
     this.sim.onHalt = (sid) => this.scheduleRestart(sid);
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
     if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
-    if (this.cfg.crashPointProb > 0) this.installCrashPoints();
+    if (this.cfg.crashPointProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
     for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
   }
 
+  /**
+   * Watches the crash points (through the kernel's control hook): a scheduled crash armed for the
+   * point fires there; otherwise, with crashPointProb, a random one does (and restarts later).
+   */
   private installCrashPoints(): void {
     const sim = this.sim;
     const p = this.cfg.crashPointProb;
-    const maybeCrash = (sid: Sid): void => {
-      if (this.stopped || !this.crashRng.chance(p)) return;
-      const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
-      if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
-      // Right after the current event, at the same instant.
+    // Right after the current event, at the same instant.
+    const crashNow = (sid: Sid, restart: boolean): void => {
       sim.at(sim.now, () => {
         if (this.stopped || !sim.server(sid).up) return;
         sim.crash(sid);
-        this.scheduleRestart(sid);
+        if (restart) this.scheduleRestart(sid);
       });
+    };
+    const reached = (sid: Sid, point: CrashPointName): void => {
+      if (this.stopped) return;
+      const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
+      if (k >= 0) {
+        this.armed.splice(k, 1);
+        crashNow(sid, false);
+        return;
+      }
+      if (p === 0 || !this.crashRng.chance(p)) return;
+      const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
+      if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
+      crashNow(sid, true);
     };
     sim.control = {
       arriving: () => false,
       received: () => undefined,
       sent: (from, _to, msg) => {
-        if ((msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') || msg.type === 'COMMIT') maybeCrash(from);
+        if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') reached(from, 'newleader-ack');
+        else if (msg.type === 'COMMIT') reached(from, 'commit');
       },
       written: (sid, write, stage) => {
-        if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') maybeCrash(sid);
+        if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');
       },
     };
   }
@@ -193,7 +233,8 @@ export class FaultInjector {
     const sim = this.sim;
     switch (f.kind) {
       case 'crash':
-        if (sim.server(f.sid).up) sim.crash(f.sid);
+        if (f.after !== undefined) this.armed.push({ sid: f.sid, point: f.after });
+        else if (sim.server(f.sid).up) sim.crash(f.sid);
         return;
       case 'restart':
         if (!sim.server(f.sid).up) sim.start(f.sid);

@@ -17,7 +17,19 @@ describe('zabsim CLI', () => {
     expect(cli('run', '--loss', '2').err.split('\n')[0]).toBe("zabsim: --loss expects a probability between 0 and 1, got '2'.");
     expect(cli('run', '--until').err.split('\n')[0]).toBe('zabsim: --until needs a value: a duration such as 500, 500ms, 2s or 1m of at least 1.');
     expect(cli('run', '--flaw', 'nope').code).toBe(2);
+    const bad = cli('run', '--schedule', '1s crash s1; 2s crash s2 after lunch');
+    expect(bad.code).toBe(2);
+    expect(bad.err.split('\n')[0]).toBe("zabsim: --schedule: step 2 ('2s crash s2 after lunch'): expected 'crash sN' or 'crash sN after POINT' with POINT one of newleader-ack, epoch-durable, commit.");
     expect(cli('frobnicate').err.split('\n')[0]).toBe("zabsim: unknown command 'frobnicate'; the commands are: run, scenario, explore.");
+  });
+
+  it('a failed check exits 1 and prints a replay command a shell reads back as the same arguments', () => {
+    const schedule = '662ms crash s2 after newleader-ack; 1014ms partition s2|s1,s3; 1015ms heal; 1025ms crash s1';
+    const args = ['--seed', '432003', '--servers', '3', '--clients', '2', '--ops-per-sec', '10', '--clients-from', '1s', '--faults-until', '30s', '--until', '250s', '--stop-early', '--schedule', schedule, '--flaw', 'follower_ack_newleader_before_persist'];
+    const r = cli('run', ...args);
+    expect(r.code).toBe(1);
+    const replay = /^replay: (.*)$/m.exec(r.out)?.[1];
+    expect(replay).toBe(`npx zabsim run ${args.slice(0, -4).join(' ')} --schedule '${schedule}' --flaw follower_ack_newleader_before_persist`);
   });
 
   it('--help prints the usage of a command and exits 0', () => {
