@@ -42,7 +42,7 @@ export class LivenessChecker {
   readonly result: LivenessResult;
   /** Called once, when the cluster has recovered. */
   onRecovered: (() => void) | null = null;
-  /** The leader every running server follows, and its lastProposed when that was first seen. */
+  /** The leader every running server follows, and its last proposed txn when that was first seen. */
   private target: { readonly leader: number; readonly zxid: number; readonly sinceMs: number } | null = null;
 
   constructor(
@@ -104,7 +104,13 @@ export class LivenessChecker {
     // Under a steady workload some proposal is nearly always in flight, so "agree on the last
     // committed zxid" means: everything the leader had proposed when the cluster first stood
     // together is committed and applied on every running server, the leader included.
-    if (this.target === null || this.target.leader !== leader) this.target = { leader, zxid: ls.leader?.lastProposed ?? ls.db.lastTxn, sinceMs: sim.now };
+    if (this.target === null || this.target.leader !== leader) {
+      // Its last proposal still outstanding, else its last applied txn (lastProposed would be
+      // (e,0) in an epoch with no txn yet, which no server ever applies).
+      const out = ls.leader?.outstanding.items;
+      const last = out !== undefined && out.length > 0 ? (out[out.length - 1] as { zxid: number }).zxid : ls.db.lastTxn;
+      this.target = { leader, zxid: last, sinceMs: sim.now };
+    }
     const target = this.target.zxid;
     for (const sid of sim.sids) {
       const rt = sim.server(sid);

@@ -7,6 +7,7 @@
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunFlags, resolveFlags, runOptionsFromFlags } from '../../src/cli/run.ts';
+import { zxid } from '../../src/protocol/zxid.ts';
 import { createRun, runJudged, type Run } from '../../src/sim/run.ts';
 import { slowDisk } from '../protocol/harness.ts';
 
@@ -52,6 +53,19 @@ describe('liveness phase', () => {
     // instant could not have said so then, and under this load such instants are rare.
     expect(outstandingAtRecovery).toBeGreaterThan(0);
     expect(busy / polls).toBeGreaterThan(0.75);
+  });
+
+  it('without clients, an established leader that proposed nothing counts as recovered (its lastProposed (e,0) is nobody\'s applied txn)', () => {
+    const { run, untilMs } = build(['--seed', '1', '--servers', '3', '--crash-every', '1s', '--crash-target', 'leader', '--faults-until', '3s', '--until', '60s']);
+    runJudged(run, untilMs);
+    const checkers = run.checkers as NonNullable<Run['checkers']>;
+    expect(checkers.verdict().ok).toBe(true);
+    expect(checkers.liveness?.result.recoveredMs).not.toBeNull();
+    // The situation the check must get right: lastProposed is (e,0), no server applied any txn.
+    const leader = run.sim.sids.find((sid) => run.sim.server(sid).state.leader?.established === true) as number;
+    const ls = run.sim.server(leader).state;
+    expect(ls.leader?.lastProposed).toBe(zxid(ls.leader?.epoch ?? -1, 0));
+    expect(run.sim.sids.map((sid) => run.sim.server(sid).state.db.lastTxn)).toEqual([0, 0, 0]);
   });
 
   it('a follower whose log writes take ten minutes fails the phase, named in the report', () => {
