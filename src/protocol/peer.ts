@@ -36,6 +36,7 @@ import {
   touchSessions,
 } from './heartbeat.ts';
 import { onClientRequest, reply } from './serving.ts';
+import { persist } from './persist.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
 import { epochOf, formatZxid } from './zxid.ts';
@@ -138,7 +139,7 @@ function halt(s: S, ctx: StepContext, reason: string): void {
 // Start: QuorumPeer.loadDataBase then startLeaderElection (§1.1)
 
 function persistEpoch(s: S, ctx: StepContext, file: 'acceptedEpoch' | 'currentEpoch', value: number): void {
-  ctx.effects.push({ kind: 'persist', token: s.nextToken++, write: { op: 'writeEpoch', file, value } });
+  persist(s, ctx, { op: 'writeEpoch', file, value });
 }
 
 function start(s: S, ctx: StepContext, durable: DurableImage): void {
@@ -165,7 +166,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
       note(ctx, `updatingEpoch found: setting currentEpoch to ${epochOfZxid}, the epoch of the last zxid`);
       currentEpoch = epochOfZxid;
       persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
-      ctx.effects.push({ kind: 'persist', token: s.nextToken++, write: { op: 'updatingEpoch', exists: false } });
+      persist(s, ctx, { op: 'updatingEpoch', exists: false });
     } else {
       halt(s, ctx, `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`);
       return;

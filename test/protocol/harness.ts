@@ -120,6 +120,11 @@ export function writeName(w: PersistOp): string {
   }
 }
 
+/** Each persist and each completed fsync among `events`, as `persist appendLog <1,2>` or `fsync currentEpoch := 2`. */
+export function writeSteps(events: readonly TraceEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'persist' || (e.type === 'fsync' && e.stage === 'done') ? [`${e.type} ${writeName(e.write)}`] : []));
+}
+
 export function fsyncs(trace: readonly TraceEvent[], sid: Sid, pred: (w: PersistOp) => boolean = () => true): FsyncEv[] {
   return trace.filter((e): e is FsyncEv => e.type === 'fsync' && e.stage === 'done' && e.sid === sid && pred(e.write));
 }

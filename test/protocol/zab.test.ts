@@ -13,7 +13,7 @@ import type { Effect } from '../../src/protocol/types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { type SimOptions } from '../../src/sim/kernel.ts';
-import { boot, log, write, writeName, isSend, sends, delivers, persists, fsyncs, notes, epochWrite, appendOf, one, first, excerpt, leaderOf, durableZxids, slowDisk, established, type SendEv, type DeliverEv, type PersistEv, type FsyncEv, type Boot } from './harness.ts';
+import { boot, log, write, writeSteps, isSend, sends, delivers, persists, fsyncs, notes, epochWrite, appendOf, one, first, excerpt, leaderOf, durableZxids, slowDisk, established, type SendEv, type DeliverEv, type Boot } from './harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // §4 Discovery
@@ -177,9 +177,7 @@ describe('§1.3 NEWLEADER write order (3.9.3+) on the learner', () => {
       expect(sends(trace, 'DIFF', 3, sid).map((e) => e.msg.zxid)).toEqual([zxid(1, 3)]);
       expect(sends(trace, 'COMMIT', 3, sid).map((e) => e.msg.zxid)).toEqual([zxid(1, 2), zxid(1, 3)]);
       const { ack, window } = newLeaderWindow(trace, sid, 3, 2);
-      const steps = window
-        .filter((e): e is PersistEv | FsyncEv => e.type === 'persist' || (e.type === 'fsync' && e.stage === 'done'))
-        .map((e) => `${e.type} ${writeName(e.write)}`);
+      const steps = writeSteps(window);
       // 3.4.6's updatingEpoch marker brackets the steps (zab-bugs.md B4); it is not awaited.
       expect(steps, excerpt(trace, 200, 400)).toEqual([
         'persist create updatingEpoch',
@@ -210,9 +208,7 @@ describe('§1.3 NEWLEADER write order (3.9.3+) on the learner', () => {
       const snap = one(sends(trace, 'SNAP', 3, sid), `SNAP to s${sid}`);
       expect(snap.msg.zxid).toBe(zxid(1, 3));
       const { ack, window } = newLeaderWindow(trace, sid, 3, 2);
-      const kinds = window
-        .filter((e): e is PersistEv | FsyncEv => e.type === 'persist' || (e.type === 'fsync' && e.stage === 'done'))
-        .map((e) => `${e.type} ${writeName(e.write)}`);
+      const kinds = writeSteps(window);
       expect(kinds, excerpt(trace, 200, 400)).toEqual([
         'persist create updatingEpoch',
         'persist snapshot <1,3>',
