@@ -17,11 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import type { ServerState } from '../../src/protocol/types.ts';
 import { createRun, type RunOptions } from '../../src/sim/run.ts';
+import { budget } from '../budget.ts';
 
 const FAULTS_UNTIL_MS = 40_000;
 const CLIENTS_STOP_MS = 50_000;
 const END_MS = 220_000;
-const NUM_RUNS = 200;
+const NUM_RUNS = budget(50, 600);
 
 const arbRun = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
