@@ -127,6 +127,11 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       if (reason !== null) goLooking(s, ctx, reason);
       return;
     }
+    case 'roleFailed':
+      // QuorumPeer.run: whatever the role's thread threw, the peer sets LOOKING and elects again.
+      if (s.state === 'LOOKING' && !s.fle.running) note(ctx, `ignored the failure (${input.reason}): not running an election yet`);
+      else goLooking(s, ctx, input.reason);
+      return;
   }
 }
 

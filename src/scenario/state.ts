@@ -28,6 +28,13 @@ export class TraceLog {
     return -1;
   }
 
+  /** How many records contain `text` from `from` on. */
+  count(text: string, from = 0): number {
+    let n = 0;
+    for (let i = from; i < this.events.length; i++) if (this.line(i).includes(text)) n++;
+    return n;
+  }
+
   line(i: number): string {
     while (this.lines.length <= i) this.lines.push(renderEvent(this.events[this.lines.length] as TraceEvent).replace(/\s+/g, ' ').trim());
     return this.lines[i] as string;
@@ -68,6 +75,13 @@ export class Replies {
   /** How many operations are waiting for a reply. */
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** How many operations sent to `sid` are waiting for a reply. */
+  pendingAt(sid: Sid): number {
+    let n = 0;
+    for (const s of this.waiting.values()) if (s === sid) n++;
+    return n;
   }
 
   get(label: string): ClientReply | undefined {
