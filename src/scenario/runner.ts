@@ -211,7 +211,12 @@ class Runner implements RunView {
           if (of !== null && !sim.server(of).up) throw new Failed(c.src, `expected ${serverName(of)} to be up to send its data tree, but it is down`);
           msg = { ...msg, tree: of === null ? EMPTY_TREE : sim.server(of).state.db.tree };
         }
-        sim.inject(c.from, c.to, msg);
+        this.log.injecting = true;
+        try {
+          sim.inject(c.from, c.to, msg);
+        } finally {
+          this.log.injecting = false;
+        }
         return;
       }
       case 'force':

@@ -15,11 +15,13 @@ export class TraceLog {
   private readonly lines: string[] = [];
   /** Zxids some leader sent COMMIT or INFORM for: the committed set. */
   readonly committed = new Set<Zxid>();
+  /** True while the scenario injects a message: a COMMIT it crafts is no leader's decision. */
+  injecting = false;
 
   /** The trace sink. */
   readonly sink = (e: TraceEvent): void => {
     this.events.push(e);
-    if (e.type === 'send' && (e.msg.type === 'COMMIT' || e.msg.type === 'INFORM')) this.committed.add(e.msg.zxid);
+    if (e.type === 'send' && (e.msg.type === 'COMMIT' || e.msg.type === 'INFORM') && !this.injecting) this.committed.add(e.msg.zxid);
   };
 
   /** Index of the first record that contains `text` (spaces collapsed) from `from` on, or -1. */
