@@ -128,8 +128,8 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       return;
     }
     case 'roleFailed':
-      // QuorumPeer.run: whatever the role's thread threw, the peer sets LOOKING and elects again.
-      if (s.state === 'LOOKING' && !s.fle.running) note(ctx, `ignored the failure (${input.reason}): not running an election yet`);
+      // QuorumPeer.run: whatever the role's thread threw, the peer shuts the role down and elects again.
+      if (s.state === 'LOOKING') note(ctx, `ignored the failure (${input.reason}): already LOOKING, no role to end`);
       else goLooking(s, ctx, input.reason);
       return;
   }

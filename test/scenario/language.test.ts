@@ -88,6 +88,7 @@ describe('force and wipe', () => {
 
   it('force LOOKING ends the leader\'s role; an election in a new round follows', () => {
     passes(run('expect s3 round = 1', 'force s3 LOOKING', 'expect s3 is LOOKING', 'expect trace has "s3 note going LOOKING: the scenario failed its role"', 'stabilize until all settled within 30s', 'expect s3 round = 2', 'expect s1 follows s3'));
+    passes(runRaw('servers 3', 'delay 5', 'start s1', 'run 10ms', 'force s1 LOOKING', 'expect trace has "s1 note ignored the failure (the scenario failed its role (force LOOKING)): already LOOKING, no role to end"', 'expect s1 round = 1'));
   });
 
   it('force EPOCH changes memory only; the file keeps its value', () => {
