@@ -165,7 +165,7 @@ function force(c: Cursor): Force {
     case 'LOOKING':
       return { kind: 'looking' };
     case 'zxidCounter':
-      return { kind: 'zxidCounter', counter: c.int('a zxid counter', 0xffff_ffff) };
+      return { kind: 'zxidCounter', counter: c.int('a zxid counter', 0xffff_fffe) };
     default:
       return { kind: 'epoch', file: what, value: c.int('an epoch', 2 ** 31 - 1) };
   }

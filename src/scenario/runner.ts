@@ -114,15 +114,24 @@ class Runner implements RunView {
     }
   }
 
-  /** A livelock (time stopped advancing, e.g. FLE under the ZOOKEEPER-1419 flaw) fails the line that ran into it. */
+  /**
+   * A livelock (time stopped advancing, e.g. FLE under the ZOOKEEPER-1419 flaw) fails the line
+   * that ran into it. So does an internal error after a `force` or an `inject`: the scenario put
+   * a server in a state the protocol asserts cannot happen, which is the scenario's doing; without
+   * one, an internal error is a bug in zabsim and propagates.
+   */
   private execOrLivelock(c: Command): void {
     try {
       this.exec(c);
     } catch (e) {
       if (e instanceof LivelockError) throw new Failed(c.src, `the run livelocked: ${e.message}`);
-      throw e;
+      if (e instanceof Failed || this.tampered === null || !(e instanceof Error)) throw e;
+      throw new Failed(c.src, `zabsim's protocol code refused the state the scenario made (line ${this.tampered.line}: ${this.tampered.text}): ${e.message}`);
     }
   }
+
+  /** The last `force` or `inject` line that ran: what made the state something no run reaches. */
+  private tampered: Source | null = null;
 
   private exec(c: Command): void {
     const sim = this.sim;
@@ -205,6 +214,7 @@ class Runner implements RunView {
         return;
       }
       case 'inject': {
+        this.tampered = c.src;
         let msg: Message = c.msg.msg;
         if (msg.type === 'SNAP') {
           const of = c.msg.snapTreeOf ?? null;
@@ -220,6 +230,7 @@ class Runner implements RunView {
         return;
       }
       case 'force':
+        this.tampered = c.src;
         this.force(c.sid, c.what, c.src);
         return;
       case 'wipe': {

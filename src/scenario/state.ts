@@ -30,11 +30,19 @@ export class TraceLog {
     return -1;
   }
 
+  /** Counts so far per (from, text), so that `stabilize until count ...` reads each record once. */
+  private readonly counts = new Map<string, { upTo: number; n: number }>();
+
   /** How many records contain `text` from `from` on. */
   count(text: string, from = 0): number {
-    let n = 0;
-    for (let i = from; i < this.events.length; i++) if (this.line(i).includes(text)) n++;
-    return n;
+    const key = `${from}\u0000${text}`;
+    let c = this.counts.get(key);
+    if (c === undefined) {
+      c = { upTo: from, n: 0 };
+      this.counts.set(key, c);
+    }
+    for (; c.upTo < this.events.length; c.upTo++) if (this.line(c.upTo).includes(text)) c.n++;
+    return c.n;
   }
 
   line(i: number): string {

@@ -191,7 +191,7 @@ describe('malformed lines and settings the CLI refuses: one sentence, file:line'
     [body('start', 'inject s3 -> s1 UPTODATE now', 'expect s1 leads'), "t.scenario:7: expected the end of the line, found 'now'"],
     [body('start', 'force s1 leader', 'expect s1 leads'), "t.scenario:7: expected 'vote', 'LOOKING', 'zxidCounter', 'acceptedEpoch' or 'currentEpoch', found 'leader'"],
     [body('start', 'force s1 vote', 'expect s1 leads'), 't.scenario:7: expected leader=sN, zxid=<e,c>, peerEpoch=N or round=N, found the end of the line'],
-    [body('start', 'force s3 zxidCounter 4294967296', 'expect s1 leads'), "t.scenario:7: expected a zxid counter of at most 4294967295, found '4294967296'"],
+    [body('start', 'force s3 zxidCounter 4294967295', 'expect s1 leads'), "t.scenario:7: expected a zxid counter of at most 4294967294, found '4294967295'"],
     [body('start', 'wipe', 'expect s1 leads'), 't.scenario:7: expected a server such as s1, found the end of the line'],
     [body('set s2 tickTimeMs 1ms', 'start', 'expect s1 leads'), 't.scenario:6: expected tickTimeMs from 2 to 3600000ms, found 1'],
     [body('set s4 tickTimeMs 1s', 'start', 'expect s1 leads'), "t.scenario:6: expected a server s1..s3 (this ensemble has 3 voters and 0 observers), found s4"],
