@@ -254,7 +254,8 @@ class Runner implements RunView {
       case 'zxidCounter': {
         const l = rt.state.leader;
         if (rt.state.state !== 'LEADING' || l === null) throw new Failed(src, `expected ${serverName(sid)} to lead to set its zxid counter, but ${roleOf(this.sim, sid).replace(/^s\d+ /, 'it ')}`);
-        if (l.outstanding.length > 0 && what.counter < counterOf(l.lastProposed)) throw new Failed(src, `expected a counter of at least ${counterOf(l.lastProposed)}: ${serverName(sid)} has proposals outstanding up to ${formatZxid(l.lastProposed)}`);
+        // A zxid is never reused: the log could not take it (TxnLog.append), nor could ZooKeeper's.
+        if (what.counter < counterOf(l.lastProposed)) throw new Failed(src, `expected a counter of at least ${counterOf(l.lastProposed)}: ${serverName(sid)} already proposed ${formatZxid(l.lastProposed)}`);
         rt.state = produce(rt.state, (d) => {
           (d.leader as { lastProposed: number }).lastProposed = zxid(epochOf(l.lastProposed), what.counter);
         });

@@ -99,6 +99,8 @@ describe('force and wipe', () => {
   it('force zxidCounter sets the next proposal\'s counter; it needs a leader', () => {
     passes(run('force s3 zxidCounter 41', 'create s3 /a "1"', 'stabilize', 'expect committed = <1,42>', 'expect s1 has /a = "1"'));
     expect(run('force s1 zxidCounter 41', 'expect s3 leads').failure?.message).toBe('expected s1 to lead to set its zxid counter, but it is FOLLOWING/BROADCAST leader=s3');
+    // A zxid is never reused.
+    expect(run('create s3 /a "1"', 'create s3 /b "2"', 'stabilize', 'force s3 zxidCounter 1', 'expect s3 leads').failure?.message).toBe('expected a counter of at least 2: s3 already proposed <1,2>');
   });
 
   it('wipe gives a down server a fresh data directory; it comes back by SNAP', () => {
