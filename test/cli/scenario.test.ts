@@ -45,6 +45,13 @@ describe('zabsim scenario', () => {
     expect(r.out).toBe('');
   });
 
+  it('a malformed inject line: file:line, exit 2', () => {
+    const file = scenarioFile('inject s3 -> s1 COMMIT\nexpect s3 leads\n');
+    const r = cli('scenario', 'run', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`zabsim: ${file}:10: expected the zxid of the COMMIT, such as <1,3>, found the end of the line\n`);
+  });
+
   it('a failed expectation: exit 1 with the failing line and the state that broke it', () => {
     const file = scenarioFile('expect s3 leads\nexpect s1 leads   # wrong on purpose\n');
     const r = cli('scenario', 'run', file);

@@ -221,6 +221,13 @@ describe('malformed lines and settings the CLI refuses: one sentence, file:line'
     [body('start', 'expect not not s1 leads'), "t.scenario:7: expected a condition after 'not', found a second 'not'"],
     [body('start', 'expect s1 follows s1'), "t.scenario:7: expected another server: s1 cannot follow itself (write 's1 leads')"],
     [body('start', 'expect s1 memory lastZxid = 1'), "t.scenario:7: expected 'acceptedEpoch' or 'currentEpoch' (its value in memory), found 'lastZxid'"],
+    [body('start', 'expect s1 round 3'), "t.scenario:7: expected a comparison (=, ==, !=, <, <=, >, >=), found '3'"],
+    [body('start', 'expect s1 votes'), 't.scenario:7: expected a server such as s1, found the end of the line'],
+    [body('start', 'expect count s1 proposed == 1'), "t.scenario:7: expected 'logged' or 'applied' (count s1 logged >= 3), found 'proposed'"],
+    [body('preload s1 txn <1,1> frob /a', 'start', 'expect s1 leads'), "t.scenario:6: expected a txn type (create, setData, delete, createSession, closeSession), found 'frob'"],
+    [body('preload s1 txn <1,1> createSession 0', 'start', 'expect s1 leads'), 't.scenario:6: expected a session id above 0 (0 means no session)'],
+    [body('preload s1 txn <1,1> setData /a "x" version=new', 'start', 'expect s1 leads'), "t.scenario:6: expected a version (a whole number, or -1 for any), found 'new'"],
+    [body('preload s1 currentEpoch 1', 'preload s1 currentEpoch 2', 'start', 'expect s1 leads'), 't.scenario:7: expected one currentEpoch for s1, found a second'],
     [body('start', 'expect all quiet'), "t.scenario:7: expected 'settled' (all settled), found 'quiet'"],
     [body('start', 'stabilize until not checkers pass'), "t.scenario:7: expected a condition on the state: 'checkers pass' is only for expect"],
   ])('%#: %s', (text, message) => {
