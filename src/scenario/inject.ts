@@ -33,7 +33,7 @@ function zxidField(c: Cursor, type: MessageType): Zxid {
   return f.value.zxid();
 }
 
-/** `server=sN client=N cxid=N`, each required: whom the leader's SYNC answer is for. */
+/** `server=sN client=N cxid=N` (defaults: the sender, 1, 1): whom the leader's SYNC answer is for. */
 function origin(c: Cursor, from: Sid): TxnOrigin {
   let server: Sid = from;
   let client = 1;
