@@ -58,7 +58,14 @@ export function goldenPath(file: string): string {
 
 /** Reads and parses one file; its name must match its `scenario` line. */
 export function loadScenario(file: string, shown = file): Scenario {
-  const sc = parseScenario(readFileSync(file, 'utf8'), shown);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'EISDIR' ? `'${shown}' is a folder, not a scenario file.` : `cannot read the scenario file '${shown}' (${code ?? String(e)}).`, SCENARIO_USAGE);
+  }
+  const sc = parseScenario(text, shown);
   const stem = basename(file).replace(/\.scenario$/, '');
   if (sc.name !== stem) throw new ScenarioError(shown, 1, `expected 'scenario ${stem}' to match the file name, found 'scenario ${sc.name}'`);
   return sc;
@@ -81,10 +88,17 @@ export function scenarioCommand(argv: readonly string[], out: Out, palette: Pale
     out.write(SCENARIO_USAGE);
     return 0;
   }
-  const dir = resolve((flags.get('dir') as string | undefined) ?? SCENARIO_DIR);
+  const given = flags.get('dir') as string | undefined;
+  const dir = resolve(given ?? SCENARIO_DIR);
   const [sub, target, ...extra] = positional;
+  // A folder that does not exist would list nothing and run nothing, and a CI job would pass.
+  if (given !== undefined && (sub === 'list' || (sub === 'run' && target !== undefined && (target === 'all' || !isPath(target))))) {
+    if (!existsSync(dir)) throw new UsageError(`--dir: no folder '${given}'.`, SCENARIO_USAGE);
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--dir: '${given}' is a file, not a folder of scenarios.`, SCENARIO_USAGE);
+  }
   if (sub === 'list') {
     if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, SCENARIO_USAGE);
+    for (const f of ['trace', 'rewrite']) if (flags.get(f) === true) throw new UsageError(`--${f} is for zabsim scenario run, not list.`, SCENARIO_USAGE);
     return list(dir, out);
   }
   if (sub === 'run') {
@@ -92,6 +106,7 @@ export function scenarioCommand(argv: readonly string[], out: Out, palette: Pale
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, SCENARIO_USAGE);
     const all = target === 'all';
     const files = all ? scenarioFiles(dir) : [find(dir, target)];
+    if (files.length === 0) throw new UsageError(`no scenario files (*.scenario) in ${shownPath(dir)}: nothing to run.`, SCENARIO_USAGE);
     const rewrite = flags.get('rewrite') === true;
     let code = 0;
     // `all --rewrite` refreshes the golden traces that exist; naming one scenario creates its own.
@@ -108,15 +123,22 @@ function shownPath(file: string): string {
 
 function list(dir: string, out: Out): number {
   const scs = scenarioFiles(dir).map((f) => loadScenario(f, shownPath(f)));
+  if (scs.length === 0) out.write(`no scenario files (*.scenario) in ${shownPath(dir)}`);
   const width = Math.max(0, ...scs.map((s) => s.name.length));
   for (const s of scs) out.write(`${s.name.padEnd(width)}  ${s.title}`);
   return 0;
 }
 
+/** True when a `run` target is a path rather than a name. */
+function isPath(target: string): boolean {
+  return target.endsWith('.scenario') || target.includes('/');
+}
+
 /** A NAME (exact, or the one name it begins), or a path to a file. */
 function find(dir: string, target: string): string {
-  if (target.endsWith('.scenario') || target.includes('/')) {
+  if (isPath(target)) {
     if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, SCENARIO_USAGE);
+    if (statSync(target).isDirectory()) throw new UsageError(`'${target}' is a folder, not a scenario file; zabsim scenario run all --dir ${target} runs every scenario in it.`, SCENARIO_USAGE);
     return resolve(target);
   }
   const files = scenarioFiles(dir);
@@ -126,10 +148,38 @@ function find(dir: string, target: string): string {
   const prefixed = files.filter((f) => stem(f).startsWith(`${target}-`));
   if (prefixed.length === 1) return prefixed[0] as string;
   const names = files.map(stem);
+  if (prefixed.length > 1) throw new UsageError(`'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.`, SCENARIO_USAGE);
+  const near = nearNames(target, names);
   throw new UsageError(
-    prefixed.length > 1 ? `'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.` : `no scenario named '${target}' in ${shownPath(dir)}; zabsim scenario list shows ${names.length} names.`,
+    `no scenario named '${target}' in ${shownPath(dir)}${near.length > 0 ? `; did you mean ${near.join(', ')}?` : `; zabsim scenario list shows ${names.length} names.`}`,
     SCENARIO_USAGE,
   );
+}
+
+/**
+ * Names close to a mistyped one: within two edits of the whole name or of its short name (`s01`
+ * for `s01-leader-dies-before-commit`), the closest first, at most three.
+ */
+export function nearNames(target: string, names: readonly string[]): string[] {
+  const scored: [number, string][] = [];
+  for (const n of names) {
+    const short = n.split('-')[0] as string;
+    const d = Math.min(editDistance(target, n), editDistance(target, short));
+    if (d <= Math.min(2, Math.max(1, Math.floor(target.length / 3)))) scored.push([d, short === n || names.filter((m) => m.startsWith(`${short}-`)).length > 1 ? n : short]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return scored.slice(0, 3).map(([, n]) => n);
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
 }
 
 function runOne(file: string, trace: boolean, rewrite: boolean, out: Out, palette: Palette): number {

@@ -127,6 +127,11 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       if (reason !== null) goLooking(s, ctx, reason);
       return;
     }
+    case 'roleFailed':
+      // QuorumPeer.run: whatever the role's thread threw, the peer shuts the role down and elects again.
+      if (s.state === 'LOOKING') note(ctx, `ignored the failure (${input.reason}): already LOOKING, no role to end`);
+      else goLooking(s, ctx, input.reason);
+      return;
   }
 }
 

@@ -265,7 +265,13 @@ export type Input =
   | { readonly kind: 'writeFailed'; readonly token: number; readonly write: PersistOp }
   /** The quorum connection with `peer` was closed or reset. */
   | { readonly kind: 'disconnected'; readonly peer: Sid }
-  | { readonly kind: 'clientRequest'; readonly request: ClientRequest };
+  | { readonly kind: 'clientRequest'; readonly request: ClientRequest }
+  /**
+   * The role's thread failed (an unexpected exception, such as an IOException outside the
+   * modelled ones): QuorumPeer.run shuts the role down and looks for a leader. Only a scenario's
+   * `force sN LOOKING` sends it.
+   */
+  | { readonly kind: 'roleFailed'; readonly reason: string };
 
 export type InputKind = Input['kind'];
 

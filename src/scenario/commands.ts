@@ -5,8 +5,9 @@
 import type { ClientOpKind, MessageType } from '../protocol/types.ts';
 import type { Zxid } from '../protocol/zxid.ts';
 import { parseCondition } from './conditions.ts';
+import { parseInjected } from './inject.ts';
 import type { Cursor } from './lexer.ts';
-import type { ClientOp, CommandBody, CrashPoint, MsgPattern, Pred, WritePattern } from './types.ts';
+import type { ClientOp, CommandBody, CrashPoint, Force, MsgPattern, Pred, WritePattern } from './types.ts';
 
 const ALL_TYPES: Record<MessageType, true> = {
   NOTIFICATION: true,
@@ -119,8 +120,54 @@ export function parseCommand(kw: string, c: Cursor): CommandBody {
       c.end();
       return { kind: 'expect', pred: p };
     }
+    case 'inject': {
+      const from = c.sid();
+      c.keyword('->', "'->' (inject s2 -> s1 COMMIT <1,1>)");
+      const to = c.sid();
+      if (to === from) c.fail(`expected a receiver other than the sender s${from}`);
+      return { kind: 'inject', from, to, msg: parseInjected(c, from) };
+    }
+    case 'force': {
+      const sid = c.sid();
+      const what = force(c);
+      c.end();
+      return { kind: 'force', sid, what };
+    }
+    case 'wipe': {
+      const sid = c.sid();
+      c.end();
+      return { kind: 'wipe', sid };
+    }
     default:
       return { kind: 'client', op: clientOp(kw, c) };
+  }
+}
+
+/** What `force sN` overwrites: `vote ...`, `LOOKING`, `zxidCounter N`, `acceptedEpoch N`, `currentEpoch N`. */
+function force(c: Cursor): Force {
+  const what = c.oneOf(['vote', 'LOOKING', 'zxidCounter', 'acceptedEpoch', 'currentEpoch'] as const, "'vote', 'LOOKING', 'zxidCounter', 'acceptedEpoch' or 'currentEpoch'");
+  switch (what) {
+    case 'vote': {
+      let leader: number | null = null;
+      let zxid: Zxid | null = null;
+      let peerEpoch: number | null = null;
+      let round: number | null = null;
+      const keys = ['leader', 'zxid', 'peerEpoch', 'round'] as const;
+      for (let f = c.field(keys); f !== null; f = c.field(keys)) {
+        if (f.key === 'leader') leader = f.value.sid();
+        else if (f.key === 'zxid') zxid = f.value.zxid();
+        else if (f.key === 'peerEpoch') peerEpoch = f.value.int('an epoch', 2 ** 31 - 1);
+        else round = f.value.int('a round', 2 ** 31 - 1);
+      }
+      if (leader === null && zxid === null && peerEpoch === null && round === null) c.expected('leader=sN, zxid=<e,c>, peerEpoch=N or round=N');
+      return { kind: 'vote', leader, zxid, peerEpoch, round };
+    }
+    case 'LOOKING':
+      return { kind: 'looking' };
+    case 'zxidCounter':
+      return { kind: 'zxidCounter', counter: c.int('a zxid counter', 0xffff_fffe) };
+    default:
+      return { kind: 'epoch', file: what, value: c.int('an epoch', 2 ** 31 - 1) };
   }
 }
 

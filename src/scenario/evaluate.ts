@@ -8,7 +8,7 @@ import { getData } from '../protocol/datatree.ts';
 import { formatZxid, type Zxid } from '../protocol/zxid.ts';
 import type { ServerRuntime, Simulation } from '../sim/kernel.ts';
 import { roleOf, zxidList, type Replies, type TraceLog } from './state.ts';
-import type { Pred, Source } from './types.ts';
+import type { CmpOp, Pred, Quantity, Source } from './types.ts';
 
 /** A scenario failure at a line: thrown by commands and conditions, caught by the runner. */
 export class Failed extends Error {
@@ -40,6 +40,27 @@ export interface RunView {
 export function evaluate(v: RunView, p: Pred, src: Source): Check {
   const sim = v.sim;
   switch (p.kind) {
+    case 'not': {
+      const r = evaluate(v, p.pred, src);
+      return { ok: !r.ok, found: r.ok ? `it holds: ${r.found}` : r.found };
+    }
+    case 'compare': {
+      const { n, found } = quantity(v, p.q, src);
+      return { ok: n !== null && cmp(n, p.op, p.value), found };
+    }
+    case 'follows': {
+      const rt = sim.server(p.sid);
+      const s = rt.state;
+      const ok = rt.up && (s.state === 'FOLLOWING' || s.state === 'OBSERVING') && s.zabState === 'BROADCAST' && s.learner?.leader === p.leader;
+      return { ok, found: roleOf(sim, p.sid) };
+    }
+    case 'votes': {
+      const rt = up(v, p.sid, src);
+      const f = rt.state.fle;
+      return { ok: f.proposedLeader === p.leader, found: `${serverName(p.sid)} votes (${serverName(f.proposedLeader)}, ${formatZxid(f.proposedZxid)}, ${f.proposedEpoch}) in round ${f.logicalclock}` };
+    }
+    case 'settled':
+      return p.sid === null ? allSettled(v) : settled(v, p.sid);
     case 'role': {
       const rt = sim.server(p.sid);
       const found = roleOf(sim, p.sid);
@@ -52,10 +73,6 @@ export function evaluate(v: RunView, p: Pred, src: Source): Check {
     }
     case 'quiet':
       return quiet(v);
-    case 'epoch': {
-      const v = sim.server(p.sid).disk.image[p.file];
-      return { ok: v === p.value, found: `${serverName(p.sid)}'s ${p.file} file holds ${v ?? 'nothing (no file)'}` };
-    }
     case 'zxids': {
       const got = zxids(v, p.sid, p.set, src);
       const who = p.sid === null ? 'the committed set' : `${serverName(p.sid)} ${p.set}`;
@@ -115,6 +132,89 @@ export function evaluate(v: RunView, p: Pred, src: Source): Check {
       return { ok: outcomeOk && (p.value === undefined || r.value === p.value), found };
     }
   }
+}
+
+function cmp(a: number, op: CmpOp, b: number): boolean {
+  switch (op) {
+    case '=':
+      return a === b;
+    case '!=':
+      return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
+}
+
+/** A quantity's value now (null: an epoch file that does not exist), and a sentence about it. */
+function quantity(v: RunView, q: Quantity, src: Source): { n: number | null; found: string } {
+  switch (q.kind) {
+    case 'round': {
+      const n = up(v, q.sid, src).state.fle.logicalclock;
+      return { n, found: `${serverName(q.sid)} is in election round ${n}` };
+    }
+    case 'epoch': {
+      if (q.memory) {
+        const n = up(v, q.sid, src).state[q.file];
+        return { n, found: `${serverName(q.sid)}'s ${q.file} in memory is ${n}` };
+      }
+      const n = v.sim.server(q.sid).disk.image[q.file];
+      return { n, found: `${serverName(q.sid)}'s ${q.file} file holds ${n ?? 'nothing (no file)'}` };
+    }
+    case 'traceCount': {
+      const from = q.since === null ? 0 : (v.marks.get(q.since) ?? Infinity);
+      if (from === Infinity) throw new Failed(src, `expected mark '${q.since}' to have been passed before this line`);
+      const n = v.log.count(q.text, from);
+      return { n, found: `${q.since === null ? 'the trace' : `the trace since '${q.since}'`} has ${n} line(s) containing "${q.text}"` };
+    }
+    case 'setCount': {
+      const n = zxids(v, q.sid, q.set, src).length;
+      return { n, found: `${q.sid === null ? 'the committed set' : `${serverName(q.sid)} ${q.set}`} holds ${n} txn(s)` };
+    }
+  }
+}
+
+/**
+ * One server has settled: it is up and in BROADCAST, leading (with no proposal outstanding) or
+ * following an established leader that is up, with the leader's last txn applied, no write
+ * pending on its disk, and no operation of its clients waiting for a reply.
+ */
+function settled(v: RunView, sid: Sid): Check {
+  const sim = v.sim;
+  const rt = sim.server(sid);
+  if (!rt.up) return { ok: false, found: `${serverName(sid)} is DOWN` };
+  const s = rt.state;
+  if (s.zabState !== 'BROADCAST') return { ok: false, found: `${roleOf(sim, sid)}, not in BROADCAST` };
+  if (rt.disk.pendingCount > 0) return { ok: false, found: `${serverName(sid)} has ${rt.disk.pendingCount} pending disk write(s)` };
+  if (v.replies.pendingAt(sid) > 0) return { ok: false, found: `${v.replies.pendingAt(sid)} client operation(s) at ${serverName(sid)} waiting for a reply` };
+  if (s.state === 'LEADING') {
+    const n = s.leader?.outstanding.length ?? 0;
+    return n > 0 ? { ok: false, found: `${serverName(sid)} has ${n} outstanding proposal(s)` } : { ok: true, found: `${serverName(sid)} leads, settled` };
+  }
+  const leader = s.learner?.leader ?? null;
+  const lrt = leader === null ? null : sim.server(leader);
+  if (lrt === null || !lrt.up || lrt.state.state !== 'LEADING' || lrt.state.zabState !== 'BROADCAST') return { ok: false, found: `${roleOf(sim, sid)}, whose leader is not established` };
+  if (s.db.lastTxn !== lrt.state.db.lastTxn) return { ok: false, found: `${serverName(sid)} applied up to ${formatZxid(s.db.lastTxn)}, its leader ${serverName(lrt.sid)} up to ${formatZxid(lrt.state.db.lastTxn)}` };
+  return { ok: true, found: `${roleOf(sim, sid)}, settled` };
+}
+
+/** Every running server has settled (at least one runs), all under one leader. */
+function allSettled(v: RunView): Check {
+  const sim = v.sim;
+  const up = sim.sids.filter((s) => sim.server(s).up);
+  if (up.length === 0) return { ok: false, found: 'no server is up' };
+  for (const sid of up) {
+    const r = settled(v, sid);
+    if (!r.ok) return r;
+  }
+  const leaders = up.filter((s) => sim.server(s).state.state === 'LEADING');
+  if (leaders.length !== 1) return { ok: false, found: `${leaders.length} servers lead: ${leaders.map(serverName).join(', ')}` };
+  return { ok: true, found: `all ${up.length} running servers settled under ${serverName(leaders[0] as Sid)}` };
 }
 
 function up(v: RunView, sid: Sid, src: Source): ServerRuntime {

@@ -61,6 +61,8 @@ export function withoutComment(line: string): string {
 }
 
 const ZXID_RE = /^<(\d+),(\d+)>$/;
+/** The longest duration a scenario line may give: a day of virtual time. */
+export const MAX_DURATION_MS = 86_400_000;
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
 
 /** Reads the words of one line, left to right. */
@@ -131,6 +133,21 @@ export class Cursor {
     return w;
   }
 
+  /**
+   * Consumes a `key=value` word whose key is one of `keys`; returns the key and a cursor over the
+   * value alone (to read it with the usual methods), or null when the next word is not one.
+   */
+  field<K extends string>(keys: readonly K[]): { key: K; value: Cursor } | null {
+    const w = this.peek();
+    const m = w === null ? null : /^([A-Za-z]+)=(.*)$/.exec(w);
+    if (m === null) return null;
+    const key = m[1] as string;
+    if (!(keys as readonly string[]).includes(key)) this.fail(`expected a field (${keys.map((k) => `${k}=`).join(', ')}), found '${w}'`);
+    if (m[2] === '') this.fail(`expected a value after '${key}=', found '${w}'`);
+    this.i++;
+    return { key: key as K, value: new Cursor(this.src, [{ text: m[2] as string, quoted: false }], this.servers) };
+  }
+
   /** The rest of the line must be empty. */
   end(): void {
     if (!this.done()) this.fail(`expected the end of the line, found ${this.found()}`);
@@ -171,12 +188,14 @@ export class Cursor {
     return out;
   }
 
-  /** A non-negative integer (decimal or 0x hex). */
-  int(what = 'a whole number'): number {
+  /** A non-negative decimal integer, at most `max` (hex and signs are refused: counts are decimal). */
+  int(what = 'a whole number', max = Number.MAX_SAFE_INTEGER): number {
     const w = this.peek();
-    if (w === null || !/^(\d+|0x[0-9a-fA-F]+)$/.test(w)) return this.expected(what);
+    if (w === null || !/^\d+$/.test(w)) return this.expected(what);
+    const n = Number(w);
+    if (n > max) this.fail(`expected ${what} of at most ${max}, found '${w}'`);
     this.i++;
-    return Number(w);
+    return n;
   }
 
   /** `<1,5>`. */
@@ -224,8 +243,11 @@ export class Cursor {
     if (m === null) return this.expected(what);
     const n = Number(m[1]);
     const unit = m[2] ?? 'ms';
+    const ms = Math.round(unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000);
+    // A bound keeps a typo such as 99999999999m from running for ever (virtual time is cheap, not free).
+    if (ms > MAX_DURATION_MS) this.fail(`expected ${what} of at most 24h (${MAX_DURATION_MS}ms), found '${w}'`);
     this.i++;
-    return Math.round(unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000);
+    return ms;
   }
 
   /** A text value: "quoted" or one bare word. */

@@ -11,9 +11,14 @@ import type { TraceEvent, TraceSink } from '../sim/events.ts';
 import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
 import { ScenarioControl } from './control.ts';
 import { evaluate, Failed, type RunView } from './evaluate.ts';
-import { entry } from './preload.ts';
-import { Replies, stateTable, TraceLog } from './state.ts';
-import type { ClientOp, Command, Scenario, Source } from './types.ts';
+import { writePreload } from './preload.ts';
+import { produce } from 'immer';
+import { emptyImage } from '../sim/disk.ts';
+import { EMPTY_TREE } from '../protocol/datatree.ts';
+import { counterOf, epochOf, formatZxid, zxid } from '../protocol/zxid.ts';
+import type { Message } from '../protocol/types.ts';
+import { Replies, roleOf, stateTable, TraceLog } from './state.ts';
+import type { ClientOp, Command, Force, Scenario, Source } from './types.ts';
 
 export interface ScenarioOptions {
   /** Also receives every trace record as it is emitted (for --trace). */
@@ -73,6 +78,7 @@ class Runner implements RunView {
       observers: s.observers,
       params: s.params,
       flaws: s.flaws,
+      serverParams: s.serverParams,
       ...(s.delay !== null ? { network: { delay: s.delay } } : {}),
       ...(s.fsync !== null || s.rename !== null ? { disk: { ...(s.fsync !== null ? { fsyncLatency: s.fsync } : {}), ...(s.rename !== null ? { renameLatency: s.rename } : {}) } } : {}),
     };
@@ -85,12 +91,7 @@ class Runner implements RunView {
     this.sim.control = this.control;
     this.sim.onReply = (_sid, reply) => this.replies.onReply(reply);
     this.sim.onStopServing = (sid) => this.replies.abandon(sid);
-    for (const p of s.preload) {
-      const img = this.sim.server(p.sid).disk.image;
-      img.log = p.log.map(entry);
-      img.acceptedEpoch = p.acceptedEpoch;
-      img.currentEpoch = p.currentEpoch;
-    }
+    for (const p of s.preload) writePreload(this.sim.server(p.sid).disk.image, p);
   }
 
   run(): ScenarioResult {
@@ -113,15 +114,24 @@ class Runner implements RunView {
     }
   }
 
-  /** A livelock (time stopped advancing, e.g. FLE under the ZOOKEEPER-1419 flaw) fails the line that ran into it. */
+  /**
+   * A livelock (time stopped advancing, e.g. FLE under the ZOOKEEPER-1419 flaw) fails the line
+   * that ran into it. So does an internal error after a `force` or an `inject`: the scenario put
+   * a server in a state the protocol asserts cannot happen, which is the scenario's doing; without
+   * one, an internal error is a bug in zabsim and propagates.
+   */
   private execOrLivelock(c: Command): void {
     try {
       this.exec(c);
     } catch (e) {
       if (e instanceof LivelockError) throw new Failed(c.src, `the run livelocked: ${e.message}`);
-      throw e;
+      if (e instanceof Failed || this.tampered === null || !(e instanceof Error)) throw e;
+      throw new Failed(c.src, `zabsim's protocol code refused the state the scenario made (line ${this.tampered.line}: ${this.tampered.text}): ${e.message}`);
     }
   }
+
+  /** The last `force` or `inject` line that ran: what made the state something no run reaches. */
+  private tampered: Source | null = null;
 
   private exec(c: Command): void {
     const sim = this.sim;
@@ -203,6 +213,73 @@ class Runner implements RunView {
         if (!r.ok) throw new Failed(c.src, r.found);
         return;
       }
+      case 'inject': {
+        this.tampered = c.src;
+        let msg: Message = c.msg.msg;
+        if (msg.type === 'SNAP') {
+          const of = c.msg.snapTreeOf ?? null;
+          if (of !== null && !sim.server(of).up) throw new Failed(c.src, `expected ${serverName(of)} to be up to send its data tree, but it is down`);
+          msg = { ...msg, tree: of === null ? EMPTY_TREE : sim.server(of).state.db.tree };
+        }
+        this.log.injecting = true;
+        try {
+          sim.inject(c.from, c.to, msg);
+        } finally {
+          this.log.injecting = false;
+        }
+        return;
+      }
+      case 'force':
+        this.tampered = c.src;
+        this.force(c.sid, c.what, c.src);
+        return;
+      case 'wipe': {
+        const rt = sim.server(c.sid);
+        if (rt.up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be down before wiping its disk, but it is up`);
+        Object.assign(rt.disk.image, emptyImage());
+        sim.annotate(c.sid, 'disk wiped by the scenario: a fresh data directory');
+        return;
+      }
+    }
+  }
+
+  /** `force`: overwrite part of a running server's memory between two events. */
+  private force(sid: Sid, what: Force, src: Source): void {
+    const rt = this.sim.server(sid);
+    if (!rt.up) throw new Failed(src, `expected ${serverName(sid)} to be up to change its memory, but it is down`);
+    switch (what.kind) {
+      case 'looking':
+        this.sim.failRole(sid, 'the scenario failed its role (force LOOKING)');
+        return;
+      case 'zxidCounter': {
+        const l = rt.state.leader;
+        if (rt.state.state !== 'LEADING' || l === null) throw new Failed(src, `expected ${serverName(sid)} to lead to set its zxid counter, but ${roleOf(this.sim, sid).replace(/^s\d+ /, 'it ')}`);
+        // A zxid is never reused: the log could not take it (TxnLog.append), nor could ZooKeeper's.
+        if (what.counter < counterOf(l.lastProposed)) throw new Failed(src, `expected a counter of at least ${counterOf(l.lastProposed)}: ${serverName(sid)} already proposed ${formatZxid(l.lastProposed)}`);
+        rt.state = produce(rt.state, (d) => {
+          (d.leader as { lastProposed: number }).lastProposed = zxid(epochOf(l.lastProposed), what.counter);
+        });
+        this.sim.annotate(sid, `forced by the scenario: zxid counter := ${what.counter} (next proposal ${formatZxid(zxid(epochOf(l.lastProposed), what.counter + 1))})`);
+        return;
+      }
+      case 'epoch':
+        rt.state = produce(rt.state, (d) => {
+          d[what.file] = what.value;
+        });
+        this.sim.annotate(sid, `forced by the scenario: ${what.file} := ${what.value} in memory`);
+        return;
+      case 'vote':
+        rt.state = produce(rt.state, (d) => {
+          if (what.leader !== null) d.fle.proposedLeader = what.leader;
+          if (what.zxid !== null) d.fle.proposedZxid = what.zxid;
+          if (what.peerEpoch !== null) d.fle.proposedEpoch = what.peerEpoch;
+          if (what.round !== null) d.fle.logicalclock = what.round;
+        });
+        {
+          const f = rt.state.fle;
+          this.sim.annotate(sid, `forced by the scenario: vote (${serverName(f.proposedLeader)}, ${formatZxid(f.proposedZxid)}, ${f.proposedEpoch}) round ${f.logicalclock}`);
+        }
+        return;
     }
   }
 

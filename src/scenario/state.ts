@@ -15,17 +15,34 @@ export class TraceLog {
   private readonly lines: string[] = [];
   /** Zxids some leader sent COMMIT or INFORM for: the committed set. */
   readonly committed = new Set<Zxid>();
+  /** True while the scenario injects a message: a COMMIT it crafts is no leader's decision. */
+  injecting = false;
 
   /** The trace sink. */
   readonly sink = (e: TraceEvent): void => {
     this.events.push(e);
-    if (e.type === 'send' && (e.msg.type === 'COMMIT' || e.msg.type === 'INFORM')) this.committed.add(e.msg.zxid);
+    if (e.type === 'send' && (e.msg.type === 'COMMIT' || e.msg.type === 'INFORM') && !this.injecting) this.committed.add(e.msg.zxid);
   };
 
   /** Index of the first record that contains `text` (spaces collapsed) from `from` on, or -1. */
   find(text: string, from = 0): number {
     for (let i = from; i < this.events.length; i++) if (this.line(i).includes(text)) return i;
     return -1;
+  }
+
+  /** Counts so far per (from, text), so that `stabilize until count ...` reads each record once. */
+  private readonly counts = new Map<string, { upTo: number; n: number }>();
+
+  /** How many records contain `text` from `from` on. */
+  count(text: string, from = 0): number {
+    const key = `${from}\u0000${text}`;
+    let c = this.counts.get(key);
+    if (c === undefined) {
+      c = { upTo: from, n: 0 };
+      this.counts.set(key, c);
+    }
+    for (; c.upTo < this.events.length; c.upTo++) if (this.line(c.upTo).includes(text)) c.n++;
+    return c.n;
   }
 
   line(i: number): string {
@@ -68,6 +85,13 @@ export class Replies {
   /** How many operations are waiting for a reply. */
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** How many operations sent to `sid` are waiting for a reply. */
+  pendingAt(sid: Sid): number {
+    let n = 0;
+    for (const s of this.waiting.values()) if (s === sid) n++;
+    return n;
   }
 
   get(label: string): ClientReply | undefined {

@@ -4,7 +4,8 @@
  * reference of the text form.
  */
 import type { Flaws, ProtocolParams, Sid } from '../protocol/config.ts';
-import type { ClientOpKind, EpochFile, MessageType, PeerStateName, ZabState } from '../protocol/types.ts';
+import type { Txn } from '../protocol/datatree.ts';
+import type { ClientOpKind, EpochFile, Message, MessageType, PeerStateName, ZabState } from '../protocol/types.ts';
 import type { Zxid } from '../protocol/zxid.ts';
 import type { DelayDist } from '../sim/rng.ts';
 
@@ -46,12 +47,33 @@ export type CrashPoint =
 
 export type ZxidSet = 'logged' | 'applied' | 'committed';
 
+/** A comparison of two numbers; `=` and `==` are the same. */
+export type CmpOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+
+/** A number a condition can compare: a server's round or epochs, or a count. */
+export type Quantity =
+  /** FLE's logicalclock (the election round); the server must be up. */
+  | { readonly kind: 'round'; readonly sid: Sid }
+  /** An epoch in memory (`memory`), or in its file on disk (absent file: no number). */
+  | { readonly kind: 'epoch'; readonly sid: Sid; readonly file: EpochFile; readonly memory: boolean }
+  /** How many trace lines contain the text (since a mark). */
+  | { readonly kind: 'traceCount'; readonly text: string; readonly since: string | null }
+  /** How many zxids a set holds (sid null: the committed set). */
+  | { readonly kind: 'setCount'; readonly sid: Sid | null; readonly set: ZxidSet };
+
 /** A condition on the run: an expectation, or what `stabilize until` waits for. */
 export type Pred =
+  | { readonly kind: 'not'; readonly pred: Pred }
+  | { readonly kind: 'compare'; readonly q: Quantity; readonly op: CmpOp; readonly value: number }
+  /** sid follows (or observes) leader, in BROADCAST. */
+  | { readonly kind: 'follows'; readonly sid: Sid; readonly leader: Sid }
+  /** The server's current FLE proposal names this leader. */
+  | { readonly kind: 'votes'; readonly sid: Sid; readonly leader: Sid }
+  /** A server (sid null: every running server) has settled: see docs/scenarios.md. */
+  | { readonly kind: 'settled'; readonly sid: Sid | null }
   | { readonly kind: 'role'; readonly sid: Sid; readonly state: PeerStateName | 'DOWN' | 'UP'; readonly phase: ZabState | null }
   | { readonly kind: 'leader'; readonly sid: Sid }
   | { readonly kind: 'quiet' }
-  | { readonly kind: 'epoch'; readonly sid: Sid; readonly file: EpochFile; readonly value: number }
   /** sid null: the committed set of the run. */
   | { readonly kind: 'zxids'; readonly sid: Sid | null; readonly set: ZxidSet; readonly op: '=' | 'has' | 'lacks'; readonly zxids: readonly Zxid[] }
   | { readonly kind: 'lastProcessed'; readonly sid: Sid; readonly zxid: Zxid }
@@ -98,14 +120,40 @@ export type CommandBody =
   | { readonly kind: 'stabilize'; readonly until: Pred; readonly withinMs: number }
   | { readonly kind: 'mark'; readonly name: string }
   | { readonly kind: 'client'; readonly op: ClientOp }
-  | { readonly kind: 'expect'; readonly pred: Pred };
+  | { readonly kind: 'expect'; readonly pred: Pred }
+  /** A crafted message enters the network as if `from` sent it now. */
+  | { readonly kind: 'inject'; readonly from: Sid; readonly to: Sid; readonly msg: InjectMsg }
+  /** Overwrite part of a running server's volatile state. */
+  | { readonly kind: 'force'; readonly sid: Sid; readonly what: Force }
+  /** A down server's disk becomes a fresh data directory. */
+  | { readonly kind: 'wipe'; readonly sid: Sid };
+
+/**
+ * A message to inject. A SNAP's tree is taken when the line runs: a server's (`tree sN`), or the
+ * empty tree (null).
+ */
+export type InjectMsg = { readonly msg: Message; readonly snapTreeOf?: Sid | null };
+
+/** What `force` overwrites in a running server's memory. */
+export type Force =
+  /** Its FLE proposal (and round): what its next notifications carry. Absent fields are kept. */
+  | { readonly kind: 'vote'; readonly leader: Sid | null; readonly zxid: Zxid | null; readonly peerEpoch: number | null; readonly round: number | null }
+  /** The role's thread exits (as on an IOException): the server shuts the role down and looks for a leader. */
+  | { readonly kind: 'looking' }
+  /** The leader's zxid counter: the next proposal gets counter + 1. */
+  | { readonly kind: 'zxidCounter'; readonly counter: number }
+  /** An epoch in memory (not its file). */
+  | { readonly kind: 'epoch'; readonly file: EpochFile; readonly value: number };
 
 export type Command = CommandBody & { readonly src: Source };
 
 /** A durable image to load before a server's first start. */
 export interface Preload {
   readonly sid: Sid;
-  readonly log: readonly Zxid[];
+  /** Its txn log, in zxid order: a zxid alone stands for the default create of preload.ts. */
+  readonly log: readonly { readonly zxid: Zxid; readonly txn: Txn | null }[];
+  /** Snapshots to write from the log's txns up to each zxid; `purge`: drop those txns from the log. */
+  readonly snapshots: readonly { readonly zxid: Zxid; readonly purge: boolean }[];
   readonly acceptedEpoch: number | null;
   readonly currentEpoch: number | null;
 }
@@ -115,6 +163,8 @@ export interface Setup {
   readonly observers: number;
   readonly seed: number;
   readonly params: Partial<ProtocolParams>;
+  /** Parameters of one server that differ from `params` (set sN PARAM VALUE). */
+  readonly serverParams: Readonly<Record<Sid, Partial<ProtocolParams>>>;
   readonly flaws: Partial<Flaws>;
   readonly delay: DelayDist | null;
   readonly fsync: DelayDist | null;

@@ -39,6 +39,8 @@ export interface SimOptions {
   readonly disk?: Partial<DiskConfig>;
   /** Servers start at uniformly drawn times in [0, startSpreadMs]. */
   readonly startSpreadMs?: number;
+  /** Parameters of single servers that differ from `params` (a scenario's `set s2 tickTimeMs 500`). */
+  readonly serverParams?: Readonly<Record<Sid, Partial<ProtocolParams>>>;
 }
 
 type SimEvent =
@@ -140,6 +142,8 @@ export class Simulation {
   private readonly heldDisk: (DiskEv[] | null)[] = [];
   private eventsThisInstant = 0;
   private nextMsgId = 1;
+  /** Per sid, the configuration its steps see: `cfg`, or a copy with the server's own parameters. */
+  private readonly cfgs: ClusterConfig[] = [];
   private readonly timerRng;
 
   constructor(
@@ -147,6 +151,10 @@ export class Simulation {
     private readonly sink: TraceSink | null = null,
   ) {
     this.cfg = makeClusterConfig(options.voters, options.observers ?? 0, options.params, options.flaws);
+    for (const sid of allServers(this.cfg)) {
+      const own = options.serverParams?.[sid];
+      this.cfgs[sid] = own === undefined ? this.cfg : Object.freeze({ ...this.cfg, params: Object.freeze({ ...this.cfg.params, ...own }) });
+    }
     this.rng = new RngRoot(options.seed);
     const netCfg = { ...DEFAULT_NETWORK, ...options.network };
     const diskCfg = { ...DEFAULT_DISK, ...options.disk };
@@ -329,6 +337,29 @@ export class Simulation {
     if (reason === null) for (const [a, b] of this.network.lose(ev.from, ev.to, ev.lane)) this.sendClose(b, a);
   }
 
+  /**
+   * A crafted message enters the network now as if `from` had sent it (a scenario's `inject`):
+   * traced as a send after a note that says so, then delayed, lost, held or refused by a closed
+   * connection like any message `from` sends. Call between events.
+   */
+  inject(from: Sid, to: Sid, msg: Message): void {
+    this.server(from);
+    this.server(to);
+    this.emit({ type: 'note', sid: from, text: `injected by the scenario: ${msg.type} to ${serverName(to)}` });
+    this.send(from, to, msg);
+  }
+
+  /** A note in the trace about `sid`, from outside the protocol (a scenario saying what it changed). */
+  annotate(sid: Sid, text: string): void {
+    this.emit({ type: 'note', sid, text });
+  }
+
+  /** The server's role thread fails now (a scenario's `force sN LOOKING`): it goes LOOKING. */
+  failRole(sid: Sid, reason: string): void {
+    const rt = this.server(sid);
+    if (rt.up) this.input(rt, { kind: 'roleFailed', reason });
+  }
+
   /** A client request arriving at a server now. */
   clientRequest(sid: Sid, request: ClientRequest): void {
     const rt = this.server(sid);
@@ -435,7 +466,7 @@ export class Simulation {
 
   private input(rt: ServerRuntime, input: Input): void {
     const prev = rt.state;
-    const { state, effects } = step(this.cfg, prev, input);
+    const { state, effects } = step(this.cfgs[rt.sid] as ClusterConfig, prev, input);
     rt.state = state;
     for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
     if (state.up) this.traceChanges(prev, state);

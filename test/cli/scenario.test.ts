@@ -2,7 +2,7 @@
  * `zabsim scenario`: list, run, and the two kinds of "no": a malformed file (one sentence, exit 2)
  * and a failed expectation (its line and the state, exit 1).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -25,9 +25,10 @@ describe('zabsim scenario', () => {
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     // The twenty classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
     expect(lines[0]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
     expect(lines[20]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
+    expect(lines[21]).toMatch(/^x02-stray-commit-for-missing-txn\s+A stray COMMIT /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {
@@ -40,8 +41,15 @@ describe('zabsim scenario', () => {
     const file = scenarioFile('expect s3 leeds\n');
     const r = cli('scenario', 'run', file);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`zabsim: ${file}:10: expected 'is', 'leads', 'acceptedEpoch', 'currentEpoch', 'logged', 'applied', 'lastProcessed', 'has' or 'lacks', found 'leeds'\n`);
+    expect(r.err).toBe(`zabsim: ${file}:10: expected 'is', 'leads', 'follows', 'votes', 'settled', 'round', 'memory', 'acceptedEpoch', 'currentEpoch', 'logged', 'applied', 'lastProcessed', 'has' or 'lacks', found 'leeds'\n`);
     expect(r.out).toBe('');
+  });
+
+  it('a malformed inject line: file:line, exit 2', () => {
+    const file = scenarioFile('inject s3 -> s1 COMMIT\nexpect s3 leads\n');
+    const r = cli('scenario', 'run', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`zabsim: ${file}:10: expected the zxid of the COMMIT, such as <1,3>, found the end of the line\n`);
   });
 
   it('a failed expectation: exit 1 with the failing line and the state that broke it', () => {
@@ -78,5 +86,41 @@ describe('zabsim scenario', () => {
     expect(cli('scenario', 'run').err.split('\n')[0]).toBe('zabsim: zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.');
     expect(cli('scenario', 'run', 'no-such-thing').code).toBe(2);
     expect(cli('scenario', 'frob').err.split('\n')[0]).toBe("zabsim: unknown scenario command 'frob'; expected 'list' or 'run'.");
+  });
+
+  // The audit's silent passes and stack traces on paths (ux-audit.md §3): each is now a sentence and exit 2.
+  it.each([
+    [['run', 'all', '--dir', '/no/such/folder'], "zabsim: --dir: no folder '/no/such/folder'."],
+    [['list', '--dir', '/no/such/folder'], "zabsim: --dir: no folder '/no/such/folder'."],
+    [['list', '--dir', 'README.md'], "zabsim: --dir: 'README.md' is a file, not a folder of scenarios."],
+    [['run', 'scenarios/'], "zabsim: 'scenarios/' is a folder, not a scenario file; zabsim scenario run all --dir scenarios/ runs every scenario in it."],
+    [['list', '--trace'], 'zabsim: --trace is for zabsim scenario run, not list.'],
+    [['run', 's1'], "zabsim: no scenario named 's1' in scenarios; did you mean s01, s10, s11?"],
+    [['run', 's20-truncate-fail'], "zabsim: no scenario named 's20-truncate-fail' in scenarios; did you mean s20?"],
+    [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 22 names."],
+  ])('scenario %j: one sentence, exit 2', (args, first) => {
+    const r = cli('scenario', ...args);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe(first);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('run all on a folder without scenarios is an error, not a silent pass; list says it is empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zabsim-empty-'));
+    const r = cli('scenario', 'run', 'all', '--dir', dir);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(/^zabsim: no scenario files \(\*\.scenario\) in .*zabsim-empty-.*: nothing to run\.$/);
+    const l = cli('scenario', 'list', '--dir', dir);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/^no scenario files \(\*\.scenario\) in /);
+  });
+
+  it('a .scenario path that is a folder is a sentence, not EISDIR', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zabsim-dir-'));
+    const odd = join(dir, 'x.scenario');
+    mkdirSync(odd);
+    const r = cli('scenario', 'run', odd);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe(`zabsim: '${odd}' is a folder, not a scenario file; zabsim scenario run all --dir ${odd} runs every scenario in it.`);
   });
 });

@@ -116,6 +116,8 @@ function inputsFor(cfg: ClusterConfig, s: ServerState): Input[] {
     out.push({ kind: 'message', from, msg: { type: 'PING', zxid: s.db.lastProcessedZxid } });
     out.push({ kind: 'disconnected', peer: from });
   }
+  // The role's thread fails (a scenario's `force sN LOOKING`).
+  out.push({ kind: 'roleFailed', reason: 'law test' });
   // Every other packet (§2.2), from my leader, from one of my learners, and from a stranger.
   const handler = s.leader === null ? undefined : Object.values(s.leader.learners)[0]?.sid;
   const peers = [...new Set<Sid>([s.learner?.leader, handler, all.find((x) => x !== s.sid && x !== s.learner?.leader && x !== handler)].filter((x): x is Sid => x !== undefined && x !== s.sid))];

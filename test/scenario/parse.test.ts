@@ -29,7 +29,7 @@ describe('scenario parser', () => {
     expect(sc.name).toBe('demo');
     expect(sc.story).toBe('Three servers elect a leader.');
     expect(sc.setup).toMatchObject({ voters: 5, observers: 1, seed: 7, delay: { kind: 'constant', ms: 5 }, fsync: { kind: 'uniform', minMs: 1, maxMs: 3 }, params: { syncLimitTicks: 2 }, flaws: { follower_epoch_before_log_durable: true } });
-    expect(sc.setup.preload[0]).toMatchObject({ sid: 2, log: [2 ** 32 + 1, 2 ** 32 + 2, 2 ** 32 + 3], currentEpoch: 1, acceptedEpoch: null });
+    expect(sc.setup.preload[0]).toMatchObject({ sid: 2, log: [2 ** 32 + 1, 2 ** 32 + 2, 2 ** 32 + 3].map((zxid) => ({ zxid, txn: null })), currentEpoch: 1, acceptedEpoch: null });
     expect(sc.commands.map((c) => [c.kind, c.src.line])).toEqual([['start', 15], ['stabilize', 16], ['expect', 17]]);
     expect(sc.commands[2]?.src.text).toBe('expect s5 leads');
   });
