@@ -36,6 +36,8 @@ export interface SyncParams {
   readonly commitLogCount: number;
   /** snapshotSizeFactor: txn-log sync is allowed while the log to send is below this × snapshot size; < 0 disables it. */
   readonly snapshotSizeFactor: number;
+  /** The ZOOKEEPER-1154 flaw (B2): DIFF inside the window without walking it. */
+  readonly diffWithoutDivergenceCheck?: boolean;
 }
 
 /** queueCommittedProposals' state: whether the DIFF/TRUNC op packet is still to be queued. */
@@ -109,6 +111,18 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
   if (p > w.max && !isPeerNewEpochZxid) {
     q.op('TRUNC', w.max);
     return { needSnap: false, ops: q.ops, currentZxid: w.max, reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog ${formatZxid(w.max)}: TRUNC` };
+  }
+  if (w.min <= p && p <= w.max && params.diffWithoutDivergenceCheck === true) {
+    // ZOOKEEPER-1154 (B2), 3.3.3's LearnerHandler.run: inside the window, DIFF(maxCommittedLog)
+    // and every proposal above p, without asking whether p is in this history at all.
+    q.op('DIFF', w.max);
+    let queued = p;
+    for (const e of range(db, w.from, w.to, 'committed')) {
+      if (e.zxid <= p) continue;
+      q.ops.push({ type: 'PROPOSAL', entry: e }, { type: 'COMMIT', zxid: e.zxid });
+      queued = e.zxid;
+    }
+    return { needSnap: false, ops: q.ops, currentZxid: queued, reason: `rule 3 (ZOOKEEPER-1154 flaw): peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: DIFF without a divergence check` };
   }
   if (w.min <= p && p <= w.max) {
     const r = q.committedProposals(range(db, w.from, w.to, 'committed'), p, null, w.max);
