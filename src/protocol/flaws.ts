@@ -108,7 +108,7 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     title: 'the 32-bit zxid counter rolls over into the epoch half: zxids of an epoch no leader established',
     affected: ['3.3.0-3.3.4', '3.4.0-3.4.3'],
     fixedIn: '3.3.5, 3.4.4, 3.5.0',
-    properties: ['ZxidUniqueness', 'Leadership'],
+    properties: ['LocalPrimaryOrder', 'EpochFileSanity', 'ZxidUniqueness'],
   },
 };
 
