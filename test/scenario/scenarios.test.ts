@@ -9,6 +9,8 @@ import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../../src
 import { goldenDiff, goldenText } from '../../src/scenario/golden.ts';
 import { parseScenario } from '../../src/scenario/parse.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
+import type { Flaws } from '../../src/protocol/config.ts';
+import { FLAW_CATALOGUE, flawByName } from '../../src/protocol/flaws.ts';
 
 const files = scenarioFiles(SCENARIO_DIR);
 
@@ -42,5 +44,31 @@ describe('scenarios/', () => {
     const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${flaw}`);
     const r = runScenario(parseScenario(text, name));
     expect(r.failure?.src.text).toBe(line.replace(/\s+#.*$/, ''));
+  });
+
+  // scenarios/bugs/: each replays one catalogued bug's minimal sequence. Without its flaw it passes
+  // (the test above); with it, it fails at the line that shows the bug. Every file must be here.
+  const BUGS: [string, string, string][] = [
+    ['b01-two-leaders-one-epoch', 'ZOOKEEPER-335', 'expect s3 currentEpoch = 3'],
+    ['b02-diff-keeps-stale-tail', 'ZOOKEEPER-1154', 'expect s3 lacks /a'],
+    ['b06-retained-db-hides-uncommitted-txn', 'ZOOKEEPER-2845', 'expect s3 lacks /a'],
+    ['b16-zxid-counter-carries-into-epoch', 'ZOOKEEPER-1277', 'expect trace lacks "PROPOSAL <2,0>"'],
+  ];
+
+  it('every scenario under bugs/ names its bug (bNN) and is run with its flaw below', () => {
+    const bugFiles = files.filter((f) => relative(SCENARIO_DIR, f).startsWith('bugs'));
+    expect(bugFiles.map((f) => loadScenario(f).name).sort()).toEqual(BUGS.map(([n]) => n).sort());
+    for (const [name, ticket] of BUGS) {
+      const flaw = flawByName(ticket);
+      expect(flaw, ticket).not.toBeNull();
+      expect(`b${FLAW_CATALOGUE[flaw as keyof Flaws].bug?.slice(1).padStart(2, '0')}`).toBe(name.slice(0, 3));
+    }
+  });
+
+  it.each(BUGS)('bugs/%s fails with the flaw %s at the line that shows the bug', (name, ticket, line) => {
+    const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
+    const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${ticket}`);
+    const r = runScenario(parseScenario(text, name));
+    expect(r.failure?.src.text.replace(/\s+#.*$/, '')).toBe(line);
   });
 });
