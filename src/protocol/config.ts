@@ -79,6 +79,12 @@ export interface Flaws {
    * counter carries into the epoch half: zxids of an epoch nobody established.
    */
   zxid_counter_overflow_carries_into_epoch: boolean;
+  /**
+   * FileTxnLog.truncate as ZooKeeper 3.4-3.9 have it: a TRUNC to a zxid the learner's log lacks
+   * keeps every txn up to it and also the first txn above it (the iterator stops on that txn and
+   * the file is cut after it). zabsim cuts exactly at the zxid. A zabsim finding, no ticket known.
+   */
+  trunc_keeps_first_txn_above_target: boolean;
 }
 
 export interface ClusterConfig {
@@ -115,6 +121,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   sync_diff_without_divergence_check: false,
   election_advertises_in_memory_zxid: false,
   zxid_counter_overflow_carries_into_epoch: false,
+  trunc_keeps_first_txn_above_target: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -110,6 +110,14 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     fixedIn: '3.3.5, 3.4.4, 3.5.0',
     properties: ['LocalPrimaryOrder', 'EpochFileSanity', 'ZxidUniqueness'],
   },
+  trunc_keeps_first_txn_above_target: {
+    bug: null,
+    tickets: [],
+    title: 'TRUNC to a zxid the learner lacks (such as <0,0>) keeps the first txn above it (FileTxnLog.truncate): an uncommitted txn survives',
+    affected: ['3.4.x', '3.5.x', '3.6.x', '3.7.x', '3.8.x', '3.9.x'],
+    fixedIn: 'none (a zabsim finding, no ticket); zabsim cuts exactly at the zxid',
+    properties: ['Integrity', 'HistoryConsistency'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -230,10 +230,11 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   const l = s.learner;
   if (l === null) return;
   const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
-  const write = keep ? { op: 'truncateLog' as const, zxid: msg.zxid, keepNewerSnapshots: true } : { op: 'truncateLog' as const, zxid: msg.zxid };
+  const asFile = ctx.cfg.flaws.trunc_keeps_first_txn_above_target;
+  const write = { op: 'truncateLog' as const, zxid: msg.zxid, ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) };
   const token = persist(s, ctx, write, { kind: 'block', role: s.role });
   l.blocked = { on: 'trunc', token };
-  const reloaded = truncateAndReload(s.db, msg.zxid, keep);
+  const reloaded = truncateAndReload(s.db, msg.zxid, keep, asFile);
   note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
   // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
   s.db = setLastProcessed(reloaded, msg.zxid);

@@ -73,6 +73,12 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(explore({ from: f?.seed ?? 0, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
+  it('FileTxnLog.truncate (trunc_keeps_first_txn_above_target, a zabsim finding): seed 158 TRUNCs a learner to <0,0>, ZooKeeper\'s cut keeps its uncommitted <1,1> (Integrity); zabsim\'s exact cut passes', () => {
+    const flawed = explore({ from: 158, seeds: 1, overrides: new Map([['flaw', ['trunc_keeps_first_txn_above_target']]]), maxFailures: 1 });
+    expect(flawed.failures.map((f) => f.violation?.property)).toEqual(['Integrity']);
+    expect(explore({ from: 158, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });
