@@ -25,10 +25,11 @@ describe('zabsim scenario', () => {
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     // The catalogued bugs (b01...), the twenty classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(25);
+    expect(lines).toHaveLength(26);
     expect(lines[0]).toMatch(/^b01-two-leaders-one-epoch\s+B1 \(ZOOKEEPER-335\)\. /);
     expect(lines[4]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
     expect(lines[24]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
+    expect(lines[25]).toMatch(/^x02-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {
