@@ -29,7 +29,7 @@ describe('zabsim scenario', () => {
     expect(lines[0]).toMatch(/^b01-two-leaders-one-epoch\s+B1 \(ZOOKEEPER-335\)\. /);
     expect(lines[4]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
     expect(lines[24]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
-    expect(lines[25]).toMatch(/^x02-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
+    expect(lines[lines.length - 1]).toMatch(/^x03-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {

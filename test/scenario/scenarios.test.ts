@@ -38,7 +38,7 @@ describe('scenarios/', () => {
     ['s05-crash-after-newleader-ack', 'follower_ack_newleader_before_persist', 'expect trace since sync has "s1 fsync appendLog <1,3>" before "s1 -> s3 send ACK <1,0>"'],
     ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
-    ['x02-trunc-to-a-zxid-the-log-lacks', 'trunc_keeps_first_txn_above_target', 'expect s3 lacks /a                 # FileTxnLog\'s cut keeps <1,1>: s3 serves /a'],
+    ['x03-trunc-to-a-zxid-the-log-lacks', 'trunc_keeps_first_txn_above_target', 'expect s3 lacks /a                 # FileTxnLog\'s cut keeps <1,1>: s3 serves /a'],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
   ])('%s fails with the flaw %s', (name, flaw, line) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
