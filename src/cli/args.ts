@@ -26,6 +26,13 @@ export interface FlagSpec {
   /** For 'string'/'list': the accepted values. */
   readonly choices?: readonly string[];
   readonly defaultText?: string;
+  /**
+   * For 'string'/'list' without `choices`: turns the text into the stored value (e.g. a ticket
+   * into its flaw switch), or returns `{ error }`, one sentence for the user.
+   */
+  readonly resolve?: (raw: string) => string | { readonly error: string };
+  /** For 'string'/'list' without `choices`: what the value is, for messages (`a flaw name or ticket`). */
+  readonly expects?: string;
 }
 
 export interface CommandSpec {
@@ -92,7 +99,7 @@ function describe(f: FlagSpec): string {
       return 'a range of milliseconds MIN..MAX such as 1..10 (or one number)';
     case 'string':
     case 'list':
-      return `one of ${(f.choices ?? []).join(', ')}`;
+      return f.choices !== undefined ? `one of ${f.choices.join(', ')}` : (f.expects ?? 'a value');
     case 'bool':
       return 'no value';
   }
@@ -142,13 +149,20 @@ function parseValue(f: FlagSpec, raw: string, u: string): FlagValue {
     }
     case 'string':
       if (f.choices !== undefined && !f.choices.includes(raw)) bad();
-      return raw;
+      return resolved(f, raw, u);
     case 'list':
       if (f.choices !== undefined && !f.choices.includes(raw)) bad();
-      return [raw];
+      return [resolved(f, raw, u)];
     case 'bool':
       return true;
   }
+}
+
+function resolved(f: FlagSpec, raw: string, u: string): string {
+  if (f.resolve === undefined) return raw;
+  const r = f.resolve(raw);
+  if (typeof r !== 'string') throw new UsageError(r.error, u);
+  return r;
 }
 
 /** Parses argv (after the command name). `--flag value` and `--flag=value` are both accepted. */

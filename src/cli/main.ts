@@ -10,8 +10,9 @@ import { SCENARIO_SPEC, scenarioCommand } from './scenario.ts';
 import { ScenarioError } from '../scenario/lexer.ts';
 import { EXPLORE_SPEC, exploreCommand, parseExploreFlags } from './explore.ts';
 import { PLAIN, type Palette } from '../trace/text.ts';
+import { FLAWS_SPEC, flawsCommand, parseFlawsFlags } from './flaws.ts';
 
-const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC];
+const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC, FLAWS_SPEC];
 
 const TOP_USAGE = [
   'usage: zabsim <command> [flags]',
@@ -85,6 +86,16 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       setAutoFreeze(false);
       const colour = !rest.includes('--no-color') && stdout.isTTY === true && chalk.level > 0;
       const code = scenarioCommand(rest, out, palette(colour));
+      flush();
+      return code;
+    }
+    if (cmd === 'flaws') {
+      const flags = parseFlawsFlags(rest);
+      if (flags.get('help') === true) {
+        stdout.write(usage(FLAWS_SPEC) + '\n');
+        return 0;
+      }
+      const code = flawsCommand(flags, out);
       flush();
       return code;
     }

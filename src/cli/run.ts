@@ -3,6 +3,16 @@
  */
 import { createHash } from 'node:crypto';
 import { FLAW_NAMES, serverName, type Flaws } from '../protocol/config.ts';
+import { describeProfile, flawByName, NEWEST_RELEASE, releaseProfile, unknownFlawMessage, type ReleaseProfile } from '../protocol/flaws.ts';
+
+function resolveFlawFlag(raw: string): string | { error: string } {
+  return flawByName(raw) ?? { error: unknownFlawMessage('--flaw', raw) };
+}
+
+function resolveZkFlag(raw: string): string | { error: string } {
+  const p = releaseProfile(raw);
+  return typeof p === 'string' ? { error: p } : raw;
+}
 import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { FaultConfig } from '../sim/faults.ts';
@@ -48,9 +58,11 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'keys', kind: 'int', min: 1, max: 10_000, help: 'number of keys clients work on', defaultText: '8' },
     { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
     { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
+    { name: 'zxid-counter-limit', kind: 'int', min: 2, max: 0xffff_ffff, help: 'the zxid counter value at which a leader forces a new epoch (2^32-1 in ZooKeeper; smaller reaches it, as the test hook zookeeper.testingonly.initialZxid does)', defaultText: '4294967295' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
     { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit) crashes at the next such point", defaultText: 'none' },
-    { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
+    { name: 'flaw', kind: 'list', arg: 'NAME', expects: "a flaw name or its ticket (see 'zabsim flaws')", resolve: resolveFlawFlag, help: "reintroduce a real ZooKeeper bug, by switch name or ticket such as ZOOKEEPER-3911 (repeatable; 'zabsim flaws' lists them)", defaultText: 'none' },
+    { name: 'zk', kind: 'string', arg: 'VERSION', expects: 'a ZooKeeper release such as 3.8.4 or a line such as 3.7', resolve: resolveZkFlag, help: "behave as this ZooKeeper release: switch on exactly the flaws it has (3.4.0 to 3.9.5, or a line such as 3.7 where its releases agree)", defaultText: `${NEWEST_RELEASE} with zabsim's fixes` },
     { name: 'swarm', kind: 'bool', help: 'draw the cluster, faults and workload from the seed (flags given override the draw)' },
     { name: 'liveness-bound', kind: 'duration', min: 1, help: 'after --faults-until, time within which the cluster must recover', defaultText: 'from tickTime, initLimit, syncLimit' },
     { name: 'stop-early', kind: 'bool', help: 'end the run at the first violation, or once the cluster recovered after the faults' },
@@ -103,9 +115,10 @@ export function swarmLine(given: Map<string, FlagValue>): string | null {
 /** Turns parsed flags into run options (defaults as in the usage). */
 export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
   const num = (name: string, d: number): number => (flags.get(name) as number | undefined) ?? d;
-  const flawList = (flags.get('flaw') as readonly string[] | undefined) ?? [];
   const flaws: Partial<Flaws> = {};
-  for (const f of flawList) flaws[f as keyof Flaws] = true;
+  const zk = flags.get('zk') as string | undefined;
+  if (zk !== undefined) for (const f of (releaseProfile(zk) as ReleaseProfile).flaws) flaws[f] = true;
+  for (const f of (flags.get('flaw') as readonly string[] | undefined) ?? []) flaws[(flawByName(f) ?? f) as keyof Flaws] = true;
   const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
     crashMeanIntervalMs: num('crash-every', 0),
     crashTarget: ((flags.get('crash-target') as string | undefined) ?? 'any') as 'any' | 'leader',
@@ -136,6 +149,7 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
       syncLimitTicks: num('sync-limit', 5),
       snapCount: num('snap-count', 100),
       commitLogCount: num('commit-log-count', 500),
+      zxidCounterLimit: num('zxid-counter-limit', 0xffff_ffff),
     },
     workload: {
       clients: num('clients', 0),
@@ -167,12 +181,13 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
     `seed ${opts.seed}`,
     `ensemble: ${sim.cfg.voters.length} voters (${sim.cfg.voters.map(serverName).join(' ')})${sim.cfg.observers.length > 0 ? `, ${sim.cfg.observers.length} observers (${sim.cfg.observers.map(serverName).join(' ')})` : ''}`,
     `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
-    `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
+    `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms${p.zxidCounterLimit !== 0xffff_ffff ? `, zxid counter limit ${p.zxidCounterLimit}` : ''}`,
     `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
     `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
     `clients: ${describeClients(opts)}`,
     `faults: ${faultText}`,
     `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,
+    `zookeeper: ${describeProfile(sim.cfg.flaws)}`,
   ];
 }
 

@@ -32,10 +32,23 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
     return null;
   }
   const counter = counterOf(l.lastProposed) + 1;
-  if (counter >= ctx.cfg.params.zxidCounterLimit) {
-    return `zxid lower 32 bits have rolled over (counter ${counter}), forcing re-election, and therefore new epoch start`;
+  const limit = ctx.cfg.params.zxidCounterLimit;
+  let z: Zxid;
+  if (!ctx.cfg.flaws.zxid_counter_overflow_carries_into_epoch) {
+    if (counter >= limit) return `zxid lower 32 bits have rolled over (counter ${counter}), forcing re-election, and therefore new epoch start`;
+    z = zxid(epochOf(l.lastProposed), counter);
+  } else {
+    // ZOOKEEPER-1277 (B16), before 3.3.5 / 3.4.4: hzxid.incrementAndGet() with no guard. The
+    // counter takes its last value (all ones, here the limit) too, and the next increment
+    // carries into the epoch half: (e+1, 0), an epoch no leader established.
+    z = counter > limit ? zxid(epochOf(l.lastProposed) + 1, 0) : zxid(epochOf(l.lastProposed), counter);
   }
-  const z = zxid(epochOf(l.lastProposed), counter);
+  if (z <= s.db.log.lastZxid(-1)) {
+    // Only a carried zxid can meet its own log again (a later leader of the carried epoch).
+    // ZooKeeper's FileTxnLog would warn and append a second txn under the zxid; zabsim's log
+    // holds one txn per zxid, so the server stops here, as loudly as a halt.
+    return `zxid ${formatZxid(z)} is already in my log (the counter carried into the epoch earlier): a repeated zxid`;
+  }
   l.lastProposed = z;
   l.outstanding = l.outstanding.push({ zxid: z, txn, acks: [] });
   const packet: TxnPacket = { type: 'PROPOSAL', zxid: z, txn };

@@ -57,6 +57,34 @@ export interface Flaws {
    * never withdrawn; Leader.removeLearnerHandler leaves them). A zabsim finding, no ticket known.
    */
   leader_keeps_acks_across_resync: boolean;
+  /**
+   * ZOOKEEPER-335 (B1), pre-Zab-1.0: a new leader takes epoch(its last logged zxid) + 1, and a
+   * learner accepts any epoch not below its own last logged zxid's; the acceptedEpoch and
+   * currentEpoch files are never read for the decision. Two leaders can reuse an epoch and zxids.
+   */
+  epoch_from_last_logged_zxid: boolean;
+  /**
+   * ZOOKEEPER-1154 (B2): syncFollower sends a DIFF whenever the learner's zxid lies within
+   * committedLog, without walking it to find where the learner's history forks: a learner with
+   * an uncommitted tail keeps it.
+   */
+  sync_diff_without_divergence_check: boolean;
+  /**
+   * ZOOKEEPER-2845 (B6): a server going LOOKING keeps its in-memory database without
+   * fast-forwarding it from the txn log, and votes and ACKEPOCHs with that older zxid.
+   */
+  election_advertises_in_memory_zxid: boolean;
+  /**
+   * ZOOKEEPER-1277 (B16): the leader increments the zxid past the last counter value, so the
+   * counter carries into the epoch half: zxids of an epoch nobody established.
+   */
+  zxid_counter_overflow_carries_into_epoch: boolean;
+  /**
+   * FileTxnLog.truncate as ZooKeeper 3.4-3.9 have it: a TRUNC to a zxid the learner's log lacks
+   * keeps every txn up to it and also the first txn above it (the iterator stops on that txn and
+   * the file is cut after it). zabsim cuts exactly at the zxid. A zabsim finding, no ticket known.
+   */
+  trunc_keeps_first_txn_above_target: boolean;
 }
 
 export interface ClusterConfig {
@@ -89,6 +117,11 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   trunc_reload_newest_snapshot: false,
   newleader_no_epoch_marker: false,
   leader_keeps_acks_across_resync: false,
+  epoch_from_last_logged_zxid: false,
+  sync_diff_without_divergence_check: false,
+  election_advertises_in_memory_zxid: false,
+  zxid_counter_overflow_carries_into_epoch: false,
+  trunc_keeps_first_txn_above_target: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

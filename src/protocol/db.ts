@@ -13,7 +13,7 @@
  * A Db is replaced wholesale, never mutated.
  */
 import { applyTxn, EMPTY_TREE, type DataTree, type TxnResult } from './datatree.ts';
-import { TxnLog } from './txnlog.ts';
+import { keptByTruncate, TxnLog } from './txnlog.ts';
 import type { DurableImage, LogEntry, Snapshot } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
@@ -119,7 +119,11 @@ export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult
     throw new Error(`applyCommitted: zxid ${e.zxid} not after lastProcessedZxid ${db.lastProcessedZxid}`);
   }
   const { tree, result } = applyTxn(db.tree, e.zxid, e.txn);
-  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed: db.committed.append(e), lastTxn: e.zxid }), result };
+  // Only after a TRUNC that kept a txn above its target can the committed tail be ahead of e;
+  // ZooKeeper's committedLog would take e out of order, zabsim's keeps zxid order and skips it.
+  const tail = db.committed.lastZxid(-1);
+  const committed = e.zxid > tail ? db.committed.append(e) : db.committed;
+  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed, lastTxn: Math.max(e.zxid, db.lastTxn) }), result };
 }
 
 /**
@@ -128,7 +132,13 @@ export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult
  */
 export function fastForward(db: Db): Db {
   let cur = db;
-  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) cur = applyCommitted(cur, db.log.at(i)).db;
+  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) {
+    const e = db.log.at(i);
+    // A txn the tree already reflects (a TRUNC that kept a txn above its target, then set
+    // lastProcessedZxid to the target) is passed over, as DataTree.processTxn re-applies it
+    // without effect.
+    cur = e.zxid <= cur.lastTxn ? make({ ...cur, lastProcessedZxid: e.zxid }) : applyCommitted(cur, e).db;
+  }
   return cur;
 }
 
@@ -156,7 +166,7 @@ export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
  * 3.9 leaves them in place and reloads from the newest one (ZOOKEEPER-1549): with
  * `keepNewerSnapshots` this function does the same.
  */
-export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false): Db {
+export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, asFileTxnLog = false): Db {
   const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
   const snap = newest(snapshots);
   const base = snap?.zxid ?? 0;
@@ -165,10 +175,16 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false): 
   let last = base;
   let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
   // The txn log as on disk: the entries the previous newest snapshot covered, then the log.
-  const cut = db.log.truncateTo(z);
+  // The txn log as on disk: the entries the previous newest snapshot covered, then the log, cut
+  // as keptByTruncate says (with the FileTxnLog flaw, the first txn above an absent z stays).
   const firstLogged = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
-  const revived = db.olderLog.filter((e) => e.zxid > base && e.zxid <= z && e.zxid < firstLogged);
-  const log = revived.length === 0 ? cut : TxnLog.of([...revived, ...cut.slice(0)]);
+  const revivable = db.olderLog.filter((e) => e.zxid > base && e.zxid < firstLogged);
+  let log: TxnLog;
+  if (revivable.length === 0) log = db.log.truncateTo(z, asFileTxnLog);
+  else {
+    const all = [...revivable, ...db.log.slice(0)];
+    log = TxnLog.of(all.slice(0, keptByTruncate(all, z, asFileTxnLog)));
+  }
   for (let i = 0; i < log.length; i++) {
     const e = log.at(i);
     if (e.zxid <= last) continue;

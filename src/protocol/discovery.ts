@@ -76,11 +76,16 @@ export function enterLeading(s: S, ctx: StepContext): void {
 function getEpochToPropose(s: S, ctx: StepContext, sid: Sid, lastAcceptedEpoch: number): void {
   const l = s.leader;
   if (l === null || l.epochDecided) return;
-  if (lastAcceptedEpoch >= l.epoch) l.epoch = lastAcceptedEpoch + 1;
+  if (ctx.cfg.flaws.epoch_from_last_logged_zxid) {
+    // ZOOKEEPER-335 (B1), 3.3's Leader.lead: epoch = (getLastLoggedZxid() >> 32) + 1, the
+    // leader's own log alone; no acceptedEpoch of anyone takes part.
+    l.epoch = epochOf(s.db.log.lastZxid(s.db.lastProcessedZxid)) + 1;
+  } else if (lastAcceptedEpoch >= l.epoch) l.epoch = lastAcceptedEpoch + 1;
   if (isVoter(ctx.cfg, sid) && !l.connecting.includes(sid)) l.connecting = [...l.connecting, sid];
   if (l.connecting.includes(s.sid) && isQuorum(ctx.cfg, l.connecting.length)) {
     l.epochDecided = true;
-    s.acceptedEpoch = l.epoch;
+    // Under the ZOOKEEPER-335 flaw the epoch may be below the file's; the file never goes down.
+    s.acceptedEpoch = Math.max(s.acceptedEpoch, l.epoch);
     note(ctx, `epoch ${l.epoch} decided with [${l.connecting.join(',')}]; writing acceptedEpoch`);
     persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: l.epoch }, { kind: 'leaderAcceptedEpoch', role: s.role });
   }
@@ -151,7 +156,8 @@ export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, sta
   h.peerLastZxid = msg.zxid;
   if (!l.electionFinished) {
     // StateSummary.isMoreRecentThan: the follower must not be newer than the leader.
-    if (msg.currentEpoch !== -1 && (msg.currentEpoch > l.summaryEpoch || (msg.currentEpoch === l.summaryEpoch && msg.zxid > l.summaryZxid))) {
+    // 3.3 had no StateSummary: under the ZOOKEEPER-335 flaw no follower is refused as newer.
+    if (!ctx.cfg.flaws.epoch_from_last_logged_zxid && msg.currentEpoch !== -1 && (msg.currentEpoch > l.summaryEpoch || (msg.currentEpoch === l.summaryEpoch && msg.zxid > l.summaryZxid))) {
       note(ctx, `Follower is ahead of the leader: s${from} has (${msg.currentEpoch}, ${formatZxid(msg.zxid)}), leader (${l.summaryEpoch}, ${formatZxid(l.summaryZxid)}); dropping it`);
       dropLearner(s, ctx, from);
       return;
@@ -236,6 +242,18 @@ export function onLeaderInfo(s: S, ctx: StepContext, msg: LeaderInfo): string | 
   if (l === null || l.phase !== 'discovery') return null;
   const newEpoch = epochOf(msg.zxid);
   l.newEpoch = newEpoch;
+  if (ctx.cfg.flaws.epoch_from_last_logged_zxid) {
+    // ZOOKEEPER-335 (B1), 3.3's Follower.followLeader: only an epoch below that of the learner's
+    // last logged zxid is refused; there is no accepted epoch to compare with or to write.
+    const own = epochOf(s.db.log.lastZxid(s.db.lastProcessedZxid));
+    if (newEpoch < own) return `Leader epoch ${newEpoch} is less than our epoch ${own}`;
+    // zabsim still keeps the epoch files consistent (acceptedEpoch only grows, currentEpoch is
+    // written at NEWLEADER), so start-up and EpochFileSanity read sane files; nothing decides by them.
+    if (newEpoch <= s.acceptedEpoch) {
+      sendAckEpoch(s, ctx, s.currentEpoch);
+      return null;
+    }
+  }
   if (newEpoch > s.acceptedEpoch) {
     const token = persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: newEpoch }, { kind: 'block', role: s.role });
     // The ACKEPOCH reports the currentEpoch from before this write.

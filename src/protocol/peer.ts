@@ -231,7 +231,9 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     const pre = s.learner.sync.preSnapDb;
     if (pre !== null) s.db = pre;
   }
-  s.db = fastForward(s.db);
+  // ZOOKEEPER-2845 (B6), 3.4.10-3.4.11 and 3.5.3: the retained database is not fast-forwarded,
+  // so the vote and ACKEPOCH carry the last applied zxid, below any logged, uncommitted txn.
+  if (!ctx.cfg.flaws.election_advertises_in_memory_zxid) s.db = fastForward(s.db);
   s.leader = null;
   s.learner = null;
   s.writes = {};

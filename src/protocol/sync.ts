@@ -49,7 +49,7 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const l = s.leader;
   if (l === null) return;
   const p = ctx.cfg.params;
-  const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor });
+  const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
   if (plan.needSnap) {
     // The snapshot is taken atomically here, at startForwarding (§5.1 sim note).
@@ -230,10 +230,11 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   const l = s.learner;
   if (l === null) return;
   const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
-  const write = keep ? { op: 'truncateLog' as const, zxid: msg.zxid, keepNewerSnapshots: true } : { op: 'truncateLog' as const, zxid: msg.zxid };
+  const asFile = ctx.cfg.flaws.trunc_keeps_first_txn_above_target;
+  const write = { op: 'truncateLog' as const, zxid: msg.zxid, ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) };
   const token = persist(s, ctx, write, { kind: 'block', role: s.role });
   l.blocked = { on: 'trunc', token };
-  const reloaded = truncateAndReload(s.db, msg.zxid, keep);
+  const reloaded = truncateAndReload(s.db, msg.zxid, keep, asFile);
   note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
   // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
   s.db = setLastProcessed(reloaded, msg.zxid);
@@ -358,6 +359,12 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
     }
     l.sync.packetsNotLogged = l.sync.packetsNotLogged.rest();
     if (head.zxid <= s.db.lastProcessedZxid) continue;
+    if (head.zxid <= s.db.log.lastZxid(-1)) {
+      // Logged, not applied: only a database kept without fast-forward (the ZOOKEEPER-2845 flaw)
+      // lags its own log. Apply it; the log holds it already.
+      s.db = applyCommitted(s.db, head).db;
+      continue;
+    }
     // ZKDatabase.append directly, not through SyncRequestProcessor: it counts toward the next
     // snapshot but never triggers one here.
     s.db = logTxn(s.db, head);

@@ -10,7 +10,12 @@
  *   2. p > max and counter(p) ≠ 0              → TRUNC(max)
  *   3. min ≤ p ≤ max                           → walk committedLog: DIFF, TRUNC(prev) + entries,
  *                                                or SNAP for a fork across an epoch boundary
- *   4. p < min and txn-log sync allowed         → the same walk over the txn log up to min, then
+ *   4. p < min and txn-log sync allowed         → getProposalsFromTxnLog: the log files from the one
+ *                                                that covers p; none whose first txn is ≤ p, or later
+ *                                                files (whole, preallocated) above factor × snapshot
+ *                                                size → SNAP. Else the same walk over them up to min
+ *                                                (DIFF when p is an entry or an epoch start <e,0>,
+ *                                                TRUNC(prev) when p is a txn the log lacks), then
  *                                                committedLog; a gap between the two → SNAP
  *   5. otherwise                               → SNAP
  */
@@ -36,6 +41,8 @@ export interface SyncParams {
   readonly commitLogCount: number;
   /** snapshotSizeFactor: txn-log sync is allowed while the log to send is below this × snapshot size; < 0 disables it. */
   readonly snapshotSizeFactor: number;
+  /** The ZOOKEEPER-1154 flaw (B2): DIFF inside the window without walking it. */
+  readonly diffWithoutDivergenceCheck?: boolean;
 }
 
 /** queueCommittedProposals' state: whether the DIFF/TRUNC op packet is still to be queued. */
@@ -110,26 +117,115 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
     q.op('TRUNC', w.max);
     return { needSnap: false, ops: q.ops, currentZxid: w.max, reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog ${formatZxid(w.max)}: TRUNC` };
   }
+  if (w.min <= p && p <= w.max && params.diffWithoutDivergenceCheck === true) {
+    // ZOOKEEPER-1154 (B2), 3.3.3's LearnerHandler.run: inside the window, DIFF(maxCommittedLog)
+    // and every proposal above p, without asking whether p is in this history at all.
+    q.op('DIFF', w.max);
+    let queued = p;
+    for (const e of range(db, w.from, w.to, 'committed')) {
+      if (e.zxid <= p) continue;
+      q.ops.push({ type: 'PROPOSAL', entry: e }, { type: 'COMMIT', zxid: e.zxid });
+      queued = e.zxid;
+    }
+    return { needSnap: false, ops: q.ops, currentZxid: queued, reason: `rule 3 (ZOOKEEPER-1154 flaw): peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: DIFF without a divergence check` };
+  }
   if (w.min <= p && p <= w.max) {
     const r = q.committedProposals(range(db, w.from, w.to, 'committed'), p, null, w.max);
     if (r.crossEpochFork || q.needOpPacket) return snap(`rule 3: peer ${formatZxid(p)} forked from my history across an epoch boundary: SNAP`);
     return { needSnap: false, ops: q.ops, currentZxid: r.queued, reason: `rule 3: peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: ${q.ops[0]?.type ?? 'DIFF'}` };
   }
   if (p < w.min && params.snapshotSizeFactor >= 0) {
-    // getProposalsFromTxnLog: the log must hold p itself, and what follows must be small enough.
-    const start = db.log.lowerBound(p);
-    const exact = start < db.log.length && db.log.at(start).zxid === p;
-    const sizeLimit = params.snapshotSizeFactor * (nodeCount(db.tree) + Object.keys(db.tree.sessions).length);
-    const logSize = db.log.length - start;
-    if (exact && logSize <= sizeLimit) {
-      const r = q.committedProposals(range(db, start, db.log.length, 'log'), p, w.min, w.max);
-      if (r.crossEpochFork) return snap(`rule 4: peer ${formatZxid(p)} forked across an epoch boundary: SNAP`);
-      if (r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`);
-      const r2 = q.committedProposals(range(db, w.from, w.to, 'committed'), r.queued, null, w.max);
-      if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`);
-      return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}` };
-    }
-    return snap(`rule 5: peer ${formatZxid(p)} below committedLog ${formatZxid(w.min)} and the txn log cannot serve it: SNAP`);
+    const src = proposalsFromTxnLog(db, p, txnLogSizeLimit(db, params.snapshotSizeFactor));
+    if (typeof src === 'string') return snap(`rule 5: peer ${formatZxid(p)} below committedLog ${formatZxid(w.min)} and the txn log cannot serve it (${src}): SNAP`);
+    const r = q.committedProposals(src, p, w.min, w.max);
+    // A fork across an epoch boundary leaves the op packet undecided with nothing queued past p,
+    // so it lands here too: "Detected gap between end of txnlog and start of committedLog".
+    if (r.crossEpochFork || r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`);
+    const r2 = q.committedProposals(range(db, w.from, w.to, 'committed'), r.queued, null, w.max);
+    if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`);
+    return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}` };
   }
   return snap(`rule 5: peer ${formatZxid(p)}: SNAP`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The on-disk txn log as getProposalsFromTxnLog reads it
+
+/** zookeeper.preAllocSize: FileTxnLog pads every log file to a multiple of 64 MiB. */
+export const PREALLOC_BYTES = 64 * 1024 * 1024;
+/** zabsim's estimate of one serialised txn (header, CRC, a create of a short path). */
+export const TXN_BYTES = 100;
+/** zabsim's estimate of one serialised snapshot entry (a znode or a session). */
+export const SNAPSHOT_ENTRY_BYTES = 100;
+
+/** Every txn still in the log files, oldest first: those the newest snapshot covers, then `log`. */
+function onDisk(db: Db): { readonly length: number; at(i: number): LogEntry } {
+  const older = db.olderLog;
+  const first = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
+  let n = older.length;
+  while (n > 0 && (older[n - 1] as LogEntry).zxid >= first) n--;
+  return { length: n + db.log.length, at: (i) => (i < n ? (older[i] as LogEntry) : db.log.at(i - n)) };
+}
+
+/**
+ * Where the log files begin, as indices of {@link onDisk}: ZooKeeper rolls its txn log at every
+ * snapshot (SyncRequestProcessor.rollLog), so a file starts at the first txn after each snapshot
+ * the server holds, and the first file at the oldest txn. (zabsim counts every snapshot as a
+ * roll and no restart as one; docs/protocol.md §5.1 says why that is enough here.)
+ */
+function segmentStarts(db: Db, disk: { readonly length: number; at(i: number): LogEntry }): number[] {
+  const starts = [0];
+  for (const snap of db.snapshots) {
+    let lo = 0;
+    let hi = disk.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (disk.at(mid).zxid <= snap.zxid) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < disk.length && !starts.includes(lo)) starts.push(lo);
+  }
+  return starts.sort((a, b) => a - b);
+}
+
+/**
+ * ZKDatabase.calculateTxnLogSizeLimit: snapshotSizeFactor × the newest snapshot file's size
+ * (0, no check, without a snapshot; negative when the factor disables txn-log sync).
+ */
+export function txnLogSizeLimit(db: Db, factor: number): number {
+  if (factor < 0) return -1;
+  const snap = db.snapshots[db.snapshots.length - 1];
+  if (snap === undefined) return 0;
+  return Math.floor(factor * SNAPSHOT_ENTRY_BYTES * (nodeCount(snap.data) + Object.keys(snap.data.sessions).length));
+}
+
+/**
+ * ZKDatabase.getProposalsFromTxnLog(p, sizeLimit) over FileTxnLog's files: the iterator opens the
+ * newest file starting below p (or, if none, the oldest file) and every later one; it gives up
+ * when that file's first txn is newer than p, or when the later files (the one holding p is
+ * not counted: goToNextLog has already taken it off the list) are longer than sizeLimit, each
+ * counted whole, preallocation included. Returns the txns from that file's first one on, or
+ * why it gave up.
+ */
+export function proposalsFromTxnLog(db: Db, p: Zxid, sizeLimit: number): Iterable<LogEntry> | string {
+  if (sizeLimit < 0) return 'txn-log sync disabled';
+  const disk = onDisk(db);
+  if (disk.length === 0) return 'the txn log is empty';
+  const starts = segmentStarts(db, disk);
+  let k = 0;
+  for (let i = 0; i < starts.length; i++) if (disk.at(starts[i] as number).zxid < p) k = i;
+  const from = starts[k] as number;
+  const firstZxid = disk.at(from).zxid;
+  if (firstZxid > p) return `its oldest file starts at ${formatZxid(firstZxid)}`;
+  if (sizeLimit > 0) {
+    let size = 0;
+    for (let i = k + 1; i < starts.length; i++) {
+      const txns = (starts[i + 1] ?? disk.length) - (starts[i] as number);
+      size += Math.max(1, Math.ceil((txns * TXN_BYTES) / PREALLOC_BYTES)) * PREALLOC_BYTES;
+    }
+    if (size > sizeLimit) return `txn log size ${size} exceeds sizeLimit ${sizeLimit}`;
+  }
+  return (function* () {
+    for (let i = from; i < disk.length; i++) yield disk.at(i);
+  })();
 }

@@ -82,10 +82,14 @@ export class TxnLog {
     return i < this.length && (this.entries[i] as LogEntry).zxid === z ? i : -1;
   }
 
-  /** The log cut after the last entry with zxid <= z (TRUNC). */
-  truncateTo(z: Zxid): TxnLog {
-    let n = this.lowerBound(z);
-    if (n < this.length && (this.entries[n] as LogEntry).zxid === z) n++;
+  /** How many entries a TRUNC to z keeps: see {@link keptByTruncate}. */
+  truncateLength(z: Zxid, asFileTxnLog = false): number {
+    return keptByTruncate(this.entries, z, asFileTxnLog, this.length);
+  }
+
+  /** The log as a TRUNC to z leaves it (see {@link keptByTruncate}). */
+  truncateTo(z: Zxid, asFileTxnLog = false): TxnLog {
+    const n = this.truncateLength(z, asFileTxnLog);
     return n === this.length ? this : new TxnLog(this.entries, n);
   }
 
@@ -102,4 +106,25 @@ export class TxnLog {
       last: this.length === 0 ? null : formatZxid((this.entries[this.length - 1] as LogEntry).zxid),
     };
   }
+}
+
+/**
+ * How many of the first `length` entries (ascending zxids) a TRUNC to z keeps.
+ *
+ * zabsim: every txn up to z, none above. `asFileTxnLog` (the `trunc_keeps_first_txn_above_target`
+ * flaw): as ZooKeeper's FileTxnLog.truncate(z) does it, whose iterator, fast-forwarded while the
+ * txn it holds is below z, stops on the first txn at or above z, and the file is cut right after
+ * that txn: when z itself is not in the log the first txn above it stays too. With no txn at or
+ * above z nothing is cut either way.
+ */
+export function keptByTruncate(zxids: readonly { readonly zxid: Zxid }[], z: Zxid, asFileTxnLog = false, length = zxids.length): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((zxids[mid] as { zxid: Zxid }).zxid < z) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= length) return length;
+  return asFileTxnLog || (zxids[lo] as { zxid: Zxid }).zxid === z ? lo + 1 : lo;
 }

@@ -204,7 +204,7 @@ export interface DurableImage {
 export type PersistOp =
   | { readonly op: 'appendLog'; readonly entry: LogEntry }
   /** Cut the log after zxid; unless keepNewerSnapshots, also delete snapshots reflecting txns after it. */
-  | { readonly op: 'truncateLog'; readonly zxid: Zxid; readonly keepNewerSnapshots?: boolean }
+  | { readonly op: 'truncateLog'; readonly zxid: Zxid; readonly keepNewerSnapshots?: boolean; readonly keepFirstAbove?: boolean }
   | { readonly op: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number }
   /** Create (`exists`) or delete the `updatingEpoch` marker file. */

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_PARAMS, FLAW_NAMES, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import type { Txn } from '../protocol/datatree.ts';
+import { flawByName, nearFlawNames } from '../protocol/flaws.ts';
 import type { Zxid } from '../protocol/zxid.ts';
 import type { DelayDist } from '../sim/rng.ts';
 import { parseCommand } from './commands.ts';
@@ -245,9 +246,16 @@ function parseSetup(kw: string, c: Cursor, s: MutableSetup): void {
       s.rename = range(c, 'the epoch file rename latency');
       break;
     case 'flaw': {
-      const f = c.oneOf(FLAW_NAMES, `a flaw name (${FLAW_NAMES.join(', ')})`);
-      once(`flaw ${f}`);
-      s.flaws = { ...s.flaws, [f]: true };
+      // A switch name or its ticket (ZOOKEEPER-3911), as --flaw takes them.
+      const w = c.peek();
+      const f = w === null ? null : flawByName(w);
+      if (f === null) {
+        const near = w === null ? [] : nearFlawNames(w);
+        c.expected(`a flaw name (a switch or its ticket; ${near.length > 0 ? `near: ${near.join(', ')}` : `one of ${FLAW_NAMES.join(', ')}`})`);
+      }
+      c.word('a flaw name');
+      once(`flaw ${f as string}`);
+      s.flaws = { ...s.flaws, [f as keyof Flaws]: true };
       break;
     }
     case 'preload':

@@ -11,6 +11,7 @@
  */
 import { KEPT_SNAPSHOTS, snapshotLastTxn } from '../protocol/db.ts';
 import type { LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
+import { keptByTruncate } from '../protocol/txnlog.ts';
 import { drawMs, type DelayDist, type Rng } from './rng.ts';
 
 export interface DiskConfig {
@@ -148,9 +149,8 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       return;
     }
     case 'truncateLog': {
-      let n = img.log.length;
-      while (n > 0 && (img.log[n - 1] as LogEntry).zxid > w.zxid) n--;
-      img.log.length = n;
+      // Up to w.zxid; with the FileTxnLog flaw also the first txn above it when w.zxid is absent.
+      img.log.length = keptByTruncate(img.log, w.zxid, w.keepFirstAbove === true);
       // Snapshots reflecting txns after the cut go too, unless the ZOOKEEPER-1549 flaw keeps them.
       if (w.keepNewerSnapshots !== true) img.snapshots = img.snapshots.filter((x) => snapshotLastTxn(x) <= w.zxid);
       return;

@@ -7,6 +7,8 @@ import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explore } from '../../src/cli/explore.ts';
 import type { FlagValue } from '../../src/cli/args.ts';
+import type { Flaws } from '../../src/protocol/config.ts';
+import { FLAW_CATALOGUE } from '../../src/protocol/flaws.ts';
 import { budget } from '../budget.ts';
 
 /** Seeds with every flaw off: 10x the flaw budget below, 20x under test:deep. */
@@ -51,6 +53,30 @@ describe('exploration finds the reintroduced bugs', () => {
       expect(flawed.failures.map((f) => f.violation?.property), `seed ${seed}`).toEqual(['EpochFileSanity']);
       expect(explore({ from: seed, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures, `seed ${seed}`).toEqual([]);
     }
+  });
+
+  // zab-bugs.md B1, B2, B6, B16: the swarm alone (no schedule, no flags but the flaw) finds each,
+  // naming the property the catalogue entry gives first.
+  it.each([
+    ['ZOOKEEPER-335', 'epoch_from_last_logged_zxid', 'Leadership'],
+    ['ZOOKEEPER-1154', 'sync_diff_without_divergence_check', 'HistoryConsistency'],
+    ['ZOOKEEPER-2845', 'election_advertises_in_memory_zxid', 'HonestAdvertisement'],
+    ['ZOOKEEPER-1277', 'zxid_counter_overflow_carries_into_epoch', 'LocalPrimaryOrder'],
+  ])('%s (%s): found within 100 seeds, as %s', (ticket, flaw, property) => {
+    expect(FLAW_CATALOGUE[flaw as keyof Flaws].tickets[0]).toBe(ticket);
+    expect(FLAW_CATALOGUE[flaw as keyof Flaws].properties[0]).toBe(property);
+    const f = firstFailure(flaw, 100);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe(property);
+    expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw ${flaw}`);
+    // The same seed without the flaw is clean.
+    expect(explore({ from: f?.seed ?? 0, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
+  it('FileTxnLog.truncate (trunc_keeps_first_txn_above_target, a zabsim finding): seed 158 TRUNCs a learner to <0,0>, ZooKeeper\'s cut keeps its uncommitted <1,1> (Integrity); zabsim\'s exact cut passes', () => {
+    const flawed = explore({ from: 158, seeds: 1, overrides: new Map([['flaw', ['trunc_keeps_first_txn_above_target']]]), maxFailures: 1 });
+    expect(flawed.failures.map((f) => f.violation?.property)).toEqual(['Integrity']);
+    expect(explore({ from: 158, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {

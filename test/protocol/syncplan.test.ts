@@ -176,24 +176,68 @@ describe('syncFollower (§5.1)', () => {
       expect(rule3.ops).toEqual(plan.ops);
     });
 
-    it('§5.1 rule 4 fallback: the log after p too large for snapshotSizeFactor × snapshot size → SNAP', () => {
-      const db = bigLeader();
-      // 0.1 × 37 = 3.7 < the 5 entries from (1,32) on.
-      const plan = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0.1 });
+    /** A snapshot of the tree of (1,1)..(1,c): c nodes. */
+    function snapAt(c: number): Snapshot {
+      let tree: DataTree = EMPTY_TREE;
+      for (let i = 1; i <= c; i++) tree = applyTxn(tree, zxid(1, i), txnFor(zxid(1, i))).tree;
+      return { zxid: zxid(1, c), data: tree };
+    }
+
+    it('§5.1 rule 4, ZKDatabase.getProposalsFromTxnLog: the files after the one holding p count whole (64 MiB preallocated) against factor × snapshot size', () => {
+      // Snapshots at (1,30) and (1,33): the log rolled there, so its files are (1,31)..(1,33) and
+      // (1,34)..(1,36). Loaded from the newest snapshot, committedLog is (1,34)..(1,36).
+      const log: LogEntry[] = [];
+      for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+      const db = established(loadDatabase(image(log, [snapAt(30), snapAt(33)])), 2);
+      expect(committedWindow(db, small.commitLogCount)).toMatchObject({ min: zxid(1, 35), max: zxid(1, 36) });
+      // p = (1,32) is in the first file; the second (3 txns) counts as 64 MiB > 0.33 × a 33-node snapshot.
+      const plan = syncFollower(db, zxid(1, 32), small);
       expect(plan.needSnap).toBe(true);
-      expect(plan.reason).toMatch(/^rule 5/);
-      // Just at the limit it is allowed: 5 entries ≤ 0.14 × 37 = 5.18.
-      expect(syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0.14 }).needSnap).toBe(false);
-      // A negative factor disables txn-log sync altogether.
-      expect(syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: -1 }).needSnap).toBe(true);
+      expect(plan.reason).toBe(`rule 5: peer <1,32> below committedLog <1,35> and the txn log cannot serve it (txn log size ${64 * 1024 * 1024} exceeds sizeLimit ${Math.floor(0.33 * 100 * 34)}): SNAP`);
+      // A snapshot big enough for the limit to pass one preallocated file lets it through.
+      const big = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: (64 * 1024 * 1024) / (100 * 34) + 1 });
+      expect(big.needSnap).toBe(false);
+      expect(show(big.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 33], [1, 34], [1, 35], [1, 36])]);
+      // p = (1,34) is the second file's first txn, but the iterator still opens the file before it
+      // (the newest one starting below p) and counts the second: SNAP. p = (1,35)'s file is the
+      // newest: nothing after it, size 0.
+      expect(syncFollower(db, zxid(1, 34), { commitLogCount: 1, snapshotSizeFactor: 0.33 }).needSnap).toBe(true);
+      const p35 = syncFollower(db, zxid(1, 35), { commitLogCount: 1, snapshotSizeFactor: 0.33 });
+      expect(p35.reason).toMatch(/^rule 4/);
+      expect(show(p35.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 36])]);
+      // A negative factor disables txn-log sync altogether (ZKDatabase.isTxnLogSyncEnabled).
+      expect(syncFollower(db, zxid(1, 35), { commitLogCount: 1, snapshotSizeFactor: -1 }).reason).toBe('rule 5: peer <1,35>: SNAP');
     });
 
-    it('§5.1 rule 4 fallback: p not in the txn log (older than the log, or a fork inside it) → SNAP', () => {
+    it('§5.1 rule 4: p older than the oldest log file (only inside the snapshot) → SNAP', () => {
       const db = bigLeader();
-      // (1,20) is only inside the snapshot.
       const old = syncFollower(db, zxid(1, 20), small);
       expect(old.needSnap).toBe(true);
-      expect(old.reason).toMatch(/^rule 5/);
+      expect(old.reason).toBe('rule 5: peer <1,20> below committedLog <1,35> and the txn log cannot serve it (its oldest file starts at <1,31>): SNAP');
+    });
+
+    it('§5.1 rule 4: p at an epoch start <2,0> (never an entry) → DIFF from the log, not SNAP', () => {
+      const log: LogEntry[] = [];
+      for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+      for (let c = 1; c <= 4; c++) log.push(entry(2, c));
+      const db = established(loadDatabase(image(log, [snapAt(30)])), 3);
+      const plan = syncFollower(db, zxid(2, 0), small);
+      expect(plan.needSnap).toBe(false);
+      expect(plan.reason).toBe('rule 4: peer <2,0> below committedLog, synced from the txn log: DIFF');
+      expect(show(plan.ops)).toEqual(['DIFF <2,4>', ...pairs([2, 1], [2, 2], [2, 3], [2, 4])]);
+    });
+
+    it('§5.1 rule 4: p a txn the log lacks, the next one of the same epoch → TRUNC(previous) from the log', () => {
+      // Built by hand: the log lacks (1,33), which the peer holds as its last txn.
+      const log = [entry(1, 31), entry(1, 32), entry(1, 34), entry(1, 35), entry(1, 36)];
+      const db = established(loadDatabase(image(log, [snapAt(30)])), 2);
+      const plan = syncFollower(db, zxid(1, 33), small);
+      expect(plan.needSnap).toBe(false);
+      expect(show(plan.ops)).toEqual(['TRUNC <1,32>', ...pairs([1, 34], [1, 35], [1, 36])]);
+      expect(plan.currentZxid).toBe(zxid(1, 36));
+      // The next txn is of a newer epoch: no TRUNC can be named in one epoch → SNAP.
+      const forked = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(2, 1), entry(2, 2), entry(2, 3)], [snapAt(30)])), 3);
+      expect(syncFollower(forked, zxid(1, 33), small).reason).toBe('rule 4: gap between txn log (to <1,33>) and committedLog (from <2,2>): SNAP');
     });
 
     it('§5.1 rule 4 fallback: a gap between the end of the txn log and the start of committedLog → SNAP', () => {

@@ -58,6 +58,26 @@ describe('TRUNC reload', () => {
     }
   });
 
+  it('§5.2 TRUNC to a zxid the learner\'s log lacks: zabsim cuts at it; with trunc_keeps_first_txn_above_target, as FileTxnLog.truncate, the first txn above it stays, in memory and on disk', () => {
+    // Built by hand: the log holds <1,1>, <1,2>, <1,4>, <1,5>, no <1,3>; no snapshot.
+    const log = [1, 2, 4, 5].map(entry);
+    const db = loadDatabase({ log, snapshots: [], acceptedEpoch: 1, currentEpoch: 1, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false });
+    const exact = truncateAndReload(db, zxid(1, 3));
+    expect(exact.log.slice(0).map((e) => e.zxid)).toEqual([1, 2].map((c) => zxid(1, c)));
+    expect(getData(exact.tree, '/n4')).toBeNull();
+    const cut = truncateAndReload(db, zxid(1, 3), false, true);
+    expect(cut.log.slice(0).map((e) => e.zxid)).toEqual([1, 2, 4].map((c) => zxid(1, c)));
+    expect(getData(cut.tree, '/n4')).toBe('4'); // the reload replays the kept txn
+    expect(getData(cut.tree, '/n5')).toBeNull();
+    const disk = new Disk(DEFAULT_DISK, new Rng('trunc-absent'));
+    disk.image.log.push(...log);
+    disk.submit(0, 1, { op: 'truncateLog', zxid: zxid(1, 3), keepFirstAbove: true });
+    disk.complete(1);
+    expect(disk.image.log.map((e) => e.zxid)).toEqual([1, 2, 4].map((c) => zxid(1, c)));
+    // No txn at or above the target: nothing is cut.
+    expect(truncateAndReload(db, zxid(1, 9), false, true).log.length).toBe(4);
+  });
+
   it('§5.2 TRUNC after a restart: the txns below the deleted snapshot come back from the log on disk, not only those after it', () => {
     // Found by exploration (swarm seed 65): a restarted server whose newest snapshot reflects
     // <1,5> is told TRUNC <1,3>. ZooKeeper reloads from the older snapshot plus its txn log

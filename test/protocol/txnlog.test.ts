@@ -5,7 +5,7 @@
  * older value never sees a later append.
  */
 import { describe, expect, it } from 'vitest';
-import { TxnLog } from '../../src/protocol/txnlog.ts';
+import { keptByTruncate, TxnLog } from '../../src/protocol/txnlog.ts';
 import type { LogEntry } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -72,7 +72,7 @@ describe('TxnLog basics', () => {
   });
 
   it('§1.1 / §5.2 txn log: truncateTo(z) keeps exactly the entries ≤ z (TRUNC)', () => {
-    const log = sample();
+    const log = sample(); // <1,1> <1,2> <1,4> <2,1>
     expect(zxids(log.truncateTo(zxid(1, 2)))).toEqual([zxid(1, 1), zxid(1, 2)]);
     expect(zxids(log.truncateTo(zxid(1, 3)))).toEqual([zxid(1, 1), zxid(1, 2)]);
     expect(zxids(log.truncateTo(zxid(1, 4)))).toEqual([zxid(1, 1), zxid(1, 2), zxid(1, 4)]);
@@ -81,6 +81,18 @@ describe('TxnLog basics', () => {
     expect(log.truncateTo(zxid(9, 9))).toBe(log);
     expect(log.length).toBe(4); // the original is untouched
     expect(log.truncateTo(zxid(1, 2)).last()).toEqual(e(1, 2));
+    expect(keptByTruncate(log.slice(0), zxid(1, 3))).toBe(2);
+  });
+
+  it('§5.2 txn log, trunc_keeps_first_txn_above_target: FileTxnLog.truncate keeps the first txn above a zxid the log lacks', () => {
+    const log = sample();
+    // <1,3> is absent: the iterator stops on <1,4>, the first txn at or above it, and the file is cut after it.
+    expect(zxids(log.truncateTo(zxid(1, 3), true))).toEqual([zxid(1, 1), zxid(1, 2), zxid(1, 4)]);
+    expect(zxids(log.truncateTo(zxid(1, 2), true))).toEqual([zxid(1, 1), zxid(1, 2)]); // present: the same cut
+    expect(zxids(log.truncateTo(0, true))).toEqual([zxid(1, 1)]); // TRUNC to <0,0> keeps the first txn
+    expect(log.truncateTo(zxid(9, 9), true)).toBe(log); // no txn at or above z: nothing is cut
+    expect(keptByTruncate(log.slice(0), zxid(1, 3), true)).toBe(3);
+    expect(keptByTruncate([], zxid(1, 3), true)).toBe(0);
   });
 
   it('§1.1 txn log: slice clamps to the value\'s own length; toJSON summarises', () => {

@@ -9,6 +9,8 @@ import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../../src
 import { goldenDiff, goldenText } from '../../src/scenario/golden.ts';
 import { parseScenario } from '../../src/scenario/parse.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
+import type { Flaws } from '../../src/protocol/config.ts';
+import { FLAW_CATALOGUE, flawByName } from '../../src/protocol/flaws.ts';
 
 const files = scenarioFiles(SCENARIO_DIR);
 
@@ -36,11 +38,38 @@ describe('scenarios/', () => {
     ['s05-crash-after-newleader-ack', 'follower_ack_newleader_before_persist', 'expect trace since sync has "s1 fsync appendLog <1,3>" before "s1 -> s3 send ACK <1,0>"'],
     ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
+    ['x03-trunc-to-a-zxid-the-log-lacks', 'trunc_keeps_first_txn_above_target', 'expect s3 lacks /a                 # FileTxnLog\'s cut keeps <1,1>: s3 serves /a'],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
   ])('%s fails with the flaw %s', (name, flaw, line) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
     const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${flaw}`);
     const r = runScenario(parseScenario(text, name));
     expect(r.failure?.src.text).toBe(line.replace(/\s+#.*$/, ''));
+  });
+
+  // scenarios/bugs/: each replays one catalogued bug's minimal sequence. Without its flaw it passes
+  // (the test above); with it, it fails at the line that shows the bug. Every file must be here.
+  const BUGS: [string, string, string][] = [
+    ['b01-two-leaders-one-epoch', 'ZOOKEEPER-335', 'expect s3 currentEpoch = 3'],
+    ['b02-diff-keeps-stale-tail', 'ZOOKEEPER-1154', 'expect s3 lacks /a'],
+    ['b06-retained-db-hides-uncommitted-txn', 'ZOOKEEPER-2845', 'expect s3 lacks /a'],
+    ['b16-zxid-counter-carries-into-epoch', 'ZOOKEEPER-1277', 'expect trace lacks "PROPOSAL <2,0>"'],
+  ];
+
+  it('every scenario under bugs/ names its bug (bNN) and is run with its flaw below', () => {
+    const bugFiles = files.filter((f) => relative(SCENARIO_DIR, f).startsWith('bugs'));
+    expect(bugFiles.map((f) => loadScenario(f).name).sort()).toEqual(BUGS.map(([n]) => n).sort());
+    for (const [name, ticket] of BUGS) {
+      const flaw = flawByName(ticket);
+      expect(flaw, ticket).not.toBeNull();
+      expect(`b${FLAW_CATALOGUE[flaw as keyof Flaws].bug?.slice(1).padStart(2, '0')}`).toBe(name.slice(0, 3));
+    }
+  });
+
+  it.each(BUGS)('bugs/%s fails with the flaw %s at the line that shows the bug', (name, ticket, line) => {
+    const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
+    const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${ticket}`);
+    const r = runScenario(parseScenario(text, name));
+    expect(r.failure?.src.text.replace(/\s+#.*$/, '')).toBe(line);
   });
 });
