@@ -384,6 +384,8 @@ function draw(): void {
     }
   }
   canvas.dataset['arrows'] = String(drawnArrows);
+  canvas.dataset['lanes'] = String(data.sids.length);
+  canvas.dataset['laneYs'] = data.sids.map(laneY).join(',');
   canvas.dataset['window'] = `${t0}..${t1}`;
   zoomLabel.textContent = `window ${Math.round(t1 - t0)} ms`;
 }
