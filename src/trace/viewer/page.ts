@@ -301,8 +301,11 @@ function draw(): void {
     const endT = m.endI < 0 ? lastT : (records[m.endI] as TraceEvent).t;
     const x0 = x(s.t);
     const y0 = laneY(m.from);
-    const x1 = x(endT);
-    const y1 = laneY(m.to);
+    // A message dropped at its send (loss, a blocked or broken link) never left: a short stub
+    // toward the receiver ends in the ✕. One dropped on arrival ends at the receiver's lane.
+    const stub = m.dropped !== null && endT === s.t;
+    const x1 = stub ? x0 + 14 : x(endT);
+    const y1 = stub ? y0 + (laneY(m.to) - y0) * 0.3 : laneY(m.to);
     const colour = messageColour(m.type);
     const highlight = selMsg === m;
     drawnArrows++;
