@@ -343,8 +343,10 @@ export class TraceModel {
   readonly faults: FaultPeriod[] = [];
   /** Message types seen, sorted. */
   readonly messageTypes: string[];
-  /** The longest flight (ms) of any message, to find the ones crossing a window. */
+  /** The longest flight (ms) of any message that arrived or was dropped, to find the ones crossing a window. */
   readonly maxFlightMs: number;
+  /** Messages still in flight when the trace ends (each crosses every window after its send). */
+  readonly unended: readonly MessageInfo[];
   private readonly checkpoints: ServerView[][] = [];
   private cursor: ServerView[];
   private cursorI = -1;
@@ -391,8 +393,8 @@ export class TraceModel {
         partition = null;
       }
     }
-    for (const m of this.messages) if (m.endI < 0 && records.length > 0) maxFlight = Math.max(maxFlight, (records[records.length - 1] as TraceEvent).t - (records[m.sendI] as TraceEvent).t);
     this.maxFlightMs = maxFlight;
+    this.unended = this.messages.filter((m) => m.endI < 0);
     this.messageTypes = [...types].sort();
     this.cursor = this.initial();
   }
@@ -445,6 +447,7 @@ export class TraceModel {
     const from = this.indexAtTime(t0 - this.maxFlightMs);
     const to = this.indexAtTime(t1 + 1);
     const out: MessageInfo[] = [];
+    for (const m of this.unended) if (m.sendI < from) out.push(m);
     for (let i = from; i < to; i++) {
       const m = this.recordMessage[i];
       if (m !== null && m !== undefined && m.sendI === i) {

@@ -79,3 +79,35 @@ describe('state reconstruction from the trace', () => {
     expect(sawLeader).toBeGreaterThan(0);
   });
 });
+
+describe('the diagram window', () => {
+  it('messagesInWindow returns exactly the messages whose arrow crosses the window, including ones never delivered', async () => {
+    const { cleanTrace, flawTrace } = await import('./fixture.ts');
+    const { parseTrace } = await import('../../src/trace/load.ts');
+    for (const text of [cleanTrace(), flawTrace()]) {
+      const t = parseTrace(text, 't.jsonl');
+      // The end of the trace cuts some messages in flight: they must cross every later window.
+      // Cut just after a send whose delivery comes later.
+      let at = Math.floor(t.records.length * 0.7);
+      while (!(t.records[at]!.type === 'send' && t.records[at + 1]!.type !== 'drop')) at++;
+      const cut = t.records.slice(0, at + 1);
+      const model = new TraceModel(cut, t.sids);
+      expect(model.unended.length).toBeGreaterThan(0);
+      const last = cut[cut.length - 1]!.t;
+      for (let k = 0; k < 60; k++) {
+        const t0 = Math.floor((k * 7919) % Math.max(1, last));
+        const t1 = t0 + 1 + ((k * 37) % 400);
+        const got = model.messagesInWindow(t0, t1).map((m) => m.id).sort((a, b) => a - b);
+        const want = model.messages
+          .filter((m) => {
+            const a = cut[m.sendI]!.t;
+            const b = m.endI < 0 ? Infinity : cut[m.endI]!.t;
+            return a <= t1 && b >= t0;
+          })
+          .map((m) => m.id)
+          .sort((a, b) => a - b);
+        expect(got, `window ${t0}..${t1}`).toEqual(want);
+      }
+    }
+  });
+});
