@@ -27,7 +27,7 @@ export const EXPORT_SPEC: CommandSpec = {
     { name: 'from-event', kind: 'int', min: 0, help: 'mermaid: first trace record of the window' },
     { name: 'to-event', kind: 'int', min: 0, help: 'mermaid: last trace record of the window' },
     { name: 'around', kind: 'int', min: 1, max: 100_000, help: 'mermaid: records before and after the first violation (the default window)', defaultText: '30' },
-    { name: 'format', kind: 'string', choices: ['edn', 'porcupine'], help: 'history: Jepsen EDN (Knossos, Elle) or Porcupine JSON', defaultText: 'edn' },
+    { name: 'format', kind: 'string', choices: ['edn', 'porcupine'], help: 'history: Jepsen EDN (Knossos) or Porcupine JSON', defaultText: 'edn' },
   ],
 };
 

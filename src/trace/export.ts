@@ -2,7 +2,7 @@
  * Exports of a trace to the tools people already use (docs/viewer.md has the formats):
  * - ShiViz: a log with vector clocks, one event per server-side record, and the regex to paste;
  * - Mermaid: a `sequenceDiagram` of a window of records;
- * - the client history as Jepsen EDN (Knossos/Elle: one register per znode path) or as
+ * - the client history as Jepsen EDN (Knossos: one register per znode path) or as
  *   Porcupine JSON (a key-value model's get/put operations).
  */
 import type { HistoryOp } from '../sim/clients.ts';
@@ -195,7 +195,7 @@ function edn(v: string | null): string {
 
 /**
  * The history as Jepsen EDN, one map per line, for Knossos (an independent register per path)
- * or Elle. Each operation is an :invoke and its completion: :ok, :fail (it did not happen), or
+ * (docs/viewer.md says how to check it). Each operation is an :invoke and its completion: :ok, :fail (it did not happen), or
  * :info (unknown; the process is then retired and the client continues as a new process, as
  * Jepsen requires). Reads invoke with a nil value. Time is virtual, in nanoseconds.
  */
