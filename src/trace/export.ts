@@ -92,7 +92,8 @@ export function shivizLog(trace: LoadedTrace): string {
 
 /** Mermaid text: `#` starts an entity code, `;` ends a statement, `<` `>` may be read as HTML. */
 function mermaidText(s: string): string {
-  return s.replace(/#/g, '#35;').replace(/;/g, '#59;').replace(/</g, '#60;').replace(/>/g, '#62;').replace(/\n/g, ' ');
+  // One pass: replacing `#` first and then `;` would break the `#35;` codes just written.
+  return s.replace(/[#;<>]/g, (c) => `#${c.charCodeAt(0)};`).replace(/\n/g, ' ');
 }
 
 /** The records [from, to] (indexes, inclusive) as a Mermaid sequenceDiagram. */

@@ -125,6 +125,11 @@ describe('Mermaid export', () => {
     const t = parseTrace(cleanTrace(), 't.jsonl');
     const text = mermaidDiagram(t, 0, t.records.length - 1);
     expect(text).toMatch(/s\d-xs\d: .* \(dropped: [a-z-]+\)/);
+    // Txn origins (`c1#3@s2`) and zxids survive as entity codes, and nothing raw is left.
+    const f = parseTrace(flawTrace(), 'f.jsonl');
+    const all = mermaidDiagram(f, 0, f.records.length - 1);
+    expect(all).toMatch(/PROPOSAL #60;\d+,\d+#62; \w+ .*c\d+#35;\d+@s\d/);
+    for (const l of all.trim().split('\n').slice(2)) expect(l.replace(/^[^:]*:/, '').replace(/#\d+;/g, '')).not.toMatch(/[;<>#]/);
     const firstSend = t.records.find((r) => r.type === 'send' && r.from !== r.to) as TraceEvent & { type: 'send' };
     const cut = mermaidDiagram(t, 0, firstSend.i);
     expect(cut).toMatch(new RegExp(`s${firstSend.from}-\\)s${firstSend.to}: .* m${firstSend.id} \\(in flight\\)`));
