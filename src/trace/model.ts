@@ -224,6 +224,9 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
       v.pending.push({ token: ev.token, text: writeText(w), stage: 'submitted' });
       if (w.op === 'appendLog') {
         if (w.entry.zxid > last(v.log, -Infinity)) v.log.push(w.entry.zxid);
+        // A log writer drained at a role change logs after the state record; the fast-forward
+        // that follows it applies those txns too.
+        if (v.role === 'LOOKING') v.applied = Math.max(v.applied, w.entry.zxid);
       } else if (w.op === 'truncateLog') {
         cutAfter(v.log, w.zxid);
         v.applied = w.zxid;
