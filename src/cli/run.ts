@@ -15,10 +15,6 @@ import { formatFlags, swarmFlags } from './swarm.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, shellQuote, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { buildViewerHtml } from '../trace/html.ts';
-import { parseTrace } from '../trace/load.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -61,7 +57,6 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
-    { name: 'html', kind: 'string', arg: 'FILE', help: 'also write the trace viewer page (as zabsim view does) to FILE' },
   ],
 };
 
@@ -332,27 +327,15 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const opts = runOptionsFromFlags(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
-  const print = json ? (ev: TraceEvent) => out.write(JSON.stringify(ev)) : (ev: TraceEvent) => out.write(renderEvent(ev, palette));
-  // --html: the JSON lines are kept too, and the page is built from them as `zabsim view` does.
-  const htmlPath = flags.get('html') as string | undefined;
-  if (htmlPath !== undefined && !(existsSync(dirname(resolve(htmlPath))) && statSync(dirname(resolve(htmlPath))).isDirectory())) {
-    throw new UsageError(`--html ${htmlPath}: the folder ${dirname(resolve(htmlPath))} does not exist.`, usage(RUN_SPEC));
-  }
-  const saved: string[] | null = htmlPath !== undefined ? [] : null;
-  const sink =
-    saved === null
-      ? print
-      : (ev: TraceEvent) => {
-          saved.push(JSON.stringify(ev));
-          print(ev);
-        };
+  const sink = json
+    ? (ev: TraceEvent) => out.write(JSON.stringify(ev))
+    : (ev: TraceEvent) => out.write(renderEvent(ev, palette));
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.
   const run = createRun(opts, sink);
   const swarm = swarmLine(given);
   const header = [...(swarm !== null ? [`swarm: ${swarm}`] : []), ...describeRun(run.sim, opts, run.faults.describe())];
-  const headerLine = JSON.stringify({ zabsim: 'run', options: opts, parameters: header });
-  if (json) out.write(headerLine);
+  if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
@@ -362,14 +345,9 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
   const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
-  const summaryLine = JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } });
-  const historyLine = JSON.stringify({ zabsim: 'history', ops: run.clients.history });
-  if (saved !== null && htmlPath !== undefined) {
-    writeFileSync(htmlPath, buildViewerHtml(parseTrace([headerLine, ...saved, summaryLine, historyLine].join('\n') + '\n', htmlPath)));
-  }
   if (json) {
-    out.write(summaryLine);
-    out.write(historyLine);
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } }));
+    out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './run-cli.ts';
-import { FLAW_ARGS, flawTrace } from '../trace/fixture.ts';
+import { flawTrace } from '../trace/fixture.ts';
 
 let dir = '';
 let trace = '';
@@ -65,27 +65,6 @@ describe('zabsim view', () => {
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe('zabsim: unknown flag --bogus for zabsim view; see the flags below.');
     expect(r.err).toContain('usage: zabsim view FILE.jsonl [-o trace.html]');
-  });
-});
-
-describe('zabsim run --html', () => {
-  it('writes the same page as zabsim view of the same run saved with --json', () => {
-    // With --json too, so that both pages show the same replay command (it includes --html).
-    const page = join(dir, 'run.html');
-    const r = cli('run', ...FLAW_ARGS, '--html', page, '--json');
-    expect(r.code).toBe(1);
-    writeFileSync(join(dir, 'run.jsonl'), r.out);
-    expect(cli('view', join(dir, 'run.jsonl'), '-o', join(dir, 'viewed.html')).code).toBe(0);
-    const same = readFileSync(page, 'utf8') === readFileSync(join(dir, 'viewed.html'), 'utf8');
-    expect(same).toBe(true);
-    expect(readFileSync(page, 'utf8')).toContain(`replay: npx zabsim run ${FLAW_ARGS.join(' ')} --html ${page} --json`);
-  });
-
-  it('a folder that does not exist is one sentence, exit 2, and no run', () => {
-    const r = cli('run', '--html', join(dir, 'no', 'such', 'x.html'));
-    expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toBe(`zabsim: --html ${join(dir, 'no', 'such', 'x.html')}: the folder ${join(dir, 'no', 'such')} does not exist.`);
-    expect(r.out).toBe('');
   });
 });
 
