@@ -22,7 +22,8 @@ import { flawTrace } from '../trace/fixture.ts';
 import { countColour, inkGrid, readPng } from './png.ts';
 
 const CHROMIUM = process.env['ZABSIM_CHROMIUM'] ?? '/usr/bin/chromium';
-const OUT = fileURLToPath(new URL('./out/', import.meta.url));
+/** Where the screenshots go (outside the repository): look at them after a run. */
+const OUT = join(tmpdir(), 'zabsim-browser-screenshots/');
 const LAYOUT = fileURLToPath(new URL('./viewer.layout.json', import.meta.url));
 const GRID = { cols: 35, rows: 25 };
 
@@ -103,6 +104,7 @@ describe('the viewer in headless Chromium', () => {
     // diagram, and the layout of the reference (a coarse ink grid).
     const png = await page.screenshot();
     writeFileSync(join(OUT, 'viewer.png'), png);
+    process.stdout.write(`screenshot: ${join(OUT, 'viewer.png')}\n`);
     const img = readPng(png);
     const box = (await canvas.boundingBox())!;
     const ys = ((await canvas.getAttribute('data-lane-ys')) ?? '').split(',').map(Number);
