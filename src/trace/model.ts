@@ -192,7 +192,6 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
     }
     case 'state': {
       const v = views[ev.sid] as ServerView;
-      const wasLeading = v.role === 'LEADING';
       if (ev.state === 'LOOKING' && v.role !== 'LOOKING') {
         // fastForwardDataBase: every logged txn is applied when a role ends.
         v.applied = Math.max(v.applied, last(v.log, v.applied));
@@ -209,7 +208,7 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
       v.role = ev.state;
       v.phase = ev.zabState;
       v.leader = ev.leader;
-      if (wasLeading && ev.state !== 'LEADING') v.connections = [];
+      // A learner's connection is to its leader; a leader keeps the learners it accepted.
       if (ev.state !== 'LEADING') v.connections = ev.leader !== null && ev.leader !== ev.sid ? [ev.leader] : [];
       return;
     }

@@ -169,6 +169,19 @@ describe('the viewer in headless Chromium', () => {
     expect(offsite).toEqual([]);
   });
 
+  it('a trace with no records, and one cut before its summary, open without a script error', async () => {
+    const empty = cli('run', '--until', '1', '--start-spread', '100', '--json').out;
+    await open(buildViewerHtml(parseTrace(empty, 'empty.jsonl')), 'empty.html');
+    expect(await page.textContent('#position')).toBe('empty trace');
+    expect(await page.textContent('#events')).toBe('The trace has no records.');
+    const cut = flawTrace().split('\n').slice(0, 300).join('\n') + '\n';
+    await open(buildViewerHtml(parseTrace(cut, 'cut.jsonl')), 'cut.html');
+    expect(await page.textContent('#verdict')).toBe('no summary: the trace ends early');
+    await page.keyboard.press('End');
+    expect(await selected()).toBe(298);
+    expect(errors).toEqual([]);
+  });
+
   it('a 100k-record trace stays a few hundred DOM nodes and answers jumps', async () => {
     const r = cli('run', '--seed', '7', '--servers', '5', '--clients', '8', '--ops-per-sec', '40', '--until', '30s', '--json');
     const trace = parseTrace(r.out, 'big.jsonl');

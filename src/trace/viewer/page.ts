@@ -78,6 +78,10 @@ function neighbours(count: number): number[] {
 }
 
 function renderList(): void {
+  if (N === 0) {
+    eventList.innerHTML = '<div class="row">The trace has no records.</div>';
+    return;
+  }
   const violationAt = new Set(data.violations.map((v) => v.i));
   const rows = neighbours(14).map((i) => {
     const ev = records[i] as TraceEvent;
