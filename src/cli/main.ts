@@ -11,8 +11,10 @@ import { ScenarioError } from '../scenario/lexer.ts';
 import { EXPLORE_SPEC, exploreCommand, parseExploreFlags } from './explore.ts';
 import { PLAIN, type Palette } from '../trace/text.ts';
 import { FLAWS_SPEC, flawsCommand, parseFlawsFlags } from './flaws.ts';
+import { EXPORT_SPEC, exportCommand, VIEW_SPEC, viewCommand } from './view.ts';
+import { TraceInputError } from '../trace/load.ts';
 
-const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC, FLAWS_SPEC];
+const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC, FLAWS_SPEC, VIEW_SPEC, EXPORT_SPEC];
 
 const TOP_USAGE = [
   'usage: zabsim <command> [flags]',
@@ -99,8 +101,19 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       flush();
       return code;
     }
+    if (cmd === 'view' || cmd === 'export') {
+      const code = cmd === 'view' ? viewCommand(rest, out) : exportCommand(rest, out);
+      flush();
+      return code;
+    }
     throw new UsageError(`unknown command '${cmd}'; the commands are: ${COMMANDS.map((c) => c.name).join(', ')}.`, TOP_USAGE);
   } catch (e) {
+    if (e instanceof TraceInputError) {
+      // A saved trace that cannot be read: one sentence naming the file and line, no usage.
+      flush();
+      process.stderr.write(`zabsim: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof ScenarioError) {
       // A mistake in a scenario file: one sentence naming the file and line, no usage.
       flush();
