@@ -3,6 +3,8 @@
  * is a UsageError whose message is one sentence naming the flag and what it accepts. The CLI
  * prints that sentence and the usage, and exits with code 2.
  */
+import type { SettingValue } from '../run/settings.ts';
+
 export class UsageError extends Error {
   constructor(
     message: string,
@@ -34,7 +36,8 @@ export interface CommandSpec {
   readonly flags: readonly FlagSpec[];
 }
 
-export type FlagValue = number | boolean | string | readonly [number, number] | readonly string[];
+/** A flag's parsed value: the run setting of the same name (src/run/settings.ts). */
+export type FlagValue = SettingValue;
 
 /** Formats the usage of a command. */
 export function usage(cmd: CommandSpec): string {
@@ -185,9 +188,4 @@ export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<strin
     else out.set(name, v);
   }
   return out;
-}
-
-/** Quotes an argument for a POSIX shell when it needs it, so that a printed command can be pasted back. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_.,:/=+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

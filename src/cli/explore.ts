@@ -1,15 +1,13 @@
 /**
- * `zabsim explore`: many seeds, each a swarm run (its own cluster, faults and workload drawn from
- * the seed) judged by every checker, ended early at its first violation or once it recovered.
- * Prints progress on a terminal, then a table of failing seeds with the property each broke and
- * the command that replays it. Exit 1 if any seed failed.
+ * `zabsim explore`: maps its flags onto an exploration (src/run/explore.ts) and prints progress
+ * on a terminal, then a table of failing seeds with the property each broke and the command that
+ * replays it. Exit 1 if any seed failed.
  */
 import { setAutoFreeze } from 'immer';
-import type { Violation } from '../check/index.ts';
-import { createRun, runJudged } from '../sim/run.ts';
+import { explore, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { formatSettings } from '../run/settings.ts';
 import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
-import { formatFlags } from './swarm.ts';
-import { resolveFlags, RUN_SPEC, runOptionsFromFlags, type Output } from './run.ts';
+import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
 const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color']);
@@ -27,71 +25,12 @@ export const EXPLORE_SPEC: CommandSpec = {
   ],
 };
 
-export interface SeedResult {
-  readonly seed: number;
-  readonly ok: boolean;
-  /** The first violation (safety, client or liveness), if any. */
-  readonly violation: Violation | null;
-  readonly events: number;
-  /** Virtual time the run reached. */
-  readonly endMs: number;
-  /** The command that replays this seed. */
-  readonly replay: string;
-}
-
 /** The flags given to explore that apply to each run, in the order given. */
 export function runOverrides(flags: ReadonlyMap<string, FlagValue>): Map<string, FlagValue> {
   const runNames = new Set(RUN_SPEC.flags.map((f) => f.name));
   const out = new Map<string, FlagValue>();
   for (const [k, v] of flags) if (runNames.has(k) && !NOT_FOR_EXPLORE.has(k)) out.set(k, v);
   return out;
-}
-
-/** Runs one explored seed. */
-export function exploreSeed(seed: number, overrides: ReadonlyMap<string, FlagValue>, swarm = true): SeedResult {
-  const given = new Map<string, FlagValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]);
-  const replayFlags = formatFlags(given);
-  given.set('stop-early', true);
-  const opts = runOptionsFromFlags(resolveFlags(given));
-  const run = createRun(opts, null);
-  runJudged(run, opts.untilMs);
-  const v = (run.checkers as NonNullable<typeof run.checkers>).verdict();
-  return { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay: `npx zabsim run ${replayFlags}` };
-}
-
-export interface ExploreSummary {
-  readonly results: readonly SeedResult[];
-  readonly failures: readonly SeedResult[];
-  readonly events: number;
-  readonly wallMs: number;
-}
-
-export interface ExploreOptions {
-  readonly from: number;
-  readonly seeds: number;
-  readonly timeLimitMs?: number;
-  readonly maxFailures?: number;
-  readonly overrides: ReadonlyMap<string, FlagValue>;
-  readonly swarm?: boolean;
-  readonly onSeed?: (r: SeedResult, done: number, summary: ExploreSummary) => void;
-}
-
-/** Explores seeds from..from+seeds-1 (or until the time limit or enough failures). */
-export function explore(o: ExploreOptions): ExploreSummary {
-  const t0 = performance.now();
-  const results: SeedResult[] = [];
-  const failures: SeedResult[] = [];
-  let events = 0;
-  for (let i = 0; i < o.seeds; i++) {
-    if (o.timeLimitMs !== undefined && performance.now() - t0 >= o.timeLimitMs) break;
-    const r = exploreSeed(o.from + i, o.overrides, o.swarm ?? true);
-    results.push(r);
-    events += r.events;
-    if (!r.ok) failures.push(r);
-    o.onSeed?.(r, i + 1, { results, failures, events, wallMs: performance.now() - t0 });
-    if (o.maxFailures !== undefined && failures.length >= o.maxFailures) break;
-  }
-  return { results, failures, events, wallMs: performance.now() - t0 };
 }
 
 /** `zabsim explore` with already-parsed flags; returns the exit code. */
@@ -118,7 +57,7 @@ export function exploreCommand(flags: Map<string, FlagValue>, out: Output, tty: 
   if (tty !== null && tty.isTTY) tty.write('\n');
   const n = s.results.length;
   const secs = s.wallMs / 1000;
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatFlags(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${Math.round(s.events / Math.max(secs, 1e-3)).toLocaleString('en-US')} events/s`);
+  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${Math.round(s.events / Math.max(secs, 1e-3)).toLocaleString('en-US')} events/s`);
   if (s.failures.length === 0) {
     out.write('no violations');
     return 0;

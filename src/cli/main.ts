@@ -10,6 +10,7 @@ import { SCENARIO_SPEC, scenarioCommand } from './scenario.ts';
 import { ScenarioError } from '../scenario/lexer.ts';
 import { EXPLORE_SPEC, exploreCommand, parseExploreFlags } from './explore.ts';
 import { PLAIN, type Palette } from '../trace/text.ts';
+import { SettingsError } from '../run/settings.ts';
 
 const COMMANDS = [RUN_SPEC, SCENARIO_SPEC, EXPLORE_SPEC];
 
@@ -94,6 +95,12 @@ export function main(argv: readonly string[], stdout: NodeJS.WriteStream = proce
       // A mistake in a scenario file: one sentence naming the file and line, no usage.
       flush();
       process.stderr.write(`zabsim: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof SettingsError) {
+      // Settings that parse but cannot make a run (a bad --schedule, writes without writes).
+      flush();
+      process.stderr.write(`zabsim: ${e.message}\n\n${usage(argv[0] === 'explore' ? EXPLORE_SPEC : RUN_SPEC)}\n`);
       return 2;
     }
     if (e instanceof UsageError) {

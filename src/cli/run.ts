@@ -1,20 +1,17 @@
 /**
  * `zabsim run`: one seeded simulation, printed as its parameters, its trace and a summary.
  */
-import { createHash } from 'node:crypto';
-import { FLAW_NAMES, serverName, type Flaws } from '../protocol/config.ts';
+import { FLAW_NAMES, serverName } from '../protocol/config.ts';
 import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
-import type { FaultConfig } from '../sim/faults.ts';
-import { formatDist, type DelayDist } from '../sim/rng.ts';
-import { createRun, runJudged, type RunOptions } from '../sim/run.ts';
-import { parseSchedule } from '../sim/faults.ts';
-import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
-import { makeClusterConfig } from '../protocol/config.ts';
-import { formatFlags, swarmFlags } from './swarm.ts';
 import type { Simulation } from '../sim/kernel.ts';
+import { PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
+import { describeRun } from '../run/header.ts';
+import { createRun, runJudged, type RunOptions } from '../run/run.ts';
+import { formatSettings, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, shellQuote, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -60,175 +57,6 @@ export const RUN_SPEC: CommandSpec = {
   ],
 };
 
-function range(v: FlagValue | undefined, fallback: DelayDist): DelayDist {
-  if (v === undefined) return fallback;
-  const [lo, hi] = v as readonly [number, number];
-  return { kind: 'uniform', minMs: lo, maxMs: hi };
-}
-
-/** --writes-per-sec is a total over the clients; a client's rate covers its reads too. */
-function opsPerSecPerClient(flags: Map<string, FlagValue>): number {
-  const writes = flags.get('writes-per-sec') as number | undefined;
-  if (writes === undefined) return (flags.get('ops-per-sec') as number | undefined) ?? 10;
-  const clients = Math.max(1, (flags.get('clients') as number | undefined) ?? 1);
-  const ratio = (flags.get('write-ratio') as number | undefined) ?? 0.6;
-  if (ratio <= 0) throw new UsageError('--writes-per-sec needs a --write-ratio above 0.', usage(RUN_SPEC));
-  return writes / clients / ratio;
-}
-
-/**
- * With --swarm, the seed's drawn flags under the ones given; and a swarm run lasts until the
- * liveness bound after its faults stop, unless --until says otherwise.
- */
-export function resolveFlags(given: Map<string, FlagValue>): Map<string, FlagValue> {
-  if (given.get('swarm') !== true) return given;
-  const seed = (given.get('seed') as number | undefined) ?? 1;
-  const merged = new Map<string, FlagValue>([...swarmFlags(seed), ...given]);
-  if (!given.has('until')) {
-    const opts = runOptionsFromFlags(merged);
-    const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
-    merged.set('until', (merged.get('faults-until') as number) + bound);
-  }
-  return merged;
-}
-
-/** The drawn part of a swarm run, as flags (printed first, so the run can be replayed). */
-export function swarmLine(given: Map<string, FlagValue>): string | null {
-  if (given.get('swarm') !== true) return null;
-  const drawn = swarmFlags((given.get('seed') as number | undefined) ?? 1);
-  for (const k of given.keys()) drawn.delete(k);
-  return formatFlags(drawn);
-}
-
-/** Turns parsed flags into run options (defaults as in the usage). */
-export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
-  const num = (name: string, d: number): number => (flags.get(name) as number | undefined) ?? d;
-  const flawList = (flags.get('flaw') as readonly string[] | undefined) ?? [];
-  const flaws: Partial<Flaws> = {};
-  for (const f of flawList) flaws[f as keyof Flaws] = true;
-  const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
-    crashMeanIntervalMs: num('crash-every', 0),
-    crashTarget: ((flags.get('crash-target') as string | undefined) ?? 'any') as 'any' | 'leader',
-    restartDelay: range(flags.get('restart-after'), { kind: 'uniform', minMs: 1000, maxMs: 10_000 }),
-    partitionMeanIntervalMs: num('partition-every', 0),
-    partitionDuration: range(flags.get('partition-for'), { kind: 'uniform', minMs: 1000, maxMs: 20_000 }),
-    oneWayProb: num('one-way', 0.25),
-    crashPointProb: num('crash-points', 0),
-    untilMs: num('faults-until', Infinity),
-  };
-  const scheduleText = flags.get('schedule') as string | undefined;
-  if (scheduleText !== undefined) {
-    const servers = num('servers', 3) + num('observers', 0);
-    const sched = parseSchedule(scheduleText, servers);
-    if (typeof sched === 'string') throw new UsageError(`--schedule: ${sched}.`, usage(RUN_SPEC));
-    faults.schedule = sched;
-  }
-  const bound = flags.get('liveness-bound') as number | undefined;
-  return {
-    seed: num('seed', 1),
-    voters: num('servers', 3),
-    observers: num('observers', 0),
-    untilMs: num('until', 5000),
-    startSpreadMs: num('start-spread', 300),
-    params: {
-      tickTimeMs: num('tick-time', 2000),
-      initLimitTicks: num('init-limit', 10),
-      syncLimitTicks: num('sync-limit', 5),
-      snapCount: num('snap-count', 100),
-      commitLogCount: num('commit-log-count', 500),
-    },
-    workload: {
-      clients: num('clients', 0),
-      opsPerSecPerClient: opsPerSecPerClient(flags),
-      writeRatio: num('write-ratio', 0.6),
-      keys: num('keys', 8),
-      startMs: num('clients-from', 2000),
-    },
-    flaws,
-    network: {
-      delay: range(flags.get('delay'), { kind: 'uniform', minMs: 1, maxMs: 10 }),
-      lossProb: num('loss', 0),
-      duplicateProb: num('duplicate', 0),
-      reorderProb: num('reorder', 0),
-    },
-    disk: { fsyncLatency: range(flags.get('fsync'), { kind: 'uniform', minMs: 1, maxMs: 5 }) },
-    faults,
-    ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
-    stopEarly: flags.get('stop-early') === true,
-  };
-}
-
-/** The parameter lines printed before the trace. */
-export function describeRun(sim: Simulation, opts: RunOptions, faultText: string): string[] {
-  const p = sim.cfg.params;
-  const net = { delay: { kind: 'uniform', minMs: 1, maxMs: 10 } as DelayDist, lossProb: 0, duplicateProb: 0, reorderProb: 0, ...opts.network };
-  const flaws = FLAW_NAMES.filter((f) => sim.cfg.flaws[f]);
-  return [
-    `seed ${opts.seed}`,
-    `ensemble: ${sim.cfg.voters.length} voters (${sim.cfg.voters.map(serverName).join(' ')})${sim.cfg.observers.length > 0 ? `, ${sim.cfg.observers.length} observers (${sim.cfg.observers.map(serverName).join(' ')})` : ''}`,
-    `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
-    `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
-    `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
-    `clients: ${describeClients(opts)}`,
-    `faults: ${faultText}`,
-    `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,
-  ];
-}
-
-function describeClients(opts: RunOptions): string {
-  const w = opts.workload;
-  if (w === undefined || (w.clients ?? 0) === 0) return 'none';
-  const rate = Math.round((w.opsPerSecPerClient ?? 10) * 100) / 100;
-  return `${w.clients} from ${w.startMs ?? 0}ms, ${rate} ops/s each, writes ${w.writeRatio ?? 0.6}, ${w.keys ?? 8} keys`;
-}
-
-/** What the summary reports of one server (also the JSON summary's `servers` entries). */
-export interface ServerSummary {
-  readonly sid: number;
-  readonly up: boolean;
-  readonly role: string;
-  readonly phase: string;
-  readonly leader: number | null;
-  readonly acceptedEpoch: number | null;
-  readonly currentEpoch: number | null;
-  readonly lastZxid: number | null;
-  /** Last zxid in the server's log. */
-  readonly lastLogged: number | null;
-  /** Txns applied since the server last loaded its database. */
-  readonly applied: number | null;
-  /** Digest of the data tree (equal digests: equal trees). */
-  readonly digest: number | null;
-  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
-  readonly round: number | null;
-}
-
-export function summarize(sim: Simulation): ServerSummary[] {
-  return sim.sids.map((sid) => {
-    const rt = sim.server(sid);
-    if (!rt.up) {
-      const img = rt.disk.image;
-      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, lastLogged: null, applied: null, digest: null, vote: null, round: null };
-    }
-    const s = rt.state;
-    return {
-      sid,
-      up: true,
-      role: s.state,
-      phase: s.zabState,
-      leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
-      acceptedEpoch: s.acceptedEpoch,
-      currentEpoch: s.currentEpoch,
-      lastZxid: s.db.lastProcessedZxid,
-      lastLogged: s.db.log.lastZxid(s.db.lastProcessedZxid),
-      applied: s.db.committed.length,
-      digest: s.db.tree.digest,
-      vote: { ...s.currentVote },
-      round: s.fle.logicalclock,
-    };
-  });
-}
-
 /** One row per server: role, epochs, last zxid, current vote, election round. */
 export function summaryLines(sim: Simulation): string[] {
   const rows: string[][] = [['server', 'role', 'phase', 'leader', 'acceptedEpoch', 'currentEpoch', 'lastLogged', 'lastApplied', 'applied', 'digest', 'vote', 'round']];
@@ -256,21 +84,6 @@ export function summaryLines(sim: Simulation): string[] {
 
 export interface Output {
   write(line: string): void;
-}
-
-/** SHA-256 of a run's trace (its JSON lines), the number of records, and the final summary. */
-export function traceHash(opts: RunOptions): { hash: string; records: number } {
-  const h = createHash('sha256');
-  let records = 0;
-  const run = createRun(opts, (ev) => {
-    h.update(JSON.stringify(ev));
-    h.update('\n');
-    records++;
-  });
-  run.sim.runUntil(opts.untilMs);
-  h.update(JSON.stringify(summarize(run.sim)));
-  h.update(JSON.stringify(run.clients.history));
-  return { hash: h.digest('hex'), records };
 }
 
 /** `--check-determinism`: the same options twice must give byte-identical traces. */
@@ -323,8 +136,8 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
 
 /** Runs `zabsim run` with already-parsed flags; returns the exit code (1 when a check fails). */
 export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = []): number {
-  const flags = resolveFlags(given);
-  const opts = runOptionsFromFlags(flags);
+  const flags = resolveSettings(given);
+  const opts = optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
   const sink = json
@@ -333,7 +146,8 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.
   const run = createRun(opts, sink);
-  const swarm = swarmLine(given);
+  const drawn = swarmDrawn(given);
+  const swarm = drawn === null ? null : formatSettings(drawn);
   const header = [...(swarm !== null ? [`swarm: ${swarm}`] : []), ...describeRun(run.sim, opts, run.faults.describe())];
   if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {

@@ -4,14 +4,11 @@
  * is one sentence `file:line: what was expected` (exit 2); a failed expectation prints its line
  * and the state that broke it (exit 1).
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
 import { goldenDiff, goldenText } from '../scenario/golden.ts';
-import { ScenarioError } from '../scenario/lexer.ts';
-import { parseScenario } from '../scenario/parse.ts';
+import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../scenario/files.ts';
 import { runScenario } from '../scenario/runner.ts';
-import type { Scenario } from '../scenario/types.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
@@ -32,37 +29,6 @@ const SCENARIO_USAGE = [
   '',
   usage(SCENARIO_SPEC).split('\n').slice(2).join('\n'),
 ].join('\n');
-
-/** The repository's scenario folder. */
-export const SCENARIO_DIR = resolve(fileURLToPath(new URL('../../scenarios/', import.meta.url)));
-
-/** Every `.scenario` file under `dir`, subfolders included, in order of name (s01, s02, ...). */
-export function scenarioFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.scenario')) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  const name = (p: string): string => basename(p);
-  return out.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The golden trace's path: the scenario's path with `.trace` for `.scenario`. */
-export function goldenPath(file: string): string {
-  return file.replace(/\.scenario$/, '.trace');
-}
-
-/** Reads and parses one file; its name must match its `scenario` line. */
-export function loadScenario(file: string, shown = file): Scenario {
-  const sc = parseScenario(readFileSync(file, 'utf8'), shown);
-  const stem = basename(file).replace(/\.scenario$/, '');
-  if (sc.name !== stem) throw new ScenarioError(shown, 1, `expected 'scenario ${stem}' to match the file name, found 'scenario ${sc.name}'`);
-  return sc;
-}
 
 interface Out {
   write(line: string): void;

@@ -5,8 +5,8 @@
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explore } from '../../src/cli/explore.ts';
-import type { FlagValue } from '../../src/cli/args.ts';
+import { explore } from '../../src/run/explore.ts';
+import type { SettingValue } from '../../src/run/settings.ts';
 import { budget } from '../budget.ts';
 
 /** Seeds with every flaw off: 10x the flaw budget below, 20x under test:deep. */
@@ -16,7 +16,7 @@ const CLEAN_SEEDS = budget(200, 2000);
 const COMMITTED_TXN_LOST = ['CommittedNeverLost', 'TruncSafety', 'CommittedDurability'];
 
 function firstFailure(flaw: string | null, seeds: number): { seed: number; property: string; replay: string } | null {
-  const overrides = new Map<string, FlagValue>(flaw === null ? [] : [['flaw', [flaw]]]);
+  const overrides = new Map<string, SettingValue>(flaw === null ? [] : [['flaw', [flaw]]]);
   const s = explore({ from: 1, seeds, overrides, maxFailures: 1 });
   const f = s.failures[0];
   return f === undefined ? null : { seed: f.seed, property: f.violation?.property ?? '?', replay: f.replay };

@@ -3,13 +3,13 @@
  * so different seeds explore different regions (a calm cluster with heavy load, a lossy one with
  * short partitions, crashes aimed at leaders, slow disks, 7 voters...) instead of one average mix.
  *
- * The draw produces values for `zabsim run` flags, from the seed's own `swarm` stream (it
+ * The draw produces run settings (the flags of `zabsim run`), from the seed's own `swarm` stream (it
  * perturbs no other stream). Flags given on the command line override drawn ones, and the run
  * prints the merged flags first, so `zabsim run --swarm --seed N` (plus the same overrides)
  * replays any explored seed exactly.
  */
 import { RngRoot, type Rng } from '../sim/rng.ts';
-import { shellQuote, type FlagValue } from './args.ts';
+import type { SettingValue } from './settings.ts';
 
 function weighted<T>(r: Rng, choices: readonly (readonly [T, number])[]): T {
   const total = choices.reduce((a, [, w]) => a + w, 0);
@@ -21,10 +21,10 @@ function weighted<T>(r: Rng, choices: readonly (readonly [T, number])[]): T {
   return (choices[choices.length - 1] as readonly [T, number])[0];
 }
 
-/** The flags a seed draws, in the order they are printed. */
-export function swarmFlags(seed: number): Map<string, FlagValue> {
+/** The settings a seed draws, in the order they are printed. */
+export function swarmSettings(seed: number): Map<string, SettingValue> {
   const r = new RngRoot(seed).stream('swarm');
-  const m = new Map<string, FlagValue>();
+  const m = new Map<string, SettingValue>();
   const servers = weighted(r, [[3, 45], [5, 45], [7, 10]]);
   m.set('servers', servers);
   m.set('observers', weighted(r, [[0, 60], [1, 25], [2, 15]]));
@@ -47,16 +47,4 @@ export function swarmFlags(seed: number): Map<string, FlagValue> {
   m.set('snap-count', weighted(r, [[20, 25], [100, 50], [1000, 25]]));
   m.set('commit-log-count', weighted(r, [[20, 30], [500, 70]]));
   return m;
-}
-
-/** The drawn flags as command-line text. */
-export function formatFlags(m: ReadonlyMap<string, FlagValue>): string {
-  const parts: string[] = [];
-  for (const [k, v] of m) {
-    if (v === true) parts.push(`--${k}`);
-    else if (Array.isArray(v) && typeof v[0] === 'number') parts.push(`--${k} ${v[0]}..${v[1]}`);
-    else if (Array.isArray(v)) for (const x of v) parts.push(`--${k} ${shellQuote(String(x))}`);
-    else parts.push(`--${k} ${shellQuote(String(v))}`);
-  }
-  return parts.join(' ');
 }
