@@ -3,4 +3,4 @@
 // and `npm pack` run through the `prepare` script). No TypeScript loader at run time.
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

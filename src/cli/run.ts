@@ -5,13 +5,17 @@ import { FLAW_NAMES, serverName } from '../protocol/config.ts';
 import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { Simulation } from '../sim/kernel.ts';
-import { PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
+import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
+import { makeClusterConfig } from '../protocol/config.ts';
 import { describeRun } from '../run/header.ts';
 import { createRun, runJudged, type RunOptions } from '../run/run.ts';
-import { formatSettings, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import type { Run } from '../run/run.ts';
+import type { HistoryOp } from '../sim/clients.ts';
+import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -52,6 +56,8 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'liveness-bound', kind: 'duration', min: 1, help: 'after --faults-until, time within which the cluster must recover', defaultText: 'from tickTime, initLimit, syncLimit' },
     { name: 'stop-early', kind: 'bool', help: 'end the run at the first violation, or once the cluster recovered after the faults' },
     { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
+    { name: 'quiet', kind: 'bool', help: 'no trace: only the parameters, the summary and the checks' },
+    { name: 'around', kind: 'int', min: 1, max: 10_000_000, help: 'print only the last N trace records before the first violation (or the end)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
   ],
@@ -97,17 +103,22 @@ function checkDeterminism(opts: RunOptions, out: Output): number {
     return 0;
   }
   out.write('NOT DETERMINISTIC: the two runs differ (a bug in zabsim: please report it with this command)');
-  return 1;
+  return 3;
 }
 
 /** How a violation reads in a report: the property, where, what, and the facts. */
 export function violationLines(v: Violation): string[] {
   return [
-    `${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'}: ${v.property} at ${v.t}ms (trace record #${v.i})`,
+    `${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'}: ${v.property} at ${v.t}ms (after trace record ${v.i})`,
     `  property: ${PROPERTY_DESCRIPTIONS[v.property]}`,
     `  ${v.message}`,
     ...v.facts.map((x) => `  - ${x}`),
   ];
+}
+
+function faulty(opts: RunOptions): boolean {
+  const f = opts.faults ?? {};
+  return (f.crashMeanIntervalMs ?? 0) > 0 || (f.partitionMeanIntervalMs ?? 0) > 0 || (f.crashPointProb ?? 0) > 0 || (f.schedule?.length ?? 0) > 0;
 }
 
 /** The verdict as summary lines: one line per kind of check, then each violation. */
@@ -126,7 +137,9 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
         ? 'FAILED'
         : v.liveness === 'pending'
           ? `not judged: the run ended before the cluster recovered and before the bound (faults stopped at ${f}ms)`
-          : 'not checked: faults never stop (give --faults-until)';
+          : faulty(opts)
+            ? `not judged: the faults last the whole run (--faults-until sets when they stop; zabsim stops them itself when --until leaves room for the liveness bound of ${opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params))}ms)`
+            : 'not checked: no faults (--faults-until 0 judges recovery from the start)';
   lines.push(`  liveness: ${liveness}`);
   for (const x of v.violations.slice(0, 5)) lines.push(...violationLines(x));
   if (v.violations.length > 5) lines.push(`  (${v.violations.length - 5} more properties violated)`);
@@ -134,44 +147,138 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
   return lines;
 }
 
+/** Flags that another flag makes meaningless, refused together: [flag, flag, why]. */
+const EXCLUSIVE: readonly (readonly [string, string, string])[] = [
+  ['json', 'check-determinism', '--check-determinism prints two trace hashes, not a trace'],
+  ['stop-early', 'check-determinism', '--check-determinism hashes whole runs'],
+  ['quiet', 'check-determinism', '--check-determinism prints no trace'],
+  ['around', 'check-determinism', '--check-determinism prints no trace'],
+  ['quiet', 'around', '--quiet prints no trace'],
+];
+
+/** Client errors that are the application's answer, not a failure of the service. */
+const APPLICATION_RESULTS = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
+
+/** The client summary: outcomes with application results apart from failures, and the write rate achieved against the one asked for. */
+export function clientLines(history: readonly HistoryOp[], opts: RunOptions, endMs: number): string[] {
+  let ok = 0;
+  let unknown = 0;
+  let pending = 0;
+  let writesOk = 0;
+  const app = new Map<string, number>();
+  const failed = new Map<string, number>();
+  for (const op of history) {
+    if (op.outcome === null) pending++;
+    else if (op.outcome === 'ok') ok++;
+    else if (op.outcome === 'unknown') unknown++;
+    else {
+      const code = op.error ?? 'ERROR';
+      const m = APPLICATION_RESULTS.has(code) ? app : failed;
+      m.set(code, (m.get(code) ?? 0) + 1);
+    }
+    if (op.outcome === 'ok' && (op.op === 'create' || op.op === 'setData' || op.op === 'delete')) writesOk++;
+  }
+  const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+  const detail = (m: Map<string, number>): string => (m.size === 0 ? '' : ` (${[...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  const w = opts.workload ?? {};
+  const clients = w.clients ?? 0;
+  const requested = clients * (w.opsPerSecPerClient ?? 0) * (w.writeRatio ?? 0);
+  const span = Math.max(0, endMs - (w.startMs ?? 0)) / 1000;
+  const achieved = span > 0 ? writesOk / span : 0;
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  return [
+    `clients: ${history.length} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
+    `  writes: ${r2(achieved)}/s achieved (${writesOk} acknowledged over ${r2(span)}s) of ${r2(requested)}/s requested`,
+  ];
+}
+
 /** Runs `zabsim run` with already-parsed flags; returns the exit code (1 when a check fails). */
-export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = []): number {
+export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = [], err: Terminal | null = null): number {
+  for (const [a, b, why] of EXCLUSIVE) {
+    if (given.has(a) && given.has(b)) throw new UsageError(`--${a} and --${b} do not go together: ${why}.`, 'run');
+  }
   const flags = resolveSettings(given);
+  checkSettings(flags);
   const opts = optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
-  const sink = json
-    ? (ev: TraceEvent) => out.write(JSON.stringify(ev))
-    : (ev: TraceEvent) => out.write(renderEvent(ev, palette));
+  const quiet = flags.get('quiet') === true;
+  const around = flags.get('around') as number | undefined;
+  let established = false;
+  let shownViolations = 0;
+  // --around N: the last N records, frozen at the first violation.
+  const ring: string[] = [];
+  let kept = 0;
+  let frozen = false;
+  const emit = (line: string): void => {
+    if (around === undefined) out.write(line);
+    else if (!frozen) ring[kept++ % around] = line;
+  };
+  let run: Run | null = null;
+  /** Marks a violation in the trace right after the record where it was detected. */
+  const markViolations = (): void => {
+    const vs = (run?.checkers?.violations ?? []) as readonly Violation[];
+    while (shownViolations < vs.length) {
+      const v = vs[shownViolations++] as Violation;
+      if (!json && !quiet) emit(palette.drop(`>>> ${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'} ${v.property} after record ${v.i} at ${v.t}ms: ${v.message}`));
+      frozen = true;
+    }
+  };
+  const sink = (ev: TraceEvent): void => {
+    if (ev.type === 'state' && ev.state === 'LEADING' && ev.zabState === 'BROADCAST') established = true;
+    if (shownViolations < (run?.checkers?.violations.length ?? 0)) markViolations();
+    if (quiet) return;
+    emit(json ? JSON.stringify(ev) : renderEvent(ev, palette));
+  };
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.
-  const run = createRun(opts, sink);
+  run = createRun(opts, sink);
   const drawn = swarmDrawn(given);
   const swarm = drawn === null ? null : formatSettings(drawn);
-  const header = [...(swarm !== null ? [`swarm: ${swarm}`] : []), ...describeRun(run.sim, opts, run.faults.describe())];
+  const fit = livenessFit(given);
+  const header = [
+    ...(swarm !== null ? [`swarm: ${swarm}`] : []),
+    ...describeRun(run.sim, opts, run.faults.describe()),
+    ...(fit !== null ? [`liveness: faults stop at ${fit.faultsUntilMs}ms so that the liveness bound of ${fit.boundMs}ms fits before --until (--faults-until sets another time)`] : []),
+  ];
   if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
   runJudged(run, opts.untilMs);
+  markViolations();
+  if (around !== undefined) {
+    const dropped = Math.max(0, kept - around);
+    if (dropped > 0 && !json) out.write(palette.note(`... (${dropped} earlier lines of the trace not shown: --around ${around})`));
+    for (let k = dropped; k < kept; k++) out.write(ring[k % around] as string);
+  }
   const sim = run.sim;
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
+  const history = run.clients.history;
+  const noLeader = !established;
+  const allFailed = history.length > 0 && history.every((op) => op.outcome !== 'ok' && !(op.outcome === 'error' && APPLICATION_RESULTS.has(op.error ?? '')));
+  const unarmed = run.faults.unfiredCrashPoints();
+  const warnings = [
+    ...(noLeader ? ['no leader was ever established: nothing was replicated, so the safety checks had nothing to judge'] : []),
+    ...(allFailed ? [`every one of the ${history.length} client operations failed: the clients were never served`] : []),
+    ...unarmed.map((x) => `the armed crash '${x}' never fired: the run never reached that point`),
+  ];
   const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
   if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } }));
-    out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
+    out.write(JSON.stringify({ zabsim: 'history', ops: history }));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
     for (const l of summaryLines(sim)) out.write(l);
-    if (run.clients.cfg.clients > 0) {
-      out.write(`clients: ${run.clients.history.length} operations: ${counts.ok} ok, ${counts.error} error, ${counts.unknown} unknown, ${counts.pending} pending`);
-    }
-    for (const l of verdictLines(verdict, opts, run.clients.history.length)) out.write(verdict.ok ? l : palette.drop(l));
+    if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) out.write(l);
+    for (const l of verdictLines(verdict, opts, history.length)) out.write(verdict.ok ? l : palette.drop(l));
+    for (const w of warnings) out.write(palette.fault(`  note: ${w}`));
     if (!verdict.ok) out.write(`replay: ${replay}`);
   }
+  if (err !== null && json) for (const w of warnings) err.write(`zabsim: note: ${w}\n`);
   return verdict.ok ? 0 : 1;
 }
 

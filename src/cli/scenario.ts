@@ -41,7 +41,7 @@ export function scenarioCommand(argv: readonly string[], out: Out, palette: Pale
   try {
     flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
   } catch (e) {
-    throw e instanceof UsageError ? new UsageError(e.message, SCENARIO_USAGE) : e;
+    throw e instanceof UsageError ? new UsageError(e.message, 'scenario') : e;
   }
   if (flags.get('help') === true) {
     out.write(SCENARIO_USAGE);
@@ -50,12 +50,12 @@ export function scenarioCommand(argv: readonly string[], out: Out, palette: Pale
   const dir = resolve((flags.get('dir') as string | undefined) ?? SCENARIO_DIR);
   const [sub, target, ...extra] = positional;
   if (sub === 'list') {
-    if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, SCENARIO_USAGE);
+    if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, 'scenario');
     return list(dir, out);
   }
   if (sub === 'run') {
-    if (target === undefined) throw new UsageError('zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.', SCENARIO_USAGE);
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, SCENARIO_USAGE);
+    if (target === undefined) throw new UsageError('zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.', 'scenario');
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, 'scenario');
     const all = target === 'all';
     const files = all ? scenarioFiles(dir) : [find(dir, target)];
     const rewrite = flags.get('rewrite') === true;
@@ -64,7 +64,7 @@ export function scenarioCommand(argv: readonly string[], out: Out, palette: Pale
     for (const f of files) code = Math.max(code, runOne(f, flags.get('trace') === true, rewrite && (!all || existsSync(goldenPath(f))), out, palette));
     return code;
   }
-  throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, SCENARIO_USAGE);
+  throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, 'scenario');
 }
 
 function shownPath(file: string): string {
@@ -82,7 +82,7 @@ function list(dir: string, out: Out): number {
 /** A NAME (exact, or the one name it begins), or a path to a file. */
 function find(dir: string, target: string): string {
   if (target.endsWith('.scenario') || target.includes('/')) {
-    if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, SCENARIO_USAGE);
+    if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, 'scenario');
     return resolve(target);
   }
   const files = scenarioFiles(dir);
@@ -94,7 +94,7 @@ function find(dir: string, target: string): string {
   const names = files.map(stem);
   throw new UsageError(
     prefixed.length > 1 ? `'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.` : `no scenario named '${target}' in ${shownPath(dir)}; zabsim scenario list shows ${names.length} names.`,
-    SCENARIO_USAGE,
+    'scenario',
   );
 }
 

@@ -142,7 +142,10 @@ export function optionsFromSettings(s: Settings): RunOptions {
  * liveness bound after its faults stop, unless `until` is given.
  */
 export function resolveSettings(given: Settings): Settings {
-  if (given.get('swarm') !== true) return given;
+  if (given.get('swarm') !== true) {
+    const fit = livenessFit(given);
+    return fit === null ? given : new Map([...given, ['faults-until', fit.faultsUntilMs]]);
+  }
   const seed = (given.get('seed') as number | undefined) ?? RUN_DEFAULTS.seed;
   const merged = new Map<string, SettingValue>([...swarmSettings(seed), ...given]);
   if (!given.has('until')) {
@@ -151,6 +154,23 @@ export function resolveSettings(given: Settings): Settings {
     merged.set('until', (merged.get('faults-until') as number) + bound);
   }
   return merged;
+}
+
+/**
+ * Liveness judged by default: a run with faults (crashes, partitions, crash points, a schedule)
+ * whose `faults-until` is not given stops its faults early enough for the liveness bound to fit
+ * before `until`. Returns that period, or null when the settings set it, have no faults, or the
+ * bound does not fit (the verdict then says liveness was not judged, and why).
+ */
+export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
+  if (given.has('faults-until') || given.get('swarm') === true) return null;
+  const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || given.has('schedule');
+  if (!faulty) return null;
+  const opts = optionsFromSettings(given);
+  const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
+  const faultsUntilMs = num('until') - bound;
+  return faultsUntilMs > 0 ? { faultsUntilMs, boundMs: bound } : null;
 }
 
 /** The drawn part of a swarm run that the given settings leave (printed first, so the run can be replayed); null without `swarm`. */
@@ -188,4 +208,19 @@ export function formatSettings(m: Settings): string {
   return settingsArgs(m)
     .map((a) => (a.startsWith('--') ? a : shellQuote(a)))
     .join(' ');
+}
+
+/**
+ * Refuses resolved settings whose run would be meaningless though each value is valid: load
+ * asked for without clients, clients or servers that would start only after the run ends.
+ */
+export function checkSettings(s: Settings): void {
+  const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+  const until = num('until');
+  const clients = num('clients');
+  for (const rate of ['writes-per-sec', 'ops-per-sec'] as const) {
+    if (s.has(rate) && clients === 0) throw new SettingsError(`--${rate} needs --clients: with no clients there is no load.`);
+  }
+  if (clients > 0 && num('clients-from') >= until) throw new SettingsError(`--clients-from ${num('clients-from')}ms is not before --until ${until}ms: the clients would never start.`);
+  if (num('start-spread') >= until) throw new SettingsError(`--start-spread ${num('start-spread')}ms is not below --until ${until}ms: servers could start after the run ends.`);
 }

@@ -21,30 +21,49 @@ function weighted<T>(r: Rng, choices: readonly (readonly [T, number])[]): T {
   return (choices[choices.length - 1] as readonly [T, number])[0];
 }
 
+/** How the swarm draws one setting: weighted choices, a uniform integer range, or a constant. */
+export type SwarmDraw =
+  | { readonly choices: readonly (readonly [SettingValue, number])[] }
+  | { readonly int: readonly [number, number] }
+  | { readonly constant: SettingValue };
+
+/** What the swarm draws, in the order it draws and prints them (times in ms, weights in %). */
+export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
+  ['servers', { choices: [[3, 45], [5, 45], [7, 10]] }],
+  ['observers', { choices: [[0, 60], [1, 25], [2, 15]] }],
+  ['delay', { choices: [[[1, 2], 20], [[1, 5], 25], [[1, 10], 30], [[1, 30], 15], [[1, 100], 10]] }],
+  ['loss', { choices: [[0, 50], [0.001, 20], [0.005, 20], [0.02, 10]] }],
+  ['fsync', { choices: [[[1, 5], 50], [[1, 20], 30], [[5, 50], 20]] }],
+  ['crash-every', { choices: [[0, 15], [1500, 25], [4000, 35], [10_000, 25]] }],
+  ['crash-target', { choices: [['any', 75], ['leader', 25]] }],
+  ['crash-points', { choices: [[0, 40], [0.05, 30], [0.2, 30]] }],
+  ['restart-after', { choices: [[[100, 2000], 40], [[1000, 10_000], 60]] }],
+  ['partition-every', { choices: [[0, 20], [3000, 25], [8000, 35], [20_000, 20]] }],
+  ['partition-for', { choices: [[[300, 5000], 50], [[1000, 20_000], 50]] }],
+  ['one-way', { choices: [[0, 40], [0.25, 40], [0.6, 20]] }],
+  ['faults-until', { choices: [[20_000, 30], [40_000, 40], [80_000, 30]] }],
+  ['clients', { int: [1, 6] }],
+  ['ops-per-sec', { choices: [[2, 30], [10, 40], [40, 30]] }],
+  ['write-ratio', { choices: [[0.3, 25], [0.6, 50], [0.9, 25]] }],
+  ['keys', { choices: [[2, 30], [8, 50], [32, 20]] }],
+  ['clients-from', { constant: 1000 }],
+  ['snap-count', { choices: [[20, 25], [100, 50], [1000, 25]] }],
+  ['commit-log-count', { choices: [[20, 30], [500, 70]] }],
+];
+
 /** The settings a seed draws, in the order they are printed. */
 export function swarmSettings(seed: number): Map<string, SettingValue> {
   const r = new RngRoot(seed).stream('swarm');
   const m = new Map<string, SettingValue>();
-  const servers = weighted(r, [[3, 45], [5, 45], [7, 10]]);
-  m.set('servers', servers);
-  m.set('observers', weighted(r, [[0, 60], [1, 25], [2, 15]]));
-  m.set('delay', [1, weighted(r, [[2, 20], [5, 25], [10, 30], [30, 15], [100, 10]])] as const);
-  m.set('loss', weighted(r, [[0, 50], [0.001, 20], [0.005, 20], [0.02, 10]]));
-  m.set('fsync', weighted(r, [[[1, 5] as const, 50], [[1, 20] as const, 30], [[5, 50] as const, 20]]));
-  m.set('crash-every', weighted(r, [[0, 15], [1500, 25], [4000, 35], [10_000, 25]]));
-  m.set('crash-target', weighted(r, [['any', 75], ['leader', 25]]));
-  m.set('crash-points', weighted(r, [[0, 40], [0.05, 30], [0.2, 30]]));
-  m.set('restart-after', weighted(r, [[[100, 2000] as const, 40], [[1000, 10_000] as const, 60]]));
-  m.set('partition-every', weighted(r, [[0, 20], [3000, 25], [8000, 35], [20_000, 20]]));
-  m.set('partition-for', weighted(r, [[[300, 5000] as const, 50], [[1000, 20_000] as const, 50]]));
-  m.set('one-way', weighted(r, [[0, 40], [0.25, 40], [0.6, 20]]));
-  m.set('faults-until', weighted(r, [[20_000, 30], [40_000, 40], [80_000, 30]]));
-  m.set('clients', r.int(1, 6));
-  m.set('ops-per-sec', weighted(r, [[2, 30], [10, 40], [40, 30]]));
-  m.set('write-ratio', weighted(r, [[0.3, 25], [0.6, 50], [0.9, 25]]));
-  m.set('keys', weighted(r, [[2, 30], [8, 50], [32, 20]]));
-  m.set('clients-from', 1000);
-  m.set('snap-count', weighted(r, [[20, 25], [100, 50], [1000, 25]]));
-  m.set('commit-log-count', weighted(r, [[20, 30], [500, 70]]));
+  for (const [name, d] of SWARM_DRAWS) m.set(name, 'choices' in d ? weighted(r, d.choices) : 'int' in d ? r.int(d.int[0], d.int[1]) : d.constant);
   return m;
+}
+
+/** A draw as help text: `3 (45%), 5 (45%) or 7 (10%)`, `1 to 6`, `1000`. */
+export function describeDraw(d: SwarmDraw): string {
+  const show = (v: SettingValue): string => (Array.isArray(v) && typeof v[0] === 'number' ? `${v[0]}..${v[1]}` : String(v));
+  if ('int' in d) return `${d.int[0]} to ${d.int[1]}`;
+  if ('constant' in d) return show(d.constant);
+  const parts = d.choices.map(([v, w]) => `${show(v)} (${w}%)`);
+  return parts.length === 1 ? (parts[0] as string) : `${parts.slice(0, -1).join(', ')} or ${parts.at(-1) as string}`;
 }
