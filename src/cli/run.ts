@@ -215,13 +215,18 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     else if (!frozen) ring[kept++ % around] = line;
   };
   let run: Run | null = null;
+  let marker: string | null = null;
   /** Marks a violation in the trace right after the record where it was detected. */
   const markViolations = (): void => {
     const vs = (run?.checkers?.violations ?? []) as readonly Violation[];
     while (shownViolations < vs.length) {
       const v = vs[shownViolations++] as Violation;
-      if (!json && !quiet) emit(palette.drop(`>>> ${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'} ${v.property} after record ${v.i} at ${v.t}ms: ${v.message}`));
+      const line = palette.drop(`>>> ${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'} ${v.property} after record ${v.i} at ${v.t}ms: ${v.message}`);
+      const first = !frozen;
       frozen = true;
+      if (json || quiet) continue;
+      if (around === undefined) out.write(line);
+      else if (first) marker = line;
     }
   };
   const sink = (ev: TraceEvent): void => {
@@ -252,6 +257,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     const dropped = Math.max(0, kept - around);
     if (dropped > 0 && !json) out.write(palette.note(`... (${dropped} earlier lines of the trace not shown: --around ${around})`));
     for (let k = dropped; k < kept; k++) out.write(ring[k % around] as string);
+    if (marker !== null) out.write(marker);
   }
   const sim = run.sim;
   const counts = run.clients.counts();
@@ -274,7 +280,10 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
     for (const l of summaryLines(sim)) out.write(l);
     if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) out.write(l);
-    for (const l of verdictLines(verdict, opts, history.length)) out.write(verdict.ok ? l : palette.drop(l));
+    const vl = verdictLines(verdict, opts, history.length);
+    // A pass that judged little says so on its first line.
+    if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
+    for (const l of vl) out.write(verdict.ok ? l : palette.drop(l));
     for (const w of warnings) out.write(palette.fault(`  note: ${w}`));
     if (!verdict.ok) out.write(`replay: ${replay}`);
   }

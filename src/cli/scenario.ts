@@ -4,13 +4,13 @@
  * is one sentence `file:line: what was expected` (exit 2); a failed expectation prints its line
  * and the state that broke it (exit 1).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { goldenDiff, goldenText } from '../scenario/golden.ts';
 import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../scenario/files.ts';
 import { runScenario } from '../scenario/runner.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { nearest, parseFlags, usage, UsageError, type CommandSpec } from './args.ts';
 
 export const SCENARIO_SPEC: CommandSpec = {
   name: 'scenario',
@@ -35,22 +35,26 @@ interface Out {
 }
 
 /** Runs the scenario command; returns the exit code. UsageError and ScenarioError propagate. */
-export function scenarioCommand(argv: readonly string[], out: Out, palette: Palette): number {
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir'));
-  let flags: Map<string, FlagValue>;
-  try {
-    flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
-  } catch (e) {
-    throw e instanceof UsageError ? new UsageError(e.message, 'scenario') : e;
-  }
+export function scenarioCommand(argvAll: readonly string[], out: Out, palette: Palette): number {
+  // `--` ends the flags: every word after it is a name or a file.
+  const end = argvAll.indexOf('--');
+  const argv = end < 0 ? argvAll : argvAll.slice(0, end);
+  const positional = [...argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir')), ...(end < 0 ? [] : argvAll.slice(end + 1))];
+  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a, i) => a.startsWith('--') || (i > 0 && argv[i - 1] === '--dir')));
   if (flags.get('help') === true) {
     out.write(SCENARIO_USAGE);
     return 0;
   }
-  const dir = resolve((flags.get('dir') as string | undefined) ?? SCENARIO_DIR);
+  const givenDir = flags.get('dir') as string | undefined;
+  const dir = resolve(givenDir ?? SCENARIO_DIR);
+  if (givenDir !== undefined) {
+    if (!existsSync(dir)) throw new UsageError(`--dir '${givenDir}' does not exist; expected a folder of .scenario files.`, 'scenario');
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--dir '${givenDir}' is a file; expected a folder of .scenario files.`, 'scenario');
+  }
   const [sub, target, ...extra] = positional;
   if (sub === 'list') {
     if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, 'scenario');
+    for (const f of ['trace', 'rewrite']) if (flags.has(f)) throw new UsageError(`--${f} applies to zabsim scenario run, not list.`, 'scenario');
     return list(dir, out);
   }
   if (sub === 'run') {
@@ -83,6 +87,7 @@ function list(dir: string, out: Out): number {
 function find(dir: string, target: string): string {
   if (target.endsWith('.scenario') || target.includes('/')) {
     if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, 'scenario');
+    if (statSync(target).isDirectory()) throw new UsageError(`'${target}' is a folder; expected a .scenario file (zabsim scenario run all --dir ${target} runs a folder).`, 'scenario');
     return resolve(target);
   }
   const files = scenarioFiles(dir);
@@ -92,10 +97,12 @@ function find(dir: string, target: string): string {
   const prefixed = files.filter((f) => stem(f).startsWith(`${target}-`));
   if (prefixed.length === 1) return prefixed[0] as string;
   const names = files.map(stem);
-  throw new UsageError(
-    prefixed.length > 1 ? `'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.` : `no scenario named '${target}' in ${shownPath(dir)}; zabsim scenario list shows ${names.length} names.`,
-    'scenario',
-  );
+  if (prefixed.length > 1) throw new UsageError(`'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.`, 'scenario');
+  // "Did you mean": s1 for s01, or a name a letter or two off.
+  const padded = /^([a-z]+)(\d)$/.exec(target);
+  const ids = names.map((n) => n.split('-')[0] as string);
+  const guess = (padded !== null ? names.find((n) => n.startsWith(`${padded[1]}0${padded[2]}-`)) : undefined) ?? nearest(target, names) ?? names[ids.indexOf(nearest(target, ids) ?? '')];
+  throw new UsageError(`no scenario named '${target}' in ${shownPath(dir)}${guess !== undefined ? `; did you mean ${guess}?` : `; zabsim scenario list shows ${names.length} names.`}`, 'scenario');
 }
 
 function runOne(file: string, trace: boolean, rewrite: boolean, out: Out, palette: Palette): number {
