@@ -13,7 +13,10 @@ if (mode === 'strip') {
   writeFileSync(saved, text);
   const pkg = JSON.parse(text);
   delete pkg.scripts.prepare;
-  writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
+  // Atomically: anything reading package.json meanwhile (a test) sees the old or the new file.
+  const tmp = new URL('../package.json.tmp', import.meta.url);
+  writeFileSync(tmp, JSON.stringify(pkg, null, 2) + '\n');
+  renameSync(tmp, file);
 } else if (mode === 'restore') {
   if (existsSync(saved)) renameSync(saved, file);
 } else {
