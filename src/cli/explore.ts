@@ -6,7 +6,6 @@
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
-import cliProgress from 'cli-progress';
 import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
 import { checkSettings, formatSettings, resolveSettings } from '../run/settings.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
@@ -68,8 +67,10 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   checkSettings(resolveSettings(new Map([['seed', from], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
 
   const showProgress = flags.get('no-progress') !== true;
+  // Loaded only here, so that the other commands start without it.
+  const cliProgress = showProgress && err.isTTY ? (await import('cli-progress')).default : null;
   const bar =
-    showProgress && err.isTTY
+    cliProgress !== null
       ? new cliProgress.SingleBar(
           {
             stream: err as unknown as NodeJS.WritableStream,

@@ -176,6 +176,8 @@ describe('usage errors: one sentence, one line pointing at --help', () => {
 
   it('explore refuses seeds above 2^32-1, which run --seed would refuse in the replay', async () => {
     usageError(await cliAsync('explore', '--from', '4294967295', '--seeds', '3'), '--from 4294967295 with --seeds 3 reaches seed 4294967297, above the largest seed 4294967295.', 'explore');
+    // A run too short for anything to start explores nothing: refused once, before the first seed.
+    usageError(await cliAsync('explore', '--until', '1ms', '--seeds', '3'), '--clients-from 1000ms is not before --until 1ms: the clients would never start.', 'explore');
   });
 
   it('scenario paths: a folder where a file is expected, a file where a folder is expected, a missing folder, a run-only flag on list', () => {
