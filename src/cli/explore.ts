@@ -14,7 +14,7 @@ import type { Terminal } from './output.ts';
 import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
-const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around']);
+const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers']);
 
 const DRAWN = new Map(SWARM_DRAWS);
 const MAX_SEED = 2 ** 32 - 1;

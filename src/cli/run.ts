@@ -57,6 +57,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'stop-early', kind: 'bool', help: 'end the run at the first violation, or once the cluster recovered after the faults' },
     { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
     { name: 'quiet', kind: 'bool', help: 'no trace: only the parameters, the summary and the checks' },
+    { name: 'record-numbers', kind: 'bool', help: 'start each trace line with its record number [i], the number violation reports cite' },
     { name: 'around', kind: 'int', min: 1, max: 10_000_000, help: 'print only the last N trace records before the first violation (or the end)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
@@ -154,6 +155,8 @@ const EXCLUSIVE: readonly (readonly [string, string, string])[] = [
   ['quiet', 'check-determinism', '--check-determinism prints no trace'],
   ['around', 'check-determinism', '--check-determinism prints no trace'],
   ['quiet', 'around', '--quiet prints no trace'],
+  ['quiet', 'record-numbers', '--quiet prints no trace'],
+  ['json', 'record-numbers', 'every JSON record has its number in i'],
 ];
 
 /** Client errors that are the application's answer, not a failure of the service. */
@@ -204,6 +207,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const json = flags.get('json') === true;
   const quiet = flags.get('quiet') === true;
   const around = flags.get('around') as number | undefined;
+  const numbers = flags.get('record-numbers') === true;
   let established = false;
   let shownViolations = 0;
   // --around N: the last N records, frozen at the first violation.
@@ -233,7 +237,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     if (ev.type === 'state' && ev.state === 'LEADING' && ev.zabState === 'BROADCAST') established = true;
     if (shownViolations < (run?.checkers?.violations.length ?? 0)) markViolations();
     if (quiet) return;
-    emit(json ? JSON.stringify(ev) : renderEvent(ev, palette));
+    emit(json ? JSON.stringify(ev) : numbers ? `[${ev.i}] ${renderEvent(ev, palette)}` : renderEvent(ev, palette));
   };
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.

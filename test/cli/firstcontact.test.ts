@@ -218,6 +218,15 @@ describe('replays and the trace around a violation', () => {
     expect(marker - header - 1).toBe(Number(report?.[1]) + 1);
   });
 
+  it('--record-numbers shows in the text trace the record numbers a report cites', () => {
+    const r = cli('run', '--seed', '40', '--swarm', ...FLAW_3911, '--stop-early', '--around', '3', '--record-numbers', '--no-color');
+    const cited = /^VIOLATION: \w+ at \d+ms \(after trace record (\d+)\)$/m.exec(r.out)?.[1];
+    const lines = r.out.split('\n');
+    const marker = lines.findIndex((l) => l.startsWith('>>> VIOLATION'));
+    expect(lines[marker - 1]).toMatch(new RegExp(`^\\[${cited}\\] +\\d+  s\\d`));
+    expect(lines[marker - 3]).toMatch(new RegExp(`^\\[${Number(cited) - 2}\\] `));
+  });
+
   it('--around N shows only the last N records before the violation', () => {
     const r = cli('run', '--seed', '40', '--swarm', ...FLAW_3911, '--stop-early', '--around', '5', '--no-color');
     const lines = r.out.split('\n');
