@@ -14,7 +14,7 @@
  */
 import { setAutoFreeze } from 'immer';
 import { performance } from 'node:perf_hooks';
-import { createRun, runToEnd, type RunOptions } from '../src/sim/run.ts';
+import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
 
 setAutoFreeze(false);

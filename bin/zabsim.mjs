@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// zabsim's entry point: registers the TypeScript loader (tsx), then runs the CLI from source.
-import { register } from 'tsx/esm/api';
+// zabsim's entry point: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci`
+// and `npm pack` run through the `prepare` script). No TypeScript loader at run time.
+import { main } from '../dist/cli/main.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-const code = main(process.argv.slice(2));
-process.exitCode = code;
+process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd } from '../src/sim/run.ts';
+import { runToEnd } from '../src/run/run.ts';
 
 describe('smoke', () => {
   it('a 3-server ensemble elects a leader', () => {

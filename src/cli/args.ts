@@ -1,16 +1,24 @@
 /**
  * A small, strict flag parser. Every flag is declared with its kind and help text; anything else
  * is a UsageError whose message is one sentence naming the flag and what it accepts. The CLI
- * prints that sentence and the usage, and exits with code 2.
+ * prints that sentence and one line pointing at the command's --help, and exits with code 2.
+ * (util.parseArgs was considered: it knows strings and booleans only, so the kinds, bounds, the
+ * sentences and "did you mean" would all stay here; it would remove about ten lines.)
  */
+import type { SettingValue } from '../run/settings.ts';
+
 export class UsageError extends Error {
   constructor(
     message: string,
-    readonly usage: string,
+    /** The command whose --help the error points at ('' for zabsim itself). */
+    readonly command: string,
   ) {
     super(message);
   }
 }
+
+/** Longest virtual time a duration flag accepts: 30 days (a bound, so that a typo cannot hang). */
+export const MAX_DURATION_MS = 30 * 24 * 3_600_000;
 
 export type FlagKind = 'int' | 'number' | 'prob' | 'bool' | 'string' | 'duration' | 'range' | 'list';
 
@@ -39,9 +47,12 @@ export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
   readonly flags: readonly FlagSpec[];
+  /** Flags people try that this command spells otherwise: name -> the hint after "did you mean". */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
-export type FlagValue = number | boolean | string | readonly [number, number] | readonly string[];
+/** A flag's parsed value: the run setting of the same name (src/run/settings.ts). */
+export type FlagValue = SettingValue;
 
 /** Formats the usage of a command. */
 export function usage(cmd: CommandSpec): string {
@@ -75,13 +86,13 @@ function argName(kind: FlagKind): string {
   }
 }
 
-/** Parses `500`, `500ms`, `2s`, `1.5m` into whole milliseconds. */
+/** Parses `500`, `500ms`, `2s`, `1.5m`, `1h` into whole milliseconds. */
 export function parseDuration(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (m === null) return null;
   const n = Number(m[1]);
   const unit = m[2] ?? 'ms';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
   return Number.isFinite(ms) ? Math.round(ms) : null;
 }
 
@@ -94,15 +105,21 @@ function describe(f: FlagSpec): string {
     case 'prob':
       return 'a probability between 0 and 1';
     case 'duration':
-      return `a duration such as 500, 500ms, 2s or 1m${bounds(f)}`;
+      return `a duration such as 500, 500ms, 2s, 1m or 1h${durationBounds(f)}`;
     case 'range':
       return 'a range of milliseconds MIN..MAX such as 1..10 (or one number)';
     case 'string':
     case 'list':
-      return f.choices !== undefined ? `one of ${f.choices.join(', ')}` : (f.expects ?? 'a value');
+      return f.choices !== undefined ? `one of ${f.choices.join(', ')}` : (f.expects ?? `a ${f.arg ?? 'VALUE'} argument`);
     case 'bool':
       return 'no value';
   }
+}
+
+function durationBounds(f: FlagSpec): string {
+  const max = f.max ?? MAX_DURATION_MS;
+  const show = (ms: number): string => (ms % 3_600_000 === 0 && ms > 0 ? `${ms / 3_600_000}h` : `${ms}ms`);
+  return f.min !== undefined ? ` from ${show(f.min)} to ${show(max)}` : ` up to ${show(max)}`;
 }
 
 function bounds(f: FlagSpec): string {
@@ -114,6 +131,10 @@ function bounds(f: FlagSpec): string {
 function parseValue(f: FlagSpec, raw: string, u: string): FlagValue {
   const bad = (): never => {
     throw new UsageError(`--${f.name} expects ${describe(f)}, got '${raw}'.`, u);
+  };
+  const inDurationBounds = (n: number): number => {
+    if ((f.min !== undefined && n < f.min) || n > (f.max ?? MAX_DURATION_MS)) bad();
+    return n;
   };
   const inBounds = (n: number): number => {
     if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) bad();
@@ -137,7 +158,7 @@ function parseValue(f: FlagSpec, raw: string, u: string): FlagValue {
     case 'duration': {
       const n = parseDuration(raw);
       if (n === null) bad();
-      return inBounds(n as number);
+      return inDurationBounds(n as number);
     }
     case 'range': {
       const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw.trim());
@@ -165,13 +186,52 @@ function resolved(f: FlagSpec, raw: string, u: string): string {
   return r;
 }
 
+/** Levenshtein distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** The candidate nearest to `word` (at most a third of its letters off, at least one), or null. */
+export function nearest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** The flags of a command, and the words after a `--` (everything after it is not a flag). */
+export interface ParsedArgs {
+  readonly flags: Map<string, FlagValue>;
+  readonly rest: readonly string[];
+}
+
 /** Parses argv (after the command name). `--flag value` and `--flag=value` are both accepted. */
 export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<string, FlagValue> {
-  const u = usage(cmd);
+  const { flags, rest } = parseArgs(cmd, argv);
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}': zabsim ${cmd.name} takes only --flags.`, cmd.name);
+  return flags;
+}
+
+/** Like {@link parseFlags}, but returns the words after `--` instead of refusing them. */
+export function parseArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs {
+  const u = cmd.name;
   const out = new Map<string, FlagValue>();
   const byName = new Map(cmd.flags.map((f) => [f.name, f]));
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i] as string;
+    if (tok === '--') return { flags: out, rest: argv.slice(i + 1) };
     if (!tok.startsWith('--')) throw new UsageError(`unexpected argument '${tok}': zabsim ${cmd.name} takes only --flags.`, u);
     const eq = tok.indexOf('=');
     const name = eq >= 0 ? tok.slice(2, eq) : tok.slice(2);
@@ -180,7 +240,10 @@ export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<strin
       continue;
     }
     const f = byName.get(name);
-    if (f === undefined) throw new UsageError(`unknown flag --${name} for zabsim ${cmd.name}; see the flags below.`, u);
+    if (f === undefined) {
+      const hint = cmd.hints?.[name] ?? (nearest(name, [...byName.keys(), 'help']) ?? undefined);
+      throw new UsageError(`unknown flag --${name} for zabsim ${cmd.name}${hint !== undefined ? `; did you mean ${hint.startsWith('--') ? hint : `--${hint}`}?` : '.'}`, u);
+    }
     let raw: string;
     if (f.kind === 'bool') {
       if (eq >= 0) throw new UsageError(`--${name} takes no value.`, u);
@@ -198,10 +261,5 @@ export function parseFlags(cmd: CommandSpec, argv: readonly string[]): Map<strin
     if (f.kind === 'list' && Array.isArray(prev)) out.set(name, [...(prev as string[]), ...(v as string[])]);
     else out.set(name, v);
   }
-  return out;
-}
-
-/** Quotes an argument for a POSIX shell when it needs it, so that a printed command can be pasted back. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_.,:/=+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return { flags: out, rest: [] };
 }

@@ -1,43 +1,45 @@
 /**
- * `zabsim explore`: many seeds, each a swarm run (its own cluster, faults and workload drawn from
- * the seed) judged by every checker, ended early at its first violation or once it recovered.
- * Prints progress on a terminal, then a table of failing seeds with the property each broke and
- * the command that replays it. Exit 1 if any seed failed.
+ * `zabsim explore`: maps its flags onto an exploration (src/run/explore.ts), shows progress on
+ * stderr (a cli-progress bar on a terminal; a line every few seconds otherwise), then prints a
+ * table of failing seeds with the property each broke and the command that replays it. Exit 1 if
+ * any seed failed a check, 3 if a run threw (an internal error of zabsim). Ctrl-C stops after the
+ * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
-import type { Violation } from '../check/index.ts';
-import { createRun, runJudged } from '../sim/run.ts';
-import { parseFlags, type CommandSpec, type FlagValue } from './args.ts';
-import { formatFlags } from './swarm.ts';
-import { resolveFlags, RUN_SPEC, runOptionsFromFlags, type Output } from './run.ts';
+import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { checkSettings, formatSettings, resolveSettings } from '../run/settings.ts';
+import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
+import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import type { Terminal } from './output.ts';
+import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
-const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color']);
+const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers']);
+
+const DRAWN = new Map(SWARM_DRAWS);
+const MAX_SEED = 2 ** 32 - 1;
 
 export const EXPLORE_SPEC: CommandSpec = {
   name: 'explore',
   summary: 'Runs many seeds, each with its own fault mix drawn from the seed (swarm), judges each run, and prints the failing seeds with replay commands. Run flags given here override the draw for every seed.',
   flags: [
     { name: 'seeds', kind: 'int', min: 1, max: 100_000_000, help: 'number of seeds to run', defaultText: '100' },
-    { name: 'from', kind: 'int', min: 0, max: 2 ** 32 - 1, help: 'first seed', defaultText: '1' },
+    { name: 'from', kind: 'int', min: 0, max: MAX_SEED, help: 'first seed', defaultText: '1' },
     { name: 'time', kind: 'duration', min: 1, help: 'stop after this much wall-clock time', defaultText: 'no limit' },
     { name: 'no-swarm', kind: 'bool', help: 'use the run defaults and the flags given instead of drawing per seed' },
     { name: 'max-failures', kind: 'int', min: 1, max: 1_000_000, help: 'stop after this many failing seeds', defaultText: 'no limit' },
-    ...RUN_SPEC.flags.filter((f) => !NOT_FOR_EXPLORE.has(f.name)),
+    { name: 'no-progress', kind: 'bool', help: 'no progress on stderr' },
+    { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
+    // Each run flag shows what the swarm draws for it (the run default applies only with --no-swarm).
+    ...RUN_SPEC.flags
+      .filter((f) => !NOT_FOR_EXPLORE.has(f.name))
+      .map((f) => {
+        const d = DRAWN.get(f.name);
+        return d === undefined ? f : { ...f, defaultText: `swarm draws ${describeDraw(d)}` };
+      }),
   ],
+  hints: { seed: '--from (the first seed; --seeds is how many)' },
 };
-
-export interface SeedResult {
-  readonly seed: number;
-  readonly ok: boolean;
-  /** The first violation (safety, client or liveness), if any. */
-  readonly violation: Violation | null;
-  readonly events: number;
-  /** Virtual time the run reached. */
-  readonly endMs: number;
-  /** The command that replays this seed. */
-  readonly replay: string;
-}
 
 /** The flags given to explore that apply to each run, in the order given. */
 export function runOverrides(flags: ReadonlyMap<string, FlagValue>): Map<string, FlagValue> {
@@ -47,89 +49,102 @@ export function runOverrides(flags: ReadonlyMap<string, FlagValue>): Map<string,
   return out;
 }
 
-/** Runs one explored seed. */
-export function exploreSeed(seed: number, overrides: ReadonlyMap<string, FlagValue>, swarm = true): SeedResult {
-  const given = new Map<string, FlagValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]);
-  const replayFlags = formatFlags(given);
-  given.set('stop-early', true);
-  const opts = runOptionsFromFlags(resolveFlags(given));
-  const run = createRun(opts, null);
-  runJudged(run, opts.untilMs);
-  const v = (run.checkers as NonNullable<typeof run.checkers>).verdict();
-  return { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay: `npx zabsim run ${replayFlags}` };
+function rate(n: number, secs: number): string {
+  return Math.round(n / Math.max(secs, 1e-3)).toLocaleString('en-US');
 }
 
-export interface ExploreSummary {
-  readonly results: readonly SeedResult[];
-  readonly failures: readonly SeedResult[];
-  readonly events: number;
-  readonly wallMs: number;
-}
-
-export interface ExploreOptions {
-  readonly from: number;
-  readonly seeds: number;
-  readonly timeLimitMs?: number;
-  readonly maxFailures?: number;
-  readonly overrides: ReadonlyMap<string, FlagValue>;
-  readonly swarm?: boolean;
-  readonly onSeed?: (r: SeedResult, done: number, summary: ExploreSummary) => void;
-}
-
-/** Explores seeds from..from+seeds-1 (or until the time limit or enough failures). */
-export function explore(o: ExploreOptions): ExploreSummary {
-  const t0 = performance.now();
-  const results: SeedResult[] = [];
-  const failures: SeedResult[] = [];
-  let events = 0;
-  for (let i = 0; i < o.seeds; i++) {
-    if (o.timeLimitMs !== undefined && performance.now() - t0 >= o.timeLimitMs) break;
-    const r = exploreSeed(o.from + i, o.overrides, o.swarm ?? true);
-    results.push(r);
-    events += r.events;
-    if (!r.ok) failures.push(r);
-    o.onSeed?.(r, i + 1, { results, failures, events, wallMs: performance.now() - t0 });
-    if (o.maxFailures !== undefined && failures.length >= o.maxFailures) break;
-  }
-  return { results, failures, events, wallMs: performance.now() - t0 };
-}
-
-/** `zabsim explore` with already-parsed flags; returns the exit code. */
-export function exploreCommand(flags: Map<string, FlagValue>, out: Output, tty: { isTTY: boolean; write(s: string): void } | null): number {
+/** `zabsim explore` with already-parsed flags; resolves to the exit code. */
+export async function exploreCommand(flags: Map<string, FlagValue>, out: Output, err: Terminal): Promise<number> {
   setAutoFreeze(false);
   const seeds = (flags.get('seeds') as number | undefined) ?? 100;
   const from = (flags.get('from') as number | undefined) ?? 1;
+  if (from + seeds - 1 > MAX_SEED) throw new UsageError(`--from ${from} with --seeds ${seeds} reaches seed ${from + seeds - 1}, above the largest seed ${MAX_SEED}.`, 'explore');
   const timeLimit = flags.get('time') as number | undefined;
   const maxFailures = flags.get('max-failures') as number | undefined;
   const overrides = runOverrides(flags);
   const swarm = flags.get('no-swarm') !== true;
-  let lastDraw = 0;
+  // Settings that no seed could run: refused once, before exploring.
+  checkSettings(resolveSettings(new Map([['seed', from], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
+
+  const showProgress = flags.get('no-progress') !== true;
+  // Loaded only here, so that the other commands start without it.
+  const cliProgress = showProgress && err.isTTY ? (await import('cli-progress')).default : null;
+  const bar =
+    cliProgress !== null
+      ? new cliProgress.SingleBar(
+          {
+            stream: err as unknown as NodeJS.WritableStream,
+            format: '[{bar}] {value}/{total} seeds | {rate} seeds/s | {failing} failing | ETA {eta_formatted}',
+            barsize: Math.max(10, Math.min(30, (err.columns ?? 80) - 70)),
+            gracefulExit: false,
+            hideCursor: false,
+            linewrap: false,
+            etaBuffer: 50,
+          },
+          cliProgress.Presets.legacy,
+        )
+      : null;
+  bar?.start(seeds, 0, { rate: '0', failing: 0 });
+  let lastLine = performance.now();
+  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0 };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
-    if (tty === null || !tty.isTTY) return;
-    const now = performance.now();
-    if (now - lastDraw < 150 && done < seeds && r.ok) return;
-    lastDraw = now;
-    const width = 30;
-    const filled = Math.round((done / seeds) * width);
+    latest = s;
+    if (!showProgress) return;
     const secs = s.wallMs / 1000;
-    tty.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${seeds} seeds  ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s  ${Math.round(s.events / Math.max(secs, 1e-3)).toLocaleString('en-US')} events/s  ${s.failures.length} failing `);
+    if (bar !== null) {
+      bar.update(done, { rate: (done / Math.max(secs, 1e-3)).toFixed(1), failing: s.failures.length });
+      return;
+    }
+    // Not a terminal: a plain line every 5 s of wall-clock time, and at each failure.
+    const now = performance.now();
+    if (now - lastLine < 5000 && r.ok) return;
+    lastLine = now;
+    const eta = done > 0 ? Math.round((secs / done) * (seeds - done)) : 0;
+    err.write(`explore: ${done}/${seeds} seeds, ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s, ${rate(s.events, secs)} events/s, ${s.failures.length} failing, ETA ${eta}s\n`);
   };
-  const s = explore({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
-  if (tty !== null && tty.isTTY) tty.write('\n');
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSigint);
+  let s: ExploreSummary;
+  try {
+    const it = exploring({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
+    for (;;) {
+      const r = it.next();
+      if (r.done === true) {
+        s = r.value;
+        break;
+      }
+      // Let a Ctrl-C arrive between seeds.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (interrupted) {
+        s = latest;
+        break;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    bar?.stop();
+  }
   const n = s.results.length;
   const secs = s.wallMs / 1000;
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatFlags(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${Math.round(s.events / Math.max(secs, 1e-3)).toLocaleString('en-US')} events/s`);
+  if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
+  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
   if (s.failures.length === 0) {
     out.write('no violations');
-    return 0;
+    return interrupted ? 130 : 0;
   }
   out.write(`${s.failures.length} failing seed${s.failures.length === 1 ? '' : 's'}:`);
-  const rows = [['seed', 'property', 'at', 'replay'], ...s.failures.map((r) => [String(r.seed), r.violation?.property ?? '?', `${r.violation?.t ?? r.endMs}ms`, r.replay])];
+  const rows = [['seed', 'property', 'at', 'replay'], ...s.failures.map((r) => [String(r.seed), r.error !== null ? 'INTERNAL ERROR' : (r.violation?.property ?? '?'), `${r.violation?.t ?? r.endMs}ms`, r.replay])];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
   const first = s.failures[0] as SeedResult;
   if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
-  return 1;
+  const errors = s.failures.filter((r) => r.error !== null);
+  for (const r of errors) out.write(`internal error of zabsim in seed ${r.seed} (a bug in zabsim, not in the protocol; replay: ${r.replay}): ${r.error}`);
+  return errors.length > 0 ? 3 : 1;
 }
 
 export function parseExploreFlags(argv: readonly string[]): Map<string, FlagValue> {

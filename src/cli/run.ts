@@ -1,9 +1,8 @@
 /**
  * `zabsim run`: one seeded simulation, printed as its parameters, its trace and a summary.
  */
-import { createHash } from 'node:crypto';
-import { FLAW_NAMES, serverName, type Flaws } from '../protocol/config.ts';
-import { describeProfile, flawByName, NEWEST_RELEASE, releaseProfile, unknownFlawMessage, type ReleaseProfile } from '../protocol/flaws.ts';
+import { serverName } from '../protocol/config.ts';
+import { flawByName, NEWEST_RELEASE, releaseProfile, unknownFlawMessage } from '../protocol/flaws.ts';
 
 function resolveFlawFlag(raw: string): string | { error: string } {
   return flawByName(raw) ?? { error: unknownFlawMessage('--flaw', raw) };
@@ -15,16 +14,18 @@ function resolveZkFlag(raw: string): string | { error: string } {
 }
 import { formatLong, formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
-import type { FaultConfig } from '../sim/faults.ts';
-import { formatDist, type DelayDist } from '../sim/rng.ts';
-import { createRun, runJudged, type RunOptions } from '../sim/run.ts';
-import { parseSchedule } from '../sim/faults.ts';
+import type { Simulation } from '../sim/kernel.ts';
 import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
 import { makeClusterConfig } from '../protocol/config.ts';
-import { formatFlags, swarmFlags } from './swarm.ts';
-import type { Simulation } from '../sim/kernel.ts';
+import { describeRun } from '../run/header.ts';
+import { createRun, runJudged, type RunOptions } from '../run/run.ts';
+import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import type { Run } from '../run/run.ts';
+import type { HistoryOp } from '../sim/clients.ts';
+import type { Terminal } from './output.ts';
+import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, shellQuote, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -67,182 +68,13 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'liveness-bound', kind: 'duration', min: 1, help: 'after --faults-until, time within which the cluster must recover', defaultText: 'from tickTime, initLimit, syncLimit' },
     { name: 'stop-early', kind: 'bool', help: 'end the run at the first violation, or once the cluster recovered after the faults' },
     { name: 'check-determinism', kind: 'bool', help: 'run twice and compare trace hashes (exit 1 if they differ)' },
+    { name: 'quiet', kind: 'bool', help: 'no trace: only the parameters, the summary and the checks' },
+    { name: 'record-numbers', kind: 'bool', help: 'start each trace line with its record number [i], the number violation reports cite' },
+    { name: 'around', kind: 'int', min: 1, max: 10_000_000, help: 'print only the last N trace records before the first violation (or the end)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
   ],
 };
-
-function range(v: FlagValue | undefined, fallback: DelayDist): DelayDist {
-  if (v === undefined) return fallback;
-  const [lo, hi] = v as readonly [number, number];
-  return { kind: 'uniform', minMs: lo, maxMs: hi };
-}
-
-/** --writes-per-sec is a total over the clients; a client's rate covers its reads too. */
-function opsPerSecPerClient(flags: Map<string, FlagValue>): number {
-  const writes = flags.get('writes-per-sec') as number | undefined;
-  if (writes === undefined) return (flags.get('ops-per-sec') as number | undefined) ?? 10;
-  const clients = Math.max(1, (flags.get('clients') as number | undefined) ?? 1);
-  const ratio = (flags.get('write-ratio') as number | undefined) ?? 0.6;
-  if (ratio <= 0) throw new UsageError('--writes-per-sec needs a --write-ratio above 0.', usage(RUN_SPEC));
-  return writes / clients / ratio;
-}
-
-/**
- * With --swarm, the seed's drawn flags under the ones given; and a swarm run lasts until the
- * liveness bound after its faults stop, unless --until says otherwise.
- */
-export function resolveFlags(given: Map<string, FlagValue>): Map<string, FlagValue> {
-  if (given.get('swarm') !== true) return given;
-  const seed = (given.get('seed') as number | undefined) ?? 1;
-  const merged = new Map<string, FlagValue>([...swarmFlags(seed), ...given]);
-  if (!given.has('until')) {
-    const opts = runOptionsFromFlags(merged);
-    const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
-    merged.set('until', (merged.get('faults-until') as number) + bound);
-  }
-  return merged;
-}
-
-/** The drawn part of a swarm run, as flags (printed first, so the run can be replayed). */
-export function swarmLine(given: Map<string, FlagValue>): string | null {
-  if (given.get('swarm') !== true) return null;
-  const drawn = swarmFlags((given.get('seed') as number | undefined) ?? 1);
-  for (const k of given.keys()) drawn.delete(k);
-  return formatFlags(drawn);
-}
-
-/** Turns parsed flags into run options (defaults as in the usage). */
-export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
-  const num = (name: string, d: number): number => (flags.get(name) as number | undefined) ?? d;
-  const flaws: Partial<Flaws> = {};
-  const zk = flags.get('zk') as string | undefined;
-  if (zk !== undefined) for (const f of (releaseProfile(zk) as ReleaseProfile).flaws) flaws[f] = true;
-  for (const f of (flags.get('flaw') as readonly string[] | undefined) ?? []) flaws[(flawByName(f) ?? f) as keyof Flaws] = true;
-  const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
-    crashMeanIntervalMs: num('crash-every', 0),
-    crashTarget: ((flags.get('crash-target') as string | undefined) ?? 'any') as 'any' | 'leader',
-    restartDelay: range(flags.get('restart-after'), { kind: 'uniform', minMs: 1000, maxMs: 10_000 }),
-    partitionMeanIntervalMs: num('partition-every', 0),
-    partitionDuration: range(flags.get('partition-for'), { kind: 'uniform', minMs: 1000, maxMs: 20_000 }),
-    oneWayProb: num('one-way', 0.25),
-    crashPointProb: num('crash-points', 0),
-    untilMs: num('faults-until', Infinity),
-  };
-  const scheduleText = flags.get('schedule') as string | undefined;
-  if (scheduleText !== undefined) {
-    const servers = num('servers', 3) + num('observers', 0);
-    const sched = parseSchedule(scheduleText, servers);
-    if (typeof sched === 'string') throw new UsageError(`--schedule: ${sched}.`, usage(RUN_SPEC));
-    faults.schedule = sched;
-  }
-  const bound = flags.get('liveness-bound') as number | undefined;
-  return {
-    seed: num('seed', 1),
-    voters: num('servers', 3),
-    observers: num('observers', 0),
-    untilMs: num('until', 5000),
-    startSpreadMs: num('start-spread', 300),
-    params: {
-      tickTimeMs: num('tick-time', 2000),
-      initLimitTicks: num('init-limit', 10),
-      syncLimitTicks: num('sync-limit', 5),
-      snapCount: num('snap-count', 100),
-      commitLogCount: num('commit-log-count', 500),
-      zxidCounterLimit: num('zxid-counter-limit', 0xffff_ffff),
-    },
-    workload: {
-      clients: num('clients', 0),
-      opsPerSecPerClient: opsPerSecPerClient(flags),
-      writeRatio: num('write-ratio', 0.6),
-      keys: num('keys', 8),
-      startMs: num('clients-from', 2000),
-    },
-    flaws,
-    network: {
-      delay: range(flags.get('delay'), { kind: 'uniform', minMs: 1, maxMs: 10 }),
-      lossProb: num('loss', 0),
-      duplicateProb: num('duplicate', 0),
-      reorderProb: num('reorder', 0),
-    },
-    disk: { fsyncLatency: range(flags.get('fsync'), { kind: 'uniform', minMs: 1, maxMs: 5 }) },
-    faults,
-    ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
-    stopEarly: flags.get('stop-early') === true,
-  };
-}
-
-/** The parameter lines printed before the trace. */
-export function describeRun(sim: Simulation, opts: RunOptions, faultText: string): string[] {
-  const p = sim.cfg.params;
-  const net = { delay: { kind: 'uniform', minMs: 1, maxMs: 10 } as DelayDist, lossProb: 0, duplicateProb: 0, reorderProb: 0, ...opts.network };
-  const flaws = FLAW_NAMES.filter((f) => sim.cfg.flaws[f]);
-  return [
-    `seed ${opts.seed}`,
-    `ensemble: ${sim.cfg.voters.length} voters (${sim.cfg.voters.map(serverName).join(' ')})${sim.cfg.observers.length > 0 ? `, ${sim.cfg.observers.length} observers (${sim.cfg.observers.map(serverName).join(' ')})` : ''}`,
-    `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
-    `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms${p.zxidCounterLimit !== 0xffff_ffff ? `, zxid counter limit ${p.zxidCounterLimit}` : ''}`,
-    `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
-    `clients: ${describeClients(opts)}`,
-    `faults: ${faultText}`,
-    `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,
-    `zookeeper: ${describeProfile(sim.cfg.flaws)}`,
-  ];
-}
-
-function describeClients(opts: RunOptions): string {
-  const w = opts.workload;
-  if (w === undefined || (w.clients ?? 0) === 0) return 'none';
-  const rate = Math.round((w.opsPerSecPerClient ?? 10) * 100) / 100;
-  return `${w.clients} from ${w.startMs ?? 0}ms, ${rate} ops/s each, writes ${w.writeRatio ?? 0.6}, ${w.keys ?? 8} keys`;
-}
-
-/** What the summary reports of one server (also the JSON summary's `servers` entries). */
-export interface ServerSummary {
-  readonly sid: number;
-  readonly up: boolean;
-  readonly role: string;
-  readonly phase: string;
-  readonly leader: number | null;
-  readonly acceptedEpoch: number | null;
-  readonly currentEpoch: number | null;
-  readonly lastZxid: number | null;
-  /** Last zxid in the server's log. */
-  readonly lastLogged: number | null;
-  /** Txns applied since the server last loaded its database. */
-  readonly applied: number | null;
-  /** Digest of the data tree (equal digests: equal trees). */
-  readonly digest: number | null;
-  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
-  readonly round: number | null;
-}
-
-export function summarize(sim: Simulation): ServerSummary[] {
-  return sim.sids.map((sid) => {
-    const rt = sim.server(sid);
-    if (!rt.up) {
-      const img = rt.disk.image;
-      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, lastLogged: null, applied: null, digest: null, vote: null, round: null };
-    }
-    const s = rt.state;
-    return {
-      sid,
-      up: true,
-      role: s.state,
-      phase: s.zabState,
-      leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
-      acceptedEpoch: s.acceptedEpoch,
-      currentEpoch: s.currentEpoch,
-      lastZxid: s.db.lastProcessedZxid,
-      lastLogged: s.db.log.lastZxid(s.db.lastProcessedZxid),
-      applied: s.db.committed.length,
-      digest: s.db.tree.digest,
-      vote: { ...s.currentVote },
-      round: s.fle.logicalclock,
-    };
-  });
-}
 
 /** One row per server: role, epochs, last zxid, current vote, election round. */
 export function summaryLines(sim: Simulation): string[] {
@@ -273,21 +105,6 @@ export interface Output {
   write(line: string): void;
 }
 
-/** SHA-256 of a run's trace (its JSON lines), the number of records, and the final summary. */
-export function traceHash(opts: RunOptions): { hash: string; records: number } {
-  const h = createHash('sha256');
-  let records = 0;
-  const run = createRun(opts, (ev) => {
-    h.update(JSON.stringify(ev));
-    h.update('\n');
-    records++;
-  });
-  run.sim.runUntil(opts.untilMs);
-  h.update(JSON.stringify(summarize(run.sim)));
-  h.update(JSON.stringify(run.clients.history));
-  return { hash: h.digest('hex'), records };
-}
-
 /** `--check-determinism`: the same options twice must give byte-identical traces. */
 function checkDeterminism(opts: RunOptions, out: Output): number {
   const a = traceHash(opts);
@@ -299,17 +116,22 @@ function checkDeterminism(opts: RunOptions, out: Output): number {
     return 0;
   }
   out.write('NOT DETERMINISTIC: the two runs differ (a bug in zabsim: please report it with this command)');
-  return 1;
+  return 3;
 }
 
 /** How a violation reads in a report: the property, where, what, and the facts. */
 export function violationLines(v: Violation): string[] {
   return [
-    `${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'}: ${v.property} at ${v.t}ms (trace record #${v.i})`,
+    `${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'}: ${v.property} at ${v.t}ms (after trace record ${v.i})`,
     `  property: ${PROPERTY_DESCRIPTIONS[v.property]}`,
     `  ${v.message}`,
     ...v.facts.map((x) => `  - ${x}`),
   ];
+}
+
+function faulty(opts: RunOptions): boolean {
+  const f = opts.faults ?? {};
+  return (f.crashMeanIntervalMs ?? 0) > 0 || (f.partitionMeanIntervalMs ?? 0) > 0 || (f.crashPointProb ?? 0) > 0 || (f.schedule?.length ?? 0) > 0;
 }
 
 /** The verdict as summary lines: one line per kind of check, then each violation. */
@@ -328,7 +150,9 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
         ? 'FAILED'
         : v.liveness === 'pending'
           ? `not judged: the run ended before the cluster recovered and before the bound (faults stopped at ${f}ms)`
-          : 'not checked: faults never stop (give --faults-until)';
+          : faulty(opts)
+            ? `not judged: the faults last the whole run (--faults-until sets when they stop; zabsim stops them itself when --until leaves room for the liveness bound of ${opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params))}ms)`
+            : 'not checked: no faults (--faults-until 0 judges recovery from the start)';
   lines.push(`  liveness: ${liveness}`);
   for (const x of v.violations.slice(0, 5)) lines.push(...violationLines(x));
   if (v.violations.length > 5) lines.push(`  (${v.violations.length - 5} more properties violated)`);
@@ -336,43 +160,150 @@ export function verdictLines(v: Verdict, opts: RunOptions, clientOps: number): s
   return lines;
 }
 
+/** Flags that another flag makes meaningless, refused together: [flag, flag, why]. */
+const EXCLUSIVE: readonly (readonly [string, string, string])[] = [
+  ['json', 'check-determinism', '--check-determinism prints two trace hashes, not a trace'],
+  ['stop-early', 'check-determinism', '--check-determinism hashes whole runs'],
+  ['quiet', 'check-determinism', '--check-determinism prints no trace'],
+  ['around', 'check-determinism', '--check-determinism prints no trace'],
+  ['quiet', 'around', '--quiet prints no trace'],
+  ['quiet', 'record-numbers', '--quiet prints no trace'],
+  ['json', 'record-numbers', 'every JSON record has its number in i'],
+];
+
+/** Client errors that are the application's answer, not a failure of the service. */
+const APPLICATION_RESULTS = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
+
+/** The client summary: outcomes with application results apart from failures, and the write rate achieved against the one asked for. */
+export function clientLines(history: readonly HistoryOp[], opts: RunOptions, endMs: number): string[] {
+  let ok = 0;
+  let unknown = 0;
+  let pending = 0;
+  let writesOk = 0;
+  const app = new Map<string, number>();
+  const failed = new Map<string, number>();
+  for (const op of history) {
+    if (op.outcome === null) pending++;
+    else if (op.outcome === 'ok') ok++;
+    else if (op.outcome === 'unknown') unknown++;
+    else {
+      const code = op.error ?? 'ERROR';
+      const m = APPLICATION_RESULTS.has(code) ? app : failed;
+      m.set(code, (m.get(code) ?? 0) + 1);
+    }
+    if (op.outcome === 'ok' && (op.op === 'create' || op.op === 'setData' || op.op === 'delete')) writesOk++;
+  }
+  const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+  const detail = (m: Map<string, number>): string => (m.size === 0 ? '' : ` (${[...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  const w = opts.workload ?? {};
+  const clients = w.clients ?? 0;
+  const requested = clients * (w.opsPerSecPerClient ?? 0) * (w.writeRatio ?? 0);
+  const span = Math.max(0, endMs - (w.startMs ?? 0)) / 1000;
+  const achieved = span > 0 ? writesOk / span : 0;
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  return [
+    `clients: ${history.length} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
+    `  writes: ${r2(achieved)}/s achieved (${writesOk} acknowledged over ${r2(span)}s) of ${r2(requested)}/s requested`,
+  ];
+}
+
 /** Runs `zabsim run` with already-parsed flags; returns the exit code (1 when a check fails). */
-export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = []): number {
-  const flags = resolveFlags(given);
-  const opts = runOptionsFromFlags(flags);
+export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = [], err: Terminal | null = null): number {
+  for (const [a, b, why] of EXCLUSIVE) {
+    if (given.has(a) && given.has(b)) throw new UsageError(`--${a} and --${b} do not go together: ${why}.`, 'run');
+  }
+  const flags = resolveSettings(given);
+  checkSettings(flags);
+  const opts = optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
-  const sink = json
-    ? (ev: TraceEvent) => out.write(JSON.stringify(ev))
-    : (ev: TraceEvent) => out.write(renderEvent(ev, palette));
+  const quiet = flags.get('quiet') === true;
+  const around = flags.get('around') as number | undefined;
+  const numbers = flags.get('record-numbers') === true;
+  let established = false;
+  let shownViolations = 0;
+  // --around N: the last N records, frozen at the first violation.
+  const ring: string[] = [];
+  let kept = 0;
+  let frozen = false;
+  const emit = (line: string): void => {
+    if (around === undefined) out.write(line);
+    else if (!frozen) ring[kept++ % around] = line;
+  };
+  let run: Run | null = null;
+  let marker: string | null = null;
+  /** Marks a violation in the trace right after the record where it was detected. */
+  const markViolations = (): void => {
+    const vs = (run?.checkers?.violations ?? []) as readonly Violation[];
+    while (shownViolations < vs.length) {
+      const v = vs[shownViolations++] as Violation;
+      const line = palette.drop(`>>> ${v.kind === 'liveness' ? 'LIVENESS FAILURE' : 'VIOLATION'} ${v.property} after record ${v.i} at ${v.t}ms: ${v.message}`);
+      const first = !frozen;
+      frozen = true;
+      if (json || quiet) continue;
+      if (around === undefined) out.write(line);
+      else if (first) marker = line;
+    }
+  };
+  const sink = (ev: TraceEvent): void => {
+    if (ev.type === 'state' && ev.state === 'LEADING' && ev.zabState === 'BROADCAST') established = true;
+    if (shownViolations < (run?.checkers?.violations.length ?? 0)) markViolations();
+    if (quiet) return;
+    emit(json ? JSON.stringify(ev) : numbers ? `[${ev.i}] ${renderEvent(ev, palette)}` : renderEvent(ev, palette));
+  };
   // The header must precede the first event, so the run is created with a sink that is only
   // fed once the header is out: creating a run emits nothing before runUntil.
-  const run = createRun(opts, sink);
-  const swarm = swarmLine(given);
-  const header = [...(swarm !== null ? [`swarm: ${swarm}`] : []), ...describeRun(run.sim, opts, run.faults.describe())];
+  run = createRun(opts, sink);
+  const drawn = swarmDrawn(given);
+  const swarm = drawn === null ? null : formatSettings(drawn);
+  const fit = livenessFit(given);
+  const header = [
+    ...(swarm !== null ? [`swarm: ${swarm}`] : []),
+    ...describeRun(run.sim, opts, run.faults.describe()),
+    ...(fit !== null ? [`liveness: faults stop at ${fit.faultsUntilMs}ms so that the liveness bound of ${fit.boundMs}ms fits before --until (--faults-until sets another time)`] : []),
+  ];
   if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
   runJudged(run, opts.untilMs);
+  markViolations();
+  if (around !== undefined) {
+    const dropped = Math.max(0, kept - around);
+    if (dropped > 0 && !json) out.write(palette.note(`... (${dropped} earlier lines of the trace not shown: --around ${around})`));
+    for (let k = dropped; k < kept; k++) out.write(ring[k % around] as string);
+    if (marker !== null) out.write(marker);
+  }
   const sim = run.sim;
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
+  const history = run.clients.history;
+  const noLeader = !established;
+  const allFailed = history.length > 0 && history.every((op) => op.outcome !== 'ok' && !(op.outcome === 'error' && APPLICATION_RESULTS.has(op.error ?? '')));
+  const unarmed = run.faults.unfiredCrashPoints();
+  const warnings = [
+    ...(noLeader ? ['no leader was ever established: nothing was replicated, so the safety checks had nothing to judge'] : []),
+    ...(allFailed ? [`every one of the ${history.length} client operations failed: the clients were never served`] : []),
+    ...unarmed.map((x) => `the armed crash '${x}' never fired: the run never reached that point`),
+  ];
   const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
   if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, replay } }));
-    out.write(JSON.stringify({ zabsim: 'history', ops: run.clients.history }));
+    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
+    out.write(JSON.stringify({ zabsim: 'history', ops: history }));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
     for (const l of summaryLines(sim)) out.write(l);
-    if (run.clients.cfg.clients > 0) {
-      out.write(`clients: ${run.clients.history.length} operations: ${counts.ok} ok, ${counts.error} error, ${counts.unknown} unknown, ${counts.pending} pending`);
-    }
-    for (const l of verdictLines(verdict, opts, run.clients.history.length)) out.write(verdict.ok ? l : palette.drop(l));
+    if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) out.write(l);
+    const vl = verdictLines(verdict, opts, history.length);
+    // A pass that judged little says so on its first line.
+    if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
+    for (const l of vl) out.write(verdict.ok ? l : palette.drop(l));
+    for (const w of warnings) out.write(palette.fault(`  note: ${w}`));
     if (!verdict.ok) out.write(`replay: ${replay}`);
   }
+  if (err !== null && json) for (const w of warnings) err.write(`zabsim: note: ${w}\n`);
   return verdict.ok ? 0 : 1;
 }
 

@@ -4,16 +4,14 @@
  * is one sentence `file:line: what was expected` (exit 2); a failed expectation prints its line
  * and the state that broke it (exit 1).
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
 import { goldenDiff, goldenText } from '../scenario/golden.ts';
-import { ScenarioError } from '../scenario/lexer.ts';
-import { parseScenario } from '../scenario/parse.ts';
-import { runScenario } from '../scenario/runner.ts';
+import { goldenPath, SCENARIO_DIR, scenarioFiles, scenarioOfFile } from '../scenario/files.ts';
 import type { Scenario } from '../scenario/types.ts';
+import { runScenario } from '../scenario/runner.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
-import { parseFlags, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { editDistance, parseFlags, usage, UsageError, type CommandSpec } from './args.ts';
 
 export const SCENARIO_SPEC: CommandSpec = {
   name: 'scenario',
@@ -33,42 +31,16 @@ const SCENARIO_USAGE = [
   usage(SCENARIO_SPEC).split('\n').slice(2).join('\n'),
 ].join('\n');
 
-/** The repository's scenario folder. */
-export const SCENARIO_DIR = resolve(fileURLToPath(new URL('../../scenarios/', import.meta.url)));
-
-/** Every `.scenario` file under `dir`, subfolders included, in order of name (s01, s02, ...). */
-export function scenarioFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.scenario')) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  const name = (p: string): string => basename(p);
-  return out.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The golden trace's path: the scenario's path with `.trace` for `.scenario`. */
-export function goldenPath(file: string): string {
-  return file.replace(/\.scenario$/, '.trace');
-}
-
-/** Reads and parses one file; its name must match its `scenario` line. */
-export function loadScenario(file: string, shown = file): Scenario {
+/** Reads and parses one file; an unreadable path is a usage error, not a stack trace. */
+function readScenario(file: string, shown = file): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'EISDIR' ? `'${shown}' is a folder, not a scenario file.` : `cannot read the scenario file '${shown}' (${code ?? String(e)}).`, SCENARIO_USAGE);
+    throw new UsageError(code === 'EISDIR' ? `'${shown}' is a folder, not a scenario file.` : `cannot read the scenario file '${shown}' (${code ?? String(e)}).`, 'scenario');
   }
-  const sc = parseScenario(text, shown);
-  const stem = basename(file).replace(/\.scenario$/, '');
-  if (sc.name !== stem) throw new ScenarioError(shown, 1, `expected 'scenario ${stem}' to match the file name, found 'scenario ${sc.name}'`);
-  return sc;
+  return scenarioOfFile(text, file, shown);
 }
 
 interface Out {
@@ -76,44 +48,41 @@ interface Out {
 }
 
 /** Runs the scenario command; returns the exit code. UsageError and ScenarioError propagate. */
-export function scenarioCommand(argv: readonly string[], out: Out, palette: Palette): number {
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir'));
-  let flags: Map<string, FlagValue>;
-  try {
-    flags = parseFlags(SCENARIO_SPEC, argv.filter((a) => !positional.includes(a)));
-  } catch (e) {
-    throw e instanceof UsageError ? new UsageError(e.message, SCENARIO_USAGE) : e;
-  }
+export function scenarioCommand(argvAll: readonly string[], out: Out, palette: Palette): number {
+  // `--` ends the flags: every word after it is a name or a file.
+  const end = argvAll.indexOf('--');
+  const argv = end < 0 ? argvAll : argvAll.slice(0, end);
+  const positional = [...argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir')), ...(end < 0 ? [] : argvAll.slice(end + 1))];
+  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a, i) => a.startsWith('--') || (i > 0 && argv[i - 1] === '--dir')));
   if (flags.get('help') === true) {
     out.write(SCENARIO_USAGE);
     return 0;
   }
-  const given = flags.get('dir') as string | undefined;
-  const dir = resolve(given ?? SCENARIO_DIR);
-  const [sub, target, ...extra] = positional;
-  // A folder that does not exist would list nothing and run nothing, and a CI job would pass.
-  if (given !== undefined && (sub === 'list' || (sub === 'run' && target !== undefined && (target === 'all' || !isPath(target))))) {
-    if (!existsSync(dir)) throw new UsageError(`--dir: no folder '${given}'.`, SCENARIO_USAGE);
-    if (!statSync(dir).isDirectory()) throw new UsageError(`--dir: '${given}' is a file, not a folder of scenarios.`, SCENARIO_USAGE);
+  const givenDir = flags.get('dir') as string | undefined;
+  const dir = resolve(givenDir ?? SCENARIO_DIR);
+  if (givenDir !== undefined) {
+    if (!existsSync(dir)) throw new UsageError(`--dir '${givenDir}' does not exist; expected a folder of .scenario files.`, 'scenario');
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--dir '${givenDir}' is a file; expected a folder of .scenario files.`, 'scenario');
   }
+  const [sub, target, ...extra] = positional;
   if (sub === 'list') {
-    if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, SCENARIO_USAGE);
-    for (const f of ['trace', 'rewrite']) if (flags.get(f) === true) throw new UsageError(`--${f} is for zabsim scenario run, not list.`, SCENARIO_USAGE);
+    if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, 'scenario');
+    for (const f of ['trace', 'rewrite']) if (flags.has(f)) throw new UsageError(`--${f} applies to zabsim scenario run, not list.`, 'scenario');
     return list(dir, out);
   }
   if (sub === 'run') {
-    if (target === undefined) throw new UsageError('zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.', SCENARIO_USAGE);
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, SCENARIO_USAGE);
+    if (target === undefined) throw new UsageError('zabsim scenario run needs a scenario: a NAME from zabsim scenario list, a FILE, or all.', 'scenario');
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim scenario run takes one scenario.`, 'scenario');
     const all = target === 'all';
     const files = all ? scenarioFiles(dir) : [find(dir, target)];
-    if (files.length === 0) throw new UsageError(`no scenario files (*.scenario) in ${shownPath(dir)}: nothing to run.`, SCENARIO_USAGE);
+    if (files.length === 0) throw new UsageError(`no scenario files (*.scenario) in ${shownPath(dir)}: nothing to run.`, 'scenario');
     const rewrite = flags.get('rewrite') === true;
     let code = 0;
     // `all --rewrite` refreshes the golden traces that exist; naming one scenario creates its own.
     for (const f of files) code = Math.max(code, runOne(f, flags.get('trace') === true, rewrite && (!all || existsSync(goldenPath(f))), out, palette));
     return code;
   }
-  throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, SCENARIO_USAGE);
+  throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, 'scenario');
 }
 
 function shownPath(file: string): string {
@@ -122,7 +91,7 @@ function shownPath(file: string): string {
 }
 
 function list(dir: string, out: Out): number {
-  const scs = scenarioFiles(dir).map((f) => loadScenario(f, shownPath(f)));
+  const scs = scenarioFiles(dir).map((f) => readScenario(f, shownPath(f)));
   if (scs.length === 0) out.write(`no scenario files (*.scenario) in ${shownPath(dir)}`);
   const width = Math.max(0, ...scs.map((s) => s.name.length));
   for (const s of scs) out.write(`${s.name.padEnd(width)}  ${s.title}`);
@@ -137,8 +106,8 @@ function isPath(target: string): boolean {
 /** A NAME (exact, or the one name it begins), or a path to a file. */
 function find(dir: string, target: string): string {
   if (isPath(target)) {
-    if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, SCENARIO_USAGE);
-    if (statSync(target).isDirectory()) throw new UsageError(`'${target}' is a folder, not a scenario file; zabsim scenario run all --dir ${target} runs every scenario in it.`, SCENARIO_USAGE);
+    if (!existsSync(target)) throw new UsageError(`no scenario file '${target}'.`, 'scenario');
+    if (statSync(target).isDirectory()) throw new UsageError(`'${target}' is a folder, not a scenario file; zabsim scenario run all --dir ${target} runs every scenario in it.`, 'scenario');
     return resolve(target);
   }
   const files = scenarioFiles(dir);
@@ -148,12 +117,9 @@ function find(dir: string, target: string): string {
   const prefixed = files.filter((f) => stem(f).startsWith(`${target}-`));
   if (prefixed.length === 1) return prefixed[0] as string;
   const names = files.map(stem);
-  if (prefixed.length > 1) throw new UsageError(`'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.`, SCENARIO_USAGE);
+  if (prefixed.length > 1) throw new UsageError(`'${target}' names several scenarios: ${prefixed.map(stem).join(', ')}.`, 'scenario');
   const near = nearNames(target, names);
-  throw new UsageError(
-    `no scenario named '${target}' in ${shownPath(dir)}${near.length > 0 ? `; did you mean ${near.join(', ')}?` : `; zabsim scenario list shows ${names.length} names.`}`,
-    SCENARIO_USAGE,
-  );
+  throw new UsageError(`no scenario named '${target}' in ${shownPath(dir)}${near.length > 0 ? `; did you mean ${near.join(', ')}?` : `; zabsim scenario list shows ${names.length} names.`}`, 'scenario');
 }
 
 /**
@@ -171,20 +137,10 @@ export function nearNames(target: string, names: readonly string[]): string[] {
   return scored.slice(0, 3).map(([, n]) => n);
 }
 
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length] as number;
-}
 
 function runOne(file: string, trace: boolean, rewrite: boolean, out: Out, palette: Palette): number {
   const shown = shownPath(file);
-  const sc = loadScenario(file, shown);
+  const sc = readScenario(file, shown);
   const r = runScenario(sc, trace ? { sink: (e) => out.write(renderEvent(e, palette)) } : {});
   if (r.failure !== null) {
     const f = r.failure;

@@ -42,7 +42,7 @@ const EXPORT_USAGE = [
 ].join('\n');
 
 /** Splits positional arguments from flags; `-o X` is `--output X`. */
-function split(spec: CommandSpec, argv: readonly string[], u: string): { positional: string[]; flags: Map<string, FlagValue> } {
+function split(spec: CommandSpec, argv: readonly string[]): { positional: string[]; flags: Map<string, FlagValue> } {
   const positional: string[] = [];
   const rest: string[] = [];
   const valued = new Set(spec.flags.filter((f) => f.kind !== 'bool').map((f) => `--${f.name}`));
@@ -60,12 +60,7 @@ function split(spec: CommandSpec, argv: readonly string[], u: string): { positio
     }
     positional.push(a);
   }
-  try {
-    return { positional, flags: parseFlags(spec, rest) };
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(e.message, u);
-    throw e;
-  }
+  return { positional, flags: parseFlags(spec, rest) };
 }
 
 /** Reads and parses a saved trace; bad input is a UsageError-free TraceInputError. */
@@ -87,12 +82,12 @@ function defaultHtmlPath(file: string): string {
 }
 
 export function viewCommand(argv: readonly string[], out: Output): number {
-  const { positional, flags } = split(VIEW_SPEC, argv, VIEW_USAGE);
+  const { positional, flags } = split(VIEW_SPEC, argv);
   if (flags.get('help') === true) {
     out.write(VIEW_USAGE);
     return 0;
   }
-  if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'zabsim view needs the trace file: zabsim view FILE.jsonl.' : `zabsim view takes one trace file, got ${positional.length}: ${positional.join(' ')}.`, VIEW_USAGE);
+  if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'zabsim view needs the trace file: zabsim view FILE.jsonl.' : `zabsim view takes one trace file, got ${positional.length}: ${positional.join(' ')}.`, 'view');
   const file = positional[0] as string;
   const trace = loadTraceFile(file);
   const target = (flags.get('output') as string | undefined) ?? defaultHtmlPath(file);
@@ -103,21 +98,21 @@ export function viewCommand(argv: readonly string[], out: Output): number {
 }
 
 export function exportCommand(argv: readonly string[], out: Output): number {
-  const { positional, flags } = split(EXPORT_SPEC, argv, EXPORT_USAGE);
+  const { positional, flags } = split(EXPORT_SPEC, argv);
   if (flags.get('help') === true) {
     out.write(EXPORT_USAGE);
     return 0;
   }
   const [format, file, ...extra] = positional;
   if (format === undefined || !EXPORT_FORMATS.includes(format)) {
-    throw new UsageError(format === undefined ? `zabsim export needs a format: one of ${EXPORT_FORMATS.join(', ')}.` : `unknown export format '${format}'; the formats are: ${EXPORT_FORMATS.join(', ')}.`, EXPORT_USAGE);
+    throw new UsageError(format === undefined ? `zabsim export needs a format: one of ${EXPORT_FORMATS.join(', ')}.` : `unknown export format '${format}'; the formats are: ${EXPORT_FORMATS.join(', ')}.`, 'export');
   }
-  if (file === undefined) throw new UsageError(`zabsim export ${format} needs the trace file: zabsim export ${format} FILE.jsonl.`, EXPORT_USAGE);
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim export takes one format and one trace file.`, EXPORT_USAGE);
+  if (file === undefined) throw new UsageError(`zabsim export ${format} needs the trace file: zabsim export ${format} FILE.jsonl.`, 'export');
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}': zabsim export takes one format and one trace file.`, 'export');
   const windowFlags = ['from-event', 'to-event', 'around'].filter((f) => flags.has(f));
-  if (format !== 'mermaid' && windowFlags.length > 0) throw new UsageError(`--${windowFlags[0]} is for zabsim export mermaid only.`, EXPORT_USAGE);
-  if (format !== 'history' && flags.has('format')) throw new UsageError('--format is for zabsim export history only.', EXPORT_USAGE);
-  if (flags.has('around') && (flags.has('from-event') || flags.has('to-event'))) throw new UsageError('--around and --from-event/--to-event choose the window two ways; give one.', EXPORT_USAGE);
+  if (format !== 'mermaid' && windowFlags.length > 0) throw new UsageError(`--${windowFlags[0]} is for zabsim export mermaid only.`, 'export');
+  if (format !== 'history' && flags.has('format')) throw new UsageError('--format is for zabsim export history only.', 'export');
+  if (flags.has('around') && (flags.has('from-event') || flags.has('to-event'))) throw new UsageError('--around and --from-event/--to-event choose the window two ways; give one.', 'export');
   const trace = loadTraceFile(file);
   const target = flags.get('output') as string | undefined;
   const emit = (text: string): void => {
@@ -143,8 +138,8 @@ export function exportCommand(argv: readonly string[], out: Output): number {
       if (flags.has('from-event') || flags.has('to-event')) {
         from = (flags.get('from-event') as number | undefined) ?? 0;
         to = (flags.get('to-event') as number | undefined) ?? n - 1;
-        if (from >= n) throw new UsageError(`--from-event ${from} is past the trace's last record, #${n - 1}.`, EXPORT_USAGE);
-        if (to < from) throw new UsageError(`--to-event ${to} is before --from-event ${from}.`, EXPORT_USAGE);
+        if (from >= n) throw new UsageError(`--from-event ${from} is past the trace's last record, #${n - 1}.`, 'export');
+        if (to < from) throw new UsageError(`--to-event ${to} is before --from-event ${from}.`, 'export');
       } else {
         const around = (flags.get('around') as number | undefined) ?? 30;
         const centre = violations[0]?.i ?? 0;

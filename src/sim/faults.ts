@@ -227,6 +227,11 @@ export class FaultInjector {
     };
   }
 
+  /** Scheduled crashes armed for a crash point that has not come (yet), as schedule text. */
+  unfiredCrashPoints(): string[] {
+    return this.armed.map((a) => `crash ${serverName(a.sid)} after ${a.point}`);
+  }
+
   /** One step of the explicit schedule; a step that cannot apply (crash a down server) is skipped. */
   private scheduled(f: ScheduledFault): void {
     if (this.stopped) return;

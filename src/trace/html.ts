@@ -3,9 +3,9 @@
  * embedded as JSON, the viewer's script (src/trace/viewer/page.ts, bundled here with esbuild),
  * its style, and the plots as inline SVG. docs/viewer.md describes the page.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import type { TraceEvent } from '../sim/events.ts';
 import type { LoadedTrace } from './load.ts';
 import { TraceModel } from './model.ts';
@@ -16,9 +16,15 @@ const VIEWER_DIR = fileURLToPath(new URL('./viewer/', import.meta.url));
 
 let bundled: string | null = null;
 
-/** The page script, bundled once per process (an IIFE: no modules, so it runs from file://). */
+/**
+ * The page script, an IIFE (no modules, so it runs from file://): the one the build bundled into
+ * dist/ (scripts/build.mjs), or, running from source, bundled here once per process with esbuild
+ * (a dev dependency, loaded only then).
+ */
 export function viewerScript(): string {
+  if (bundled === null && existsSync(`${VIEWER_DIR}page.bundle.js`)) bundled = readFileSync(`${VIEWER_DIR}page.bundle.js`, 'utf8');
   if (bundled === null) {
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     const out = buildSync({ entryPoints: [`${VIEWER_DIR}page.ts`], bundle: true, format: 'iife', target: 'es2020', write: false, minify: true, legalComments: 'none', logLevel: 'silent' });
     bundled = (out.outputFiles[0] as { text: string }).text;
   }

@@ -5,8 +5,8 @@
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explore } from '../../src/cli/explore.ts';
-import type { FlagValue } from '../../src/cli/args.ts';
+import { explore } from '../../src/run/explore.ts';
+import type { SettingValue } from '../../src/run/settings.ts';
 import type { Flaws } from '../../src/protocol/config.ts';
 import { FLAW_CATALOGUE } from '../../src/protocol/flaws.ts';
 import { budget } from '../budget.ts';
@@ -18,7 +18,7 @@ const CLEAN_SEEDS = budget(200, 2000);
 const COMMITTED_TXN_LOST = ['CommittedNeverLost', 'TruncSafety', 'CommittedDurability'];
 
 function firstFailure(flaw: string | null, seeds: number): { seed: number; property: string; replay: string } | null {
-  const overrides = new Map<string, FlagValue>(flaw === null ? [] : [['flaw', [flaw]]]);
+  const overrides = new Map<string, SettingValue>(flaw === null ? [] : [['flaw', [flaw]]]);
   const s = explore({ from: 1, seeds, overrides, maxFailures: 1 });
   const f = s.failures[0];
   return f === undefined ? null : { seed: f.seed, property: f.violation?.property ?? '?', replay: f.replay };
@@ -32,7 +32,7 @@ describe('exploration finds the reintroduced bugs', () => {
     const f = firstFailure('follower_ack_newleader_before_persist', 100);
     expect(f).not.toBeNull();
     expect(COMMITTED_TXN_LOST).toContain(f?.property);
-    expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw follower_ack_newleader_before_persist`);
+    expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw follower_ack_newleader_before_persist --stop-early`);
   });
 
   it('ZOOKEEPER-4643 (follower writes currentEpoch before the synced txns are durable): a committed txn is lost within 100 seeds', () => {
@@ -68,7 +68,7 @@ describe('exploration finds the reintroduced bugs', () => {
     const f = firstFailure(flaw, 100);
     expect(f).not.toBeNull();
     expect(f?.property).toBe(property);
-    expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw ${flaw}`);
+    expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw ${flaw} --stop-early`);
     // The same seed without the flaw is clean.
     expect(explore({ from: f?.seed ?? 0, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });

@@ -6,13 +6,13 @@
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunFlags, resolveFlags, runOptionsFromFlags } from '../../src/cli/run.ts';
 import { zxid } from '../../src/protocol/zxid.ts';
-import { createRun, runJudged, type Run } from '../../src/sim/run.ts';
+import { createRun, runJudged, type Run } from '../../src/run/run.ts';
+import { runOptions, settings, type SettingValue } from '../../src/run/settings.ts';
 import { slowDisk } from '../protocol/harness.ts';
 
-function build(argv: string[]): { run: Run; untilMs: number } {
-  const opts = runOptionsFromFlags(resolveFlags(parseRunFlags(argv)));
+function build(given: Record<string, SettingValue>): { run: Run; untilMs: number } {
+  const opts = runOptions(settings(given));
   return { run: createRun(opts, null), untilMs: opts.untilMs };
 }
 
@@ -22,7 +22,7 @@ describe('liveness phase', () => {
 
   it('a cluster under a steady write load recovers although some proposal is nearly always outstanding', () => {
     // Swarm seed 529's load: ~200 writes/s over links of up to 100 ms.
-    const { run, untilMs } = build(['--seed', '529', '--servers', '5', '--observers', '2', '--delay', '1..100', '--clients', '6', '--ops-per-sec', '40', '--write-ratio', '0.9', '--crash-every', '4000', '--crash-target', 'leader', '--faults-until', '20s', '--until', '60s']);
+    const { run, untilMs } = build({ seed: 529, servers: 5, observers: 2, delay: [1, 100], clients: 6, 'ops-per-sec': 40, 'write-ratio': 0.9, 'crash-every': 4000, 'crash-target': 'leader', 'faults-until': 20_000, until: 60_000 });
     const sim = run.sim;
     let polls = 0;
     let busy = 0;
@@ -56,7 +56,7 @@ describe('liveness phase', () => {
   });
 
   it('without clients, an established leader that proposed nothing counts as recovered (its lastProposed (e,0) is nobody\'s applied txn)', () => {
-    const { run, untilMs } = build(['--seed', '1', '--servers', '3', '--crash-every', '1s', '--crash-target', 'leader', '--faults-until', '3s', '--until', '60s']);
+    const { run, untilMs } = build({ seed: 1, servers: 3, 'crash-every': 1000, 'crash-target': 'leader', 'faults-until': 3000, until: 60_000 });
     runJudged(run, untilMs);
     const checkers = run.checkers as NonNullable<Run['checkers']>;
     expect(checkers.verdict().ok).toBe(true);
@@ -72,7 +72,7 @@ describe('liveness phase', () => {
     // s1 never ACKs, so the leader drops it after syncLimit (§7) and it waits for its pending
     // writes before it can look for a leader again (peer.ts goLooking): it is still LOOKING when
     // the bound runs out, while s2 and s3 serve on.
-    const { run, untilMs } = build(['--seed', '3', '--servers', '3', '--clients', '2', '--ops-per-sec', '10', '--faults-until', '15s', '--liveness-bound', '30s', '--until', '50s']);
+    const { run, untilMs } = build({ seed: 3, servers: 3, clients: 2, 'ops-per-sec': 10, 'faults-until': 15_000, 'liveness-bound': 30_000, until: 50_000 });
     slowDisk(run.sim, 1, 600_000, (w) => w.op === 'appendLog');
     runJudged(run, untilMs);
     const checkers = run.checkers as NonNullable<Run['checkers']>;

@@ -8,11 +8,10 @@
 import fc from 'fast-check';
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shellQuote, type FlagValue } from '../../src/cli/args.ts';
-import { parseRunFlags, resolveFlags, runOptionsFromFlags } from '../../src/cli/run.ts';
 import { CRASH_POINTS, formatSchedule, parseSchedule, type ScheduledFault } from '../../src/sim/faults.ts';
 import { cli } from '../cli/run-cli.ts';
-import { createRun, runJudged } from '../../src/sim/run.ts';
+import { createRun, runJudged } from '../../src/run/run.ts';
+import { formatSettings, runOptions, settings, settingsArgs, type Settings } from '../../src/run/settings.ts';
 import { budget } from '../budget.ts';
 
 const FAULTS_UNTIL_MS = 30_000;
@@ -33,14 +32,24 @@ function arbSchedule(servers: number): fc.Arbitrary<ScheduledFault[]> {
   return fc.array(step, { maxLength: 12 }).map((xs) => [...xs].sort((a, b) => a.atMs - b.atMs));
 }
 
-/** The command line for one case; the test runs exactly what it prints. */
-function args(seed: number, servers: number, schedule: readonly ScheduledFault[], extra: readonly string[]): string[] {
-  return ['--seed', String(seed), '--servers', String(servers), '--clients', '2', '--ops-per-sec', '10', '--clients-from', '1s', '--faults-until', `${FAULTS_UNTIL_MS}ms`, '--until', '250s', '--stop-early', ...(schedule.length > 0 ? ['--schedule', formatSchedule(schedule)] : []), ...extra];
+/** The settings of one case; the test runs exactly the command it prints. */
+function args(seed: number, servers: number, schedule: readonly ScheduledFault[], flaws: readonly string[]): Settings {
+  return settings({
+    seed,
+    servers,
+    clients: 2,
+    'ops-per-sec': 10,
+    'clients-from': 1000,
+    'faults-until': FAULTS_UNTIL_MS,
+    until: 250_000,
+    'stop-early': true,
+    ...(schedule.length > 0 ? { schedule: formatSchedule(schedule) } : {}),
+    ...(flaws.length > 0 ? { flaw: flaws } : {}),
+  });
 }
 
-function judge(argv: string[]): { ok: boolean; property: string | null; what: string } {
-  const flags: Map<string, FlagValue> = resolveFlags(parseRunFlags(argv));
-  const opts = runOptionsFromFlags(flags);
+function judge(settings: Settings): { ok: boolean; property: string | null; what: string } {
+  const opts = runOptions(settings);
   const run = createRun(opts, null);
   runJudged(run, opts.untilMs);
   const v = (run.checkers as NonNullable<typeof run.checkers>).verdict();
@@ -48,8 +57,8 @@ function judge(argv: string[]): { ok: boolean; property: string | null; what: st
   return { ok: v.ok, property: first?.property ?? null, what: first === undefined ? `liveness ${v.liveness}` : `${first.property}: ${first.message}` };
 }
 
-function replay(argv: readonly string[]): string {
-  return `npx zabsim run ${argv.map(shellQuote).join(' ')}`;
+function replay(settings: Settings): string {
+  return `npx zabsim run ${formatSettings(settings)}`;
 }
 
 function arbCaseOf(sizes: readonly number[]): fc.Arbitrary<{ servers: number; seed: number; schedule: ScheduledFault[] }> {
@@ -74,7 +83,7 @@ describe('generated fault schedules', () => {
   });
 
   it('with ZOOKEEPER-3911 reintroduced, fast-check finds a schedule that loses a committed txn and shrinks it to a few steps; the printed command replays it', () => {
-    const flaw = ['--flaw', 'follower_ack_newleader_before_persist'];
+    const flaw = ['follower_ack_newleader_before_persist'];
     let firstFailing: ScheduledFault[] | null = null;
     const r = fc.check(
       fc.property(arbCaseOf([3]), ({ servers, seed, schedule }) => {
@@ -93,13 +102,13 @@ describe('generated fault schedules', () => {
     expect(found.schedule.some((f) => f.kind === 'crash' && f.after === 'newleader-ack')).toBe(true);
     // The replay command, run through the CLI as a user would, fails the same way (exit 1)...
     const argv = args(found.seed, found.servers, found.schedule, flaw);
-    const replayed = cli('run', ...argv);
+    const replayed = cli('run', ...settingsArgs(argv));
     expect(replayed.code, replay(argv)).toBe(1);
     const property = /^VIOLATION: (\w+)/m.exec(replayed.out)?.[1];
     expect(COMMITTED_TXN_LOST).toContain(property);
     expect(judge(argv).property).toBe(property);
     // ...and the same schedule passes with the bug fixed.
-    expect(cli('run', ...args(found.seed, found.servers, found.schedule, [])).code).toBe(0);
+    expect(cli('run', ...settingsArgs(args(found.seed, found.servers, found.schedule, []))).code).toBe(0);
   });
 
   it(`every checker passes under ${SCHEDULES} generated schedules; a failure is printed as its replay command`, () => {

@@ -1,16 +1,29 @@
 /** Runs the zabsim CLI in-process for the CLI tests: its exit code, stdout and stderr. */
-import { vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import type { Terminal } from '../../src/cli/output.ts';
+
+function capture(isTTY = false): Terminal & { text: string } {
+  const t = {
+    isTTY,
+    text: '',
+    write(s: string): void {
+      t.text += s;
+    },
+  };
+  return t;
+}
 
 export function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const stdout = { isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = main(argv, stdout);
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
+  const out = capture();
+  const err = capture();
+  const code = main(argv, out, err);
+  if (typeof code !== 'number') throw new Error(`zabsim ${argv[0]} is asynchronous: use cliAsync`);
+  return { code, out: out.text, err: err.text };
+}
+
+export async function cliAsync(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await main(argv, out, err);
+  return { code, out: out.text, err: err.text };
 }

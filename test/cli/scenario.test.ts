@@ -92,11 +92,11 @@ describe('zabsim scenario', () => {
 
   // The audit's silent passes and stack traces on paths (ux-audit.md §3): each is now a sentence and exit 2.
   it.each([
-    [['run', 'all', '--dir', '/no/such/folder'], "zabsim: --dir: no folder '/no/such/folder'."],
-    [['list', '--dir', '/no/such/folder'], "zabsim: --dir: no folder '/no/such/folder'."],
-    [['list', '--dir', 'README.md'], "zabsim: --dir: 'README.md' is a file, not a folder of scenarios."],
+    [['run', 'all', '--dir', '/no/such/folder'], "zabsim: --dir '/no/such/folder' does not exist; expected a folder of .scenario files."],
+    [['list', '--dir', '/no/such/folder'], "zabsim: --dir '/no/such/folder' does not exist; expected a folder of .scenario files."],
+    [['list', '--dir', 'README.md'], "zabsim: --dir 'README.md' is a file; expected a folder of .scenario files."],
     [['run', 'scenarios/'], "zabsim: 'scenarios/' is a folder, not a scenario file; zabsim scenario run all --dir scenarios/ runs every scenario in it."],
-    [['list', '--trace'], 'zabsim: --trace is for zabsim scenario run, not list.'],
+    [['list', '--trace'], 'zabsim: --trace applies to zabsim scenario run, not list.'],
     [['run', 's1'], "zabsim: no scenario named 's1' in scenarios; did you mean s01, s10, s11?"],
     [['run', 's20-truncate-fail'], "zabsim: no scenario named 's20-truncate-fail' in scenarios; did you mean s20?"],
     [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 27 names."],

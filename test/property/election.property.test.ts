@@ -20,7 +20,7 @@ import { isQuorum, isVoter, type Sid } from '../../src/protocol/config.ts';
 import type { ServerState, StoredVote, Vote } from '../../src/protocol/types.ts';
 import { voteEquals } from '../../src/protocol/vote.ts';
 import { epochOf, formatZxid, zxid } from '../../src/protocol/zxid.ts';
-import { createRun, type RunOptions } from '../../src/sim/run.ts';
+import { createRun, type RunOptions } from '../../src/run/run.ts';
 import { budget } from '../budget.ts';
 import { logOf } from '../protocol/driver.ts';
 

@@ -16,7 +16,7 @@ import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import type { ServerState } from '../../src/protocol/types.ts';
-import { createRun, type RunOptions } from '../../src/sim/run.ts';
+import { createRun, type RunOptions } from '../../src/run/run.ts';
 import { budget } from '../budget.ts';
 
 const FAULTS_UNTIL_MS = 40_000;

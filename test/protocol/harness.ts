@@ -10,7 +10,7 @@ import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { MutableDurableImage } from '../../src/sim/disk.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
-import { createRun } from '../../src/sim/run.ts';
+import { createRun } from '../../src/run/run.ts';
 import { renderEvent } from '../../src/trace/text.ts';
 
 // ---------------------------------------------------------------------------------------------

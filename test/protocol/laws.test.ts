@@ -22,7 +22,7 @@ import { blankState, step, TIMER_OBSERVER_DELAY } from '../../src/protocol/peer.
 import { TIMER_NEWLEADER_WAIT } from '../../src/protocol/sync.ts';
 import type { ClientRequest, Effect, Input, Message, PeerStateName, ServerState } from '../../src/protocol/types.ts';
 import { MIN_VALUE, ZXID_NONE, zxid } from '../../src/protocol/zxid.ts';
-import { createRun } from '../../src/sim/run.ts';
+import { createRun } from '../../src/run/run.ts';
 import { image, logOf, txnFor } from './driver.ts';
 
 interface Sample {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../../src/cli/scenario.ts';
+import { goldenPath, loadScenario, SCENARIO_DIR, scenarioFiles } from '../../src/scenario/files.ts';
 import { goldenDiff, goldenText } from '../../src/scenario/golden.ts';
 import { parseScenario } from '../../src/scenario/parse.ts';
 import { runScenario } from '../../src/scenario/runner.ts';

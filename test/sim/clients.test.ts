@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE } from '../../src/protocol/datatree.ts';
 import { zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
-import { createRun } from '../../src/sim/run.ts';
+import { createRun } from '../../src/run/run.ts';
 
 describe('clients and sessions', () => {
   it('a client whose server is down gets CONNECTIONLOSS and moves on: no operation hangs', () => {

@@ -5,15 +5,15 @@
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunFlags, resolveFlags, runOptionsFromFlags } from '../../src/cli/run.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { formatSchedule, parseSchedule } from '../../src/sim/faults.ts';
-import { createRun, runJudged } from '../../src/sim/run.ts';
+import { createRun, runJudged } from '../../src/run/run.ts';
+import { runOptions, settings } from '../../src/run/settings.ts';
 
-function traced(schedule: string, extra: string[] = []): TraceEvent[] {
+function traced(schedule: string): TraceEvent[] {
   const trace: TraceEvent[] = [];
-  const opts = runOptionsFromFlags(resolveFlags(parseRunFlags(['--seed', '1', '--servers', '3', '--delay', '5', '--fsync', '2', '--start-spread', '0', '--clients', '1', '--ops-per-sec', '20', '--clients-from', '1s', '--until', '3s', '--schedule', schedule, ...extra])));
+  const opts = runOptions(settings({ seed: 1, servers: 3, delay: [5, 5], fsync: [2, 2], 'start-spread': 0, clients: 1, 'ops-per-sec': 20, 'clients-from': 1000, until: 3000, schedule }));
   runJudged(createRun(opts, (e) => void trace.push(e)), opts.untilMs);
   return trace;
 }

@@ -5,7 +5,7 @@ import type { StepResult } from '../../src/protocol/peer.ts';
 import type { Effect, Input, LogEntry, Notification, ServerState } from '../../src/protocol/types.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
-import { runToEnd, type RunOptions } from '../../src/sim/run.ts';
+import { runToEnd, type RunOptions } from '../../src/run/run.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A puppet protocol. The kernel imports `step` from peer.ts; this file can swap in a scripted step

@@ -4,7 +4,7 @@ import type { LearnerInfo, Message, Notification, Ping } from '../../src/protoco
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { DEFAULT_NETWORK, Network, type NetworkConfig, type SendOutcome } from '../../src/sim/network.ts';
 import { Rng, type DelayDist } from '../../src/sim/rng.ts';
-import { runToEnd } from '../../src/sim/run.ts';
+import { runToEnd } from '../../src/run/run.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -7,7 +7,7 @@
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, type RunOptions } from '../../src/sim/run.ts';
+import { createRun, type RunOptions } from '../../src/run/run.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { fmtZxid, TraceModel } from '../../src/trace/model.ts';
 import { budget } from '../budget.ts';

@@ -1,13 +1,13 @@
 /**
- * One complete run: a Simulation, its fault injection, started and run to a time limit. The CLI,
- * tests and the benchmark all build runs through here so that a seed means the same thing
- * everywhere.
+ * One complete run: a Simulation, its fault injection and clients, its checkers, started and run
+ * to a time limit. The CLI, the explorer, the tests, the benchmark and the public API all build
+ * runs through here so that a seed means the same thing everywhere.
  */
-import { attachCheckers, defaultLivenessBoundMs, type Checkers } from '../check/index.ts';
-import { Clients, NO_CLIENTS, type WorkloadConfig } from './clients.ts';
-import { FaultInjector, NO_FAULTS, type FaultConfig } from './faults.ts';
-import type { TraceSink } from './events.ts';
-import { LivelockError, Simulation, type SimOptions } from './kernel.ts';
+import { attachCheckers, defaultLivenessBoundMs, type Checkers, type Verdict } from '../check/index.ts';
+import { Clients, NO_CLIENTS, type WorkloadConfig } from '../sim/clients.ts';
+import { FaultInjector, NO_FAULTS, type FaultConfig } from '../sim/faults.ts';
+import type { TraceEvent, TraceSink } from '../sim/events.ts';
+import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
 
 export interface RunOptions extends SimOptions {
   readonly faults?: Partial<FaultConfig>;
@@ -70,4 +70,29 @@ export function runToEnd(opts: RunOptions, sink: TraceSink | null = null): Run {
   const run = createRun(opts, sink);
   runJudged(run, opts.untilMs);
   return run;
+}
+
+/** The verdict of a run built with checkers (the default); throws on a run built with `check: false`. */
+export function verdictOf(run: Run): Verdict {
+  if (run.checkers === null) throw new Error('verdictOf: this run was built with check: false, so it has no checkers');
+  return run.checkers.verdict();
+}
+
+/**
+ * Runs to `opts.untilMs` and yields every trace record as it is emitted, in order; returns the
+ * run (read its verdict with {@link verdictOf}). The run advances in slices of `sliceMs` of
+ * virtual time, which buffers at most one slice of records and gives the same run as
+ * {@link runToEnd}.
+ */
+export function* traceRecords(opts: RunOptions, sliceMs = 100): Generator<TraceEvent, Run, undefined> {
+  const buffer: TraceEvent[] = [];
+  const run = createRun(opts, (ev) => void buffer.push(ev));
+  let t = 0;
+  for (;;) {
+    t = Math.min(t + sliceMs, opts.untilMs);
+    runJudged(run, t);
+    for (let k = 0; k < buffer.length; k++) yield buffer[k] as TraceEvent;
+    buffer.length = 0;
+    if (t >= opts.untilMs || run.sim.stopped) return run;
+  }
 }

@@ -1,0 +1,241 @@
+/**
+ * Run settings: the flat, serialisable description of a run that `zabsim run` takes as flags,
+ * the swarm draws per seed and the explorer overrides. A setting is named as its flag (`servers`,
+ * `crash-every`, `flaw`), so a set of settings prints as the command line that replays it.
+ * `RUN_DEFAULTS` is the one table of defaults; `optionsFromSettings` turns settings into the
+ * kernel's `RunOptions`.
+ */
+import type { Flaws } from '../protocol/config.ts';
+import { makeClusterConfig } from '../protocol/config.ts';
+import { flawByName, releaseProfile } from '../protocol/flaws.ts';
+import { defaultLivenessBoundMs } from '../check/index.ts';
+import { parseSchedule, type FaultConfig } from '../sim/faults.ts';
+import type { DelayDist } from '../sim/rng.ts';
+import type { RunOptions } from './run.ts';
+import { swarmSettings } from './swarm.ts';
+
+/** A setting's value: a number (times in ms), a switch, a name, a MIN..MAX range, or a list of names (flaws). */
+export type SettingValue = number | boolean | string | readonly [number, number] | readonly string[];
+
+/** Settings by name, in the order given (the order they print in). */
+export type Settings = ReadonlyMap<string, SettingValue>;
+
+/** Settings from an object, in its key order: `settings({ seed: 7, servers: 5, 'crash-every': 4000 })`. */
+export function settings(obj: Readonly<Record<string, SettingValue>>): Settings {
+  return new Map(Object.entries(obj));
+}
+
+/** Settings that cannot make a run (one sentence naming the setting as a flag); the CLI exits 2. */
+export class SettingsError extends Error {}
+
+/** The one table of defaults: every setting a run has without being told (times in ms). */
+export const RUN_DEFAULTS = {
+  seed: 1,
+  servers: 3,
+  observers: 0,
+  until: 5000,
+  'start-spread': 300,
+  'tick-time': 2000,
+  'init-limit': 10,
+  'sync-limit': 5,
+  delay: [1, 10],
+  fsync: [1, 5],
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  'crash-every': 0,
+  'crash-target': 'any',
+  'restart-after': [1000, 10_000],
+  'crash-points': 0,
+  'partition-every': 0,
+  'partition-for': [1000, 20_000],
+  'one-way': 0.25,
+  /** Faults never stop. */
+  'faults-until': Infinity,
+  clients: 0,
+  'ops-per-sec': 10,
+  'write-ratio': 0.6,
+  keys: 8,
+  'clients-from': 2000,
+  'snap-count': 100,
+  'commit-log-count': 500,
+  /** ZooKeeper's 2^32 - 1; smaller reaches counter exhaustion (§6). */
+  'zxid-counter-limit': 0xffff_ffff,
+} as const satisfies Record<string, SettingValue>;
+
+/** The settings without a default value: given or absent. */
+export const OPTIONAL_SETTINGS = ['writes-per-sec', 'schedule', 'flaw', 'zk', 'swarm', 'liveness-bound', 'stop-early'] as const;
+
+/** Every setting name a run understands. */
+export const SETTING_NAMES: readonly string[] = [...Object.keys(RUN_DEFAULTS), ...OPTIONAL_SETTINGS];
+
+export function uniform([lo, hi]: readonly [number, number]): DelayDist {
+  return { kind: 'uniform', minMs: lo, maxMs: hi };
+}
+
+/** --writes-per-sec is a total over the clients; a client's rate covers its reads too. */
+function opsPerSecPerClient(s: Settings): number {
+  const writes = s.get('writes-per-sec') as number | undefined;
+  if (writes === undefined) return (s.get('ops-per-sec') as number | undefined) ?? RUN_DEFAULTS['ops-per-sec'];
+  const clients = Math.max(1, (s.get('clients') as number | undefined) ?? 1);
+  const ratio = (s.get('write-ratio') as number | undefined) ?? RUN_DEFAULTS['write-ratio'];
+  if (ratio <= 0) throw new SettingsError('--writes-per-sec needs a --write-ratio above 0.');
+  return writes / clients / ratio;
+}
+
+/** Turns settings into run options; a setting not given takes its value from `RUN_DEFAULTS`. */
+export function optionsFromSettings(s: Settings): RunOptions {
+  const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+  const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
+  const flaws: Partial<Flaws> = {};
+  // A release profile's flaws, then each --flaw (by switch name or ticket).
+  const zk = s.get('zk') as string | undefined;
+  if (zk !== undefined) {
+    const profile = releaseProfile(zk);
+    if (typeof profile === 'string') throw new SettingsError(`--zk: ${profile}`);
+    for (const f of profile.flaws) flaws[f] = true;
+  }
+  for (const f of (s.get('flaw') as readonly string[] | undefined) ?? []) {
+    const name = flawByName(f);
+    if (name === null) throw new SettingsError(`--flaw: no flaw named '${f}'; 'zabsim flaws' lists them.`);
+    flaws[name] = true;
+  }
+  const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
+    crashMeanIntervalMs: num('crash-every'),
+    crashTarget: ((s.get('crash-target') as string | undefined) ?? RUN_DEFAULTS['crash-target']) as 'any' | 'leader',
+    restartDelay: range('restart-after'),
+    partitionMeanIntervalMs: num('partition-every'),
+    partitionDuration: range('partition-for'),
+    oneWayProb: num('one-way'),
+    crashPointProb: num('crash-points'),
+    untilMs: num('faults-until'),
+  };
+  const scheduleText = s.get('schedule') as string | undefined;
+  if (scheduleText !== undefined) {
+    const sched = parseSchedule(scheduleText, num('servers') + num('observers'));
+    if (typeof sched === 'string') throw new SettingsError(`--schedule: ${sched}.`);
+    faults.schedule = sched;
+  }
+  const bound = s.get('liveness-bound') as number | undefined;
+  return {
+    seed: num('seed'),
+    voters: num('servers'),
+    observers: num('observers'),
+    untilMs: num('until'),
+    startSpreadMs: num('start-spread'),
+    params: {
+      tickTimeMs: num('tick-time'),
+      initLimitTicks: num('init-limit'),
+      syncLimitTicks: num('sync-limit'),
+      snapCount: num('snap-count'),
+      commitLogCount: num('commit-log-count'),
+      zxidCounterLimit: num('zxid-counter-limit'),
+    },
+    workload: {
+      clients: num('clients'),
+      opsPerSecPerClient: opsPerSecPerClient(s),
+      writeRatio: num('write-ratio'),
+      keys: num('keys'),
+      startMs: num('clients-from'),
+    },
+    flaws,
+    network: {
+      delay: range('delay'),
+      lossProb: num('loss'),
+      duplicateProb: num('duplicate'),
+      reorderProb: num('reorder'),
+    },
+    disk: { fsyncLatency: range('fsync') },
+    faults,
+    ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
+    stopEarly: s.get('stop-early') === true,
+  };
+}
+
+/**
+ * With `swarm`, the seed's drawn settings under the ones given; and a swarm run lasts until the
+ * liveness bound after its faults stop, unless `until` is given.
+ */
+export function resolveSettings(given: Settings): Settings {
+  if (given.get('swarm') !== true) {
+    const fit = livenessFit(given);
+    return fit === null ? given : new Map([...given, ['faults-until', fit.faultsUntilMs]]);
+  }
+  const seed = (given.get('seed') as number | undefined) ?? RUN_DEFAULTS.seed;
+  const merged = new Map<string, SettingValue>([...swarmSettings(seed), ...given]);
+  if (!given.has('until')) {
+    const opts = optionsFromSettings(merged);
+    const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
+    merged.set('until', (merged.get('faults-until') as number) + bound);
+  }
+  return merged;
+}
+
+/**
+ * Liveness judged by default: a run with faults (crashes, partitions, crash points, a schedule)
+ * whose `faults-until` is not given stops its faults early enough for the liveness bound to fit
+ * before `until`. Returns that period, or null when the settings set it, have no faults, or the
+ * bound does not fit (the verdict then says liveness was not judged, and why).
+ */
+export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
+  if (given.has('faults-until') || given.get('swarm') === true) return null;
+  const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || given.has('schedule');
+  if (!faulty) return null;
+  const opts = optionsFromSettings(given);
+  const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
+  const faultsUntilMs = num('until') - bound;
+  return faultsUntilMs > 0 ? { faultsUntilMs, boundMs: bound } : null;
+}
+
+/** The drawn part of a swarm run that the given settings leave (printed first, so the run can be replayed); null without `swarm`. */
+export function swarmDrawn(given: Settings): Settings | null {
+  if (given.get('swarm') !== true) return null;
+  const drawn = swarmSettings((given.get('seed') as number | undefined) ?? RUN_DEFAULTS.seed);
+  for (const k of given.keys()) drawn.delete(k);
+  return drawn;
+}
+
+/** Settings and their resolved options. */
+export function runOptions(given: Settings): RunOptions {
+  return optionsFromSettings(resolveSettings(given));
+}
+
+/** Quotes an argument for a POSIX shell when it needs it, so that a printed command can be pasted back. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_.,:/=+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Settings as the arguments of `zabsim run` (`--name value`; a range as MIN..MAX, a list repeated). */
+export function settingsArgs(m: Settings): string[] {
+  const args: string[] = [];
+  for (const [k, v] of m) {
+    if (v === true) args.push(`--${k}`);
+    else if (Array.isArray(v) && typeof v[0] === 'number') args.push(`--${k}`, `${v[0]}..${v[1]}`);
+    else if (Array.isArray(v)) for (const x of v) args.push(`--${k}`, String(x));
+    else args.push(`--${k}`, String(v));
+  }
+  return args;
+}
+
+/** Settings as the command-line flags of `zabsim run`, quoted for a POSIX shell. */
+export function formatSettings(m: Settings): string {
+  return settingsArgs(m)
+    .map((a) => (a.startsWith('--') ? a : shellQuote(a)))
+    .join(' ');
+}
+
+/**
+ * Refuses resolved settings whose run would be meaningless though each value is valid: load
+ * asked for without clients, clients or servers that would start only after the run ends.
+ */
+export function checkSettings(s: Settings): void {
+  const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+  const until = num('until');
+  const clients = num('clients');
+  for (const rate of ['writes-per-sec', 'ops-per-sec'] as const) {
+    if (s.has(rate) && clients === 0) throw new SettingsError(`--${rate} needs --clients: with no clients there is no load.`);
+  }
+  if (clients > 0 && num('clients-from') >= until) throw new SettingsError(`--clients-from ${num('clients-from')}ms is not before --until ${until}ms: the clients would never start.`);
+  if (num('start-spread') >= until) throw new SettingsError(`--start-spread ${num('start-spread')}ms is not below --until ${until}ms: servers could start after the run ends.`);
+}

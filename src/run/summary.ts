@@ -1,0 +1,69 @@
+/**
+ * What a run ends with: each server's state (the summary table, the JSON summary's `servers`),
+ * and the hash of a whole run that `--check-determinism` compares.
+ */
+import { createHash } from 'node:crypto';
+import type { Simulation } from '../sim/kernel.ts';
+import { createRun, type RunOptions } from './run.ts';
+
+/** What the summary reports of one server (also the JSON summary's `servers` entries). */
+export interface ServerSummary {
+  readonly sid: number;
+  readonly up: boolean;
+  readonly role: string;
+  readonly phase: string;
+  readonly leader: number | null;
+  readonly acceptedEpoch: number | null;
+  readonly currentEpoch: number | null;
+  readonly lastZxid: number | null;
+  /** Last zxid in the server's log. */
+  readonly lastLogged: number | null;
+  /** Txns applied since the server last loaded its database. */
+  readonly applied: number | null;
+  /** Digest of the data tree (equal digests: equal trees). */
+  readonly digest: number | null;
+  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
+  readonly round: number | null;
+}
+
+export function summarize(sim: Simulation): ServerSummary[] {
+  return sim.sids.map((sid) => {
+    const rt = sim.server(sid);
+    if (!rt.up) {
+      const img = rt.disk.image;
+      return { sid, up: false, role: 'DOWN', phase: '-', leader: null, acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, lastZxid: null, lastLogged: null, applied: null, digest: null, vote: null, round: null };
+    }
+    const s = rt.state;
+    return {
+      sid,
+      up: true,
+      role: s.state,
+      phase: s.zabState,
+      leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
+      acceptedEpoch: s.acceptedEpoch,
+      currentEpoch: s.currentEpoch,
+      lastZxid: s.db.lastProcessedZxid,
+      lastLogged: s.db.log.lastZxid(s.db.lastProcessedZxid),
+      applied: s.db.committed.length,
+      digest: s.db.tree.digest,
+      vote: { ...s.currentVote },
+      round: s.fle.logicalclock,
+    };
+  });
+}
+
+/** SHA-256 of a run's trace (its JSON lines), the number of records, and the final summary. */
+export function traceHash(opts: RunOptions): { hash: string; records: number } {
+  const h = createHash('sha256');
+  let records = 0;
+  const run = createRun(opts, (ev) => {
+    h.update(JSON.stringify(ev));
+    h.update('\n');
+    records++;
+  });
+  run.sim.runUntil(opts.untilMs);
+  h.update(JSON.stringify(summarize(run.sim)));
+  h.update(JSON.stringify(run.clients.history));
+  return { hash: h.digest('hex'), records };
+}
+

@@ -1,0 +1,83 @@
+/**
+ * The run layer (src/run): the folder arrows it exists for, its one table of defaults, and an
+ * exploration that goes on past a run that throws.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { setAutoFreeze } from 'immer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunFlags, RUN_SPEC } from '../../src/cli/run.ts';
+import { explore } from '../../src/run/explore.ts';
+import { RUN_DEFAULTS, settings } from '../../src/run/settings.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** The src/ folders a file imports from. */
+function importedFolders(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => relative(join(ROOT, 'src'), resolve(file, '..', m[1] as string)).split('/')[0] as string);
+}
+
+describe('the run layer', () => {
+  beforeAll(() => setAutoFreeze(false));
+  afterAll(() => setAutoFreeze(true));
+
+  it('folder arrows point one way: protocol <- sim <- check, scenario, trace <- run <- cli', () => {
+    const allowed: Record<string, string[]> = {
+      protocol: ['protocol'],
+      sim: ['protocol', 'sim'],
+      check: ['protocol', 'sim', 'check'],
+      trace: ['protocol', 'sim', 'trace'],
+      scenario: ['protocol', 'sim', 'check', 'trace', 'scenario'],
+      run: ['protocol', 'sim', 'check', 'trace', 'scenario', 'run'],
+      cli: ['protocol', 'sim', 'check', 'trace', 'scenario', 'run', 'cli'],
+    };
+    const wrong: string[] = [];
+    for (const f of files(join(ROOT, 'src'))) {
+      const folder = relative(join(ROOT, 'src'), f).split('/')[0] as string;
+      if (folder.endsWith('.ts')) continue; // src/index.ts re-exports every layer
+      for (const to of importedFolders(f)) if (!(allowed[folder] ?? []).includes(to)) wrong.push(`${relative(ROOT, f)} imports src/${to}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('no test outside test/cli imports src/cli except to check the flag table against the defaults', () => {
+    const wrong = files(join(ROOT, 'test'))
+      .filter((f) => !f.includes('/test/cli/') && !f.endsWith('run-layer.test.ts'))
+      .filter((f) => /from '[./]*src\/cli\//.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f));
+    expect(wrong).toEqual([]);
+  });
+
+  it('RUN_DEFAULTS is the one table of defaults: the usage of zabsim run shows the same values', () => {
+    let compared = 0;
+    for (const f of RUN_SPEC.flags) {
+      if (!(f.name in RUN_DEFAULTS) || f.defaultText === undefined || f.defaultText === 'never') continue;
+      const parsed = parseRunFlags([`--${f.name}`, f.defaultText]).get(f.name);
+      expect(parsed, f.name).toEqual(RUN_DEFAULTS[f.name as keyof typeof RUN_DEFAULTS]);
+      compared++;
+    }
+    expect(compared).toBe(Object.keys(RUN_DEFAULTS).length - 1); // all but faults-until ('never')
+    expect(RUN_DEFAULTS['faults-until']).toBe(Infinity);
+  });
+
+  it('an exception inside a run is an internal error of that seed, with its replay command, and the exploration goes on', () => {
+    // Through the API a reversed delay range reaches the kernel (the CLI's parser refuses it).
+    const s = explore({ from: 1, seeds: 3, overrides: settings({ delay: [5, 1] }), swarm: false });
+    expect(s.results).toHaveLength(3);
+    expect(s.failures).toHaveLength(3);
+    for (const r of s.failures) {
+      expect(r.violation).toBeNull();
+      expect(r.error).toMatch(/^Rng.int: empty range \[5, 1\] \(at \d+ms, after \d+ events\)\n/);
+      expect(r.replay).toBe(`npx zabsim run --seed ${r.seed} --delay 5..1 --stop-early`);
+    }
+    expect(explore({ from: 1, seeds: 2, overrides: settings({}), swarm: false }).failures).toEqual([]);
+  });
+});
