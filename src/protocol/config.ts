@@ -57,6 +57,18 @@ export interface Flaws {
    * never withdrawn; Leader.removeLearnerHandler leaves them). A zabsim finding, no ticket known.
    */
   leader_keeps_acks_across_resync: boolean;
+  /**
+   * ZOOKEEPER-4646 (with ZOOKEEPER-3023, B10): at NEWLEADER the follower hands the txns committed
+   * during the DIFF to its log writer (SyncRequestProcessor) and sends the NEWLEADER ACK without
+   * waiting for them to be durable (3.8.0-3.8.4, 3.9.0-3.9.1).
+   */
+  follower_newleader_persist_async: boolean;
+  /**
+   * ZOOKEEPER-4712 (B14): a role change does not shut the follower's log writer down: the database
+   * is fast-forwarded without the txns still queued to it, and the writer appends them later,
+   * while the server already votes (or syncs) with the older zxid (up to 3.9.2).
+   */
+  shutdown_leaves_log_writer_running: boolean;
 }
 
 export interface ClusterConfig {
@@ -89,6 +101,8 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   trunc_reload_newest_snapshot: false,
   newleader_no_epoch_marker: false,
   leader_keeps_acks_across_resync: false,
+  follower_newleader_persist_async: false,
+  shutdown_leaves_log_writer_running: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

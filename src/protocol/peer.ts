@@ -36,6 +36,7 @@ import {
   touchSessions,
 } from './heartbeat.ts';
 import { onClientRequest, reply } from './serving.ts';
+import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { persist } from './persist.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
@@ -81,6 +82,7 @@ export function blankState(sid: Sid): ServerState {
     flushing: false,
     writes: {},
     snapshotsTaken: 0,
+    logWriter: IDLE_LOG_WRITER,
   };
 }
 
@@ -127,6 +129,9 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       if (reason !== null) goLooking(s, ctx, reason);
       return;
     }
+    case 'stage':
+      runLogWriter(s, ctx);
+      return;
   }
 }
 
@@ -225,6 +230,13 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     cancelTimer(ctx, TIMER_CONNECT_RETRY);
     const pre = s.learner.sync.preSnapDb;
     if (pre !== null) s.db = pre;
+  }
+  // ZooKeeper 3.9.3 shuts the log writer down (writing what it holds) before fastForwardDataBase;
+  // ZOOKEEPER-4712 is the bug where it kept running and wrote after the fast-forward.
+  if (ctx.cfg.flaws.shutdown_leaves_log_writer_running) {
+    if (s.logWriter.queue.length > 0) note(ctx, `log writer left running with ${s.logWriter.queue.length} queued txns`);
+  } else {
+    drainLogWriter(s, ctx);
   }
   s.db = fastForward(s.db);
   s.leader = null;

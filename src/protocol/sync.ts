@@ -20,6 +20,7 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
+import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
 import { syncFollower } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
@@ -249,7 +250,7 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
 }
 
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
-type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'ack';
+type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'ack';
 
 /*
  * The default wraps 3.9.3's order in 3.4.6's `updatingEpoch` marker (Learner.syncWithLeader at
@@ -266,8 +267,15 @@ const NEWLEADER_STEPS_3911: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'aw
 /** ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable. */
 const NEWLEADER_STEPS_4643: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
 
+/**
+ * ZOOKEEPER-4646: the committed txns go to the log writer's queue (not awaited), then currentEpoch
+ * is written and the ACK leaves once it is durable: the writer may not even have run yet.
+ */
+const NEWLEADER_STEPS_4646: readonly NewLeaderStep[] = ['marker', 'snapshot', 'queue-committed', 'epoch', 'await-epoch', 'unmark', 'ack'];
+
 function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
   const f = ctx.cfg.flaws;
+  if (f.follower_newleader_persist_async) return NEWLEADER_STEPS_4646;
   if (f.follower_ack_newleader_before_persist) return NEWLEADER_STEPS_3911;
   if (f.follower_epoch_before_log_durable) return NEWLEADER_STEPS_4643;
   return f.newleader_no_epoch_marker ? NEWLEADER_STEPS_NO_MARKER : NEWLEADER_STEPS;
@@ -305,7 +313,10 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         }
         break;
       case 'log-committed':
-        last = logCommittedBeforeNewLeader(s, ctx) ?? last;
+        last = logCommittedBeforeNewLeader(s, ctx, false) ?? last;
+        break;
+      case 'queue-committed':
+        logCommittedBeforeNewLeader(s, ctx, true);
         break;
       case 'epoch':
         s.currentEpoch = l.sync.newEpoch;
@@ -341,7 +352,7 @@ export function resumeNewLeader(s: S, ctx: StepContext): void {
  * DIFF mode: append to the log, and apply, every proposal whose COMMIT arrived before
  * NEWLEADER. Returns the last write's token, or null when there was nothing to log.
  */
-function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
+function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): number | null {
   const l = s.learner;
   // §1.3 is the follower's NEWLEADER handling (Learner.syncWithLeader only does this for a
   // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
@@ -360,8 +371,13 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
     if (head.zxid <= s.db.lastProcessedZxid) continue;
     // ZKDatabase.append directly, not through SyncRequestProcessor: it counts toward the next
     // snapshot but never triggers one here.
-    s.db = logTxn(s.db, head);
-    last = persist(s, ctx, { op: 'appendLog', entry: head });
+    if (queued) {
+      // ZOOKEEPER-4646: fzk.logRequest hands it to SyncRequestProcessor; nothing waits for it.
+      enqueueLog(s, ctx, head, false);
+    } else {
+      s.db = logTxn(s.db, head);
+      last = persist(s, ctx, { op: 'appendLog', entry: head });
+    }
     s.db = applyCommitted(s.db, head).db;
   }
   return last;
@@ -386,15 +402,19 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   // COMMIT is then skipped too, instead of tripping the unmatched-commit exit.
   const skipped: Zxid[] = [];
   for (const entry of l.sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= s.db.log.lastZxid(0)) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
       skipped.push(entry.zxid);
       continue;
     }
-    s.db = logTxn(s.db, entry);
-    if (observer) persist(s, ctx, { op: 'appendLog', entry });
-    else persist(s, ctx, { op: 'appendLog', entry }, { kind: 'ack', role: s.role, zxid: entry.zxid });
     l.pendingTxns = l.pendingTxns.push(entry);
-    maybeSnapshot(s, ctx);
+    if (observer) {
+      s.db = logTxn(s.db, entry);
+      persist(s, ctx, { op: 'appendLog', entry });
+      maybeSnapshot(s, ctx);
+    } else {
+      // Follower.syncWithLeader's UPTODATE: fzk.logRequest, through the log writer, ACKed after its flush.
+      enqueueLog(s, ctx, entry, true);
+    }
   }
   l.sync.packetsNotLogged = Fifo.empty();
   const held = [...l.sync.packetsCommitted];

@@ -265,7 +265,9 @@ export type Input =
   | { readonly kind: 'writeFailed'; readonly token: number; readonly write: PersistOp }
   /** The quorum connection with `peer` was closed or reset. */
   | { readonly kind: 'disconnected'; readonly peer: Sid }
-  | { readonly kind: 'clientRequest'; readonly request: ClientRequest };
+  | { readonly kind: 'clientRequest'; readonly request: ClientRequest }
+  /** A thread of this server gets the CPU: it runs one step over its queue (issue 11 §1). */
+  | { readonly kind: 'stage'; readonly stage: StageName };
 
 export type InputKind = Input['kind'];
 
@@ -281,7 +283,19 @@ export type Effect =
   /** A decision worth showing in the trace, e.g. why a message was ignored. */
   | { readonly kind: 'note'; readonly text: string }
   /** The process exits (ZooKeeper calls System.exit or refuses to start): the kernel crashes it. */
-  | { readonly kind: 'halt'; readonly reason: string };
+  | { readonly kind: 'halt'; readonly reason: string }
+  /**
+   * Work was queued for a thread that was idle: the kernel schedules its step (a `stage` input)
+   * as an event of its own, after a delay drawn from the `threads` stream (a descheduled thread).
+   */
+  | { readonly kind: 'wake'; readonly stage: StageName };
+
+/**
+ * The threads of a server that run apart from its protocol thread, each over its own queue
+ * (docs/protocol.md, "Threads and queues"). `logWriter` is the learner's SyncRequestProcessor
+ * (queue, group flush) followed by SendAckRequestProcessor.
+ */
+export type StageName = 'logWriter';
 
 // ---------------------------------------------------------------------------------------------
 // Volatile state
@@ -455,6 +469,22 @@ export type PendingWrite =
   | { readonly kind: 'leaderAcceptedEpoch'; readonly role: number }
   | { readonly kind: 'leaderCurrentEpoch'; readonly role: number };
 
+/** A txn handed to the log writer (SyncRequestProcessor.processRequest). */
+export interface QueuedTxn {
+  readonly entry: LogEntry;
+  /** The role that queued it: an ACK is sent only while that role lasts. */
+  readonly role: number;
+  /** SendAckRequestProcessor ACKs it after the flush (a follower's proposals). */
+  readonly ack: boolean;
+}
+
+/** SyncRequestProcessor's thread: its queue (queuedRequests), volatile, lost in a crash. */
+export interface LogWriterState {
+  queue: Fifo<QueuedTxn>;
+  /** A `wake` effect is outstanding: the kernel will run the writer's step. */
+  woken: boolean;
+}
+
 /** Everything a server holds in memory. Rebuilt from the DurableImage at start. */
 export interface ServerState {
   readonly sid: Sid;
@@ -490,4 +520,6 @@ export interface ServerState {
   writes: Record<number, PendingWrite>;
   /** Number of snapshots this server took (varies the next snapshot's threshold). */
   snapshotsTaken: number;
+  /** The learner's log writer thread; it outlives a role (its queue is drained or fenced then). */
+  logWriter: LogWriterState;
 }

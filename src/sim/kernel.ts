@@ -9,12 +9,12 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
-import { laneOf, opensConnection, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
+import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
-import { RngRoot } from './rng.ts';
+import { drawMs, RngRoot, type DelayDist } from './rng.ts';
 
 /** Time stopped advancing: too many events at one virtual instant (see MAX_EVENTS_PER_INSTANT). */
 export class LivelockError extends Error {
@@ -39,13 +39,23 @@ export interface SimOptions {
   readonly disk?: Partial<DiskConfig>;
   /** Servers start at uniformly drawn times in [0, startSpreadMs]. */
   readonly startSpreadMs?: number;
+  /**
+   * How long a server's thread waits, once work is queued for it, before its step runs (a thread
+   * descheduled): drawn per wake-up from the `threads` stream. Default 0: the step runs at the
+   * same instant, after the events already queued for it.
+   */
+  readonly stageDelay?: DelayDist;
 }
+
+/** The default thread delay: none. */
+export const NO_STAGE_DELAY: DelayDist = Object.freeze({ kind: 'constant', ms: 0 });
 
 type SimEvent =
   | { kind: 'deliver'; time: number; seq: number; from: Sid; to: Sid; lane: Lane; gen: number; msg: Message; id: number }
   | { kind: 'close'; time: number; seq: number; from: Sid; to: Sid; gen: number; id: number }
   | { kind: 'timer'; time: number; seq: number; sid: Sid; inc: number; name: string; gen: number }
   | { kind: 'disk'; time: number; seq: number; sid: Sid; inc: number; token: number }
+  | { kind: 'stage'; time: number; seq: number; sid: Sid; inc: number; stage: StageName }
   | { kind: 'call'; time: number; seq: number; fn: () => void };
 
 type DeliverEv = Extract<SimEvent, { kind: 'deliver' }>;
@@ -141,6 +151,8 @@ export class Simulation {
   private eventsThisInstant = 0;
   private nextMsgId = 1;
   private readonly timerRng;
+  private readonly threadRng;
+  private readonly stageDelay: DelayDist;
 
   constructor(
     readonly options: SimOptions,
@@ -154,6 +166,8 @@ export class Simulation {
     this.network = new Network(ids.length, netCfg, this.rng.stream('network'));
     const diskRng = this.rng.stream('disk');
     this.timerRng = this.rng.stream('timers');
+    this.threadRng = this.rng.stream('threads');
+    this.stageDelay = options.stageDelay ?? NO_STAGE_DELAY;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
       this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng), timers: new Map() });
@@ -353,6 +367,11 @@ export class Simulation {
       case 'disk':
         this.diskDone(ev);
         return;
+      case 'stage': {
+        const rt = this.server(ev.sid);
+        if (rt.up && rt.incarnation === ev.inc) this.input(rt, { kind: 'stage', stage: ev.stage });
+        return;
+      }
       case 'call':
         ev.fn();
         return;
@@ -487,6 +506,12 @@ export class Simulation {
         return;
       case 'note':
         return; // traced before the state change
+      case 'wake': {
+        const d = this.stageDelay;
+        const delay = d.kind === 'constant' && d.ms === 0 ? 0 : drawMs(this.threadRng, d);
+        this.queue.push({ kind: 'stage', time: this.now + delay, seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
+        return;
+      }
       case 'halt':
         this.down(rt);
         this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });
