@@ -12,7 +12,7 @@ import { parseSchedule } from '../sim/faults.ts';
 import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Violation } from '../check/index.ts';
 import { makeClusterConfig } from '../protocol/config.ts';
 import { formatFlags, swarmFlags } from './swarm.ts';
-import type { Simulation } from '../sim/kernel.ts';
+import { NO_STAGE_DELAY, type Simulation } from '../sim/kernel.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, shellQuote, usage, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
@@ -30,6 +30,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'sync-limit', kind: 'int', min: 1, max: 1000, help: 'syncLimit in ticks', defaultText: '5' },
     { name: 'delay', kind: 'range', help: 'one-way message delay, uniform in milliseconds', defaultText: '1..10' },
     { name: 'fsync', kind: 'range', help: 'fsync latency, uniform in milliseconds', defaultText: '1..5' },
+    { name: 'thread-delay', kind: 'range', help: "how long a server's log writer thread waits before it runs, uniform in milliseconds", defaultText: '0..0' },
     { name: 'loss', kind: 'prob', help: 'probability that a message is lost (resetting its connection)', defaultText: '0' },
     { name: 'duplicate', kind: 'prob', help: 'probability that a message is delivered twice (breaks TCP)', defaultText: '0' },
     { name: 'reorder', kind: 'prob', help: 'probability that a message overtakes earlier ones (breaks TCP)', defaultText: '0' },
@@ -152,6 +153,7 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
       reorderProb: num('reorder', 0),
     },
     disk: { fsyncLatency: range(flags.get('fsync'), { kind: 'uniform', minMs: 1, maxMs: 5 }) },
+    ...(flags.get('thread-delay') !== undefined ? { stageDelay: range(flags.get('thread-delay'), NO_STAGE_DELAY) } : {}),
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: flags.get('stop-early') === true,
@@ -169,7 +171,7 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
     `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
     `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
     `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
+    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}${opts.stageDelay !== undefined ? `, log writer delay ${formatDist(opts.stageDelay)}` : ''}`,
     `clients: ${describeClients(opts)}`,
     `faults: ${faultText}`,
     `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,

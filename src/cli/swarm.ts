@@ -46,6 +46,8 @@ export function swarmFlags(seed: number): Map<string, FlagValue> {
   m.set('clients-from', 1000);
   m.set('snap-count', weighted(r, [[20, 25], [100, 50], [1000, 25]]));
   m.set('commit-log-count', weighted(r, [[20, 30], [500, 70]]));
+  // Drawn last so the draws above stay what they were. A descheduled log writer (issue 11 §1).
+  m.set('thread-delay', weighted(r, [[[0, 0] as const, 40], [[0, 2] as const, 25], [[0, 10] as const, 20], [[0, 50] as const, 15]]));
   return m;
 }
 

@@ -12,7 +12,7 @@ import { Cursor, ScenarioError, withoutComment, words } from './lexer.ts';
 import type { Command, CommandBody, Preload, Scenario, Source } from './types.ts';
 
 const PARAM_NAMES = Object.keys(DEFAULT_PARAMS) as (keyof ProtocolParams)[];
-const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename', 'flaw', 'preload'];
+const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename', 'threads', 'flaw', 'preload'];
 const COMMANDS = [
   'start', 'restart', 'crash', 'partition', 'heal', 'slow', 'fail', 'hold', 'release', 'deliver', 'drop', 'run', 'stabilize', 'mark',
   'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect',
@@ -27,6 +27,7 @@ interface MutableSetup {
   delay: DelayDist | null;
   fsync: DelayDist | null;
   rename: DelayDist | null;
+  threads: DelayDist | null;
   preload: Preload[];
 }
 
@@ -34,7 +35,7 @@ interface MutableSetup {
 export function parseScenario(text: string, file: string): Scenario {
   const lines = text.split(/\r?\n/);
   const header = parseHeader(lines, file);
-  const setup: MutableSetup = { voters: 3, observers: 0, seed: 1, params: {}, flaws: {}, delay: null, fsync: null, rename: null, preload: [] };
+  const setup: MutableSetup = { voters: 3, observers: 0, seed: 1, params: {}, flaws: {}, delay: null, fsync: null, rename: null, threads: null, preload: [] };
   const commands: Command[] = [];
   let inSetup = true;
   const labels = new Set<string>();
@@ -180,6 +181,9 @@ function parseSetup(kw: string, c: Cursor, s: MutableSetup): void {
       break;
     case 'rename':
       s.rename = range(c, 'the epoch file rename latency');
+      break;
+    case 'threads':
+      s.threads = range(c, "the delay before a server's log writer runs");
       break;
     case 'flaw': {
       const f = c.oneOf(FLAW_NAMES, `a flaw name (${FLAW_NAMES.join(', ')})`);

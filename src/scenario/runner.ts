@@ -74,6 +74,7 @@ class Runner implements RunView {
       params: s.params,
       flaws: s.flaws,
       ...(s.delay !== null ? { network: { delay: s.delay } } : {}),
+      ...(s.threads !== null ? { stageDelay: s.threads } : {}),
       ...(s.fsync !== null || s.rename !== null ? { disk: { ...(s.fsync !== null ? { fsyncLatency: s.fsync } : {}), ...(s.rename !== null ? { renameLatency: s.rename } : {}) } } : {}),
     };
     const extra = opts.sink;

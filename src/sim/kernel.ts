@@ -153,6 +153,8 @@ export class Simulation {
   private readonly timerRng;
   private readonly threadRng;
   private readonly stageDelay: DelayDist;
+  /** The delay is always 0: nothing is drawn (the default). */
+  private readonly stageDelayZero: boolean;
 
   constructor(
     readonly options: SimOptions,
@@ -168,6 +170,8 @@ export class Simulation {
     this.timerRng = this.rng.stream('timers');
     this.threadRng = this.rng.stream('threads');
     this.stageDelay = options.stageDelay ?? NO_STAGE_DELAY;
+    const d = this.stageDelay;
+    this.stageDelayZero = d.kind === 'constant' ? d.ms === 0 : d.kind === 'uniform' && d.maxMs === 0;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
       this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng), timers: new Map() });
@@ -507,8 +511,7 @@ export class Simulation {
       case 'note':
         return; // traced before the state change
       case 'wake': {
-        const d = this.stageDelay;
-        const delay = d.kind === 'constant' && d.ms === 0 ? 0 : drawMs(this.threadRng, d);
+        const delay = this.stageDelayZero ? 0 : drawMs(this.threadRng, this.stageDelay);
         this.queue.push({ kind: 'stage', time: this.now + delay, seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
         return;
       }

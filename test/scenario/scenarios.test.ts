@@ -37,10 +37,14 @@ describe('scenarios/', () => {
     ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
-  ])('%s fails with the flaw %s', (name, flaw, line) => {
+    // zab-bugs.md §1: the flaw's violation, named by the property that catches it first.
+    ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: CommittedDurability'],
+    ['b14-log-writer-outlives-shutdown', 'shutdown_leaves_log_writer_running', 'expect checkers pass', 'the first: HonestAdvertisement'],
+  ])('%s fails with the flaw %s', (name, flaw, line, property?: string) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
     const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${flaw}`);
     const r = runScenario(parseScenario(text, name));
     expect(r.failure?.src.text).toBe(line.replace(/\s+#.*$/, ''));
+    if (property !== undefined) expect(r.failure?.message).toContain(property);
   });
 });
