@@ -47,7 +47,7 @@ export function swarmFlags(seed: number): Map<string, FlagValue> {
   m.set('snap-count', weighted(r, [[20, 25], [100, 50], [1000, 25]]));
   m.set('commit-log-count', weighted(r, [[20, 30], [500, 70]]));
   // Drawn last so the draws above stay what they were. A descheduled log writer (issue 11 §1).
-  m.set('thread-delay', weighted(r, [[[0, 0] as const, 40], [[0, 2] as const, 25], [[0, 10] as const, 20], [[0, 50] as const, 15]]));
+  m.set('thread-delay', weighted(r, [[[0, 0] as const, 25], [[0, 5] as const, 25], [[0, 20] as const, 25], [[5, 60] as const, 25]]));
   return m;
 }
 
