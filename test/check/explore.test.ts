@@ -53,6 +53,18 @@ describe('exploration finds the reintroduced bugs', () => {
     }
   });
 
+  it('ZOOKEEPER-4646 (follower_newleader_persist_async: the NEWLEADER ACK does not wait for the log writer): a committed txn is lost within 250 seeds', () => {
+    const f = firstFailure('follower_newleader_persist_async', 250);
+    expect(f).not.toBeNull();
+    expect(COMMITTED_TXN_LOST).toContain(f?.property);
+  });
+
+  it('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): a server votes or ACKs an epoch below a txn its stray log writer then appends (HonestAdvertisement) within 20 seeds', () => {
+    const f = firstFailure('shutdown_leaves_log_writer_running', 20);
+    expect(f).not.toBeNull();
+    expect(['HonestAdvertisement', 'HistoryConsistency']).toContain(f?.property);
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });
