@@ -69,6 +69,13 @@ export interface Flaws {
    * while the server already votes (or syncs) with the older zxid (up to 3.9.2).
    */
   shutdown_leaves_log_writer_running: boolean;
+  /**
+   * ZOOKEEPER-4685 (B12): at NEWLEADER the follower starts its processors and hands every buffered
+   * DIFF proposal to its log writer, which ACKs each after its flush, before the protocol thread
+   * writes the NEWLEADER ACK; a proposal ACK can reach the leader first, which then never counts
+   * this follower's NEWLEADER ACK (3.8.0-3.8.4, 3.9.0-3.9.1, as those releases order NEWLEADER).
+   */
+  follower_starts_processors_before_newleader_ack: boolean;
 }
 
 export interface ClusterConfig {
@@ -103,6 +110,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   leader_keeps_acks_across_resync: false,
   follower_newleader_persist_async: false,
   shutdown_leaves_log_writer_running: false,
+  follower_starts_processors_before_newleader_ack: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

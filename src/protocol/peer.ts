@@ -130,7 +130,8 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       return;
     }
     case 'stage':
-      runLogWriter(s, ctx);
+      if (input.stage === 'logWriter') runLogWriter(s, ctx);
+      else if (s.learner?.blocked?.on === 'yield') unblock(s, ctx, s.learner.blocked.token);
       return;
   }
 }
@@ -463,7 +464,7 @@ function unblock(s: S, ctx: StepContext, token: number): void {
   const on = l.blocked.on;
   l.blocked = null;
   if (on === 'ackepoch') sendAckEpoch(s, ctx, s.currentEpoch);
-  else if (on === 'newleader-log' || on === 'newleader-epoch') resumeNewLeader(s, ctx);
+  else if (on === 'newleader-log' || on === 'newleader-epoch' || on === 'yield') resumeNewLeader(s, ctx);
   while (s.learner !== null && s.learner === l && l.blocked === null && l.inbox.length > 0 && s.up) {
     const msg = l.inbox.first() as Message;
     l.inbox = l.inbox.rest();

@@ -250,7 +250,7 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
 }
 
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
-type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'ack';
+type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'start-processors' | 'yield' | 'ack';
 
 /*
  * The default wraps 3.9.3's order in 3.4.6's `updatingEpoch` marker (Learner.syncWithLeader at
@@ -273,8 +273,18 @@ const NEWLEADER_STEPS_4643: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'aw
  */
 const NEWLEADER_STEPS_4646: readonly NewLeaderStep[] = ['marker', 'snapshot', 'queue-committed', 'epoch', 'await-epoch', 'unmark', 'ack'];
 
+/**
+ * ZOOKEEPER-4685 (3.8.0-3.8.4, 3.9.0-3.9.1): currentEpoch, then `zk.startupWithoutServing()` and
+ * `fzk.logRequest` for every buffered proposal, committed or not: the log writer ACKs each after
+ * its flush. Between that and `writePacket(ACK NEWLEADER)` the protocol thread may lose the CPU
+ * (`yield`: a finer grain than the stage, because the bug is the order of two writes to one
+ * socket by two threads), so the writer's ACK can reach the leader first.
+ */
+const NEWLEADER_STEPS_4685: readonly NewLeaderStep[] = ['marker', 'snapshot', 'epoch', 'await-epoch', 'unmark', 'start-processors', 'yield', 'ack'];
+
 function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
   const f = ctx.cfg.flaws;
+  if (f.follower_starts_processors_before_newleader_ack) return NEWLEADER_STEPS_4685;
   if (f.follower_newleader_persist_async) return NEWLEADER_STEPS_4646;
   if (f.follower_ack_newleader_before_persist) return NEWLEADER_STEPS_3911;
   if (f.follower_epoch_before_log_durable) return NEWLEADER_STEPS_4643;
@@ -317,6 +327,17 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         break;
       case 'queue-committed':
         logCommittedBeforeNewLeader(s, ctx, true);
+        break;
+      case 'start-processors':
+        logRequestAll(s, ctx);
+        break;
+      case 'yield':
+        if (s.state === 'FOLLOWING') {
+          l.blocked = { on: 'yield', token: -1 };
+          l.resume = k + 1;
+          ctx.effects.push({ kind: 'wake', stage: 'protocol' });
+          return;
+        }
         break;
       case 'epoch':
         s.currentEpoch = l.sync.newEpoch;
@@ -381,6 +402,22 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
     s.db = applyCommitted(s.db, head).db;
   }
   return last;
+}
+
+/**
+ * ZOOKEEPER-4685's NEWLEADER: every buffered proposal, committed or not, goes to pendingTxns and
+ * the log writer, which ACKs it after its flush; the held COMMITs are applied at UPTODATE. Followers
+ * only (an observer keeps its buffers for UPTODATE).
+ */
+function logRequestAll(s: S, ctx: StepContext): void {
+  const l = s.learner;
+  if (l === null || s.state !== 'FOLLOWING') return;
+  for (const entry of l.sync.packetsNotLogged.items) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) continue;
+    l.pendingTxns = l.pendingTxns.push(entry);
+    enqueueLog(s, ctx, entry, true);
+  }
+  l.sync.packetsNotLogged = Fifo.empty();
 }
 
 /**

@@ -291,11 +291,12 @@ export type Effect =
   | { readonly kind: 'wake'; readonly stage: StageName };
 
 /**
- * The threads of a server that run apart from its protocol thread, each over its own queue
- * (docs/protocol.md, "Threads and queues"). `logWriter` is the learner's SyncRequestProcessor
- * (queue, group flush) followed by SendAckRequestProcessor.
+ * The threads of a server the kernel schedules on their own (docs/protocol.md, "Threads and
+ * queues"). `logWriter` is the learner's SyncRequestProcessor (queue, group flush) followed by
+ * SendAckRequestProcessor; `protocol` is the learner's protocol thread resuming after it yielded
+ * the CPU between two of its own steps (a finer grain, used where a bug needs it).
  */
-export type StageName = 'logWriter';
+export type StageName = 'logWriter' | 'protocol';
 
 // ---------------------------------------------------------------------------------------------
 // Volatile state
@@ -436,7 +437,7 @@ export interface LearnerSync {
 }
 
 /** What a learner's protocol thread is blocked on: a synchronous disk write. */
-export type LearnerBlock = 'ackepoch' | 'trunc' | 'newleader-log' | 'newleader-epoch';
+export type LearnerBlock = 'ackepoch' | 'trunc' | 'newleader-log' | 'newleader-epoch' | 'yield';
 
 /** Follower/observer-only state (Learner.java). */
 export interface LearnerState {

@@ -134,4 +134,28 @@ describe('log-writer flaw switches', () => {
     expect(before.filter((x) => x.includes('appendLog'))).toEqual([]);
     expect(steps.slice(ackAt)).toEqual(expect.arrayContaining(['persist appendLog <1,2>', 'persist appendLog <1,3>', 'fsync appendLog <1,2>', 'fsync appendLog <1,3>']));
   });
+
+  it('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack): the DIFF proposals go to the writer, which ACKs them; the NEWLEADER ACK waits for the protocol thread to run again', () => {
+    const run = (flaws: Partial<Flaws>) => {
+      const { sim, trace } = boot({
+        voters: 3,
+        flaws,
+        stageDelay: { kind: 'constant', ms: 20 },
+        images: { 1: { ...E1, log: log([1, 1]) }, 2: { ...E1, log: log([1, 1]) }, 3: { ...E1, log: log([1, 1], [1, 2], [1, 3]) } },
+      });
+      sim.runUntil(1000);
+      expect(leaderOf(sim)).toBe(3);
+      const epochDone = one(fsyncs(trace, 1, (w) => w.op === 'writeEpoch' && w.file === 'currentEpoch' && w.value === 2), 'currentEpoch := 2 on s1');
+      const ack = first(sends(trace, 'ACK', 1, 3).filter((e) => e.msg.zxid === zxid(2, 0)), 'ACK(NEWLEADER)');
+      const proposalAcks = sends(trace, 'ACK', 1, 3).filter((e) => e.msg.zxid === zxid(1, 2) || e.msg.zxid === zxid(1, 3));
+      return { epochDone, ack, proposalAcks, writes: persists(trace, 1, (w) => w.op === 'appendLog') };
+    };
+    const fixed = run({});
+    expect(fixed.proposalAcks).toEqual([]);
+    expect(fixed.ack.t).toBe(fixed.epochDone.t);
+    const flawed = run({ follower_starts_processors_before_newleader_ack: true });
+    expect(flawed.ack.t).toBe(flawed.epochDone.t + 20);
+    expect(flawed.proposalAcks.map((e) => e.msg.zxid)).toEqual([zxid(1, 2), zxid(1, 3)]);
+    expect(flawed.writes.map((e) => e.t)).toEqual([flawed.epochDone.t + 20, flawed.epochDone.t + 20]);
+  });
 });
