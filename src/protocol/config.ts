@@ -76,6 +76,12 @@ export interface Flaws {
    * this follower's NEWLEADER ACK (3.8.0-3.8.4, 3.9.0-3.9.1, as those releases order NEWLEADER).
    */
   follower_starts_processors_before_newleader_ack: boolean;
+  /**
+   * ZOOKEEPER-3642 (B8): a learner whose SNAP sync ends before NEWLEADER keeps the snapshot it
+   * loaded in memory (nothing of it is on disk) and votes and syncs from it; a DIFF then never
+   * writes it, so a restart loses txns it acknowledged (3.5.x before 3.5.10, 3.6.x before 3.6.3).
+   */
+  learner_retains_partial_snap_on_abort: boolean;
 }
 
 export interface ClusterConfig {
@@ -111,6 +117,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   follower_newleader_persist_async: false,
   shutdown_leaves_log_writer_running: false,
   follower_starts_processors_before_newleader_ack: false,
+  learner_retains_partial_snap_on_abort: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -230,7 +230,11 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     cancelTimer(ctx, TIMER_LEARNER_READ);
     cancelTimer(ctx, TIMER_CONNECT_RETRY);
     const pre = s.learner.sync.preSnapDb;
-    if (pre !== null) s.db = pre;
+    // ZOOKEEPER-3642's fix: a SNAP sync that did not reach NEWLEADER leaves nothing in memory.
+    if (pre !== null) {
+      if (ctx.cfg.flaws.learner_retains_partial_snap_on_abort) note(ctx, `kept the SNAP loaded in memory at ${formatZxid(s.db.lastProcessedZxid)}, though it is not on disk`);
+      else s.db = pre;
+    }
   }
   // ZooKeeper 3.9.3 shuts the log writer down (writing what it holds) before fastForwardDataBase;
   // ZOOKEEPER-4712 is the bug where it kept running and wrote after the fast-forward.

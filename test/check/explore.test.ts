@@ -65,6 +65,18 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(['HonestAdvertisement', 'HistoryConsistency']).toContain(f?.property);
   });
 
+  it('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack): a proposal ACK is the first ACK a leader reads in SYNC (MessageLegality) within 20 seeds', () => {
+    const f = firstFailure('follower_starts_processors_before_newleader_ack', 20);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('MessageLegality');
+  });
+
+  it('ZOOKEEPER-3642 (learner_retains_partial_snap_on_abort): a learner votes with a SNAP it never wrote (HonestAdvertisement) within 200 seeds', () => {
+    const f = firstFailure('learner_retains_partial_snap_on_abort', 200);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('HonestAdvertisement');
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });
