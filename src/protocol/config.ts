@@ -82,6 +82,12 @@ export interface Flaws {
    * writes it, so a restart loses txns it acknowledged (3.5.x before 3.5.10, 3.6.x before 3.6.3).
    */
   learner_retains_partial_snap_on_abort: boolean;
+  /**
+   * ZOOKEEPER-2355 (B5): the learner sets lastProcessedZxid to the DIFF header's zxid when the
+   * header arrives, before it has the txns that follow; a sync cut short leaves it claiming a zxid
+   * it does not have, and the next sync is an empty DIFF (3.4.x before 3.4.11, 3.5.x before 3.5.4).
+   */
+  learner_sets_lastzxid_on_diff_header: boolean;
 }
 
 export interface ClusterConfig {
@@ -118,6 +124,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   shutdown_leaves_log_writer_running: false,
   follower_starts_processors_before_newleader_ack: false,
   learner_retains_partial_snap_on_abort: false,
+  learner_sets_lastzxid_on_diff_header: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -7,7 +7,7 @@
 import { produce } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { EMPTY_DB, fastForward, loadDatabase } from './db.ts';
+import { EMPTY_DB, fastForward, loadDatabase, setLastProcessed } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
   dropLearner,
@@ -244,6 +244,13 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     drainLogWriter(s, ctx);
   }
   s.db = fastForward(s.db);
+  const diffZxid = s.learner?.phase === 'sync' ? s.learner.sync.diffZxid : null;
+  if (diffZxid !== null && diffZxid > s.db.lastProcessedZxid && ctx.cfg.flaws.learner_sets_lastzxid_on_diff_header) {
+    // ZOOKEEPER-2355: lastProcessedZxid was set from the DIFF header before the txns after it
+    // were read; the sync broke off, and the server claims the header's zxid without its txns.
+    note(ctx, `DIFF sync cut short: lastProcessedZxid stays at the DIFF header ${formatZxid(diffZxid)}`);
+    s.db = setLastProcessed(s.db, diffZxid);
+  }
   s.leader = null;
   s.learner = null;
   s.writes = {};

@@ -170,6 +170,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
     switch (msg.type) {
       case 'DIFF':
         sync.mode = 'DIFF';
+        sync.diffZxid = msg.zxid;
         return null;
       case 'SNAP':
         sync.mode = 'SNAP';

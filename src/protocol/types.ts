@@ -434,6 +434,8 @@ export interface LearnerSync {
   packetsCommitted: Zxid[];
   /** The database before a SNAP was loaded: an aborted SNAP sync goes back to it (ZOOKEEPER-3642). */
   preSnapDb: Db | null;
+  /** The DIFF header's zxid (the leader's last committed zxid), or null before a DIFF. */
+  diffZxid: Zxid | null;
 }
 
 /** What a learner's protocol thread is blocked on: a synchronous disk write. */

@@ -77,6 +77,12 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.property).toBe('HonestAdvertisement');
   });
 
+  it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): a learner claims a DIFF header zxid it does not hold (HonestAdvertisement) within 250 seeds', () => {
+    const f = firstFailure('learner_sets_lastzxid_on_diff_header', 250);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('HonestAdvertisement');
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });

@@ -38,6 +38,7 @@ describe('scenarios/', () => {
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
     // zab-bugs.md §1: the flaw's violation, named by the property that catches it first.
+    ['b05-diff-header-zxid-before-txns', 'learner_sets_lastzxid_on_diff_header', 'expect checkers pass', 'the first: HonestAdvertisement'],
     ['b08-partial-snap-then-diff', 'learner_retains_partial_snap_on_abort', 'expect checkers pass', 'the first: HonestAdvertisement'],
     ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: CommittedDurability'],
     ['b12-proposal-ack-overtakes-newleader-ack', 'follower_starts_processors_before_newleader_ack', 'expect checkers pass', 'the first: MessageLegality'],
