@@ -24,10 +24,11 @@ describe('zabsim scenario', () => {
     const r = cli('scenario', 'list');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    // The twenty classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(21);
-    expect(lines[0]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
-    expect(lines[20]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
+    // The catalogue's bugs (b05...), the twenty classic cases, then zabsim's own findings (x01...).
+    expect(lines).toHaveLength(26);
+    expect(lines[0]).toMatch(/^b05-diff-header-zxid-before-txns\s+B5\. ZOOKEEPER-2355: /);
+    expect(lines[5]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
+    expect(lines[25]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {
