@@ -158,6 +158,7 @@ function inputsFor(cfg: ClusterConfig, s: ServerState): Input[] {
   out.push({ kind: 'fsyncDone', token: 1 });
   out.push({ kind: 'fsyncDone', token: s.nextToken });
   out.push({ kind: 'stage', stage: 'logWriter' });
+  out.push({ kind: 'stage', stage: 'protocol' });
   // Client operations, with and without a session (sessions are numbered from 1 by the clients).
   const sess = Number(Object.keys(s.db.tree.sessions)[0] ?? 0);
   const requests: ClientRequest[] = [
