@@ -377,6 +377,8 @@ function holds(s: ServerState, z: Zxid): boolean {
   const lr = s.learner;
   if (lr === null) return false;
   if (lr.sync.packetsNotLogged.items.some((e) => e.zxid === z)) return true;
+  // Handed to the log writer and not yet written (FollowerZooKeeperServer.pendingTxns).
+  if (lr.pendingTxns.items.some((e) => e.zxid === z)) return true;
   return lr.inbox.items.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
 }
 

@@ -14,6 +14,7 @@ import { note, send, type StepContext } from './context.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
 import { applyCommitted, logTxn } from './db.ts';
 import { updateAckCheck, updateProposalCheck } from './heartbeat.ts';
+import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist } from './persist.ts';
 import { replyForApplied, reply } from './serving.ts';
 import { commitPending } from './sync.ts';
@@ -135,20 +136,20 @@ function answerSync(s: S, ctx: StepContext, origin: TxnOrigin): void {
 // ---------------------------------------------------------------------------------------------
 // Learner
 
-/** PROPOSAL at a follower in broadcast: log it, ACK after the fsync. */
+/** PROPOSAL at a follower in broadcast: hand it to the log writer, which ACKs after the fsync. */
 export function onProposal(s: S, ctx: StepContext, msg: TxnPacket): void {
   const l = s.learner;
   if (l === null) return;
-  const last = s.db.log.lastZxid(s.db.lastProcessedZxid);
+  const last = lastQueuedZxid(s, s.db.log.lastZxid(s.db.lastProcessedZxid));
   if (msg.zxid <= last) {
     note(ctx, `ignored duplicate PROPOSAL ${formatZxid(msg.zxid)}`);
     return;
   }
   const entry = { zxid: msg.zxid, txn: msg.txn };
-  s.db = logTxn(s.db, entry);
+  // FollowerZooKeeperServer.logRequest: pendingTxns, then the log writer's queue; it ACKs after
+  // its flush.
   l.pendingTxns = l.pendingTxns.push(entry);
-  persist(s, ctx, { op: 'appendLog', entry }, { kind: 'ack', role: s.role, zxid: msg.zxid });
-  maybeSnapshot(s, ctx);
+  enqueueLog(s, ctx, entry, true);
 }
 
 /** COMMIT at a follower in broadcast. Returns a halt reason (an unmatched commit), or null. */

@@ -85,6 +85,37 @@ export interface Flaws {
    * the file is cut after it). zabsim cuts exactly at the zxid. A zabsim finding, no ticket known.
    */
   trunc_keeps_first_txn_above_target: boolean;
+  /**
+   * ZOOKEEPER-4646 (with ZOOKEEPER-3023, B10): at NEWLEADER the follower hands the txns committed
+   * during the DIFF to its log writer (SyncRequestProcessor) and sends the NEWLEADER ACK without
+   * waiting for them to be durable (3.8.0-3.8.4, 3.9.0-3.9.1).
+   */
+  follower_newleader_persist_async: boolean;
+  /**
+   * ZOOKEEPER-4712 (B14): a role change does not shut the follower's log writer down: the database
+   * is fast-forwarded without the txns still queued to it, and the writer appends them later,
+   * while the server already votes (or syncs) with the older zxid (up to 3.9.2).
+   */
+  shutdown_leaves_log_writer_running: boolean;
+  /**
+   * ZOOKEEPER-4685 (B12): at NEWLEADER the follower starts its processors and hands every buffered
+   * DIFF proposal to its log writer, which ACKs each after its flush, before the protocol thread
+   * writes the NEWLEADER ACK; a proposal ACK can reach the leader first, which then never counts
+   * this follower's NEWLEADER ACK (3.8.0-3.8.4, 3.9.0-3.9.1, as those releases order NEWLEADER).
+   */
+  follower_starts_processors_before_newleader_ack: boolean;
+  /**
+   * ZOOKEEPER-3642 (B8): a learner whose SNAP sync ends before NEWLEADER keeps the snapshot it
+   * loaded in memory (nothing of it is on disk) and votes and syncs from it; a DIFF then never
+   * writes it, so a restart loses txns it acknowledged (3.5.x before 3.5.10, 3.6.x before 3.6.3).
+   */
+  learner_retains_partial_snap_on_abort: boolean;
+  /**
+   * ZOOKEEPER-2355 (B5): the learner sets lastProcessedZxid to the DIFF header's zxid when the
+   * header arrives, before it has the txns that follow; a sync cut short leaves it claiming a zxid
+   * it does not have, and the next sync is an empty DIFF (3.4.x before 3.4.11, 3.5.x before 3.5.4).
+   */
+  learner_sets_lastzxid_on_diff_header: boolean;
 }
 
 export interface ClusterConfig {
@@ -122,6 +153,11 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   election_advertises_in_memory_zxid: false,
   zxid_counter_overflow_carries_into_epoch: false,
   trunc_keeps_first_txn_above_target: false,
+  follower_newleader_persist_async: false,
+  shutdown_leaves_log_writer_running: false,
+  follower_starts_processors_before_newleader_ack: false,
+  learner_retains_partial_snap_on_abort: false,
+  learner_sets_lastzxid_on_diff_header: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -217,7 +217,7 @@ export function enterLearning(s: S, ctx: StepContext, role: 'FOLLOWING' | 'OBSER
     blocked: null,
     resume: null,
     inbox: Fifo.empty(),
-    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null },
+    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null, diffZxid: null },
     pendingTxns: Fifo.empty(),
     touched: [],
   };

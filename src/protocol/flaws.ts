@@ -118,6 +118,46 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     fixedIn: 'none (a zabsim finding, no ticket); zabsim cuts exactly at the zxid',
     properties: ['Integrity', 'HistoryConsistency'],
   },
+  follower_newleader_persist_async: {
+    bug: 'B10',
+    tickets: ['ZOOKEEPER-4646', 'ZOOKEEPER-3023'],
+    title: 'at NEWLEADER the follower only queues the DIFF txns to its log writer and ACKs at once: the ACK overtakes the fsync, a crash loses a committed txn',
+    affected: ['3.5.9-3.5.10', '3.6.3-3.6.4', '3.7.x', '3.8.0-3.8.4', '3.9.0-3.9.1'],
+    fixedIn: '3.8.5, 3.9.2 (the ZOOKEEPER-4785 change); reworked in 3.9.3',
+    properties: ['CommittedDurability', 'CommittedNeverLost', 'TruncSafety'],
+  },
+  shutdown_leaves_log_writer_running: {
+    bug: 'B14',
+    tickets: ['ZOOKEEPER-4712'],
+    title: "a follower's shutdown leaves its log writer running: it appends a queued proposal after the database was fast-forwarded and the server voted without it",
+    affected: ['3.4.12-3.4.14', '3.5.4-3.5.10', '3.6.x', '3.7.x', '3.8.x', '3.9.0-3.9.2'],
+    fixedIn: '3.9.3',
+    properties: ['HonestAdvertisement', 'HistoryConsistency'],
+  },
+  follower_starts_processors_before_newleader_ack: {
+    bug: 'B12',
+    tickets: ['ZOOKEEPER-4685'],
+    title: 'the follower starts its processors at NEWLEADER and ACKs a DIFF proposal before the NEWLEADER ACK: the leader never counts its NEWLEADER ACK',
+    affected: ['3.5.9-3.5.10', '3.6.3-3.6.4', '3.7.x', '3.8.0-3.8.4', '3.9.0-3.9.1'],
+    fixedIn: '3.8.5, 3.9.2; reworked in 3.9.3',
+    properties: ['MessageLegality', 'Liveness'],
+  },
+  learner_retains_partial_snap_on_abort: {
+    bug: 'B8',
+    tickets: ['ZOOKEEPER-3642'],
+    title: 'a SNAP sync aborted before NEWLEADER leaves the snapshot in memory only; a later DIFF never writes it, a restart loses acknowledged txns',
+    affected: ['3.5.0-3.5.9', '3.6.0-3.6.2'],
+    fixedIn: '3.5.10, 3.6.3, 3.7.0',
+    properties: ['HonestAdvertisement', 'RestartStability'],
+  },
+  learner_sets_lastzxid_on_diff_header: {
+    bug: 'B5',
+    tickets: ['ZOOKEEPER-2355'],
+    title: "the learner sets lastProcessedZxid to the DIFF header's zxid before the txns arrive: a sync cut short claims txns it never got",
+    affected: ['3.4.0-3.4.10', '3.5.0-3.5.3'],
+    fixedIn: '3.4.11, 3.5.4, 3.6.0',
+    properties: ['HonestAdvertisement', 'Agreement'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

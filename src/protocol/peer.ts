@@ -7,7 +7,7 @@
 import { produce } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { EMPTY_DB, fastForward, loadDatabase } from './db.ts';
+import { EMPTY_DB, fastForward, loadDatabase, setLastProcessed } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
   dropLearner,
@@ -36,6 +36,7 @@ import {
   touchSessions,
 } from './heartbeat.ts';
 import { onClientRequest, reply } from './serving.ts';
+import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { persist } from './persist.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
@@ -81,6 +82,7 @@ export function blankState(sid: Sid): ServerState {
     flushing: false,
     writes: {},
     snapshotsTaken: 0,
+    logWriter: IDLE_LOG_WRITER,
   };
 }
 
@@ -131,6 +133,10 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       // QuorumPeer.run: whatever the role's thread threw, the peer shuts the role down and elects again.
       if (s.state === 'LOOKING') note(ctx, `ignored the failure (${input.reason}): already LOOKING, no role to end`);
       else goLooking(s, ctx, input.reason);
+      return;
+    case 'stage':
+      if (input.stage === 'logWriter') runLogWriter(s, ctx);
+      else if (s.learner?.blocked?.on === 'yield') unblock(s, ctx, s.learner.blocked.token);
       return;
   }
 }
@@ -229,11 +235,29 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     cancelTimer(ctx, TIMER_LEARNER_READ);
     cancelTimer(ctx, TIMER_CONNECT_RETRY);
     const pre = s.learner.sync.preSnapDb;
-    if (pre !== null) s.db = pre;
+    // ZOOKEEPER-3642's fix: a SNAP sync that did not reach NEWLEADER leaves nothing in memory.
+    if (pre !== null) {
+      if (ctx.cfg.flaws.learner_retains_partial_snap_on_abort) note(ctx, `kept the SNAP loaded in memory at ${formatZxid(s.db.lastProcessedZxid)}, though it is not on disk`);
+      else s.db = pre;
+    }
+  }
+  // ZooKeeper 3.9.3 shuts the log writer down (writing what it holds) before fastForwardDataBase;
+  // ZOOKEEPER-4712 is the bug where it kept running and wrote after the fast-forward.
+  if (ctx.cfg.flaws.shutdown_leaves_log_writer_running) {
+    if (s.logWriter.queue.length > 0) note(ctx, `log writer left running with ${s.logWriter.queue.length} queued txns`);
+  } else {
+    drainLogWriter(s, ctx);
   }
   // ZOOKEEPER-2845 (B6), 3.4.10-3.4.11 and 3.5.3: the retained database is not fast-forwarded,
   // so the vote and ACKEPOCH carry the last applied zxid, below any logged, uncommitted txn.
   if (!ctx.cfg.flaws.election_advertises_in_memory_zxid) s.db = fastForward(s.db);
+  const diffZxid = s.learner?.phase === 'sync' ? s.learner.sync.diffZxid : null;
+  if (diffZxid !== null && diffZxid > s.db.lastProcessedZxid && ctx.cfg.flaws.learner_sets_lastzxid_on_diff_header) {
+    // ZOOKEEPER-2355: lastProcessedZxid was set from the DIFF header before the txns after it
+    // were read; the sync broke off, and the server claims the header's zxid without its txns.
+    note(ctx, `DIFF sync cut short: lastProcessedZxid stays at the DIFF header ${formatZxid(diffZxid)}`);
+    s.db = setLastProcessed(s.db, diffZxid);
+  }
   s.leader = null;
   s.learner = null;
   s.writes = {};
@@ -458,7 +482,7 @@ function unblock(s: S, ctx: StepContext, token: number): void {
   const on = l.blocked.on;
   l.blocked = null;
   if (on === 'ackepoch') sendAckEpoch(s, ctx, s.currentEpoch);
-  else if (on === 'newleader-log' || on === 'newleader-epoch') resumeNewLeader(s, ctx);
+  else if (on === 'newleader-log' || on === 'newleader-epoch' || on === 'yield') resumeNewLeader(s, ctx);
   while (s.learner !== null && s.learner === l && l.blocked === null && l.inbox.length > 0 && s.up) {
     const msg = l.inbox.first() as Message;
     l.inbox = l.inbox.rest();

@@ -20,6 +20,7 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
+import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
 import { syncFollower } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
@@ -169,6 +170,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
     switch (msg.type) {
       case 'DIFF':
         sync.mode = 'DIFF';
+        sync.diffZxid = msg.zxid;
         return null;
       case 'SNAP':
         sync.mode = 'SNAP';
@@ -250,7 +252,7 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
 }
 
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
-type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'ack';
+type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'start-processors' | 'yield' | 'ack';
 
 /*
  * The default wraps 3.9.3's order in 3.4.6's `updatingEpoch` marker (Learner.syncWithLeader at
@@ -267,8 +269,25 @@ const NEWLEADER_STEPS_3911: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'aw
 /** ZOOKEEPER-4643: currentEpoch is written before the synced txns are durable. */
 const NEWLEADER_STEPS_4643: readonly NewLeaderStep[] = ['snapshot', 'epoch', 'await-epoch', 'log-committed', 'await-log', 'ack'];
 
+/**
+ * ZOOKEEPER-4646: the committed txns go to the log writer's queue (not awaited), then currentEpoch
+ * is written and the ACK leaves once it is durable: the writer may not even have run yet.
+ */
+const NEWLEADER_STEPS_4646: readonly NewLeaderStep[] = ['marker', 'snapshot', 'queue-committed', 'epoch', 'await-epoch', 'unmark', 'ack'];
+
+/**
+ * ZOOKEEPER-4685 (3.8.0-3.8.4, 3.9.0-3.9.1): currentEpoch, then `zk.startupWithoutServing()` and
+ * `fzk.logRequest` for every buffered proposal, committed or not: the log writer ACKs each after
+ * its flush. Between that and `writePacket(ACK NEWLEADER)` the protocol thread may lose the CPU
+ * (`yield`: a finer grain than the stage, because the bug is the order of two writes to one
+ * socket by two threads), so the writer's ACK can reach the leader first.
+ */
+const NEWLEADER_STEPS_4685: readonly NewLeaderStep[] = ['marker', 'snapshot', 'epoch', 'await-epoch', 'unmark', 'start-processors', 'yield', 'ack'];
+
 function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
   const f = ctx.cfg.flaws;
+  if (f.follower_starts_processors_before_newleader_ack) return NEWLEADER_STEPS_4685;
+  if (f.follower_newleader_persist_async) return NEWLEADER_STEPS_4646;
   if (f.follower_ack_newleader_before_persist) return NEWLEADER_STEPS_3911;
   if (f.follower_epoch_before_log_durable) return NEWLEADER_STEPS_4643;
   return f.newleader_no_epoch_marker ? NEWLEADER_STEPS_NO_MARKER : NEWLEADER_STEPS;
@@ -306,7 +325,21 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         }
         break;
       case 'log-committed':
-        last = logCommittedBeforeNewLeader(s, ctx) ?? last;
+        last = logCommittedBeforeNewLeader(s, ctx, false) ?? last;
+        break;
+      case 'queue-committed':
+        logCommittedBeforeNewLeader(s, ctx, true);
+        break;
+      case 'start-processors':
+        logRequestAll(s, ctx);
+        break;
+      case 'yield':
+        if (s.state === 'FOLLOWING') {
+          l.blocked = { on: 'yield', token: -1 };
+          l.resume = k + 1;
+          ctx.effects.push({ kind: 'wake', stage: 'protocol' });
+          return;
+        }
         break;
       case 'epoch':
         s.currentEpoch = l.sync.newEpoch;
@@ -342,7 +375,7 @@ export function resumeNewLeader(s: S, ctx: StepContext): void {
  * DIFF mode: append to the log, and apply, every proposal whose COMMIT arrived before
  * NEWLEADER. Returns the last write's token, or null when there was nothing to log.
  */
-function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
+function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): number | null {
   const l = s.learner;
   // §1.3 is the follower's NEWLEADER handling (Learner.syncWithLeader only does this for a
   // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
@@ -367,11 +400,32 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext): number | null {
     }
     // ZKDatabase.append directly, not through SyncRequestProcessor: it counts toward the next
     // snapshot but never triggers one here.
-    s.db = logTxn(s.db, head);
-    last = persist(s, ctx, { op: 'appendLog', entry: head });
+    if (queued) {
+      // ZOOKEEPER-4646: fzk.logRequest hands it to SyncRequestProcessor; nothing waits for it.
+      enqueueLog(s, ctx, head, false);
+    } else {
+      s.db = logTxn(s.db, head);
+      last = persist(s, ctx, { op: 'appendLog', entry: head });
+    }
     s.db = applyCommitted(s.db, head).db;
   }
   return last;
+}
+
+/**
+ * ZOOKEEPER-4685's NEWLEADER: every buffered proposal, committed or not, goes to pendingTxns and
+ * the log writer, which ACKs it after its flush; the held COMMITs are applied at UPTODATE. Followers
+ * only (an observer keeps its buffers for UPTODATE).
+ */
+function logRequestAll(s: S, ctx: StepContext): void {
+  const l = s.learner;
+  if (l === null || s.state !== 'FOLLOWING') return;
+  for (const entry of l.sync.packetsNotLogged.items) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) continue;
+    l.pendingTxns = l.pendingTxns.push(entry);
+    enqueueLog(s, ctx, entry, true);
+  }
+  l.sync.packetsNotLogged = Fifo.empty();
 }
 
 /**
@@ -393,15 +447,19 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   // COMMIT is then skipped too, instead of tripping the unmatched-commit exit.
   const skipped: Zxid[] = [];
   for (const entry of l.sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= s.db.log.lastZxid(0)) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
       skipped.push(entry.zxid);
       continue;
     }
-    s.db = logTxn(s.db, entry);
-    if (observer) persist(s, ctx, { op: 'appendLog', entry });
-    else persist(s, ctx, { op: 'appendLog', entry }, { kind: 'ack', role: s.role, zxid: entry.zxid });
     l.pendingTxns = l.pendingTxns.push(entry);
-    maybeSnapshot(s, ctx);
+    if (observer) {
+      s.db = logTxn(s.db, entry);
+      persist(s, ctx, { op: 'appendLog', entry });
+      maybeSnapshot(s, ctx);
+    } else {
+      // Follower.syncWithLeader's UPTODATE: fzk.logRequest, through the log writer, ACKed after its flush.
+      enqueueLog(s, ctx, entry, true);
+    }
   }
   l.sync.packetsNotLogged = Fifo.empty();
   const held = [...l.sync.packetsCommitted];

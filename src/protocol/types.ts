@@ -271,7 +271,9 @@ export type Input =
    * modelled ones): QuorumPeer.run shuts the role down and looks for a leader. Only a scenario's
    * `force sN LOOKING` sends it.
    */
-  | { readonly kind: 'roleFailed'; readonly reason: string };
+  | { readonly kind: 'roleFailed'; readonly reason: string }
+  /** A thread of this server gets the CPU: it runs one step over its queue (issue 11 §1). */
+  | { readonly kind: 'stage'; readonly stage: StageName };
 
 export type InputKind = Input['kind'];
 
@@ -287,7 +289,20 @@ export type Effect =
   /** A decision worth showing in the trace, e.g. why a message was ignored. */
   | { readonly kind: 'note'; readonly text: string }
   /** The process exits (ZooKeeper calls System.exit or refuses to start): the kernel crashes it. */
-  | { readonly kind: 'halt'; readonly reason: string };
+  | { readonly kind: 'halt'; readonly reason: string }
+  /**
+   * Work was queued for a thread that was idle: the kernel schedules its step (a `stage` input)
+   * as an event of its own, after a delay drawn from the `threads` stream (a descheduled thread).
+   */
+  | { readonly kind: 'wake'; readonly stage: StageName };
+
+/**
+ * The threads of a server the kernel schedules on their own (docs/protocol.md, "Threads and
+ * queues"). `logWriter` is the learner's SyncRequestProcessor (queue, group flush) followed by
+ * SendAckRequestProcessor; `protocol` is the learner's protocol thread resuming after it yielded
+ * the CPU between two of its own steps (a finer grain, used where a bug needs it).
+ */
+export type StageName = 'logWriter' | 'protocol';
 
 // ---------------------------------------------------------------------------------------------
 // Volatile state
@@ -425,10 +440,12 @@ export interface LearnerSync {
   packetsCommitted: Zxid[];
   /** The database before a SNAP was loaded: an aborted SNAP sync goes back to it (ZOOKEEPER-3642). */
   preSnapDb: Db | null;
+  /** The DIFF header's zxid (the leader's last committed zxid), or null before a DIFF. */
+  diffZxid: Zxid | null;
 }
 
 /** What a learner's protocol thread is blocked on: a synchronous disk write. */
-export type LearnerBlock = 'ackepoch' | 'trunc' | 'newleader-log' | 'newleader-epoch';
+export type LearnerBlock = 'ackepoch' | 'trunc' | 'newleader-log' | 'newleader-epoch' | 'yield';
 
 /** Follower/observer-only state (Learner.java). */
 export interface LearnerState {
@@ -460,6 +477,22 @@ export type PendingWrite =
   | { readonly kind: 'leaderAck'; readonly role: number; readonly zxid: Zxid }
   | { readonly kind: 'leaderAcceptedEpoch'; readonly role: number }
   | { readonly kind: 'leaderCurrentEpoch'; readonly role: number };
+
+/** A txn handed to the log writer (SyncRequestProcessor.processRequest). */
+export interface QueuedTxn {
+  readonly entry: LogEntry;
+  /** The role that queued it: an ACK is sent only while that role lasts. */
+  readonly role: number;
+  /** SendAckRequestProcessor ACKs it after the flush (a follower's proposals). */
+  readonly ack: boolean;
+}
+
+/** SyncRequestProcessor's thread: its queue (queuedRequests), volatile, lost in a crash. */
+export interface LogWriterState {
+  queue: Fifo<QueuedTxn>;
+  /** A `wake` effect is outstanding: the kernel will run the writer's step. */
+  woken: boolean;
+}
 
 /** Everything a server holds in memory. Rebuilt from the DurableImage at start. */
 export interface ServerState {
@@ -496,4 +529,6 @@ export interface ServerState {
   writes: Record<number, PendingWrite>;
   /** Number of snapshots this server took (varies the next snapshot's threshold). */
   snapshotsTaken: number;
+  /** The learner's log writer thread; it outlives a role (its queue is drained or fenced then). */
+  logWriter: LogWriterState;
 }

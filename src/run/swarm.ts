@@ -52,6 +52,8 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // Counter exhaustion (§6, ZOOKEEPER-1277) in reach for one seed in ten; drawn after the rest, so
   // their draws stay what they were, and left out of the settings when it is ZooKeeper's 2^32 - 1.
   ['zxid-counter-limit', { choices: [[0, 90], [30, 5], [300, 5]], unless: 0 }],
+  // A descheduled log writer (issue 11 §1): how long a server's SyncRequestProcessor waits to run.
+  ['thread-delay', { choices: [[[0, 0], 25], [[0, 5], 25], [[0, 20], 25], [[5, 60], 25]] }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

@@ -234,7 +234,7 @@ function zxids(v: RunView, sid: Sid | null, set: 'logged' | 'applied' | 'committ
 
 /**
  * Quiet: one established leader; every running server it can reach both ways follows it in
- * BROADCAST and has applied what it applied; no write is pending on a running server's disk
+ * BROADCAST and has applied what it applied; no write is pending on a running server's disk or queued to its log writer
  * and no proposal is outstanding. Servers cut off from the leader are left out.
  */
 function quiet(v: RunView): Check {
@@ -249,6 +249,8 @@ function quiet(v: RunView): Check {
   for (const sid of up) {
     const rt = sim.server(sid);
     if (rt.disk.pendingCount > 0) return { ok: false, found: `${serverName(sid)} has ${rt.disk.pendingCount} pending disk write(s)` };
+    const queued = rt.state.logWriter.queue.length;
+    if (queued > 0) return { ok: false, found: `${serverName(sid)} has ${queued} txn(s) queued to its log writer` };
     if (sid === leader || sim.network.isBlocked(sid, leader) || sim.network.isBlocked(leader, sid)) continue;
     const s = rt.state;
     if (s.zabState !== 'BROADCAST' || s.learner?.leader !== leader) return { ok: false, found: `${roleOf(sim, sid)}, not following ${serverName(leader)} in BROADCAST` };

@@ -15,7 +15,7 @@ import { parseTxn } from './txns.ts';
 import type { Command, CommandBody, Pred, Preload, Scenario, Source } from './types.ts';
 
 const PARAM_NAMES = Object.keys(DEFAULT_PARAMS) as (keyof ProtocolParams)[];
-const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename', 'flaw', 'preload'];
+const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename', 'threads', 'flaw', 'preload'];
 const COMMANDS = [
   'start', 'restart', 'crash', 'partition', 'heal', 'slow', 'fail', 'hold', 'release', 'deliver', 'drop', 'run', 'stabilize', 'mark',
   'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect', 'inject', 'force', 'wipe',
@@ -47,6 +47,7 @@ interface MutableSetup {
   delay: DelayDist | null;
   fsync: DelayDist | null;
   rename: DelayDist | null;
+  threads: DelayDist | null;
   preload: MutablePreload[];
   serverParams: Record<Sid, Partial<ProtocolParams>>;
   /** Setup lines that may appear once, with the line of the first: `servers`, `set tickTimeMs`, `set s2 tickTimeMs`... */
@@ -82,7 +83,7 @@ export function parseScenario(text: string, file: string): Scenario {
     if (bad !== null) throw new ScenarioError(file, n + 1, `expected one line here, found ${STRAY_BREAKS[bad[0]]}`);
   });
   const header = parseHeader(lines, file, lastLine);
-  const setup: MutableSetup = { voters: 3, observers: 0, seed: 1, params: {}, flaws: {}, delay: null, fsync: null, rename: null, preload: [], serverParams: {}, seen: new Map() };
+  const setup: MutableSetup = { voters: 3, observers: 0, seed: 1, params: {}, flaws: {}, delay: null, fsync: null, rename: null, threads: null, preload: [], serverParams: {}, seen: new Map() };
   const commands: Command[] = [];
   let inSetup = true;
   const labels = new Set<string>();
@@ -244,6 +245,10 @@ function parseSetup(kw: string, c: Cursor, s: MutableSetup): void {
     case 'rename':
       once('rename');
       s.rename = range(c, 'the epoch file rename latency');
+      break;
+    case 'threads':
+      once('threads');
+      s.threads = range(c, "the delay before a server's log writer runs");
       break;
     case 'flaw': {
       // A switch name or its ticket (ZOOKEEPER-3911), as --flaw takes them.

@@ -80,6 +80,7 @@ class Runner implements RunView {
       flaws: s.flaws,
       serverParams: s.serverParams,
       ...(s.delay !== null ? { network: { delay: s.delay } } : {}),
+      ...(s.threads !== null ? { stageDelay: s.threads } : {}),
       ...(s.fsync !== null || s.rename !== null ? { disk: { ...(s.fsync !== null ? { fsyncLatency: s.fsync } : {}), ...(s.rename !== null ? { renameLatency: s.rename } : {}) } } : {}),
     };
     const extra = opts.sink;

@@ -169,6 +169,8 @@ export interface Setup {
   readonly delay: DelayDist | null;
   readonly fsync: DelayDist | null;
   readonly rename: DelayDist | null;
+  /** `threads`: the delay before a server's log writer runs once woken (the kernel's stageDelay). */
+  readonly threads: DelayDist | null;
   readonly preload: readonly Preload[];
 }
 

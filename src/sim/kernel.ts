@@ -9,12 +9,12 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
-import { laneOf, opensConnection, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
+import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
-import { RngRoot } from './rng.ts';
+import { drawMs, RngRoot, type DelayDist } from './rng.ts';
 
 /** Time stopped advancing: too many events at one virtual instant (see MAX_EVENTS_PER_INSTANT). */
 export class LivelockError extends Error {
@@ -41,13 +41,23 @@ export interface SimOptions {
   readonly startSpreadMs?: number;
   /** Parameters of single servers that differ from `params` (a scenario's `set s2 tickTimeMs 500`). */
   readonly serverParams?: Readonly<Record<Sid, Partial<ProtocolParams>>>;
+  /**
+   * How long a server's thread waits, once work is queued for it, before its step runs (a thread
+   * descheduled): drawn per wake-up from the `threads` stream. Default 0: the step runs at the
+   * same instant, after the events already queued for it.
+   */
+  readonly stageDelay?: DelayDist;
 }
+
+/** The default thread delay: none. */
+export const NO_STAGE_DELAY: DelayDist = Object.freeze({ kind: 'constant', ms: 0 });
 
 type SimEvent =
   | { kind: 'deliver'; time: number; seq: number; from: Sid; to: Sid; lane: Lane; gen: number; msg: Message; id: number }
   | { kind: 'close'; time: number; seq: number; from: Sid; to: Sid; gen: number; id: number }
   | { kind: 'timer'; time: number; seq: number; sid: Sid; inc: number; name: string; gen: number }
   | { kind: 'disk'; time: number; seq: number; sid: Sid; inc: number; token: number }
+  | { kind: 'stage'; time: number; seq: number; sid: Sid; inc: number; stage: StageName }
   | { kind: 'call'; time: number; seq: number; fn: () => void };
 
 type DeliverEv = Extract<SimEvent, { kind: 'deliver' }>;
@@ -145,6 +155,10 @@ export class Simulation {
   /** Per sid, the configuration its steps see: `cfg`, or a copy with the server's own parameters. */
   private readonly cfgs: ClusterConfig[] = [];
   private readonly timerRng;
+  private readonly threadRng;
+  private readonly stageDelay: DelayDist;
+  /** The delay is always 0: nothing is drawn (the default). */
+  private readonly stageDelayZero: boolean;
 
   constructor(
     readonly options: SimOptions,
@@ -162,6 +176,10 @@ export class Simulation {
     this.network = new Network(ids.length, netCfg, this.rng.stream('network'));
     const diskRng = this.rng.stream('disk');
     this.timerRng = this.rng.stream('timers');
+    this.threadRng = this.rng.stream('threads');
+    this.stageDelay = options.stageDelay ?? NO_STAGE_DELAY;
+    const d = this.stageDelay;
+    this.stageDelayZero = d.kind === 'constant' ? d.ms === 0 : d.kind === 'uniform' && d.maxMs === 0;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
       this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng), timers: new Map() });
@@ -384,6 +402,11 @@ export class Simulation {
       case 'disk':
         this.diskDone(ev);
         return;
+      case 'stage': {
+        const rt = this.server(ev.sid);
+        if (rt.up && rt.incarnation === ev.inc) this.input(rt, { kind: 'stage', stage: ev.stage });
+        return;
+      }
       case 'call':
         ev.fn();
         return;
@@ -518,6 +541,11 @@ export class Simulation {
         return;
       case 'note':
         return; // traced before the state change
+      case 'wake': {
+        const delay = this.stageDelayZero ? 0 : drawMs(this.threadRng, this.stageDelay);
+        this.queue.push({ kind: 'stage', time: this.now + delay, seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
+        return;
+      }
       case 'halt':
         this.down(rt);
         this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });

@@ -79,6 +79,36 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(explore({ from: 158, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
+  it('ZOOKEEPER-4646 (follower_newleader_persist_async: the NEWLEADER ACK does not wait for the log writer): a committed txn is lost within 250 seeds', () => {
+    const f = firstFailure('follower_newleader_persist_async', 250);
+    expect(f).not.toBeNull();
+    expect(COMMITTED_TXN_LOST).toContain(f?.property);
+  });
+
+  it('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): a server votes or ACKs an epoch below a txn its stray log writer then appends (HonestAdvertisement) within 20 seeds', () => {
+    const f = firstFailure('shutdown_leaves_log_writer_running', 20);
+    expect(f).not.toBeNull();
+    expect(['HonestAdvertisement', 'HistoryConsistency']).toContain(f?.property);
+  });
+
+  it('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack): a proposal ACK is the first ACK a leader reads in SYNC (MessageLegality) within 20 seeds', () => {
+    const f = firstFailure('follower_starts_processors_before_newleader_ack', 20);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('MessageLegality');
+  });
+
+  it('ZOOKEEPER-3642 (learner_retains_partial_snap_on_abort): a learner votes with a SNAP it never wrote (HonestAdvertisement) within 200 seeds', () => {
+    const f = firstFailure('learner_retains_partial_snap_on_abort', 200);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('HonestAdvertisement');
+  });
+
+  it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): a learner claims a DIFF header zxid it does not hold (HonestAdvertisement) within 250 seeds', () => {
+    const f = firstFailure('learner_sets_lastzxid_on_diff_header', 250);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('HonestAdvertisement');
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });

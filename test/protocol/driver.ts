@@ -59,13 +59,25 @@ export class Node {
     return this.state.sid;
   }
 
+  /**
+   * Feeds one input. A thread it wakes (a `wake` effect: the log writer) runs right after, with
+   * no delay, and its effects are returned with the input's, as one step would have them.
+   */
   feed(input: Input): readonly Effect[] {
     const r = step(this.cfg, this.state, input);
     this.state = r.state;
-    this.effects = r.effects;
     this.history.push(r.state);
-    for (const e of r.effects) if (e.kind === 'persist') this.pending.push(e.token);
-    return r.effects;
+    let effects = r.effects;
+    for (const e of r.effects) {
+      if (e.kind !== 'wake') continue;
+      const w = step(this.cfg, this.state, { kind: 'stage', stage: e.stage });
+      this.state = w.state;
+      this.history.push(w.state);
+      effects = [...effects, ...w.effects];
+    }
+    this.effects = effects;
+    for (const e of effects) if (e.kind === 'persist') this.pending.push(e.token);
+    return effects;
   }
 
   /** Reports every pending write as durable, oldest first (disks complete in order); returns all effects. */

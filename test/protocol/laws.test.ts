@@ -159,6 +159,8 @@ function inputsFor(cfg: ClusterConfig, s: ServerState): Input[] {
   for (const timer of timerNames(cfg)) out.push({ kind: 'timer', timer });
   out.push({ kind: 'fsyncDone', token: 1 });
   out.push({ kind: 'fsyncDone', token: s.nextToken });
+  out.push({ kind: 'stage', stage: 'logWriter' });
+  out.push({ kind: 'stage', stage: 'protocol' });
   // Client operations, with and without a session (sessions are numbered from 1 by the clients).
   const sess = Number(Object.keys(s.db.tree.sessions)[0] ?? 0);
   const requests: ClientRequest[] = [

@@ -68,7 +68,7 @@ describe('scenario parser', () => {
     [['start', 'create s1 /e "v" ephemeral'], "demo.scenario:8: expected 'in SESSION': an ephemeral node belongs to a session"],
     [['start', 'expect trace has TRUNC'], "demo.scenario:8: expected the trace text in double quotes, found 'TRUNC'"],
     [['start', 'expect trace has "TRUNC'], 'demo.scenario:8: expected a closing " for the text started here'],
-    [['start', 'servers 5'], "demo.scenario:8: expected 'servers' before the first command: setup (servers, observers, seed, set, delay, fsync, rename, flaw, preload) comes first"],
+    [['start', 'servers 5'], "demo.scenario:8: expected 'servers' before the first command: setup (servers, observers, seed, set, delay, fsync, rename, threads, flaw, preload) comes first"],
     [['servers 0'], 'demo.scenario:7: expected 1 to 9 voting servers, found 0'],
     [['set tickTime 2000'], /^demo.scenario:7: expected a protocol parameter \(tickTimeMs, .*\), found 'tickTime'$/],
     [['flaw nope'], /^demo.scenario:7: expected a flaw name \(.*\), found 'nope'$/],

@@ -34,17 +34,25 @@ describe('scenarios/', () => {
   });
 
   // zab-bugs.md §4: a scenario passes with every flaw off and fails, detectably, with its bug's flaw on.
-  it.each([
+  const FLAWED: [string, string, string, string?][] = [
     ['s05-crash-after-newleader-ack', 'follower_ack_newleader_before_persist', 'expect trace since sync has "s1 fsync appendLog <1,3>" before "s1 -> s3 send ACK <1,0>"'],
     ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
     ['x03-trunc-to-a-zxid-the-log-lacks', 'trunc_keeps_first_txn_above_target', 'expect s3 lacks /a                 # FileTxnLog\'s cut keeps <1,1>: s3 serves /a'],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
-  ])('%s fails with the flaw %s', (name, flaw, line) => {
+    // zab-bugs.md §1: the flaw's violation, named by the property that catches it first.
+    ['b05-diff-header-zxid-before-txns', 'learner_sets_lastzxid_on_diff_header', 'expect checkers pass', 'the first: HonestAdvertisement'],
+    ['b08-partial-snap-then-diff', 'learner_retains_partial_snap_on_abort', 'expect checkers pass', 'the first: HonestAdvertisement'],
+    ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: CommittedDurability'],
+    ['b12-proposal-ack-overtakes-newleader-ack', 'follower_starts_processors_before_newleader_ack', 'expect checkers pass', 'the first: MessageLegality'],
+    ['b14-log-writer-outlives-shutdown', 'shutdown_leaves_log_writer_running', 'expect checkers pass', 'the first: HonestAdvertisement'],
+  ];
+  it.each(FLAWED)('%s fails with the flaw %s', (name, flaw, line, property?: string) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;
     const text = readFileSync(file, 'utf8').replace(/^servers (\d+)$/m, `servers $1\nflaw ${flaw}`);
     const r = runScenario(parseScenario(text, name));
     expect(r.failure?.src.text).toBe(line.replace(/\s+#.*$/, ''));
+    if (property !== undefined) expect(r.failure?.message).toContain(property);
   });
 
   // scenarios/bugs/: each replays one catalogued bug's minimal sequence. Without its flaw it passes
@@ -58,8 +66,9 @@ describe('scenarios/', () => {
 
   it('every scenario under bugs/ names its bug (bNN) and is run with its flaw below', () => {
     const bugFiles = files.filter((f) => relative(SCENARIO_DIR, f).startsWith('bugs'));
-    expect(bugFiles.map((f) => loadScenario(f).name).sort()).toEqual(BUGS.map(([n]) => n).sort());
-    for (const [name, ticket] of BUGS) {
+    const covered = [...BUGS, ...FLAWED.filter(([n]) => n.startsWith('b'))];
+    expect(bugFiles.map((f) => loadScenario(f).name).sort()).toEqual(covered.map(([n]) => n).sort());
+    for (const [name, ticket] of covered) {
       const flaw = flawByName(ticket);
       expect(flaw, ticket).not.toBeNull();
       expect(`b${FLAW_CATALOGUE[flaw as keyof Flaws].bug?.slice(1).padStart(2, '0')}`).toBe(name.slice(0, 3));
