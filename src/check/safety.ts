@@ -185,7 +185,8 @@ export class SafetyChecker implements SimMonitor {
       this.onEstablished(sid, next);
       const tip = historyTip(next.db);
       const cmax = g.cmax;
-      const out = g.commitThrough(tip);
+      // A tip below cmax is committed or not, but either way the history lacks cmax.
+      const out = tip < cmax ? { ok: false as const, at: tip } : g.commitThrough(tip);
       if (!out.ok) {
         this.report('CommittedNeverLost', [sid], [cmax, tip], `${n(sid)} established epoch ${l.epoch} with a history up to ${f(tip)} that lacks committed txn ${f(cmax)}`, [
           `its history ${out.at === tip ? `ends at ${f(tip)}, below ${f(cmax)}` : `leaves the committed sequence after ${f(out.at)}`}`,
