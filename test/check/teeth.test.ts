@@ -13,7 +13,7 @@
  *   which is the point of the property.
  * Client properties are fed crafted histories, as the history checker sees them.
  */
-import { produce, setAutoFreeze, type Draft } from 'immer';
+import { produce, setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientChecker } from '../../src/check/clients.ts';
 import { Ghost } from '../../src/check/ghost.ts';
@@ -46,8 +46,15 @@ function scenario(lines: readonly string[], flaw?: string): ScenarioResult {
   return r;
 }
 
+/** Each run's safety checker (remembered: a mutant protocol wraps the kernel's monitor). */
+const checkers = new WeakMap<Simulation, SafetyChecker>();
 function safetyOf(sim: Simulation): SafetyChecker {
-  return sim.monitor as SafetyChecker;
+  let c = checkers.get(sim);
+  if (c === undefined) {
+    c = sim.monitor as SafetyChecker;
+    checkers.set(sim, c);
+  }
+  return c;
 }
 
 function violationsOf(sim: Simulation): readonly Violation[] {
@@ -73,11 +80,11 @@ const TICK: Input = { kind: 'timer', timer: 'test.crafted' };
  * input and these effects, as if the protocol had taken that step now. Returns the violations it
  * reported, and the index of the trace record it was judged at.
  */
-function inject(sim: Simulation, sid: Sid, mutate: (d: Draft<ServerState>) => void, input: Input = TICK, effects: readonly Effect[] = [], before?: (d: Draft<ServerState>) => void): { found: Violation[]; at: number } {
+function inject(sim: Simulation, sid: Sid, mutate: (d: ServerState) => void, input: Input = TICK, effects: readonly Effect[] = [], before?: (d: ServerState) => void): { found: Violation[]; at: number } {
   const rt = sim.server(sid);
   // `before`: the state the step starts from, when it is not the server's current one.
-  const prev = before === undefined ? rt.state : produce(rt.state, before);
-  rt.state = produce(prev, mutate);
+  const prev = before === undefined ? rt.state : produce(rt.state, (d) => before(d as ServerState));
+  rt.state = produce(prev, (d) => mutate(d as ServerState));
   const checker = safetyOf(sim);
   const known = checker.violations.length;
   checker.step(rt, prev, input, effects);
@@ -85,11 +92,11 @@ function inject(sim: Simulation, sid: Sid, mutate: (d: Draft<ServerState>) => vo
 }
 
 /** After every step of `sid`, before the checker judges it, its state is altered by `mutate` (a mutant protocol). */
-function mutateAfterSteps(sim: Simulation, sid: Sid, mutate: (d: Draft<ServerState>) => void, when: (s: ServerState) => boolean): void {
+function mutateAfterSteps(sim: Simulation, sid: Sid, mutate: (d: ServerState) => void, when: (s: ServerState) => boolean): void {
   const inner = safetyOf(sim);
   sim.monitor = {
     step(rt, prev, input, effects) {
-      if (rt.sid === sid && rt.state.up && when(rt.state)) rt.state = produce(rt.state, mutate);
+      if (rt.sid === sid && rt.state.up && when(rt.state)) rt.state = produce(rt.state, (d) => mutate(d as ServerState));
       inner.step(rt, prev, input, effects);
     },
     crashed: (rt) => inner.crashed(rt),
@@ -128,7 +135,7 @@ describe('Leadership', () => {
       d.zabState = 'BROADCAST';
       d.role += 1;
       d.learner = null;
-      d.leader = { ...theirs, newLeaderAcks: [1, 2] } as Draft<NonNullable<ServerState['leader']>>;
+      d.leader = { ...theirs, newLeaderAcks: [1, 2] };
     });
     const v = the(found, 'Leadership');
     expect([v.servers, v.zxids, v.i, v.message]).toEqual([[3, 1], [e1], at, 'two leaders established epoch 1: s3 and s1']);
@@ -146,7 +153,7 @@ describe('Leadership', () => {
 
   it('near miss: a leader dies, another establishes epoch 2, and the first leads again in epoch 3', () => {
     const r = scenario([...BASE, 'crash s3', 'stabilize until s2 leads within 30s', 'start s3', 'stabilize', 'crash s2', 'stabilize until s3 leads within 30s', 'stabilize', 'expect s3 currentEpoch = 3', 'expect checkers pass']);
-    expect(r.trace.filter((e) => e.type === 'note' && /^established epoch/.test(e.text)).map((e) => `${e.sid}: ${e.type === 'note' ? e.text : ''}`)).toEqual([
+    expect(r.trace.filter((e) => e.type === 'note' && /^established epoch/.test(e.text)).map((e) => (e.type === 'note' ? `${e.sid}: ${e.text}` : ''))).toEqual([
       '3: established epoch 1 with NEWLEADER acks from [3,2]',
       '2: established epoch 2 with NEWLEADER acks from [2,1]',
       '3: established epoch 3 with NEWLEADER acks from [3,1]',
@@ -181,7 +188,7 @@ describe('Establishment', () => {
       d.zabState = 'BROADCAST';
       d.role += 1;
       d.learner = null;
-      d.leader = { ...(sim.server(3).state.leader as NonNullable<ServerState['leader']>), epoch: 2, newLeaderAcks: [1, 1] } as Draft<NonNullable<ServerState['leader']>>;
+      d.leader = { ...(sim.server(3).state.leader as NonNullable<ServerState['leader']>), epoch: 2, newLeaderAcks: [1, 1] };
     });
     const v = the(found, 'Establishment');
     expect([v.servers, v.zxids, v.message]).toEqual([[1], [e2, z12], 's1 established epoch 2 on NEWLEADER ACKs from 1 distinct voter(s) of 3']);
@@ -403,7 +410,7 @@ describe('MessageLegality', () => {
 
   it('fires when the first ACK a leader reads from a syncing learner is not the NEWLEADER ACK', () => {
     const { sim } = scenario(BASE);
-    const syncing = (d: Draft<ServerState>): void => {
+    const syncing = (d: ServerState): void => {
       ((d.leader as Leader).learners[1] as { stage: string }).stage = 'sync';
     };
     const v = the(inject(sim, 3, (d) => void d, { kind: 'message', from: 1, msg: { type: 'ACK', zxid: z12 } }, [], syncing).found, 'MessageLegality');
@@ -537,7 +544,7 @@ describe('CommittedNeverLost', () => {
       d.role += 1;
       d.learner = null;
       d.db = truncateAndReload(d.db, z11);
-      d.leader = { ...(sim.server(3).state.leader as Leader), epoch: 2, newLeaderAcks: [1, 2] } as Draft<Leader>;
+      d.leader = { ...(sim.server(3).state.leader as Leader), epoch: 2, newLeaderAcks: [1, 2] };
     });
     const v = the(found, 'CommittedNeverLost');
     expect([v.servers, v.zxids, v.message]).toEqual([[1], [z12, z11], 's1 established epoch 2 with a history up to <1,1> that lacks committed txn <1,2>']);
@@ -546,5 +553,291 @@ describe('CommittedNeverLost', () => {
   it('near miss: a leader established without the orphan <1,3>, which was never committed', () => {
     const r = scenario([...ORPHAN, 'expect checkers pass']);
     none(violationsOf(r.sim), 'CommittedNeverLost');
+  });
+});
+
+// =============================================================================================
+// Sessions
+
+const SESSION = 2_000_001; // the scenario's first named session: client 2, session 2·10^6 + 1
+const TIMEOUT_MS = 6000;
+
+/**
+ * alice opens a session on follower s1 (timeout 6 s) and reads every 500 ms for `activeMs`; the
+ * run goes on 20 s more. With `mutant`, s1 forgets the sessions it served before its PING echo
+ * (follower touches that never reach the leader).
+ */
+function sessionRun(activeMs: number, mutant: boolean): { sim: Simulation; expiredAt: number[]; lastRead: number } {
+  const r = scenario([...BASE, `open session alice on s1 timeout ${TIMEOUT_MS / 1000}s`, 'stabilize']);
+  const sim = r.sim;
+  if (mutant) mutateAfterSteps(sim, 1, (d) => void ((d.learner as NonNullable<ServerState['learner']>).touched = []), (s) => (s.learner?.touched.length ?? 0) > 0);
+  const start = sim.now;
+  let cxid = 100;
+  let lastRead = start;
+  for (let t = 500; t <= activeMs; t += 500) {
+    sim.at(start + t, () => sim.clientRequest(1, { client: 2, cxid: ++cxid, session: SESSION, op: 'read', path: '/a' }));
+    lastRead = start + t;
+  }
+  sim.runUntil(start + activeMs + 20_000);
+  const expiredAt = r.trace.filter((e) => e.type === 'note' && e.text === `session ${SESSION} expired`).map((e) => e.t);
+  return { sim, expiredAt, lastRead };
+}
+
+describe('SessionExpiry', () => {
+  it('fires when follower touches never reach the leader: s3 expires alice while she reads at s1 every 500 ms', () => {
+    const { sim, expiredAt, lastRead } = sessionRun(15_000, true);
+    expect(expiredAt.length).toBeGreaterThan(0);
+    expect(expiredAt[0]).toBeLessThan(lastRead);
+    const v = the(violationsOf(sim), 'SessionExpiry');
+    expect(v.servers).toEqual([3]);
+    expect(v.t).toBe(expiredAt[0]);
+    expect(v.message).toMatch(new RegExp(`^s3 expired session ${SESSION} at ${v.t}ms, \\d+ms after it last heard from its client \\(at \\d+ms\\), before its timeout of ${TIMEOUT_MS}ms$`));
+    expect(sim.server(3).state.db.log.at(sim.server(3).state.db.log.indexOf(v.zxids[0] as Zxid)).txn).toEqual({ type: 'closeSession', session: SESSION });
+  });
+
+  it('near miss: with the PING echoes intact alice is never expired while she reads, and expires one timeout after she stops', () => {
+    const { sim, expiredAt, lastRead } = sessionRun(15_000, false);
+    expect(expiredAt.length).toBe(1);
+    expect(expiredAt[0]).toBeGreaterThanOrEqual(lastRead + TIMEOUT_MS - 1000);
+    expect(violationsOf(sim)).toEqual([]);
+  });
+});
+
+describe('SessionClosedOnce', () => {
+  /** alice closes her session at s1; with `mutant`, s3's tracker keeps it afterwards (main before this fix). */
+  function closeRun(mutant: boolean): { sim: Simulation; closes: string[] } {
+    const r = scenario([...BASE, `open session alice on s1 timeout ${TIMEOUT_MS / 1000}s`, 'stabilize', 'read s1 /a in alice', 'stabilize']);
+    const sim = r.sim;
+    if (mutant) {
+      let readded = false;
+      mutateAfterSteps(
+        sim,
+        3,
+        (d) => {
+          readded = true;
+          (d.leader as Leader).sessionExpiry[SESSION] = (d.leader as Leader).wakeups * 1000 + TIMEOUT_MS;
+        },
+        (s) => !readded && s.leader !== null && s.db.tree.sessions[SESSION] === undefined && s.leader.sessionExpiry[SESSION] === undefined,
+      );
+    }
+    sim.clientRequest(1, { client: 2, cxid: 50, session: SESSION, op: 'closeSession', path: '' });
+    sim.runUntil(sim.now + 30_000);
+    const closes = r.trace.flatMap((e) => (e.type === 'send' && e.to === 1 && e.msg.type === 'PROPOSAL' && e.msg.txn.type === 'closeSession' ? [`${e.msg.txn.origin === undefined ? 'expiry' : 'client'}`] : []));
+    return { sim, closes };
+  }
+
+  it("fires when the leader's tracker keeps a client-closed session and expires it one timeout later", () => {
+    const { sim, closes } = closeRun(true);
+    expect(closes).toEqual(['client', 'expiry']);
+    const v = the(violationsOf(sim), 'SessionClosedOnce');
+    expect(v.servers).toEqual([3]);
+    expect(v.message).toMatch(new RegExp(`^session ${SESSION} expired at <1,\\d+>, after its client closed it at <1,\\d+>$`));
+  });
+
+  it('near miss: the fixed tracker forgets the session once its closeSession commits: one close, nothing after', () => {
+    const { sim, closes } = closeRun(false);
+    expect(closes).toEqual(['client']);
+    expect(violationsOf(sim)).toEqual([]);
+  });
+
+  it('near miss: a client closing a session that already expired (it learns of expiries late) is not a second expiry', () => {
+    const r = scenario([...BASE, `open session alice on s1 timeout ${TIMEOUT_MS / 1000}s`, 'stabilize', 'run 10s', 'expect trace has "s3 note session 2000001 expired"', 'close session alice', 'stabilize', 'expect checkers pass']);
+    expect(r.trace.filter((e) => e.type === 'send' && e.to === 1 && e.msg.type === 'PROPOSAL' && e.msg.txn.type === 'closeSession').length).toBe(2);
+  });
+});
+
+// =============================================================================================
+// Client properties: crafted histories, as the history checker sees them
+
+interface Reported {
+  readonly property: string;
+  readonly servers: readonly number[];
+  readonly zxids: readonly number[];
+  readonly message: string;
+}
+
+/**
+ * A ghost whose committed sequence is `committed` (setData /x of each txn's client request, in
+ * order) and a history checker over it. Server 9 serves under a superseded leader.
+ */
+function histories(committed: readonly { z: Zxid; client: number; cxid: number; data: string }[]) {
+  const ghost = new Ghost();
+  const found: Reported[] = [];
+  const checker = new ClientChecker(ghost, (property, servers, zxids, message) => void found.push({ property, servers, zxids, message }), (sid) => sid === 9);
+  // /x exists from the start (so setData applies), created at <0,1>.
+  ghost.assign(1, { type: 'create', path: '/x', data: '', ephemeral: false, sequential: false, session: 0 }, 0, 1);
+  expect(ghost.commitThrough(1).ok).toBe(true);
+  let pred = 1;
+  const commit = (c: { z: Zxid; client: number; cxid: number; data: string }): void => {
+    ghost.assign(c.z, { type: 'setData', path: '/x', data: c.data, version: -1, origin: { server: 1, client: c.client, cxid: c.cxid } }, pred, 1);
+    pred = c.z;
+    expect(ghost.commitThrough(c.z).ok).toBe(true);
+  };
+  for (const c of committed) commit(c);
+  /** One operation: invoked at `from`, completed at `to` with this outcome (and zxid, value). */
+  const op = (o: { client: number; cxid: number; op: HistoryOp['op']; server?: number; from: number; to: number; outcome?: HistoryOp['outcome']; zxid?: Zxid; value?: string | null }): void => {
+    const h: HistoryOp = { client: o.client, cxid: o.cxid, session: 0, op: o.op, path: '/x', server: o.server ?? 1, invokeMs: o.from, completeMs: null, outcome: null };
+    checker.invoked(h);
+    h.completeMs = o.to;
+    h.outcome = o.outcome ?? 'ok';
+    if (o.zxid !== undefined) h.zxid = o.zxid;
+    if (o.value !== undefined) h.value = o.value;
+    checker.completed(h);
+  };
+  return { ghost, checker, found, op, commit };
+}
+
+function theReported(found: readonly Reported[], p: string): Reported {
+  const r = found.find((x) => x.property === p);
+  expect(r, `no ${p} among [${found.map((x) => `${x.property}: ${x.message}`).join('; ')}]`).toBeDefined();
+  return r as Reported;
+}
+
+const A = { z: z11, client: 2, cxid: 1, data: 'b' };
+const B = { z: z12, client: 1, cxid: 1, data: 'a' };
+
+describe('Client.LinearizableWrites', () => {
+  it('fires when a write that began after another completed gets a smaller zxid', () => {
+    const h = histories([A, B]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    h.op({ client: 2, cxid: 1, op: 'setData', server: 2, from: 20, to: 30, zxid: z11 });
+    const r = theReported(h.found, 'Client.LinearizableWrites');
+    expect([r.servers, r.zxids]).toEqual([[2], [z11, z12]]);
+    expect(r.message).toBe('client 2 #1 setData /x via s2, invoked 20ms, ok at 30ms zxid <1,1>: its zxid is not after <1,2>, a write that completed before it began');
+  });
+
+  it('near miss: the same zxids when the writes overlap in time', () => {
+    const h = histories([A, B]);
+    h.op({ client: 2, cxid: 1, op: 'setData', from: 0, to: 0, zxid: z11 });
+    expect(h.found).toEqual([]);
+    const k = histories([A, B]);
+    k.checker.invoked({ client: 2, cxid: 1, session: 0, op: 'setData', path: '/x', server: 2, invokeMs: 5, completeMs: null, outcome: null });
+    k.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    expect(k.found).toEqual([]);
+  });
+});
+
+describe('Client.FifoOrder', () => {
+  it("fires when a client's second write takes effect before its first", () => {
+    const h = histories([{ ...A, client: 1, cxid: 2 }, B]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    h.op({ client: 1, cxid: 2, op: 'setData', from: 20, to: 30, zxid: z11 });
+    const r = theReported(h.found, 'Client.FifoOrder');
+    expect([r.servers, r.zxids, r.message]).toEqual([[1], [z11, z12], 'client 1 #2 setData /x via s1, invoked 20ms, ok at 30ms zxid <1,1>: takes effect before the client\'s previous write <1,2>']);
+  });
+
+  it("near miss: its writes in order, interleaved with another client's", () => {
+    const h = histories([B, { z: z12 + 1, client: 2, cxid: 1, data: 'c' }, { z: z12 + 2, client: 1, cxid: 2, data: 'd' }].map((c, i) => ({ ...c, z: zxid(1, i + 1) })));
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z11 });
+    h.op({ client: 2, cxid: 1, op: 'setData', from: 5, to: 15, zxid: z12 });
+    h.op({ client: 1, cxid: 2, op: 'setData', from: 20, to: 30, zxid: z13 });
+    expect(h.found).toEqual([]);
+  });
+});
+
+describe('Client.SequentialReads', () => {
+  it('fires when a read returns a value the committed state never had at its zxid', () => {
+    const h = histories([A, B]);
+    h.op({ client: 3, cxid: 1, op: 'read', from: 0, to: 5, zxid: z11, value: 'a' });
+    const r = theReported(h.found, 'Client.SequentialReads');
+    expect([r.servers, r.zxids, r.message]).toEqual([[1], [z11], 'client 3 #1 read /x via s1, invoked 0ms, ok at 5ms zxid <1,1> value "a": the committed value of /x as of <1,1> is "b"']);
+  });
+
+  it('fires when a client reads older state than it already saw', () => {
+    const h = histories([A, B]);
+    h.op({ client: 3, cxid: 1, op: 'read', from: 0, to: 5, zxid: z12, value: 'a' });
+    h.op({ client: 3, cxid: 2, op: 'read', server: 2, from: 10, to: 15, zxid: z11, value: 'b' });
+    const r = theReported(h.found, 'Client.SequentialReads');
+    expect([r.servers, r.zxids]).toEqual([[2], [z11, z12]]);
+    expect(r.message).toMatch(/: reads state as of <1,1>, older than <1,2> the client already saw$/);
+  });
+
+  it("near miss: a stale read (another client's later write not yet seen) with the value as of its zxid", () => {
+    const h = histories([A, B]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    h.op({ client: 3, cxid: 1, op: 'read', server: 2, from: 20, to: 25, zxid: z11, value: 'b' });
+    expect(h.found).toEqual([]);
+  });
+});
+
+describe('Client.SyncThenRead', () => {
+  it('fires when a sync answers at a zxid before a write completed before it began', () => {
+    const h = histories([A, B]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    h.op({ client: 3, cxid: 1, op: 'sync', server: 2, from: 20, to: 25, zxid: z11 });
+    const r = theReported(h.found, 'Client.SyncThenRead');
+    expect([r.servers, r.zxids]).toEqual([[2], [z11, z12]]);
+    expect(r.message).toBe('client 3 #1 sync via s2, invoked 20ms, ok at 25ms zxid <1,1>: answers at <1,1>, before <1,2>, a write completed before the sync began');
+  });
+
+  it('near miss: the same stale answer from a server under a superseded leader is counted, not reported (sync is not a quorum operation)', () => {
+    const h = histories([A, B]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    h.op({ client: 3, cxid: 1, op: 'sync', server: 9, from: 20, to: 25, zxid: z11 });
+    expect(h.found).toEqual([]);
+    expect(h.checker.staleSyncs).toBe(1);
+  });
+});
+
+describe('Client.AckedWriteCommitted', () => {
+  it('fires when an acknowledged write is not committed', () => {
+    const h = histories([A]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
+    const r = theReported(h.found, 'Client.AckedWriteCommitted');
+    expect([r.servers, r.zxids, r.message]).toEqual([[1], [z12], 'client 1 #1 setData /x via s1, invoked 0ms, ok at 10ms zxid <1,2>: acknowledged, but <1,2> is not committed']);
+  });
+
+  it("fires when a write is acknowledged with another request's zxid", () => {
+    const h = histories([A]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z11 });
+    expect(theReported(h.found, 'Client.AckedWriteCommitted').message).toMatch(/acknowledged with <1,1>, but that txn is another request's$/);
+  });
+
+  it('near miss: a write whose outcome is unknown (its server died) and that never committed', () => {
+    const h = histories([A]);
+    h.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, outcome: 'unknown' });
+    expect(h.found).toEqual([]);
+  });
+});
+
+describe('Client.AppliedOnce', () => {
+  it('fires when one request is committed as two txns', () => {
+    const h = histories([A, { ...A, z: z12 }]);
+    const r = theReported(h.found, 'Client.AppliedOnce');
+    expect([r.servers, r.zxids, r.message]).toEqual([[1], [z11, z12], 'client 2 request #1 was committed twice, as <1,1> and <1,2>']);
+  });
+
+  it('near miss: two requests of one client, and one txn committed through two paths (a commit and an establishment)', () => {
+    const h = histories([A, { ...A, z: z12, cxid: 2 }]);
+    expect(h.ghost.commitThrough(z12).ok).toBe(true);
+    expect(h.found).toEqual([]);
+  });
+});
+
+// =============================================================================================
+// Liveness
+
+describe('Liveness', () => {
+  function recovery(stall: boolean): ReturnType<NonNullable<ReturnType<typeof createRun>['checkers']>['verdict']> {
+    const opts = runOptionsFromFlags(resolveFlags(parseRunFlags(['--seed', '5', '--servers', '3', '--crash-every', '1s', '--crash-target', 'leader', '--faults-until', '3s', '--until', '250s'])));
+    const run = createRun(opts, null);
+    // Two voters whose epoch writes take ten minutes: no quorum can ever establish an epoch.
+    if (stall) for (const sid of [1, 2]) slowDisk(run.sim, sid, 600_000, (w) => w.op === 'writeEpoch');
+    runJudged(run, opts.untilMs);
+    return (run.checkers as NonNullable<typeof run.checkers>).verdict();
+  }
+
+  it('fires when no leader is established within the bound after the faults stop', () => {
+    const v = recovery(true);
+    expect(v.liveness).toBe('failed');
+    const l = v.violations.find((x) => x.property === 'Liveness');
+    // The default bound: 2 × (maxNotificationInterval + (2·initLimit + syncLimit) · tickTime).
+    expect(l?.message).toBe('no recovery within 220000ms after the faults stopped at 3000ms: no leader is established');
+    expect(l?.t).toBe(223_000);
+  });
+
+  it('near miss: the same faults, healthy disks: recovery within the bound', () => {
+    const v = recovery(false);
+    expect([v.ok, v.liveness]).toEqual([true, 'ok']);
   });
 });
