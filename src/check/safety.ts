@@ -115,6 +115,7 @@ export class SafetyChecker implements SimMonitor {
     else if (input.kind === 'clientRequest') this.onClientRequest(rt.sid, prev, input.request);
     if (!next.up) return; // halted in this step: crashed() saw it
     if (prev.fle !== next.fle) this.onProposal(rt.sid, prev, next, input);
+    if (input.kind === 'start' && next.db.olderLog.length > 0) this.onOlderLog(rt.sid, next.db);
     if (prev.db.log !== next.db.log) this.onLog(rt.sid, prev, next);
     if (next.leader !== null && prev.leader !== next.leader) this.onLeader(rt.sid, prev, next);
     if (prev.db !== next.db) this.onDb(rt.sid, prev.db, next);
@@ -163,6 +164,20 @@ export class SafetyChecker implements SimMonitor {
       } else if (predZ !== null && known.pred !== predZ) {
         this.report('HistoryConsistency', [sid], [e.zxid, predZ, known.pred], `${n(sid)} logged ${f(e.zxid)} right after ${f(predZ)}, but it was proposed after ${f(known.pred)}: its log is not a prefix of any history`, [`${n(known.by)} proposed ${f(e.zxid)}`]);
       }
+    }
+  }
+
+  /**
+   * At start-up, the txn log entries a snapshot already covers (kept aside, `Db.olderLog`): a
+   * pre-loaded image (`--history`) may hold txns no server ever logged in this run, and a leader
+   * established on them must find them in the ghost.
+   */
+  private onOlderLog(sid: Sid, db: Db): void {
+    const g = this.ghost;
+    let pred: Zxid = 0;
+    for (const e of db.olderLog) {
+      if (!g.assigned.has(e.zxid)) g.assign(e.zxid, e.txn, pred, sid);
+      pred = e.zxid;
     }
   }
 

@@ -49,6 +49,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'clients-from', kind: 'duration', min: 0, help: 'clients start at this time', defaultText: '2s' },
     { name: 'snap-count', kind: 'int', min: 2, max: 10_000_000, help: 'snapCount: txns between snapshots', defaultText: '100' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
+    { name: 'history', kind: 'int', min: 0, max: 50, help: 'pre-load the disks with a history of this many epochs drawn from the seed (logs, snapshots, epoch files)', defaultText: '0' },
     { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit) crashes at the next such point", defaultText: 'none' },
     { name: 'flaw', kind: 'list', choices: FLAW_NAMES, help: 'reintroduce a real ZooKeeper bug (repeatable)', defaultText: 'none' },
     { name: 'swarm', kind: 'bool', help: 'draw the cluster, faults and workload from the seed (flags given override the draw)' },
@@ -155,6 +156,7 @@ export function runOptionsFromFlags(flags: Map<string, FlagValue>): RunOptions {
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: flags.get('stop-early') === true,
+    history: num('history', 0),
   };
 }
 
@@ -169,7 +171,7 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
     `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
     `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms`,
     `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}`,
+    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? { kind: 'uniform', minMs: 1, maxMs: 5 })}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}${(opts.history ?? 0) > 0 ? `, pre-loaded history of ${opts.history} epochs` : ''}`,
     `clients: ${describeClients(opts)}`,
     `faults: ${faultText}`,
     `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,

@@ -46,6 +46,9 @@ export function swarmFlags(seed: number): Map<string, FlagValue> {
   m.set('clients-from', 1000);
   m.set('snap-count', weighted(r, [[20, 25], [100, 50], [1000, 25]]));
   m.set('commit-log-count', weighted(r, [[20, 30], [500, 70]]));
+  // Drawn last, so that the draws above stay what they were for every seed.
+  const history = weighted(r, [[0, 70], [2, 15], [5, 15]]);
+  if (history > 0) m.set('history', history);
   return m;
 }
 
