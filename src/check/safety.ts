@@ -123,9 +123,10 @@ export class SafetyChecker implements SimMonitor {
     for (const e of effects) {
       if (e.kind === 'send') {
         const m = e.msg;
-        // Its own proposal (replies to observers carry the last decided vote instead, §3).
+        // Its own proposal, sent to voters only: a notification to an observer is always a reply
+        // carrying the last decided vote (§3), which may name it with a zxid of an older role.
         if (m.type === 'NOTIFICATION') {
-          if (m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE && this.adopted[rt.sid] !== true) this.checkAdvertised(rt, 'vote', m.zxid);
+          if (isVoter(this.sim.cfg, e.to) && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE && this.adopted[rt.sid] !== true) this.checkAdvertised(rt, 'vote', m.zxid);
         } else if (m.type === 'ACKEPOCH') {
           this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
           this.checkEpochPromise(rt, next);

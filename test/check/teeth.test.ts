@@ -230,8 +230,8 @@ describe('EpochPromise', () => {
 });
 
 describe('HonestAdvertisement', () => {
-  /** s1, LOOKING, proposes itself with `z`; `adopted`: the proposal came in a notification from s2. */
-  function vote(z: Zxid, adopted: boolean): Violation[] {
+  /** s1, LOOKING, proposes itself with `z` to s2 (or `to`); `adopted`: the proposal came in a notification from s2. */
+  function vote(z: Zxid, adopted: boolean, to: Sid = 2): Violation[] {
     const { sim } = scenario(BASE);
     const n: Message = { type: 'NOTIFICATION', state: 'LOOKING', leader: 1, zxid: z, electionEpoch: 5, peerEpoch: 1, version: 2 };
     return inject(
@@ -246,7 +246,7 @@ describe('HonestAdvertisement', () => {
         d.fle.proposedEpoch = 1;
       },
       adopted ? { kind: 'message', from: 2, msg: n } : TICK,
-      [send(2, n)],
+      [send(to, n)],
     ).found;
   }
 
@@ -269,6 +269,10 @@ describe('HonestAdvertisement', () => {
 
   it('near miss: a vote for itself with its own last txn', () => {
     none(vote(z12, false), 'HonestAdvertisement');
+  });
+
+  it("near miss: the same vote sent to an observer (s4 is no voter): a reply with the last decided vote, which may be an older role's (swarm seed 1051 after a counter rollover)", () => {
+    none(vote(zxid(1, 9), false, 4), 'HonestAdvertisement');
   });
 });
 
