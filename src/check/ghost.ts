@@ -49,6 +49,11 @@ export class Ghost {
   private readonly epochEntries: { readonly epoch: number; readonly before: Zxid }[] = [];
   /** Called for each txn as it joins C, in order (the client checker listens). */
   onCommit: ((z: Zxid, txn: Txn) => void) | null = null;
+  /**
+   * Called for each createSession and closeSession as it joins C, with whether the session was
+   * live in the committed state just before (the safety checker's session properties listen).
+   */
+  onSession: ((z: Zxid, txn: Txn, live: boolean) => void) | null = null;
 
   /** Registers a txn seen for the first time. */
   assign(z: Zxid, txn: Txn, pred: Zxid, by: number): void {
@@ -111,6 +116,7 @@ export class Ghost {
           break;
       }
     }
+    if (a.txn.type === 'closeSession' || a.txn.type === 'createSession') this.onSession?.(z, a.txn, before.sessions[a.txn.session] !== undefined);
     this.onCommit?.(z, a.txn);
   }
 

@@ -4,7 +4,9 @@
  * also says where each is checked.
  */
 export const SAFETY_PROPERTIES = {
-  Leadership: 'at most one leader is established per epoch (I1)',
+  Leadership: 'each epoch is established at most once, by one leader, whichever server it is (I1)',
+  Establishment: "a leader is established only on NEWLEADER ACKs from a quorum of distinct voters, each of which had currentEpoch >= e and the leader's initial history durable when it ACKed",
+  EpochPromise: 'a learner ACKs an epoch (ACKEPOCH) only once that epoch is its durable acceptedEpoch: never an epoch below it, never before the write is durable',
   ZxidUniqueness: 'a zxid names one txn, ever (I2)',
   CommittedNeverLost: "every committed txn is in the history of every leader established later (I3, leader log completeness)",
   Agreement: 'a server whose last applied txn is committed holds exactly the state of the committed sequence up to it (I4, Agreement)',
@@ -12,7 +14,7 @@ export const SAFETY_PROPERTIES = {
   Integrity: 'a serving server has applied only committed txns, each proposed by a primary (I5, Integrity)',
   HistoryConsistency: "a server's log is a prefix of the history its txns were proposed in; a follower in broadcast holds a prefix of its leader's log (I6)",
   RestartStability: 'after a crash and restart, a server serves again only once it holds every txn it had served (I7)',
-  HonestAdvertisement: 'a vote or ACKEPOCH advertises the last txn the server holds durably (I8)',
+  HonestAdvertisement: 'a vote a server makes for itself from its own state, and its ACKEPOCH, advertise the last txn it holds durably (I8)',
   MessageLegality: 'a learner is sent COMMIT only for a txn it holds; the first ACK a leader reads in SYNC is the NEWLEADER ACK (I9)',
   EpochFileSanity: 'on disk, epoch(last durable zxid) <= currentEpoch <= acceptedEpoch, as start-up reads them with updatingEpoch and currentEpoch.tmp (I10)',
   TruncSafety: 'a TRUNC never removes a committed txn (I11)',
@@ -20,6 +22,8 @@ export const SAFETY_PROPERTIES = {
   LocalPrimaryOrder: "a primary proposes in zxid order, each proposal after its previous one (Local primary order)",
   GlobalPrimaryOrder: 'txns are committed in zxid order across primaries: a later epoch never commits below an earlier one (Global primary order)',
   PrimaryIntegrity: 'a primary has delivered every committed txn of earlier epochs before it proposes (Primary integrity)',
+  SessionExpiry: 'a leader expires a session only once its timeout has passed without hearing from its client, directly or through a learner\'s PING (less the leader clock\'s tickTime/2 resolution)',
+  SessionClosedOnce: 'a closed session is never expired: once a closeSession (its client\'s, or an expiry) is committed, the leader never proposes another for it',
 } as const;
 
 export const CLIENT_PROPERTIES = {

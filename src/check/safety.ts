@@ -13,7 +13,7 @@
 import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
 import type { Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
-import type { Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
+import type { ClientRequest, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
 import type { ServerRuntime, SimMonitor, Simulation } from '../sim/kernel.ts';
@@ -22,6 +22,20 @@ import { kindOf, type PropertyName, type Violation } from './properties.ts';
 
 const f = formatZxid;
 const n = serverName;
+
+/** What a learner's disk held when it sent a NEWLEADER ACK: what was missing, if anything. */
+interface NewLeaderAckRecord {
+  readonly missing: readonly string[];
+  readonly tip: Zxid | null;
+}
+
+/** What a leader's session tracker should know: when it last heard from each session's client. */
+interface LeaderHeard {
+  readonly role: number;
+  /** When it was established: every session of its database starts then. */
+  readonly since: number;
+  readonly at: Map<number, number>;
+}
 
 /** Per server: what the checker remembers across its lives. */
 interface ServerMemo {
@@ -35,11 +49,30 @@ export class SafetyChecker implements SimMonitor {
   /** Leader established for each epoch. */
   private readonly epochLeader = new Map<number, Sid>();
   private readonly memo = new Map<Sid, ServerMemo>();
+  /**
+   * Per server: its FLE proposal was adopted from a notification (FLE's updateProposal(n.leader,
+   * n.zxid, ...)), not made from its own state. Such a vote may name the server itself with a
+   * zxid it no longer holds (a stale notification of its own, after a TRUNC): ZooKeeper does so.
+   */
+  private readonly adopted: boolean[] = [];
+  /** NEWLEADER ACKs sent, by `learner/leader/epoch`: what the learner's disk held when it ACKed. */
+  private readonly newLeaderAcks = new Map<string, NewLeaderAckRecord>();
+  /** Per leader: when it heard from each session's client (SessionExpiry), for its current role. */
+  private readonly heard = new Map<Sid, LeaderHeard>();
+  /** Per learner: sessions it served since its last PING echo, for its current role. */
+  private readonly touched = new Map<Sid, { role: number; sessions: Set<number> }>();
+  /** The sessions each PING echo reports, as the checker saw them served (not as the message says). */
+  private readonly pingSessions = new WeakMap<Message, readonly number[]>();
+  /** When each session's createSession was committed (virtual ms). */
+  private readonly sessionBorn = new Map<number, number>();
+  /** How each closed session was first closed: by its client's request or by expiry. */
+  private readonly sessionClosed = new Map<number, { readonly z: Zxid; readonly byClient: boolean }>();
   /** Called with each new violation (the run stops at the first, if asked). */
   onViolation: ((v: Violation) => void) | null = null;
 
   constructor(private readonly sim: Simulation) {
     for (const sid of sim.sids) this.memo.set(sid, { served: 0 });
+    this.ghost.onSession = (z, txn, live) => this.onSessionCommitted(z, txn, live);
   }
 
   /** The newest epoch any leader was established in (0 before any). */
@@ -79,7 +112,10 @@ export class SafetyChecker implements SimMonitor {
   step(rt: ServerRuntime, prev: ServerState, input: Input, effects: readonly Effect[]): void {
     const next = rt.state;
     if (input.kind === 'message') this.checkMessage(rt.sid, prev, input.from, input.msg);
+    else if (input.kind === 'clientRequest') this.onClientRequest(rt.sid, prev, input.request);
     if (!next.up) return; // halted in this step: crashed() saw it
+    if (prev.fle !== next.fle) this.onProposal(rt.sid, prev, next, input);
+    if (input.kind === 'start' && next.db.olderLog.length > 0) this.onOlderLog(rt.sid, next.db);
     if (prev.db.log !== next.db.log) this.onLog(rt.sid, prev, next);
     if (next.leader !== null && prev.leader !== next.leader) this.onLeader(rt.sid, prev, next);
     if (prev.db !== next.db) this.onDb(rt.sid, prev.db, next);
@@ -87,10 +123,16 @@ export class SafetyChecker implements SimMonitor {
     for (const e of effects) {
       if (e.kind === 'send') {
         const m = e.msg;
-        // Its own proposal (replies to observers carry the last decided vote instead, §3).
-        if (m.type === 'NOTIFICATION' && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE) this.checkAdvertised(rt, 'vote', m.zxid);
-        else if (m.type === 'ACKEPOCH') this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
-        else if (m.type === 'TRUNC') this.checkTrunc(rt.sid, e.to, m.zxid);
+        // Its own proposal, sent to voters only: a notification to an observer is always a reply
+        // carrying the last decided vote (§3), which may name it with a zxid of an older role.
+        if (m.type === 'NOTIFICATION') {
+          if (isVoter(this.sim.cfg, e.to) && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE && this.adopted[rt.sid] !== true) this.checkAdvertised(rt, 'vote', m.zxid);
+        } else if (m.type === 'ACKEPOCH') {
+          this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
+          this.checkEpochPromise(rt, next);
+        } else if (m.type === 'TRUNC') this.checkTrunc(rt.sid, e.to, m.zxid);
+        else if (m.type === 'ACK' && counterOf(m.zxid) === 0 && next.learner !== null && next.learner.phase === 'sync') this.recordNewLeaderAck(rt, e.to, epochOf(m.zxid));
+        else if (m.type === 'PING' && next.learner !== null) this.onPingEcho(rt.sid, next, m);
       }
     }
   }
@@ -115,6 +157,7 @@ export class SafetyChecker implements SimMonitor {
       if (known === undefined) {
         const base = next.leader !== null ? next.db.lastTxn : newestSnapshotTxn(next.db);
         g.assign(e.zxid, e.txn, predZ ?? base, sid);
+        if (e.txn.type === 'closeSession' && e.txn.origin === undefined && next.leader !== null) this.checkExpiry(sid, next, e.zxid, e.txn.session);
         continue;
       }
       if (known.txn !== e.txn && !sameTxn(known.txn, e.txn)) {
@@ -122,6 +165,20 @@ export class SafetyChecker implements SimMonitor {
       } else if (predZ !== null && known.pred !== predZ) {
         this.report('HistoryConsistency', [sid], [e.zxid, predZ, known.pred], `${n(sid)} logged ${f(e.zxid)} right after ${f(predZ)}, but it was proposed after ${f(known.pred)}: its log is not a prefix of any history`, [`${n(known.by)} proposed ${f(e.zxid)}`]);
       }
+    }
+  }
+
+  /**
+   * At start-up, the txn log entries a snapshot already covers (kept aside, `Db.olderLog`): a
+   * pre-loaded image (`--history`) may hold txns no server ever logged in this run, and a leader
+   * established on them must find them in the ghost.
+   */
+  private onOlderLog(sid: Sid, db: Db): void {
+    const g = this.ghost;
+    let pred: Zxid = 0;
+    for (const e of db.olderLog) {
+      if (!g.assigned.has(e.zxid)) g.assign(e.zxid, e.txn, pred, sid);
+      pred = e.zxid;
     }
   }
 
@@ -135,14 +192,17 @@ export class SafetyChecker implements SimMonitor {
     const g = this.ghost;
     if (l.established && pl?.established !== true) {
       const other = this.epochLeader.get(l.epoch);
-      if (other !== undefined && other !== sid) {
-        this.report('Leadership', [other, sid], [], `two leaders established epoch ${l.epoch}: ${n(other)} and ${n(sid)}`);
+      if (other !== undefined) {
+        this.report('Leadership', other === sid ? [sid] : [other, sid], [zxid(l.epoch, 0)], other === sid ? `${n(sid)} established epoch ${l.epoch} a second time` : `two leaders established epoch ${l.epoch}: ${n(other)} and ${n(sid)}`, [`NEWLEADER acks from ${l.newLeaderAcks.map(n).join(', ')}`]);
       }
       this.epochLeader.set(l.epoch, sid);
       if (l.epoch > this.newestEpoch) this.newestEpoch = l.epoch;
+      this.checkEstablishment(sid, next);
+      this.onEstablished(sid, next);
       const tip = historyTip(next.db);
       const cmax = g.cmax;
-      const out = g.commitThrough(tip);
+      // A tip below cmax is committed or not, but either way the history lacks cmax.
+      const out = tip < cmax ? { ok: false as const, at: tip } : g.commitThrough(tip);
       if (!out.ok) {
         this.report('CommittedNeverLost', [sid], [cmax, tip], `${n(sid)} established epoch ${l.epoch} with a history up to ${f(tip)} that lacks committed txn ${f(cmax)}`, [
           `its history ${out.at === tip ? `ends at ${f(tip)}, below ${f(cmax)}` : `leaves the committed sequence after ${f(out.at)}`}`,
@@ -252,7 +312,7 @@ export class SafetyChecker implements SimMonitor {
       if (msg.zxid !== expected) {
         this.report('MessageLegality', [from, sid], [msg.zxid], `the first ACK ${n(sid)} read from ${n(from)} in SYNC acknowledges ${f(msg.zxid)}, not NEWLEADER ${f(expected)}`);
       }
-    }
+    } else if (msg.type === 'PING') this.onPingRead(sid, prev, from, msg);
   }
 
   private checkAdvertised(rt: ServerRuntime, what: string, z: Zxid): void {
@@ -285,6 +345,167 @@ export class SafetyChecker implements SimMonitor {
         this.report('TruncSafety', [leader, to], [z, e.zxid], `${n(leader)} told ${n(to)} to TRUNC to ${f(z)}, which removes committed txn ${f(e.zxid)}`, [`committed up to ${f(g.cmax)}`, `${n(to)}'s log ends at ${f(log.lastZxid(0))}`]);
         return;
       }
+    }
+  }
+
+
+  // -------------------------------------------------------------------------------------------
+  // Establishment and epochs
+
+  /**
+   * A learner ACKs NEWLEADER: remember whether its disk then held currentEpoch >= e and the
+   * leader's initial history (the leader's history tip; nothing is proposed before
+   * establishment, so it is the tip the leader is established with).
+   */
+  private recordNewLeaderAck(rt: ServerRuntime, leader: Sid, epoch: number): void {
+    const img = rt.disk.image;
+    const ls = this.sim.server(leader).state;
+    const tip = ls.leader !== null && ls.leader.epoch === epoch ? historyTip(ls.db) : null;
+    const missing: string[] = [];
+    if ((img.currentEpoch ?? -1) < epoch) missing.push(`currentEpoch ${img.currentEpoch ?? 'none'} on disk, not ${epoch}`);
+    if (tip !== null && tip !== 0 && !this.holdsDurably(img, tip)) missing.push(`the leader's initial history up to ${f(tip)} is not durable (durable up to ${f(durableTipOf(img))})`);
+    this.newLeaderAcks.set(`${rt.sid}/${leader}/${epoch}`, { missing, tip });
+  }
+
+  /** At establishment: a quorum of distinct voters, each of whose NEWLEADER ACK was backed by its disk. */
+  private checkEstablishment(sid: Sid, s: ServerState): void {
+    const l = s.leader as NonNullable<ServerState['leader']>;
+    const cfg = this.sim.cfg;
+    const acks = l.newLeaderAcks;
+    const distinct: Sid[] = [];
+    const bad: string[] = [];
+    for (const a of acks) {
+      if (!isVoter(cfg, a)) bad.push(`${n(a)} is not a voter`);
+      else if (distinct.includes(a)) bad.push(`${n(a)} is counted twice`);
+      else distinct.push(a);
+    }
+    const e = l.epoch;
+    const tip = historyTip(s.db);
+    const bad2: string[] = [];
+    const involved: Sid[] = [sid];
+    for (const a of distinct) {
+      if (a === sid) {
+        const img = this.sim.server(sid).disk.image;
+        if ((img.currentEpoch ?? -1) < e) bad2.push(`${n(sid)} (the leader) has currentEpoch ${img.currentEpoch ?? 'none'} on disk, not ${e}`);
+        else if (tip !== 0 && !this.holdsDurably(img, tip)) bad2.push(`${n(sid)} (the leader) holds its history up to ${f(tip)}, but only up to ${f(durableTipOf(img))} durably`);
+        continue;
+      }
+      const r = this.newLeaderAcks.get(`${a}/${sid}/${e}`);
+      if (r === undefined) bad2.push(`${n(a)} never sent ${n(sid)} a NEWLEADER ACK for epoch ${e}`);
+      else if (r.missing.length > 0) bad2.push(`${n(a)} ACKed NEWLEADER with ${r.missing.join(' and ')}`);
+      else continue;
+      involved.push(a);
+    }
+    if (!isQuorum(cfg, distinct.length) || bad.length > 0 || bad2.length > 0) {
+      const what = !isQuorum(cfg, distinct.length) || bad.length > 0 ? `on NEWLEADER ACKs from ${distinct.length} distinct voter(s) of ${cfg.voters.length}` : 'on NEWLEADER ACKs its learners\' disks did not back';
+      for (const a of acks) if (!involved.includes(a)) involved.push(a);
+      this.report('Establishment', involved, [zxid(e, 0), tip], `${n(sid)} established epoch ${e} ${what}`, [`NEWLEADER acks counted: [${acks.map(n).join(', ')}]`, ...bad, ...bad2]);
+    }
+  }
+
+  /** ACKEPOCH leaves only once the epoch of LEADERINFO is the learner's durable acceptedEpoch. */
+  private checkEpochPromise(rt: ServerRuntime, s: ServerState): void {
+    const lr = s.learner;
+    if (lr === null) return;
+    const e = lr.newEpoch;
+    const durable = rt.disk.image.acceptedEpoch;
+    if (durable === e) return;
+    const below = durable !== null && durable > e;
+    this.report('EpochPromise', [rt.sid, lr.leader], [zxid(e, 0)], below ? `${n(rt.sid)} ACKed epoch ${e} of ${n(lr.leader)}, below its durable acceptedEpoch ${durable}` : `${n(rt.sid)} ACKed epoch ${e} of ${n(lr.leader)} before acceptedEpoch ${e} was durable (on disk: ${durable ?? 'none'})`, [`in memory: acceptedEpoch ${s.acceptedEpoch}`]);
+  }
+
+  /** A new FLE proposal: made from the server's own state, or adopted from the notification it read. */
+  private onProposal(sid: Sid, prev: ServerState, next: ServerState, input: Input): void {
+    const a = prev.fle;
+    const b = next.fle;
+    if (input.kind === 'start') {
+      this.adopted[sid] = false;
+      return;
+    }
+    if (a.proposedLeader === b.proposedLeader && a.proposedZxid === b.proposedZxid && a.proposedEpoch === b.proposedEpoch) return;
+    const m = input.kind === 'message' ? input.msg : null;
+    this.adopted[sid] = m !== null && m.type === 'NOTIFICATION' && m.leader === b.proposedLeader && m.zxid === b.proposedZxid && m.peerEpoch === b.proposedEpoch;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions: what each leader heard from the clients, expiry, closing
+
+  /** A leader is established: its tracker starts every session of its database afresh. */
+  private onEstablished(sid: Sid, s: ServerState): void {
+    const at = new Map<number, number>();
+    const now = this.sim.now;
+    for (const key in s.db.tree.sessions) at.set(Number(key), now);
+    this.heard.set(sid, { role: s.role, since: now, at });
+  }
+
+  /** A client request served here refreshes its session: on a leader at once, on a learner at its next PING echo. */
+  private onClientRequest(sid: Sid, prev: ServerState, req: ClientRequest): void {
+    if (req.session === 0 || !prev.up || prev.zabState !== 'BROADCAST') return;
+    if (req.lastZxidSeen !== undefined && req.lastZxidSeen > prev.db.lastProcessedZxid) return; // refused
+    if (prev.leader !== null) {
+      const h = this.heard.get(sid);
+      if (h !== undefined && h.role === prev.role && prev.db.tree.sessions[req.session] !== undefined) h.at.set(req.session, this.sim.now);
+      return;
+    }
+    if (prev.learner === null) return;
+    let t = this.touched.get(sid);
+    if (t === undefined || t.role !== prev.role) {
+      t = { role: prev.role, sessions: new Set() };
+      this.touched.set(sid, t);
+    }
+    t.sessions.add(req.session);
+  }
+
+  /** A learner echoes a PING: it carries, as far as the checker knows, every session served since the last one. */
+  private onPingEcho(sid: Sid, s: ServerState, m: Message): void {
+    const t = this.touched.get(sid);
+    if (t === undefined || t.role !== s.role || t.sessions.size === 0) return;
+    this.pingSessions.set(m, [...t.sessions]);
+    t.sessions.clear();
+  }
+
+  /** A PING echo read by an established leader from a synced learner refreshes the sessions it reports. */
+  private onPingRead(sid: Sid, prev: ServerState, from: Sid, m: Message): void {
+    const l = prev.leader;
+    const stage = l?.learners[from]?.stage;
+    if (l === null || !l.established || (stage !== 'synced' && stage !== 'broadcast')) return;
+    const sessions = this.pingSessions.get(m);
+    const h = this.heard.get(sid);
+    if (sessions === undefined || h === undefined || h.role !== prev.role) return;
+    for (const id of sessions) if (prev.db.tree.sessions[id] !== undefined) h.at.set(id, this.sim.now);
+  }
+
+  /** A leader proposes a closeSession of its own: an expiry. */
+  private checkExpiry(sid: Sid, s: ServerState, z: Zxid, session: number): void {
+    const info = s.db.tree.sessions[session];
+    const h = this.heard.get(sid);
+    if (info === undefined || h === undefined || h.role !== s.role) return; // SessionClosedOnce judges unknown sessions
+    const last = Math.max(h.at.get(session) ?? h.since, this.sessionBorn.get(session) ?? 0);
+    const resolution = Math.floor(this.sim.cfg.params.tickTimeMs / 2);
+    const now = this.sim.now;
+    if (now + resolution < last + info.timeoutMs) {
+      this.report('SessionExpiry', [sid], [z], `${n(sid)} expired session ${session} at ${now}ms, ${now - last}ms after it last heard from its client (at ${last}ms), before its timeout of ${info.timeoutMs}ms`, [`the leader clock's resolution is ${resolution}ms`]);
+    }
+  }
+
+  /** A createSession or closeSession joins the committed sequence. */
+  private onSessionCommitted(z: Zxid, txn: Txn, live: boolean): void {
+    if (txn.type === 'createSession') {
+      if (!this.sessionBorn.has(txn.session)) this.sessionBorn.set(txn.session, this.sim.now);
+      return;
+    }
+    if (txn.type !== 'closeSession') return;
+    const byClient = txn.origin !== undefined;
+    const first = this.sessionClosed.get(txn.session);
+    if (first === undefined) {
+      this.sessionClosed.set(txn.session, { z, byClient });
+      return;
+    }
+    // Only an expiry is judged: zabsim's clients re-attach a session without revalidation
+    // (docs/protocol.md), so one that lost the reply to its closeSession, or whose session
+    // expired, may send closeSession again; ZooKeeper's client would be told SESSIONEXPIRED.
+    if (!live && !byClient) {
+      this.report('SessionClosedOnce', [this.ghost.assigned.get(z)?.by ?? 0], [first.z, z], `session ${txn.session} expired at ${f(z)}, after ${first.byClient ? 'its client closed it' : 'it had expired'} at ${f(first.z)}`);
     }
   }
 

@@ -13,7 +13,7 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
 import { applyCommitted, logTxn } from './db.ts';
-import { updateAckCheck, updateProposalCheck } from './heartbeat.ts';
+import { sessionTxnCommitted, updateAckCheck, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist } from './persist.ts';
 import { replyForApplied, reply } from './serving.ts';
@@ -111,6 +111,7 @@ function commit(s: S, ctx: StepContext, p: Proposal): void {
   const entry = { zxid: p.zxid, txn: p.txn };
   const { db, result } = applyCommitted(s.db, entry);
   s.db = db;
+  sessionTxnCommitted(s, ctx, p.txn);
   replyForApplied(s, ctx, entry, result);
   const first = l.pendingSyncs.first();
   if (first !== undefined && first.waitFor <= p.zxid) {

@@ -13,6 +13,7 @@
  */
 import { isQuorum, type Sid } from './config.ts';
 import { send, setTimer, type StepContext } from './context.ts';
+import type { Txn } from './datatree.ts';
 import type { LearnerHandler, Ping, ServerState } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
@@ -162,4 +163,18 @@ export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[
     const timeout = s.db.tree.sessions[id]?.timeoutMs;
     if (timeout !== undefined) l.sessionExpiry[id] = now + timeout;
   }
+}
+
+/**
+ * ZooKeeperServer.processTxnForSessionEvents, on the leader's session tracker: a committed
+ * createSession is tracked with its timeout (SessionTrackerImpl.commitSession, after
+ * trackSession at prep time), and a committed closeSession leaves the tracker
+ * (SessionTrackerImpl.removeSession), so that a session its client closed is never expired, and
+ * closed again, one timeout later.
+ */
+export function sessionTxnCommitted(s: S, ctx: StepContext, txn: Txn): void {
+  const l = s.leader;
+  if (l === null) return;
+  if (txn.type === 'closeSession') delete l.sessionExpiry[txn.session];
+  else if (txn.type === 'createSession' && l.sessionExpiry[txn.session] === undefined) l.sessionExpiry[txn.session] = leaderClock(s, ctx) + txn.timeoutMs;
 }

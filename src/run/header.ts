@@ -20,7 +20,7 @@ export function describeRun(sim: Simulation, opts: RunOptions, faultText: string
     `time: until ${opts.untilMs}ms, servers start within ${opts.startSpreadMs ?? 0}ms`,
     `zab: tickTime ${p.tickTimeMs}ms, initLimit ${p.initLimitTicks} ticks, syncLimit ${p.syncLimitTicks} ticks, finalizeWait ${p.finalizeWaitMs}ms, notification timeout ${p.minNotificationIntervalMs}..${p.maxNotificationIntervalMs}ms${p.zxidCounterLimit !== 0xffff_ffff ? `, zxid counter limit ${p.zxidCounterLimit}` : ''}`,
     `network: delay ${formatDist(net.delay)}, loss ${net.lossProb}, duplicate ${net.duplicateProb}, reorder ${net.reorderProb}`,
-    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? uniform(RUN_DEFAULTS.fsync))}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}${opts.stageDelay !== undefined ? `, log writer delay ${formatDist(opts.stageDelay)}` : ''}`,
+    `disk: fsync ${formatDist(opts.disk?.fsyncLatency ?? uniform(RUN_DEFAULTS.fsync))}, snapCount ${p.snapCount}, commitLogCount ${p.commitLogCount}${opts.stageDelay !== undefined ? `, log writer delay ${formatDist(opts.stageDelay)}` : ''}${(opts.history ?? 0) > 0 ? `, pre-loaded history of ${opts.history} epochs` : ''}`,
     `clients: ${describeClients(opts)}`,
     `faults: ${faultText}`,
     `flaws: ${flaws.length > 0 ? flaws.join(', ') : 'none'}`,

@@ -8,6 +8,7 @@ import { Clients, NO_CLIENTS, type WorkloadConfig } from '../sim/clients.ts';
 import { FaultInjector, NO_FAULTS, type FaultConfig } from '../sim/faults.ts';
 import type { TraceEvent, TraceSink } from '../sim/events.ts';
 import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
+import { preloadHistory } from '../sim/history.ts';
 
 export interface RunOptions extends SimOptions {
   readonly faults?: Partial<FaultConfig>;
@@ -20,6 +21,8 @@ export interface RunOptions extends SimOptions {
   readonly livenessBoundMs?: number;
   /** End the run at the first violation, or once the liveness phase saw recovery (exploration). */
   readonly stopEarly?: boolean;
+  /** Epochs of history pre-loaded on the disks, drawn from the seed (history.ts); 0: fresh disks. */
+  readonly history?: number;
 }
 
 export interface Run {
@@ -33,6 +36,7 @@ export interface Run {
 /** Builds a run and schedules its start and faults; call `run.sim.runUntil` (or {@link runToEnd}). */
 export function createRun(opts: RunOptions, sink: TraceSink | null = null): Run {
   const sim = new Simulation(opts, sink);
+  if ((opts.history ?? 0) > 0) preloadHistory(sim, opts.history as number);
   const faults = new FaultInjector(sim, { ...NO_FAULTS, ...opts.faults });
   const clients = new Clients(sim, { ...NO_CLIENTS, ...opts.workload });
   const faultsUntil = faults.cfg.untilMs;

@@ -61,6 +61,8 @@ export const RUN_DEFAULTS = {
   'commit-log-count': 500,
   /** ZooKeeper's 2^32 - 1; smaller reaches counter exhaustion (§6). */
   'zxid-counter-limit': 0xffff_ffff,
+  /** Epochs of durable history pre-loaded on the disks (src/sim/history.ts); 0: fresh disks. */
+  history: 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -150,6 +152,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: s.get('stop-early') === true,
+    history: num('history'),
   };
 }
 

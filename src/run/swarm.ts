@@ -54,6 +54,9 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   ['zxid-counter-limit', { choices: [[0, 90], [30, 5], [300, 5]], unless: 0 }],
   // A descheduled log writer (issue 11 §1): how long a server's SyncRequestProcessor waits to run.
   ['thread-delay', { choices: [[[0, 0], 25], [[0, 5], 25], [[0, 20], 25], [[5, 60], 25]] }],
+  // Durable history on the disks (src/sim/history.ts) for about 3 seeds in 10, so that syncs that
+  // need history (TRUNC, SNAP, DIFF over forks) are reached; left out when 0 (fresh disks).
+  ['history', { choices: [[0, 70], [2, 15], [5, 15]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

@@ -82,8 +82,8 @@ describe('generated fault schedules', () => {
     );
   });
 
-  it('with ZOOKEEPER-3911 reintroduced, fast-check finds a schedule that loses a committed txn and shrinks it to a few steps; the printed command replays it', () => {
-    const flaw = ['follower_ack_newleader_before_persist'];
+  it('with ZOOKEEPER-4643 reintroduced, fast-check finds a schedule that loses a committed txn and shrinks it to a few steps; the printed command replays it', () => {
+    const flaw = ['follower_epoch_before_log_durable'];
     let firstFailing: ScheduledFault[] | null = null;
     const r = fc.check(
       fc.property(arbCaseOf([3]), ({ servers, seed, schedule }) => {
@@ -99,7 +99,7 @@ describe('generated fault schedules', () => {
     expect(r.numShrinks).toBeGreaterThan(0);
     expect(found.schedule.length).toBeLessThanOrEqual(5);
     expect(found.schedule.length).toBeLessThan((firstFailing as ScheduledFault[] | null)?.length ?? 0);
-    expect(found.schedule.some((f) => f.kind === 'crash' && f.after === 'newleader-ack')).toBe(true);
+    expect(found.schedule.some((f) => f.kind === 'crash' && f.after === 'epoch-durable')).toBe(true);
     // The replay command, run through the CLI as a user would, fails the same way (exit 1)...
     const argv = args(found.seed, found.servers, found.schedule, flaw);
     const replayed = cli('run', ...settingsArgs(argv));

@@ -34,4 +34,46 @@ describe('clients and sessions', () => {
     expect(closes.length).toBeGreaterThan(0);
     for (const sid of run.sim.sids) expect(run.sim.server(sid).state.db.tree.sessions[session]).toBeUndefined();
   });
+
+  /** s3 leads a fresh 3-voter ensemble with fixed delays; session `id` is created through `sid` at 2 s. */
+  function sessionAt(sid: number, id: number, timeoutMs: number): { run: ReturnType<typeof createRun>; trace: TraceEvent[] } {
+    const trace: TraceEvent[] = [];
+    const run = createRun({ seed: 1, voters: 3, untilMs: Infinity, startSpreadMs: 0, network: { delay: { kind: 'constant', ms: 5 } }, disk: { fsyncLatency: { kind: 'constant', ms: 2 } } }, (e) => trace.push(e));
+    run.sim.runUntil(2000);
+    expect(run.sim.server(3).state.leader?.established).toBe(true);
+    run.sim.clientRequest(sid, { client: 7, cxid: 1, session: id, op: 'createSession', path: '', timeoutMs });
+    run.sim.runUntil(2100);
+    return { run, trace };
+  }
+
+  const closeProposals = (trace: readonly TraceEvent[], id: number): string[] =>
+    trace.flatMap((e) => (e.type === 'send' && e.to === 1 && e.msg.type === 'PROPOSAL' && e.msg.txn.type === 'closeSession' && e.msg.txn.session === id ? [e.msg.txn.origin === undefined ? 'expiry' : 'client'] : []));
+
+  it('§6 sessions: a session its client closed leaves the leader\'s tracker once the closeSession commits (SessionTrackerImpl.removeSession): it is never expired afterwards', () => {
+    const id = 7_000_001;
+    const { run, trace } = sessionAt(1, id, 6000);
+    expect(run.sim.server(3).state.leader?.sessionExpiry[id]).toBeDefined();
+    run.sim.clientRequest(1, { client: 7, cxid: 2, session: id, op: 'closeSession', path: '' });
+    run.sim.runUntil(2200);
+    expect(run.sim.server(3).state.db.tree.sessions[id]).toBeUndefined();
+    expect(run.sim.server(3).state.leader?.sessionExpiry[id]).toBeUndefined();
+    run.sim.runUntil(40_000);
+    expect(closeProposals(trace, id)).toEqual(['client']);
+    expect(trace.some((e) => e.type === 'note' && e.text === `session ${id} expired`)).toBe(false);
+    expect(run.checkers?.verdict().ok).toBe(true);
+  });
+
+  it('§6 sessions: a new session is tracked from its createSession\'s commit (commitSession): created at the leader and left untouched, it expires one timeout later', () => {
+    // At the leader no touch can track it before the commit (the session is not in its tree yet).
+    const id = 7_000_002;
+    const { run, trace } = sessionAt(3, id, 6000);
+    const committedAt = trace.find((e) => e.type === 'send' && e.msg.type === 'COMMIT' && e.from === 3)?.t as number;
+    run.sim.runUntil(20_000);
+    const expired = trace.filter((e) => e.type === 'note' && e.text === `session ${id} expired`).map((e) => e.t);
+    expect(expired).toHaveLength(1);
+    // The leader clock counts ping wake-ups: within one wake-up (tickTime/2) of the timeout.
+    expect(expired[0]).toBeGreaterThanOrEqual(committedAt + 6000 - 1000);
+    expect(expired[0]).toBeLessThanOrEqual(committedAt + 6000 + 1000);
+    expect(closeProposals(trace, id)).toEqual(['expiry']);
+  });
 });
