@@ -44,7 +44,7 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     title: 'the follower ACKs NEWLEADER while the DIFF txns are only in memory: a committed txn is lost',
     affected: ['3.4.10-3.4.14', '3.5.3-3.5.8', '3.6.0-3.6.2'],
     fixedIn: '3.5.9, 3.6.3, 3.7.0',
-    properties: ['TruncSafety', 'CommittedNeverLost', 'CommittedDurability'],
+    properties: ['Establishment', 'TruncSafety', 'CommittedNeverLost', 'CommittedDurability'],
   },
   follower_epoch_before_log_durable: {
     bug: 'B11',
@@ -124,7 +124,7 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     title: 'at NEWLEADER the follower only queues the DIFF txns to its log writer and ACKs at once: the ACK overtakes the fsync, a crash loses a committed txn',
     affected: ['3.5.9-3.5.10', '3.6.3-3.6.4', '3.7.x', '3.8.0-3.8.4', '3.9.0-3.9.1'],
     fixedIn: '3.8.5, 3.9.2 (the ZOOKEEPER-4785 change); reworked in 3.9.3',
-    properties: ['CommittedDurability', 'CommittedNeverLost', 'TruncSafety'],
+    properties: ['Establishment', 'CommittedDurability', 'CommittedNeverLost', 'TruncSafety'],
   },
   shutdown_leaves_log_writer_running: {
     bug: 'B14',

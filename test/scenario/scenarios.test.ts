@@ -43,7 +43,7 @@ describe('scenarios/', () => {
     // zab-bugs.md §1: the flaw's violation, named by the property that catches it first.
     ['b05-diff-header-zxid-before-txns', 'learner_sets_lastzxid_on_diff_header', 'expect checkers pass', 'the first: HonestAdvertisement'],
     ['b08-partial-snap-then-diff', 'learner_retains_partial_snap_on_abort', 'expect checkers pass', 'the first: HonestAdvertisement'],
-    ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: CommittedDurability'],
+    ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: Establishment'],
     ['b12-proposal-ack-overtakes-newleader-ack', 'follower_starts_processors_before_newleader_ack', 'expect checkers pass', 'the first: MessageLegality'],
     ['b14-log-writer-outlives-shutdown', 'shutdown_leaves_log_writer_running', 'expect checkers pass', 'the first: HonestAdvertisement'],
   ];
