@@ -37,10 +37,17 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw follower_ack_newleader_before_persist --stop-early`);
   });
 
-  it('ZOOKEEPER-4643 (follower writes currentEpoch before the synced txns are durable): a committed txn is lost within 100 seeds', () => {
-    const f = firstFailure('follower_epoch_before_log_durable', 100);
-    expect(f).not.toBeNull();
-    expect(COMMITTED_TXN_LOST).toContain(f?.property);
+  // Since the learner's log writer became its own thread (seeded thread delays), the swarm first
+  // finds ZOOKEEPER-4643 at seed 399 (it was within 100 seeds before): `npx zabsim explore --flaw
+  // follower_epoch_before_log_durable --max-failures 1 --seeds 1000` (docs/checkers.md). npm test
+  // replays that seed; test:deep scans every seed up to it.
+  it('ZOOKEEPER-4643 (follower writes currentEpoch before the synced txns are durable): a committed txn is lost, first at swarm seed 399', () => {
+    const from = budget(399, 1);
+    const s = explore({ from, seeds: 400 - from, overrides: new Map([['flaw', ['follower_epoch_before_log_durable']]]), maxFailures: 1 });
+    expect(s.failures.map((f) => f.seed)).toEqual([399]);
+    expect(COMMITTED_TXN_LOST).toContain(s.failures[0]?.violation?.property);
+    expect(s.failures[0]?.replay).toBe('npx zabsim run --seed 399 --swarm --flaw follower_epoch_before_log_durable --stop-early');
+    expect(explore({ from: 399, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
   it('ZOOKEEPER-1419 (epoch-unguarded sid tie-break): the election never settles (Liveness) within 100 seeds', () => {
@@ -57,11 +64,10 @@ describe('exploration finds the reintroduced bugs', () => {
     }
   });
 
-  // zab-bugs.md B1, B2, B6, B16: the swarm alone (no schedule, no flags but the flaw) finds each,
+  // zab-bugs.md B1, B6, B16: the swarm alone (no schedule, no flags but the flaw) finds each,
   // naming the property the catalogue entry gives first.
   it.each([
     ['ZOOKEEPER-335', 'epoch_from_last_logged_zxid', 'Leadership'],
-    ['ZOOKEEPER-1154', 'sync_diff_without_divergence_check', 'HistoryConsistency'],
     ['ZOOKEEPER-2845', 'election_advertises_in_memory_zxid', 'HonestAdvertisement'],
     ['ZOOKEEPER-1277', 'zxid_counter_overflow_carries_into_epoch', 'LocalPrimaryOrder'],
   ])('%s (%s): found within 100 seeds, as %s', (ticket, flaw, property) => {
@@ -73,6 +79,22 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.replay).toBe(`npx zabsim run --seed ${f?.seed} --swarm --flaw ${flaw} --stop-early`);
     // The same seed without the flaw is clean.
     expect(explore({ from: f?.seed ?? 0, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
+  // zab-bugs.md B2. Since the log writer became its own thread, the first seed the swarm fails
+  // with this flaw (seed 8) is caught by Agreement before HistoryConsistency: the learner's
+  // surviving uncommitted txn makes its data tree differ from the committed sequence's the moment
+  // it applies the DIFF. HistoryConsistency, the catalogue's property, names seeds 61 and 64
+  // (`npx zabsim explore --flaw sync_diff_without_divergence_check --max-failures 20 --seeds 100`).
+  it('ZOOKEEPER-1154 (sync_diff_without_divergence_check): found within 100 seeds, as HistoryConsistency (seeds 61, 64; seed 8 first, as Agreement)', () => {
+    const flaw = 'sync_diff_without_divergence_check';
+    expect(FLAW_CATALOGUE[flaw].tickets[0]).toBe('ZOOKEEPER-1154');
+    expect(FLAW_CATALOGUE[flaw].properties[0]).toBe('HistoryConsistency');
+    const s = explore({ from: 1, seeds: 100, overrides: new Map([['flaw', [flaw]]]), maxFailures: 100 });
+    expect(s.failures.map((f) => [f.seed, f.violation?.property])).toEqual([[8, 'Agreement'], [61, 'HistoryConsistency'], [64, 'HistoryConsistency']]);
+    expect(s.failures[1]?.replay).toBe(`npx zabsim run --seed 61 --swarm --flaw ${flaw} --stop-early`);
+    // The same seeds without the flaw are clean.
+    for (const seed of [8, 61, 64]) expect(explore({ from: seed, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures, `seed ${seed}`).toEqual([]);
   });
 
   it('FileTxnLog.truncate (trunc_keeps_first_txn_above_target, a zabsim finding): seed 158 TRUNCs a learner to <0,0>, ZooKeeper\'s cut keeps its uncommitted <1,1> (Integrity); zabsim\'s exact cut passes', () => {

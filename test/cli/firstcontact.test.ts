@@ -17,8 +17,11 @@ import { cli, cliAsync } from './run-cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = ['--import', 'tsx', join(ROOT, 'test/cli/entry.ts')];
-/** A failing seed: ZOOKEEPER-3911 at seed 40 (docs/checkers.md). */
+/** A failing seed: ZOOKEEPER-3911 first found at swarm seed 47 (docs/checkers.md); 45 and 46 pass. */
 const FLAW_3911 = ['--flaw', 'follower_ack_newleader_before_persist'];
+const SEED_3911 = '47';
+/** Three seeds, the last of which is SEED_3911: exactly one failing. */
+const FROM_3911 = String(Number(SEED_3911) - 2);
 
 function usageError(r: { code: number; out: string; err: string }, sentence: string | RegExp, command = 'run'): void {
   expect(r.code).toBe(2);
@@ -32,7 +35,7 @@ function usageError(r: { code: number; out: string; err: string }, sentence: str
 describe('exit codes', () => {
   it('0 when every check passed, 1 when one failed, 2 for bad input', () => {
     expect(cli('run', '--quiet').code).toBe(0);
-    expect(cli('run', '--seed', '40', '--swarm', ...FLAW_3911, '--stop-early', '--quiet').code).toBe(1);
+    expect(cli('run', '--seed', SEED_3911, '--swarm', ...FLAW_3911, '--stop-early', '--quiet').code).toBe(1);
     expect(cli('run', '--servers', '0').code).toBe(2);
   });
 
@@ -198,10 +201,10 @@ describe('usage errors: one sentence, one line pointing at --help', () => {
 
 describe('replays and the trace around a violation', () => {
   it("explore's replay command reproduces exactly that failure and stops at it, marked in the trace after the record the report cites", async () => {
-    const ex = await cliAsync('explore', '--from', '38', '--seeds', '3', ...FLAW_3911, '--no-progress');
+    const ex = await cliAsync('explore', '--from', FROM_3911, '--seeds', '3', ...FLAW_3911, '--no-progress');
     expect(ex.code, ex.err).toBe(1);
-    const row = /^40 +(\w+) +(\d+)ms +(npx zabsim run .*)$/m.exec(ex.out);
-    expect(row?.[3]).toBe('npx zabsim run --seed 40 --swarm --flaw follower_ack_newleader_before_persist --stop-early');
+    const row = new RegExp(`^${SEED_3911} +(\\w+) +(\\d+)ms +(npx zabsim run .*)$`, 'm').exec(ex.out);
+    expect(row?.[3]).toBe(`npx zabsim run --seed ${SEED_3911} --swarm --flaw follower_ack_newleader_before_persist --stop-early`);
     const args = (row?.[3] ?? '').split(' ').slice(2);
     const r = cli(...args, '--no-color');
     expect(r.code).toBe(1);
@@ -209,7 +212,7 @@ describe('replays and the trace around a violation', () => {
     expect(report).not.toBeNull();
     const lines = r.out.split('\n');
     const marker = lines.findIndex((l) => l.startsWith('>>> VIOLATION'));
-    expect(lines[marker]).toBe(`>>> VIOLATION ${row?.[1]} after record ${report?.[1]} at ${row?.[2]}ms: ${/^first failure \(seed 40\): (.*)$/m.exec(ex.out)?.[1]}`);
+    expect(lines[marker]).toBe(`>>> VIOLATION ${row?.[1]} after record ${report?.[1]} at ${row?.[2]}ms: ${new RegExp(`^first failure \\(seed ${SEED_3911}\\): (.*)$`, 'm').exec(ex.out)?.[1]}`);
     // It stops there: the summary follows the marker, at the violation's time.
     expect(lines[marker + 1]).toBe('');
     expect(lines[marker + 2]).toMatch(new RegExp(`^summary at ${row?.[2]}ms \\(\\d+ events, ${Number(report?.[1]) + 1} trace records\\)`));
@@ -219,7 +222,7 @@ describe('replays and the trace around a violation', () => {
   });
 
   it('--record-numbers shows in the text trace the record numbers a report cites', () => {
-    const r = cli('run', '--seed', '40', '--swarm', ...FLAW_3911, '--stop-early', '--around', '3', '--record-numbers', '--no-color');
+    const r = cli('run', '--seed', SEED_3911, '--swarm', ...FLAW_3911, '--stop-early', '--around', '3', '--record-numbers', '--no-color');
     const cited = /^VIOLATION: \w+ at \d+ms \(after trace record (\d+)\)$/m.exec(r.out)?.[1];
     const lines = r.out.split('\n');
     const marker = lines.findIndex((l) => l.startsWith('>>> VIOLATION'));
@@ -228,7 +231,7 @@ describe('replays and the trace around a violation', () => {
   });
 
   it('--around N shows only the last N records before the violation', () => {
-    const r = cli('run', '--seed', '40', '--swarm', ...FLAW_3911, '--stop-early', '--around', '5', '--no-color');
+    const r = cli('run', '--seed', SEED_3911, '--swarm', ...FLAW_3911, '--stop-early', '--around', '5', '--no-color');
     const lines = r.out.split('\n');
     const marker = lines.findIndex((l) => l.startsWith('>>> VIOLATION'));
     expect(lines[marker - 6]).toMatch(/^\.\.\. \(\d+ earlier lines of the trace not shown: --around 5\)$/);
@@ -261,9 +264,10 @@ describe('a verdict says what it judged', () => {
   });
 
   it('the client summary separates application results from failures and shows the achieved write rate beside the requested one', () => {
-    const r = cli('run', '--seed', '40', '--swarm', '--until', '20s', '--quiet');
-    expect(r.out).toMatch(/^clients: 120 operations: 98 ok, 11 application results \(NODEEXISTS 1, NONODE 10\), 6 failed \(CONNECTIONLOSS 6\), 4 unknown, 1 pending$/m);
-    expect(r.out).toMatch(/^ {2}writes: [\d.]+\/s achieved \(\d+ acknowledged over 19s\) of 9\/s requested$/m);
+    // Seed 56: every category is non-empty, with two kinds of application result and of failure.
+    const r = cli('run', '--seed', '56', '--swarm', '--until', '20s', '--quiet');
+    expect(r.out).toMatch(/^clients: 55 operations: 28 ok, 10 application results \(NODEEXISTS 1, NONODE 9\), 9 failed \(CONNECTIONLOSS 8, SESSIONEXPIRED 1\), 5 unknown, 3 pending$/m);
+    expect(r.out).toMatch(/^ {2}writes: [\d.]+\/s achieved \(\d+ acknowledged over 19s\) of 18\/s requested$/m);
   });
 });
 
@@ -277,24 +281,24 @@ describe('explore', () => {
   it('progress goes to stderr: a bar with an ETA on a terminal, plain lines otherwise; stdout keeps only the result', async () => {
     let tty = '';
     const out: Terminal & { text: string } = { isTTY: false, text: '', write: (s) => void (out.text += s) };
-    const code = await main(['explore', '--from', '38', '--seeds', '3', ...FLAW_3911], out, { isTTY: true, columns: 100, write: (s) => void (tty += s) });
+    const code = await main(['explore', '--from', FROM_3911, '--seeds', '3', ...FLAW_3911], out, { isTTY: true, columns: 100, write: (s) => void (tty += s) });
     expect(code).toBe(1);
     expect(tty).toMatch(/\] 3\/3 seeds \| [\d.]+ seeds\/s \| 1 failing \| ETA /);
     expect(out.text).toMatch(/^explored 3 seeds/);
-    const piped = await cliAsync('explore', '--from', '38', '--seeds', '3', ...FLAW_3911);
+    const piped = await cliAsync('explore', '--from', FROM_3911, '--seeds', '3', ...FLAW_3911);
     expect(piped.err).toMatch(/^explore: 3\/3 seeds, [\d.]+ seeds\/s, [\d,]+ events\/s, 1 failing, ETA 0s$/m);
   });
 
   it('Ctrl-C stops after the current seed and prints the failures found so far', async () => {
-    const child = spawn(process.execPath, [...ENTRY, 'explore', '--from', '38', '--seeds', '100000', ...FLAW_3911], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...ENTRY, 'explore', '--from', FROM_3911, '--seeds', '100000', ...FLAW_3911], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => void (out += String(d)));
-    // The first failure (seed 40) prints a progress line; interrupt then.
+    // The first failure (seed 47, the third) prints a progress line; interrupt then.
     await new Promise<void>((res) => child.stderr.on('data', (d: Buffer) => String(d).includes('1 failing') && res()));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     expect(code).toBe(1);
     expect(out).toMatch(/^interrupted \(Ctrl-C\) after \d+ seeds; what was found so far:$/m);
-    expect(out).toMatch(/^40 +TruncSafety +21740ms +npx zabsim run --seed 40 /m);
+    expect(out).toMatch(new RegExp(`^${SEED_3911} +TruncSafety +82254ms +npx zabsim run --seed ${SEED_3911} `, 'm'));
   }, 120_000);
 });

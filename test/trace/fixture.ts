@@ -15,10 +15,11 @@ function run(args: string[]): string {
 }
 
 /**
- * ZOOKEEPER-3911 reintroduced (docs/checkers.md: found by swarm seed 40): at record #844 the
- * leader s2 sends s1 a TRUNC that removes committed txn <1,17> (TruncSafety). 878 records.
+ * ZOOKEEPER-3911 reintroduced (docs/checkers.md: found by swarm seed 47): after record #5170 at
+ * 82254 ms the leader s3 has sent s4 a TRUNC that removes committed txn <9,4> (TruncSafety).
+ * 5209 records, 6 servers (5 voters, 1 observer), 2 violations.
  */
-export const FLAW_ARGS = ['--seed', '40', '--swarm', '--flaw', 'follower_ack_newleader_before_persist', '--until', '23s'];
+export const FLAW_ARGS = ['--seed', '47', '--swarm', '--flaw', 'follower_ack_newleader_before_persist', '--until', '83s'];
 
 export function flawTrace(): string {
   return run(FLAW_ARGS);
