@@ -15,11 +15,12 @@ function run(args: string[]): string {
 }
 
 /**
- * ZOOKEEPER-3911 reintroduced (docs/checkers.md: found by swarm seed 47): after record #5170 at
- * 82254 ms the leader s3 has sent s4 a TRUNC that removes committed txn <9,4> (TruncSafety).
- * 5209 records, 6 servers (5 voters, 1 observer), 2 violations.
+ * ZOOKEEPER-3911 reintroduced (docs/checkers.md: first found by swarm seed 2): after record #1103
+ * at 25895 ms the leader s1 has established epoch 3 on s3's NEWLEADER ACK, delivered in record
+ * #1100, although s3's disk held the leader's initial history only up to <1,6>, not <2,3>
+ * (Establishment). 1108 records, 5 servers (3 voters, 2 observers), 1 violation.
  */
-export const FLAW_ARGS = ['--seed', '47', '--swarm', '--flaw', 'follower_ack_newleader_before_persist', '--until', '83s'];
+export const FLAW_ARGS = ['--seed', '2', '--swarm', '--flaw', 'follower_ack_newleader_before_persist', '--until', '26s'];
 
 export function flawTrace(): string {
   return run(FLAW_ARGS);
