@@ -24,6 +24,7 @@ export const FLAWS_SPEC: CommandSpec = {
       help: 'only the flaws this release has (what --zk VERSION switches on)',
       defaultText: 'all',
     },
+    { name: 'no-color', kind: 'bool', help: 'accepted for every command; this one prints no colours' },
   ],
 };
 

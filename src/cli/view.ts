@@ -14,7 +14,7 @@ import type { Output } from './run.ts';
 export const VIEW_SPEC: CommandSpec = {
   name: 'view',
   summary: 'Builds trace.html, a self-contained time-travel viewer, from a trace saved with `zabsim run --json` (view FILE.jsonl).',
-  flags: [{ name: 'output', kind: 'string', arg: 'FILE', help: 'where to write the page (also -o)', defaultText: 'FILE with .html for .jsonl' }],
+  flags: [{ name: 'output', kind: 'string', arg: 'FILE', help: 'where to write the page (also -o)', defaultText: 'FILE with .html for .jsonl' }, { name: 'no-color', kind: 'bool', help: 'accepted for every command; this one prints no colours' }],
 };
 
 const EXPORT_FORMATS = ['shiviz', 'mermaid', 'history', 'plots'];
@@ -28,6 +28,7 @@ export const EXPORT_SPEC: CommandSpec = {
     { name: 'to-event', kind: 'int', min: 0, help: 'mermaid: last trace record of the window' },
     { name: 'around', kind: 'int', min: 1, max: 100_000, help: 'mermaid: records before and after the first violation (the default window)', defaultText: '30' },
     { name: 'format', kind: 'string', choices: ['edn', 'porcupine'], help: 'history: Jepsen EDN (Knossos) or Porcupine JSON', defaultText: 'edn' },
+    { name: 'no-color', kind: 'bool', help: 'accepted for every command; this one prints no colours' },
   ],
 };
 

@@ -33,7 +33,7 @@ describe('the npm package', () => {
     const r = spawnSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8' });
     installLog = `${r.stdout}${r.stderr}`;
     if (r.status !== 0) throw new Error(`npm install failed:\n${installLog}`);
-  }, 600_000);
+  });
   afterAll(() => {
     if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
   });

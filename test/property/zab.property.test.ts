@@ -94,5 +94,5 @@ describe('ZAB under generated faults', () => {
       }),
       { numRuns: NUM_RUNS, seed: 20261122 },
     );
-  }, 300_000);
+  });
 });
