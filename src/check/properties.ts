@@ -3,6 +3,8 @@
  * reference names (zab-bugs.md §0.1 I1–I12, zab-protocol.md §8) are in docs/checkers.md, which
  * also says where each is checked.
  */
+import type { ViolationFacts } from '../sim/events.ts';
+
 export const SAFETY_PROPERTIES = {
   Leadership: 'each epoch is established at most once, by one leader, whichever server it is (I1)',
   Establishment: "a leader is established only on NEWLEADER ACKs from a quorum of distinct voters, each of which had currentEpoch >= e and the leader's initial history durable when it ACKed",
@@ -57,16 +59,7 @@ export function kindOf(p: PropertyName): PropertyKind {
 }
 
 /** One broken property, with what a reader needs to understand it. */
-export interface Violation {
+export interface Violation extends ViolationFacts {
   readonly property: PropertyName;
   readonly kind: PropertyKind;
-  /** Index of the last trace record emitted when it was detected, and its virtual time (ms). */
-  readonly i: number;
-  readonly t: number;
-  readonly servers: readonly number[];
-  readonly zxids: readonly number[];
-  /** One sentence. */
-  readonly message: string;
-  /** The few facts that explain it. */
-  readonly facts: readonly string[];
 }

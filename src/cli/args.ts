@@ -5,7 +5,10 @@
  * (util.parseArgs was considered: it knows strings and booleans only, so the kinds, bounds, the
  * sentences and "did you mean" would all stay here; it would remove about ten lines.)
  */
+import { editDistance } from '../protocol/flaws.ts';
 import type { SettingValue } from '../run/settings.ts';
+
+export { editDistance };
 
 export class UsageError extends Error {
   constructor(
@@ -184,17 +187,6 @@ function resolved(f: FlagSpec, raw: string, u: string): string {
   const r = f.resolve(raw);
   if (typeof r !== 'string') throw new UsageError(r.error, u);
   return r;
-}
-
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length] as number;
 }
 
 /** The candidate nearest to `word` (at most a third of its letters off, at least one), or null. */

@@ -271,8 +271,11 @@ export function flawByName(name: string): keyof Flaws | null {
   return t === null ? null : (BY_NAME.get(`ZOOKEEPER-${t[1]}`) ?? null);
 }
 
-/** Edit distance (Levenshtein), for suggesting a near name; the inputs are a few dozen characters. */
-function distance(a: string, b: string): number {
+/**
+ * Edit distance (Levenshtein), for suggesting a near name; the inputs are a few dozen characters.
+ * The CLI's "did you mean" for flags, commands and scenario names uses it too (src/cli/args.ts).
+ */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
@@ -288,7 +291,7 @@ export function nearFlawNames(name: string): string[] {
   const words = n.split(/[^a-z0-9]+/).filter((w) => w.length >= 4);
   const scored = flawSpellings().map((s) => {
     const l = s.toLowerCase();
-    let d = l.includes(n) ? 0 : distance(n, l);
+    let d = l.includes(n) ? 0 : editDistance(n, l);
     if (words.some((w) => l.includes(w))) d = Math.min(d, Math.ceil(l.length / 3));
     return { s, d, limit: Math.max(3, Math.ceil(l.length / 3)) };
   });

@@ -3,28 +3,11 @@
  * and the hash of a whole run that `--check-determinism` compares.
  */
 import { createHash } from 'node:crypto';
+import type { ServerSummary } from '../sim/events.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { createRun, type RunOptions } from './run.ts';
 
-/** What the summary reports of one server (also the JSON summary's `servers` entries). */
-export interface ServerSummary {
-  readonly sid: number;
-  readonly up: boolean;
-  readonly role: string;
-  readonly phase: string;
-  readonly leader: number | null;
-  readonly acceptedEpoch: number | null;
-  readonly currentEpoch: number | null;
-  readonly lastZxid: number | null;
-  /** Last zxid in the server's log. */
-  readonly lastLogged: number | null;
-  /** Txns applied since the server last loaded its database. */
-  readonly applied: number | null;
-  /** Digest of the data tree (equal digests: equal trees). */
-  readonly digest: number | null;
-  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
-  readonly round: number | null;
-}
+export type { ServerSummary };
 
 export function summarize(sim: Simulation): ServerSummary[] {
   return sim.sids.map((sid) => {

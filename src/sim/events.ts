@@ -46,3 +46,41 @@ export type TraceType = TraceEvent['type'];
 
 /** Receives every trace record as it is emitted. */
 export type TraceSink = (ev: TraceEvent) => void;
+
+// The JSON trace's summary line (docs/trace.md), shared by the code that writes it (src/run,
+// src/check) and the code that reads a saved trace (src/trace/load.ts).
+
+/** One broken property as a report and the summary line carry it (src/check narrows the names). */
+export interface ViolationFacts {
+  readonly property: string;
+  readonly kind: string;
+  /** Index of the last trace record emitted when it was detected, and its virtual time (ms). */
+  readonly i: number;
+  readonly t: number;
+  readonly servers: readonly number[];
+  readonly zxids: readonly number[];
+  /** One sentence. */
+  readonly message: string;
+  /** The few facts that explain it. */
+  readonly facts: readonly string[];
+}
+
+/** What the summary reports of one server (the JSON summary's `servers` entries). */
+export interface ServerSummary {
+  readonly sid: number;
+  readonly up: boolean;
+  readonly role: string;
+  readonly phase: string;
+  readonly leader: number | null;
+  readonly acceptedEpoch: number | null;
+  readonly currentEpoch: number | null;
+  readonly lastZxid: number | null;
+  /** Last zxid in the server's log. */
+  readonly lastLogged: number | null;
+  /** Txns applied since the server last loaded its database. */
+  readonly applied: number | null;
+  /** Digest of the data tree (equal digests: equal trees). */
+  readonly digest: number | null;
+  readonly vote: { leader: number; zxid: number; electionEpoch: number; peerEpoch: number } | null;
+  readonly round: number | null;
+}

@@ -4,19 +4,9 @@
  * start here. Bad input is a {@link TraceInputError} naming the line and what was expected.
  */
 import type { HistoryOp } from '../sim/clients.ts';
-import type { TraceEvent } from '../sim/events.ts';
+import type { ServerSummary, TraceEvent, ViolationFacts } from '../sim/events.ts';
 
-/** The facts of one violation as the summary line's verdict carries them (src/check's Violation). */
-export interface ViolationFacts {
-  readonly property: string;
-  readonly kind: string;
-  readonly i: number;
-  readonly t: number;
-  readonly servers: readonly number[];
-  readonly zxids: readonly number[];
-  readonly message: string;
-  readonly facts: readonly string[];
-}
+export type { ViolationFacts };
 
 export interface TraceHeader {
   readonly zabsim: 'run';
@@ -27,17 +17,7 @@ export interface TraceHeader {
 export interface TraceSummary {
   readonly zabsim: 'summary';
   readonly t: number;
-  readonly servers: readonly {
-    readonly sid: number;
-    readonly up: boolean;
-    readonly role: string;
-    readonly phase: string;
-    readonly leader: number | null;
-    readonly acceptedEpoch: number | null;
-    readonly currentEpoch: number | null;
-    readonly lastZxid: number | null;
-    readonly lastLogged: number | null;
-  }[];
+  readonly servers: readonly ServerSummary[];
   readonly verdict: { readonly ok: boolean; readonly violations: readonly ViolationFacts[]; readonly replay?: string } & Record<string, unknown>;
 }
 
