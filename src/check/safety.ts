@@ -140,6 +140,10 @@ export class SafetyChecker implements SimMonitor {
   crashed(rt: ServerRuntime): void {
     this.checkEpochFiles(rt.sid, rt.disk.image);
     this.checkDurability(rt.sid);
+    // What its session tracker heard and its touch table held were volatile; the role counter
+    // starts again at 0 in the next life, so a per-role entry kept here would match that life.
+    this.heard.delete(rt.sid);
+    this.touched.delete(rt.sid);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -605,6 +605,20 @@ describe('SessionExpiry', () => {
     expect(expiredAt[0]).toBeGreaterThanOrEqual(lastRead + TIMEOUT_MS - 1000);
     expect(violationsOf(sim)).toEqual([]);
   });
+
+  it("near miss: a read a learner served just before it crashed is lost with it, not credited to its next life's PING", () => {
+    // Swarm seed 8 with newleader_no_epoch_marker once reported SessionExpiry here: a server's
+    // role counter starts again at 0 after a restart, so the checker's per-role touch set of the
+    // old life matched the new life's role and was credited at its first PING echo.
+    const r = scenario([...BASE, `open session alice on s1 timeout ${TIMEOUT_MS / 1000}s`, 'stabilize', 'read s1 /a in alice', 'crash s1', 'start s1', 'stabilize until s1 follows s3']);
+    const sim = r.sim;
+    const rejoined = sim.now;
+    sim.runUntil(rejoined + 2 * TIMEOUT_MS);
+    const expiredAt = r.trace.filter((e) => e.type === 'note' && e.text === `session ${SESSION} expired`).map((e) => e.t);
+    expect(expiredAt.length).toBe(1);
+    expect(expiredAt[0]).toBeLessThan(rejoined + TIMEOUT_MS); // the lost touch did not count on s3 either
+    expect(violationsOf(sim)).toEqual([]);
+  });
 });
 
 describe('SessionClosedOnce', () => {
