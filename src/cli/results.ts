@@ -5,7 +5,7 @@
  * exit 2). Wall-clock time appears here only in folder names and metadata, never in a trace.
  */
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.ts';
 
 let tmpCounter = 0;
@@ -113,7 +113,7 @@ function fsReason(e: unknown): string {
 export function prepareOutDir(dir: string, flag: string, command: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is a file; expected a folder for the results (it is created when missing).`, command);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     // Writable? Create and remove a probe file (access(W_OK) says yes to root on a read-only mount).
     const probe = tmpName(join(dir, 'probe'));
     writeFileSync(probe, '');
@@ -121,6 +121,22 @@ export function prepareOutDir(dir: string, flag: string, command: string): void 
   } catch (e) {
     throw new UsageError(`${flag} ${dir}: cannot write a results folder there (${fsReason(e)}); expected a folder zabsim may create files in.`, command);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's `mkdirSync(p, { recursive: true })` loops forever where
+ * a parent exists but refuses new entries with ENOENT (/proc).
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (let k = missing.length - 1; k >= 0; k--) mkdirSync(missing[k] as string);
 }
 
 /** A wall-clock time stamp for names: 20261203T175012Z (UTC, sortable). */
@@ -156,11 +172,11 @@ export function newResultFolder(dir: string, base: string, at: Date): string {
  * file systems, Windows without the right), `latest` becomes a text file holding the name;
  * returns false then.
  */
-export function pointLatest(dir: string, name: string): boolean {
+export function pointLatest(dir: string, name: string, link_: (target: string, path: string) => void = (t, p) => symlinkSync(t, p, 'dir')): boolean {
   const link = join(dir, 'latest');
   const tmp = tmpName(link);
   try {
-    symlinkSync(name, tmp, 'dir');
+    link_(name, tmp);
     renameSync(tmp, link);
     return true;
   } catch {
