@@ -154,8 +154,8 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const code = interrupted && failures.length === 0 ? 130 : failures.some((f) => f.kind === 'error') ? 3 : failures.length > 0 ? 1 : 0;
   if (sweep !== null) {
     const finished = !interrupted && (n >= total || (maxTotal !== undefined && failures.length >= maxTotal));
-    sweep.close(finished, code);
-    err.write(`zabsim: results in ${sweep.path}${finished ? '' : ' (not finished: the same command with --resume continues it)'}; open ${sweep.path}/index.html\n`);
+    const linked = sweep.close(finished, code);
+    err.write(`zabsim: results in ${sweep.path}${finished ? '' : ' (not finished: the same command with --resume continues it)'}; open ${sweep.path}/index.html${linked ? '' : `; ${outDir}/latest is a text file naming it (symbolic links failed here)`}\n`);
   }
   if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
   const session = sweep?.resumed === true ? `; this session ${s.results.length} seed${s.results.length === 1 ? '' : 's'} in ${secs.toFixed(1)}s` : '';

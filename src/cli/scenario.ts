@@ -166,14 +166,14 @@ function runOne(file: string, trace: boolean, rewrite: boolean, outLines: Out, p
   };
   const code = judge(sc, r, file, rewrite, out);
   if (save !== null) {
-    const path = saveScenario(save, sc, r, shown, printed, code);
-    outLines.write(`  results in ${path}; open ${join(path, 'index.html')}`);
+    const { path, linked } = saveScenario(save, sc, r, shown, printed, code);
+    outLines.write(`  results in ${path}; open ${join(path, 'index.html')}${linked ? '' : `; ${join(save.dir, 'latest')} is a text file naming it (symbolic links failed here)`}`);
   }
   return code;
 }
 
 /** Writes a scenario's results folder: its records as a trace a `zabsim run --json` reader takes. */
-function saveScenario(save: ScenarioOut, sc: Scenario, r: ScenarioResult, shown: string, printed: readonly string[], code: number): string {
+function saveScenario(save: ScenarioOut, sc: Scenario, r: ScenarioResult, shown: string, printed: readonly string[], code: number): { path: string; linked: boolean } {
   const now = new Date();
   const path = newResultFolder(save.dir, `scenario-${sc.name}`, now);
   const folder = new RunFolder(path, startMeta('scenario', ['scenario', ...save.argv], zabsimVersion(), now), `zabsim scenario ${sc.name}`);
@@ -191,8 +191,8 @@ function saveScenario(save: ScenarioOut, sc: Scenario, r: ScenarioResult, shown:
     folder.abort();
     throw e;
   }
-  pointLatest(save.dir, basename(path));
-  return path;
+  const linked = pointLatest(save.dir, basename(path));
+  return { path, linked };
 }
 
 /** The scenario's outcome: its failed expectation, or its golden trace compared (or rewritten). */

@@ -259,8 +259,8 @@ export class SweepFolder {
     writeAtomic(join(this.path, 'progress.json'), JSON.stringify(this.progress) + '\n');
   }
 
-  /** Ends this session: progress, plots, meta and index; `finished` when every seed is done or the sweep stopped at its failure limit. */
-  close(finished: boolean, exitCode: number): void {
+  /** Ends this session: progress, plots, meta and index; `finished` when every seed is done or the sweep stopped at its failure limit. False when `latest` could not be a symbolic link. */
+  close(finished: boolean, exitCode: number): boolean {
     const wallMs = Math.round(this.wallMs());
     const timeline = this.progress.timeline;
     const last = timeline[timeline.length - 1];
@@ -272,7 +272,7 @@ export class SweepFolder {
     const meta: ResultMeta = { ...this.meta, finished: new Date().toISOString(), exitCode };
     writeAtomic(join(this.path, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
     writeAtomic(join(this.path, 'index.html'), exploreIndexHtml(meta, describeDef(this.def), this.doneCount, this.def.seeds, finished, this.failures));
-    pointLatest(this.outDir, basename(this.path));
+    return pointLatest(this.outDir, basename(this.path));
   }
 }
 
