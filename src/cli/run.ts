@@ -19,7 +19,7 @@ import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Viola
 import { makeClusterConfig } from '../protocol/config.ts';
 import { describeRun } from '../run/header.ts';
 import { createRun, runJudged, type RunOptions } from '../run/run.ts';
-import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn, type Settings } from '../run/settings.ts';
 import type { Run } from '../run/run.ts';
 import type { HistoryOp } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
@@ -279,7 +279,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
 }
 
 /** The run itself, its output on `out`, and its machine-readable copy on `tee`. */
-function runWith(given: Map<string, FlagValue>, flags: ReturnType<typeof resolveSettings>, opts: RunOptions, out: Output, palette: Palette, argv: readonly string[], err: Terminal | null, tee: RunTee | null): number {
+function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOptions, out: Output, palette: Palette, argv: readonly string[], err: Terminal | null, tee: RunTee | null): number {
   const json = flags.get('json') === true;
   const quiet = flags.get('quiet') === true;
   const around = flags.get('around') as number | undefined;

@@ -7,7 +7,7 @@
  * before the progress that counts its seed, so an interrupted sweep redoes at most the seeds
  * after its last progress record and never loses or doubles a failure.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SeedResult } from '../run/explore.ts';
 import { settingsArgs, type Settings, type SettingValue } from '../run/settings.ts';
@@ -282,9 +282,4 @@ function thin(t: ExploreSample[]): void {
   const kept = t.filter((_, k) => k % 2 === 0 || k === t.length - 1);
   t.length = 0;
   t.push(...kept);
-}
-
-/** Whether a path is an existing folder (for messages). */
-export function isFolder(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory();
 }
