@@ -7,14 +7,16 @@
  */
 import { setAutoFreeze } from 'immer';
 import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
-import { checkSettings, formatSettings, resolveSettings } from '../run/settings.ts';
+import { checkSettings, formatSettings, resolveSettings, settingsArgs } from '../run/settings.ts';
+import type { FailureRecord } from '../trace/results.ts';
+import { failureRecord, SweepFolder } from './sweep.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 import type { Terminal } from './output.ts';
 import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
-const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers']);
+const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers', 'out', 'html']);
 
 const DRAWN = new Map(SWARM_DRAWS);
 const MAX_SEED = 2 ** 32 - 1;
@@ -29,6 +31,8 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'no-swarm', kind: 'bool', help: 'use the run defaults and the flags given instead of drawing per seed' },
     { name: 'max-failures', kind: 'int', min: 1, max: 1_000_000, help: 'stop after this many failing seeds', defaultText: 'no limit' },
     { name: 'no-progress', kind: 'bool', help: 'no progress on stderr' },
+    { name: 'out', kind: 'string', arg: 'DIR', help: 'write a sweep folder DIR/explore-seedsA-B-TIME: failures.jsonl, progress.json, a replay folder per failing seed, plots, index.html (docs/results.md)' },
+    { name: 'resume', kind: 'bool', help: 'with --out: continue the newest unfinished sweep of the same flags in DIR (or DIR itself), skipping the seeds it finished' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     // Each run flag shows what the swarm draws for it (the run default applies only with --no-swarm).
     ...RUN_SPEC.flags
@@ -54,17 +58,26 @@ function rate(n: number, secs: number): string {
 }
 
 /** `zabsim explore` with already-parsed flags; resolves to the exit code. */
-export async function exploreCommand(flags: Map<string, FlagValue>, out: Output, err: Terminal): Promise<number> {
+export async function exploreCommand(flags: Map<string, FlagValue>, out: Output, err: Terminal, argv: readonly string[] = [], test: ExploreTestHooks = {}): Promise<number> {
   setAutoFreeze(false);
-  const seeds = (flags.get('seeds') as number | undefined) ?? 100;
-  const from = (flags.get('from') as number | undefined) ?? 1;
-  if (from + seeds - 1 > MAX_SEED) throw new UsageError(`--from ${from} with --seeds ${seeds} reaches seed ${from + seeds - 1}, above the largest seed ${MAX_SEED}.`, 'explore');
+  const total = (flags.get('seeds') as number | undefined) ?? 100;
+  const first = (flags.get('from') as number | undefined) ?? 1;
+  if (first + total - 1 > MAX_SEED) throw new UsageError(`--from ${first} with --seeds ${total} reaches seed ${first + total - 1}, above the largest seed ${MAX_SEED}.`, 'explore');
   const timeLimit = flags.get('time') as number | undefined;
-  const maxFailures = flags.get('max-failures') as number | undefined;
+  const maxTotal = flags.get('max-failures') as number | undefined;
   const overrides = runOverrides(flags);
   const swarm = flags.get('no-swarm') !== true;
   // Settings that no seed could run: refused once, before exploring.
-  checkSettings(resolveSettings(new Map([['seed', from], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
+  checkSettings(resolveSettings(new Map([['seed', first], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
+  const outDir = flags.get('out') as string | undefined;
+  if (flags.get('resume') === true && outDir === undefined) throw new UsageError('--resume continues a sweep saved with --out DIR; give --out DIR.', 'explore');
+  const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null }, flags.get('resume') === true, argv);
+  if (sweep?.resumed === true) err.write(`zabsim: resuming ${sweep.path}: ${sweep.doneCount} of ${total} seeds done, ${sweep.failures.length} failing\n`);
+  // This session: the seeds not done yet, and the failures still allowed.
+  const from = sweep === null ? first : sweep.nextSeed();
+  const seeds = first + total - from;
+  const maxFailures = maxTotal === undefined ? undefined : maxTotal - (sweep?.failures.length ?? 0);
+  const skip = seeds <= 0 || (maxFailures !== undefined && maxFailures <= 0);
 
   const showProgress = flags.get('no-progress') !== true;
   // Loaded only here, so that the other commands start without it.
@@ -108,43 +121,62 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     interrupted = true;
   };
   process.once('SIGINT', onSigint);
-  let s: ExploreSummary;
+  let s: ExploreSummary = latest;
   try {
-    const it = exploring({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
-    for (;;) {
+    const it = exploring({ from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
+    for (let k = 1; ; k++) {
       const r = it.next();
       if (r.done === true) {
         s = r.value;
         break;
       }
+      sweep?.record(r.value, overrides);
       // Let a Ctrl-C arrive between seeds.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (interrupted) {
+      if (interrupted || k === test.interruptAfter) {
+        interrupted = true;
         s = latest;
         break;
       }
     }
+  } catch (e) {
+    sweep?.close(false, 3);
+    throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar?.stop();
   }
-  const n = s.results.length;
+  // The whole sweep, earlier sessions included.
+  const n = sweep === null ? s.results.length : sweep.doneCount;
+  const events = sweep === null ? s.events : sweep.events;
+  const failures: FailureRecord[] = sweep === null ? s.failures.map((r) => failureRecord(r, null)) : sweep.failures;
   const secs = s.wallMs / 1000;
-  if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
-  if (s.failures.length === 0) {
-    out.write('no violations');
-    return interrupted ? 130 : 0;
+  const code = interrupted && failures.length === 0 ? 130 : failures.some((f) => f.kind === 'error') ? 3 : failures.length > 0 ? 1 : 0;
+  if (sweep !== null) {
+    const finished = !interrupted && (n >= total || (maxTotal !== undefined && failures.length >= maxTotal));
+    const linked = sweep.close(finished, code);
+    err.write(`zabsim: results in ${sweep.path}${finished ? '' : ' (not finished: the same command with --resume continues it)'}; open ${sweep.path}/index.html${linked ? '' : `; ${outDir}/latest is a text file naming it (symbolic links failed here)`}\n`);
   }
-  out.write(`${s.failures.length} failing seed${s.failures.length === 1 ? '' : 's'}:`);
-  const rows = [['seed', 'property', 'at', 'replay'], ...s.failures.map((r) => [String(r.seed), r.error !== null ? 'INTERNAL ERROR' : (r.violation?.property ?? '?'), `${r.violation?.t ?? r.endMs}ms`, r.replay])];
+  if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
+  const session = sweep?.resumed === true ? `; this session ${s.results.length} seed${s.results.length === 1 ? '' : 's'} in ${secs.toFixed(1)}s` : '';
+  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${first}..${first + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${events.toLocaleString('en-US')} events${session === '' ? `, ${rate(events, secs)} events/s` : ''}`);
+  if (failures.length === 0) {
+    out.write('no violations');
+    return code;
+  }
+  out.write(`${failures.length} failing seed${failures.length === 1 ? '' : 's'}:`);
+  const rows = [['seed', 'property', 'at', 'replay'], ...failures.map((f) => [String(f.seed), f.property, `${f.t}ms`, f.replay])];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
-  const first = s.failures[0] as SeedResult;
-  if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
-  const errors = s.failures.filter((r) => r.error !== null);
-  for (const r of errors) out.write(`internal error of zabsim in seed ${r.seed} (a bug in zabsim, not in the protocol; replay: ${r.replay}): ${r.error}`);
-  return errors.length > 0 ? 3 : 1;
+  const firstFailure = failures[0] as FailureRecord;
+  if (firstFailure.kind !== 'error') out.write(`first failure (seed ${firstFailure.seed}): ${firstFailure.message}`);
+  for (const f of failures.filter((x) => x.kind === 'error')) out.write(`internal error of zabsim in seed ${f.seed} (a bug in zabsim, not in the protocol; replay: ${f.replay}): ${f.message}`);
+  return code;
+}
+
+/** For tests: stop as Ctrl-C would, after this many seeds of this session. */
+export interface ExploreTestHooks {
+  readonly interruptAfter?: number;
 }
 
 export function parseExploreFlags(argv: readonly string[]): Map<string, FlagValue> {

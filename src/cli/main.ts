@@ -60,7 +60,7 @@ const COMMANDS: readonly Command[] = [
     run(argv, io) {
       const flags = parseExploreFlags(argv);
       if (flags.get('help') === true) return help(EXPLORE_SPEC, io);
-      return exploreCommand(flags, io.out, io.err);
+      return exploreCommand(flags, io.out, io.err, argv);
     },
   },
   {

@@ -19,13 +19,17 @@ import { defaultLivenessBoundMs, PROPERTY_DESCRIPTIONS, type Verdict, type Viola
 import { makeClusterConfig } from '../protocol/config.ts';
 import { describeRun } from '../run/header.ts';
 import { createRun, runJudged, type RunOptions } from '../run/run.ts';
-import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
+import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn, type Settings } from '../run/settings.ts';
 import type { Run } from '../run/run.ts';
 import type { HistoryOp } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import { basename, join } from 'node:path';
+import { buildViewerHtml } from '../trace/html.ts';
+import { MemoryTee, RunFolder, startMeta, type RunTee } from './folder.ts';
+import { checkOutFile, newResultFolder, pointLatest, prepareOutDir, writeAtomic, zabsimVersion } from './results.ts';
 
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
@@ -75,6 +79,8 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'around', kind: 'int', min: 1, max: 10_000_000, help: 'print only the last N trace records before the first violation (or the end)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
+    { name: 'out', kind: 'string', arg: 'DIR', help: 'also write a results folder DIR/run-seedN-TIME (trace, verdict, history, trace.html, plots, index.html) and point DIR/latest at it (docs/results.md)' },
+    { name: 'html', kind: 'string', arg: 'FILE', help: 'also write the viewer page (trace.html) of this run to FILE' },
   ],
 };
 
@@ -171,7 +177,36 @@ const EXCLUSIVE: readonly (readonly [string, string, string])[] = [
   ['quiet', 'around', '--quiet prints no trace'],
   ['quiet', 'record-numbers', '--quiet prints no trace'],
   ['json', 'record-numbers', 'every JSON record has its number in i'],
+  ['out', 'check-determinism', '--check-determinism keeps no trace to write'],
+  ['html', 'check-determinism', '--check-determinism keeps no trace to view'],
 ];
+
+/** The flags that only say where results go: left out of a replay command. */
+const OUTPUT_FLAGS = new Set(['--out', '--html']);
+
+/** The arguments without `--out DIR` and `--html FILE` (a replay should not write the same folder). */
+export function withoutOutputFlags(argv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (OUTPUT_FLAGS.has(a)) i++;
+    else if (!OUTPUT_FLAGS.has(a.split('=')[0] as string)) kept.push(a);
+  }
+  return kept;
+}
+
+/** Several tees as one. */
+function fanout(tees: readonly RunTee[]): RunTee | null {
+  if (tees.length <= 1) return tees[0] ?? null;
+  return {
+    line: (j) => {
+      for (const t of tees) t.line(j);
+    },
+    summaryText: (l) => {
+      for (const t of tees) t.summaryText(l);
+    },
+  };
+}
 
 /** Client errors that are the application's answer, not a failure of the service. */
 const APPLICATION_RESULTS = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
@@ -210,7 +245,7 @@ export function clientLines(history: readonly HistoryOp[], opts: RunOptions, end
 }
 
 /** Runs `zabsim run` with already-parsed flags; returns the exit code (1 when a check fails). */
-export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = [], err: Terminal | null = null): number {
+export function runCommand(given: Map<string, FlagValue>, out: Output, palette: Palette, argv: readonly string[] = [], err: Terminal | null = null, extraTee: RunTee | null = null): number {
   for (const [a, b, why] of EXCLUSIVE) {
     if (given.has(a) && given.has(b)) throw new UsageError(`--${a} and --${b} do not go together: ${why}.`, 'run');
   }
@@ -218,6 +253,33 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   checkSettings(flags);
   const opts = optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
+  const outDir = given.get('out') as string | undefined;
+  const htmlFile = given.get('html') as string | undefined;
+  if (outDir !== undefined) prepareOutDir(outDir, '--out', 'run');
+  if (htmlFile !== undefined) checkOutFile(htmlFile, '--html', 'run');
+  const now = new Date();
+  const title = `zabsim run seed ${opts.seed}`;
+  const folder = outDir === undefined ? null : new RunFolder(newResultFolder(outDir, `run-seed${opts.seed}`, now), startMeta('run', ['run', ...argv], zabsimVersion(), now), title);
+  const memory = htmlFile !== undefined && folder === null ? new MemoryTee() : null;
+  const tee = fanout([folder, memory, extraTee].filter((t): t is RunTee => t !== null));
+  try {
+    const code = runWith(given, flags, opts, out, palette, argv, err, tee);
+    if (folder !== null) {
+      const trace = folder.finish(code);
+      const linked = pointLatest(outDir as string, basename(folder.path));
+      err?.write(`zabsim: results in ${folder.path}${linked ? '' : ` (${join(outDir as string, 'latest')} is a text file naming it: symbolic links failed here)`}; open ${join(folder.path, 'index.html')}\n`);
+      if (htmlFile !== undefined) writeAtomic(htmlFile, buildViewerHtml(trace, { title }));
+    } else if (memory !== null) writeAtomic(htmlFile as string, buildViewerHtml(memory.trace(htmlFile as string), { title }));
+    if (htmlFile !== undefined) err?.write(`zabsim: wrote ${htmlFile}; open it in a browser\n`);
+    return code;
+  } catch (e) {
+    folder?.abort();
+    throw e;
+  }
+}
+
+/** The run itself, its output on `out`, and its machine-readable copy on `tee`. */
+function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOptions, out: Output, palette: Palette, argv: readonly string[], err: Terminal | null, tee: RunTee | null): number {
   const json = flags.get('json') === true;
   const quiet = flags.get('quiet') === true;
   const around = flags.get('around') as number | undefined;
@@ -250,6 +312,14 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const sink = (ev: TraceEvent): void => {
     if (ev.type === 'state' && ev.state === 'LEADING' && ev.zabState === 'BROADCAST') established = true;
     if (shownViolations < (run?.checkers?.violations.length ?? 0)) markViolations();
+    if (tee !== null) {
+      const j = JSON.stringify(ev);
+      tee.line(j);
+      if (json) {
+        if (!quiet) emit(j);
+        return;
+      }
+    }
     if (quiet) return;
     emit(json ? JSON.stringify(ev) : numbers ? `[${ev.i}] ${renderEvent(ev, palette)}` : renderEvent(ev, palette));
   };
@@ -264,7 +334,9 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     ...describeRun(run.sim, opts, run.faults.describe()),
     ...(fit !== null ? [`liveness: faults stop at ${fit.faultsUntilMs}ms so that the liveness bound of ${fit.boundMs}ms fits before --until (--faults-until sets another time)`] : []),
   ];
-  if (json) out.write(JSON.stringify({ zabsim: 'run', options: opts, parameters: header }));
+  const headerJson = json || tee !== null ? JSON.stringify({ zabsim: 'run', options: opts, parameters: header }) : '';
+  tee?.line(headerJson);
+  if (json) out.write(headerJson);
   else {
     for (const l of header) out.write(palette.note(l));
     out.write('');
@@ -289,21 +361,33 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     ...(allFailed ? [`every one of the ${history.length} client operations failed: the clients were never served`] : []),
     ...unarmed.map((x) => `the armed crash '${x}' never fired: the run never reached that point`),
   ];
-  const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
-  if (json) {
-    out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
-    out.write(JSON.stringify({ zabsim: 'history', ops: history }));
-  } else {
+  const replay = `npx zabsim run ${withoutOutputFlags(argv).map(shellQuote).join(' ')}`.trimEnd();
+  if (json || tee !== null) {
+    const summaryJson = JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } });
+    const historyJson = JSON.stringify({ zabsim: 'history', ops: history });
+    tee?.line(summaryJson);
+    tee?.line(historyJson);
+    if (json) {
+      out.write(summaryJson);
+      out.write(historyJson);
+    }
+  }
+  // The text summary: [line, its colour].
+  const text: [string, (s: string) => string][] = [];
+  const plain = (s: string): string => s;
+  text.push([`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`, palette.state]);
+  for (const l of summaryLines(sim)) text.push([l, plain]);
+  if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) text.push([l, plain]);
+  const vl = verdictLines(verdict, opts, history.length);
+  // A pass that judged little says so on its first line.
+  if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
+  for (const l of vl) text.push([l, verdict.ok ? plain : palette.drop]);
+  for (const w of warnings) text.push([`  note: ${w}`, palette.fault]);
+  if (!verdict.ok) text.push([`replay: ${replay}`, plain]);
+  tee?.summaryText(text.map(([l]) => l));
+  if (!json) {
     out.write('');
-    out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
-    for (const l of summaryLines(sim)) out.write(l);
-    if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) out.write(l);
-    const vl = verdictLines(verdict, opts, history.length);
-    // A pass that judged little says so on its first line.
-    if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
-    for (const l of vl) out.write(verdict.ok ? l : palette.drop(l));
-    for (const w of warnings) out.write(palette.fault(`  note: ${w}`));
-    if (!verdict.ok) out.write(`replay: ${replay}`);
+    for (const [l, colour] of text) out.write(colour(l));
   }
   if (err !== null && json) for (const w of warnings) err.write(`zabsim: note: ${w}\n`);
   return verdict.ok ? 0 : 1;

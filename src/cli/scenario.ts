@@ -5,11 +5,15 @@
  * and the state that broke it (exit 1).
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { goldenDiff, goldenText } from '../scenario/golden.ts';
 import { goldenPath, SCENARIO_DIR, scenarioFiles, scenarioOfFile } from '../scenario/files.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { runScenario } from '../scenario/runner.ts';
+import { runScenario, type ScenarioResult } from '../scenario/runner.ts';
+import { shellQuote } from '../run/settings.ts';
+import { summarize } from '../run/summary.ts';
+import { RunFolder, startMeta } from './folder.ts';
+import { newResultFolder, pointLatest, prepareOutDir, zabsimVersion } from './results.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { editDistance, parseFlags, usage, UsageError, type CommandSpec } from './args.ts';
 
@@ -20,6 +24,7 @@ export const SCENARIO_SPEC: CommandSpec = {
     { name: 'trace', kind: 'bool', help: 'run: print the trace as the scenario runs' },
     { name: 'rewrite', kind: 'bool', help: "run: write the scenario's golden trace (NAME.trace beside it) instead of comparing" },
     { name: 'dir', kind: 'string', arg: 'DIR', help: 'the scenario folder', defaultText: 'scenarios/ of this repository' },
+    { name: 'out', kind: 'string', arg: 'DIR', help: 'run: also write a results folder DIR/scenario-NAME-TIME per scenario (trace, verdict, trace.html, index.html) and point DIR/latest at it (docs/results.md)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
   ],
 };
@@ -52,8 +57,9 @@ export function scenarioCommand(argvAll: readonly string[], out: Out, palette: P
   // `--` ends the flags: every word after it is a name or a file.
   const end = argvAll.indexOf('--');
   const argv = end < 0 ? argvAll : argvAll.slice(0, end);
-  const positional = [...argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--dir')), ...(end < 0 ? [] : argvAll.slice(end + 1))];
-  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a, i) => a.startsWith('--') || (i > 0 && argv[i - 1] === '--dir')));
+  const valued = (i: number): boolean => i > 0 && (argv[i - 1] === '--dir' || argv[i - 1] === '--out');
+  const positional = [...argv.filter((a, i) => !a.startsWith('--') && !valued(i)), ...(end < 0 ? [] : argvAll.slice(end + 1))];
+  const flags = parseFlags(SCENARIO_SPEC, argv.filter((a, i) => a.startsWith('--') || valued(i)));
   if (flags.get('help') === true) {
     out.write(SCENARIO_USAGE);
     return 0;
@@ -67,7 +73,7 @@ export function scenarioCommand(argvAll: readonly string[], out: Out, palette: P
   const [sub, target, ...extra] = positional;
   if (sub === 'list') {
     if (target !== undefined) throw new UsageError(`unexpected argument '${target}': zabsim scenario list takes no name.`, 'scenario');
-    for (const f of ['trace', 'rewrite']) if (flags.has(f)) throw new UsageError(`--${f} applies to zabsim scenario run, not list.`, 'scenario');
+    for (const f of ['trace', 'rewrite', 'out']) if (flags.has(f)) throw new UsageError(`--${f} applies to zabsim scenario run, not list.`, 'scenario');
     return list(dir, out);
   }
   if (sub === 'run') {
@@ -77,9 +83,11 @@ export function scenarioCommand(argvAll: readonly string[], out: Out, palette: P
     const files = all ? scenarioFiles(dir) : [find(dir, target)];
     if (files.length === 0) throw new UsageError(`no scenario files (*.scenario) in ${shownPath(dir)}: nothing to run.`, 'scenario');
     const rewrite = flags.get('rewrite') === true;
+    const outDir = flags.get('out') as string | undefined;
+    if (outDir !== undefined) prepareOutDir(outDir, '--out', 'scenario');
     let code = 0;
     // `all --rewrite` refreshes the golden traces that exist; naming one scenario creates its own.
-    for (const f of files) code = Math.max(code, runOne(f, flags.get('trace') === true, rewrite && (!all || existsSync(goldenPath(f))), out, palette));
+    for (const f of files) code = Math.max(code, runOne(f, flags.get('trace') === true, rewrite && (!all || existsSync(goldenPath(f))), out, palette, outDir === undefined ? null : { dir: outDir, argv: argvAll }));
     return code;
   }
   throw new UsageError(sub === undefined ? "zabsim scenario needs 'list' or 'run'." : `unknown scenario command '${sub}'; expected 'list' or 'run'.`, 'scenario');
@@ -138,10 +146,57 @@ export function nearNames(target: string, names: readonly string[]): string[] {
 }
 
 
-function runOne(file: string, trace: boolean, rewrite: boolean, out: Out, palette: Palette): number {
+/** Where `--out` puts a scenario's folder, and the command that made it. */
+interface ScenarioOut {
+  readonly dir: string;
+  readonly argv: readonly string[];
+}
+
+function runOne(file: string, trace: boolean, rewrite: boolean, outLines: Out, palette: Palette, save: ScenarioOut | null): number {
   const shown = shownPath(file);
   const sc = readScenario(file, shown);
-  const r = runScenario(sc, trace ? { sink: (e) => out.write(renderEvent(e, palette)) } : {});
+  const r = runScenario(sc, trace ? { sink: (e) => outLines.write(renderEvent(e, palette)) } : {});
+  // With --out, what is printed is also the folder's summary.
+  const printed: string[] = [];
+  const out: Out = {
+    write(line: string): void {
+      printed.push(line);
+      outLines.write(line);
+    },
+  };
+  const code = judge(sc, r, file, rewrite, out);
+  if (save !== null) {
+    const { path, linked } = saveScenario(save, sc, r, shown, printed, code);
+    outLines.write(`  results in ${path}; open ${join(path, 'index.html')}${linked ? '' : `; ${join(save.dir, 'latest')} is a text file naming it (symbolic links failed here)`}`);
+  }
+  return code;
+}
+
+/** Writes a scenario's results folder: its records as a trace a `zabsim run --json` reader takes. */
+function saveScenario(save: ScenarioOut, sc: Scenario, r: ScenarioResult, shown: string, printed: readonly string[], code: number): { path: string; linked: boolean } {
+  const now = new Date();
+  const path = newResultFolder(save.dir, `scenario-${sc.name}`, now);
+  const folder = new RunFolder(path, startMeta('scenario', ['scenario', ...save.argv], zabsimVersion(), now), `zabsim scenario ${sc.name}`);
+  try {
+    const sim = r.sim;
+    const options = { seed: sc.setup.seed, voters: sc.setup.voters, observers: sc.setup.observers, untilMs: sim.now, scenario: sc.name, file: shown };
+    folder.line(JSON.stringify({ zabsim: 'run', options, parameters: [`scenario ${sc.name}: ${sc.title}`, `file: ${shown}`, `seed ${sc.setup.seed}, ${sc.setup.voters} voters, ${sc.setup.observers} observers`] }));
+    for (const ev of r.trace) folder.line(JSON.stringify(ev));
+    const verdict = { ok: code === 0, violations: r.violations, failure: r.failure === null ? null : { line: r.failure.src.line, text: r.failure.src.text, message: r.failure.message, t: r.failure.t }, replay: `npx zabsim scenario run ${shellQuote(shown)}` };
+    folder.line(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), verdict }));
+    folder.line(JSON.stringify({ zabsim: 'history', ops: [] }));
+    folder.summaryText(printed);
+    folder.finish(code);
+  } catch (e) {
+    folder.abort();
+    throw e;
+  }
+  const linked = pointLatest(save.dir, basename(path));
+  return { path, linked };
+}
+
+/** The scenario's outcome: its failed expectation, or its golden trace compared (or rewritten). */
+function judge(sc: Scenario, r: ScenarioResult, file: string, rewrite: boolean, out: Out): number {
   if (r.failure !== null) {
     const f = r.failure;
     out.write(`FAIL ${sc.name}`);

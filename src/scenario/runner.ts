@@ -4,7 +4,7 @@
  * precise points (crash after a send, a receive, an fsync) act inside the kernel through
  * {@link ScenarioControl}. Nothing here reads files or the terminal: the CLI and the tests do.
  */
-import { attachCheckers, type Checkers } from '../check/index.ts';
+import { attachCheckers, type Checkers, type Violation } from '../check/index.ts';
 import { serverName, type Sid } from '../protocol/config.ts';
 import type { ClientRequest } from '../protocol/types.ts';
 import type { TraceEvent, TraceSink } from '../sim/events.ts';
@@ -39,6 +39,8 @@ export interface ScenarioResult {
   readonly failure: ScenarioFailure | null;
   readonly trace: readonly TraceEvent[];
   readonly sim: Simulation;
+  /** What the safety checkers found (a bug scenario expects some). */
+  readonly violations: readonly Violation[];
 }
 
 
@@ -101,7 +103,7 @@ class Runner implements RunView {
       for (const t of this.control.triggers) {
         if (!t.fired) throw new Failed(t.src, `the crash point never came: ${serverName(t.sid)} did not reach '${t.src.text.replace(/^(crash|restart)\s+s\d+\s+/, '')}'`);
       }
-      return { failure: null, trace: this.log.events, sim: this.sim };
+      return { failure: null, trace: this.log.events, sim: this.sim, violations: this.checkers.violations };
     } catch (e) {
       if (!(e instanceof Failed)) throw e;
       const held = this.control.held.map((m) => `${serverName(m.from)} -> ${serverName(m.to)} ${m.msg.type} #${m.id}`);
@@ -111,7 +113,7 @@ class Runner implements RunView {
         this.control.holdTexts().length > 0 ? `holding: ${this.control.holdTexts().join('; ')}` : '',
         armed.length > 0 ? `armed crash points: ${armed.join('; ')}` : '',
       ].filter((x) => x !== '');
-      return { failure: { src: e.src, message: e.detail, state: [stateTable(this.sim), ...extra].join('\n'), t: this.sim.now }, trace: this.log.events, sim: this.sim };
+      return { failure: { src: e.src, message: e.detail, state: [stateTable(this.sim), ...extra].join('\n'), t: this.sim.now }, trace: this.log.events, sim: this.sim, violations: this.checkers.violations };
     }
   }
 

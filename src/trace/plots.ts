@@ -7,6 +7,7 @@
 import type { HistoryOp } from '../sim/clients.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { FaultPeriod } from './model.ts';
+import type { ExploreSample } from './results.ts';
 import { DOWN_FILL, OUTCOME_COLOURS, PARTITION_FILL } from './viewer/colors.ts';
 
 const W = 900;
@@ -30,7 +31,7 @@ interface Frame {
   readonly plotH: number;
 }
 
-function frame(title: string, endMs: number, faults: readonly FaultPeriod[], records: readonly TraceEvent[]): Frame {
+function frame(title: string, endMs: number, faults: readonly FaultPeriod[], records: readonly TraceEvent[], xLabel = 'virtual time (s)'): Frame {
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
   const span = Math.max(endMs, 1);
@@ -53,7 +54,7 @@ function frame(title: string, endMs: number, faults: readonly FaultPeriod[], rec
     parts.push(`<line x1="${x(t).toFixed(1)}" y1="${M.top + plotH}" x2="${x(t).toFixed(1)}" y2="${M.top + plotH + 4}" stroke="#333"/>`);
     parts.push(`<text x="${x(t).toFixed(1)}" y="${M.top + plotH + 16}" text-anchor="middle">${t / 1000}</text>`);
   }
-  parts.push(`<text x="${M.left + plotW / 2}" y="${H - 6}" text-anchor="middle">virtual time (s)</text>`);
+  parts.push(`<text x="${M.left + plotW / 2}" y="${H - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   parts.push(`<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
   return { parts, x, plotW, plotH };
 }
@@ -142,6 +143,57 @@ export function throughputSvg(history: readonly HistoryOp[], faults: readonly Fa
     [`unknown (${total('unknown')})`, OUTCOME_COLOURS['unknown'] as string, 'line'],
     ...FAULT_LEGEND,
   ]);
+  f.parts.push('</svg>');
+  return f.parts.join('\n');
+}
+
+/** A y axis from 0 to a nice top above `max`, with grid lines; returns the scale. */
+function linearAxis(f: Frame, max: number, label: string): (n: number) => number {
+  const step = niceStep(Math.max(max, 1e-9) / 5);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const y = (n: number): number => M.top + f.plotH - (n / top) * f.plotH;
+  for (let n = 0; n <= top + step / 2; n += step) {
+    const label2 = Number.isInteger(n) ? String(n) : n.toFixed(2);
+    f.parts.push(`<line x1="${M.left - 4}" y1="${y(n).toFixed(1)}" x2="${M.left + f.plotW}" y2="${y(n).toFixed(1)}" stroke="#eee"/>`);
+    f.parts.push(`<text x="${M.left - 6}" y="${(y(n) + 4).toFixed(1)}" text-anchor="end">${label2}</text>`);
+  }
+  f.parts.push(`<text transform="translate(14 ${M.top + f.plotH / 2}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`);
+  return y;
+}
+
+/** An explore sweep's speed: seeds finished per second between successive samples, over wall-clock time. */
+export function exploreRateSvg(samples: readonly ExploreSample[]): string {
+  const endMs = samples.length > 0 ? (samples[samples.length - 1] as ExploreSample).wallMs : 0;
+  const f = frame('Seeds per second', endMs, [], [], 'wall-clock time since the sweep began (s)');
+  const rates: [number, number, number][] = [];
+  for (let k = 1; k < samples.length; k++) {
+    const a = samples[k - 1] as ExploreSample;
+    const b = samples[k] as ExploreSample;
+    if (b.wallMs > a.wallMs) rates.push([a.wallMs, b.wallMs, ((b.seeds - a.seeds) * 1000) / (b.wallMs - a.wallMs)]);
+  }
+  const y = linearAxis(f, Math.max(0, ...rates.map((r) => r[2])), 'seeds/s');
+  if (rates.length > 0) {
+    const d = rates.map(([a, b, r], k) => `${k === 0 ? 'M' : 'L'}${f.x(a).toFixed(1)},${y(r).toFixed(1)}H${f.x(b).toFixed(1)}`).join('');
+    f.parts.push(`<path class="series rate" d="${d}" fill="none" stroke="#1f77b4" stroke-width="1.6"/>`);
+  }
+  const last = samples[samples.length - 1];
+  const mean = last !== undefined && last.wallMs > 0 ? (last.seeds * 1000) / last.wallMs : 0;
+  legend(f.parts, [[`${last?.seeds ?? 0} seeds`, '#1f77b4', 'line'], [`mean ${mean.toFixed(1)}/s`, '#1f77b4', 'line']]);
+  f.parts.push('</svg>');
+  return f.parts.join('\n');
+}
+
+/** An explore sweep's failing seeds found so far, over wall-clock time. */
+export function exploreFailuresSvg(samples: readonly ExploreSample[]): string {
+  const endMs = samples.length > 0 ? (samples[samples.length - 1] as ExploreSample).wallMs : 0;
+  const f = frame('Failing seeds found', endMs, [], [], 'wall-clock time since the sweep began (s)');
+  const total = samples.length > 0 ? (samples[samples.length - 1] as ExploreSample).failures : 0;
+  const y = linearAxis(f, total, 'failing seeds');
+  if (samples.length > 0) {
+    const d = samples.map((s, k) => `${k === 0 ? 'M' : 'H'}${f.x(s.wallMs).toFixed(1)}${k === 0 ? ',' : 'V'}${y(s.failures).toFixed(1)}`).join('');
+    f.parts.push(`<path class="series failures" d="${d}" fill="none" stroke="${OUTCOME_COLOURS['error']}" stroke-width="1.6"/>`);
+  }
+  legend(f.parts, [[`${total} failing`, OUTCOME_COLOURS['error'] as string, 'line']]);
   f.parts.push('</svg>');
   return f.parts.join('\n');
 }

@@ -11,7 +11,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildViewerHtml } from '../../src/trace/html.ts';
@@ -26,6 +27,7 @@ const CHROMIUM = process.env['ZABSIM_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT = join(tmpdir(), 'zabsim-browser-screenshots/');
 const LAYOUT = fileURLToPath(new URL('./viewer.layout.json', import.meta.url));
 const GRID = { cols: 35, rows: 25 };
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let dir = '';
 let ctx: BrowserContext;
@@ -188,6 +190,43 @@ describe('the viewer in headless Chromium', () => {
     await page.keyboard.press('End');
     expect(await selected()).toBe(298);
     expect(errors).toEqual([]);
+  });
+
+  it("the results folder of the issue's command: its trace.html shows the run, its index shows the plots", async () => {
+    // Exactly `npx zabsim run --seed 7 --servers 5 --clients 4 --crash-every 8s --until 60s --out results/`,
+    // from source (dist/ may be older), in a fresh folder.
+    const cwd = join(dir, 'issue');
+    mkdirSync(cwd);
+    const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
+    const args = ['run', '--seed', '7', '--servers', '5', '--clients', '4', '--crash-every', '8s', '--until', '60s', '--out', 'results/'];
+    const r = spawnSync(process.execPath, ['--import', tsx, join(ROOT, 'test/cli/entry.ts'), ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+    expect(r.status, r.stderr).toBe(0);
+    const folder = join(cwd, 'results', 'latest');
+    const trace = parseTrace(readFileSync(join(folder, 'trace.jsonl'), 'utf8'), 'trace.jsonl');
+    expect(JSON.parse(readFileSync(join(folder, 'meta.json'), 'utf8'))).toMatchObject({ argv: args });
+    await page.goto(`file://${join(folder, 'trace.html')}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 0 });
+    const canvas = page.locator('#diagram');
+    expect(await canvas.getAttribute('data-lanes')).toBe('5');
+    expect(await page.textContent('#verdict')).toContain('checks: PASSED');
+    expect(await page.locator('#state tr[data-sid]').count()).toBe(5);
+    await page.keyboard.press('End');
+    expect(await selected()).toBe(trace.records.length - 1);
+    // Half way, a leader is established and messages cross the window.
+    await page.locator('#slider').fill(String(Math.floor(trace.records.length / 2)));
+    expect(Number(await canvas.getAttribute('data-arrows'))).toBeGreaterThan(0);
+    expect(await page.locator('#state').textContent()).toContain('LEADING');
+    const png = await page.screenshot();
+    writeFileSync(join(OUT, 'results-trace.png'), png);
+    process.stdout.write(`screenshot: ${join(OUT, 'results-trace.png')}\n`);
+    // The index: both plots load as images, and it links the viewer.
+    await page.goto(`file://${join(folder, 'index.html')}`);
+    const widths = await page.evaluate(() => [...document.images].map((i) => i.naturalWidth));
+    expect(widths).toEqual([900, 900]);
+    expect(await page.locator('a[href="trace.html"]').count()).toBeGreaterThan(0);
+    writeFileSync(join(OUT, 'results-index.png'), await page.screenshot({ fullPage: true }));
+    expect(errors).toEqual([]);
+    expect(offsite).toEqual([]);
   });
 
   it('a 100k-record trace stays a few hundred DOM nodes and answers jumps', async () => {
