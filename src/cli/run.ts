@@ -21,7 +21,7 @@ import { describeRun } from '../run/header.ts';
 import { createRun, runJudged, type RunOptions } from '../run/run.ts';
 import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn } from '../run/settings.ts';
 import type { Run } from '../run/run.ts';
-import type { HistoryOp } from '../sim/clients.ts';
+import type { HistoryStats } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
@@ -173,28 +173,9 @@ const EXCLUSIVE: readonly (readonly [string, string, string])[] = [
   ['json', 'record-numbers', 'every JSON record has its number in i'],
 ];
 
-/** Client errors that are the application's answer, not a failure of the service. */
-const APPLICATION_RESULTS = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
-
 /** The client summary: outcomes with application results apart from failures, and the write rate achieved against the one asked for. */
-export function clientLines(history: readonly HistoryOp[], opts: RunOptions, endMs: number): string[] {
-  let ok = 0;
-  let unknown = 0;
-  let pending = 0;
-  let writesOk = 0;
-  const app = new Map<string, number>();
-  const failed = new Map<string, number>();
-  for (const op of history) {
-    if (op.outcome === null) pending++;
-    else if (op.outcome === 'ok') ok++;
-    else if (op.outcome === 'unknown') unknown++;
-    else {
-      const code = op.error ?? 'ERROR';
-      const m = APPLICATION_RESULTS.has(code) ? app : failed;
-      m.set(code, (m.get(code) ?? 0) + 1);
-    }
-    if (op.outcome === 'ok' && (op.op === 'create' || op.op === 'setData' || op.op === 'delete')) writesOk++;
-  }
+export function clientLines(stats: HistoryStats, opts: RunOptions, endMs: number): string[] {
+  const { ok, unknown, pending, writesOk, app, failed } = stats;
   const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   const detail = (m: Map<string, number>): string => (m.size === 0 ? '' : ` (${[...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(', ')})`);
   const w = opts.workload ?? {};
@@ -204,7 +185,7 @@ export function clientLines(history: readonly HistoryOp[], opts: RunOptions, end
   const achieved = span > 0 ? writesOk / span : 0;
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   return [
-    `clients: ${history.length} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
+    `clients: ${stats.invoked} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
     `  writes: ${r2(achieved)}/s achieved (${writesOk} acknowledged over ${r2(span)}s) of ${r2(requested)}/s requested`,
   ];
 }
@@ -269,6 +250,8 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
+  // --json streams the client history, one line per operation as it completes (no run keeps it).
+  if (json) run.clients.onCompleted = (op) => out.write(JSON.stringify({ zabsim: 'op', op }));
   runJudged(run, opts.untilMs);
   markViolations();
   if (around !== undefined) {
@@ -280,25 +263,25 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   const sim = run.sim;
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
-  const history = run.clients.history;
+  const stats = run.clients.stats;
   const noLeader = !established;
-  const allFailed = history.length > 0 && history.every((op) => op.outcome !== 'ok' && !(op.outcome === 'error' && APPLICATION_RESULTS.has(op.error ?? '')));
+  const allFailed = stats.invoked > 0 && stats.ok === 0 && stats.app.size === 0;
   const unarmed = run.faults.unfiredCrashPoints();
   const warnings = [
     ...(noLeader ? ['no leader was ever established: nothing was replicated, so the safety checks had nothing to judge'] : []),
-    ...(allFailed ? [`every one of the ${history.length} client operations failed: the clients were never served`] : []),
+    ...(allFailed ? [`every one of the ${stats.invoked} client operations failed: the clients were never served`] : []),
     ...unarmed.map((x) => `the armed crash '${x}' never fired: the run never reached that point`),
   ];
   const replay = `npx zabsim run ${argv.map(shellQuote).join(' ')}`.trimEnd();
   if (json) {
+    for (const op of run.clients.pending()) out.write(JSON.stringify({ zabsim: 'op', op }));
     out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
-    out.write(JSON.stringify({ zabsim: 'history', ops: history }));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
     for (const l of summaryLines(sim)) out.write(l);
-    if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) out.write(l);
-    const vl = verdictLines(verdict, opts, history.length);
+    if (run.clients.cfg.clients > 0) for (const l of clientLines(stats, opts, sim.now)) out.write(l);
+    const vl = verdictLines(verdict, opts, stats.invoked);
     // A pass that judged little says so on its first line.
     if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
     for (const l of vl) out.write(verdict.ok ? l : palette.drop(l));
