@@ -63,6 +63,9 @@ export const RUN_DEFAULTS = {
   'zxid-counter-limit': 0xffff_ffff,
   /** Epochs of durable history pre-loaded on the disks (src/sim/history.ts); 0: fresh disks. */
   history: 0,
+  /** autopurge.snapRetainCount and purgeInterval (virtual ms; 0: no purge), docs/protocol.md §9. */
+  'snap-retain-count': 3,
+  'purge-interval': 60_000,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -132,6 +135,8 @@ export function optionsFromSettings(s: Settings): RunOptions {
       snapCount: num('snap-count'),
       commitLogCount: num('commit-log-count'),
       zxidCounterLimit: num('zxid-counter-limit'),
+      snapRetainCount: num('snap-retain-count'),
+      purgeIntervalMs: num('purge-interval'),
     },
     workload: {
       clients: num('clients'),

@@ -72,7 +72,7 @@ describe('zabsim CLI', () => {
     expect(ops.some((o) => o.outcome === 'ok')).toBe(true);
     // Every operation once, numbered in invocation order, and the summary counts them all.
     expect([...ops.map((o) => o.n)].sort((a, b) => a - b)).toEqual(ops.map((_, k) => k));
-    const counts = lines.at(-1)?.clients as Record<string, number>;
+    const counts = lines.at(-1)?.clients as { ok: number; error: number; unknown: number; pending: number };
     expect(counts.ok + counts.error + counts.unknown + counts.pending).toBe(ops.length);
   });
 
