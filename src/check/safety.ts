@@ -24,7 +24,7 @@ const f = formatZxid;
 const n = serverName;
 
 /** How often (in commits) the ghost forgets what no server holds any more. */
-const COMPACT_EVERY_COMMITS = 4096;
+const COMPACT_EVERY_COMMITS = 1024;
 
 /** What a learner's disk held when it sent a NEWLEADER ACK: what was missing, if anything. */
 interface NewLeaderAckRecord {
