@@ -92,9 +92,10 @@ const SETTING_RULES: Readonly<Record<string, Rule>> = {
  * naming it as its flag and what was expected (the public API's answer to bad settings; the CLI
  * has already checked its flags the same way).
  */
-export function validateSettings(s: Settings): void {
+export function validateSettings(s: Settings, unknownNames: 'refuse' | 'pass' = 'refuse'): void {
   for (const [name, v] of s) {
     const rule = SETTING_RULES[name];
+    if (rule === undefined && unknownNames === 'pass') continue;
     if (rule === undefined) throw new SettingsError(`unknown setting '${name}'; expected one of ${SETTING_NAMES.join(', ')}.`);
     const got = JSON.stringify(v) ?? String(v);
     switch (rule.kind) {
@@ -191,7 +192,8 @@ function opsPerSecPerClient(s: Settings): number {
 
 /** Turns settings into run options; a setting not given takes its value from `RUN_DEFAULTS`. */
 export function optionsFromSettings(s: Settings): RunOptions {
-  validateSettings(s);
+  // The CLI's flags also hold its own (json, quiet...): only the values of settings are checked here.
+  validateSettings(s, 'pass');
   const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
   const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
   const flaws: Partial<Flaws> = {};
@@ -309,6 +311,7 @@ export function swarmDrawn(given: Settings): Settings | null {
 
 /** Settings and their resolved options. */
 export function runOptions(given: Settings): RunOptions {
+  validateSettings(given);
   return optionsFromSettings(resolveSettings(given));
 }
 
