@@ -29,7 +29,7 @@ function sample(label: string, events: number, t0: number): void {
   gc();
   const m = process.memoryUsage();
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(`${label.padEnd(12)} ${String(events).padStart(11)} events  heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}  rss ${mb(m.rss)}  peak rss ${mb(peak)}  ${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s wall`);
+  console.log(`${label.padEnd(12)} ${String(events).padStart(11)} events  heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}  external ${mb(m.external)}  rss ${mb(m.rss)}  peak rss ${mb(peak)}  ${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s wall`);
 }
 
 const LOAD: RunOptions = {
