@@ -65,6 +65,7 @@ export class ClientChecker implements ClientListener {
     private readonly staleServer: (sid: number) => boolean = () => false,
   ) {
     ghost.onCommit = (z, txn) => this.committed(z, txn);
+    ghost.onCompact = (floor) => this.compact(floor);
   }
 
   invoked(op: HistoryOp): void {
@@ -120,7 +121,24 @@ export class ClientChecker implements ClientListener {
     }
   }
 
+  /** Each committed request's zxid, by `client:cxid`, in commit order (so compaction cuts a prefix). */
   private readonly origins = new Map<string, Zxid>();
+
+  /**
+   * The ghost forgot every txn below `floor`: so do the origins. A request committed below the
+   * floor and again above it is no longer caught (docs/checkers.md, "Bounded memory").
+   */
+  private compact(floor: Zxid): void {
+    for (const [key, z] of this.origins) {
+      if (z >= floor) break;
+      this.origins.delete(key);
+    }
+  }
+
+  /** How many committed requests the checker remembers (bounded-memory tests). */
+  get retainedOrigins(): number {
+    return this.origins.size;
+  }
 
   private committed(z: Zxid, txn: Txn): void {
     const o = txn.origin;

@@ -13,6 +13,11 @@
  * - A data tree the ghost builds by applying C in order, with its digest after every committed
  *   zxid (to compare with any server's tree in O(1)), and the value history of every path (for
  *   the client checker's reads).
+ *
+ * Bounded by {@link Ghost.compact}: the safety checker passes a floor below which no server holds
+ * anything any more (no log entry, snapshot or applied state, on disk or in memory), and the ghost
+ * forgets every txn below it. What it answers about a zxid below the floor is "committed, an
+ * ancestor, digest unknown": no server can present such a zxid again, so no property needs more.
  */
 import { applyTxn, EMPTY_TREE, getData, type DataTree, type Txn } from '../protocol/datatree.ts';
 import { epochOf, type Zxid } from '../protocol/zxid.ts';
@@ -42,11 +47,17 @@ export class Ghost {
   readonly committed = new Set<Zxid>();
   /** The newest committed zxid (0 before any commit). */
   cmax: Zxid = 0;
+  /** How many txns joined C (compaction forgets them, this count stays). */
+  committedCount = 0;
+  /** Called after each {@link compact} with its floor (the client checker forgets what it can). */
+  onCompact: ((floor: Zxid) => void) | null = null;
   private tree: DataTree = EMPTY_TREE;
   private readonly digests = new Map<Zxid, number>();
   private readonly paths = new Map<string, PathHistory>();
   /** Where the committed sequence enters each new epoch: the epoch and the txn before it. */
   private readonly epochEntries: { readonly epoch: number; readonly before: Zxid }[] = [];
+  /** Txns below this zxid are forgotten ({@link compact}); 0 until the first compaction. */
+  floor: Zxid = 0;
   /** Called for each txn as it joins C, in order (the client checker listens). */
   onCommit: ((z: Zxid, txn: Txn) => void) | null = null;
   /**
@@ -61,7 +72,7 @@ export class Ghost {
   }
 
   isCommitted(z: Zxid): boolean {
-    return z === 0 || this.committed.has(z);
+    return z < this.floor || z === 0 || this.committed.has(z);
   }
 
   /** The ghost tree's digest after committed zxid z (undefined when z is not committed). */
@@ -97,6 +108,7 @@ export class Ghost {
     const e = epochOf(z);
     if (e !== epochOf(this.cmax) || this.cmax === 0) this.epochEntries.push({ epoch: e, before: this.cmax });
     this.committed.add(z);
+    this.committedCount++;
     this.cmax = z;
     this.digests.set(z, tree.digest);
     if (result.ok) {
@@ -128,6 +140,45 @@ export class Ghost {
     }
     h.zxids.push(z);
     h.values.push(getData(this.tree, path));
+  }
+
+  /**
+   * Forgets every txn below `floor` (it must not pass cmax): their links, commit marks and
+   * digests, and each path's values older than the last one before the floor (a path whose last
+   * value before the floor is "no node" and that has none after goes entirely). O(forgotten).
+   */
+  compact(floor: Zxid): void {
+    if (floor <= this.floor) return;
+    if (floor > this.cmax + 1) throw new Error(`Ghost.compact: floor ${floor} above the committed sequence (cmax ${this.cmax})`);
+    // Maps iterate in insertion order, which for digests and commits is zxid order; links are
+    // registered in the order servers logged them, so they are filtered whole.
+    for (const z of this.digests.keys()) {
+      if (z >= floor) break;
+      this.digests.delete(z);
+      this.committed.delete(z);
+    }
+    for (const z of this.assigned.keys()) if (z < floor) this.assigned.delete(z);
+    for (const [path, h] of this.paths) {
+      let k = 0;
+      while (k < h.zxids.length && (h.zxids[k] as Zxid) < floor) k++;
+      if (k === 0) continue;
+      if (k === h.zxids.length && h.values[k - 1] === null) {
+        this.paths.delete(path); // no node since before the floor: valueAt answers null anyway
+        continue;
+      }
+      // Keep the value the path had at the floor (the last one before it).
+      h.zxids.splice(0, k - 1);
+      h.values.splice(0, k - 1);
+    }
+    this.floor = floor;
+    this.onCompact?.(floor);
+  }
+
+  /** How many zxids, links, digests and path values the ghost holds (bounded-memory tests). */
+  retained(): { assigned: number; committed: number; digests: number; pathValues: number } {
+    let pathValues = 0;
+    for (const h of this.paths.values()) pathValues += h.zxids.length;
+    return { assigned: this.assigned.size, committed: this.committed.size, digests: this.digests.size, pathValues };
   }
 
   /** The newest committed txn of an epoch before `epoch` (0 if none). */
@@ -165,7 +216,7 @@ export class Ghost {
     let cur = b;
     while (cur > a) {
       const g = this.assigned.get(cur);
-      if (g === undefined) return true; // beyond what the ghost saw: cannot tell, assume so
+      if (g === undefined) return true; // beyond what the ghost saw (or below its floor): cannot tell, assume so
       if (this.committed.has(cur) && this.committed.has(a)) return true;
       cur = g.pred;
     }

@@ -75,7 +75,7 @@ export class Checkers {
       violations,
       liveness,
       recoveryMs: live !== null && live.recoveredMs !== null ? live.recoveredMs - live.fromMs : null,
-      committed: this.safety.ghost.committed.size,
+      committed: this.safety.ghost.committedCount,
       staleSyncs: this.clients?.staleSyncs ?? 0,
       repeats: this.safety.repeats,
     };

@@ -23,6 +23,9 @@ import { kindOf, type PropertyName, type Violation } from './properties.ts';
 const f = formatZxid;
 const n = serverName;
 
+/** How often (in commits) the ghost forgets what no server holds any more. */
+const COMPACT_EVERY_COMMITS = 1024;
+
 /** What a learner's disk held when it sent a NEWLEADER ACK: what was missing, if anything. */
 interface NewLeaderAckRecord {
   readonly missing: readonly string[];
@@ -69,6 +72,10 @@ export class SafetyChecker implements SimMonitor {
   private readonly sessionClosed = new Map<number, { readonly z: Zxid; readonly byClient: boolean }>();
   /** Called with each new violation (the run stops at the first, if asked). */
   onViolation: ((v: Violation) => void) | null = null;
+  /** The ghost compacts when its commit count reaches this ({@link compactGhost}). */
+  private nextCompaction = COMPACT_EVERY_COMMITS;
+  /** The oldest zxid any server held at the last compaction: the floor of the next one. */
+  private heldAtLastCompaction: Zxid = 0;
 
   constructor(private readonly sim: Simulation) {
     for (const sid of sim.sids) this.memo.set(sid, { served: 0 });
@@ -113,6 +120,7 @@ export class SafetyChecker implements SimMonitor {
     const next = rt.state;
     if (input.kind === 'message') this.checkMessage(rt.sid, prev, input.from, input.msg);
     else if (input.kind === 'clientRequest') this.onClientRequest(rt.sid, prev, input.request);
+    if (this.ghost.committedCount >= this.nextCompaction) this.compactGhost();
     if (!next.up) return; // halted in this step: crashed() saw it
     if (prev.fle !== next.fle) this.onProposal(rt.sid, prev, next, input);
     if (input.kind === 'start' && next.db.olderLog.length > 0) this.onOlderLog(rt.sid, next.db);
@@ -147,11 +155,67 @@ export class SafetyChecker implements SimMonitor {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Bounded memory
+
+  /**
+   * Every COMPACT_EVERY_COMMITS commits: the ghost (and the client checker) forget the txns below
+   * the oldest zxid any server held at the previous compaction. A zxid older than that was held by
+   * no server then, so none can present it again; waiting one period more covers what was in
+   * flight (messages, queues, a leader's sync stream) when it was measured. Servers hold what
+   * their purges leave them (--purge-interval), so this keeps the ghost bounded by the purge
+   * period; with purges off nothing is ever forgotten.
+   */
+  private compactGhost(): void {
+    const g = this.ghost;
+    this.nextCompaction = g.committedCount + COMPACT_EVERY_COMMITS;
+    const held = this.oldestHeld();
+    const floor = Math.min(this.heldAtLastCompaction, held, g.cmax);
+    if (floor > g.floor) {
+      g.compact(floor);
+      for (const [session, c] of this.sessionClosed) {
+        if (c.z >= floor) break;
+        this.sessionClosed.delete(session);
+        this.sessionBorn.delete(session);
+      }
+    }
+    this.heldAtLastCompaction = held;
+  }
+
+  /** The oldest zxid any server holds: in its disk's log and snapshots, and in memory when up. */
+  private oldestHeld(): Zxid {
+    let m = Infinity;
+    for (const sid of this.sim.sids) {
+      const rt = this.sim.server(sid);
+      const img = rt.disk.image;
+      const first = img.log[0];
+      if (first !== undefined) m = Math.min(m, first.zxid);
+      const snap = img.snapshots[0];
+      if (snap !== undefined) m = Math.min(m, snap.zxid, snap.lastTxn ?? snap.zxid);
+      for (const p of rt.disk.pendingWrites()) if (p.write.op === 'snapshot') m = Math.min(m, p.write.snapshot.zxid, p.write.snapshot.lastTxn ?? p.write.snapshot.zxid);
+      if (!rt.up) continue;
+      const db = rt.state.db;
+      if (db.olderLog.length > 0) m = Math.min(m, (db.olderLog[0] as LogEntry).zxid);
+      if (db.log.length > 0) m = Math.min(m, db.log.at(0).zxid);
+      const s0 = db.snapshots[0];
+      if (s0 !== undefined) m = Math.min(m, s0.zxid, s0.lastTxn ?? s0.zxid);
+      m = Math.min(m, db.lastProcessedZxid, db.lastTxn);
+    }
+    return m === Infinity ? 0 : m;
+  }
+
+  /** What the checkers retain, for tests that bound it. */
+  retained(): { ghost: ReturnType<Ghost['retained']>; sessions: number } {
+    return { ghost: this.ghost.retained(), sessions: this.sessionBorn.size + this.sessionClosed.size };
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Logs: registration, zxid uniqueness, history links
 
   private onLog(sid: Sid, prev: ServerState, next: ServerState): void {
-    const a = prev.db.log;
     const b = next.db.log;
+    // A purge cuts the front of the log: compare with what the old log held from there on.
+    const d = b.length > 0 && prev.db.log.length > 0 && b.at(0) !== prev.db.log.at(0) ? prev.db.log.indexOf(b.at(0).zxid) : 0;
+    const a = d > 0 && prev.db.log.at(d) === b.at(0) ? prev.db.log.dropBefore(b.at(0).zxid) : prev.db.log;
     const k = commonPrefix(a, b);
     const g = this.ghost;
     for (let j = k; j < b.length; j++) {

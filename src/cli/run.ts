@@ -21,7 +21,7 @@ import { describeRun } from '../run/header.ts';
 import { createRun, runJudged, type RunOptions } from '../run/run.ts';
 import { checkSettings, formatSettings, livenessFit, optionsFromSettings, resolveSettings, shellQuote, swarmDrawn, type Settings } from '../run/settings.ts';
 import type { Run } from '../run/run.ts';
-import type { HistoryOp } from '../sim/clients.ts';
+import type { HistoryStats } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
@@ -67,6 +67,8 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'zxid-counter-limit', kind: 'int', min: 2, max: 0xffff_ffff, help: 'the zxid counter value at which a leader forces a new epoch (2^32-1 in ZooKeeper; smaller reaches it, as the test hook zookeeper.testingonly.initialZxid does)', defaultText: '4294967295' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
     { name: 'history', kind: 'int', min: 0, max: 50, help: 'pre-load the disks with a history of this many epochs drawn from the seed (logs, snapshots, epoch files)', defaultText: '0' },
+    { name: 'snap-retain-count', kind: 'int', min: 3, max: 1000, help: 'autopurge.snapRetainCount: a purge keeps this many snapshots and the txn log files they need', defaultText: '3' },
+    { name: 'purge-interval', kind: 'duration', min: 0, help: 'autopurge.purgeInterval in virtual time: how often each server purges old snapshots and txn log files, 0 for never', defaultText: '60s' },
     { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit) crashes at the next such point", defaultText: 'none' },
     { name: 'flaw', kind: 'list', arg: 'NAME', expects: "a flaw name or its ticket (see 'zabsim flaws')", resolve: resolveFlawFlag, help: "reintroduce a real ZooKeeper bug, by switch name or ticket such as ZOOKEEPER-3911 (repeatable; 'zabsim flaws' lists them)", defaultText: 'none' },
     { name: 'zk', kind: 'string', arg: 'VERSION', expects: 'a ZooKeeper release such as 3.8.4 or a line such as 3.7', resolve: resolveZkFlag, help: "behave as this ZooKeeper release: switch on exactly the flaws it has (3.4.0 to 3.9.5, or a line such as 3.7 where its releases agree)", defaultText: `${NEWEST_RELEASE} with zabsim's fixes` },
@@ -208,28 +210,9 @@ function fanout(tees: readonly RunTee[]): RunTee | null {
   };
 }
 
-/** Client errors that are the application's answer, not a failure of the service. */
-const APPLICATION_RESULTS = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
-
 /** The client summary: outcomes with application results apart from failures, and the write rate achieved against the one asked for. */
-export function clientLines(history: readonly HistoryOp[], opts: RunOptions, endMs: number): string[] {
-  let ok = 0;
-  let unknown = 0;
-  let pending = 0;
-  let writesOk = 0;
-  const app = new Map<string, number>();
-  const failed = new Map<string, number>();
-  for (const op of history) {
-    if (op.outcome === null) pending++;
-    else if (op.outcome === 'ok') ok++;
-    else if (op.outcome === 'unknown') unknown++;
-    else {
-      const code = op.error ?? 'ERROR';
-      const m = APPLICATION_RESULTS.has(code) ? app : failed;
-      m.set(code, (m.get(code) ?? 0) + 1);
-    }
-    if (op.outcome === 'ok' && (op.op === 'create' || op.op === 'setData' || op.op === 'delete')) writesOk++;
-  }
+export function clientLines(stats: HistoryStats, opts: RunOptions, endMs: number): string[] {
+  const { ok, unknown, pending, writesOk, app, failed } = stats;
   const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   const detail = (m: Map<string, number>): string => (m.size === 0 ? '' : ` (${[...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(', ')})`);
   const w = opts.workload ?? {};
@@ -239,7 +222,7 @@ export function clientLines(history: readonly HistoryOp[], opts: RunOptions, end
   const achieved = span > 0 ? writesOk / span : 0;
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   return [
-    `clients: ${history.length} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
+    `clients: ${stats.invoked} operations: ${ok} ok, ${sum(app)} application results${detail(app)}, ${sum(failed)} failed${detail(failed)}, ${unknown} unknown, ${pending} pending`,
     `  writes: ${r2(achieved)}/s achieved (${writesOk} acknowledged over ${r2(span)}s) of ${r2(requested)}/s requested`,
   ];
 }
@@ -341,6 +324,13 @@ function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOption
     for (const l of header) out.write(palette.note(l));
     out.write('');
   }
+  // --json (and a results folder's trace.jsonl) streams the client history, one line per
+  // operation as it completes (no run keeps it).
+  const jsonLine = (j: string): void => {
+    tee?.line(j);
+    if (json) out.write(j);
+  };
+  if (json || tee !== null) run.clients.onCompleted = (op) => jsonLine(JSON.stringify({ zabsim: 'op', op }));
   runJudged(run, opts.untilMs);
   markViolations();
   if (around !== undefined) {
@@ -352,33 +342,27 @@ function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOption
   const sim = run.sim;
   const counts = run.clients.counts();
   const verdict = (run.checkers as NonNullable<typeof run.checkers>).verdict();
-  const history = run.clients.history;
+  const stats = run.clients.stats;
   const noLeader = !established;
-  const allFailed = history.length > 0 && history.every((op) => op.outcome !== 'ok' && !(op.outcome === 'error' && APPLICATION_RESULTS.has(op.error ?? '')));
+  const allFailed = stats.invoked > 0 && stats.ok === 0 && stats.app.size === 0;
   const unarmed = run.faults.unfiredCrashPoints();
   const warnings = [
     ...(noLeader ? ['no leader was ever established: nothing was replicated, so the safety checks had nothing to judge'] : []),
-    ...(allFailed ? [`every one of the ${history.length} client operations failed: the clients were never served`] : []),
+    ...(allFailed ? [`every one of the ${stats.invoked} client operations failed: the clients were never served`] : []),
     ...unarmed.map((x) => `the armed crash '${x}' never fired: the run never reached that point`),
   ];
   const replay = `npx zabsim run ${withoutOutputFlags(argv).map(shellQuote).join(' ')}`.trimEnd();
   if (json || tee !== null) {
-    const summaryJson = JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } });
-    const historyJson = JSON.stringify({ zabsim: 'history', ops: history });
-    tee?.line(summaryJson);
-    tee?.line(historyJson);
-    if (json) {
-      out.write(summaryJson);
-      out.write(historyJson);
-    }
+    for (const op of run.clients.pending()) jsonLine(JSON.stringify({ zabsim: 'op', op }));
+    jsonLine(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
   }
   // The text summary: [line, its colour].
   const text: [string, (s: string) => string][] = [];
   const plain = (s: string): string => s;
   text.push([`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`, palette.state]);
   for (const l of summaryLines(sim)) text.push([l, plain]);
-  if (run.clients.cfg.clients > 0) for (const l of clientLines(history, opts, sim.now)) text.push([l, plain]);
-  const vl = verdictLines(verdict, opts, history.length);
+  if (run.clients.cfg.clients > 0) for (const l of clientLines(stats, opts, sim.now)) text.push([l, plain]);
+  const vl = verdictLines(verdict, opts, stats.invoked);
   // A pass that judged little says so on its first line.
   if (verdict.ok && warnings.length > 0) vl[0] = `checks: PASSED, with ${warnings.length === 1 ? 'a note' : `${warnings.length} notes`} (below)`;
   for (const l of vl) text.push([l, verdict.ok ? plain : palette.drop]);

@@ -28,6 +28,10 @@ export interface ProtocolParams {
   snapshotSizeFactor: number;
   /** The leader gives up and a new election starts when a zxid counter would reach this (§6). */
   zxidCounterLimit: number;
+  /** autopurge.snapRetainCount: a purge keeps this many newest snapshots and the log files they need (>= 3 in ZooKeeper). */
+  snapRetainCount: number;
+  /** autopurge.purgeInterval, in virtual ms (hours in ZooKeeper): how often a server purges; 0: never. */
+  purgeIntervalMs: number;
 }
 
 /** Switches that reintroduce real ZooKeeper bugs (zab-bugs.md §5). All off = correct ZooKeeper. */
@@ -139,6 +143,8 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
   snapCount: 100,
   snapshotSizeFactor: 0.33,
   zxidCounterLimit: 0xffff_ffff,
+  snapRetainCount: 3,
+  purgeIntervalMs: 60_000,
 });
 
 export const NO_FLAWS: Readonly<Flaws> = Object.freeze({

@@ -6,14 +6,15 @@
  * - `log`: the server's view of its txn log (page cache included: appends are visible at once,
  *   durable only when the kernel reports their fsync). After a SNAP sync it restarts empty,
  *   continuing from the snapshot.
- * - `committed`: every txn applied since the last load, in order; ZooKeeper's `committedLog` is
- *   its last `commitLogCount` entries (§1.2).
+ * - `committed`: the txns applied since the last load, in order; ZooKeeper's `committedLog` is
+ *   its last `commitLogCount` entries (§1.2). A purge trims it to those (`committedBase` counts
+ *   the ones trimmed), so it stays bounded however long the run.
  * - `snapshots`: the snapshots this server holds, newest last (TRUNC reloads from the newest).
  *
  * A Db is replaced wholesale, never mutated.
  */
 import { applyTxn, EMPTY_TREE, type DataTree, type TxnResult } from './datatree.ts';
-import { keptByTruncate, TxnLog } from './txnlog.ts';
+import { keptByTruncate, purgePlan, TxnLog, type PurgePlan } from './txnlog.ts';
 import type { DurableImage, LogEntry, Snapshot } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
@@ -38,6 +39,8 @@ export class Db {
      * replays them, from an older snapshot.
      */
     readonly olderLog: readonly LogEntry[] = EMPTY_ENTRIES,
+    /** Applied txns trimmed from the front of `committed` since the last load (by purges). */
+    readonly committedBase: number = 0,
   ) {
     Object.freeze(this);
   }
@@ -59,6 +62,7 @@ interface DbFields {
   readonly sinceSnapshot: number;
   readonly lastTxn: Zxid;
   readonly olderLog?: readonly LogEntry[];
+  readonly committedBase?: number;
 }
 
 /** The last txn a snapshot reflects. */
@@ -72,7 +76,7 @@ export const KEPT_SNAPSHOTS = 8;
 export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0, 0);
 
 function make(f: DbFields): Db {
-  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn, f.olderLog ?? EMPTY_ENTRIES);
+  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn, f.olderLog ?? EMPTY_ENTRIES, f.committedBase ?? 0);
 }
 
 /** The newest snapshot of a list (newest last), or null. */
@@ -195,6 +199,36 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, a
   }
   const olderLog = Object.freeze(db.olderLog.filter((e) => e.zxid <= base));
   return make({ tree, lastProcessedZxid: last, log, committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn, olderLog });
+}
+
+/** How many txns this server has applied since it last loaded its database. */
+export function appliedCount(db: Db): number {
+  return db.committedBase + db.committed.length;
+}
+
+/** Every txn still in the log files, oldest first: those the newest snapshot covers, then `log`. */
+export function logOnDisk(db: Db): { readonly length: number; at(i: number): LogEntry } {
+  const older = db.olderLog;
+  const first = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
+  let n = older.length;
+  while (n > 0 && (older[n - 1] as LogEntry).zxid >= first) n--;
+  return { length: n + db.log.length, at: (i) => (i < n ? (older[i] as LogEntry) : db.log.at(i - n)) };
+}
+
+/**
+ * PurgeTxnLog.purge as DatadirCleanupManager's PurgeTask runs it (see {@link purgePlan}): the
+ * server's view of its files after the purge, and what went (null: nothing). The committedLog
+ * is trimmed to its `commitLogCount` entries in the same step.
+ */
+export function purgeDb(db: Db, snapRetainCount: number, commitLogCount: number): { db: Db; plan: PurgePlan | null } {
+  const plan = purgePlan(logOnDisk(db), db.snapshots.map((x) => x.zxid), snapRetainCount);
+  const committed = db.committed.keepLast(Math.max(1, commitLogCount));
+  const committedBase = db.committedBase + db.committed.length - committed.length;
+  if (plan === null) return { db: committed === db.committed ? db : make({ ...db, committed, committedBase }), plan };
+  const z = plan.logFrom;
+  const olderLog = db.olderLog.length > 0 && (db.olderLog[0] as LogEntry).zxid < z ? Object.freeze(db.olderLog.filter((e) => e.zxid >= z)) : db.olderLog;
+  const snapshots = Object.freeze(db.snapshots.slice(plan.dropSnapshots));
+  return { db: make({ ...db, log: db.log.dropBefore(z), olderLog, snapshots, committed, committedBase }), plan };
 }
 
 /** The committedLog window: its bounds and its entries' index range in `committed`. */

@@ -37,7 +37,7 @@ import {
 } from './heartbeat.ts';
 import { onClientRequest, reply } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
-import { persist } from './persist.ts';
+import { onPurgeTimer, persist, schedulePurge, TIMER_PURGE } from './persist.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
 import { epochOf, formatZxid } from './zxid.ts';
@@ -201,6 +201,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
   enterRole(s, ctx, lookForLeader(s, ctx));
+  schedulePurge(ctx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,6 +512,9 @@ function onTimer(s: S, ctx: StepContext, timer: string): void {
       return;
     case TIMER_CONNECT_RETRY:
       onConnectRetry(s, ctx);
+      return;
+    case TIMER_PURGE:
+      onPurgeTimer(s, ctx);
       return;
     case TIMER_PING: {
       const r = onPingTimer(s, ctx);

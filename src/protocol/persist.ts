@@ -4,8 +4,8 @@
  * ACK...). The role counter in each entry makes a write from an ended role harmless: its fsync
  * still happens, but nothing follows from it.
  */
-import type { StepContext } from './context.ts';
-import { takeSnapshot } from './db.ts';
+import { setTimer, type StepContext } from './context.ts';
+import { purgeDb, takeSnapshot } from './db.ts';
 import type { PendingWrite, PersistOp, ServerState } from './types.ts';
 
 type S = ServerState;
@@ -37,4 +37,31 @@ export function snapshotNow(s: S, ctx: StepContext, then: PendingWrite | null = 
   s.db = db;
   s.snapshotsTaken++;
   return persist(s, ctx, { op: 'snapshot', snapshot }, then);
+}
+
+/** DatadirCleanupManager's timer: PurgeTask runs every autopurge.purgeInterval. */
+export const TIMER_PURGE = 'autopurge';
+
+/**
+ * DatadirCleanupManager.start: with a purge interval (0 leaves autopurge off, as in ZooKeeper),
+ * schedules the next PurgeTask. It runs in every role, as ZooKeeper's cleanup thread does;
+ * unlike ZooKeeper's, whose first purge runs at start-up, the first runs one interval after it
+ * (docs/protocol.md §9).
+ */
+export function schedulePurge(ctx: StepContext): void {
+  const every = ctx.cfg.params.purgeIntervalMs;
+  if (every > 0) setTimer(ctx, TIMER_PURGE, every);
+}
+
+/**
+ * PurgeTask: PurgeTxnLog.purge with autopurge.snapRetainCount. The server's view of its files
+ * drops what the purge deletes, the disk is told to delete the same files (a write that needs
+ * no fsync), and the committedLog is trimmed to commitLogCount; then the next run is scheduled.
+ */
+export function onPurgeTimer(s: S, ctx: StepContext): void {
+  const p = ctx.cfg.params;
+  const { db, plan } = purgeDb(s.db, p.snapRetainCount, p.commitLogCount);
+  s.db = db;
+  if (plan !== null) persist(s, ctx, { op: 'purge', snapRetainCount: p.snapRetainCount, logFrom: plan.logFrom });
+  schedulePurge(ctx);
 }

@@ -20,7 +20,8 @@
  *   5. otherwise                               → SNAP
  */
 import { nodeCount } from './datatree.ts';
-import { committedWindow, type Db } from './db.ts';
+import { committedWindow, logOnDisk, type Db } from './db.ts';
+import { segmentStarts } from './txnlog.ts';
 import type { LogEntry } from './types.ts';
 import { counterOf, epochOf, formatZxid, type Zxid } from './zxid.ts';
 
@@ -158,36 +159,6 @@ export const TXN_BYTES = 100;
 /** zabsim's estimate of one serialised snapshot entry (a znode or a session). */
 export const SNAPSHOT_ENTRY_BYTES = 100;
 
-/** Every txn still in the log files, oldest first: those the newest snapshot covers, then `log`. */
-function onDisk(db: Db): { readonly length: number; at(i: number): LogEntry } {
-  const older = db.olderLog;
-  const first = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
-  let n = older.length;
-  while (n > 0 && (older[n - 1] as LogEntry).zxid >= first) n--;
-  return { length: n + db.log.length, at: (i) => (i < n ? (older[i] as LogEntry) : db.log.at(i - n)) };
-}
-
-/**
- * Where the log files begin, as indices of {@link onDisk}: ZooKeeper rolls its txn log at every
- * snapshot (SyncRequestProcessor.rollLog), so a file starts at the first txn after each snapshot
- * the server holds, and the first file at the oldest txn. (zabsim counts every snapshot as a
- * roll and no restart as one; docs/protocol.md §5.1 says why that is enough here.)
- */
-function segmentStarts(db: Db, disk: { readonly length: number; at(i: number): LogEntry }): number[] {
-  const starts = [0];
-  for (const snap of db.snapshots) {
-    let lo = 0;
-    let hi = disk.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (disk.at(mid).zxid <= snap.zxid) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < disk.length && !starts.includes(lo)) starts.push(lo);
-  }
-  return starts.sort((a, b) => a - b);
-}
-
 /**
  * ZKDatabase.calculateTxnLogSizeLimit: snapshotSizeFactor × the newest snapshot file's size
  * (0, no check, without a snapshot; negative when the factor disables txn-log sync).
@@ -209,9 +180,9 @@ export function txnLogSizeLimit(db: Db, factor: number): number {
  */
 export function proposalsFromTxnLog(db: Db, p: Zxid, sizeLimit: number): Iterable<LogEntry> | string {
   if (sizeLimit < 0) return 'txn-log sync disabled';
-  const disk = onDisk(db);
+  const disk = logOnDisk(db);
   if (disk.length === 0) return 'the txn log is empty';
-  const starts = segmentStarts(db, disk);
+  const starts = segmentStarts(disk, db.snapshots.map((x) => x.zxid));
   let k = 0;
   for (let i = 0; i < starts.length; i++) if (disk.at(starts[i] as number).zxid < p) k = i;
   const from = starts[k] as number;

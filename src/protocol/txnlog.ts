@@ -93,6 +93,20 @@ export class TxnLog {
     return n === this.length ? this : new TxnLog(this.entries, n);
   }
 
+  /**
+   * The log without its entries below z, as a purge leaves it: a copy, so the dropped front is
+   * freed (O(kept), once per purge). This log itself when nothing is below z.
+   */
+  dropBefore(z: Zxid): TxnLog {
+    const i = this.lowerBound(z);
+    return i === 0 ? this : new TxnLog(this.entries.slice(i, this.length), this.length - i);
+  }
+
+  /** The newest n entries (a copy, as {@link dropBefore}); this log when it holds no more. */
+  keepLast(n: number): TxnLog {
+    return this.length <= n ? this : new TxnLog(this.entries.slice(this.length - n, this.length), n);
+  }
+
   /** Entries [from, to) as a new array. */
   slice(from: number, to: number = this.length): LogEntry[] {
     return this.entries.slice(Math.max(0, from), Math.min(to, this.length));
@@ -127,4 +141,58 @@ export function keptByTruncate(zxids: readonly { readonly zxid: Zxid }[], z: Zxi
   }
   if (lo >= length) return length;
   return asFileTxnLog || (zxids[lo] as { zxid: Zxid }).zxid === z ? lo + 1 : lo;
+}
+
+/** A txn log as a sequence of zxids, oldest first (a TxnLog view, or a disk's array). */
+export interface ZxidSeq {
+  readonly length: number;
+  at(i: number): { readonly zxid: Zxid };
+}
+
+/**
+ * Where the txn log files begin, as indices into `log`: ZooKeeper rolls its txn log at every
+ * snapshot (SyncRequestProcessor.rollLog), so a file starts at the oldest txn and at the first
+ * txn after each snapshot. One segment per snapshot: zabsim keeps the log as one sequence and
+ * derives its files from the snapshots (`snapshotZxids`, any order), which is all that purge
+ * and getProposalsFromTxnLog need of them.
+ */
+export function segmentStarts(log: ZxidSeq, snapshotZxids: readonly Zxid[]): number[] {
+  const starts = [0];
+  for (const z of snapshotZxids) {
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (log.at(mid).zxid <= z) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < log.length && !starts.includes(lo)) starts.push(lo);
+  }
+  return starts.sort((a, b) => a - b);
+}
+
+/** What a purge removes: the log files before `logFrom`, and the oldest `dropSnapshots` snapshots. */
+export interface PurgePlan {
+  /** The first zxid the purged log keeps (its entries below go). */
+  readonly logFrom: Zxid;
+  /** How many snapshots go, oldest first. */
+  readonly dropSnapshots: number;
+}
+
+/**
+ * PurgeTxnLog.purge(dataDir, snapDir, snapRetainCount): keep the newest `retain` snapshots, and of
+ * the txn log the files FileTxnLog.getLogFiles(zxid of the oldest kept snapshot) returns: every
+ * file that starts after that zxid, and the newest one that starts at or before it (it holds the
+ * txns right after the snapshot). Everything older goes. `snapshotZxids` is oldest first. null
+ * when nothing would go (no more than `retain` snapshots).
+ */
+export function purgePlan(log: ZxidSeq, snapshotZxids: readonly Zxid[], retain: number): PurgePlan | null {
+  const dropSnapshots = snapshotZxids.length - retain;
+  if (retain < 1 || dropSnapshots <= 0) return null;
+  const oldestKept = snapshotZxids[dropSnapshots] as Zxid;
+  if (log.length === 0) return { logFrom: 0, dropSnapshots };
+  const starts = segmentStarts(log, snapshotZxids);
+  let from = 0;
+  for (const i of starts) if (log.at(i).zxid <= oldestKept) from = i;
+  return { logFrom: log.at(from).zxid, dropSnapshots };
 }

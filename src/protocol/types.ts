@@ -208,7 +208,12 @@ export type PersistOp =
   | { readonly op: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number }
   /** Create (`exists`) or delete the `updatingEpoch` marker file. */
-  | { readonly op: 'updatingEpoch'; readonly exists: boolean };
+  | { readonly op: 'updatingEpoch'; readonly exists: boolean }
+  /**
+   * PurgeTxnLog.purge: delete all but the newest `snapRetainCount` snapshots, and the txn log
+   * files before the one holding `logFrom` (every txn below it). File deletions: no fsync.
+   */
+  | { readonly op: 'purge'; readonly snapRetainCount: number; readonly logFrom: Zxid };
 
 // ---------------------------------------------------------------------------------------------
 // Clients

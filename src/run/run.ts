@@ -9,6 +9,7 @@ import { FaultInjector, NO_FAULTS, type FaultConfig } from '../sim/faults.ts';
 import type { TraceEvent, TraceSink } from '../sim/events.ts';
 import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
 import { preloadHistory } from '../sim/history.ts';
+import { validateRunOptions } from './validate.ts';
 
 export interface RunOptions extends SimOptions {
   readonly faults?: Partial<FaultConfig>;
@@ -35,6 +36,7 @@ export interface Run {
 
 /** Builds a run and schedules its start and faults; call `run.sim.runUntil` (or {@link runToEnd}). */
 export function createRun(opts: RunOptions, sink: TraceSink | null = null): Run {
+  validateRunOptions(opts);
   const sim = new Simulation(opts, sink);
   if ((opts.history ?? 0) > 0) preloadHistory(sim, opts.history as number);
   const faults = new FaultInjector(sim, { ...NO_FAULTS, ...opts.faults });

@@ -28,6 +28,108 @@ export function settings(obj: Readonly<Record<string, SettingValue>>): Settings 
 /** Settings that cannot make a run (one sentence naming the setting as a flag); the CLI exits 2. */
 export class SettingsError extends Error {}
 
+/** What a setting's value must be (the API's check; the CLI's flag table says the same, src/cli/run.ts). */
+type Rule =
+  | { readonly kind: 'int' | 'number'; readonly min: number; readonly max: number; readonly unit?: string }
+  | { readonly kind: 'choice'; readonly choices: readonly string[] }
+  | { readonly kind: 'range' | 'bool' | 'string' | 'list' };
+
+const INT = (min: number, max: number): Rule => ({ kind: 'int', min, max });
+const NUM = (min: number, max = Infinity): Rule => ({ kind: 'number', min, max });
+/** A time in virtual milliseconds. */
+const MS = (min: number): Rule => ({ kind: 'number', min, max: Infinity, unit: ' milliseconds' });
+const PROB: Rule = NUM(0, 1);
+const RANGE: Rule = { kind: 'range' };
+const STR: Rule = { kind: 'string' };
+const BOOL: Rule = { kind: 'bool' };
+
+/** Every setting's rule: times in ms, ranges [min, max] of ms, counts whole. */
+const SETTING_RULES: Readonly<Record<string, Rule>> = {
+  seed: INT(0, 2 ** 32 - 1),
+  servers: INT(1, 15),
+  observers: INT(0, 8),
+  until: MS(1),
+  'start-spread': MS(0),
+  'tick-time': MS(2),
+  'init-limit': INT(1, 1000),
+  'sync-limit': INT(1, 1000),
+  delay: RANGE,
+  fsync: RANGE,
+  'thread-delay': RANGE,
+  loss: PROB,
+  duplicate: PROB,
+  reorder: PROB,
+  'crash-every': MS(0),
+  'crash-target': { kind: 'choice', choices: ['any', 'leader'] },
+  'restart-after': RANGE,
+  'crash-points': PROB,
+  'partition-every': MS(0),
+  'partition-for': RANGE,
+  'one-way': PROB,
+  'faults-until': MS(0),
+  clients: INT(0, 1000),
+  'ops-per-sec': NUM(0.001, 100_000),
+  'writes-per-sec': NUM(0.001, 1_000_000),
+  'write-ratio': PROB,
+  keys: INT(1, 10_000),
+  'clients-from': MS(0),
+  'snap-count': INT(2, 10_000_000),
+  'commit-log-count': INT(1, 10_000_000),
+  'zxid-counter-limit': INT(2, 0xffff_ffff),
+  history: INT(0, 50),
+  'snap-retain-count': INT(3, 1000),
+  'purge-interval': MS(0),
+  schedule: STR,
+  flaw: { kind: 'list' },
+  zk: STR,
+  swarm: BOOL,
+  'liveness-bound': MS(1),
+  'stop-early': BOOL,
+};
+
+/**
+ * Refuses a setting that is unknown or whose value is not what it must be, with one sentence
+ * naming it as its flag and what was expected (the public API's answer to bad settings; the CLI
+ * has already checked its flags the same way).
+ */
+export function validateSettings(s: Settings, unknownNames: 'refuse' | 'pass' = 'refuse'): void {
+  for (const [name, v] of s) {
+    const rule = SETTING_RULES[name];
+    if (rule === undefined && unknownNames === 'pass') continue;
+    if (rule === undefined) throw new SettingsError(`unknown setting '${name}'; expected one of ${SETTING_NAMES.join(', ')}.`);
+    const got = JSON.stringify(v) ?? String(v);
+    switch (rule.kind) {
+      case 'int':
+      case 'number': {
+        const whole = rule.kind === 'int' ? 'a whole number' : 'a number';
+        if (typeof v !== 'number' || Number.isNaN(v) || (rule.kind === 'int' && !Number.isInteger(v)) || v < rule.min || v > rule.max) {
+          const bounds = rule.max === Infinity ? `at least ${rule.min}` : `from ${rule.min} to ${rule.max}`;
+          const what = rule.unit !== undefined ? `a time in${rule.unit} of ${bounds}` : `${whole} ${bounds}`;
+          throw new SettingsError(`--${name} expects ${what}, got ${got}.`);
+        }
+        break;
+      }
+      case 'range':
+        if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || (v[0] as number) > (v[1] as number)) {
+          throw new SettingsError(`--${name} expects a range [min, max] of milliseconds with 0 <= min <= max, got ${got}.`);
+        }
+        break;
+      case 'choice':
+        if (typeof v !== 'string' || !rule.choices.includes(v)) throw new SettingsError(`--${name} expects one of ${rule.choices.join(', ')}, got ${got}.`);
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') throw new SettingsError(`--${name} expects true or false, got ${got}.`);
+        break;
+      case 'string':
+        if (typeof v !== 'string') throw new SettingsError(`--${name} expects a string, got ${got}.`);
+        break;
+      case 'list':
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new SettingsError(`--${name} expects a list of names, got ${got}.`);
+        break;
+    }
+  }
+}
+
 /** The one table of defaults: every setting a run has without being told (times in ms). */
 export const RUN_DEFAULTS = {
   seed: 1,
@@ -63,6 +165,9 @@ export const RUN_DEFAULTS = {
   'zxid-counter-limit': 0xffff_ffff,
   /** Epochs of durable history pre-loaded on the disks (src/sim/history.ts); 0: fresh disks. */
   history: 0,
+  /** autopurge.snapRetainCount and purgeInterval (virtual ms; 0: no purge), docs/protocol.md §9. */
+  'snap-retain-count': 3,
+  'purge-interval': 60_000,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -87,6 +192,8 @@ function opsPerSecPerClient(s: Settings): number {
 
 /** Turns settings into run options; a setting not given takes its value from `RUN_DEFAULTS`. */
 export function optionsFromSettings(s: Settings): RunOptions {
+  // The CLI's flags also hold its own (json, quiet...): only the values of settings are checked here.
+  validateSettings(s, 'pass');
   const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
   const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
   const flaws: Partial<Flaws> = {};
@@ -132,6 +239,8 @@ export function optionsFromSettings(s: Settings): RunOptions {
       snapCount: num('snap-count'),
       commitLogCount: num('commit-log-count'),
       zxidCounterLimit: num('zxid-counter-limit'),
+      snapRetainCount: num('snap-retain-count'),
+      purgeIntervalMs: num('purge-interval'),
     },
     workload: {
       clients: num('clients'),
@@ -202,6 +311,7 @@ export function swarmDrawn(given: Settings): Settings | null {
 
 /** Settings and their resolved options. */
 export function runOptions(given: Settings): RunOptions {
+  validateSettings(given);
   return optionsFromSettings(resolveSettings(given));
 }
 

@@ -36,6 +36,8 @@ const PARAM_RANGES: Readonly<Record<keyof ProtocolParams, readonly [number, numb
   snapCount: [2, 10_000_000],
   snapshotSizeFactor: [0.000001, 1_000_000],
   zxidCounterLimit: [2, 0xffff_ffff],
+  snapRetainCount: [3, 1000],
+  purgeIntervalMs: [0, 3_600_000_000],
 };
 const HEADER = ['scenario', 'title', 'story', 'outcome'] as const;
 interface MutableSetup {

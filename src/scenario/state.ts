@@ -3,6 +3,7 @@
  * client replies, and a short table of every server for failure reports.
  */
 import { serverName, type Sid } from '../protocol/config.ts';
+import { appliedCount } from '../protocol/db.ts';
 import type { ClientReply } from '../protocol/types.ts';
 import { formatZxid, type Zxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
@@ -137,7 +138,7 @@ export function stateTable(sim: Simulation): string {
       disk(s.currentEpoch, img.currentEpoch),
       logged,
       formatZxid(s.db.lastProcessedZxid),
-      String(s.db.committed.length),
+      String(appliedCount(s.db)),
       s.db.tree.digest.toString(16).padStart(8, '0'),
     ]);
   }

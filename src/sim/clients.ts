@@ -36,6 +36,12 @@ export interface WorkloadConfig {
   readonly stopMs: number;
   /** Delay before a client reconnects after losing its server. */
   readonly reconnectMs: number;
+  /**
+   * Keep every operation in `Clients.history` (memory grows with the run: tests and short runs).
+   * Without it the clients keep only counts and their outstanding operations; a sink that needs
+   * each operation (`--json`) takes it from `Clients.onCompleted` as it completes.
+   */
+  readonly keepHistory: boolean;
 }
 
 export const NO_CLIENTS: WorkloadConfig = Object.freeze({
@@ -48,6 +54,7 @@ export const NO_CLIENTS: WorkloadConfig = Object.freeze({
   startMs: 0,
   stopMs: Infinity,
   reconnectMs: 1000,
+  keepHistory: false,
 });
 
 export type Outcome = 'ok' | 'error' | 'unknown';
@@ -57,6 +64,8 @@ export type Outcome = 'ok' | 'error' | 'unknown';
  * path, and for create/setData the value written), then what became of it.
  */
 export interface HistoryOp extends Pick<ClientRequest, 'client' | 'cxid' | 'session' | 'op' | 'path' | 'data'> {
+  /** The operation's number, in invocation order over all clients (from 0). */
+  readonly n: number;
   /** The server the client was connected to. */
   readonly server: Sid;
   readonly invokeMs: number;
@@ -93,6 +102,52 @@ export interface HistoryCounts {
   pending: number;
 }
 
+/** Client errors that are the application's answer (NONODE...), not a failure of the service. */
+export const APPLICATION_RESULTS: ReadonlySet<string> = new Set(['NONODE', 'NODEEXISTS', 'BADVERSION', 'NOTEMPTY', 'NOCHILDRENFOREPHEMERALS']);
+
+/**
+ * What the clients' summary needs of the history, kept as operations complete so that no run has
+ * to keep its history: outcomes, error codes split into application results and failures, and
+ * the acknowledged writes.
+ */
+export class HistoryStats {
+  /** Operations invoked. */
+  invoked = 0;
+  ok = 0;
+  unknown = 0;
+  /** Successful create, setData and delete operations. */
+  writesOk = 0;
+  /** Error outcomes by code: application results (NONODE...) and failures (CONNECTIONLOSS...). */
+  readonly app = new Map<string, number>();
+  readonly failed = new Map<string, number>();
+
+  /** Counts one completed operation. */
+  add(op: HistoryOp): void {
+    if (op.outcome === 'ok') {
+      this.ok++;
+      if (op.op === 'create' || op.op === 'setData' || op.op === 'delete') this.writesOk++;
+    } else if (op.outcome === 'unknown') this.unknown++;
+    else if (op.outcome === 'error') {
+      const code = op.error ?? 'ERROR';
+      const m = APPLICATION_RESULTS.has(code) ? this.app : this.failed;
+      m.set(code, (m.get(code) ?? 0) + 1);
+    }
+  }
+
+  /** Operations that completed with an error (application results and failures). */
+  get errors(): number {
+    let n = 0;
+    for (const v of this.app.values()) n += v;
+    for (const v of this.failed.values()) n += v;
+    return n;
+  }
+
+  /** Operations not completed yet. */
+  get pending(): number {
+    return this.invoked - this.ok - this.unknown - this.errors;
+  }
+}
+
 /** Told of every operation as it is invoked and as it completes (the client-history checker). */
 export interface ClientListener {
   invoked(op: HistoryOp): void;
@@ -100,8 +155,13 @@ export interface ClientListener {
 }
 
 export class Clients {
+  /** Every operation, in invocation order, when `cfg.keepHistory`; otherwise empty. */
   readonly history: HistoryOp[] = [];
+  /** Outcome counts over every operation, kept whether or not the history is. */
+  readonly stats = new HistoryStats();
   listener: ClientListener | null = null;
+  /** Told of each operation as it completes (after the listener): a sink that streams the history. */
+  onCompleted: ((op: HistoryOp) => void) | null = null;
   private readonly clients: ClientState[] = [];
   private readonly rng: Rng;
 
@@ -122,12 +182,22 @@ export class Clients {
   }
 
   counts(): HistoryCounts {
-    const n: HistoryCounts = { ok: 0, error: 0, unknown: 0, pending: 0 };
-    for (const op of this.history) {
-      if (op.outcome === null) n.pending++;
-      else n[op.outcome]++;
-    }
-    return n;
+    const st = this.stats;
+    return { ok: st.ok, error: st.errors, unknown: st.unknown, pending: st.pending };
+  }
+
+  /** The operations still in flight, in invocation order. */
+  pending(): HistoryOp[] {
+    const ops: HistoryOp[] = [];
+    for (const c of this.clients) if (c.outstanding !== null) ops.push(c.outstanding);
+    return ops.sort((a, b) => a.n - b.n);
+  }
+
+  /** Every operation's end passes here: counted, then told to the checker and to the sink. */
+  private done(op: HistoryOp): void {
+    this.stats.add(op);
+    this.listener?.completed(op);
+    this.onCompleted?.(op);
   }
 
   private connect(c: ClientState): void {
@@ -182,6 +252,7 @@ export class Clients {
     if (server === null) return;
     const req: ClientRequest = { ...body, client: c.id, cxid: c.nextCxid++, session: c.session, lastZxidSeen: c.lastZxidSeen };
     const op: HistoryOp = {
+      n: this.stats.invoked++,
       client: c.id,
       cxid: req.cxid,
       session: c.session,
@@ -193,7 +264,7 @@ export class Clients {
       completeMs: null,
       outcome: null,
     };
-    this.history.push(op);
+    if (this.cfg.keepHistory) this.history.push(op);
     c.outstanding = op;
     this.listener?.invoked(op);
     const epoch = c.epoch;
@@ -205,7 +276,7 @@ export class Clients {
         op.outcome = 'error';
         op.error = 'CONNECTIONLOSS';
         c.outstanding = null;
-        this.listener?.completed(op);
+        this.done(op);
         this.reconnect(c);
         return;
       }
@@ -237,7 +308,7 @@ export class Clients {
       // Refused before processing: nothing was applied.
       op.outcome = 'error';
       op.error = reply.error;
-      this.listener?.completed(op);
+      this.done(op);
       this.reconnect(c);
       return;
     } else {
@@ -245,7 +316,7 @@ export class Clients {
       op.error = reply.error ?? 'ERROR';
       if (reply.error === 'SESSIONEXPIRED') c.session = 0;
     }
-    this.listener?.completed(op);
+    this.done(op);
     if (op.op === 'createSession' && !reply.ok) c.session = 0;
     if (c.session === 0) {
       this.reconnect(c);
@@ -271,7 +342,7 @@ export class Clients {
         op.outcome = isWrite ? 'unknown' : 'error';
         op.error = 'CONNECTIONLOSS';
         c.outstanding = null;
-        this.listener?.completed(op);
+        this.done(op);
       }
       this.reconnect(c);
     }

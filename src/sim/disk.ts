@@ -88,7 +88,9 @@ export class Disk {
 
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
-    const done = Math.max(now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
+    // A purge deletes files and syncs nothing: it draws no latency, so switching purges on or
+    // off leaves every other write's latency as it was.
+    const done = Math.max(write.op === 'purge' ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
     const stages: { time: number; stage: DiskStage }[] = [];
     if (write.op === 'writeEpoch') {
       stages.push({ time: done, stage: 'tmp' });
@@ -176,5 +178,15 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
     case 'updatingEpoch':
       img.updatingEpoch = w.exists;
       return;
+    case 'purge': {
+      // PurgeTxnLog.purge on what is on disk: the newest snapRetainCount snapshots stay, and the
+      // log files from the one holding logFrom (the server chose it from the same snapshots:
+      // writes complete in order, so every snapshot it knew of is durable by now).
+      if (img.snapshots.length > w.snapRetainCount) img.snapshots.splice(0, img.snapshots.length - w.snapRetainCount);
+      let k = 0;
+      while (k < img.log.length && (img.log[k] as LogEntry).zxid < w.logFrom) k++;
+      if (k > 0) img.log.splice(0, k);
+      return;
+    }
   }
 }

@@ -76,5 +76,7 @@ export function formatWrite(w: PersistOp): string {
       return `${w.file} := ${w.value}`;
     case 'updatingEpoch':
       return w.exists ? 'create updatingEpoch' : 'delete updatingEpoch';
+    case 'purge':
+      return `purge: keep ${w.snapRetainCount} snapshots, txn log from ${formatZxid(w.logFrom)}`;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Reading a saved `zabsim run --json` trace (docs/trace.md, "JSON lines"): one header line, one
- * line per trace record, a summary line and a client history line. The viewer and the exports
+ * line per trace record, one line per client operation as it completes, and a summary line. The viewer and the exports
  * start here. Bad input is a {@link TraceInputError} naming the line and what was expected.
  */
 import type { HistoryOp } from '../sim/clients.ts';
@@ -81,7 +81,14 @@ export function parseTrace(text: string, name: string): LoadedTrace {
       summary = o as unknown as TraceSummary;
       continue;
     }
+    if (o['zabsim'] === 'op') {
+      const op = o['op'] as Record<string, unknown> | undefined;
+      if (typeof op !== 'object' || op === null || typeof op['n'] !== 'number') throw new TraceInputError(`${name} line ${lineNo}: a client operation line without an "op" object numbered "n"; expected {"zabsim":"op","op":{"n":...}} (docs/trace.md).`);
+      history.push(op as unknown as HistoryOp);
+      continue;
+    }
     if (o['zabsim'] === 'history') {
+      // Traces written before the history was streamed: one line with every operation.
       if (!Array.isArray(o['ops'])) throw new TraceInputError(`${name} line ${lineNo}: the history line has no "ops" array.`);
       history = o['ops'] as HistoryOp[];
       continue;
@@ -102,5 +109,7 @@ export function parseTrace(text: string, name: string): LoadedTrace {
   if (!Number.isInteger(voters) || voters < 1) throw new TraceInputError(`${name} line 1: the header's options.voters is ${String(voters)}; expected a positive integer.`);
   const sids: number[] = [];
   for (let s = 1; s <= voters + observers; s++) sids.push(s);
+  // Operation lines come in order of completion; the history is in order of invocation.
+  history.sort((a, b) => (a.n ?? 0) - (b.n ?? 0));
   return { header, records, summary, history, sids };
 }

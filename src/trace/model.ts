@@ -118,6 +118,13 @@ function cutAfter(log: number[], z: number): void {
   log.length = n;
 }
 
+/** A purge: the zxids below z go. */
+function cutBefore(log: number[], z: number): void {
+  let k = 0;
+  while (k < log.length && (log[k] as number) < z) k++;
+  if (k > 0) log.splice(0, k);
+}
+
 function last(log: readonly number[], dflt: number): number {
   return log.length > 0 ? (log[log.length - 1] as number) : dflt;
 }
@@ -134,6 +141,8 @@ function writeText(w: PersistOp): string {
       return `${w.file} := ${w.value}`;
     case 'updatingEpoch':
       return w.exists ? 'create updatingEpoch' : 'delete updatingEpoch';
+    case 'purge':
+      return `purge from ${fmtZxid(w.logFrom)}`;
   }
 }
 
@@ -229,6 +238,8 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
       } else if (w.op === 'truncateLog') {
         cutAfter(v.log, w.zxid);
         v.applied = w.zxid;
+      } else if (w.op === 'purge') {
+        cutBefore(v.log, w.logFrom);
       } else if (w.op === 'writeEpoch') {
         if (w.file === 'acceptedEpoch') v.acceptedEpoch = w.value;
         else v.currentEpoch = w.value;
@@ -274,6 +285,10 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
           return;
         case 'updatingEpoch':
           d.updatingEpoch = w.exists;
+          return;
+        case 'purge':
+          cutBefore(v.durableLog, w.logFrom);
+          if (d.snapshots.length > w.snapRetainCount) d.snapshots.splice(0, d.snapshots.length - w.snapRetainCount);
           return;
       }
       return;

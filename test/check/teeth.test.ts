@@ -694,7 +694,7 @@ function histories(committed: readonly { z: Zxid; client: number; cxid: number; 
   for (const c of committed) commit(c);
   /** One operation: invoked at `from`, completed at `to` with this outcome (and zxid, value). */
   const op = (o: { client: number; cxid: number; op: HistoryOp['op']; server?: number; from: number; to: number; outcome?: HistoryOp['outcome']; zxid?: Zxid; value?: string | null }): void => {
-    const h: HistoryOp = { client: o.client, cxid: o.cxid, session: 0, op: o.op, path: '/x', server: o.server ?? 1, invokeMs: o.from, completeMs: null, outcome: null };
+    const h: HistoryOp = { n: o.cxid, client: o.client, cxid: o.cxid, session: 0, op: o.op, path: '/x', server: o.server ?? 1, invokeMs: o.from, completeMs: null, outcome: null };
     checker.invoked(h);
     h.completeMs = o.to;
     h.outcome = o.outcome ?? 'ok';
@@ -729,7 +729,7 @@ describe('Client.LinearizableWrites', () => {
     h.op({ client: 2, cxid: 1, op: 'setData', from: 0, to: 0, zxid: z11 });
     expect(h.found).toEqual([]);
     const k = histories([A, B]);
-    k.checker.invoked({ client: 2, cxid: 1, session: 0, op: 'setData', path: '/x', server: 2, invokeMs: 5, completeMs: null, outcome: null });
+    k.checker.invoked({ n: 0, client: 2, cxid: 1, session: 0, op: 'setData', path: '/x', server: 2, invokeMs: 5, completeMs: null, outcome: null });
     k.op({ client: 1, cxid: 1, op: 'setData', from: 0, to: 10, zxid: z12 });
     expect(k.found).toEqual([]);
   });

@@ -58,17 +58,22 @@ describe('zabsim CLI', () => {
     expect(summary.match(/FOLLOWING\s+BROADCAST/g)?.length).toBe(2);
   });
 
-  it('--json prints a header, one JSON object per event, a summary and the client history', () => {
+  it('--json prints a header, one JSON object per event, the client operations as they complete, and a summary', () => {
     const r = cli('run', '--json', '--clients', '2', '--until', '8s');
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]?.zabsim).toBe('run');
-    expect(lines.at(-2)?.zabsim).toBe('summary');
-    expect(lines.at(-1)?.zabsim).toBe('history');
-    const events = lines.slice(1, -2);
+    expect(lines.at(-1)?.zabsim).toBe('summary');
+    const body = lines.slice(1, -1);
+    const events = body.filter((l) => l.zabsim === undefined);
     expect(events.length).toBeGreaterThan(50);
     events.forEach((e, i) => expect(e.i).toBe(i));
-    const ops = lines.at(-1)?.ops as { outcome: string | null }[];
+    const ops = body.filter((l) => l.zabsim === 'op').map((l) => l.op as { n: number; outcome: string | null });
+    expect(events.length + ops.length).toBe(body.length);
     expect(ops.some((o) => o.outcome === 'ok')).toBe(true);
+    // Every operation once, numbered in invocation order, and the summary counts them all.
+    expect([...ops.map((o) => o.n)].sort((a, b) => a - b)).toEqual(ops.map((_, k) => k));
+    const counts = lines.at(-1)?.clients as { ok: number; error: number; unknown: number; pending: number };
+    expect(counts.ok + counts.error + counts.unknown + counts.pending).toBe(ops.length);
   });
 
   it('--check-determinism runs twice and reports identical hashes', () => {

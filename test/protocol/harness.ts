@@ -117,6 +117,8 @@ export function writeName(w: PersistOp): string {
       return `${w.exists ? 'create' : 'delete'} updatingEpoch`;
     case 'truncateLog':
       return `truncateLog ${formatZxid(w.zxid)}`;
+    case 'purge':
+      return `purge from ${formatZxid(w.logFrom)}`;
   }
 }
 

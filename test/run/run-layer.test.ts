@@ -5,10 +5,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setAutoFreeze } from 'immer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRunFlags, RUN_SPEC } from '../../src/cli/run.ts';
 import { explore } from '../../src/run/explore.ts';
-import { RUN_DEFAULTS, settings } from '../../src/run/settings.ts';
+import { RUN_DEFAULTS, settings, SettingsError } from '../../src/run/settings.ts';
+import { Simulation } from '../../src/sim/kernel.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -69,14 +70,23 @@ describe('the run layer', () => {
   });
 
   it('an exception inside a run is an internal error of that seed, with its replay command, and the exploration goes on', () => {
-    // Through the API a reversed delay range reaches the kernel (the CLI's parser refuses it).
-    const s = explore({ from: 1, seeds: 3, overrides: settings({ delay: [5, 1] }), swarm: false });
-    expect(s.results).toHaveLength(3);
-    expect(s.failures).toHaveLength(3);
-    for (const r of s.failures) {
-      expect(r.violation).toBeNull();
-      expect(r.error).toMatch(/^Rng.int: empty range \[5, 1\] \(at \d+ms, after \d+ events\)\n/);
-      expect(r.replay).toBe(`npx zabsim run --seed ${r.seed} --delay 5..1 --stop-early`);
+    // A bad setting never reaches the kernel: it is refused before any seed runs.
+    expect(() => explore({ from: 1, seeds: 3, overrides: settings({ delay: [5, 1] }), swarm: false })).toThrow(SettingsError);
+    // A bug inside zabsim (here injected into the kernel) is that seed's internal error.
+    const spy = vi.spyOn(Simulation.prototype, 'runUntil').mockImplementation(() => {
+      throw new Error('injected: a bug inside the kernel');
+    });
+    try {
+      const s = explore({ from: 1, seeds: 3, overrides: settings({ delay: [5, 10] }), swarm: false });
+      expect(s.results).toHaveLength(3);
+      expect(s.failures).toHaveLength(3);
+      for (const r of s.failures) {
+        expect(r.violation).toBeNull();
+        expect(r.error).toMatch(/^injected: a bug inside the kernel \(at 0ms, after 0 events\)\n/);
+        expect(r.replay).toBe(`npx zabsim run --seed ${r.seed} --delay 5..10 --stop-early`);
+      }
+    } finally {
+      spy.mockRestore();
     }
     expect(explore({ from: 1, seeds: 2, overrides: settings({}), swarm: false }).failures).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { createRun } from '../../src/run/run.ts';
 
 describe('clients and sessions', () => {
   it('a client whose server is down gets CONNECTIONLOSS and moves on: no operation hangs', () => {
-    const run = createRun({ seed: 5, voters: 3, untilMs: 30_000, startSpreadMs: 0, workload: { clients: 6, opsPerSecPerClient: 20, startMs: 2000, stopMs: 25_000 } });
+    const run = createRun({ seed: 5, voters: 3, untilMs: 30_000, startSpreadMs: 0, workload: { clients: 6, opsPerSecPerClient: 20, startMs: 2000, stopMs: 25_000, keepHistory: true } });
     run.sim.at(1000, () => run.sim.crash(3));
     run.sim.runUntil(30_000);
     const history = run.clients.history;

@@ -32,6 +32,7 @@ export function recordZxids(ev: TraceEvent): number[] {
     if (w.op === 'appendLog') return [w.entry.zxid];
     if (w.op === 'truncateLog') return [w.zxid];
     if (w.op === 'snapshot') return [w.snapshot.zxid];
+    if (w.op === 'purge') return [w.logFrom];
     return [];
   }
   if (ev.type === 'reply') return [ev.reply.zxid];
