@@ -71,10 +71,13 @@ describe('zabsim run --out DIR', () => {
     const json = cli('run', ...RUN, '--json').out.split('\n');
     expect(saved.length).toBe(json.length);
     const n = saved.length;
-    // Header and every record byte-identical; the summary's replay names the command without --out.
-    expect(saved.slice(0, n - 3)).toEqual(json.slice(0, n - 3));
-    expect(saved[n - 3]).toBe((json[n - 3] as string).replace(' --json"', '"'));
-    expect(saved[n - 2]).toBe(json[n - 2]);
+    // Header, every record and every client operation byte-identical; the summary (the last
+    // line) names the replay command without --out.
+    expect(saved.slice(0, n - 2)).toEqual(json.slice(0, n - 2));
+    expect(saved.slice(0, n - 2).some((l) => l.startsWith('{"zabsim":"op"'))).toBe(true);
+    expect(saved[n - 2]).toBe((json[n - 2] as string).replace(' --json"', '"'));
+    expect(saved[n - 2]).toMatch(/^\{"zabsim":"summary"/);
+    expect(saved[n - 1]).toBe('');
   });
 
   it('header, verdict, histories, plots and viewer are those of the trace; meta has the exact command', () => {
