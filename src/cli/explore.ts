@@ -6,7 +6,11 @@
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
-import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { availableParallelism } from 'node:os';
+import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { exploringParallel } from '../run/parallel.ts';
+import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
+import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepResult } from '../run/sweep.ts';
 import { checkSettings, formatSettings, resolveSettings } from '../run/settings.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
@@ -30,6 +34,9 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'max-failures', kind: 'int', min: 1, max: 1_000_000, help: 'stop after this many failing seeds', defaultText: 'no limit' },
     { name: 'no-progress', kind: 'bool', help: 'no progress on stderr' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
+    { name: 'workers', kind: 'int', min: 1, max: 1024, help: 'worker threads running seeds (same results as one)', defaultText: 'the number of cores' },
+    { name: 'shard', kind: 'string', arg: 'I/N', help: 'run only shard I of N: the seeds from+I-1, from+I-1+N, ... (merge the shards with zabsim merge)', expects: 'I/N', resolve: (raw) => { const s = parseShard(raw); return 'error' in s ? s : formatShard(s); } },
+    { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per failing seed, a count (for zabsim merge)' },
     // Each run flag shows what the swarm draws for it (the run default applies only with --no-swarm).
     ...RUN_SPEC.flags
       .filter((f) => !NOT_FOR_EXPLORE.has(f.name))
@@ -63,8 +70,13 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const maxFailures = flags.get('max-failures') as number | undefined;
   const overrides = runOverrides(flags);
   const swarm = flags.get('no-swarm') !== true;
+  const shardText = flags.get('shard') as string | undefined;
+  const shard = shardText === undefined ? undefined : (parseShard(shardText) as Shard);
+  const workers = (flags.get('workers') as number | undefined) ?? availableParallelism();
+  const json = flags.get('json') === true;
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', from], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
+  const size = shardSize(seeds, shard);
 
   const showProgress = flags.get('no-progress') !== true;
   // Loaded only here, so that the other commands start without it.
@@ -84,7 +96,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
           cliProgress.Presets.legacy,
         )
       : null;
-  bar?.start(seeds, 0, { rate: '0', failing: 0 });
+  bar?.start(size, 0, { rate: '0', failing: 0 });
   let lastLine = performance.now();
   let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0 };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
@@ -99,8 +111,8 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     const now = performance.now();
     if (now - lastLine < 5000 && r.ok) return;
     lastLine = now;
-    const eta = done > 0 ? Math.round((secs / done) * (seeds - done)) : 0;
-    err.write(`explore: ${done}/${seeds} seeds, ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s, ${rate(s.events, secs)} events/s, ${s.failures.length} failing, ETA ${eta}s\n`);
+    const eta = done > 0 ? Math.round((secs / done) * (size - done)) : 0;
+    err.write(`explore: ${done}/${size} seeds, ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s, ${rate(s.events, secs)} events/s, ${s.failures.length} failing, ETA ${eta}s\n`);
   };
 
   let interrupted = false;
@@ -109,18 +121,19 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   };
   process.once('SIGINT', onSigint);
   let s: ExploreSummary;
+  const options: ExploreOptions = { from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), onSeed: progress };
   try {
-    const it = exploring({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
+    const it = workers > 1 && size > 1 ? exploringParallel(options, workers) : inline(options);
     for (;;) {
-      const r = it.next();
+      const r = await it.next();
       if (r.done === true) {
         s = r.value;
         break;
       }
-      // Let a Ctrl-C arrive between seeds.
-      await new Promise<void>((resolve) => setImmediate(resolve));
       if (interrupted) {
         s = latest;
+        // Cancels the seeds the workers still run.
+        await it.return(s);
         break;
       }
     }
@@ -129,22 +142,64 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     bar?.stop();
   }
   const n = s.results.length;
+  const stopped: Stopped = interrupted ? 'interrupted' : maxFailures !== undefined && s.failures.length >= maxFailures ? 'max-failures' : n === size ? 'done' : 'time';
+  const result: SweepResult = {
+    header: { from, seeds, swarm, with: formatSettings(overrides), maxFailures: maxFailures ?? null, shard: shard ?? null },
+    failures: s.failures.map(sweepFailure),
+    explored: n,
+    events: s.events,
+    stopped,
+  };
   const secs = s.wallMs / 1000;
-  if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
-  if (s.failures.length === 0) {
-    out.write('no violations');
-    return interrupted ? 130 : 0;
+  if (json) {
+    for (const line of sweepJson(result)) out.write(line);
+    if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);
+  } else {
+    if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
+    out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${describeSeeds(result)}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
+    writeFailureTable(result, out);
   }
-  out.write(`${s.failures.length} failing seed${s.failures.length === 1 ? '' : 's'}:`);
-  const rows = [['seed', 'property', 'at', 'replay'], ...s.failures.map((r) => [String(r.seed), r.error !== null ? 'INTERNAL ERROR' : (r.violation?.property ?? '?'), `${r.violation?.t ?? r.endMs}ms`, r.replay])];
+  return exitCode(result);
+}
+
+/** The seeds an exploration covers, its swarm and its flags, for the first line of the report. */
+export function describeSeeds(r: SweepResult): string {
+  const h = r.header;
+  const last = h.shard === null ? h.from + r.explored - 1 : h.from + h.seeds - 1;
+  const range = `${h.shard === null ? '' : `shard ${formatShard(h.shard)} of `}${h.from}..${last}`;
+  return `${range}${h.swarm ? ', swarm' : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
+}
+
+/** The failing seeds (a table with the replay commands), or "no violations"; the same for explore and merge. */
+export function writeFailureTable(r: SweepResult, out: Output): void {
+  if (r.failures.length === 0) {
+    out.write('no violations');
+    return;
+  }
+  out.write(`${r.failures.length} failing seed${r.failures.length === 1 ? '' : 's'}:`);
+  const rows = [['seed', 'property', 'at', 'replay'], ...r.failures.map((f) => [String(f.seed), f.error !== null ? 'INTERNAL ERROR' : (f.violation?.property ?? '?'), `${f.violation?.t ?? f.endMs}ms`, f.replay])];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
-  const first = s.failures[0] as SeedResult;
+  const first = r.failures[0] as SweepFailure;
   if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
-  const errors = s.failures.filter((r) => r.error !== null);
-  for (const r of errors) out.write(`internal error of zabsim in seed ${r.seed} (a bug in zabsim, not in the protocol; replay: ${r.replay}): ${r.error}`);
-  return errors.length > 0 ? 3 : 1;
+  for (const f of r.failures) if (f.error !== null) out.write(`internal error of zabsim in seed ${f.seed} (a bug in zabsim, not in the protocol; replay: ${f.replay}): ${f.error}`);
+}
+
+/** 0 no violations, 1 a check failed, 3 an internal error; 130 interrupted before finding anything. */
+export function exitCode(r: SweepResult): number {
+  if (r.failures.length === 0) return r.stopped === 'interrupted' ? 130 : 0;
+  return r.failures.some((f) => f.error !== null) ? 3 : 1;
+}
+
+/** One thread: `exploring`, letting a Ctrl-C arrive between seeds. */
+async function* inline(o: ExploreOptions): AsyncGenerator<SeedResult, ExploreSummary, undefined> {
+  const it = exploring(o);
+  for (;;) {
+    const r = it.next();
+    if (r.done === true) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    yield r.value;
+  }
 }
 
 export function parseExploreFlags(argv: readonly string[]): Map<string, FlagValue> {
