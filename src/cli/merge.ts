@@ -65,7 +65,8 @@ export function mergeCommand(argv: readonly string[], out: Output, err: Terminal
     const r = m.result;
     if (flags.get('json') === true) for (const line of sweepJson(r)) out.write(line);
     else {
-      out.write(`merged ${inputs.length} file${inputs.length === 1 ? '' : 's'}: explored ${r.explored} seed${r.explored === 1 ? '' : 's'} (${describeSeeds(r)}): ${r.events.toLocaleString('en-US')} events`);
+      if (m.headerless) out.write(`merged ${inputs.length} file${inputs.length === 1 ? '' : 's'} of failures (no explore header: the seeds explored are unknown)`);
+      else out.write(`merged ${inputs.length} file${inputs.length === 1 ? '' : 's'}: explored ${r.explored} seed${r.explored === 1 ? '' : 's'} (${describeSeeds(r)}): ${r.events.toLocaleString('en-US')} events`);
       writeFailureTable(r, out);
     }
     return exitCode(r);

@@ -8,7 +8,8 @@
  * - one `{"zabsim":"failure","seed":N,"violation":{...}|null,"error":null|"...","events":E,"endMs":T,"replay":"npx zabsim run ..."}`
  *   per failing seed, in seed order (`violation` is the first violation, as in the run's JSON
  *   summary; `error` an internal error of zabsim);
- * - `{"zabsim":"explored","seeds":N,"events":E,"failures":K,"stopped":"done"|"max-failures"|"time"|"interrupted"}`.
+ * - `{"zabsim":"explored","seeds":N,"events":E,"failures":K,"stopped":"done"|"max-failures"|"time"|"interrupted"}`
+ *   (a merge short of some shards says "missing-shards").
  */
 import type { ViolationFacts } from '../sim/events.ts';
 import type { SeedResult } from './explore.ts';
@@ -17,7 +18,7 @@ import { formatShard, parseShard, shardSize, type Shard } from './shard.ts';
 export const SWEEP_FORMAT = 1;
 
 /** Why an exploration ended: all its seeds ran, or it stopped early. */
-export type Stopped = 'done' | 'max-failures' | 'time' | 'interrupted';
+export type Stopped = 'done' | 'max-failures' | 'time' | 'interrupted' | 'missing-shards';
 
 /** What was explored: the first line of the JSON. */
 export interface SweepHeader {
@@ -77,7 +78,7 @@ export interface SweepInput {
   readonly end: { readonly explored: number; readonly events: number; readonly stopped: Stopped } | null;
 }
 
-const STOPPED: readonly Stopped[] = ['done', 'max-failures', 'time', 'interrupted'];
+const STOPPED: readonly Stopped[] = ['done', 'max-failures', 'time', 'interrupted', 'missing-shards'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -145,6 +146,8 @@ export interface Merged {
   readonly result: SweepResult;
   /** Shards of N that no input holds (empty when the inputs have no headers). */
   readonly missingShards: readonly number[];
+  /** No input had an explore header (bare failure lines): the seeds and events explored are unknown. */
+  readonly headerless: boolean;
   /** One sentence per reason the merge is not exactly one run over the same seeds. */
   readonly notes: readonly string[];
 }
@@ -206,7 +209,7 @@ export function mergeSweeps(inputs: readonly SweepInput[]): Merged {
   }
   if (first === undefined) events = failures.reduce((n, f) => n + f.events, 0);
   const complete = first !== undefined && missingShards.length === 0 && withHeader.every((i) => i.end?.stopped === 'done');
-  let stopped: Stopped = complete ? 'done' : (withHeader.map((i) => i.end?.stopped ?? 'interrupted').find((s) => s !== 'done') ?? 'interrupted');
+  let stopped: Stopped = complete ? 'done' : (withHeader.map((i) => i.end?.stopped ?? 'interrupted').find((s) => s !== 'done') ?? 'missing-shards');
   const max = header.maxFailures;
   if (max !== null && (failures.length >= max || withHeader.some((i) => i.end?.stopped === 'max-failures'))) {
     // Each shard stopped at its own max-th failure at most; the first `max` of all, in seed order,
@@ -219,5 +222,5 @@ export function mergeSweeps(inputs: readonly SweepInput[]): Merged {
     }
   }
   if (first === undefined) explored = 0;
-  return { result: { header, failures, explored, events, stopped }, missingShards, notes };
+  return { result: { header, failures, explored, events, stopped }, missingShards, headerless: first === undefined, notes };
 }
