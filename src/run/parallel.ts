@@ -10,7 +10,8 @@ import { Piscina } from 'piscina';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ExploreTally, type ExploreOptions, type ExploreSummary, type SeedResult } from './explore.ts';
-import type { SeedWorkerData } from './seedworker.ts';
+import type { SeedOutcome, SeedWorkerData } from './seedworker.ts';
+import { SettingsError } from './settings.ts';
 
 /** Seeds queued per worker beyond the one it runs, so that no worker waits for the next task. */
 const AHEAD_PER_WORKER = 4;
@@ -37,8 +38,8 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
   const size = tally.size;
   const threads = Math.max(1, Math.min(workers, size));
   const data: SeedWorkerData = { overrides: [...o.overrides], swarm: o.swarm ?? true };
-  const pool = new Piscina<number, SeedResult>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
-  const running = new Map<number, Promise<SeedResult>>();
+  const pool = new Piscina<number, SeedOutcome>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const running = new Map<number, Promise<SeedOutcome>>();
   let submitted = 0;
   const window = threads * (1 + AHEAD_PER_WORKER);
   try {
@@ -54,6 +55,7 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
       if (task === undefined) break;
       running.delete(i);
       const r = await task;
+      if ('settingsError' in r) throw new SettingsError(r.settingsError);
       const enough = tally.add(r);
       yield r;
       if (enough) break;

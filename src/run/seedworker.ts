@@ -7,7 +7,7 @@
 import { setAutoFreeze } from 'immer';
 import { workerData } from 'node:worker_threads';
 import { exploreSeed, type SeedResult } from './explore.ts';
-import type { SettingValue } from './settings.ts';
+import { SettingsError, type SettingValue } from './settings.ts';
 
 /** What every task of a pool shares: the settings over each seed's draw. */
 export interface SeedWorkerData {
@@ -20,7 +20,19 @@ setAutoFreeze(false);
 const data = workerData as SeedWorkerData;
 const overrides = new Map(data.overrides);
 
+/**
+ * What a task returns: the seed's result, or the sentence of a SettingsError (settings that this
+ * seed's draw cannot run: bad input, which the main thread raises again as such, exit 2, where
+ * an error crossing the thread boundary would lose its class and read as an internal error).
+ */
+export type SeedOutcome = SeedResult | { readonly settingsError: string };
+
 /** Runs one seed (piscina's task function). */
-export default function runSeed(seed: number): SeedResult {
-  return exploreSeed(seed, overrides, data.swarm);
+export default function runSeed(seed: number): SeedOutcome {
+  try {
+    return exploreSeed(seed, overrides, data.swarm);
+  } catch (e) {
+    if (e instanceof SettingsError) return { settingsError: e.message };
+    throw e;
+  }
 }

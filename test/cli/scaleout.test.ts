@@ -92,6 +92,16 @@ describe(`explore --workers 2 and merged shards, over ${SEEDS} seeds with failur
     oneText = textOne.out;
   });
 
+  it("settings that a later seed's draw cannot run are bad input (exit 2) on worker threads too, not an internal error", async () => {
+    // Seed 2 draws five servers, seed 3 fewer: its schedule names a server it does not have.
+    const args = ['explore', '--from', '2', '--seeds', '2', '--schedule', '2s crash s5', '--until', '3s', '--no-progress'];
+    const one = await cliAsync(...args, '--workers', '1');
+    expect(one.code).toBe(2);
+    expect(one.err).toBe("zabsim: --schedule: step 1 ('2s crash s5'): expected a server s1..s4.\nRun 'zabsim explore --help' for its flags.\n");
+    const two = await cliAsync(...args, '--workers', '2');
+    expect([two.code, two.err]).toEqual([one.code, one.err]);
+  });
+
   it('--max-failures stops both at the same seed, the later seeds the workers ran ahead discarded', async () => {
     const one = await cliAsync('explore', '--seeds', SEEDS, ...FLAW, '--max-failures', '5', '--workers', '1', '--json', '--no-progress');
     const two = await cliAsync('explore', '--seeds', SEEDS, ...FLAW, '--max-failures', '5', '--workers', '2', '--json', '--no-progress');
