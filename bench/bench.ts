@@ -2,7 +2,13 @@
  * `npm run bench`: simulated events per second on one core, and the ratio of simulated to wall
  * clock time. A benchmark, not a test: it asserts nothing and prints figures to compare between
  * commits. Each workload is run a few times and the best run is reported (the least disturbed
- * by the rest of the machine).
+ * by the rest of the machine). Every events/s figure is also given as a percentage of a bare
+ * heap-and-dispatch loop measured in the same run (bench/reference.ts), which stays comparable
+ * from one machine to another. Last, seeds per hour of a standard swarm (explore's defaults) on
+ * one worker and on every core (explore --workers).
+ *
+ * `npm run bench -- --only reference,explore --seeds 300` runs some sections only (reference,
+ * election, broadcast, explore) and sets the seeds of the explore section (default 200).
  *
  * Workloads:
  * - election: 5 voters, the leader crashes every ~3 s of virtual time and restarts 0.5–2 s later,
@@ -17,15 +23,42 @@
  * RSS as they go, to show that memory stays flat.
  */
 import { setAutoFreeze } from 'immer';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { exploring, type ExploreOptions, type ExploreSummary } from '../src/run/explore.ts';
+import { exploringParallel } from '../src/run/parallel.ts';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
+import { referenceLoop } from './reference.ts';
 
 setAutoFreeze(false);
 
 if (process.argv.includes('memory')) {
   await import('./memory.ts');
   process.exit(0);
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+const ONLY = new Set((arg('only') ?? 'reference,election,broadcast,explore').split(','));
+const EXPLORE_SEEDS = Number(arg('seeds') ?? 200);
+
+/** The reference loop's events/s: the best of 3 runs of 2 M events, after a warm-up. */
+function referenceEps(): number {
+  referenceLoop(200_000);
+  let best = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = referenceLoop(2_000_000);
+    best = Math.max(best, (r.events / r.wallMs) * 1000);
+  }
+  return best;
+}
+
+/** zabsim's events/s as a share of the reference loop's. */
+function ofReference(eps: number): string {
+  return `${((eps / REFERENCE_EPS) * 100).toFixed(1).padStart(5)}% of reference`;
 }
 
 interface Result {
@@ -73,18 +106,22 @@ function report(name: string, r: Result): void {
     `${name.padEnd(16)} ${String(r.events).padStart(10)} events in ${r.wallMs.toFixed(0).padStart(6)} ms wall` +
       `  ${Math.round(eps).toLocaleString('en-US').padStart(10)} events/s` +
       `  ${Math.round(tps).toLocaleString('en-US').padStart(10)} trace records/s` +
-      `  simulated/wall ${(r.simMs / r.wallMs).toFixed(0)}x`,
+      `  simulated/wall ${(r.simMs / r.wallMs).toFixed(0)}x  ${ofReference(eps)}`,
   );
 }
 
-console.log(`zabsim bench: node ${process.version}, ${process.platform}/${process.arch}, one core (single-threaded)`);
-console.log(
-  `election workload: seed ${ELECTION.seed}, ${ELECTION.voters} voters, ${ELECTION.untilMs / 3600_000} h virtual, ` +
-    `leader crash every ~3 s, restart after 0.5-2 s, delay 1-10 ms, best of 3`,
-);
-report('election', best(ELECTION, false, 3));
-report('election+trace', best(ELECTION, true, 3));
-report('election-nocheck', best({ ...ELECTION, check: false }, false, 3));
+console.log(`zabsim bench: node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} cores, load average ${loadavg()[0]?.toFixed(2)} at start; workloads on one core (single-threaded)`);
+const REFERENCE_EPS = referenceEps();
+console.log(`reference loop (bench/reference.ts: binary heap, 5 servers, propose/ack/commit, no protocol): ${Math.round(REFERENCE_EPS).toLocaleString('en-US')} events/s, best of 3 x 2,000,000 events`);
+if (ONLY.has('election')) {
+  console.log(
+    `election workload: seed ${ELECTION.seed}, ${ELECTION.voters} voters, ${ELECTION.untilMs / 3600_000} h virtual, ` +
+      `leader crash every ~3 s, restart after 0.5-2 s, delay 1-10 ms, best of 3`,
+  );
+  report('election', best(ELECTION, false, 3));
+  report('election+trace', best(ELECTION, true, 3));
+  report('election-nocheck', best({ ...ELECTION, check: false }, false, 3));
+}
 
 const BROADCAST: RunOptions = {
   seed: 7,
@@ -120,7 +157,7 @@ function broadcastWindows(milestones: readonly number[], check: boolean): void {
       `broadcast ${String(lastTxns).padStart(6)}..${String(committed(run)).padEnd(6)} txns` +
         `  ${String(events).padStart(9)} events in ${ms.toFixed(0).padStart(6)} ms wall` +
         `  ${Math.round((events / ms) * 1000).toLocaleString('en-US').padStart(10)} events/s` +
-        `  simulated/wall ${((sim.now - lastSim) / ms).toFixed(0)}x`,
+        `  simulated/wall ${((sim.now - lastSim) / ms).toFixed(0)}x  ${ofReference((events / ms) * 1000)}`,
     );
     lastEvents = sim.eventCount;
     lastWall = wall;
@@ -129,6 +166,42 @@ function broadcastWindows(milestones: readonly number[], check: boolean): void {
   }
 }
 
-console.log(`broadcast workload: seed ${BROADCAST.seed}, 5 voters, 20 clients x 50 ops/s (80% writes), no faults`);
-broadcastWindows([1_000, 10_000, 100_000], true);
-broadcastWindows([1_000, 10_000, 100_000], false);
+if (ONLY.has('broadcast')) {
+  console.log(`broadcast workload: seed ${BROADCAST.seed}, 5 voters, 20 clients x 50 ops/s (80% writes), no faults`);
+  broadcastWindows([1_000, 10_000, 100_000], true);
+  broadcastWindows([1_000, 10_000, 100_000], false);
+}
+
+/** Explores the standard swarm (explore's defaults: seeds from 1, every flaw off) on one thread or a pool. */
+async function exploreTimed(workers: number): Promise<ExploreSummary> {
+  const o: ExploreOptions = { from: 1, seeds: EXPLORE_SEEDS, overrides: new Map() };
+  if (workers === 1) {
+    const it = exploring(o);
+    for (;;) {
+      const r = it.next();
+      if (r.done === true) return r.value;
+    }
+  }
+  const it = exploringParallel(o, workers);
+  for (;;) {
+    const r = await it.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+if (ONLY.has('explore')) {
+  const cores = availableParallelism();
+  console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}; load average ${loadavg()[0]?.toFixed(2)} before`);
+  let one = 0;
+  for (const workers of cores > 1 ? [1, cores] : [1]) {
+    const s = await exploreTimed(workers);
+    const perSec = (s.results.length / s.wallMs) * 1000;
+    if (workers === 1) one = perSec;
+    console.log(
+      `explore --workers ${String(workers).padEnd(3)} ${String(s.results.length).padStart(5)} seeds in ${s.wallMs.toFixed(0).padStart(6)} ms wall` +
+        `  ${perSec.toFixed(1).padStart(7)} seeds/s  ${Math.round(perSec * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
+        `  ${Math.round(s.events / s.results.length).toLocaleString('en-US')} events/seed  ${Math.round((s.events / s.wallMs) * 1000).toLocaleString('en-US')} events/s` +
+        (workers > 1 ? `  ${(perSec / one).toFixed(2)}x one worker` : ''),
+    );
+  }
+}

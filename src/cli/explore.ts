@@ -6,10 +6,13 @@
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
-import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { availableParallelism } from 'node:os';
+import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { exploringParallel } from '../run/parallel.ts';
+import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
+import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepResult } from '../run/sweep.ts';
 import { checkSettings, formatSettings, resolveSettings, settingsArgs } from '../run/settings.ts';
-import type { FailureRecord } from '../trace/results.ts';
-import { failureRecord, SweepFolder } from './sweep.ts';
+import { SweepFolder } from './sweep.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 import type { Terminal } from './output.ts';
@@ -34,6 +37,9 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'out', kind: 'string', arg: 'DIR', help: 'write a sweep folder DIR/explore-seedsA-B-TIME: failures.jsonl, progress.json, a replay folder per failing seed, plots, index.html (docs/results.md)' },
     { name: 'resume', kind: 'bool', help: 'with --out: continue the newest unfinished sweep of the same flags in DIR (or DIR itself), skipping the seeds it finished' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
+    { name: 'workers', kind: 'int', min: 1, max: 1024, help: 'worker threads running seeds (same results as one)', defaultText: 'the number of cores' },
+    { name: 'shard', kind: 'string', arg: 'I/N', help: 'run only shard I of N: the seeds from+I-1, from+I-1+N, ... (merge the shards with zabsim merge)', expects: 'I/N', resolve: (raw) => { const s = parseShard(raw); return 'error' in s ? s : formatShard(s); } },
+    { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per failing seed, a count (for zabsim merge)' },
     // Each run flag shows what the swarm draws for it (the run default applies only with --no-swarm).
     ...RUN_SPEC.flags
       .filter((f) => !NOT_FOR_EXPLORE.has(f.name))
@@ -67,10 +73,15 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const maxTotal = flags.get('max-failures') as number | undefined;
   const overrides = runOverrides(flags);
   const swarm = flags.get('no-swarm') !== true;
+  const shardText = flags.get('shard') as string | undefined;
+  const shard = shardText === undefined ? undefined : (parseShard(shardText) as Shard);
+  const workers = (flags.get('workers') as number | undefined) ?? availableParallelism();
+  const json = flags.get('json') === true;
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', first], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
   const outDir = flags.get('out') as string | undefined;
   if (flags.get('resume') === true && outDir === undefined) throw new UsageError('--resume continues a sweep saved with --out DIR; give --out DIR.', 'explore');
+  if (flags.get('resume') === true && shard !== undefined) throw new UsageError('--resume continues a sweep in seed order and cannot resume a shard yet; run the shard again without --resume.', 'explore');
   const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null }, flags.get('resume') === true, argv);
   if (sweep?.resumed === true) err.write(`zabsim: resuming ${sweep.path}: ${sweep.doneCount} of ${total} seeds done, ${sweep.failures.length} failing\n`);
   // This session: the seeds not done yet, and the failures still allowed.
@@ -78,6 +89,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const seeds = first + total - from;
   const maxFailures = maxTotal === undefined ? undefined : maxTotal - (sweep?.failures.length ?? 0);
   const skip = seeds <= 0 || (maxFailures !== undefined && maxFailures <= 0);
+  const size = skip ? 0 : shardSize(seeds, shard);
 
   const showProgress = flags.get('no-progress') !== true;
   // Loaded only here, so that the other commands start without it.
@@ -97,7 +109,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
           cliProgress.Presets.legacy,
         )
       : null;
-  bar?.start(seeds, 0, { rate: '0', failing: 0 });
+  bar?.start(size, 0, { rate: '0', failing: 0 });
   let lastLine = performance.now();
   let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0 };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
@@ -112,8 +124,8 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     const now = performance.now();
     if (now - lastLine < 5000 && r.ok) return;
     lastLine = now;
-    const eta = done > 0 ? Math.round((secs / done) * (seeds - done)) : 0;
-    err.write(`explore: ${done}/${seeds} seeds, ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s, ${rate(s.events, secs)} events/s, ${s.failures.length} failing, ETA ${eta}s\n`);
+    const eta = done > 0 ? Math.round((secs / done) * (size - done)) : 0;
+    err.write(`explore: ${done}/${size} seeds, ${(done / Math.max(secs, 1e-3)).toFixed(1)} seeds/s, ${rate(s.events, secs)} events/s, ${s.failures.length} failing, ETA ${eta}s\n`);
   };
 
   let interrupted = false;
@@ -122,20 +134,21 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   };
   process.once('SIGINT', onSigint);
   let s: ExploreSummary = latest;
+  const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), onSeed: progress };
   try {
-    const it = exploring({ from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
+    const it = workers > 1 && size > 1 ? exploringParallel(options, workers) : inline(options);
     for (let k = 1; ; k++) {
-      const r = it.next();
+      const r = await it.next();
       if (r.done === true) {
         s = r.value;
         break;
       }
       sweep?.record(r.value, overrides);
-      // Let a Ctrl-C arrive between seeds.
-      await new Promise<void>((resolve) => setImmediate(resolve));
       if (interrupted || k === test.interruptAfter) {
         interrupted = true;
         s = latest;
+        // Cancels the seeds the workers still run.
+        await it.return(s);
         break;
       }
     }
@@ -146,37 +159,81 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     process.removeListener('SIGINT', onSigint);
     bar?.stop();
   }
-  // The whole sweep, earlier sessions included.
+  // The whole sweep, earlier sessions of a resumed one included.
   const n = sweep === null ? s.results.length : sweep.doneCount;
-  const events = sweep === null ? s.events : sweep.events;
-  const failures: FailureRecord[] = sweep === null ? s.failures.map((r) => failureRecord(r, null)) : sweep.failures;
-  const secs = s.wallMs / 1000;
-  const code = interrupted && failures.length === 0 ? 130 : failures.some((f) => f.kind === 'error') ? 3 : failures.length > 0 ? 1 : 0;
+  const done = s.results.length === size; // this session ran every seed it had (a resumed one: every seed left)
+  const failures: readonly SweepFailure[] = sweep === null ? s.failures.map(sweepFailure) : sweep.failures.map((f) => ({ seed: f.seed, violation: f.violation, error: f.error, events: f.events, endMs: f.endMs, replay: f.replay }));
+  const stopped: Stopped = interrupted ? 'interrupted' : maxTotal !== undefined && failures.length >= maxTotal ? 'max-failures' : done ? 'done' : 'time';
+  const result: SweepResult = {
+    header: { from: first, seeds: total, swarm, with: formatSettings(overrides), maxFailures: maxTotal ?? null, shard: shard ?? null },
+    failures,
+    explored: n,
+    events: sweep === null ? s.events : sweep.events,
+    stopped,
+  };
+  const code = exitCode(result);
   if (sweep !== null) {
-    const finished = !interrupted && (n >= total || (maxTotal !== undefined && failures.length >= maxTotal));
+    const finished = stopped === 'done' || stopped === 'max-failures';
+    sweep.writeJson(sweepJson(result));
     const linked = sweep.close(finished, code);
     err.write(`zabsim: results in ${sweep.path}${finished ? '' : ' (not finished: the same command with --resume continues it)'}; open ${sweep.path}/index.html${linked ? '' : `; ${outDir}/latest is a text file naming it (symbolic links failed here)`}\n`);
   }
-  if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
+  const secs = s.wallMs / 1000;
   const session = sweep?.resumed === true ? `; this session ${s.results.length} seed${s.results.length === 1 ? '' : 's'} in ${secs.toFixed(1)}s` : '';
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${first}..${first + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${events.toLocaleString('en-US')} events${session === '' ? `, ${rate(events, secs)} events/s` : ''}`);
-  if (failures.length === 0) {
-    out.write('no violations');
-    return code;
+  if (json) {
+    for (const line of sweepJson(result)) out.write(line);
+    if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);
+  } else {
+    if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
+    out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${describeSeeds(result)})${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${result.events.toLocaleString('en-US')} events${session === '' ? `, ${rate(result.events, secs)} events/s` : ''}`);
+    writeFailureTable(result, out);
   }
-  out.write(`${failures.length} failing seed${failures.length === 1 ? '' : 's'}:`);
-  const rows = [['seed', 'property', 'at', 'replay'], ...failures.map((f) => [String(f.seed), f.property, `${f.t}ms`, f.replay])];
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
-  const firstFailure = failures[0] as FailureRecord;
-  if (firstFailure.kind !== 'error') out.write(`first failure (seed ${firstFailure.seed}): ${firstFailure.message}`);
-  for (const f of failures.filter((x) => x.kind === 'error')) out.write(`internal error of zabsim in seed ${f.seed} (a bug in zabsim, not in the protocol; replay: ${f.replay}): ${f.message}`);
   return code;
 }
 
 /** For tests: stop as Ctrl-C would, after this many seeds of this session. */
 export interface ExploreTestHooks {
   readonly interruptAfter?: number;
+}
+
+/** The seeds an exploration covers, its swarm and its flags, for the first line of the report. */
+export function describeSeeds(r: SweepResult): string {
+  const h = r.header;
+  const last = h.shard === null ? h.from + r.explored - 1 : h.from + h.seeds - 1;
+  const range = `${h.shard === null ? '' : `shard ${formatShard(h.shard)} of `}${h.from}..${last}`;
+  return `${range}${h.swarm ? ', swarm' : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
+}
+
+/** The failing seeds (a table with the replay commands), or "no violations"; the same for explore and merge. */
+export function writeFailureTable(r: SweepResult, out: Output): void {
+  if (r.failures.length === 0) {
+    out.write('no violations');
+    return;
+  }
+  out.write(`${r.failures.length} failing seed${r.failures.length === 1 ? '' : 's'}:`);
+  const rows = [['seed', 'property', 'at', 'replay'], ...r.failures.map((f) => [String(f.seed), f.error !== null ? 'INTERNAL ERROR' : (f.violation?.property ?? '?'), `${f.violation?.t ?? f.endMs}ms`, f.replay])];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
+  const first = r.failures[0] as SweepFailure;
+  if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
+  for (const f of r.failures) if (f.error !== null) out.write(`internal error of zabsim in seed ${f.seed} (a bug in zabsim, not in the protocol; replay: ${f.replay}): ${f.error}`);
+}
+
+/** 0 no violations, 1 a check failed, 3 an internal error; 130 interrupted before finding anything. */
+export function exitCode(r: SweepResult): number {
+  if (r.failures.length === 0) return r.stopped === 'interrupted' ? 130 : 0;
+  return r.failures.some((f) => f.error !== null) ? 3 : 1;
+}
+
+/** One thread: `exploring`, letting a Ctrl-C arrive between seeds. */
+async function* inline(o: ExploreOptions): AsyncGenerator<SeedResult, ExploreSummary, undefined> {
+  const it = exploring(o);
+  for (;;) {
+    const r = it.next();
+    if (r.done === true) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    yield r.value;
+  }
 }
 
 export function parseExploreFlags(argv: readonly string[]): Map<string, FlagValue> {

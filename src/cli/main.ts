@@ -18,6 +18,7 @@ import { FLAWS_SPEC, flawsCommand, parseFlawsFlags } from './flaws.ts';
 import { EXPORT_SPEC, exportCommand, VIEW_SPEC, viewCommand } from './view.ts';
 import { TraceInputError } from '../trace/load.ts';
 import { fdTerminal, OutputClosed, type Terminal } from './output.ts';
+import { MERGE_SPEC, mergeCommand } from './merge.ts';
 
 /** Where a command writes: its standard output (buffered lines) and the terminal facts it needs. */
 export interface CommandIO {
@@ -73,6 +74,7 @@ const COMMANDS: readonly Command[] = [
   },
   { spec: VIEW_SPEC, run: (argv, io) => viewCommand(argv, io.out) },
   { spec: EXPORT_SPEC, run: (argv, io) => exportCommand(argv, io.out) },
+  { spec: MERGE_SPEC, run: (argv, io) => mergeCommand(argv, io.out, io.err) },
 ];
 
 function help(spec: CommandSpec, io: CommandIO): number {

@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SeedResult } from '../run/explore.ts';
+import { sweepFailure } from '../run/sweep.ts';
 import { settingsArgs, type Settings, type SettingValue } from '../run/settings.ts';
 import { exploreFailuresSvg, exploreRateSvg } from '../trace/plots.ts';
 import { exploreIndexHtml, type ExploreSample, type FailureRecord, type ResultMeta } from '../trace/results.ts';
@@ -80,6 +81,7 @@ export function readFailures(file: string): FailureRecord[] {
 /** The failure record of a failing seed's result. */
 export function failureRecord(r: SeedResult, folder: string | null): FailureRecord {
   const v = r.violation;
+  const f = sweepFailure(r);
   return {
     seed: r.seed,
     property: r.error !== null ? 'INTERNAL ERROR' : (v?.property ?? '?'),
@@ -90,6 +92,10 @@ export function failureRecord(r: SeedResult, folder: string | null): FailureReco
     replay: r.replay,
     folder,
     shrunk: null,
+    violation: f.violation,
+    error: f.error,
+    events: f.events,
+    endMs: f.endMs,
   };
 }
 
@@ -260,6 +266,14 @@ export class SweepFolder {
   }
 
   /** Ends this session: progress, plots, meta and index; `finished` when every seed is done or the sweep stopped at its failure limit. False when `latest` could not be a symbolic link. */
+  /**
+   * The sweep's result as `explore --json` prints it (explore.jsonl), so that `zabsim merge`
+   * reads a sweep folder exactly as it reads that JSON (docs/scaling.md).
+   */
+  writeJson(lines: readonly string[]): void {
+    writeAtomic(join(this.path, 'explore.jsonl'), lines.map((l) => `${l}\n`).join(''));
+  }
+
   close(finished: boolean, exitCode: number): boolean {
     const wallMs = Math.round(this.wallMs());
     const timeline = this.progress.timeline;

@@ -5,6 +5,7 @@
 import type { Violation } from '../check/index.ts';
 import { createRun, runJudged, verdictOf, type Run } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, SettingsError, type Settings, type SettingValue } from './settings.ts';
+import { shardSeed, shardSize, type Shard } from './shard.ts';
 
 export interface SeedResult {
   readonly seed: number;
@@ -58,29 +59,68 @@ export interface ExploreOptions {
   readonly overrides: Settings;
   /** Draw each seed's settings (default true); false runs the defaults plus `overrides`. */
   readonly swarm?: boolean;
+  /** Only this shard's slice of the seeds (src/run/shard.ts). */
+  readonly shard?: Shard;
   readonly onSeed?: (r: SeedResult, done: number, summary: ExploreSummary) => void;
 }
 
 /**
- * Explores seeds from..from+seeds-1 (or until the time limit or enough failures), yielding after
- * each seed so that a caller can show progress or stop; returns the summary.
+ * The summary of an exploration, built from its seeds' results in seed order: the one place that
+ * decides what counts and when to stop, for one thread (`exploring`) and for a worker pool
+ * (src/run/parallel.ts) alike, so that both give the same summary.
+ */
+export class ExploreTally {
+  private readonly t0 = performance.now();
+  readonly results: SeedResult[] = [];
+  readonly failures: SeedResult[] = [];
+  events = 0;
+
+  constructor(private readonly o: ExploreOptions) {}
+
+  /** Seeds this exploration runs at most (its shard's share of `seeds`). */
+  get size(): number {
+    return shardSize(this.o.seeds, this.o.shard);
+  }
+
+  /** The k-th seed (from 0) to run. */
+  seed(k: number): number {
+    return shardSeed(this.o.from, this.o.shard, k);
+  }
+
+  /** Whether the wall-clock limit forbids starting another seed. */
+  timeUp(): boolean {
+    return this.o.timeLimitMs !== undefined && performance.now() - this.t0 >= this.o.timeLimitMs;
+  }
+
+  /** Counts the next seed's result (in seed order); returns whether enough failures were found to stop. */
+  add(r: SeedResult): boolean {
+    this.results.push(r);
+    this.events += r.events;
+    if (!r.ok) this.failures.push(r);
+    this.o.onSeed?.(r, this.results.length, this.summary());
+    return this.o.maxFailures !== undefined && this.failures.length >= this.o.maxFailures;
+  }
+
+  summary(): ExploreSummary {
+    return { results: this.results, failures: this.failures, events: this.events, wallMs: performance.now() - this.t0 };
+  }
+}
+
+/**
+ * Explores seeds from..from+seeds-1 (or its shard's slice of them; or until the time limit or
+ * enough failures), yielding after each seed so that a caller can show progress or stop; returns
+ * the summary.
  */
 export function* exploring(o: ExploreOptions): Generator<SeedResult, ExploreSummary, undefined> {
-  const t0 = performance.now();
-  const results: SeedResult[] = [];
-  const failures: SeedResult[] = [];
-  let events = 0;
-  for (let i = 0; i < o.seeds; i++) {
-    if (o.timeLimitMs !== undefined && performance.now() - t0 >= o.timeLimitMs) break;
-    const r = exploreSeed(o.from + i, o.overrides, o.swarm ?? true);
-    results.push(r);
-    events += r.events;
-    if (!r.ok) failures.push(r);
-    o.onSeed?.(r, i + 1, { results, failures, events, wallMs: performance.now() - t0 });
+  const tally = new ExploreTally(o);
+  for (let i = 0; i < tally.size; i++) {
+    if (tally.timeUp()) break;
+    const r = exploreSeed(tally.seed(i), o.overrides, o.swarm ?? true);
+    const enough = tally.add(r);
     yield r;
-    if (o.maxFailures !== undefined && failures.length >= o.maxFailures) break;
+    if (enough) break;
   }
-  return { results, failures, events, wallMs: performance.now() - t0 };
+  return tally.summary();
 }
 
 /** Explores seeds from..from+seeds-1 (or until the time limit or enough failures). */

@@ -5,6 +5,7 @@
  * HTML strings, no script: they open from `file://` and from a zip. The CLI writes them.
  */
 import type { LoadedTrace } from './load.ts';
+import type { ViolationFacts } from '../sim/events.ts';
 
 /** What a result folder records about how it was made (meta.json). Wall-clock times live only here. */
 export interface ResultMeta {
@@ -105,6 +106,15 @@ export interface FailureRecord {
   readonly folder: string | null;
   /** The shrunk fault schedule (a --schedule value) when the failure was shrunk; null otherwise. */
   readonly shrunk: string | null;
+  /**
+   * The fields of `explore --json`'s failure lines (src/run/sweep.ts), so that `zabsim merge`
+   * reads failures.jsonl as it reads that JSON: the first violation's facts, or the internal
+   * error; the seed's events and the virtual time its run reached.
+   */
+  readonly violation: ViolationFacts | null;
+  readonly error: string | null;
+  readonly events: number;
+  readonly endMs: number;
 }
 
 /** A sample of an explore sweep's progress (progress.json's timeline). */
@@ -133,6 +143,7 @@ export function exploreIndexHtml(meta: ResultMeta, sweep: string, done: number, 
     '<table>',
     ...[
       ['failures.jsonl', 'one line per failing seed: seed, property, kind, t, record, message, replay, folder, shrunk'],
+      ['explore.jsonl', 'the sweep as `explore --json` prints it (header, failures, count): input of zabsim merge'],
       ['progress.json', 'the sweep, which seeds are done, events, wall-clock time, and a timeline for the plots'],
       ['seeds.svg', 'seeds per second over wall-clock time'],
       ['failures.svg', 'failing seeds found over wall-clock time'],

@@ -169,7 +169,7 @@ describe('usage errors: one sentence, one line pointing at --help', () => {
     usageError(cli('run', '--seeed', '3'), 'unknown flag --seeed for zabsim run; did you mean --seed?');
     usageError(cli('run', '--crash-evry', '3s'), 'unknown flag --crash-evry for zabsim run; did you mean --crash-every?');
     usageError(cli('scenario', 'run', 's1'), 'no scenario named \'s1\' in scenarios; did you mean s01, s10, s11?', 'scenario');
-    usageError(cli('rn'), "unknown command 'rn'; the commands are: run, scenario, explore, flaws, view, export (did you mean run?).", '');
+    usageError(cli('rn'), "unknown command 'rn'; the commands are: run, scenario, explore, flaws, view, export, merge (did you mean run?).", '');
   });
 
   it('explore --seed points at --from', async () => {

@@ -114,6 +114,14 @@ export const ok: boolean = v.ok && seen.length > 0;
     const list = spawnSync(bin, ['scenario', 'list'], { encoding: 'utf8' });
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^s01-/m);
+    // explore --workers 2 loads its worker threads from the installed dist/ (no TypeScript
+    // loader), and prints what one thread prints.
+    const explore = (workers: string) => spawnSync(bin, ['explore', '--seeds', '4', '--until', '3s', '--workers', workers, '--json', '--no-progress'], { encoding: 'utf8' });
+    const two = explore('2');
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    expect(two.stdout).toMatch(/^\{"zabsim":"explored","seeds":4,"events":\d+,"failures":0,"stopped":"done"\}$/m);
+    expect(two.stdout).toBe(explore('1').stdout);
   });
 });
 

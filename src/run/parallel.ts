@@ -1,0 +1,67 @@
+/**
+ * `explore --workers N`: the same exploration as `exploring` (src/run/explore.ts), with its seeds
+ * run by N worker threads of a piscina pool (docs/scaling.md says why piscina). Results are taken
+ * back in seed order and counted by the same ExploreTally, so the summary, the failure table, the
+ * replay commands and the JSON are those of one thread: a worker only computes `exploreSeed(seed)`,
+ * a pure function of the seed and the settings. A few seeds run ahead of the one awaited; when
+ * the tally stops (enough failures) or the caller stops (Ctrl-C), those are cancelled.
+ */
+import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { ExploreTally, type ExploreOptions, type ExploreSummary, type SeedResult } from './explore.ts';
+import type { SeedOutcome, SeedWorkerData } from './seedworker.ts';
+import { SettingsError } from './settings.ts';
+
+/** Seeds queued per worker beyond the one it runs, so that no worker waits for the next task. */
+const AHEAD_PER_WORKER = 4;
+
+/**
+ * The worker's file and the loader it needs. Compiled (dist/run/parallel.js), the worker is
+ * dist/run/seedworker.js, plain JavaScript. Run from the TypeScript sources (vitest, tsx), it is
+ * src/run/seedworker.ts, which the worker thread loads through tsx's loader (`--import tsx`, a
+ * dev dependency: the installed package never takes this branch).
+ */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return { filename: new URL('./seedworker.js', here).href, execArgv: [] };
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
+  return { filename: new URL('./seedworker.ts', here).href, execArgv: ['--import', tsx] };
+}
+
+/**
+ * Explores as `exploring` does, on `workers` threads; yields each seed's result in seed order.
+ * Returning early (the caller's `return()`, after Ctrl-C) cancels the seeds still running.
+ */
+export async function* exploringParallel(o: ExploreOptions, workers: number): AsyncGenerator<SeedResult, ExploreSummary, undefined> {
+  const tally = new ExploreTally(o);
+  const size = tally.size;
+  const threads = Math.max(1, Math.min(workers, size));
+  const data: SeedWorkerData = { overrides: [...o.overrides], swarm: o.swarm ?? true };
+  const pool = new Piscina<number, SeedOutcome>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const running = new Map<number, Promise<SeedOutcome>>();
+  let submitted = 0;
+  const window = threads * (1 + AHEAD_PER_WORKER);
+  try {
+    for (let i = 0; i < size; i++) {
+      while (submitted < size && submitted < i + window && !tally.timeUp()) {
+        const task = pool.run(tally.seed(submitted));
+        // Cancelled when the exploration stops early: not an error.
+        task.catch(() => undefined);
+        running.set(submitted++, task);
+      }
+      const task = running.get(i);
+      // The time limit stopped new seeds before this one.
+      if (task === undefined) break;
+      running.delete(i);
+      const r = await task;
+      if ('settingsError' in r) throw new SettingsError(r.settingsError);
+      const enough = tally.add(r);
+      yield r;
+      if (enough) break;
+    }
+  } finally {
+    await pool.destroy();
+  }
+  return tally.summary();
+}

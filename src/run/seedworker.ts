@@ -1,0 +1,38 @@
+/**
+ * The worker of `explore --workers N` (src/run/parallel.ts): a worker thread of the piscina pool
+ * that runs one explored seed per task and returns its plain result, which structured clone
+ * copies back to the main thread. The settings common to every seed arrive once, as workerData.
+ * Built to dist/run/seedworker.js for the bin; the tests load this file through tsx's loader.
+ */
+import { setAutoFreeze } from 'immer';
+import { workerData } from 'node:worker_threads';
+import { exploreSeed, type SeedResult } from './explore.ts';
+import { SettingsError, type SettingValue } from './settings.ts';
+
+/** What every task of a pool shares: the settings over each seed's draw. */
+export interface SeedWorkerData {
+  readonly overrides: readonly (readonly [string, SettingValue])[];
+  readonly swarm: boolean;
+}
+
+// Speed, as in the CLI: the kernel never mutates states (the tests prove it with auto-freeze on).
+setAutoFreeze(false);
+const data = workerData as SeedWorkerData;
+const overrides = new Map(data.overrides);
+
+/**
+ * What a task returns: the seed's result, or the sentence of a SettingsError (settings that this
+ * seed's draw cannot run: bad input, which the main thread raises again as such, exit 2, where
+ * an error crossing the thread boundary would lose its class and read as an internal error).
+ */
+export type SeedOutcome = SeedResult | { readonly settingsError: string };
+
+/** Runs one seed (piscina's task function). */
+export default function runSeed(seed: number): SeedOutcome {
+  try {
+    return exploreSeed(seed, overrides, data.swarm);
+  } catch (e) {
+    if (e instanceof SettingsError) return { settingsError: e.message };
+    throw e;
+  }
+}
