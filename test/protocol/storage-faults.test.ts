@@ -249,3 +249,32 @@ describe('storage faults and the checkers', () => {
     expect(checkers.violations.map((v) => v.property)).toContain('CommittedDurability');
   });
 });
+
+describe('storage faults: a SNAP-synced learner whose currentEpoch write fails', () => {
+  it("keeps the SNAP's (e,0) label with currentEpoch e-1 and votes with it, as ZooKeeper does: HonestAdvertisement accepts it (found by exploration, swarm seed 332)", () => {
+    const trace: TraceEvent[] = [];
+    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, params: { commitLogCount: 1 } }, (e) => void trace.push(e));
+    const checkers = attachCheckers(sim);
+    // s2 and s3 hold epoch 1's <1,1>..<1,3>; s1 has an empty disk: it needs a SNAP (rule 5).
+    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), acceptedEpoch: 1, currentEpoch: 1 };
+    Object.assign(sim.server(2).disk.image, full);
+    Object.assign(sim.server(3).disk.image, full);
+    Object.assign(sim.server(1).disk.image, E0);
+    sim.failNextWrite(1, 'currentEpoch');
+    // s1 joins once s3 is established, so the SNAP carries the leader's label (2,0).
+    sim.start(2);
+    sim.start(3);
+    sim.runUntil(1500);
+    sim.start(1);
+    sim.runUntil(3000);
+    expect(sends(trace, 'SNAP', 3, 1).length, excerpt(trace)).toBeGreaterThan(0);
+    const fail = one(diskfails(trace, 1), 'diskfail');
+    expect(fail.write).toMatchObject({ op: 'writeEpoch', file: 'currentEpoch', value: 2 });
+    // The vote right after: the SNAP's label <2,0>, with peerEpoch its durable currentEpoch, 0.
+    const vote = trace.find((e) => e.i > fail.i && e.type === 'vote' && e.sid === 1);
+    expect(vote).toMatchObject({ zxid: zxid(2, 0), peerEpoch: 0 });
+    sim.runUntil(20_000);
+    expect(sim.server(1).state.zabState).toBe('BROADCAST');
+    expect(checkers.violations, excerpt(trace)).toEqual([]);
+  });
+});
