@@ -195,6 +195,13 @@ describe('storage faults', () => {
   });
 });
 
+describe('§6 FollowerZooKeeperServer.commit (audit D11)', () => {
+  it('a COMMIT with nothing pending only warns ("Committing Z without seeing txn") and is ignored: the follower stays; a mismatched head still exits (x02)', () => {
+    const r = run('mark here', 'inject s3 -> s1 COMMIT <1,5>', 'run 50ms', 'expect s1 follows s3', 'expect s1 is FOLLOWING/BROADCAST', 'expect trace since here has "s1 note Committing <1,5> without seeing txn: ignored"', 'expect trace since here lacks "HALT"', 'expect s1 applied lacks <1,5>');
+    passes(r);
+  });
+});
+
 describe('malformed lines and settings the CLI refuses: one sentence, file:line', () => {
   const body = (...lines: string[]): string => HEADER + ['servers 3', ...lines].join('\n');
   it.each([
