@@ -191,7 +191,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
       note(ctx, `updatingEpoch found: setting currentEpoch to ${epochOfZxid}, the epoch of the last zxid`);
       currentEpoch = epochOfZxid;
       persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
-      persist(s, ctx, { op: 'updatingEpoch', exists: false });
+      persist(s, ctx, { op: 'updatingEpoch', exists: false }, { kind: 'startup', role: s.role });
     } else {
       halt(s, ctx, `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`);
       return;
