@@ -387,7 +387,10 @@ export class SafetyChecker implements SimMonitor {
     const s = rt.state;
     const tip = historyTip(s.db);
     const durableTip = durableTipOf(rt.disk.image);
-    const quirk = counterOf(z) === 0 && z > tip && epochOf(z) <= s.currentEpoch;
+    // Leader.startZkServer's (e,0) label, which a SNAP carries to the learner too. A learner whose
+    // currentEpoch write at NEWLEADER failed (a storage fault) holds that label with currentEpoch
+    // still e-1, as ZooKeeper's does; its acceptedEpoch and its newest snapshot vouch for it.
+    const quirk = counterOf(z) === 0 && z > tip && (epochOf(z) <= s.currentEpoch || (epochOf(z) <= s.acceptedEpoch && s.db.snapshots[s.db.snapshots.length - 1]?.zxid === z));
     if (z !== tip && !quirk) {
       this.report('HonestAdvertisement', [rt.sid], [z, tip], `${n(rt.sid)} advertised ${f(z)} in its ${what}, but the last txn it holds is ${f(tip)}`);
     } else if (tip > durableTip) {

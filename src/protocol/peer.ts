@@ -122,7 +122,7 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       onFsyncDone(s, ctx, input.token);
       return;
     case 'writeFailed':
-      onWriteFailed(s, ctx, input.token, input.write);
+      onWriteFailed(s, ctx, input.token, input.write, input.durable);
       return;
     case 'clientRequest': {
       const reason = onClientRequest(s, ctx, input.request);
@@ -149,12 +149,26 @@ function halt(s: S, ctx: StepContext, reason: string): void {
 // ---------------------------------------------------------------------------------------------
 // Start: QuorumPeer.loadDataBase then startLeaderElection (§1.1)
 
+/** QuorumPeer.loadDataBase's epoch writes: a failure of one stops the process (see onWriteFailed). */
 function persistEpoch(s: S, ctx: StepContext, file: 'acceptedEpoch' | 'currentEpoch', value: number): void {
-  persist(s, ctx, { op: 'writeEpoch', file, value });
+  persist(s, ctx, { op: 'writeEpoch', file, value }, { kind: 'startup', role: s.role });
 }
 
 function start(s: S, ctx: StepContext, durable: DurableImage): void {
   if (s.up) throw new Error(`s${s.sid} started twice`);
+  if (durable.damagedTail === 'corrupt') {
+    // FileTxnIterator.next throws IOException("CRC check failed") on a record whose checksum does
+    // not match; FileTxnSnapLog.restore passes it up, and QuorumPeer.loadDataBase turns it into
+    // "Unable to run quorum server": the process exits, and exits again at every start until an
+    // operator removes the record.
+    halt(s, ctx, `Unable to load database on disk: CRC check failed on the txn log record after ${formatZxid(durable.log[durable.log.length - 1]?.zxid ?? 0)}`);
+    return;
+  }
+  if (durable.damagedTail === 'torn') {
+    // Util.readTxnBytes returns null on a record cut short ("Last transaction was partial."), which
+    // FileTxnIterator.next treats as the end of that file: the server starts with the prefix.
+    note(ctx, `Last transaction was partial: the txn log ends at ${formatZxid(durable.log[durable.log.length - 1]?.zxid ?? 0)}`);
+  }
   s.db = loadDatabase(durable);
   const last = s.db.lastProcessedZxid;
   const epochOfZxid = epochOf(last);
@@ -177,7 +191,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
       note(ctx, `updatingEpoch found: setting currentEpoch to ${epochOfZxid}, the epoch of the last zxid`);
       currentEpoch = epochOfZxid;
       persistEpoch(s, ctx, 'currentEpoch', currentEpoch);
-      persist(s, ctx, { op: 'updatingEpoch', exists: false });
+      persist(s, ctx, { op: 'updatingEpoch', exists: false }, { kind: 'startup', role: s.role });
     } else {
       halt(s, ctx, `The current epoch, ${currentEpoch}, is older than the last zxid, ${formatZxid(last)}`);
       return;
@@ -434,12 +448,17 @@ function onBroadcastPacket(s: S, ctx: StepContext, msg: Message): void {
 // ---------------------------------------------------------------------------------------------
 // Writes, timers, connections
 
-function onFsyncDone(s: S, ctx: StepContext, token: number): void {
+/** A write is finished (durable, or failed): a flush before looking may be complete. */
+function finishedWrite(s: S, ctx: StepContext, token: number): void {
   if (token > s.durableToken) s.durableToken = token;
   if (s.flushing && s.durableToken >= s.nextToken - 1) {
     s.flushing = false;
     if (s.state === 'LOOKING') startLooking(s, ctx);
   }
+}
+
+function onFsyncDone(s: S, ctx: StepContext, token: number): void {
+  finishedWrite(s, ctx, token);
   const w = s.writes[token];
   if (w === undefined) return;
   delete s.writes[token];
@@ -460,20 +479,61 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
     case 'leaderCurrentEpoch':
       onLeaderCurrentEpochDurable(s, ctx);
       return;
+    case 'startup':
+      return;
   }
 }
 
 /**
- * A write failed: an injected storage fault, and in zabsim only a truncate can fail. TRUNC is
- * fatal then: Learner.syncWithLeader (3.9) logs "Not able to truncate the log" and calls
- * ServiceUtils.requestSystemExit(QUORUM_PACKET_ERROR) rather than carry on with the tail it was
- * told to drop (ZOOKEEPER-3701, zab-bugs.md S20). ZooKeeper truncates synchronously, in the sync
- * thread, so nothing else can have happened in between: the process exits whatever its role now.
+ * A write failed: an injected storage fault (an I/O error at its fsync, or a full disk). What
+ * ZooKeeper 3.9.3 does depends on the write (docs/protocol.md, "Storage faults"):
+ * - a TRUNC's truncate: Learner.syncWithLeader logs "Not able to truncate the log" and calls
+ *   ServiceUtils.requestSystemExit (ZOOKEEPER-3701, zab-bugs.md S20): the process exits;
+ * - a snapshot: ZooKeeperServer.takeSnapshot(syncSnap, isSevere = true) logs "Severe
+ *   unrecoverable error, exiting" and exits;
+ * - an epoch file (QuorumPeer.writeLongToFile through AtomicFileWritingIdiom, which deletes its
+ *   tmp file and rethrows): setAcceptedEpoch / setCurrentEpoch set the field only after the file
+ *   is written, so memory keeps the durable value; the IOException ends the role (followLeader's
+ *   and QuorumPeer.run's catch) and the peer goes LOOKING. At start-up (loadDataBase) it stops the
+ *   process ("Unable to load database on disk");
+ * - a txn log append: the process exits. This is zabsim's choice, not 3.9's: there the dead
+ *   SyncRequestProcessor sets the server's state to ERROR (ZooKeeperCriticalThread, ZOOKEEPER-2247)
+ *   and the role ends at its next isRunning check, with the txn applied in memory if a quorum
+ *   acked it elsewhere but missing from this server's log.
  */
-function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp): void {
+function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, durable: DurableImage): void {
+  const w = s.writes[token];
   delete s.writes[token];
-  if (write.op !== 'truncateLog') throw new Error(`s${s.sid}: write ${token} (${write.op}) failed, but only truncates can fail`);
-  halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);
+  switch (write.op) {
+    case 'truncateLog':
+      halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);
+      return;
+    case 'snapshot':
+      halt(s, ctx, `Severe unrecoverable error, exiting: the snapshot at ${formatZxid(write.snapshot.zxid)} could not be written`);
+      return;
+    case 'appendLog':
+      halt(s, ctx, `the txn log append of ${formatZxid(write.entry.zxid)} failed: exiting`);
+      return;
+    case 'writeEpoch':
+    case 'updatingEpoch': {
+      const what = write.op === 'writeEpoch' ? `${write.file} := ${write.value}` : 'the updatingEpoch marker';
+      if (w?.kind === 'startup') {
+        halt(s, ctx, `Unable to load database on disk: writing ${what} failed`);
+        return;
+      }
+      if (write.op === 'writeEpoch') {
+        const kept = durable[write.file];
+        if (kept !== null) {
+          if (write.file === 'acceptedEpoch') s.acceptedEpoch = kept;
+          else s.currentEpoch = kept;
+        }
+      }
+      finishedWrite(s, ctx, token);
+      if (s.leader !== null || s.learner !== null) goLooking(s, ctx, `writing ${what} failed (IOException)`);
+      else note(ctx, `writing ${what} failed; no role to end`);
+      return;
+    }
+  }
 }
 
 /** The learner's synchronous write is durable: carry on, then read what queued meanwhile. */

@@ -474,14 +474,19 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
 
 /**
  * FollowerZooKeeperServer.commit: the COMMIT must name the oldest pending txn, or the process
- * exits (UNMATCHED_TXN_COMMIT). Returns a halt reason, or null.
+ * exits (UNMATCHED_TXN_COMMIT). With nothing pending it only warns ("Committing Z without seeing
+ * txn") and ignores the COMMIT (audit D11). Returns a halt reason, or null.
  */
 export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
   const l = s.learner;
   if (l === null) return null;
   const head = l.pendingTxns.first();
-  if (head === undefined || head.zxid !== z) {
-    return `Committing zxid ${formatZxid(z)} but next pending txn ${head === undefined ? 'none' : formatZxid(head.zxid)}`;
+  if (head === undefined) {
+    note(ctx, `Committing ${formatZxid(z)} without seeing txn: ignored`);
+    return null;
+  }
+  if (head.zxid !== z) {
+    return `Committing zxid ${formatZxid(z)} but next pending txn ${formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
   if (head.zxid <= s.db.lastProcessedZxid) return null;

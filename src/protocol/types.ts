@@ -198,7 +198,17 @@ export interface DurableImage {
    * learner is between the first write of its NEWLEADER steps and its currentEpoch write.
    */
   readonly updatingEpoch: boolean;
+  /**
+   * A damaged record after the last whole txn of the log, left by a crash that caught an unsynced
+   * append half written (a storage fault): `torn`, a partial record FileTxnLog's reader takes as
+   * the end of the file; `corrupt`, a whole-length record whose CRC does not match, on which the
+   * reader throws "CRC check failed". Absent or null: the log ends cleanly.
+   */
+  readonly damagedTail?: DamagedTail | null;
 }
+
+/** How a crash left the record after the log's last whole txn (see DurableImage.damagedTail). */
+export type DamagedTail = 'torn' | 'corrupt';
 
 /** A write the protocol asks for; the kernel reports its fsync with the token. */
 export type PersistOp =
@@ -266,8 +276,13 @@ export type Input =
   | { readonly kind: 'message'; readonly from: Sid; readonly msg: Message }
   | { readonly kind: 'timer'; readonly timer: TimerName }
   | { readonly kind: 'fsyncDone'; readonly token: number }
-  /** The write with this token failed (an injected storage fault); the image does not have it. */
-  | { readonly kind: 'writeFailed'; readonly token: number; readonly write: PersistOp }
+  /**
+   * The write with this token failed (an injected storage fault: an I/O error at its fsync, or a
+   * full disk); the image does not have it. `durable` is the image as it stands, from which the
+   * server restores what the failed write would have changed (QuorumPeer.setAcceptedEpoch sets
+   * the field only after its file is written).
+   */
+  | { readonly kind: 'writeFailed'; readonly token: number; readonly write: PersistOp; readonly durable: DurableImage }
   /** The quorum connection with `peer` was closed or reset. */
   | { readonly kind: 'disconnected'; readonly peer: Sid }
   | { readonly kind: 'clientRequest'; readonly request: ClientRequest }
@@ -481,7 +496,9 @@ export type PendingWrite =
   | { readonly kind: 'ack'; readonly role: number; readonly zxid: Zxid }
   | { readonly kind: 'leaderAck'; readonly role: number; readonly zxid: Zxid }
   | { readonly kind: 'leaderAcceptedEpoch'; readonly role: number }
-  | { readonly kind: 'leaderCurrentEpoch'; readonly role: number };
+  | { readonly kind: 'leaderCurrentEpoch'; readonly role: number }
+  /** An epoch file written by QuorumPeer.loadDataBase at start-up: its failure stops the process. */
+  | { readonly kind: 'startup'; readonly role: number };
 
 /** A txn handed to the log writer (SyncRequestProcessor.processRequest). */
 export interface QueuedTxn {

@@ -168,6 +168,12 @@ export const RUN_DEFAULTS = {
   /** autopurge.snapRetainCount and purgeInterval (virtual ms; 0: no purge), docs/protocol.md §9. */
   'snap-retain-count': 3,
   'purge-interval': 60_000,
+  /** Storage faults (issue 13 §2): failing writes, full disks, torn and corrupt tails at a crash. */
+  'write-errors': 0,
+  'disk-full-every': 0,
+  'disk-full-for': [1000, 10_000],
+  'torn-tail': 0,
+  'corrupt-tail': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -195,7 +201,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
   // The CLI's flags also hold its own (json, quiet...): only the values of settings are checked here.
   validateSettings(s, 'pass');
   const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
+  const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for' | 'disk-full-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
   const flaws: Partial<Flaws> = {};
   // A release profile's flaws, then each --flaw (by switch name or ticket).
   const zk = s.get('zk') as string | undefined;
@@ -218,6 +224,8 @@ export function optionsFromSettings(s: Settings): RunOptions {
     oneWayProb: num('one-way'),
     crashPointProb: num('crash-points'),
     untilMs: num('faults-until'),
+    diskFullMeanIntervalMs: num('disk-full-every'),
+    diskFullDuration: range('disk-full-for'),
   };
   const scheduleText = s.get('schedule') as string | undefined;
   if (scheduleText !== undefined) {
@@ -256,7 +264,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
       duplicateProb: num('duplicate'),
       reorderProb: num('reorder'),
     },
-    disk: { fsyncLatency: range('fsync') },
+    disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
@@ -293,7 +301,7 @@ export function resolveSettings(given: Settings): Settings {
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
   const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || given.has('schedule');
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));

@@ -57,6 +57,12 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // Durable history on the disks (src/sim/history.ts) for about 3 seeds in 10, so that syncs that
   // need history (TRUNC, SNAP, DIFF over forks) are reached; left out when 0 (fresh disks).
   ['history', { choices: [[0, 70], [2, 15], [5, 15]], unless: 0 }],
+  // Storage faults (issue 13 §2), each for a minority of seeds and left out when 0: failing
+  // writes, full disks, and crashes that leave a torn or corrupt record at the log's end.
+  ['write-errors', { choices: [[0, 80], [0.002, 10], [0.01, 10]], unless: 0 }],
+  ['disk-full-every', { choices: [[0, 85], [8000, 10], [25_000, 5]], unless: 0 }],
+  ['torn-tail', { choices: [[0, 75], [0.3, 15], [1, 10]], unless: 0 }],
+  ['corrupt-tail', { choices: [[0, 80], [0.3, 15], [1, 5]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

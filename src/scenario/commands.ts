@@ -7,7 +7,7 @@ import type { Zxid } from '../protocol/zxid.ts';
 import { parseCondition } from './conditions.ts';
 import { parseInjected } from './inject.ts';
 import type { Cursor } from './lexer.ts';
-import type { ClientOp, CommandBody, CrashPoint, Force, MsgPattern, Pred, WritePattern } from './types.ts';
+import type { ClientOp, CommandBody, CrashPoint, FailingWrite, Force, MsgPattern, Pred, WritePattern } from './types.ts';
 
 const ALL_TYPES: Record<MessageType, true> = {
   NOTIFICATION: true,
@@ -30,6 +30,16 @@ const ALL_TYPES: Record<MessageType, true> = {
 };
 /** Every protocol message type a pattern may name. */
 export const MESSAGE_TYPES = Object.keys(ALL_TYPES) as MessageType[];
+
+/** The writes `fail next WRITE on sN` names, and the kernel's name for each. */
+const FAILING_WRITES: Readonly<Record<string, FailingWrite>> = {
+  log: 'appendLog',
+  truncate: 'truncateLog',
+  snapshot: 'snapshot',
+  acceptedEpoch: 'acceptedEpoch',
+  currentEpoch: 'currentEpoch',
+  updatingEpoch: 'updatingEpoch',
+};
 
 /** How long `stabilize` runs at most unless told `within`. */
 export const DEFAULT_STABILIZE_MS = 60_000;
@@ -55,6 +65,12 @@ export function parseCommand(kw: string, c: Cursor): CommandBody {
     }
     case 'crash': {
       const sid = c.sid();
+      if (c.accept('with')) {
+        const damage = c.oneOf(['torn', 'corrupt'] as const, "'torn' or 'corrupt' (crash sN with torn tail)");
+        c.keyword('tail', "'tail'");
+        c.end();
+        return { kind: 'crash', sid, point: null, restart: false, damage };
+      }
       const point = c.done() ? null : crashPoint(c, sid);
       c.end();
       return { kind: 'crash', sid, point, restart: false };
@@ -73,12 +89,23 @@ export function parseCommand(kw: string, c: Cursor): CommandBody {
       return { kind: 'slow', from, to, extraMs };
     }
     case 'fail': {
-      c.keyword('next', "'next truncate on sN'");
-      c.keyword('truncate', "'truncate' (the only write a storage fault can fail)");
+      c.keyword('next', "'next WRITE on sN'");
+      const w = c.oneOf(Object.keys(FAILING_WRITES) as (keyof typeof FAILING_WRITES)[], `a write to fail: ${Object.keys(FAILING_WRITES).join(', ')}`);
       c.keyword('on', "'on sN'");
       const sid = c.sid();
       c.end();
-      return { kind: 'failTruncate', sid };
+      return { kind: 'failWrite', sid, op: FAILING_WRITES[w] as FailingWrite };
+    }
+    case 'disk': {
+      const full = c.oneOf(['full', 'free'] as const, "'full' or 'free' (disk full sN)") === 'full';
+      const sid = c.sid();
+      c.end();
+      return { kind: 'disk', sid, full };
+    }
+    case 'repair': {
+      const sid = c.sid();
+      c.end();
+      return { kind: 'repair', sid };
     }
     case 'hold':
     case 'release':

@@ -18,7 +18,7 @@ const PARAM_NAMES = Object.keys(DEFAULT_PARAMS) as (keyof ProtocolParams)[];
 const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename', 'threads', 'flaw', 'preload'];
 const COMMANDS = [
   'start', 'restart', 'crash', 'partition', 'heal', 'slow', 'fail', 'hold', 'release', 'deliver', 'drop', 'run', 'stabilize', 'mark',
-  'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect', 'inject', 'force', 'wipe',
+  'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect', 'inject', 'force', 'wipe', 'disk', 'repair',
 ];
 /**
  * The values `zabsim run` accepts for the parameters it has flags for (src/cli/run.ts), and sane

@@ -162,6 +162,11 @@ class Runner implements RunView {
           return;
         }
         if (!sim.server(c.sid).up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be up before crashing it, but it is down`);
+        if (c.damage !== undefined) {
+          sim.crash(c.sid, c.damage);
+          if (sim.server(c.sid).disk.image.damagedTail !== c.damage) throw new Failed(c.src, `expected an unsynced log append on ${serverName(c.sid)} to leave a ${c.damage} record, but none was pending right after its durable log`);
+          return;
+        }
         sim.crash(c.sid);
         return;
       case 'partition':
@@ -173,8 +178,16 @@ class Runner implements RunView {
       case 'slow':
         sim.slow(c.from, c.to, c.extraMs);
         return;
-      case 'failTruncate':
-        sim.failNextWrite(c.sid, 'truncateLog');
+      case 'failWrite':
+        sim.failNextWrite(c.sid, c.op);
+        return;
+      case 'disk':
+        if (c.full) sim.fillDisk(c.sid);
+        else sim.freeDisk(c.sid);
+        return;
+      case 'repair':
+        if (sim.server(c.sid).up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be down before repairing its disk, but it is up`);
+        if (!sim.repairDisk(c.sid)) throw new Failed(c.src, `expected a corrupt record at the end of ${serverName(c.sid)}'s txn log to remove, but its log ends cleanly`);
         return;
       case 'hold':
         this.control.hold(c.pat);

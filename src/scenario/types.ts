@@ -27,6 +27,9 @@ export interface MsgPattern {
   readonly text: string;
 }
 
+/** A write a storage fault can fail, as the kernel names it (src/sim/disk.ts FailingOp). */
+export type FailingWrite = 'appendLog' | 'truncateLog' | 'snapshot' | 'acceptedEpoch' | 'currentEpoch' | 'updatingEpoch';
+
 /** Matches a disk write: a log append of a zxid, a truncate, a snapshot, or an epoch file. */
 export type WritePattern =
   | { readonly op: 'appendLog'; readonly zxid: Zxid | null }
@@ -108,11 +111,16 @@ export type CommandBody =
   /** Crash each that is up, then start it again. */
   | { readonly kind: 'restart'; readonly sids: readonly Sid[] }
   /** Now, or at a point; `restart`: start it again right after (`restart sN after ...`). */
-  | { readonly kind: 'crash'; readonly sid: Sid; readonly point: CrashPoint | null; readonly restart: boolean }
+  | { readonly kind: 'crash'; readonly sid: Sid; readonly point: CrashPoint | null; readonly restart: boolean; readonly damage?: 'torn' | 'corrupt' }
   | { readonly kind: 'partition'; readonly links: readonly [Sid, Sid][]; readonly desc: string }
   | { readonly kind: 'heal' }
   | { readonly kind: 'slow'; readonly from: Sid; readonly to: Sid; readonly extraMs: number }
-  | { readonly kind: 'failTruncate'; readonly sid: Sid }
+  /** The next write of this kind on sN fails (a storage fault: an I/O error at its fsync). */
+  | { readonly kind: 'failWrite'; readonly sid: Sid; readonly op: FailingWrite }
+  /** sN's disk is full (`full`) or has space again. */
+  | { readonly kind: 'disk'; readonly sid: Sid; readonly full: boolean }
+  /** An operator removes the corrupt record at the end of a down server's txn log. */
+  | { readonly kind: 'repair'; readonly sid: Sid }
   | { readonly kind: 'hold' | 'deliver' | 'drop'; readonly pat: MsgPattern }
   | { readonly kind: 'release'; readonly pat: MsgPattern | null }
   | { readonly kind: 'holdFsync' | 'releaseFsync'; readonly sid: Sid }

@@ -10,7 +10,7 @@
  * crash between them leaves the old file and the tmp file, never a torn value.
  */
 import { KEPT_SNAPSHOTS, snapshotLastTxn } from '../protocol/db.ts';
-import type { LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
+import type { DamagedTail, LogEntry, PersistOp, Snapshot } from '../protocol/types.ts';
 import { keptByTruncate } from '../protocol/txnlog.ts';
 import { drawMs, type DelayDist, type Rng } from './rng.ts';
 
@@ -19,11 +19,20 @@ export interface DiskConfig {
   readonly fsyncLatency: DelayDist;
   /** Time between an epoch tmp file being durable and its rename being durable. */
   readonly renameLatency: DelayDist;
+  /** Storage fault: probability that a write fails at its fsync (an I/O error, EIO). */
+  readonly writeErrorProb: number;
+  /** Storage fault: probability that a crash leaves the first unsynced log append as a torn record. */
+  readonly tornTailProb: number;
+  /** Storage fault: probability that a crash leaves it whole-length with a wrong CRC instead. */
+  readonly corruptTailProb: number;
 }
 
 export const DEFAULT_DISK: DiskConfig = Object.freeze({
   fsyncLatency: Object.freeze({ kind: 'uniform', minMs: 1, maxMs: 5 }) as DelayDist,
   renameLatency: Object.freeze({ kind: 'uniform', minMs: 0, maxMs: 1 }) as DelayDist,
+  writeErrorProb: 0,
+  tornTailProb: 0,
+  corruptTailProb: 0,
 });
 
 /** The kernel's mutable durable image; the protocol sees it through the read-only DurableImage. */
@@ -35,6 +44,7 @@ export interface MutableDurableImage {
   acceptedEpochTmp: number | null;
   currentEpochTmp: number | null;
   updatingEpoch: boolean;
+  damagedTail: DamagedTail | null;
 }
 
 /** The stage a pending write reaches at a scheduled completion. */
@@ -45,15 +55,29 @@ export interface PendingWrite {
   readonly write: PersistOp;
   /** Completion times still to come, in order (an epoch write has two: tmp, then rename). */
   readonly stages: { time: number; stage: DiskStage }[];
-  /** An injected storage failure: the write completes without reaching the image. */
-  readonly fails?: true;
+  /**
+   * An injected storage failure: the write completes without reaching the image. `io`: its fsync
+   * reports an I/O error; `full`: the disk had no space when it was written.
+   */
+  readonly fails?: FailReason;
 }
 
-/** The writes a storage fault can make fail (a failing truncate: disk full, I/O error). */
-export type FailingOp = Extract<PersistOp['op'], 'truncateLog'>;
+/** Why a write failed: an I/O error at its fsync, or no space left on the device. */
+export type FailReason = 'io' | 'full';
+
+/**
+ * The writes a storage fault can make fail, named as the scenario language names them: a log
+ * append, a truncate, a snapshot, or one of the epoch files.
+ */
+export type FailingOp = 'appendLog' | 'truncateLog' | 'snapshot' | 'acceptedEpoch' | 'currentEpoch' | 'updatingEpoch';
+
+/** The kind of a write, as {@link FailingOp} names it (null for a purge, which never fails). */
+export function failingOpOf(w: PersistOp): FailingOp | null {
+  return w.op === 'writeEpoch' ? w.file : w.op === 'purge' ? null : w.op;
+}
 
 export function emptyImage(): MutableDurableImage {
-  return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
+  return { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false, damagedTail: null };
 }
 
 export class Disk {
@@ -62,10 +86,16 @@ export class Disk {
   private lastCompletion = 0;
   /** Armed storage faults: the next write of each listed op fails. */
   private failing: FailingOp[] = [];
+  /** The disk is full until this time: writes that need space fail. */
+  private fullUntil = -1;
+  /** Random storage faults stopped (the end of the faulty period). */
+  private calmed = false;
 
   constructor(
     private readonly cfg: DiskConfig,
     private readonly rng: Rng,
+    /** Draws the random storage faults; used only when their probabilities are above 0. */
+    private readonly storageRng: Rng = rng,
   ) {}
 
   /** Number of writes submitted but not yet durable. */
@@ -86,13 +116,49 @@ export class Disk {
     this.failing.push(op);
   }
 
+  /**
+   * A full disk until `untilMs` (Infinity: until {@link free}): every write that needs space (all
+   * but a truncate) fails, reported to the server as `writeFailed`.
+   */
+  fill(untilMs: number): void {
+    this.fullUntil = untilMs;
+  }
+
+  /** The disk has space again. */
+  free(): void {
+    this.fullUntil = -1;
+  }
+
+  /** Whether the disk is full at `now`. */
+  isFull(now: number): boolean {
+    return now < this.fullUntil;
+  }
+
+  /** The end of the faulty period: no more random write errors or damaged tails, and space again. */
+  calm(): void {
+    this.calmed = true;
+    this.fullUntil = -1;
+  }
+
+  /**
+   * An operator removes the record that fails its CRC (the last one of the log): the server can
+   * start again. Returns whether there was one.
+   */
+  repairTail(): boolean {
+    if (this.image.damagedTail !== 'corrupt') return false;
+    this.image.damagedTail = null;
+    return true;
+  }
+
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
     // A purge deletes files and syncs nothing: it draws no latency, so switching purges on or
     // off leaves every other write's latency as it was.
     const done = Math.max(write.op === 'purge' ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
+    const fails = this.failureOf(now, write);
     const stages: { time: number; stage: DiskStage }[] = [];
-    if (write.op === 'writeEpoch') {
+    // A failing epoch write ends at its tmp file (AtomicFileWritingIdiom deletes it and rethrows).
+    if (write.op === 'writeEpoch' && fails === null) {
       stages.push({ time: done, stage: 'tmp' });
       const renamed = done + drawMs(this.rng, this.cfg.renameLatency);
       stages.push({ time: renamed, stage: 'done' });
@@ -101,9 +167,7 @@ export class Disk {
       stages.push({ time: done, stage: 'done' });
       this.lastCompletion = done;
     }
-    const armed = this.failing.length > 0 ? this.failing.indexOf(write.op as FailingOp) : -1;
-    if (armed >= 0) this.failing.splice(armed, 1);
-    const p: PendingWrite = armed >= 0 ? { token, write, stages, fails: true } : { token, write, stages };
+    const p: PendingWrite = fails === null ? { token, write, stages } : { token, write, stages, fails };
     this.pending.push(p);
     return p;
   }
@@ -119,7 +183,7 @@ export class Disk {
     }
     const stage = p.stages.shift();
     if (stage === undefined) throw new Error(`disk: token ${token} has no stage left`);
-    if (p.fails === true) {
+    if (p.fails !== undefined) {
       this.pending.shift();
       return true;
     }
@@ -131,12 +195,54 @@ export class Disk {
     return false;
   }
 
-  /** A crash: every write not yet durable is lost. Returns how many were lost. */
-  crash(now: number): number {
+  /** Whether a write submitted now fails, and why (an armed fault, a full disk, a drawn I/O error). */
+  private failureOf(now: number, write: PersistOp): FailReason | null {
+    // A purge deletes files: it needs no space and is not among the modelled failing writes.
+    if (write.op === 'purge') return null;
+    if (this.failing.length > 0) {
+      const op = failingOpOf(write);
+      const armed = op === null ? -1 : this.failing.indexOf(op);
+      if (armed >= 0) {
+        this.failing.splice(armed, 1);
+        return 'io';
+      }
+    }
+    if (now < this.fullUntil && write.op !== 'truncateLog') return 'full';
+    if (this.cfg.writeErrorProb > 0 && !this.calmed && this.storageRng.chance(this.cfg.writeErrorProb)) return 'io';
+    return null;
+  }
+
+  /**
+   * A crash: every write not yet durable is lost; returns how many. With `damage` (or, for
+   * `'draw'`, with the configured probabilities), the first unsynced log append survives half
+   * written as the log's damaged tail: the page cache had written part of it back. Only an
+   * append right after the durable log can (no truncate pending before it). A process that exits
+   * (a halt) passes `'none'`.
+   */
+  crash(now: number, damage: DamagedTail | 'draw' | 'none' = 'none'): number {
     const lost = this.pending.length;
+    if (damage !== 'none') {
+      const tail = damage === 'draw' ? this.drawDamage() : damage;
+      if (tail !== null && this.hasUnsyncedAppend()) this.image.damagedTail = tail;
+    }
     this.pending = [];
     this.lastCompletion = now;
     return lost;
+  }
+
+  private drawDamage(): DamagedTail | null {
+    const { tornTailProb: torn, corruptTailProb: corrupt } = this.cfg;
+    if (this.calmed || torn + corrupt <= 0) return null;
+    const x = this.storageRng.next();
+    return x < torn ? 'torn' : x < torn + corrupt ? 'corrupt' : null;
+  }
+
+  private hasUnsyncedAppend(): boolean {
+    for (const p of this.pending) {
+      if (p.write.op === 'appendLog') return p.fails === undefined;
+      if (p.write.op === 'truncateLog') return false;
+    }
+    return false;
   }
 }
 
@@ -148,9 +254,13 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
         throw new Error(`disk: append of zxid ${w.entry.zxid} after ${last.zxid} breaks log order`);
       }
       img.log.push(w.entry);
+      // A torn record stays in the file it ended; the reader takes it as that file's end and goes
+      // on to the next, which is where writes after the restart go (FileTxnLog.rollLog).
+      img.damagedTail = null;
       return;
     }
     case 'truncateLog': {
+      img.damagedTail = null;
       // Up to w.zxid; with the FileTxnLog flaw also the first txn above it when w.zxid is absent.
       img.log.length = keptByTruncate(img.log, w.zxid, w.keepFirstAbove === true);
       // Snapshots reflecting txns after the cut go too, unless the ZOOKEEPER-1549 flaw keeps them.

@@ -28,7 +28,7 @@ export type TraceBody =
   | { type: 'timer'; sid: Sid; timer: string }
   | { type: 'persist'; sid: Sid; token: number; write: PersistOp }
   | { type: 'fsync'; sid: Sid; token: number; write: PersistOp; stage: DiskStage }
-  | { type: 'diskfail'; sid: Sid; token: number; write: PersistOp }
+  | { type: 'diskfail'; sid: Sid; token: number; write: PersistOp; reason?: 'io' | 'full' }
   | { type: 'crash'; sid: Sid; lostWrites: number }
   | { type: 'halt'; sid: Sid; reason: string }
   | { type: 'partition'; desc: string; links: [Sid, Sid][] }

@@ -132,6 +132,13 @@ export interface FaultConfig {
    * of a few milliseconds; crash points do (FoundationDB's BUGGIFY idea). 0 disables them.
    */
   readonly crashPointProb: number;
+  /**
+   * Storage fault: mean time between full disks (exponential, counted from the previous one's
+   * end); 0 disables them. A full disk hits one running server, drawn from the `storage` stream.
+   */
+  readonly diskFullMeanIntervalMs: number;
+  /** How long a disk stays full. */
+  readonly diskFullDuration: DelayDist;
 }
 
 export const NO_FAULTS: FaultConfig = Object.freeze({
@@ -146,6 +153,8 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   untilMs: Infinity,
   schedule: Object.freeze([]) as readonly ScheduledFault[],
   crashPointProb: 0,
+  diskFullMeanIntervalMs: 0,
+  diskFullDuration: Object.freeze({ kind: 'uniform', minMs: 1000, maxMs: 10_000 }) as DelayDist,
 });
 
 /** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
@@ -164,6 +173,7 @@ function cut(sim: Simulation, side: readonly Sid[], rest: readonly Sid[], oneWay
 export class FaultInjector {
   private readonly crashRng: Rng;
   private readonly partitionRng: Rng;
+  private readonly storageRng: Rng;
   private stopped = false;
   /** Scheduled crashes whose time has come, waiting for their server's crash point. */
   private readonly armed: { readonly sid: Sid; readonly point: CrashPointName }[] = [];
@@ -174,11 +184,18 @@ export class FaultInjector {
   ) {
     this.crashRng = sim.rng.stream('crashes');
     this.partitionRng = sim.rng.stream('partitions');
+    this.storageRng = sim.rng.stream('storage');
   }
 
   /** Schedules the first faults and the end of the faulty period. */
   install(): void {
-    this.sim.onHalt = (sid) => this.scheduleRestart(sid);
+    this.sim.onHalt = (sid) => {
+      // A server that refused to start on a corrupt txn log record gets it removed by an operator
+      // before its next start (ZooKeeper needs that: it refuses at every start until then).
+      this.sim.repairDisk(sid);
+      this.scheduleRestart(sid);
+    };
+    if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
     if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     if (this.cfg.crashPointProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
@@ -261,6 +278,7 @@ export class FaultInjector {
     parts.push(c.partitionMeanIntervalMs > 0 ? `partitions every ~${c.partitionMeanIntervalMs}ms (${c.partitionShapes.join('/')}, one-way ${c.oneWayProb}, lasting ${formatDist(c.partitionDuration)})` : 'no partitions');
     if (c.schedule.length > 0) parts.push(`schedule: ${formatSchedule(c.schedule)}`);
     if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
+    if (c.diskFullMeanIntervalMs > 0) parts.push(`full disks every ~${c.diskFullMeanIntervalMs}ms (lasting ${formatDist(c.diskFullDuration)})`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');
   }
@@ -318,12 +336,34 @@ export class FaultInjector {
     });
   }
 
-  /** End of the faulty period: no more loss, every partition healed, every down server restarted. */
+  /** A storage fault: one running server's disk is full for a drawn time; the next comes after. */
+  private diskFullTick(): void {
+    if (this.stopped) return;
+    const sim = this.sim;
+    const up = sim.sids.filter((sid) => sim.server(sid).up);
+    const endAt = sim.now + drawMs(this.storageRng, this.cfg.diskFullDuration);
+    if (up.length > 0) sim.fillDisk(this.storageRng.pick(up), endAt);
+    sim.at(endAt, () => {
+      if (this.stopped) return;
+      sim.at(sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
+    });
+  }
+
+  /**
+   * End of the faulty period: no more loss, every partition healed, no more storage faults (disks
+   * have space, corrupt records are removed), every down server restarted.
+   */
   private quiesce(): void {
     this.stopped = true;
     const sim = this.sim;
     sim.network.calm();
     sim.heal();
-    for (const sid of sim.sids) if (!sim.server(sid).up) sim.start(sid);
+    for (const sid of sim.sids) {
+      sim.server(sid).disk.calm();
+      if (!sim.server(sid).up) {
+        sim.repairDisk(sid);
+        sim.start(sid);
+      }
+    }
   }
 }

@@ -11,6 +11,8 @@ import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Fla
 import { blankState, step } from '../protocol/peer.ts';
 import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
+import type { DamagedTail } from '../protocol/types.ts';
+import { formatZxid } from '../protocol/zxid.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
@@ -175,6 +177,7 @@ export class Simulation {
     const ids = allServers(this.cfg);
     this.network = new Network(ids.length, netCfg, this.rng.stream('network'));
     const diskRng = this.rng.stream('disk');
+    const storageRng = this.rng.stream('storage');
     this.timerRng = this.rng.stream('timers');
     this.threadRng = this.rng.stream('threads');
     this.stageDelay = options.stageDelay ?? NO_STAGE_DELAY;
@@ -182,7 +185,7 @@ export class Simulation {
     this.stageDelayZero = d.kind === 'constant' ? d.ms === 0 : d.kind === 'uniform' && d.maxMs === 0;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
-      this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng), timers: new Map() });
+      this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng, storageRng), timers: new Map() });
     }
   }
 
@@ -279,12 +282,20 @@ export class Simulation {
     this.input(rt, { kind: 'start', durable: rt.disk.image });
   }
 
-  /** Crashes a server: volatile state, timers, pending writes and connections are lost. */
-  crash(sid: Sid): void {
+  /**
+   * Crashes a server: volatile state, timers, pending writes and connections are lost. `damage`
+   * (a storage fault): the first unsynced log append survives as a torn or corrupt record; by
+   * default drawn from the disk's probabilities (none unless they are set).
+   */
+  crash(sid: Sid, damage: DamagedTail | 'draw' = 'draw'): void {
     const rt = this.server(sid);
     if (!rt.up) throw new Error(`s${sid} is already down`);
     this.down(rt);
-    this.emit({ type: 'crash', sid, lostWrites: rt.disk.crash(this.now) });
+    const before = rt.disk.image.damagedTail;
+    const lostWrites = rt.disk.crash(this.now, damage);
+    const tail = rt.disk.image.damagedTail;
+    this.emit({ type: 'crash', sid, lostWrites });
+    if (tail !== before && tail !== null) this.emit({ type: 'note', sid, text: `storage fault: the crash left a ${tail} record after ${formatZxid(rt.disk.image.log[rt.disk.image.log.length - 1]?.zxid ?? 0)} in the txn log` });
     this.monitor?.crashed(rt);
   }
 
@@ -334,9 +345,33 @@ export class Simulation {
     }
   }
 
-  /** A storage fault: the next truncate `sid` submits fails (the server is told `writeFailed`). */
+  /** A storage fault: the next write of kind `op` that `sid` submits fails (the server is told `writeFailed`). */
   failNextWrite(sid: Sid, op: FailingOp): void {
     this.server(sid).disk.failNext(op);
+  }
+
+  /** A storage fault: `sid`'s disk is full (until `untilMs`, or until {@link freeDisk}). */
+  fillDisk(sid: Sid, untilMs = Infinity): void {
+    this.server(sid).disk.fill(untilMs);
+    this.emit({ type: 'note', sid, text: untilMs === Infinity ? 'storage fault: the disk is full' : `storage fault: the disk is full until ${untilMs}ms` });
+  }
+
+  /** `sid`'s disk has space again. */
+  freeDisk(sid: Sid): void {
+    this.server(sid).disk.free();
+    this.emit({ type: 'note', sid, text: 'the disk has space again' });
+  }
+
+  /**
+   * An operator removes the corrupt record at the end of a down server's txn log (the one that
+   * fails its CRC), so that it can start. Returns whether there was one.
+   */
+  repairDisk(sid: Sid): boolean {
+    const rt = this.server(sid);
+    if (rt.up) throw new Error(`s${sid} is up: repair its disk while it is down`);
+    if (!rt.disk.repairTail()) return false;
+    this.emit({ type: 'note', sid, text: 'operator: removed the corrupt record at the end of the txn log' });
+    return true;
   }
 
   /**
@@ -470,11 +505,11 @@ export class Simulation {
     }
     const p = rt.disk.pendingWrites()[0];
     if (p === undefined) throw new Error(`s${rt.sid}: disk completion for token ${ev.token} with nothing pending`);
-    if (p.fails === true) {
+    if (p.fails !== undefined) {
       rt.disk.complete(ev.token);
-      this.emit({ type: 'diskfail', sid: rt.sid, token: ev.token, write: p.write });
+      this.emit({ type: 'diskfail', sid: rt.sid, token: ev.token, write: p.write, reason: p.fails });
       this.control?.written(rt.sid, p.write, 'failed');
-      if (rt.up) this.input(rt, { kind: 'writeFailed', token: ev.token, write: p.write });
+      if (rt.up) this.input(rt, { kind: 'writeFailed', token: ev.token, write: p.write, durable: rt.disk.image });
       return;
     }
     const stage = p.stages[0]?.stage ?? 'done';
@@ -549,7 +584,7 @@ export class Simulation {
       case 'halt':
         this.down(rt);
         this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });
-        this.emit({ type: 'crash', sid: rt.sid, lostWrites: rt.disk.crash(this.now) });
+        this.emit({ type: 'crash', sid: rt.sid, lostWrites: rt.disk.crash(this.now, 'none') });
         this.monitor?.crashed(rt);
         this.onHalt?.(rt.sid);
         return;

@@ -57,7 +57,7 @@ export function renderEvent(ev: TraceEvent, p: Palette = PLAIN): string {
     case 'fsync':
       return line(p, ev, serverName(ev.sid), 'fsync', `${formatWrite(ev.write)}  token ${ev.token}${ev.stage === 'tmp' ? '  (tmp file durable, rename pending)' : ''}`, p.disk);
     case 'diskfail':
-      return line(p, ev, serverName(ev.sid), 'DISKFAIL', `${formatWrite(ev.write)}  token ${ev.token}  (storage fault: the write failed)`, p.fault);
+      return line(p, ev, serverName(ev.sid), 'DISKFAIL', `${formatWrite(ev.write)}  token ${ev.token}  (storage fault: ${ev.reason === 'full' ? 'no space left on the disk' : 'the write failed'})`, p.fault);
     case 'crash':
       return line(p, ev, serverName(ev.sid), 'CRASH', ev.lostWrites > 0 ? `lost ${ev.lostWrites} unsynced write(s)` : '', p.fault);
     case 'start':

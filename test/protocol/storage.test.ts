@@ -1,7 +1,8 @@
 /**
- * Storage failures (zab-bugs.md S20, ZOOKEEPER-3701). A TRUNC whose truncate fails is fatal:
- * Learner.syncWithLeader (3.9) logs "Not able to truncate the log" and exits the process
- * (ServiceUtils.requestSystemExit) instead of carrying on with the tail it was told to drop.
+ * Storage failures (issue 13 §2; docs/protocol.md "Storage faults"). A TRUNC whose truncate fails
+ * is fatal (zab-bugs.md S20, ZOOKEEPER-3701): Learner.syncWithLeader (3.9) logs "Not able to
+ * truncate the log" and exits the process (ServiceUtils.requestSystemExit) instead of carrying on
+ * with the tail it was told to drop. The other storage faults are in storage-faults.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { zxid } from '../../src/protocol/zxid.ts';
@@ -39,12 +40,4 @@ describe('storage failures', () => {
     expect(sends(trace, 'TRUNC', 2, 3)).toHaveLength(2);
   });
 
-  it('a failed write other than a truncate cannot happen: it is a bug in zabsim and throws', async () => {
-    const { step, blankState } = await import('../../src/protocol/peer.ts');
-    const { makeClusterConfig } = await import('../../src/protocol/config.ts');
-    const cfg = makeClusterConfig(3);
-    const img = { log: [], snapshots: [], acceptedEpoch: 0, currentEpoch: 0, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
-    const s = step(cfg, blankState(1), { kind: 'start', durable: img }).state;
-    expect(() => step(cfg, s, { kind: 'writeFailed', token: 1, write: { op: 'writeEpoch', file: 'currentEpoch', value: 1 } })).toThrow(/only truncates can fail/);
-  });
 });

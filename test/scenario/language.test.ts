@@ -47,8 +47,8 @@ describe('inject', () => {
     expect(rendered).toHaveLength(1);
   });
 
-  it('a COMMIT injected on the leader\'s connection for a txn the follower lacks makes it exit, and MessageLegality fires', () => {
-    passes(run('inject s3 -> s1 COMMIT <1,7>', 'stabilize until s1 is DOWN within 1s', 'expect violated MessageLegality', 'expect committed = none'));
+  it('a COMMIT injected on the leader\'s connection for a txn the follower lacks (nothing pending): it only warns, as FollowerZooKeeperServer.commit does (audit D11), and MessageLegality fires', () => {
+    passes(run('inject s3 -> s1 COMMIT <1,7>', 'run 100ms', 'expect s1 is FOLLOWING/BROADCAST', 'expect trace has "s1 note Committing <1,7> without seeing txn: ignored"', 'expect violated MessageLegality', 'expect committed = none'));
     // Without the stray packet nothing fires.
     expect(run('run 1s', 'expect violated MessageLegality').failure?.message).toBe('no property was violated');
   });
@@ -177,6 +177,31 @@ describe('conditions', () => {
   });
 });
 
+describe('storage faults', () => {
+  const failsAt = (r: ScenarioResult, line: number, msg: RegExp): void => {
+    expect(r.failure?.src.line).toBe(line);
+    expect(r.failure?.message).toMatch(msg);
+  };
+  it('crash sN with torn tail fails the line when no unsynced append is pending (it could not leave a record)', () => {
+    failsAt(run('crash s1 with torn tail', 'expect s1 is DOWN'), 10, /^expected an unsynced log append on s1 to leave a torn record, but none was pending/);
+  });
+  it('repair fails the line on an up server, and on a log that ends cleanly', () => {
+    failsAt(run('repair s1', 'expect s1 is DOWN'), 10, /^expected s1 to be down before repairing its disk/);
+    failsAt(run('crash s1', 'repair s1', 'expect s1 is DOWN'), 11, /^expected a corrupt record at the end of s1's txn log to remove, but its log ends cleanly/);
+  });
+  it('fail next WRITE on sN fails exactly that kind of write', () => {
+    const r = run('fail next snapshot on s2', 'create s3 /a "1"', 'stabilize', 'expect s2 is FOLLOWING/BROADCAST', 'expect trace lacks "DISKFAIL"');
+    passes(r);
+  });
+});
+
+describe('§6 FollowerZooKeeperServer.commit (audit D11)', () => {
+  it('a COMMIT with nothing pending only warns ("Committing Z without seeing txn") and is ignored: the follower stays; a mismatched head still exits (x02)', () => {
+    const r = run('mark here', 'inject s3 -> s1 COMMIT <1,5>', 'run 50ms', 'expect s1 follows s3', 'expect s1 is FOLLOWING/BROADCAST', 'expect trace since here has "s1 note Committing <1,5> without seeing txn: ignored"', 'expect trace since here lacks "HALT"', 'expect s1 applied lacks <1,5>');
+    passes(r);
+  });
+});
+
 describe('malformed lines and settings the CLI refuses: one sentence, file:line', () => {
   const body = (...lines: string[]): string => HEADER + ['servers 3', ...lines].join('\n');
   it.each([
@@ -195,6 +220,12 @@ describe('malformed lines and settings the CLI refuses: one sentence, file:line'
     [body('start', 'force s1 vote', 'expect s1 leads'), 't.scenario:7: expected leader=sN, zxid=<e,c>, peerEpoch=N or round=N, found the end of the line'],
     [body('start', 'force s3 zxidCounter 4294967295', 'expect s1 leads'), "t.scenario:7: expected a zxid counter of at most 4294967294, found '4294967295'"],
     [body('start', 'wipe', 'expect s1 leads'), 't.scenario:7: expected a server such as s1, found the end of the line'],
+    [body('start', 'fail next fsync on s1', 'expect s1 leads'), "t.scenario:7: expected a write to fail: log, truncate, snapshot, acceptedEpoch, currentEpoch, updatingEpoch, found 'fsync'"],
+    [body('start', 'fail next log s1', 'expect s1 leads'), "t.scenario:7: expected 'on sN', found 's1'"],
+    [body('start', 'disk empty s1', 'expect s1 leads'), "t.scenario:7: expected 'full' or 'free' (disk full sN), found 'empty'"],
+    [body('start', 'crash s1 with bad tail', 'expect s1 leads'), "t.scenario:7: expected 'torn' or 'corrupt' (crash sN with torn tail), found 'bad'"],
+    [body('start', 'crash s1 with torn', 'expect s1 leads'), "t.scenario:7: expected 'tail', found the end of the line"],
+    [body('start', 'repair', 'expect s1 leads'), 't.scenario:7: expected a server such as s1, found the end of the line'],
     [body('set s2 tickTimeMs 1ms', 'start', 'expect s1 leads'), 't.scenario:6: expected tickTimeMs from 2 to 3600000ms, found 1'],
     [body('set s4 tickTimeMs 1s', 'start', 'expect s1 leads'), "t.scenario:6: expected a server s1..s3 (this ensemble has 3 voters and 0 observers), found s4"],
     [body('set s2 tickTimeMs 1s', 'set s2 tickTimeMs 2s', 'start', 'expect s1 leads'), "t.scenario:7: expected one 'set s2 tickTimeMs' line, found a second (the first is line 6)"],

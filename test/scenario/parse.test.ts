@@ -42,8 +42,17 @@ describe('scenario parser', () => {
       'release fsync s2', 'release', 'run 2s', 'run until 20s', 'mark here', 'open session alice on s1 timeout 10s as o', 'create s1 /e "v" ephemeral in alice as c',
       'set s2 /e "w"', 'read s2 /e as r', 'sync s2', 'delete s1 /e', 'close session alice', 'expect s1 s2 s3 agree', 'expect reply r ok value "w"', 'expect trace since here has "s1 -> s3 send TRUNC"',
       'restart s1', 'restart s2 after receiving COMMIT', 'expect committed = <1,1>..<1,2>', 'expect s1 applied lacks <1,3>', 'expect s2 lastProcessed = <2,0>', 'expect s2 is FOLLOWING/BROADCAST', 'expect s3 acceptedEpoch = 2', 'expect s1 lacks /e', 'expect checkers pass',
+      'fail next log on s1', 'fail next currentEpoch on s2', 'disk full s3', 'disk free s3', 'crash s1 with corrupt tail', 'repair s1',
     );
-    expect(sc.commands).toHaveLength(40);
+    expect(sc.commands).toHaveLength(46);
+    expect(sc.commands.slice(40)).toMatchObject([
+      { kind: 'failWrite', sid: 1, op: 'appendLog' },
+      { kind: 'failWrite', sid: 2, op: 'currentEpoch' },
+      { kind: 'disk', sid: 3, full: true },
+      { kind: 'disk', sid: 3, full: false },
+      { kind: 'crash', sid: 1, point: null, damage: 'corrupt' },
+      { kind: 'repair', sid: 1 },
+    ]);
     expect(sc.commands[31]).toMatchObject({ kind: 'restart', sids: [1] });
     expect(sc.commands[32]).toMatchObject({ kind: 'crash', sid: 2, restart: true, point: { kind: 'afterReceive', pat: { types: ['COMMIT'], to: 2 } } });
     expect(sc.commands[4]).toMatchObject({ kind: 'crash', sid: 3, point: { kind: 'send', pat: { types: ['ACK'], from: 3, to: 1, zxid: 2 * 2 ** 32 } } });

@@ -21,7 +21,7 @@ describe('Disk storage faults', () => {
     }
     disk.failNext('truncateLog');
     const p = disk.submit(0, 3, { op: 'truncateLog', zxid: zxid(1, 1) });
-    expect(p.fails).toBe(true);
+    expect(p.fails).toBe('io');
     expect(disk.complete(3)).toBe(true);
     expect(disk.image.log.map((e) => e.zxid)).toEqual([zxid(1, 1), zxid(1, 2)]);
     expect(disk.pendingCount).toBe(0);

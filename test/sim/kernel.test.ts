@@ -435,8 +435,8 @@ describe('kernel: crash and restart (scripted protocol)', () => {
     sim.runUntil(100);
     const starts = p.seen.filter((s) => s.input.kind === 'start').map((s) => (s.input.kind === 'start' ? s.input.durable : null));
     expect(starts).toEqual([
-      { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false },
-      { log: [entry(7)], snapshots: [], acceptedEpoch: 3, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: 3, updatingEpoch: false },
+      { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false, damagedTail: null },
+      { log: [entry(7)], snapshots: [], acceptedEpoch: 3, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: 3, updatingEpoch: false, damagedTail: null },
     ]);
     expect(trace.find((e) => e.type === 'crash')).toMatchObject({ lostWrites: 1 });
   });
