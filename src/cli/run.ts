@@ -24,6 +24,7 @@ import type { Run } from '../run/run.ts';
 import type { HistoryOp } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
+import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 
@@ -45,6 +46,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'loss', kind: 'prob', help: 'probability that a message is lost (resetting its connection)', defaultText: '0' },
     { name: 'duplicate', kind: 'prob', help: 'probability that a message is delivered twice (breaks TCP)', defaultText: '0' },
     { name: 'reorder', kind: 'prob', help: 'probability that a message overtakes earlier ones (breaks TCP)', defaultText: '0' },
+    { name: 'ack-reorder', kind: 'prob', help: 'probability that an ACK (learner to leader) overtakes earlier ones: reordering aimed at the commit order', defaultText: '0' },
     { name: 'crash-every', kind: 'duration', min: 0, help: 'mean time between crashes, 0 for none', defaultText: '0' },
     { name: 'crash-target', kind: 'string', choices: ['any', 'leader'], help: 'which server a crash hits', defaultText: 'any' },
     { name: 'restart-after', kind: 'range', help: 'time a crashed server stays down', defaultText: '1000..10000' },
@@ -75,6 +77,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'around', kind: 'int', min: 1, max: 10_000_000, help: 'print only the last N trace records before the first violation (or the end)' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
+    { name: 'coverage', kind: 'bool', help: 'count the coverage cells (docs/checkers.md) and print the map after the summary (a JSON line with --json)' },
   ],
 };
 
@@ -216,7 +219,8 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   }
   const flags = resolveSettings(given);
   checkSettings(flags);
-  const opts = optionsFromSettings(flags);
+  const coverage = flags.get('coverage') === true;
+  const opts = coverage ? { ...optionsFromSettings(flags), coverage: true } : optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const json = flags.get('json') === true;
   const quiet = flags.get('quiet') === true;
@@ -293,6 +297,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   if (json) {
     out.write(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
     out.write(JSON.stringify({ zabsim: 'history', ops: history }));
+    if (sim.coverage !== null) out.write(JSON.stringify(coverageJson(sim.coverage)));
   } else {
     out.write('');
     out.write(palette.state(`summary at ${sim.now}ms (${sim.eventCount} events, ${sim.traceCount} trace records):`));
@@ -304,6 +309,7 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
     for (const l of vl) out.write(verdict.ok ? l : palette.drop(l));
     for (const w of warnings) out.write(palette.fault(`  note: ${w}`));
     if (!verdict.ok) out.write(`replay: ${replay}`);
+    if (sim.coverage !== null) for (const l of ['', ...formatCoverage(sim.coverage)]) out.write(l);
   }
   if (err !== null && json) for (const w of warnings) err.write(`zabsim: note: ${w}\n`);
   return verdict.ok ? 0 : 1;

@@ -63,6 +63,8 @@ export const RUN_DEFAULTS = {
   'zxid-counter-limit': 0xffff_ffff,
   /** Epochs of durable history pre-loaded on the disks (src/sim/history.ts); 0: fresh disks. */
   history: 0,
+  /** Probability that an ACK overtakes earlier packets on its learner->leader link (the ACK-reorder fault). */
+  'ack-reorder': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -146,6 +148,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
       lossProb: num('loss'),
       duplicateProb: num('duplicate'),
       reorderProb: num('reorder'),
+      ackReorderProb: num('ack-reorder'),
     },
     disk: { fsyncLatency: range('fsync') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),

@@ -8,6 +8,7 @@
  * rest of the run shows whether the cluster converges (the liveness phase).
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
+import { PROBE } from '../protocol/probes.ts';
 import { counterOf } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
@@ -17,9 +18,21 @@ export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
 /**
  * The crash points: where ZooKeeper's durability orders matter and a crash at a random time
  * rarely lands. `newleader-ack`: a learner has just sent its NEWLEADER ACK; `epoch-durable`: a
- * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT.
+ * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT;
+ * `log-durable`: a learner's synced txns have just become durable at NEWLEADER, before its
+ * currentEpoch write (only for a scheduled crash: `--crash-points` draws among the first three, so
+ * that seeds keep their trajectories).
  */
-export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit'] as const;
+export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit', 'log-durable'] as const;
+/** The points `--crash-points` draws at. */
+const RANDOM_CRASH_POINTS: ReadonlySet<CrashPointName> = new Set(['newleader-ack', 'epoch-durable', 'commit']);
+/** The coverage cell of each crash point. */
+const CRASH_POINT_PROBE: Readonly<Record<CrashPointName, number>> = {
+  'newleader-ack': PROBE['crashpoint.newleader-ack'],
+  'epoch-durable': PROBE['crashpoint.epoch-durable'],
+  commit: PROBE['crashpoint.commit'],
+  'log-durable': PROBE['crashpoint.log-durable'],
+};
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /**
@@ -194,9 +207,10 @@ export class FaultInjector {
     const sim = this.sim;
     const p = this.cfg.crashPointProb;
     // Right after the current event, at the same instant.
-    const crashNow = (sid: Sid, restart: boolean): void => {
+    const crashNow = (sid: Sid, restart: boolean, point: CrashPointName): void => {
       sim.at(sim.now, () => {
         if (this.stopped || !sim.server(sid).up) return;
+        sim.probe?.(CRASH_POINT_PROBE[point]);
         sim.crash(sid);
         if (restart) this.scheduleRestart(sid);
       });
@@ -206,13 +220,13 @@ export class FaultInjector {
       const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
       if (k >= 0) {
         this.armed.splice(k, 1);
-        crashNow(sid, false);
+        crashNow(sid, false, point);
         return;
       }
-      if (p === 0 || !this.crashRng.chance(p)) return;
+      if (p === 0 || !RANDOM_CRASH_POINTS.has(point) || !this.crashRng.chance(p)) return;
       const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
       if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
-      crashNow(sid, true);
+      crashNow(sid, true, point);
     };
     sim.control = {
       arriving: () => false,
@@ -223,6 +237,7 @@ export class FaultInjector {
       },
       written: (sid, write, stage) => {
         if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');
+        else if (write.op === 'appendLog' && stage === 'done' && sim.server(sid).state.learner?.blocked?.on === 'newleader-log') reached(sid, 'log-durable');
       },
     };
   }
