@@ -6,7 +6,10 @@
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
+import { writeFileSync } from 'node:fs';
+import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { exploring, type ExploreSummary, type SeedResult } from '../run/explore.ts';
+import { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from '../run/strategy.ts';
 import { checkSettings, formatSettings, resolveSettings } from '../run/settings.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
@@ -14,7 +17,7 @@ import type { Terminal } from './output.ts';
 import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
-const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers']);
+const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers', 'coverage']);
 
 const DRAWN = new Map(SWARM_DRAWS);
 const MAX_SEED = 2 ** 32 - 1;
@@ -27,6 +30,9 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'from', kind: 'int', min: 0, max: MAX_SEED, help: 'first seed', defaultText: '1' },
     { name: 'time', kind: 'duration', min: 1, help: 'stop after this much wall-clock time', defaultText: 'no limit' },
     { name: 'no-swarm', kind: 'bool', help: 'use the run defaults and the flags given instead of drawing per seed' },
+    { name: 'strategy', kind: 'string', arg: 'NAME', expects: `one of ${STRATEGIES.join(', ')}`, resolve: (raw: string) => ((STRATEGIES as readonly string[]).includes(raw) ? raw : { error: `expected one of ${STRATEGIES.join(', ')}` }), help: 'how runs are chosen: swarm (seed after seed), coverage (mutate the runs that reached new coverage cells), pct (priority scheduling), targeted (crashes at the flaw windows), mix (each in turn); docs/checkers.md', defaultText: DEFAULT_STRATEGY },
+    { name: 'coverage', kind: 'bool', help: 'count the coverage cells over every run and print the map at the end (docs/checkers.md)' },
+    { name: 'coverage-json', kind: 'string', arg: 'FILE', help: 'with --coverage: also write the map as JSON to FILE' },
     { name: 'max-failures', kind: 'int', min: 1, max: 1_000_000, help: 'stop after this many failing seeds', defaultText: 'no limit' },
     { name: 'no-progress', kind: 'bool', help: 'no progress on stderr' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
@@ -63,6 +69,11 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const maxFailures = flags.get('max-failures') as number | undefined;
   const overrides = runOverrides(flags);
   const swarm = flags.get('no-swarm') !== true;
+  const strategy = ((flags.get('strategy') as string | undefined) ?? DEFAULT_STRATEGY) as StrategyName;
+  const coverage = flags.get('coverage') === true;
+  const coverageFile = flags.get('coverage-json') as string | undefined;
+  if (coverageFile !== undefined && !coverage) throw new UsageError('--coverage-json writes the map that --coverage counts: give --coverage too.', 'explore');
+  if (flags.has('strategy') && !swarm) throw new UsageError('--strategy chooses among swarm draws: it does not go with --no-swarm.', 'explore');
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', from], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
 
@@ -86,7 +97,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
       : null;
   bar?.start(seeds, 0, { rate: '0', failing: 0 });
   let lastLine = performance.now();
-  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0 };
+  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0, coverage: null };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
     latest = s;
     if (!showProgress) return;
@@ -110,7 +121,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   process.once('SIGINT', onSigint);
   let s: ExploreSummary;
   try {
-    const it = exploring({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, onSeed: progress });
+    const it = exploring({ from, seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, strategy, coverage, onSeed: progress });
     for (;;) {
       const r = it.next();
       if (r.done === true) {
@@ -131,9 +142,16 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const n = s.results.length;
   const secs = s.wallMs / 1000;
   if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-  out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}${swarm ? ', swarm' : ''}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
+  const covLines = (): void => {
+    if (!coverage || s.coverage === null) return;
+    for (const l of formatCoverage(s.coverage)) out.write(l);
+    if (coverageFile !== undefined) writeFileSync(coverageFile, `${JSON.stringify(coverageJson(s.coverage))}\n`);
+  };
+  const what = !swarm ? '' : strategy === 'swarm' ? ', swarm' : `, strategy ${strategy}`;
+  out.write(`explored ${n} ${strategy === 'swarm' || !swarm ? `seed${n === 1 ? '' : 's'} (${from}..${from + n - 1}` : `run${n === 1 ? '' : 's'} (from seed ${from}`}${what}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''}) in ${secs.toFixed(1)}s: ${s.events.toLocaleString('en-US')} events, ${rate(s.events, secs)} events/s`);
   if (s.failures.length === 0) {
     out.write('no violations');
+    covLines();
     return interrupted ? 130 : 0;
   }
   out.write(`${s.failures.length} failing seed${s.failures.length === 1 ? '' : 's'}:`);
@@ -144,6 +162,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
   const errors = s.failures.filter((r) => r.error !== null);
   for (const r of errors) out.write(`internal error of zabsim in seed ${r.seed} (a bug in zabsim, not in the protocol; replay: ${r.replay}): ${r.error}`);
+  covLines();
   return errors.length > 0 ? 3 : 1;
 }
 

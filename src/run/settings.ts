@@ -65,6 +65,8 @@ export const RUN_DEFAULTS = {
   history: 0,
   /** Probability that an ACK overtakes earlier packets on its learner->leader link (the ACK-reorder fault). */
   'ack-reorder': 0,
+  /** PCT priority scheduling of this depth (src/sim/faults.ts); 0: off. */
+  pct: 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -113,6 +115,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     oneWayProb: num('one-way'),
     crashPointProb: num('crash-points'),
     untilMs: num('faults-until'),
+    pctDepth: num('pct'),
   };
   const scheduleText = s.get('schedule') as string | undefined;
   if (scheduleText !== undefined) {
@@ -187,7 +190,7 @@ export function resolveSettings(given: Settings): Settings {
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
   const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || given.has('schedule');
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('pct') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));

@@ -145,7 +145,18 @@ export interface FaultConfig {
    * of a few milliseconds; crash points do (FoundationDB's BUGGIFY idea). 0 disables them.
    */
   readonly crashPointProb: number;
+  /**
+   * PCT-style priority scheduling (Burckhardt et al.; Coyote, P): with depth d > 0 the servers get
+   * random priorities, and d - 1 priority-change points are drawn in the faulty period; each
+   * server's inputs arrive `rank x PCT_QUANTUM_MS` late (rank 0: the highest priority), so a
+   * high-priority server runs ahead of the others; at a change point the highest goes lowest.
+   * Drawn from the `pct` stream; 0 disables it.
+   */
+  readonly pctDepth: number;
 }
+
+/** The latency one priority rank adds to the messages a server receives (PCT). */
+export const PCT_QUANTUM_MS = 4;
 
 export const NO_FAULTS: FaultConfig = Object.freeze({
   crashMeanIntervalMs: 0,
@@ -159,6 +170,7 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   untilMs: Infinity,
   schedule: Object.freeze([]) as readonly ScheduledFault[],
   crashPointProb: 0,
+  pctDepth: 0,
 });
 
 /** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
@@ -197,6 +209,7 @@ export class FaultInjector {
     if (this.cfg.crashPointProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
     for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
+    if (this.cfg.pctDepth > 0) this.installPct();
   }
 
   /**
@@ -268,6 +281,39 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * PCT: a random priority order of the servers, and depth - 1 change points in the faulty period
+   * at which the highest-priority server drops to the lowest.
+   */
+  private installPct(): void {
+    const sim = this.sim;
+    const r = sim.rng.stream('pct');
+    const order = [...sim.sids];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(0, i);
+      [order[i], order[j]] = [order[j] as Sid, order[i] as Sid];
+    }
+    const horizon = this.cfg.untilMs === Infinity ? 60_000 : this.cfg.untilMs;
+    const changes = Array.from({ length: this.cfg.pctDepth - 1 }, () => r.int(0, Math.max(0, horizon - 1))).sort((a, b) => a - b);
+    sim.at(sim.now, () => this.applyPriorities(order));
+    for (const t of changes) {
+      sim.at(Math.max(sim.now, t), () => {
+        if (this.stopped) return;
+        order.push(order.shift() as Sid);
+        this.applyPriorities(order);
+      });
+    }
+  }
+
+  /** Slows every link into each server by its rank (null: no priorities, every link at full speed). */
+  private applyPriorities(order: readonly Sid[] | null): void {
+    const sim = this.sim;
+    for (const to of sim.sids) {
+      const extra = order === null ? 0 : order.indexOf(to) * PCT_QUANTUM_MS;
+      for (const from of sim.sids) if (from !== to) sim.slow(from, to, extra);
+    }
+  }
+
   /** One-line description of the fault parameters, printed before a run. */
   describe(): string {
     const c = this.cfg;
@@ -276,6 +322,7 @@ export class FaultInjector {
     parts.push(c.partitionMeanIntervalMs > 0 ? `partitions every ~${c.partitionMeanIntervalMs}ms (${c.partitionShapes.join('/')}, one-way ${c.oneWayProb}, lasting ${formatDist(c.partitionDuration)})` : 'no partitions');
     if (c.schedule.length > 0) parts.push(`schedule: ${formatSchedule(c.schedule)}`);
     if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
+    if (c.pctDepth > 0) parts.push(`PCT priorities, depth ${c.pctDepth} (${PCT_QUANTUM_MS}ms a rank)`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');
   }
@@ -339,6 +386,7 @@ export class FaultInjector {
     const sim = this.sim;
     sim.network.calm();
     sim.heal();
+    if (this.cfg.pctDepth > 0) this.applyPriorities(null);
     for (const sid of sim.sids) if (!sim.server(sid).up) sim.start(sid);
   }
 }
