@@ -6,6 +6,7 @@
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunFlags } from '../../src/cli/run.ts';
+import { cli, cliAsync } from './run-cli.ts';
 import { explore, runCandidate, type SeedResult } from '../../src/run/explore.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
 import { optionsFromSettings, resolveSettings, settings } from '../../src/run/settings.ts';
@@ -67,5 +68,36 @@ describe('search strategies', () => {
       expect(result.error).toBeNull();
       expect(replay(result)).toEqual({ ok: result.ok, events: result.events, endMs: result.endMs });
     }
+  });
+});
+
+describe('zabsim explore --strategy / --coverage and zabsim run --coverage', () => {
+  it('explore refuses an unknown strategy, --coverage-json without --coverage, and --strategy with --no-swarm, in one sentence each (exit 2)', async () => {
+    const bad = await cliAsync('explore', '--strategy', 'bfs', '--seeds', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.err.split('\n')[0]).toBe("zabsim: --strategy: no strategy named 'bfs'; expected one of swarm, coverage, pct, targeted, mix.");
+    const json = await cliAsync('explore', '--coverage-json', '/tmp/x.json', '--seeds', '1');
+    expect(json.code).toBe(2);
+    expect(json.err).toMatch(/^zabsim: --coverage-json writes the map that --coverage counts: give --coverage too\./);
+    const noSwarm = await cliAsync('explore', '--strategy', 'pct', '--no-swarm', '--seeds', '1');
+    expect(noSwarm.code).toBe(2);
+  });
+
+  it('explore --strategy targeted --coverage prints the runs, their replays and the map', async () => {
+    const r = await cliAsync('explore', '--strategy', 'targeted', '--seeds', '2', '--until', '4s', '--coverage', '--no-progress');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^explored 2 runs \(from seed 1, strategy targeted, with --until 4000\)/);
+    expect(r.out).toMatch(/\ncoverage: \d+ of \d+ reachable cells reached/);
+    expect(r.out).toMatch(/\n {2}step\.LOOKING\.ELECTION\.start +\d+ {2}step: a LOOKING server in ELECTION handles a start input\n/);
+  });
+
+  it('run --coverage --json ends with the map as one JSON line', () => {
+    const r = cli('run', '--seed', '3', '--until', '3s', '--coverage', '--json');
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.out.trimEnd().split('\n').at(-1) as string) as { zabsim: string; reached: number; never: string[]; cells: { name: string; count: number }[] };
+    expect(last.zabsim).toBe('coverage');
+    expect(last.reached).toBeGreaterThan(5);
+    expect(last.cells.find((c) => c.name === 'sync.rule1')?.count).toBeGreaterThan(0);
+    expect(last.never).not.toContain('sync.rule1');
   });
 });
