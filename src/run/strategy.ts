@@ -78,9 +78,11 @@ function pctGen(src: Source, n: number): Candidate[] {
   return Array.from({ length: n }, () => swarmCandidate(src.fresh(), src.overrides, [['pct', PCT_DEPTH]], `pct ${PCT_DEPTH}`));
 }
 
-/** A crash armed at a window: at a time within the faulty period, at the server's next such point. */
-function targetedSchedule(r: Rng, seed: number): string {
-  const drawn = swarmSettings(seed);
+/**
+ * A crash armed at a window: at a time within the faulty period, at the server's next such point.
+ * `drawn` holds the run's cluster size and faulty period (a swarm draw, or a mutant's settings).
+ */
+function targetedSchedule(r: Rng, drawn: Settings): string {
   const servers = ((drawn.get('servers') as number | undefined) ?? 3) + ((drawn.get('observers') as number | undefined) ?? 0);
   const until = (drawn.get('faults-until') as number | undefined) ?? 20_000;
   const sid = r.int(1, servers);
@@ -93,7 +95,7 @@ function targetedGen(src: Source, n: number): Candidate[] {
   return Array.from({ length: n }, () => {
     const seed = src.fresh();
     if (src.overrides.has('schedule')) return swarmCandidate(seed, src.overrides);
-    const schedule = targetedSchedule(src.rng, seed);
+    const schedule = targetedSchedule(src.rng, new Map([...swarmSettings(seed), ...src.overrides]));
     return swarmCandidate(seed, src.overrides, [['schedule', schedule]], `targeted: ${schedule}`);
   });
 }
@@ -167,7 +169,7 @@ function mutate(src: Source, parent: Candidate): Candidate {
       changed.push(name);
     }
   } else if (kind === 2 && !base.has('schedule')) {
-    base.set('schedule', targetedSchedule(r, parentSeed));
+    base.set('schedule', targetedSchedule(r, base));
     changed.push('schedule');
   }
   // Every drawn setting explicit (a draw left out, as `history` 0, at its default), so the new

@@ -10,7 +10,8 @@ import { cli, cliAsync } from './run-cli.ts';
 import { explore, runCandidate, type SeedResult } from '../../src/run/explore.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
 import { optionsFromSettings, resolveSettings, settings } from '../../src/run/settings.ts';
-import { GENERATION_SIZE, makeStrategy, STRATEGIES } from '../../src/run/strategy.ts';
+import { GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
+import { PROBES } from '../../src/protocol/probes.ts';
 
 /** Splits a printed command as a POSIX shell would (words, and '...' quoted words). */
 function shellWords(cmd: string): string[] {
@@ -47,6 +48,24 @@ describe('search strategies', () => {
     }
     expect(makeStrategy('pct', 5, SHORT).generation(0, 1, [])[0]?.settings.get('pct')).toBe(3);
     expect(makeStrategy('targeted', 5, SHORT).generation(0, 1, [])[0]?.settings.get('schedule')).toMatch(/^\d+ms crash s\d+ after (newleader-ack|epoch-durable|commit|log-durable)$/);
+  });
+
+  it('coverage-guided: mutants of mutants are valid runs (a schedule names only servers the run has), over many generations', () => {
+    const st = makeStrategy('coverage', 1, new Map());
+    let previous: Feedback[] = [];
+    let checked = 0;
+    for (let g = 0; g < 40; g++) {
+      const gen = st.generation(g, GENERATION_SIZE, previous);
+      previous = gen.map((candidate, i) => {
+        // Every candidate resolves to a run (SettingsError otherwise), and each reaches "new" cells.
+        optionsFromSettings(resolveSettings(candidate.settings));
+        checked++;
+        const coverage = new Uint32Array(PROBES.length);
+        coverage[(g * GENERATION_SIZE + i) % PROBES.length] = 1 << (g % 30);
+        return { candidate, failed: false, coverage };
+      });
+    }
+    expect(checked).toBe(40 * GENERATION_SIZE);
   });
 
   it('coverage-guided: the second generation mutates the runs that reached new cells; two explorations are identical; each replay is the same run', () => {
