@@ -6,9 +6,12 @@
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
 import { setAutoFreeze } from 'immer';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
 import { exploringParallel } from '../run/parallel.ts';
+import { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from '../run/strategy.ts';
 import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
 import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepResult } from '../run/sweep.ts';
 import { checkSettings, formatSettings, resolveSettings, settingsArgs } from '../run/settings.ts';
@@ -19,7 +22,7 @@ import type { Terminal } from './output.ts';
 import { RUN_SPEC, type Output } from './run.ts';
 
 /** Run flags that make no sense per explored seed. */
-const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers', 'out', 'html']);
+const NOT_FOR_EXPLORE = new Set(['seed', 'json', 'check-determinism', 'stop-early', 'swarm', 'no-color', 'quiet', 'around', 'record-numbers', 'out', 'html', 'coverage']);
 
 const DRAWN = new Map(SWARM_DRAWS);
 const MAX_SEED = 2 ** 32 - 1;
@@ -32,6 +35,9 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'from', kind: 'int', min: 0, max: MAX_SEED, help: 'first seed', defaultText: '1' },
     { name: 'time', kind: 'duration', min: 1, help: 'stop after this much wall-clock time', defaultText: 'no limit' },
     { name: 'no-swarm', kind: 'bool', help: 'use the run defaults and the flags given instead of drawing per seed' },
+    { name: 'strategy', kind: 'string', arg: 'NAME', expects: `one of ${STRATEGIES.join(', ')}`, resolve: (raw: string) => ((STRATEGIES as readonly string[]).includes(raw) ? raw : { error: `--strategy: no strategy named '${raw}'; expected one of ${STRATEGIES.join(', ')}.` }), help: 'how runs are chosen: swarm (seed after seed), coverage (mutate the runs that reached new coverage cells), pct (priority scheduling), targeted (crashes at the flaw windows), mix (each in turn); docs/checkers.md', defaultText: DEFAULT_STRATEGY },
+    { name: 'coverage', kind: 'bool', help: 'count the coverage cells over every run and print the map at the end (docs/checkers.md)' },
+    { name: 'coverage-json', kind: 'string', arg: 'FILE', help: 'with --coverage: also write the map as JSON to FILE' },
     { name: 'max-failures', kind: 'int', min: 1, max: 1_000_000, help: 'stop after this many failing seeds', defaultText: 'no limit' },
     { name: 'no-progress', kind: 'bool', help: 'no progress on stderr' },
     { name: 'out', kind: 'string', arg: 'DIR', help: 'write a sweep folder DIR/explore-seedsA-B-TIME: failures.jsonl, progress.json, a replay folder per failing seed, plots, index.html (docs/results.md)' },
@@ -77,6 +83,13 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const shard = shardText === undefined ? undefined : (parseShard(shardText) as Shard);
   const workers = (flags.get('workers') as number | undefined) ?? availableParallelism();
   const json = flags.get('json') === true;
+  const strategy = ((flags.get('strategy') as string | undefined) ?? DEFAULT_STRATEGY) as StrategyName;
+  const coverage = flags.get('coverage') === true;
+  const coverageFile = flags.get('coverage-json') as string | undefined;
+  if (coverageFile !== undefined && !coverage) throw new UsageError('--coverage-json writes the map that --coverage counts: give --coverage too.', 'explore');
+  if (flags.has('strategy') && !swarm) throw new UsageError('--strategy chooses among swarm draws: it does not go with --no-swarm.', 'explore');
+  if (strategy !== 'swarm' && shard !== undefined) throw new UsageError(`--shard slices the seeds of the swarm strategy; --strategy ${strategy} chooses its runs from the results of earlier ones, so it cannot be sharded.`, 'explore');
+  if (strategy !== 'swarm' && flags.get('resume') === true) throw new UsageError(`--resume continues a sweep of swarm seeds in order; a --strategy ${strategy} sweep cannot be resumed yet.`, 'explore');
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', first], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
   const outDir = flags.get('out') as string | undefined;
@@ -111,7 +124,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
       : null;
   bar?.start(size, 0, { rate: '0', failing: 0 });
   let lastLine = performance.now();
-  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0 };
+  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0, coverage: null };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
     latest = s;
     if (!showProgress) return;
@@ -134,9 +147,12 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   };
   process.once('SIGINT', onSigint);
   let s: ExploreSummary = latest;
-  const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), onSeed: progress };
+  const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), strategy, coverage, onSeed: progress };
   try {
-    const it = workers > 1 && size > 1 ? exploringParallel(options, workers) : inline(options);
+    // Worker threads run swarm seeds; a strategy that learns from earlier runs, and coverage
+    // counting, run on this thread (docs/scaling.md).
+    const parallel = workers > 1 && size > 1 && strategy === 'swarm' && !coverage;
+    const it = parallel ? exploringParallel(options, workers) : inline(options);
     for (let k = 1; ; k++) {
       const r = await it.next();
       if (r.done === true) {
@@ -185,9 +201,12 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);
   } else {
     if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-    out.write(`explored ${n} seed${n === 1 ? '' : 's'} (${describeSeeds(result)})${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${result.events.toLocaleString('en-US')} events${session === '' ? `, ${rate(result.events, secs)} events/s` : ''}`);
+    const what = strategy === 'swarm' ? `seed${n === 1 ? '' : 's'} (${describeSeeds(result)})` : `run${n === 1 ? '' : 's'} (from seed ${first}, strategy ${strategy}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})`;
+    out.write(`explored ${n} ${what}${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${result.events.toLocaleString('en-US')} events${session === '' ? `, ${rate(result.events, secs)} events/s` : ''}`);
     writeFailureTable(result, out);
+    if (coverage && s.coverage !== null) for (const l of formatCoverage(s.coverage)) out.write(l);
   }
+  if (coverageFile !== undefined && s.coverage !== null) writeFileSync(coverageFile, `${JSON.stringify(coverageJson(s.coverage))}\n`);
   return code;
 }
 

@@ -24,6 +24,7 @@ import type { Run } from '../run/run.ts';
 import type { HistoryStats } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
+import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 import { basename, join } from 'node:path';
@@ -49,6 +50,8 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'loss', kind: 'prob', help: 'probability that a message is lost (resetting its connection)', defaultText: '0' },
     { name: 'duplicate', kind: 'prob', help: 'probability that a message is delivered twice (breaks TCP)', defaultText: '0' },
     { name: 'reorder', kind: 'prob', help: 'probability that a message overtakes earlier ones (breaks TCP)', defaultText: '0' },
+    { name: 'pct', kind: 'int', min: 0, max: 100, help: 'PCT priority scheduling of this depth: random server priorities (each rank adds 4ms to the messages a server receives) with depth-1 change points in the faulty period', defaultText: '0' },
+    { name: 'ack-reorder', kind: 'prob', help: 'probability that an ACK (learner to leader) overtakes earlier ones: reordering aimed at the commit order', defaultText: '0' },
     { name: 'crash-every', kind: 'duration', min: 0, help: 'mean time between crashes, 0 for none', defaultText: '0' },
     { name: 'crash-target', kind: 'string', choices: ['any', 'leader'], help: 'which server a crash hits', defaultText: 'any' },
     { name: 'restart-after', kind: 'range', help: 'time a crashed server stays down', defaultText: '1000..10000' },
@@ -74,7 +77,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'history', kind: 'int', min: 0, max: 50, help: 'pre-load the disks with a history of this many epochs drawn from the seed (logs, snapshots, epoch files)', defaultText: '0' },
     { name: 'snap-retain-count', kind: 'int', min: 3, max: 1000, help: 'autopurge.snapRetainCount: a purge keeps this many snapshots and the txn log files they need', defaultText: '3' },
     { name: 'purge-interval', kind: 'duration', min: 0, help: 'autopurge.purgeInterval in virtual time: how often each server purges old snapshots and txn log files, 0 for never', defaultText: '60s' },
-    { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit) crashes at the next such point", defaultText: 'none' },
+    { name: 'schedule', kind: 'string', arg: 'STEPS', help: "explicit faults: '1500ms crash s1; 3s restart s1; 4s partition s1,s2|s3; 6s partition s1->s2; 9s heal'; '2s crash s2 after newleader-ack' (or epoch-durable, commit, log-durable) crashes at the next such point", defaultText: 'none' },
     { name: 'flaw', kind: 'list', arg: 'NAME', expects: "a flaw name or its ticket (see 'zabsim flaws')", resolve: resolveFlawFlag, help: "reintroduce a real ZooKeeper bug, by switch name or ticket such as ZOOKEEPER-3911 (repeatable; 'zabsim flaws' lists them)", defaultText: 'none' },
     { name: 'zk', kind: 'string', arg: 'VERSION', expects: 'a ZooKeeper release such as 3.8.4 or a line such as 3.7', resolve: resolveZkFlag, help: "behave as this ZooKeeper release: switch on exactly the flaws it has (3.4.0 to 3.9.5, or a line such as 3.7 where its releases agree)", defaultText: `${NEWEST_RELEASE} with zabsim's fixes` },
     { name: 'swarm', kind: 'bool', help: 'draw the cluster, faults and workload from the seed (flags given override the draw)' },
@@ -88,6 +91,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per event, a summary' },
     { name: 'out', kind: 'string', arg: 'DIR', help: 'also write a results folder DIR/run-seedN-TIME (trace, verdict, history, trace.html, plots, index.html) and point DIR/latest at it (docs/results.md)' },
     { name: 'html', kind: 'string', arg: 'FILE', help: 'also write the viewer page (trace.html) of this run to FILE' },
+    { name: 'coverage', kind: 'bool', help: 'count the coverage cells (docs/checkers.md) and print the map after the summary (a JSON line with --json)' },
   ],
 };
 
@@ -239,7 +243,8 @@ export function runCommand(given: Map<string, FlagValue>, out: Output, palette: 
   }
   const flags = resolveSettings(given);
   checkSettings(flags);
-  const opts = optionsFromSettings(flags);
+  const coverage = flags.get('coverage') === true;
+  const opts = coverage ? { ...optionsFromSettings(flags), coverage: true } : optionsFromSettings(flags);
   if (flags.get('check-determinism') === true) return checkDeterminism(opts, out);
   const outDir = given.get('out') as string | undefined;
   const htmlFile = given.get('html') as string | undefined;
@@ -361,6 +366,7 @@ function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOption
     for (const op of run.clients.pending()) jsonLine(JSON.stringify({ zabsim: 'op', op }));
     jsonLine(JSON.stringify({ zabsim: 'summary', t: sim.now, events: sim.eventCount, traceRecords: sim.traceCount, servers: summarize(sim), clients: counts, verdict: { ...verdict, warnings, replay } }));
   }
+  if (json && sim.coverage !== null) out.write(JSON.stringify(coverageJson(sim.coverage)));
   // The text summary: [line, its colour].
   const text: [string, (s: string) => string][] = [];
   const plain = (s: string): string => s;
@@ -377,6 +383,7 @@ function runWith(given: Map<string, FlagValue>, flags: Settings, opts: RunOption
   if (!json) {
     out.write('');
     for (const [l, colour] of text) out.write(colour(l));
+    if (sim.coverage !== null) for (const l of ['', ...formatCoverage(sim.coverage)]) out.write(l);
   }
   if (err !== null && json) for (const w of warnings) err.write(`zabsim: note: ${w}\n`);
   return verdict.ok ? 0 : 1;

@@ -3,12 +3,15 @@
  * effects to. Handlers never return effects; they push them here, in the order they happen.
  */
 import type { ClusterConfig, Sid } from './config.ts';
+import type { ProbeSink } from './probes.ts';
 import type { Effect, Message, TimerName } from './types.ts';
 
 export interface StepContext {
   readonly cfg: ClusterConfig;
   readonly sid: Sid;
   readonly effects: Effect[];
+  /** Coverage probes (probes.ts): null when coverage is off; call as `ctx.probe?.(PROBE[name])`. */
+  readonly probe: ProbeSink | null;
 }
 
 export function send(ctx: StepContext, to: Sid, msg: Message): void {

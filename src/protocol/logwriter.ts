@@ -20,6 +20,7 @@ import { note, type StepContext } from './context.ts';
 import { logTxn } from './db.ts';
 import { Fifo } from './fifo.ts';
 import { maybeSnapshot, persist } from './persist.ts';
+import { PROBE } from './probes.ts';
 import type { LogEntry, LogWriterState, QueuedTxn, ServerState } from './types.ts';
 import { formatZxid, type Zxid } from './zxid.ts';
 
@@ -33,6 +34,7 @@ export function enqueueLog(s: S, ctx: StepContext, entry: LogEntry, ack: boolean
   const w = s.logWriter;
   w.queue = w.queue.push({ entry, role: s.role, ack });
   if (!w.woken) {
+    ctx.probe?.(PROBE['logwriter.wake']);
     w.woken = true;
     ctx.effects.push({ kind: 'wake', stage: 'logWriter' });
   }
@@ -48,6 +50,7 @@ export function lastQueuedZxid(s: S, none: Zxid): Zxid {
 /** The writer's step (SyncRequestProcessor.run): the whole queue is one group. */
 export function runLogWriter(s: S, ctx: StepContext): void {
   s.logWriter.woken = false;
+  ctx.probe?.(s.logWriter.queue.length > 0 ? PROBE['logwriter.run'] : PROBE['logwriter.run-empty']);
   writeQueue(s, ctx);
 }
 
@@ -57,6 +60,7 @@ export function runLogWriter(s: S, ctx: StepContext): void {
  */
 export function drainLogWriter(s: S, ctx: StepContext): void {
   if (s.logWriter.queue.length === 0) return;
+  ctx.probe?.(PROBE['logwriter.drain']);
   note(ctx, `log writer shut down: writing ${s.logWriter.queue.length} queued txns first`);
   writeQueue(s, ctx);
 }
@@ -74,9 +78,11 @@ function write(s: S, ctx: StepContext, q: QueuedTxn): void {
   // wrote; FileTxnLog only warns about an out-of-order zxid, zabsim's disk keeps the log sorted.
   const last = current ? s.db.log.lastZxid(0) : Math.max(s.db.log.lastZxid(0), s.db.lastProcessedZxid);
   if (q.entry.zxid <= last) {
+    ctx.probe?.(PROBE['logwriter.skip']);
     note(ctx, `log writer: skipped ${formatZxid(q.entry.zxid)}, the log already reaches ${formatZxid(last)}`);
     return;
   }
+  if (!current) ctx.probe?.(PROBE['logwriter.stale-role']);
   if (!current) note(ctx, `log writer: writing ${formatZxid(q.entry.zxid)}, queued by the role that ended`);
   s.db = logTxn(s.db, q.entry);
   const ack = q.ack && current && s.learner !== null && s.state === 'FOLLOWING';

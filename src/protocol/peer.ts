@@ -38,6 +38,7 @@ import {
 import { onClientRequest, reply } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { onPurgeTimer, persist, schedulePurge, TIMER_PURGE } from './persist.ts';
+import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
 import { epochOf, formatZxid } from './zxid.ts';
@@ -86,10 +87,10 @@ export function blankState(sid: Sid): ServerState {
   };
 }
 
-/** The pure transition function of one server. */
-export function step(cfg: ClusterConfig, state: ServerState, input: Input): StepResult {
+/** The pure transition function of one server; `probe` receives the coverage probes it passes (null: off). */
+export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe: ProbeSink | null = null): StepResult {
   const effects: Effect[] = [];
-  const ctx: StepContext = { cfg, sid: state.sid, effects };
+  const ctx: StepContext = { cfg, sid: state.sid, effects, probe };
   const next = produce(state, (d) => {
     // Handlers are typed on ServerState: its mutable fields are the ones a step may change, and
     // Db, TxnLog, Fifo and DataTree values are immutable classes or frozen objects that immer

@@ -22,10 +22,11 @@ import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndRelo
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
-import { syncFollower } from './syncplan.ts';
+import { PROBE, type ProbeSink } from './probes.ts';
+import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
 import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
-import { epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
+import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
@@ -62,15 +63,26 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
       else send(ctx, h.sid, { type: op.type, zxid: op.zxid });
     }
   }
-  startForwarding(s, ctx, h, plan.currentZxid);
+  const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
+  if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
   send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
   h.stage = 'sync';
 }
 
-/** Leader.startForwarding: outstanding proposals to a voter, then live broadcasts (§5.1). */
-function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid: Zxid): void {
+/** The rule that chose the sync, and the mode the learner sees: its proposals are the plan's and the outstanding ones forwarded. */
+function probeSyncPlan(probe: ProbeSink, plan: SyncPlan, forwarded: number): void {
+  probe(plan.probe);
+  const proposals = plan.ops.length > 1 || forwarded > 0;
+  if (plan.needSnap) probe(PROBE['sync.mode.snap']);
+  else if (plan.ops[0]?.type === 'TRUNC') probe(proposals ? PROBE['sync.mode.trunc+diff'] : PROBE['sync.mode.trunc']);
+  else probe(proposals ? PROBE['sync.mode.diff'] : PROBE['sync.mode.empty-diff']);
+}
+
+/** Leader.startForwarding: outstanding proposals to a voter, then live broadcasts (§5.1). Returns how many proposals it sent. */
+function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid: Zxid): number {
   const l = s.leader;
-  if (l === null) return;
+  if (l === null) return 0;
+  let sent = 0;
   // toBeApplied is always empty here: a commit is applied in the same step that decides it.
   if (!h.observer) {
     const items = l.outstanding.items;
@@ -78,10 +90,12 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
       const prop = items[i] as (typeof items)[number];
       if (prop.zxid <= lastSeenZxid) continue;
       send(ctx, h.sid, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
+      sent++;
       updateProposalCheck(s, ctx, h, prop.zxid);
       // The learner will log this proposal anew (its sync ends at lastSeenZxid: a TRUNC may just
       // have cut it from its log), so an ACK it sent for it before no longer says it is durable
       // there; it ACKs again after its fsync. ZooKeeper 3.9 keeps the old ACK (flaw switch).
+      if (prop.acks.includes(h.sid)) ctx.probe?.(PROBE['window.resync-drops-ack']);
       if (prop.acks.includes(h.sid) && !ctx.cfg.flaws.leader_keeps_acks_across_resync) {
         note(ctx, `s${h.sid} is re-sent ${formatZxid(prop.zxid)}: its earlier ACK no longer counts`);
         l.outstanding = l.outstanding.with(i, { ...prop, acks: prop.acks.filter((x) => x !== h.sid) });
@@ -89,10 +103,12 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
     }
   }
   h.forwarding = true;
+  return sent;
 }
 
 /** The first packet from a syncing learner: it must be an ACK (of NEWLEADER). */
 export function onSyncingLearnerPacket(s: S, ctx: StepContext, h: LearnerHandler, msg: Message, drop: (sid: Sid) => void): void {
+  if (msg.type === 'ACK' && counterOf(msg.zxid) !== 0) ctx.probe?.(PROBE['window.ack-from-syncing-learner']);
   if (msg.type !== 'ACK') {
     note(ctx, `Next packet was supposed to be an ACK, but received ${msg.type} from s${h.sid}; dropping it`);
     drop(h.sid);
@@ -169,30 +185,36 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
   if (sync.mode === null) {
     switch (msg.type) {
       case 'DIFF':
+        ctx.probe?.(PROBE['learner.diff']);
         sync.mode = 'DIFF';
         sync.diffZxid = msg.zxid;
         return null;
       case 'SNAP':
+        ctx.probe?.(PROBE['learner.snap']);
         sync.mode = 'SNAP';
         sync.preSnapDb = s.db;
         s.db = loadSnapshot(s.db, { zxid: msg.zxid, data: msg.tree, lastTxn: msg.lastTxn ?? msg.zxid });
         note(ctx, `loaded SNAP ${formatZxid(msg.zxid)} in memory`);
         return null;
       case 'TRUNC':
+        ctx.probe?.(PROBE['learner.trunc']);
         sync.mode = 'TRUNC';
         truncate(s, ctx, msg);
         return null;
       case 'PING':
         return null;
       default:
+        ctx.probe?.(PROBE['learner.bad-first']);
         return { halt: `Learner expected DIFF, SNAP or TRUNC first, got ${msg.type}` };
     }
   }
   switch (msg.type) {
     case 'PROPOSAL':
+      ctx.probe?.(PROBE['learner.proposal']);
       sync.packetsNotLogged = sync.packetsNotLogged.push({ zxid: msg.zxid, txn: msg.txn });
       return null;
     case 'INFORM':
+      ctx.probe?.(PROBE['learner.inform']);
       if (!sync.newLeaderSeen && sync.mode !== 'DIFF') applyNow(s, ctx, { zxid: msg.zxid, txn: msg.txn });
       else {
         sync.packetsNotLogged = sync.packetsNotLogged.push({ zxid: msg.zxid, txn: msg.txn });
@@ -200,7 +222,9 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
       }
       return null;
     case 'COMMIT':
+      if (sync.newLeaderSeen) ctx.probe?.(PROBE['window.commit-between-newleader-uptodate']);
       if (!sync.newLeaderSeen && sync.mode !== 'DIFF') {
+        ctx.probe?.(PROBE['learner.commit-applied']);
         const head = sync.packetsNotLogged.first();
         if (head === undefined || head.zxid !== msg.zxid) {
           note(ctx, `Committing ${formatZxid(msg.zxid)}, but next proposal is ${head === undefined ? 'none' : formatZxid(head.zxid)}`);
@@ -209,6 +233,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
           applyNow(s, ctx, head);
         }
       } else {
+        ctx.probe?.(PROBE['learner.commit-held']);
         sync.packetsCommitted.push(msg.zxid);
       }
       return null;
@@ -216,6 +241,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
       onNewLeader(s, ctx, msg);
       return null;
     case 'UPTODATE': {
+      ctx.probe?.(PROBE['learner.uptodate']);
       const reason = onUpToDate(s, ctx);
       return reason === null ? null : { halt: reason };
     }
@@ -297,12 +323,21 @@ function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
 function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
   const l = s.learner;
   if (l === null) return;
+  ctx.probe?.(PROBE['learner.newleader']);
   l.sync.newLeaderSeen = true;
   l.sync.newEpoch = epochOf(msg.zxid);
   // The socket timeout becomes syncLimit·tickTime.
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_LEARNER_READ, p.syncLimitTicks * p.tickTimeMs);
   runNewLeaderSteps(s, ctx, newLeaderSteps(ctx), 0, null);
+}
+
+/** The NEWLEADER ACK leaves: is anything of the learner's log still on its way to the disk? */
+function probeNewLeaderAck(s: S, probe: ProbeSink): void {
+  probe(PROBE['learner.newleader-ack']);
+  let pending = s.logWriter.queue.length > 0;
+  for (const k in s.writes) if (s.writes[k]?.kind === 'ack') pending = true;
+  if (pending) probe(PROBE['window.newleader-ack-log-pending']);
 }
 
 /** Runs the NEWLEADER steps from `i`; an await step blocks until its token's fsync. */
@@ -352,11 +387,13 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
           // but the disk completes writes in order, so waiting for the last write covers it.
           s.writes[last] = { kind: 'block', role: s.role };
           l.blocked = { on: steps[k] === 'await-log' ? 'newleader-log' : 'newleader-epoch', token: last };
+          ctx.probe?.(steps[k] === 'await-log' ? PROBE['learner.await-log'] : PROBE['learner.await-epoch']);
           l.resume = k + 1;
           return;
         }
         break;
       case 'ack':
+        if (ctx.probe !== null) probeNewLeaderAck(s, ctx.probe);
         send(ctx, l.leader, { type: 'ACK', zxid: zxid(l.sync.newEpoch, 0) });
         break;
     }

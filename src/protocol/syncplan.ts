@@ -21,6 +21,7 @@
  */
 import { nodeCount } from './datatree.ts';
 import { committedWindow, logOnDisk, type Db } from './db.ts';
+import { PROBE } from './probes.ts';
 import { segmentStarts } from './txnlog.ts';
 import type { LogEntry } from './types.ts';
 import { counterOf, epochOf, formatZxid, type Zxid } from './zxid.ts';
@@ -36,6 +37,8 @@ export interface SyncPlan {
   readonly currentZxid: Zxid;
   /** Which rule of §5.1 decided, and why, for the trace. */
   readonly reason: string;
+  /** The coverage probe of that rule (probes.ts). */
+  readonly probe: number;
 }
 
 export interface SyncParams {
@@ -109,14 +112,15 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
   const w = committedWindow(db, params.commitLogCount);
   const L = db.lastProcessedZxid;
   const q = new Queue();
-  const snap = (reason: string): SyncPlan => ({ needSnap: true, ops: [], currentZxid: p, reason });
+  const snap = (reason: string, probe: number): SyncPlan => ({ needSnap: true, ops: [], currentZxid: p, reason, probe });
+  const opProbe = (diff: number, trunc: number): number => (q.ops[0]?.type === 'TRUNC' ? trunc : diff);
   if (L === p) {
     q.op('DIFF', p);
-    return { needSnap: false, ops: q.ops, currentZxid: p, reason: `rule 1: peer at my lastProcessedZxid ${formatZxid(L)}: empty DIFF` };
+    return { needSnap: false, ops: q.ops, currentZxid: p, reason: `rule 1: peer at my lastProcessedZxid ${formatZxid(L)}: empty DIFF`, probe: PROBE['sync.rule1'] };
   }
   if (p > w.max && !isPeerNewEpochZxid) {
     q.op('TRUNC', w.max);
-    return { needSnap: false, ops: q.ops, currentZxid: w.max, reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog ${formatZxid(w.max)}: TRUNC` };
+    return { needSnap: false, ops: q.ops, currentZxid: w.max, reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog ${formatZxid(w.max)}: TRUNC`, probe: PROBE['sync.rule2'] };
   }
   if (w.min <= p && p <= w.max && params.diffWithoutDivergenceCheck === true) {
     // ZOOKEEPER-1154 (B2), 3.3.3's LearnerHandler.run: inside the window, DIFF(maxCommittedLog)
@@ -128,25 +132,25 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
       q.ops.push({ type: 'PROPOSAL', entry: e }, { type: 'COMMIT', zxid: e.zxid });
       queued = e.zxid;
     }
-    return { needSnap: false, ops: q.ops, currentZxid: queued, reason: `rule 3 (ZOOKEEPER-1154 flaw): peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: DIFF without a divergence check` };
+    return { needSnap: false, ops: q.ops, currentZxid: queued, reason: `rule 3 (ZOOKEEPER-1154 flaw): peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: DIFF without a divergence check`, probe: PROBE['sync.rule3.flaw1154'] };
   }
   if (w.min <= p && p <= w.max) {
     const r = q.committedProposals(range(db, w.from, w.to, 'committed'), p, null, w.max);
-    if (r.crossEpochFork || q.needOpPacket) return snap(`rule 3: peer ${formatZxid(p)} forked from my history across an epoch boundary: SNAP`);
-    return { needSnap: false, ops: q.ops, currentZxid: r.queued, reason: `rule 3: peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: ${q.ops[0]?.type ?? 'DIFF'}` };
+    if (r.crossEpochFork || q.needOpPacket) return snap(`rule 3: peer ${formatZxid(p)} forked from my history across an epoch boundary: SNAP`, PROBE['sync.rule3.snap']);
+    return { needSnap: false, ops: q.ops, currentZxid: r.queued, reason: `rule 3: peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: ${q.ops[0]?.type ?? 'DIFF'}`, probe: opProbe(PROBE['sync.rule3.diff'], PROBE['sync.rule3.trunc']) };
   }
   if (p < w.min && params.snapshotSizeFactor >= 0) {
     const src = proposalsFromTxnLog(db, p, txnLogSizeLimit(db, params.snapshotSizeFactor));
-    if (typeof src === 'string') return snap(`rule 5: peer ${formatZxid(p)} below committedLog ${formatZxid(w.min)} and the txn log cannot serve it (${src}): SNAP`);
+    if (typeof src === 'string') return snap(`rule 5: peer ${formatZxid(p)} below committedLog ${formatZxid(w.min)} and the txn log cannot serve it (${src}): SNAP`, PROBE['sync.rule5.nolog']);
     const r = q.committedProposals(src, p, w.min, w.max);
     // A fork across an epoch boundary leaves the op packet undecided with nothing queued past p,
     // so it lands here too: "Detected gap between end of txnlog and start of committedLog".
-    if (r.crossEpochFork || r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`);
+    if (r.crossEpochFork || r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`, PROBE['sync.rule4.snap']);
     const r2 = q.committedProposals(range(db, w.from, w.to, 'committed'), r.queued, null, w.max);
-    if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`);
-    return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}` };
+    if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`, PROBE['sync.rule4.snap']);
+    return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}`, probe: opProbe(PROBE['sync.rule4.diff'], PROBE['sync.rule4.trunc']) };
   }
-  return snap(`rule 5: peer ${formatZxid(p)}: SNAP`);
+  return snap(`rule 5: peer ${formatZxid(p)}: SNAP`, PROBE['sync.rule5']);
 }
 
 // ---------------------------------------------------------------------------------------------

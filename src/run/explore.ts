@@ -1,11 +1,17 @@
 /**
- * Exploration: many seeds, each a swarm run (its own cluster, faults and workload drawn from the
- * seed) judged by every checker, ended early at its first violation or once it recovered.
+ * Exploration: many runs, each judged by every checker and ended early at its first violation or
+ * once it recovered. A search strategy (strategy.ts) proposes the runs one generation at a time,
+ * as plain candidates (a seed and settings); {@link runCandidate} runs one and returns a plain
+ * result. By default each candidate is a swarm seed (its own cluster, faults and workload drawn
+ * from the seed).
  */
 import type { Violation } from '../check/index.ts';
+import { addCoverage, emptyCoverage, type CoverageCounts } from './coverage.ts';
 import { createRun, runJudged, verdictOf, type Run } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, SettingsError, type Settings, type SettingValue } from './settings.ts';
 import { shardSeed, shardSize, type Shard } from './shard.ts';
+import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, type Feedback, type StrategyName } from './strategy.ts';
+import type { Candidate } from './strategy.ts';
 
 export interface SeedResult {
   readonly seed: number;
@@ -19,26 +25,50 @@ export interface SeedResult {
   readonly replay: string;
   /** An exception inside the run (a bug in zabsim, not in the protocol): its message and stack. */
   readonly error: string | null;
+  /** How the strategy made this run (`swarm`, `pct 3`, `mutant of seed 17: ...`). */
+  readonly origin: string;
 }
 
-/** Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with `swarm` false). */
-export function exploreSeed(seed: number, overrides: Settings, swarm = true): SeedResult {
-  const given = new Map<string, SettingValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]);
+/** A run's result and its coverage counts (null unless asked for). */
+export interface CandidateRun {
+  readonly result: SeedResult;
+  readonly coverage: CoverageCounts | null;
+}
+
+/**
+ * Runs one candidate: its settings are those of `zabsim run` (with `seed`), and the replay is
+ * exactly that command with `--stop-early`. An exception inside the run is an internal error of
+ * this candidate, returned, not thrown (settings no run could take are thrown: SettingsError).
+ */
+export function runCandidate(c: Candidate, coverage = false): CandidateRun {
+  const given = new Map<string, SettingValue>(c.settings);
   given.set('stop-early', true);
+  const seed = (given.get('seed') as number | undefined) ?? 1;
   const replay = `npx zabsim run ${formatSettings(given)}`;
-  const opts = optionsFromSettings(resolveSettings(given));
+  const base = optionsFromSettings(resolveSettings(given));
+  const opts = coverage ? { ...base, coverage: true } : base;
   let run: Run | null = null;
   try {
     run = createRun(opts, null);
     runJudged(run, opts.untilMs);
     const v = verdictOf(run);
-    return { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null };
+    return { result: { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null, origin: c.origin }, coverage: run.sim.coverage };
   } catch (e) {
     if (e instanceof SettingsError) throw e;
     const err = e instanceof Error ? e : new Error(String(e));
     const at = run === null ? '' : ` (at ${run.sim.now}ms, after ${run.sim.eventCount} events)`;
-    return { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}` };
+    const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin };
+    return { result, coverage: run?.sim.coverage ?? null };
   }
+}
+
+/** Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with `swarm` false). */
+export function exploreSeed(seed: number, overrides: Settings, swarm = true): SeedResult {
+  return runCandidate(seedCandidate(seed, overrides, swarm)).result;
+}
+
+function seedCandidate(seed: number, overrides: Settings, swarm: boolean): Candidate {
+  return { settings: new Map<string, SettingValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]), origin: swarm ? 'swarm' : 'defaults' };
 }
 
 export interface ExploreSummary {
@@ -47,6 +77,8 @@ export interface ExploreSummary {
   readonly failures: readonly SeedResult[];
   readonly events: number;
   readonly wallMs: number;
+  /** Coverage summed over every run, when counted (`coverage`, or a strategy that needs it). */
+  readonly coverage: CoverageCounts | null;
 }
 
 export interface ExploreOptions {
@@ -61,11 +93,16 @@ export interface ExploreOptions {
   readonly swarm?: boolean;
   /** Only this shard's slice of the seeds (src/run/shard.ts). */
   readonly shard?: Shard;
+  /** How candidates are chosen (strategy.ts); default swarm. Ignored with `swarm` false. */
+  readonly strategy?: StrategyName;
+  /** Count coverage and sum it into the summary. */
+  readonly coverage?: boolean;
   readonly onSeed?: (r: SeedResult, done: number, summary: ExploreSummary) => void;
 }
 
 /**
- * The summary of an exploration, built from its seeds' results in seed order: the one place that
+/**
+ * The summary of an exploration, built from its runs' results in order: the one place that
  * decides what counts and when to stop, for one thread (`exploring`) and for a worker pool
  * (src/run/parallel.ts) alike, so that both give the same summary.
  */
@@ -74,8 +111,15 @@ export class ExploreTally {
   readonly results: SeedResult[] = [];
   readonly failures: SeedResult[] = [];
   events = 0;
+  /** Coverage summed over every run, when counted. */
+  readonly coverage: CoverageCounts | null;
 
-  constructor(private readonly o: ExploreOptions) {}
+  constructor(
+    private readonly o: ExploreOptions,
+    counting = o.coverage === true,
+  ) {
+    this.coverage = counting ? emptyCoverage() : null;
+  }
 
   /** Seeds this exploration runs at most (its shard's share of `seeds`). */
   get size(): number {
@@ -92,8 +136,9 @@ export class ExploreTally {
     return this.o.timeLimitMs !== undefined && performance.now() - this.t0 >= this.o.timeLimitMs;
   }
 
-  /** Counts the next seed's result (in seed order); returns whether enough failures were found to stop. */
-  add(r: SeedResult): boolean {
+  /** Counts the next run's result (in order) and its coverage; returns whether enough failures were found to stop. */
+  add(r: SeedResult, coverage: CoverageCounts | null = null): boolean {
+    if (this.coverage !== null && coverage !== null) addCoverage(this.coverage, coverage);
     this.results.push(r);
     this.events += r.events;
     if (!r.ok) this.failures.push(r);
@@ -102,28 +147,52 @@ export class ExploreTally {
   }
 
   summary(): ExploreSummary {
-    return { results: this.results, failures: this.failures, events: this.events, wallMs: performance.now() - this.t0 };
+    return { results: this.results, failures: this.failures, events: this.events, wallMs: performance.now() - this.t0, coverage: this.coverage };
   }
 }
 
 /**
- * Explores seeds from..from+seeds-1 (or its shard's slice of them; or until the time limit or
- * enough failures), yielding after each seed so that a caller can show progress or stop; returns
- * the summary.
+ * Explores `seeds` runs (or until the time limit or enough failures), yielding after each run so
+ * that a caller can show progress or stop; returns the summary. The swarm strategy (the default)
+ * runs seeds from..from+seeds-1, or its shard's slice of them. Another strategy asks for a
+ * generation of candidates at a time; each generation depends only on the earlier ones' results,
+ * in order, so its candidates could run in parallel (runCandidate) with the same outcome.
  */
 export function* exploring(o: ExploreOptions): Generator<SeedResult, ExploreSummary, undefined> {
-  const tally = new ExploreTally(o);
-  for (let i = 0; i < tally.size; i++) {
-    if (tally.timeUp()) break;
-    const r = exploreSeed(tally.seed(i), o.overrides, o.swarm ?? true);
-    const enough = tally.add(r);
-    yield r;
-    if (enough) break;
+  const swarm = o.swarm ?? true;
+  const name = o.strategy ?? DEFAULT_STRATEGY;
+  const strategy = swarm && name !== 'swarm' ? makeStrategy(name, o.from, o.overrides) : null;
+  if (strategy !== null && o.shard !== undefined) throw new SettingsError(`a shard slices the seeds of the swarm strategy; strategy ${name} chooses its runs from the results of earlier ones, so it cannot be sharded.`);
+  const counting = o.coverage === true || strategy?.needsCoverage === true;
+  const tally = new ExploreTally(o, counting);
+  if (strategy === null) {
+    for (let i = 0; i < tally.size; i++) {
+      if (tally.timeUp()) break;
+      const { result: r, coverage } = runCandidate(seedCandidate(tally.seed(i), o.overrides, swarm), counting);
+      const enough = tally.add(r, coverage);
+      yield r;
+      if (enough) break;
+    }
+    return tally.summary();
+  }
+  let previous: Feedback[] = [];
+  for (let g = 0; tally.results.length < o.seeds; g++) {
+    const n = Math.min(GENERATION_SIZE, o.seeds - tally.results.length);
+    const candidates = strategy.generation(g, n, previous);
+    previous = [];
+    for (const c of candidates) {
+      if (tally.timeUp()) return tally.summary();
+      const { result: r, coverage } = runCandidate(c, counting);
+      previous.push({ candidate: c, failed: !r.ok, coverage });
+      const enough = tally.add(r, coverage);
+      yield r;
+      if (enough) return tally.summary();
+    }
   }
   return tally.summary();
 }
 
-/** Explores seeds from..from+seeds-1 (or until the time limit or enough failures). */
+/** Explores (see {@link exploring}) to the end and returns the summary. */
 export function explore(o: ExploreOptions): ExploreSummary {
   const it = exploring(o);
   for (;;) {

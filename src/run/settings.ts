@@ -174,6 +174,10 @@ export const RUN_DEFAULTS = {
   'disk-full-for': [1000, 10_000],
   'torn-tail': 0,
   'corrupt-tail': 0,
+  /** Probability that an ACK overtakes earlier packets on its learner->leader link (the ACK-reorder fault). */
+  'ack-reorder': 0,
+  /** PCT priority scheduling of this depth (src/sim/faults.ts); 0: off. */
+  pct: 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -226,6 +230,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     untilMs: num('faults-until'),
     diskFullMeanIntervalMs: num('disk-full-every'),
     diskFullDuration: range('disk-full-for'),
+    pctDepth: num('pct'),
   };
   const scheduleText = s.get('schedule') as string | undefined;
   if (scheduleText !== undefined) {
@@ -263,6 +268,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
       lossProb: num('loss'),
       duplicateProb: num('duplicate'),
       reorderProb: num('reorder'),
+      ackReorderProb: num('ack-reorder'),
     },
     disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),
@@ -301,7 +307,7 @@ export function resolveSettings(given: Settings): Settings {
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
   const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || given.has('schedule');
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));

@@ -8,6 +8,7 @@
  * rest of the run shows whether the cluster converges (the liveness phase).
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
+import { PROBE } from '../protocol/probes.ts';
 import { counterOf } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
@@ -17,9 +18,21 @@ export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
 /**
  * The crash points: where ZooKeeper's durability orders matter and a crash at a random time
  * rarely lands. `newleader-ack`: a learner has just sent its NEWLEADER ACK; `epoch-durable`: a
- * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT.
+ * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT;
+ * `log-durable`: a learner's synced txns have just become durable at NEWLEADER, before its
+ * currentEpoch write (only for a scheduled crash: `--crash-points` draws among the first three, so
+ * that seeds keep their trajectories).
  */
-export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit'] as const;
+export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit', 'log-durable'] as const;
+/** The points `--crash-points` draws at. */
+const RANDOM_CRASH_POINTS: ReadonlySet<CrashPointName> = new Set(['newleader-ack', 'epoch-durable', 'commit']);
+/** The coverage cell of each crash point. */
+const CRASH_POINT_PROBE: Readonly<Record<CrashPointName, number>> = {
+  'newleader-ack': PROBE['crashpoint.newleader-ack'],
+  'epoch-durable': PROBE['crashpoint.epoch-durable'],
+  commit: PROBE['crashpoint.commit'],
+  'log-durable': PROBE['crashpoint.log-durable'],
+};
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /**
@@ -139,7 +152,18 @@ export interface FaultConfig {
   readonly diskFullMeanIntervalMs: number;
   /** How long a disk stays full. */
   readonly diskFullDuration: DelayDist;
+  /**
+   * PCT-style priority scheduling (Burckhardt et al.; Coyote, P): with depth d > 0 the servers get
+   * random priorities, and d - 1 priority-change points are drawn in the faulty period; each
+   * server's inputs arrive `rank x PCT_QUANTUM_MS` late (rank 0: the highest priority), so a
+   * high-priority server runs ahead of the others; at a change point the highest goes lowest.
+   * Drawn from the `pct` stream; 0 disables it.
+   */
+  readonly pctDepth: number;
 }
+
+/** The latency one priority rank adds to the messages a server receives (PCT). */
+export const PCT_QUANTUM_MS = 4;
 
 export const NO_FAULTS: FaultConfig = Object.freeze({
   crashMeanIntervalMs: 0,
@@ -155,6 +179,7 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   crashPointProb: 0,
   diskFullMeanIntervalMs: 0,
   diskFullDuration: Object.freeze({ kind: 'uniform', minMs: 1000, maxMs: 10_000 }) as DelayDist,
+  pctDepth: 0,
 });
 
 /** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
@@ -201,6 +226,7 @@ export class FaultInjector {
     if (this.cfg.crashPointProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
     for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
+    if (this.cfg.pctDepth > 0) this.installPct();
   }
 
   /**
@@ -211,9 +237,10 @@ export class FaultInjector {
     const sim = this.sim;
     const p = this.cfg.crashPointProb;
     // Right after the current event, at the same instant.
-    const crashNow = (sid: Sid, restart: boolean): void => {
+    const crashNow = (sid: Sid, restart: boolean, point: CrashPointName): void => {
       sim.at(sim.now, () => {
         if (this.stopped || !sim.server(sid).up) return;
+        sim.probe?.(CRASH_POINT_PROBE[point]);
         sim.crash(sid);
         if (restart) this.scheduleRestart(sid);
       });
@@ -223,13 +250,13 @@ export class FaultInjector {
       const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
       if (k >= 0) {
         this.armed.splice(k, 1);
-        crashNow(sid, false);
+        crashNow(sid, false, point);
         return;
       }
-      if (p === 0 || !this.crashRng.chance(p)) return;
+      if (p === 0 || !RANDOM_CRASH_POINTS.has(point) || !this.crashRng.chance(p)) return;
       const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
       if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
-      crashNow(sid, true);
+      crashNow(sid, true, point);
     };
     sim.control = {
       arriving: () => false,
@@ -240,6 +267,7 @@ export class FaultInjector {
       },
       written: (sid, write, stage) => {
         if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');
+        else if (write.op === 'appendLog' && stage === 'done' && sim.server(sid).state.learner?.blocked?.on === 'newleader-log') reached(sid, 'log-durable');
       },
     };
   }
@@ -270,6 +298,39 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * PCT: a random priority order of the servers, and depth - 1 change points in the faulty period
+   * at which the highest-priority server drops to the lowest.
+   */
+  private installPct(): void {
+    const sim = this.sim;
+    const r = sim.rng.stream('pct');
+    const order = [...sim.sids];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(0, i);
+      [order[i], order[j]] = [order[j] as Sid, order[i] as Sid];
+    }
+    const horizon = this.cfg.untilMs === Infinity ? 60_000 : this.cfg.untilMs;
+    const changes = Array.from({ length: this.cfg.pctDepth - 1 }, () => r.int(0, Math.max(0, horizon - 1))).sort((a, b) => a - b);
+    sim.at(sim.now, () => this.applyPriorities(order));
+    for (const t of changes) {
+      sim.at(Math.max(sim.now, t), () => {
+        if (this.stopped) return;
+        order.push(order.shift() as Sid);
+        this.applyPriorities(order);
+      });
+    }
+  }
+
+  /** Slows every link into each server by its rank (null: no priorities, every link at full speed). */
+  private applyPriorities(order: readonly Sid[] | null): void {
+    const sim = this.sim;
+    for (const to of sim.sids) {
+      const extra = order === null ? 0 : order.indexOf(to) * PCT_QUANTUM_MS;
+      for (const from of sim.sids) if (from !== to) sim.slow(from, to, extra);
+    }
+  }
+
   /** One-line description of the fault parameters, printed before a run. */
   describe(): string {
     const c = this.cfg;
@@ -279,6 +340,7 @@ export class FaultInjector {
     if (c.schedule.length > 0) parts.push(`schedule: ${formatSchedule(c.schedule)}`);
     if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
     if (c.diskFullMeanIntervalMs > 0) parts.push(`full disks every ~${c.diskFullMeanIntervalMs}ms (lasting ${formatDist(c.diskFullDuration)})`);
+    if (c.pctDepth > 0) parts.push(`PCT priorities, depth ${c.pctDepth} (${PCT_QUANTUM_MS}ms a rank)`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');
   }
@@ -358,6 +420,7 @@ export class FaultInjector {
     const sim = this.sim;
     sim.network.calm();
     sim.heal();
+    if (this.cfg.pctDepth > 0) this.applyPriorities(null);
     for (const sid of sim.sids) {
       sim.server(sid).disk.calm();
       if (!sim.server(sid).up) {

@@ -9,12 +9,13 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
+import { PROBE, PROBES, stepCell, type ProbeSink } from '../protocol/probes.ts';
 import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
 import type { DamagedTail } from '../protocol/types.ts';
 import { formatZxid } from '../protocol/zxid.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
-import { Network, DEFAULT_NETWORK, type NetworkConfig } from './network.ts';
+import { Network, DEFAULT_NETWORK, type DropReason, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
 import { drawMs, RngRoot, type DelayDist } from './rng.ts';
 
@@ -27,6 +28,15 @@ export class LivelockError extends Error {
     super(message);
   }
 }
+
+/** The coverage cell of each drop reason. */
+const DROP_PROBE: Readonly<Record<DropReason, number>> = {
+  loss: PROBE['fault.drop.loss'],
+  partition: PROBE['fault.drop.partition'],
+  'connection-broken': PROBE['fault.drop.connection-broken'],
+  'connection-reset': PROBE['fault.drop.connection-reset'],
+  'receiver-down': PROBE['fault.drop.receiver-down'],
+};
 
 /** More events than this at one virtual instant means time has stopped advancing. */
 const MAX_EVENTS_PER_INSTANT = 1_000_000;
@@ -49,6 +59,8 @@ export interface SimOptions {
    * same instant, after the events already queued for it.
    */
   readonly stageDelay?: DelayDist;
+  /** Count the coverage probes (src/protocol/probes.ts) into {@link Simulation.coverage}. */
+  readonly coverage?: boolean;
 }
 
 /** The default thread delay: none. */
@@ -147,6 +159,10 @@ export class Simulation {
   monitor: SimMonitor | null = null;
   /** Set by {@link stop}: runUntil returns after the current event. */
   private stopRequested = false;
+  /** Hits per coverage cell (index: probe id of src/protocol/probes.ts), or null when coverage is off. */
+  readonly coverage: Uint32Array | null;
+  /** Counts a probe into `coverage`; null when coverage is off (every probe site is then one null check). */
+  readonly probe: ProbeSink | null;
   /** A scenario's delivery control and fault points, when installed. */
   control: KernelControl | null = null;
   private readonly queue = new EventQueue<SimEvent>();
@@ -183,6 +199,17 @@ export class Simulation {
     this.stageDelay = options.stageDelay ?? NO_STAGE_DELAY;
     const d = this.stageDelay;
     this.stageDelayZero = d.kind === 'constant' ? d.ms === 0 : d.kind === 'uniform' && d.maxMs === 0;
+    if (options.coverage === true) {
+      const counts = new Uint32Array(PROBES.length);
+      this.coverage = counts;
+      this.probe = (id: number): void => {
+        counts[id] = (counts[id] as number) + 1;
+      };
+    } else {
+      this.coverage = null;
+      this.probe = null;
+    }
+    this.network.probe = this.probe;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
       this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng, storageRng), timers: new Map() });
@@ -278,6 +305,7 @@ export class Simulation {
     if (rt.up) throw new Error(`s${sid} is already up`);
     rt.up = true;
     rt.state = blankState(sid);
+    if (rt.incarnation > 0) this.probe?.(PROBE['fault.restart']);
     this.emit({ type: 'start', sid, restart: rt.incarnation > 0 });
     this.input(rt, { kind: 'start', durable: rt.disk.image });
   }
@@ -290,13 +318,37 @@ export class Simulation {
   crash(sid: Sid, damage: DamagedTail | 'draw' = 'draw'): void {
     const rt = this.server(sid);
     if (!rt.up) throw new Error(`s${sid} is already down`);
+    if (this.probe !== null) this.probeCrash(rt, this.probe);
     this.down(rt);
     const before = rt.disk.image.damagedTail;
-    const lostWrites = rt.disk.crash(this.now, damage);
+    const lostWrites = this.diskCrash(rt, damage);
     const tail = rt.disk.image.damagedTail;
     this.emit({ type: 'crash', sid, lostWrites });
     if (tail !== before && tail !== null) this.emit({ type: 'note', sid, text: `storage fault: the crash left a ${tail} record after ${formatZxid(rt.disk.image.log[rt.disk.image.log.length - 1]?.zxid ?? 0)} in the txn log` });
     this.monitor?.crashed(rt);
+  }
+
+  /** The crash cells: a crash, of a leader, and the windows of a learner's sync it lands in. */
+  private probeCrash(rt: ServerRuntime, probe: ProbeSink): void {
+    const st = rt.state;
+    probe(PROBE['fault.crash']);
+    if (st.state === 'LEADING') probe(PROBE['fault.crash-leader']);
+    const img = rt.disk.image;
+    if (img.updatingEpoch) probe(PROBE['window.crash-updating-epoch-marker']);
+    const l = st.learner;
+    if (l === null || l.phase !== 'sync') return;
+    probe(PROBE['window.crash-in-sync']);
+    if (l.blocked?.on === 'newleader-epoch') probe(PROBE['window.crash-log-durable-epoch-pending']);
+    if (l.sync.newLeaderSeen && img.currentEpoch === l.sync.newEpoch && (l.blocked?.on === 'newleader-log' || rt.disk.pendingWrites().some((w) => w.write.op === 'appendLog'))) {
+      probe(PROBE['window.crash-epoch-durable-log-pending']);
+    }
+  }
+
+  /** The disk loses its unsynced writes; returns how many. */
+  private diskCrash(rt: ServerRuntime, damage: DamagedTail | 'draw' | 'none'): number {
+    const lost = rt.disk.crash(this.now, damage);
+    if (lost > 0) this.probe?.(PROBE['fault.torn-write']);
+    return lost;
   }
 
   private down(rt: ServerRuntime): void {
@@ -312,12 +364,14 @@ export class Simulation {
   /** Blocks the given directed links. */
   partition(links: [Sid, Sid][], desc: string): void {
     for (const [a, b] of links) this.network.setBlocked(a, b, true);
+    if (this.probe !== null) this.probe(links.every(([a, b]) => links.some(([c, d]) => c === b && d === a)) ? PROBE['fault.partition'] : PROBE['fault.partition-one-way']);
     this.emit({ type: 'partition', desc, links });
   }
 
   /** Removes every partition. */
   heal(): void {
     this.network.healAll();
+    this.probe?.(PROBE['fault.heal']);
     this.emit({ type: 'heal' });
   }
 
@@ -386,6 +440,7 @@ export class Simulation {
   lose(m: InFlight): void {
     const ev = m as DeliverEv;
     const reason = !this.server(ev.to).up ? 'receiver-down' : this.network.generation(ev.from, ev.to, ev.lane) !== ev.gen ? 'connection-reset' : null;
+    this.probe?.(DROP_PROBE[reason ?? 'loss']);
     this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg, reason: reason ?? 'loss' });
     if (reason === null) for (const [a, b] of this.network.lose(ev.from, ev.to, ev.lane)) this.sendClose(b, a);
   }
@@ -457,6 +512,7 @@ export class Simulation {
     const rt = this.server(ev.to);
     const reason = !rt.up ? 'receiver-down' : this.network.arrive(ev.from, ev.to, ev.lane, ev.gen);
     if (reason !== null) {
+      this.probe?.(DROP_PROBE[reason]);
       this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg, reason });
       return;
     }
@@ -471,6 +527,7 @@ export class Simulation {
     const msg = { type: 'CLOSE' } as const;
     const reason = !rt.up ? 'receiver-down' : this.network.generation(ev.from, ev.to, 'quorum') !== ev.gen ? 'connection-reset' : this.network.isBlocked(ev.from, ev.to) ? 'partition' : null;
     if (reason !== null) {
+      this.probe?.(DROP_PROBE[reason]);
       this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg, reason });
       return;
     }
@@ -507,6 +564,7 @@ export class Simulation {
     if (p === undefined) throw new Error(`s${rt.sid}: disk completion for token ${ev.token} with nothing pending`);
     if (p.fails !== undefined) {
       rt.disk.complete(ev.token);
+      this.probe?.(PROBE['fault.disk-fail']);
       this.emit({ type: 'diskfail', sid: rt.sid, token: ev.token, write: p.write, reason: p.fails });
       this.control?.written(rt.sid, p.write, 'failed');
       if (rt.up) this.input(rt, { kind: 'writeFailed', token: ev.token, write: p.write, durable: rt.disk.image });
@@ -524,7 +582,11 @@ export class Simulation {
 
   private input(rt: ServerRuntime, input: Input): void {
     const prev = rt.state;
-    const { state, effects } = step(this.cfgs[rt.sid] as ClusterConfig, prev, input);
+    if (this.probe !== null) {
+      const cell = stepCell(prev.state, prev.zabState, input.kind);
+      if (cell >= 0) this.probe(cell);
+    }
+    const { state, effects } = step(this.cfgs[rt.sid] as ClusterConfig, prev, input, this.probe);
     rt.state = state;
     for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
     if (state.up) this.traceChanges(prev, state);
@@ -583,8 +645,9 @@ export class Simulation {
       }
       case 'halt':
         this.down(rt);
+        this.probe?.(PROBE['fault.halt']);
         this.emit({ type: 'halt', sid: rt.sid, reason: e.reason });
-        this.emit({ type: 'crash', sid: rt.sid, lostWrites: rt.disk.crash(this.now, 'none') });
+        this.emit({ type: 'crash', sid: rt.sid, lostWrites: this.diskCrash(rt, 'none') });
         this.monitor?.crashed(rt);
         this.onHalt?.(rt.sid);
         return;
@@ -597,6 +660,7 @@ export class Simulation {
     if (this.servers[to] === undefined) throw new Error(`s${from} sent ${msg.type} to unknown server ${to}`);
     const out = this.network.send(this.now, from, to, msg);
     if (!out.ok) {
+      this.probe?.(DROP_PROBE[out.reason]);
       this.emit({ type: 'drop', from, to, id, msg, reason: out.reason });
       for (const [a, b] of out.notify) this.sendClose(b, a);
       this.control?.sent(from, to, msg);

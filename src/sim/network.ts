@@ -20,6 +20,7 @@
  */
 import { laneOf, opensConnection, type Lane, type Message } from '../protocol/types.ts';
 import type { Sid } from '../protocol/config.ts';
+import { PROBE, type ProbeSink } from '../protocol/probes.ts';
 import { drawMs, type DelayDist, type Rng } from './rng.ts';
 
 export interface NetworkConfig {
@@ -31,6 +32,12 @@ export interface NetworkConfig {
   readonly duplicateProb: number;
   /** Probability that a message ignores FIFO order within its channel (breaks TCP; 0 by default). */
   readonly reorderProb: number;
+  /**
+   * Probability that an ACK (learner to leader) ignores FIFO order: reordering aimed at the
+   * leader's commit order alone, so that a bug there shows without the noise of reordering every
+   * packet (issue 12 §2). 0 by default; nothing is drawn for it when 0.
+   */
+  readonly ackReorderProb: number;
 }
 
 export const DEFAULT_NETWORK: NetworkConfig = Object.freeze({
@@ -38,6 +45,7 @@ export const DEFAULT_NETWORK: NetworkConfig = Object.freeze({
   lossProb: 0,
   duplicateProb: 0,
   reorderProb: 0,
+  ackReorderProb: 0,
 });
 
 interface Channel {
@@ -63,6 +71,8 @@ export class Network {
 
   /** After calm(): no more loss, duplication or reordering (the end of a faulty period). */
   private calmed = false;
+  /** Coverage probes (set by the kernel), null when coverage is off. */
+  probe: ProbeSink | null = null;
 
   constructor(
     readonly size: number,
@@ -154,10 +164,16 @@ export class Network {
       return { ok: false, reason: 'loss', notify: lane === 'quorum' ? [[from, to], [to, from]] : [] };
     }
     const base = now + this.drawDelay(from, to);
-    const at = !this.calmed && this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
+    let at = !this.calmed && this.rng.chance(this.cfg.reorderProb) ? base : Math.max(base, ch.lastArrival);
+    if (at < ch.lastArrival) this.probe?.(PROBE['fault.reorder']);
+    else if (this.cfg.ackReorderProb > 0 && msg.type === 'ACK' && !this.calmed && this.rng.chance(this.cfg.ackReorderProb) && base < ch.lastArrival) {
+      at = base;
+      this.probe?.(PROBE['fault.ack-reorder']);
+    }
     ch.lastArrival = Math.max(ch.lastArrival, at);
     if (!this.calmed && this.rng.chance(this.cfg.duplicateProb)) {
       const again = Math.max(at, now + this.drawDelay(from, to));
+      this.probe?.(PROBE['fault.duplicate']);
       ch.lastArrival = Math.max(ch.lastArrival, again);
       return { ok: true, gen: ch.gen, arrivals: [at, again] };
     }

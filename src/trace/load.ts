@@ -87,6 +87,8 @@ export function parseTrace(text: string, name: string): LoadedTrace {
       history.push(op as unknown as HistoryOp);
       continue;
     }
+    // The coverage map of `run --json --coverage` (docs/checkers.md): not part of the trace.
+    if (o['zabsim'] === 'coverage') continue;
     if (o['zabsim'] === 'history') {
       // Traces written before the history was streamed: one line with every operation.
       if (!Array.isArray(o['ops'])) throw new TraceInputError(`${name} line ${lineNo}: the history line has no "ops" array.`);

@@ -1,0 +1,89 @@
+/**
+ * The coverage map (issue 12 §3): hit counts per cell of src/protocol/probes.ts, summed over one
+ * run or an exploration, with what was reached and what never was. Counting happens in the
+ * kernel (SimOptions.coverage); this file sums, reports and renders.
+ */
+import { PROBES, NOT_REACHABLE } from '../protocol/probes.ts';
+
+/** Hit counts indexed by probe id. */
+export type CoverageCounts = Uint32Array;
+
+/** A map with no hits. */
+export function emptyCoverage(): CoverageCounts {
+  return new Uint32Array(PROBES.length);
+}
+
+/** Adds `run` into `total`; returns the number of cells `run` reached that `total` had not. */
+export function addCoverage(total: CoverageCounts, run: CoverageCounts): number {
+  let fresh = 0;
+  for (let i = 0; i < total.length; i++) {
+    const n = run[i] as number;
+    if (n === 0) continue;
+    if (total[i] === 0) fresh++;
+    total[i] = (total[i] as number) + n;
+  }
+  return fresh;
+}
+
+/** The cells a run reached that `seen` has not. */
+export function newCells(seen: CoverageCounts, run: CoverageCounts): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < seen.length; i++) if (run[i] !== 0 && seen[i] === 0) out.push(i);
+  return out;
+}
+
+export interface CoverageCellReport {
+  readonly name: string;
+  readonly meaning: string;
+  readonly count: number;
+  /** Why this cell cannot be reached, for the cells that cannot (probes.ts NOT_REACHABLE). */
+  readonly unreachable?: string;
+}
+
+export interface CoverageReport {
+  readonly cells: readonly CoverageCellReport[];
+  /** Cells reached at least once. */
+  readonly reached: number;
+  /** Cells that can be reached. */
+  readonly reachable: number;
+  /** Names of reachable cells never reached. */
+  readonly never: readonly string[];
+}
+
+export function coverageReport(counts: CoverageCounts): CoverageReport {
+  const cells: CoverageCellReport[] = [];
+  const never: string[] = [];
+  let reached = 0;
+  let reachable = 0;
+  for (let i = 0; i < PROBES.length; i++) {
+    const c = PROBES[i] as (typeof PROBES)[number];
+    const count = counts[i] as number;
+    const why = NOT_REACHABLE.get(c.name);
+    cells.push(why === undefined ? { name: c.name, meaning: c.meaning, count } : { name: c.name, meaning: c.meaning, count, unreachable: why });
+    if (count > 0) reached++;
+    if (why === undefined) {
+      reachable++;
+      if (count === 0) never.push(c.name);
+    }
+  }
+  return { cells, reached, reachable, never };
+}
+
+/** The map as text: a header line, the reached cells with their counts, then those never reached. */
+export function formatCoverage(counts: CoverageCounts): string[] {
+  const r = coverageReport(counts);
+  const width = Math.max(...r.cells.map((c) => c.name.length));
+  const lines = [`coverage: ${r.reached} of ${r.reachable} reachable cells reached (${r.cells.length} cells, ${r.cells.length - r.reachable} not reachable)`];
+  for (const c of r.cells) if (c.count > 0) lines.push(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(9)}  ${c.meaning}`);
+  if (r.never.length > 0) {
+    lines.push(`never reached (${r.never.length}):`);
+    for (const c of r.cells) if (c.count === 0 && c.unreachable === undefined) lines.push(`  ${c.name.padEnd(width)}  ${c.meaning}`);
+  }
+  return lines;
+}
+
+/** The map as one JSON line's object: `{"zabsim":"coverage", ...}`. */
+export function coverageJson(counts: CoverageCounts): object {
+  const r = coverageReport(counts);
+  return { zabsim: 'coverage', reached: r.reached, reachable: r.reachable, never: r.never, cells: r.cells };
+}

@@ -1,0 +1,227 @@
+/**
+ * Search strategies for exploration (issue 12 §4). A strategy proposes candidates one generation
+ * at a time; a candidate is plain data (a seed and the settings of `zabsim run`), so that its
+ * replay is the exact command `npx zabsim run <settings>`. The next generation depends only on
+ * the results of the earlier ones, in candidate order: a generation's candidates can run in any
+ * order, or in parallel, and the exploration is the same.
+ *
+ * - `swarm`: seeds from, from+1, ... each with its own drawn fault mix (the original exploration).
+ * - `coverage`: coverage-guided. Keeps the candidates whose run reached a coverage cell, or a
+ *   count bucket of a cell (1, 2-3, 4-7, ...), not seen before, and mutates them: a new run seed
+ *   over the parent's whole draw (new network, disk and scheduler streams), some of the parent's
+ *   parameters re-drawn, or a crash aimed at a window; half of each generation stays fresh swarm seeds.
+ * - `pct`: priority-based scheduling of the interleavings (PCT, as Coyote and P use): each swarm
+ *   seed runs with `--pct D`, random server priorities with D - 1 priority-change points (src/sim/faults.ts).
+ * - `targeted`: each swarm seed with a crash armed at a flaw-relevant window (`--schedule 'T crash
+ *   sN after POINT'`: a NEWLEADER ACK, a currentEpoch or synced log write made durable, a COMMIT).
+ * - `mix`: the generations take turns: swarm, coverage (mutants of the corpus that every
+ *   generation feeds), pct, targeted.
+ */
+import { CRASH_POINTS } from '../sim/faults.ts';
+import { RngRoot, type Rng } from '../sim/rng.ts';
+import { RUN_DEFAULTS, type Settings, type SettingValue } from './settings.ts';
+import { SWARM_DRAWS, swarmSettings } from './swarm.ts';
+
+export const STRATEGIES = ['swarm', 'coverage', 'pct', 'targeted', 'mix'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+/** The strategy explore uses unless told (the measurements in docs/checkers.md chose it). */
+export const DEFAULT_STRATEGY: StrategyName = 'swarm';
+
+/** One run to make: its settings (with `seed`) as `zabsim run` takes them, and where it came from. */
+export interface Candidate {
+  readonly settings: Settings;
+  /** How the strategy made it (`swarm`, `mutant of 17: re-drew loss, delay`...), for the report. */
+  readonly origin: string;
+}
+
+/** What a strategy learns from a run: the candidate, whether it failed, and its coverage. */
+export interface Feedback {
+  readonly candidate: Candidate;
+  readonly failed: boolean;
+  /** Hit counts per cell (null when coverage was not counted). */
+  readonly coverage: Uint32Array | null;
+}
+
+export interface Strategy {
+  readonly name: StrategyName;
+  /** Whether runs must count coverage for this strategy. */
+  readonly needsCoverage: boolean;
+  /** The candidates of generation `g` (at most `max`), given the feedback of generation g - 1. */
+  generation(g: number, max: number, previous: readonly Feedback[]): Candidate[];
+}
+
+/** Candidates per generation: what can run in parallel; a constant, so the search is the same however it runs. */
+export const GENERATION_SIZE = 16;
+
+/** The PCT depth used by the pct strategy (priority-change points + 1). */
+export const PCT_DEPTH = 3;
+
+function swarmCandidate(seed: number, overrides: Settings, extra: readonly (readonly [string, SettingValue])[] = [], origin = 'swarm'): Candidate {
+  return { settings: new Map<string, SettingValue>([['seed', seed], ['swarm', true], ...extra, ...overrides]), origin };
+}
+
+/** What every strategy draws from: the overrides, its random stream, and the next fresh swarm seed. */
+interface Source {
+  readonly overrides: Settings;
+  readonly rng: Rng;
+  /** Seeds from, from+1, ...: each fresh seed once. */
+  fresh(): number;
+}
+
+function swarmGen(src: Source, n: number): Candidate[] {
+  return Array.from({ length: n }, () => swarmCandidate(src.fresh(), src.overrides));
+}
+
+function pctGen(src: Source, n: number): Candidate[] {
+  if (src.overrides.has('pct')) return swarmGen(src, n);
+  return Array.from({ length: n }, () => swarmCandidate(src.fresh(), src.overrides, [['pct', PCT_DEPTH]], `pct ${PCT_DEPTH}`));
+}
+
+/**
+ * A crash armed at a window: at a time within the faulty period, at the server's next such point.
+ * `drawn` holds the run's cluster size and faulty period (a swarm draw, or a mutant's settings).
+ */
+function targetedSchedule(r: Rng, drawn: Settings): string {
+  const servers = ((drawn.get('servers') as number | undefined) ?? 3) + ((drawn.get('observers') as number | undefined) ?? 0);
+  const until = (drawn.get('faults-until') as number | undefined) ?? 20_000;
+  const sid = r.int(1, servers);
+  const point = CRASH_POINTS[r.int(0, CRASH_POINTS.length - 1)] as string;
+  const at = r.int(500, Math.max(500, Math.floor(until / 2)));
+  return `${at}ms crash s${sid} after ${point}`;
+}
+
+function targetedGen(src: Source, n: number): Candidate[] {
+  return Array.from({ length: n }, () => {
+    const seed = src.fresh();
+    if (src.overrides.has('schedule')) return swarmCandidate(seed, src.overrides);
+    const schedule = targetedSchedule(src.rng, new Map([...swarmSettings(seed), ...src.overrides]));
+    return swarmCandidate(seed, src.overrides, [['schedule', schedule]], `targeted: ${schedule}`);
+  });
+}
+
+/** AFL's hit-count buckets: 1, 2-3, 4-7, 8-15, ... as one bit each. */
+function bucket(n: number): number {
+  return n === 0 ? 0 : 1 << Math.min(30, 31 - Math.clz32(n));
+}
+
+/** The names the swarm draws that a mutation may re-draw (not the cluster size: schedules name servers). */
+const REDRAWABLE = SWARM_DRAWS.map(([name]) => name).filter((n) => n !== 'servers' && n !== 'observers' && n !== 'clients-from');
+
+/** The coverage-guided part: the corpus of candidates that reached something new, and their mutants. */
+class Corpus {
+  /** Per cell, the count buckets seen so far (a bit set). */
+  private seen: Uint32Array | null = null;
+  /** Candidates that brought something new, oldest first. */
+  readonly kept: Candidate[] = [];
+
+  observe(previous: readonly Feedback[]): void {
+    for (const f of previous) {
+      if (f.coverage === null) continue;
+      const seen = (this.seen ??= new Uint32Array(f.coverage.length));
+      let fresh = false;
+      for (let i = 0; i < f.coverage.length; i++) {
+        const b = bucket(f.coverage[i] as number);
+        if (b !== 0 && ((seen[i] as number) & b) === 0) {
+          seen[i] = (seen[i] as number) | b;
+          fresh = true;
+        }
+      }
+      // A failing candidate is reported, not mutated further (its mutants would fail the same way).
+      if (fresh && !f.failed) this.kept.push(f.candidate);
+    }
+  }
+
+  /** Half mutants of the corpus, half fresh swarm seeds (all fresh while the corpus is empty). */
+  generation(src: Source, n: number): Candidate[] {
+    if (this.kept.length === 0) return swarmGen(src, n);
+    const out: Candidate[] = [];
+    const mutants = Math.floor(n / 2);
+    for (let i = 0; i < mutants; i++) {
+      // Recent finds are mutated more often: half the picks among the newest eighth.
+      const recent = Math.max(1, Math.ceil(this.kept.length / 8));
+      const k = src.rng.chance(0.5) ? this.kept.length - 1 - src.rng.int(0, recent - 1) : src.rng.int(0, this.kept.length - 1);
+      out.push(mutate(src, this.kept[k] as Candidate));
+    }
+    return [...out, ...swarmGen(src, n - mutants)];
+  }
+}
+
+/**
+ * A mutant: a new run seed over the parent's whole draw (made explicit, so it is kept), and either
+ * nothing else (new network, disk, timer and thread streams), one to three parameters re-drawn
+ * from another seed's draw, or a crash armed at a window.
+ */
+function mutate(src: Source, parent: Candidate): Candidate {
+  const r = src.rng;
+  const parentSeed = parent.settings.get('seed') as number;
+  const base = new Map<string, SettingValue>([...swarmSettings(parentSeed), ...parent.settings]);
+  base.set('seed', r.int(1, 2 ** 31 - 1));
+  const kind = r.int(0, 2);
+  const changed: string[] = [];
+  if (kind === 1) {
+    const donor = swarmSettings(r.int(1, 2 ** 31 - 1));
+    const n = r.int(1, 3);
+    for (let i = 0; i < n; i++) {
+      const name = REDRAWABLE[r.int(0, REDRAWABLE.length - 1)] as string;
+      if (src.overrides.has(name)) continue;
+      base.set(name, donor.get(name) ?? undrawn(name));
+      changed.push(name);
+    }
+  } else if (kind === 2 && !base.has('schedule')) {
+    base.set('schedule', targetedSchedule(r, base));
+    changed.push('schedule');
+  }
+  // Every drawn setting explicit (a draw left out, as `history` 0, at its default), so the new
+  // seed's own draw, which `--swarm` lays underneath, changes nothing.
+  for (const [name] of SWARM_DRAWS) if (!base.has(name)) base.set(name, undrawn(name));
+  for (const [k, v] of src.overrides) base.set(k, v);
+  return { settings: base, origin: `mutant of seed ${parentSeed}: ${changed.length === 0 ? 'new run seed' : `re-drew ${changed.join(', ')}`}` };
+}
+
+/** The value of a draw the swarm left out of its settings (its `unless`): the run default. */
+function undrawn(name: string): SettingValue {
+  return (RUN_DEFAULTS as Record<string, SettingValue>)[name] ?? 0;
+}
+
+/** The strategy `name`, deterministic from `from` (the first seed) and the overrides. */
+export function makeStrategy(name: StrategyName, from: number, overrides: Settings): Strategy {
+  let next = from;
+  const src: Source = { overrides, rng: new RngRoot(from).stream('explore'), fresh: () => next++ };
+  const corpus = new Corpus();
+  switch (name) {
+    case 'swarm':
+      return { name, needsCoverage: false, generation: (_g, n) => swarmGen(src, n) };
+    case 'pct':
+      return { name, needsCoverage: false, generation: (_g, n) => pctGen(src, n) };
+    case 'targeted':
+      return { name, needsCoverage: false, generation: (_g, n) => targetedGen(src, n) };
+    case 'coverage':
+      return {
+        name,
+        needsCoverage: true,
+        generation: (_g, n, previous) => {
+          corpus.observe(previous);
+          return corpus.generation(src, n);
+        },
+      };
+    case 'mix':
+      return {
+        name,
+        needsCoverage: true,
+        generation: (g, n, previous) => {
+          corpus.observe(previous);
+          switch (g % 4) {
+            case 0:
+              return swarmGen(src, n);
+            case 1:
+              return corpus.generation(src, n);
+            case 2:
+              return pctGen(src, n);
+            default:
+              return targetedGen(src, n);
+          }
+        },
+      };
+  }
+}
