@@ -114,6 +114,8 @@ export class SafetyChecker implements SimMonitor {
     if (input.kind === 'message') this.checkMessage(rt.sid, prev, input.from, input.msg);
     else if (input.kind === 'clientRequest') this.onClientRequest(rt.sid, prev, input.request);
     if (!next.up) return; // halted in this step: crashed() saw it
+    const lr = prev.learner;
+    if (lr !== null && lr.phase !== 'discovery' && next.role !== prev.role && prev.up && (input.kind === 'fsyncDone' || input.kind === 'stage' || (input.kind === 'message' && input.from === lr.leader))) this.checkLeftLeader(rt.sid, lr.leader, effects);
     if (prev.fle !== next.fle) this.onProposal(rt.sid, prev, next, input);
     if (input.kind === 'start' && next.db.olderLog.length > 0) this.onOlderLog(rt.sid, next.db);
     if (prev.db.log !== next.db.log) this.onLog(rt.sid, prev, next);
@@ -295,6 +297,20 @@ export class SafetyChecker implements SimMonitor {
 
   // -------------------------------------------------------------------------------------------
   // Messages, advertisements, TRUNC
+
+  /**
+   * I9's reading side: a learner past Discovery leaves its leader on a timeout or a closed
+   * connection, or exits the process on an illegal packet; it never drops out of the role while
+   * reading what a live leader, still serving it, sent (ZOOKEEPER-4394's NullPointerException on a
+   * COMMIT between NEWLEADER and UPTODATE).
+   */
+  private checkLeftLeader(sid: Sid, leader: Sid, effects: readonly Effect[]): void {
+    const rt = this.sim.server(leader);
+    if (!rt.up || rt.state.leader === null || rt.state.leader.learners[sid] === undefined) return;
+    let why = '';
+    for (const e of effects) if (e.kind === 'note' && e.text.startsWith('going LOOKING: ')) why = e.text.slice(15);
+    this.report('MessageLegality', [sid, leader], [], `${n(sid)} left its leader ${n(leader)}, which still serves it, while reading the packets ${n(leader)} sent`, [`the reason it gave: ${why}`]);
+  }
 
   private checkMessage(sid: Sid, prev: ServerState, from: Sid, msg: Message): void {
     if (!prev.up) return;

@@ -392,7 +392,9 @@ function processLeaderPacket(s: S, ctx: StepContext, msg: Message): void {
     }
     case 'sync': {
       const r = onSyncPacket(s, ctx, msg);
-      if (r !== null) halt(s, ctx, r.halt);
+      if (r === null) return;
+      if ('halt' in r) halt(s, ctx, r.halt);
+      else goLooking(s, ctx, r.fail);
       return;
     }
     case 'broadcast':

@@ -119,6 +119,18 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.property).toBe('HonestAdvertisement');
   });
 
+  it('ZOOKEEPER-4394 (follower_newleader_clears_pending): a follower drops out of its sync on a COMMIT between NEWLEADER and UPTODATE (MessageLegality) within 20 seeds', () => {
+    const f = firstFailure('follower_newleader_clears_pending', 20);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('MessageLegality');
+  });
+
+  it('ZOOKEEPER-4925 (learner_sync_skips_committedlog_append): a leader\'s DIFF skips its committedLog hole, the stale follower logs past it (HistoryConsistency) within 40 seeds', () => {
+    const f = firstFailure('learner_sync_skips_committedlog_append', 40);
+    expect(f).not.toBeNull();
+    expect(['HistoryConsistency', 'Agreement']).toContain(f?.property);
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });
