@@ -279,7 +279,9 @@ export class SafetyChecker implements SimMonitor {
   /** A server begins serving (BROADCAST). */
   private onServe(sid: Sid, s: ServerState): void {
     const m = this.memo.get(sid) as ServerMemo;
-    const L = s.db.lastTxn;
+    // Txns already handed to its CommitProcessor count: UPTODATE commits the held ones that way,
+    // and they are applied before anything queued after them (a `sync`, a write's reply).
+    const L = Math.max(s.db.lastTxn, lastQueuedCommit(s));
     if (L < m.served) {
       this.report('RestartStability', [sid], [L, m.served], `${n(sid)} serves again having applied only up to ${f(L)}, but it had served ${f(m.served)} before`);
     }
@@ -617,6 +619,16 @@ function holds(s: ServerState, z: Zxid): boolean {
   // Handed to the log writer and not yet written (FollowerZooKeeperServer.pendingTxns).
   if (lr.pendingTxns.items.some((e) => e.zxid === z)) return true;
   return lr.inbox.items.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
+}
+
+/** The newest txn waiting in the server's CommitProcessor, or 0. */
+function lastQueuedCommit(s: ServerState): Zxid {
+  const items = s.commitProcessor.queue.items;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const e = (items[i] as (typeof items)[number]).entry;
+    if (e !== null) return e.zxid;
+  }
+  return 0;
 }
 
 function sameTxn(a: Txn, b: Txn): boolean {

@@ -26,7 +26,7 @@ import { syncFollower } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
 import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
 import { epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
-import { replyForApplied } from './serving.ts';
+import { enqueueCommit } from './commitproc.ts';
 
 type S = ServerState;
 
@@ -529,7 +529,8 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
 
 /**
  * FollowerZooKeeperServer.commit: the COMMIT must name the oldest pending txn, or the process
- * exits (UNMATCHED_TXN_COMMIT). Returns a halt reason, or null.
+ * exits (UNMATCHED_TXN_COMMIT); the txn goes to the CommitProcessor (commitproc.ts). Returns a
+ * halt reason, or null.
  */
 export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
   const l = s.learner;
@@ -539,9 +540,7 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${head === undefined ? 'none' : formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
-  if (head.zxid <= s.db.lastProcessedZxid) return null;
-  const { db, result } = applyCommitted(s.db, head);
-  s.db = db;
-  replyForApplied(s, ctx, head, result);
+  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply).
+  enqueueCommit(s, ctx, head);
   return null;
 }
