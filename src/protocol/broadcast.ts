@@ -18,7 +18,6 @@ import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist } from './persist.ts';
 import { replyForApplied, reply } from './serving.ts';
 import { commitPending } from './sync.ts';
-import { enqueueCommit } from './commitproc.ts';
 import type { Proposal, ServerState, TxnPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 
@@ -159,7 +158,7 @@ export function onCommit(s: S, ctx: StepContext, z: Zxid): string | null {
   return commitPending(s, ctx, z);
 }
 
-/** INFORM at an observer: log, then apply through the CommitProcessor (no ACK). */
+/** INFORM at an observer: log and apply (no ACK). */
 export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
   if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= s.db.log.lastZxid(0)) {
     note(ctx, `ignored INFORM ${formatZxid(msg.zxid)}: already applied`);
@@ -168,7 +167,11 @@ export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
   const entry = { zxid: msg.zxid, txn: msg.txn };
   s.db = logTxn(s.db, entry);
   persist(s, ctx, { op: 'appendLog', entry });
+  // ObserverZooKeeperServer.commitRequest hands the txn to its SyncRequestProcessor and its
+  // CommitProcessor, two threads; zabsim models neither for observers yet and logs, applies and
+  // snapshots in this step (the snapshot then reflects the txn).
+  const { db, result } = applyCommitted(s.db, entry);
+  s.db = db;
+  replyForApplied(s, ctx, entry, result);
   maybeSnapshot(s, ctx);
-  // ObserverZooKeeperServer.commitRequest: logged, and handed to the CommitProcessor to apply.
-  enqueueCommit(s, ctx, entry);
 }

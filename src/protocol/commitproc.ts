@@ -9,8 +9,8 @@
  * FinalRequestProcessor, which applies the txn to the database (`zks.processTxn`: the DataTree
  * and committedLog) and answers the client connected here. A follower's `sync` is answered
  * through the same queue (`FollowerZooKeeperServer.sync` → `commitProcessor.commit`), after
- * every txn committed before it. An observer's INFORM goes the same way
- * (`ObserverZooKeeperServer.commitRequest`).
+ * every txn committed before it. Followers only: an observer still logs and applies in its
+ * protocol step (its INFORMs, and its held commits at UPTODATE, in order with them).
  *
  * The queue is volatile: a crash loses it. When a role ends, `CommitProcessor.halt` stops the
  * thread with its queue unprocessed ({@link fenceCommitProcessor}); the database is then

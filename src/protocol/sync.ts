@@ -27,6 +27,7 @@ import { Fifo } from './fifo.ts';
 import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
 import { epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
+import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
 
@@ -540,6 +541,15 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${head === undefined ? 'none' : formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
+  if (s.state === 'OBSERVING') {
+    // An observer's commit path is not a stage yet (its INFORMs apply in the protocol step), so
+    // its held commits apply here too, in order with them.
+    if (head.zxid <= s.db.lastProcessedZxid) return null;
+    const { db, result } = applyCommitted(s.db, head);
+    s.db = db;
+    replyForApplied(s, ctx, head, result);
+    return null;
+  }
   // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply).
   enqueueCommit(s, ctx, head);
   return null;
