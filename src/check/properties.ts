@@ -17,7 +17,7 @@ export const SAFETY_PROPERTIES = {
   HistoryConsistency: "a server's log is a prefix of the history its txns were proposed in; a follower in broadcast holds a prefix of its leader's log (I6)",
   RestartStability: 'after a crash and restart, a server serves again only once it holds every txn it had served (I7)',
   HonestAdvertisement: 'a vote a server makes for itself from its own state, and its ACKEPOCH, advertise the last txn it holds durably (I8)',
-  MessageLegality: 'a learner is sent COMMIT only for a txn it holds; the first ACK a leader reads in SYNC is the NEWLEADER ACK (I9)',
+  MessageLegality: 'a learner is sent COMMIT only for a txn it holds, and never drops out of its role while reading what a live leader sent it; the first ACK a leader reads in SYNC is the NEWLEADER ACK (I9)',
   EpochFileSanity: 'on disk, epoch(last durable zxid) <= currentEpoch <= acceptedEpoch, as start-up reads them with updatingEpoch and currentEpoch.tmp (I10)',
   TruncSafety: 'a TRUNC never removes a committed txn (I11)',
   CommittedDurability: 'whenever a server crashes, the newest committed txn is durable on a quorum of voters',

@@ -122,6 +122,8 @@ export class SafetyChecker implements SimMonitor {
     else if (input.kind === 'clientRequest') this.onClientRequest(rt.sid, prev, input.request);
     if (this.ghost.committedCount >= this.nextCompaction) this.compactGhost();
     if (!next.up) return; // halted in this step: crashed() saw it
+    const lr = prev.learner;
+    if (lr !== null && lr.phase !== 'discovery' && next.role !== prev.role && prev.up && (input.kind === 'fsyncDone' || input.kind === 'stage' || (input.kind === 'message' && input.from === lr.leader))) this.checkLeftLeader(rt.sid, lr.leader, effects);
     if (prev.fle !== next.fle) this.onProposal(rt.sid, prev, next, input);
     if (input.kind === 'start' && next.db.olderLog.length > 0) this.onOlderLog(rt.sid, next.db);
     if (prev.db.log !== next.db.log) this.onLog(rt.sid, prev, next);
@@ -345,7 +347,9 @@ export class SafetyChecker implements SimMonitor {
   /** A server begins serving (BROADCAST). */
   private onServe(sid: Sid, s: ServerState): void {
     const m = this.memo.get(sid) as ServerMemo;
-    const L = s.db.lastTxn;
+    // Txns already handed to its CommitProcessor count: UPTODATE commits the held ones that way,
+    // and they are applied before anything queued after them (a `sync`, a write's reply).
+    const L = Math.max(s.db.lastTxn, lastQueuedCommit(s));
     if (L < m.served) {
       this.report('RestartStability', [sid], [L, m.served], `${n(sid)} serves again having applied only up to ${f(L)}, but it had served ${f(m.served)} before`);
     }
@@ -363,6 +367,20 @@ export class SafetyChecker implements SimMonitor {
 
   // -------------------------------------------------------------------------------------------
   // Messages, advertisements, TRUNC
+
+  /**
+   * I9's reading side: a learner past Discovery leaves its leader on a timeout or a closed
+   * connection, or exits the process on an illegal packet; it never drops out of the role while
+   * reading what a live leader, still serving it, sent (ZOOKEEPER-4394's NullPointerException on a
+   * COMMIT between NEWLEADER and UPTODATE).
+   */
+  private checkLeftLeader(sid: Sid, leader: Sid, effects: readonly Effect[]): void {
+    const rt = this.sim.server(leader);
+    if (!rt.up || rt.state.leader === null || rt.state.leader.learners[sid] === undefined) return;
+    let why = '';
+    for (const e of effects) if (e.kind === 'note' && e.text.startsWith('going LOOKING: ')) why = e.text.slice(15);
+    this.report('MessageLegality', [sid, leader], [], `${n(sid)} left its leader ${n(leader)}, which still serves it, while reading the packets ${n(leader)} sent`, [`the reason it gave: ${why}`]);
+  }
 
   private checkMessage(sid: Sid, prev: ServerState, from: Sid, msg: Message): void {
     if (!prev.up) return;
@@ -672,6 +690,16 @@ function holds(s: ServerState, z: Zxid): boolean {
   // Handed to the log writer and not yet written (FollowerZooKeeperServer.pendingTxns).
   if (lr.pendingTxns.items.some((e) => e.zxid === z)) return true;
   return lr.inbox.items.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
+}
+
+/** The newest txn waiting in the server's CommitProcessor, or 0. */
+function lastQueuedCommit(s: ServerState): Zxid {
+  const items = s.commitProcessor.queue.items;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const e = (items[i] as (typeof items)[number]).entry;
+    if (e !== null) return e.zxid;
+  }
+  return 0;
 }
 
 function sameTxn(a: Txn, b: Txn): boolean {

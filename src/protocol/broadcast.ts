@@ -167,6 +167,9 @@ export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
   const entry = { zxid: msg.zxid, txn: msg.txn };
   s.db = logTxn(s.db, entry);
   persist(s, ctx, { op: 'appendLog', entry });
+  // ObserverZooKeeperServer.commitRequest hands the txn to its SyncRequestProcessor and its
+  // CommitProcessor, two threads; zabsim models neither for observers yet and logs, applies and
+  // snapshots in this step (the snapshot then reflects the txn).
   const { db, result } = applyCommitted(s.db, entry);
   s.db = db;
   replyForApplied(s, ctx, entry, result);

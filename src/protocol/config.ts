@@ -120,6 +120,21 @@ export interface Flaws {
    * it does not have, and the next sync is an empty DIFF (3.4.x before 3.4.11, 3.5.x before 3.5.4).
    */
   learner_sets_lastzxid_on_diff_header: boolean;
+  /**
+   * ZOOKEEPER-4394 (B13): at NEWLEADER the follower logs every buffered proposal, committed or
+   * not, and clears the buffer (3.8.5's appendRequest loop; 3.5.9-3.8.4 hand them to the log
+   * writer); a COMMIT the leader sends between NEWLEADER and UPTODATE then reads the head of the
+   * empty buffer (`packetsNotCommitted.peekFirst().hdr`): NullPointerException, the follower
+   * leaves its leader and elects again (3.5.9 on, up to 3.9.2; never fixed on branch-3.8).
+   */
+  follower_newleader_clears_pending: boolean;
+  /**
+   * ZOOKEEPER-4925 (B15): the learner applies the txns of its sync through the
+   * `processTxn(hdr, txn)` variant that skips `ZKDatabase.addCommittedProposal`, so a server that
+   * caught up by DIFF has a hole in its committedLog; as leader it builds a DIFF from it that
+   * skips the hole (3.9.3 only).
+   */
+  learner_sync_skips_committedlog_append: boolean;
 }
 
 export interface ClusterConfig {
@@ -164,6 +179,8 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   follower_starts_processors_before_newleader_ack: false,
   learner_retains_partial_snap_on_abort: false,
   learner_sets_lastzxid_on_diff_header: false,
+  follower_newleader_clears_pending: false,
+  learner_sync_skips_committedlog_append: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -117,8 +117,11 @@ export function logTxn(db: Db, e: LogEntry): Db {
   return make({ ...db, log: db.log.append(e), sinceSnapshot: db.sinceSnapshot + 1 });
 }
 
-/** Applies one committed txn in zxid order. */
-export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult } {
+/**
+ * Applies one committed txn in zxid order. `cache` false skips the committedLog append, as the
+ * `processTxn(hdr, txn)` variant of ZooKeeper 3.9.3 did during sync (ZOOKEEPER-4925).
+ */
+export function applyCommitted(db: Db, e: LogEntry, cache = true): { db: Db; result: TxnResult } {
   if (e.zxid <= db.lastProcessedZxid) {
     throw new Error(`applyCommitted: zxid ${e.zxid} not after lastProcessedZxid ${db.lastProcessedZxid}`);
   }
@@ -126,7 +129,7 @@ export function applyCommitted(db: Db, e: LogEntry): { db: Db; result: TxnResult
   // Only after a TRUNC that kept a txn above its target can the committed tail be ahead of e;
   // ZooKeeper's committedLog would take e out of order, zabsim's keeps zxid order and skips it.
   const tail = db.committed.lastZxid(-1);
-  const committed = e.zxid > tail ? db.committed.append(e) : db.committed;
+  const committed = cache && e.zxid > tail ? db.committed.append(e) : db.committed;
   return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed, lastTxn: Math.max(e.zxid, db.lastTxn) }), result };
 }
 

@@ -158,6 +158,22 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     fixedIn: '3.4.11, 3.5.4, 3.6.0',
     properties: ['HonestAdvertisement', 'Agreement'],
   },
+  follower_newleader_clears_pending: {
+    bug: 'B13',
+    tickets: ['ZOOKEEPER-4394'],
+    title: 'the follower clears its buffered proposals at NEWLEADER: a COMMIT between NEWLEADER and UPTODATE hits a NullPointerException and the follower drops out of the sync',
+    affected: ['3.5.9-3.5.10', '3.6.3-3.6.4', '3.7.x', '3.8.x', '3.9.0-3.9.2'],
+    fixedIn: '3.9.3 (not on branch-3.8)',
+    properties: ['MessageLegality'],
+  },
+  learner_sync_skips_committedlog_append: {
+    bug: 'B15',
+    tickets: ['ZOOKEEPER-4925'],
+    title: "the learner's sync applies txns without adding them to committedLog: as leader, its DIFF skips the hole and a stale follower never gets those txns",
+    affected: ['3.9.3'],
+    fixedIn: '3.9.4',
+    properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

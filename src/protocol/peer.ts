@@ -35,8 +35,9 @@ import {
   TIMER_PING,
   touchSessions,
 } from './heartbeat.ts';
-import { onClientRequest, reply } from './serving.ts';
+import { onClientRequest } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
+import { enqueueSyncReply, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from './commitproc.ts';
 import { onPurgeTimer, persist, schedulePurge, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
@@ -84,6 +85,7 @@ export function blankState(sid: Sid): ServerState {
     writes: {},
     snapshotsTaken: 0,
     logWriter: IDLE_LOG_WRITER,
+    commitProcessor: IDLE_COMMIT_PROCESSOR,
   };
 }
 
@@ -137,6 +139,7 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
       return;
     case 'stage':
       if (input.stage === 'logWriter') runLogWriter(s, ctx);
+      else if (input.stage === 'commitProcessor') runCommitProcessor(s, ctx);
       else if (s.learner?.blocked?.on === 'yield') unblock(s, ctx, s.learner.blocked.token);
       return;
   }
@@ -264,6 +267,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
   } else {
     drainLogWriter(s, ctx);
   }
+  fenceCommitProcessor(s, ctx);
   // ZOOKEEPER-2845 (B6), 3.4.10-3.4.11 and 3.5.3: the retained database is not fast-forwarded,
   // so the vote and ACKEPOCH carry the last applied zxid, below any logged, uncommitted txn.
   if (!ctx.cfg.flaws.election_advertises_in_memory_zxid) s.db = fastForward(s.db);
@@ -408,7 +412,9 @@ function processLeaderPacket(s: S, ctx: StepContext, msg: Message): void {
     }
     case 'sync': {
       const r = onSyncPacket(s, ctx, msg);
-      if (r !== null) halt(s, ctx, r.halt);
+      if (r === null) return;
+      if ('halt' in r) halt(s, ctx, r.halt);
+      else goLooking(s, ctx, r.fail);
       return;
     }
     case 'broadcast':
@@ -439,7 +445,8 @@ function onBroadcastPacket(s: S, ctx: StepContext, msg: Message): void {
       echoPing(s, ctx, msg);
       return;
     case 'SYNC':
-      if (msg.origin.server === s.sid) reply(ctx, { client: msg.origin.client, cxid: msg.origin.cxid, ok: true, zxid: s.db.lastProcessedZxid });
+      // FollowerZooKeeperServer.sync: through the CommitProcessor, after what was committed before.
+      if (msg.origin.server === s.sid) enqueueSyncReply(s, ctx, msg.origin);
       return;
     default:
       note(ctx, `ignored ${msg.type} from the leader in broadcast`);

@@ -18,7 +18,7 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
-import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload } from './db.ts';
+import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
@@ -27,6 +27,7 @@ import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
 import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
+import { enqueueCommit } from './commitproc.ts';
 import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
@@ -175,10 +176,17 @@ function sendUpToDate(ctx: StepContext, h: LearnerHandler): void {
 // Learner
 
 /**
+ * What a sync packet did to the role: nothing (null), the process exits (`halt`: ZooKeeper calls
+ * System.exit for a bad first packet), or the role's thread threw (`fail`: Follower.followLeader
+ * catches it, the follower leaves its leader and elects again).
+ */
+export type SyncOutcome = { halt: string } | { fail: string } | null;
+
+/**
  * A packet from the leader while syncing (after ACKEPOCH, before UPTODATE). Returns a reason to
  * abandon the role (which ZooKeeper does by exiting the process for a bad first packet: a halt).
  */
-export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: string } | null {
+export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome {
   const l = s.learner;
   if (l === null) return null;
   const sync = l.sync;
@@ -234,6 +242,11 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): { halt: stri
         }
       } else {
         ctx.probe?.(PROBE['learner.commit-held']);
+        // ZOOKEEPER-4394 (B13): up to 3.9.2 the COMMIT case first reads
+        // `packetsNotCommitted.peekFirst().hdr`, and NEWLEADER emptied that list.
+        if (sync.newLeaderSeen && sync.packetsNotLogged.length === 0 && ctx.cfg.flaws.follower_newleader_clears_pending && s.state === 'FOLLOWING') {
+          return { fail: `NullPointerException: COMMIT ${formatZxid(msg.zxid)} after NEWLEADER, and no proposal is buffered (Learner.syncWithLeader)` };
+        }
         sync.packetsCommitted.push(msg.zxid);
       }
       return null;
@@ -274,11 +287,20 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
     note(ctx, `skipped ${formatZxid(e.zxid)}: already applied`);
     return;
   }
-  s.db = applyCommitted(s.db, e).db;
+  s.db = applySynced(s, ctx, e);
+}
+
+/**
+ * zk.processTxn of a txn the sync committed. 3.9.4 adds it to committedLog as any apply does;
+ * 3.9.3's `processTxn(hdr, txn)` did not (ZOOKEEPER-4925, B15), leaving a hole a DIFF built from
+ * committedLog later skips.
+ */
+function applySynced(s: S, ctx: StepContext, e: LogEntry): Db {
+  return applyCommitted(s.db, e, !ctx.cfg.flaws.learner_sync_skips_committedlog_append).db;
 }
 
 /** The steps of the learner's NEWLEADER handling, in the order ZooKeeper 3.9.3+ runs them (§1.3). */
-type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'start-processors' | 'yield' | 'ack';
+type NewLeaderStep = 'marker' | 'snapshot' | 'log-committed' | 'queue-committed' | 'log-all' | 'await-log' | 'epoch' | 'await-epoch' | 'unmark' | 'start-processors' | 'yield' | 'ack';
 
 /*
  * The default wraps 3.9.3's order in 3.4.6's `updatingEpoch` marker (Learner.syncWithLeader at
@@ -310,12 +332,21 @@ const NEWLEADER_STEPS_4646: readonly NewLeaderStep[] = ['marker', 'snapshot', 'q
  */
 const NEWLEADER_STEPS_4685: readonly NewLeaderStep[] = ['marker', 'snapshot', 'epoch', 'await-epoch', 'unmark', 'start-processors', 'yield', 'ack'];
 
+/**
+ * ZOOKEEPER-4394's NEWLEADER (3.8.5-3.8.6, 3.9.2): `fzk.appendRequest` for every buffered
+ * proposal, committed or not (each joins pendingTxns), one flush, `packetsNotCommitted.clear()`,
+ * then currentEpoch and the ACK. The held COMMITs are committed at UPTODATE.
+ */
+const NEWLEADER_STEPS_4394: readonly NewLeaderStep[] = ['marker', 'snapshot', 'log-all', 'await-log', 'epoch', 'await-epoch', 'unmark', 'ack'];
+const NEWLEADER_STEPS_4394_NO_MARKER: readonly NewLeaderStep[] = ['snapshot', 'log-all', 'await-log', 'epoch', 'await-epoch', 'ack'];
+
 function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
   const f = ctx.cfg.flaws;
   if (f.follower_starts_processors_before_newleader_ack) return NEWLEADER_STEPS_4685;
   if (f.follower_newleader_persist_async) return NEWLEADER_STEPS_4646;
   if (f.follower_ack_newleader_before_persist) return NEWLEADER_STEPS_3911;
   if (f.follower_epoch_before_log_durable) return NEWLEADER_STEPS_4643;
+  if (f.follower_newleader_clears_pending) return f.newleader_no_epoch_marker ? NEWLEADER_STEPS_4394_NO_MARKER : NEWLEADER_STEPS_4394;
   return f.newleader_no_epoch_marker ? NEWLEADER_STEPS_NO_MARKER : NEWLEADER_STEPS;
 }
 
@@ -364,6 +395,9 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         break;
       case 'queue-committed':
         logCommittedBeforeNewLeader(s, ctx, true);
+        break;
+      case 'log-all':
+        last = appendAllBuffered(s, ctx) ?? last;
         break;
       case 'start-processors':
         logRequestAll(s, ctx);
@@ -432,7 +466,7 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
     if (head.zxid <= s.db.log.lastZxid(-1)) {
       // Logged, not applied: only a database kept without fast-forward (the ZOOKEEPER-2845 flaw)
       // lags its own log. Apply it; the log holds it already.
-      s.db = applyCommitted(s.db, head).db;
+      s.db = applySynced(s, ctx, head);
       continue;
     }
     // ZKDatabase.append directly, not through SyncRequestProcessor: it counts toward the next
@@ -444,8 +478,30 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
       s.db = logTxn(s.db, head);
       last = persist(s, ctx, { op: 'appendLog', entry: head });
     }
-    s.db = applyCommitted(s.db, head).db;
+    s.db = applySynced(s, ctx, head);
   }
+  return last;
+}
+
+/**
+ * ZOOKEEPER-4394's NEWLEADER (3.8.5's loop): every buffered proposal is appended to the log at
+ * once and joins pendingTxns; the buffer is cleared. A proposal the learner already holds is
+ * passed over with its held COMMIT. Followers only. Returns the last write's token, or null.
+ */
+function appendAllBuffered(s: S, ctx: StepContext): number | null {
+  const l = s.learner;
+  if (l === null || s.state !== 'FOLLOWING') return null;
+  let last: number | null = null;
+  for (const entry of l.sync.packetsNotLogged.items) {
+    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
+      l.sync.packetsCommitted = l.sync.packetsCommitted.filter((z) => z !== entry.zxid);
+      continue;
+    }
+    l.pendingTxns = l.pendingTxns.push(entry);
+    s.db = logTxn(s.db, entry);
+    last = persist(s, ctx, { op: 'appendLog', entry });
+  }
+  l.sync.packetsNotLogged = Fifo.empty();
   return last;
 }
 
@@ -512,7 +568,8 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
 /**
  * FollowerZooKeeperServer.commit: the COMMIT must name the oldest pending txn, or the process
  * exits (UNMATCHED_TXN_COMMIT). With nothing pending it only warns ("Committing Z without seeing
- * txn") and ignores the COMMIT (audit D11). Returns a halt reason, or null.
+ * txn") and ignores the COMMIT (audit D11). The txn goes to the CommitProcessor (commitproc.ts).
+ * Returns a halt reason, or null.
  */
 export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
   const l = s.learner;
@@ -526,9 +583,16 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
-  if (head.zxid <= s.db.lastProcessedZxid) return null;
-  const { db, result } = applyCommitted(s.db, head);
-  s.db = db;
-  replyForApplied(s, ctx, head, result);
+  if (s.state === 'OBSERVING') {
+    // An observer's commit path is not a stage yet (its INFORMs apply in the protocol step), so
+    // its held commits apply here too, in order with them.
+    if (head.zxid <= s.db.lastProcessedZxid) return null;
+    const { db, result } = applyCommitted(s.db, head);
+    s.db = db;
+    replyForApplied(s, ctx, head, result);
+    return null;
+  }
+  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply).
+  enqueueCommit(s, ctx, head);
   return null;
 }

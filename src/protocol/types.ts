@@ -319,10 +319,11 @@ export type Effect =
 /**
  * The threads of a server the kernel schedules on their own (docs/protocol.md, "Threads and
  * queues"). `logWriter` is the learner's SyncRequestProcessor (queue, group flush) followed by
- * SendAckRequestProcessor; `protocol` is the learner's protocol thread resuming after it yielded
+ * SendAckRequestProcessor; `commitProcessor` is the learner's CommitProcessor followed by its
+ * FinalRequestProcessor (commit, then apply); `protocol` is the learner's protocol thread resuming after it yielded
  * the CPU between two of its own steps (a finer grain, used where a bug needs it).
  */
-export type StageName = 'logWriter' | 'protocol';
+export type StageName = 'logWriter' | 'protocol' | 'commitProcessor';
 
 // ---------------------------------------------------------------------------------------------
 // Volatile state
@@ -516,6 +517,23 @@ export interface LogWriterState {
   woken: boolean;
 }
 
+/** A request handed to the CommitProcessor: a committed txn to apply, or a `sync` to answer. */
+export interface CommitItem {
+  /** The txn to apply, or null for a `sync` reply. */
+  readonly entry: LogEntry | null;
+  /** The `sync` to answer (entry null). */
+  readonly origin: TxnOrigin | null;
+  /** The role that queued it (a role change drops the queue). */
+  readonly role: number;
+}
+
+/** The CommitProcessor's thread: its queue (committedRequests), volatile, lost in a crash. */
+export interface CommitProcessorState {
+  queue: Fifo<CommitItem>;
+  /** A `wake` effect is outstanding: the kernel will run the processor's step. */
+  woken: boolean;
+}
+
 /** Everything a server holds in memory. Rebuilt from the DurableImage at start. */
 export interface ServerState {
   readonly sid: Sid;
@@ -553,4 +571,6 @@ export interface ServerState {
   snapshotsTaken: number;
   /** The learner's log writer thread; it outlives a role (its queue is drained or fenced then). */
   logWriter: LogWriterState;
+  /** The learner's commit/apply path (CommitProcessor, FinalRequestProcessor). */
+  commitProcessor: CommitProcessorState;
 }

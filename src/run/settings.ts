@@ -181,7 +181,7 @@ export const RUN_DEFAULTS = {
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
-export const OPTIONAL_SETTINGS = ['writes-per-sec', 'thread-delay', 'schedule', 'flaw', 'zk', 'swarm', 'liveness-bound', 'stop-early'] as const;
+export const OPTIONAL_SETTINGS = ['writes-per-sec', 'thread-delay', 'schedule', 'flaw', 'zk', 'swarm', 'liveness-bound', 'stop-early', 'commit-delay'] as const;
 
 /** Every setting name a run understands. */
 export const SETTING_NAMES: readonly string[] = [...Object.keys(RUN_DEFAULTS), ...OPTIONAL_SETTINGS];
@@ -272,6 +272,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     },
     disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),
+    ...(s.has('commit-delay') ? { commitDelay: uniform(s.get('commit-delay') as readonly [number, number]) } : {}),
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: s.get('stop-early') === true,

@@ -27,6 +27,9 @@ export type SwarmDraw =
   | { readonly int: readonly [number, number] }
   | { readonly constant: SettingValue };
 
+/** `unless` compares by identity: the choice and the exception are this one value. */
+const NO_COMMIT_DELAY: readonly [number, number] = [0, 0];
+
 /** What the swarm draws, in the order it draws and prints them (times in ms, weights in %). */
 export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   ['servers', { choices: [[3, 45], [5, 45], [7, 10]] }],
@@ -63,6 +66,9 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   ['disk-full-every', { choices: [[0, 85], [8000, 10], [25_000, 5]], unless: 0 }],
   ['torn-tail', { choices: [[0, 75], [0.3, 15], [1, 10]], unless: 0 }],
   ['corrupt-tail', { choices: [[0, 80], [0.3, 15], [1, 5]], unless: 0 }],
+  // A descheduled CommitProcessor (issue 11 §1): commit is not apply. Left out when [0, 0], so
+  // that those seeds keep their trajectories.
+  ['commit-delay', { choices: [[NO_COMMIT_DELAY, 50], [[0, 10], 25], [[5, 60], 25]], unless: NO_COMMIT_DELAY }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

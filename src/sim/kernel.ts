@@ -61,6 +61,13 @@ export interface SimOptions {
   readonly stageDelay?: DelayDist;
   /** Count the coverage probes (src/protocol/probes.ts) into {@link Simulation.coverage}. */
   readonly coverage?: boolean;
+  /**
+   * How long a server's CommitProcessor thread waits, once a committed request is queued for it,
+   * before it applies (drawn per wake-up from the `commitThreads` stream). Default 0: it runs
+   * right after the step that queued the request, before any other event, so commit and apply
+   * are one instant apart only in the trace of steps.
+   */
+  readonly commitDelay?: DelayDist;
 }
 
 /** The default thread delay: none. */
@@ -177,6 +184,11 @@ export class Simulation {
   private readonly stageDelay: DelayDist;
   /** The delay is always 0: nothing is drawn (the default). */
   private readonly stageDelayZero: boolean;
+  private readonly commitRng;
+  private readonly commitDelay: DelayDist;
+  private readonly commitDelayZero: boolean;
+  /** A stage the current step woke that runs right after it (the CommitProcessor without delay). */
+  private inlineStage: StageName | null = null;
 
   constructor(
     readonly options: SimOptions,
@@ -210,6 +222,10 @@ export class Simulation {
       this.probe = null;
     }
     this.network.probe = this.probe;
+    this.commitRng = this.rng.stream('commitThreads');
+    this.commitDelay = options.commitDelay ?? NO_STAGE_DELAY;
+    const c = this.commitDelay;
+    this.commitDelayZero = c.kind === 'constant' ? c.ms === 0 : c.kind === 'uniform' && c.maxMs === 0;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
       this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng, storageRng), timers: new Map() });
@@ -592,8 +608,14 @@ export class Simulation {
     if (state.up) this.traceChanges(prev, state);
     // A server that stops serving (new role, new leader, or a halt) closes its client connections.
     if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
+    this.inlineStage = null;
     for (const e of effects) this.apply(rt, e);
     this.monitor?.step(rt, prev, input, effects);
+    const inline = this.inlineStage;
+    if (inline !== null) {
+      this.inlineStage = null;
+      if (rt.up) this.input(rt, { kind: 'stage', stage: inline });
+    }
   }
 
   private traceChanges(prev: ServerState, next: ServerState): void {
@@ -639,6 +661,11 @@ export class Simulation {
       case 'note':
         return; // traced before the state change
       case 'wake': {
+        if (e.stage === 'commitProcessor') {
+          if (this.commitDelayZero) this.inlineStage = e.stage;
+          else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.commitRng, this.commitDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
+          return;
+        }
         const delay = this.stageDelayZero ? 0 : drawMs(this.threadRng, this.stageDelay);
         this.queue.push({ kind: 'stage', time: this.now + delay, seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
         return;

@@ -130,6 +130,20 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(f?.property).toBe('HonestAdvertisement');
   });
 
+  it('ZOOKEEPER-4394 (follower_newleader_clears_pending): a follower drops out of its sync on a COMMIT between NEWLEADER and UPTODATE (MessageLegality) within 20 seeds', () => {
+    const f = firstFailure('follower_newleader_clears_pending', 20);
+    expect(f).not.toBeNull();
+    expect(f?.property).toBe('MessageLegality');
+  });
+
+  // First found at swarm seed 211 (HonestAdvertisement; clean without the flaw); before observers
+  // were kept out of the commit stage it was seed 19 (HistoryConsistency).
+  it('ZOOKEEPER-4925 (learner_sync_skips_committedlog_append): a leader\'s DIFF skips its committedLog hole (HonestAdvertisement, HistoryConsistency or Agreement) within 250 seeds', () => {
+    const f = firstFailure('learner_sync_skips_committedlog_append', 250);
+    expect(f).not.toBeNull();
+    expect(['HonestAdvertisement', 'HistoryConsistency', 'Agreement']).toContain(f?.property);
+  });
+
   it(`with every flaw off, ${CLEAN_SEEDS} seeds find nothing`, () => {
     expect(firstFailure(null, CLEAN_SEEDS)).toBeNull();
   });

@@ -421,6 +421,21 @@ describe('MessageLegality', () => {
     expect([v.servers, v.zxids, v.message]).toEqual([[1, 3], [z12], 'the first ACK s3 read from s1 in SYNC acknowledges <1,2>, not NEWLEADER <1,0>']);
   });
 
+  /** s1 joins late: <1,3> is outstanding, s1's NEWLEADER ACK is held, then <1,3> commits (zab-bugs.md B13's order). */
+  const LATE = ['servers 3', 'delay 5', 'fsync 2', 'start s2 s3', 'stabilize', 'expect s3 leads', 'hold ACK <1,1> from s2', 'create s3 /a "1"', 'run 20ms', 'hold ACK <1,0> from s1', 'start s1', 'stabilize until s1 is FOLLOWING/SYNCHRONIZATION within 5s', 'run 40ms', 'expect trace has "s1 -> s3 send ACK <1,0>"'];
+
+  it('fires when a learner drops out of its sync while reading a legal COMMIT (ZOOKEEPER-4394)', () => {
+    const { sim } = scenario([...LATE, 'release ACK <1,1> from s2', 'run 20ms', 'expect s1 is FOLLOWING/DISCOVERY'], 'follower_newleader_clears_pending');
+    const v = the(violationsOf(sim), 'MessageLegality');
+    expect([v.servers, v.zxids, v.message]).toEqual([[1, 3], [], 's1 left its leader s3, which still serves it, while reading the packets s3 sent']);
+    expect(v.facts).toEqual(['the reason it gave: NullPointerException: COMMIT <1,1> after NEWLEADER, and no proposal is buffered (Learner.syncWithLeader)']);
+  });
+
+  it('near miss: a learner whose connection resets after NEWLEADER leaves its leader, and the leader drops it', () => {
+    const r = scenario([...LATE, 'drop ACK <1,0> from s1', 'run 20ms', 'expect not s1 is FOLLOWING/SYNCHRONIZATION', 'release', 'stabilize', 'expect s1 is FOLLOWING/BROADCAST', 'expect checkers pass']);
+    none(violationsOf(r.sim), 'MessageLegality');
+  });
+
   it('near miss: COMMIT for a txn the follower logged but has not applied; a syncing learner\'s NEWLEADER ACK', () => {
     const r = scenario([...BASE, 'hold COMMIT <1,3> to s1', 'create s3 /c "3"', 'stabilize until s1 logged has <1,3> within 1s', 'run 50ms', 'deliver COMMIT <1,3>', 'stabilize', 'expect s1 has /c = "3"', 'mark back', 'restart s1', 'stabilize', 'expect trace since back has "s1 -> s3 send ACK <1,0>"', 'expect checkers pass']);
     none(violationsOf(r.sim), 'MessageLegality');

@@ -26,11 +26,13 @@ describe('zabsim scenario', () => {
     const lines = r.out.trim().split('\n');
     // The catalogue's bugs (b01...), the two storage-fault cases (disk1, disk2), the twenty
     // classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(34);
+    expect(lines).toHaveLength(36);
     expect(lines[0]).toMatch(/^b01-two-leaders-one-epoch\s+B1 \(ZOOKEEPER-335\)\. /);
     expect(lines[2]).toMatch(/^b05-diff-header-zxid-before-txns\s+B5\. ZOOKEEPER-2355: /);
-    expect(lines[9]).toMatch(/^disk1-damaged-log-tail\s+A crash leaves half of an unsynced txn log record /);
-    expect(lines[10]).toMatch(/^disk2-epoch-write-and-full-disk\s+A learner's acceptedEpoch write fails/);
+    expect(lines[7]).toMatch(/^b13-commit-after-newleader\s+B13\. ZOOKEEPER-4394: /);
+    expect(lines[9]).toMatch(/^b15-committedlog-hole-in-diff\s+B15\. ZOOKEEPER-4925: /);
+    expect(lines[11]).toMatch(/^disk1-damaged-log-tail\s+A crash leaves half of an unsynced txn log record /);
+    expect(lines[12]).toMatch(/^disk2-epoch-write-and-full-disk\s+A learner's acceptedEpoch write fails/);
     expect(lines[11]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
     expect(lines[31]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
     expect(lines[32]).toMatch(/^x02-stray-commit-for-missing-txn\s+A stray COMMIT /);

@@ -46,6 +46,8 @@ describe('scenarios/', () => {
     ['b10-newleader-ack-overtakes-log-writer', 'follower_newleader_persist_async', 'expect checkers pass', 'the first: Establishment'],
     ['b12-proposal-ack-overtakes-newleader-ack', 'follower_starts_processors_before_newleader_ack', 'expect checkers pass', 'the first: MessageLegality'],
     ['b14-log-writer-outlives-shutdown', 'shutdown_leaves_log_writer_running', 'expect checkers pass', 'the first: HonestAdvertisement'],
+    ['b13-commit-after-newleader', 'follower_newleader_clears_pending', 'expect checkers pass', 'the first: MessageLegality'],
+    ['b15-committedlog-hole-in-diff', 'learner_sync_skips_committedlog_append', 'expect checkers pass', 'the first: HistoryConsistency'],
   ];
   it.each(FLAWED)('%s fails with the flaw %s', (name, flaw, line, property?: string) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;

@@ -74,7 +74,7 @@ describe('pre-loaded history', () => {
       if (!flags.has('history')) continue;
       n++;
       // history is drawn after every draw that came before it, so those keep their values; only
-      // draws appended after it in SWARM_DRAWS (the storage faults) may follow it.
+      // draws appended after it in SWARM_DRAWS (the storage faults, the CommitProcessor's delay) may follow it.
       const keys = [...flags.keys()];
       const later = SWARM_DRAWS.slice(SWARM_DRAWS.findIndex(([k]) => k === 'history') + 1).map(([k]) => k);
       expect(keys.slice(keys.indexOf('history') + 1).every((k) => later.includes(k))).toBe(true);

@@ -1,0 +1,86 @@
+/**
+ * The learner's commit path: ZooKeeper's CommitProcessor thread and the FinalRequestProcessor
+ * after it (zab-protocol.md §6; issue 11 §1). Commit is not apply.
+ *
+ * The protocol thread matches a COMMIT with the oldest pending txn
+ * (`FollowerZooKeeperServer.commit`) and hands the request to `CommitProcessor.commit`: a queue.
+ * The CommitProcessor runs as a step of its own, scheduled by the kernel after a drawn delay
+ * (`--commit-delay`; none by default), and passes each request, in order, to the
+ * FinalRequestProcessor, which applies the txn to the database (`zks.processTxn`: the DataTree
+ * and committedLog) and answers the client connected here. A follower's `sync` is answered
+ * through the same queue (`FollowerZooKeeperServer.sync` → `commitProcessor.commit`), after
+ * every txn committed before it. Followers only: an observer still logs and applies in its
+ * protocol step (its INFORMs, and its held commits at UPTODATE, in order with them).
+ *
+ * The queue is volatile: a crash loses it. When a role ends, `CommitProcessor.halt` stops the
+ * thread with its queue unprocessed ({@link fenceCommitProcessor}); the database is then
+ * fast-forwarded from the txn log, which applies every logged txn, committed or not.
+ */
+import { note, type StepContext } from './context.ts';
+import { applyCommitted } from './db.ts';
+import { Fifo } from './fifo.ts';
+import { reply, replyForApplied } from './serving.ts';
+import type { TxnOrigin } from './datatree.ts';
+import type { CommitItem, CommitProcessorState, LogEntry, ServerState } from './types.ts';
+import { formatZxid } from './zxid.ts';
+
+type S = ServerState;
+
+/** A CommitProcessor with nothing queued. */
+export const IDLE_COMMIT_PROCESSOR: CommitProcessorState = { queue: Fifo.empty<CommitItem>(), woken: false };
+
+function enqueue(s: S, ctx: StepContext, item: CommitItem): void {
+  const c = s.commitProcessor;
+  c.queue = c.queue.push(item);
+  if (!c.woken) {
+    c.woken = true;
+    ctx.effects.push({ kind: 'wake', stage: 'commitProcessor' });
+  }
+}
+
+/** CommitProcessor.commit: a committed txn, to be applied by the FinalRequestProcessor. */
+export function enqueueCommit(s: S, ctx: StepContext, entry: LogEntry): void {
+  enqueue(s, ctx, { entry, origin: null, role: s.role });
+}
+
+/** A `sync` the leader answered: the reply leaves after every txn committed before it. */
+export function enqueueSyncReply(s: S, ctx: StepContext, origin: TxnOrigin): void {
+  enqueue(s, ctx, { entry: null, origin, role: s.role });
+}
+
+/** The CommitProcessor's step: everything queued goes through the FinalRequestProcessor, in order. */
+export function runCommitProcessor(s: S, ctx: StepContext): void {
+  const c = s.commitProcessor;
+  c.woken = false;
+  const items = c.queue.items;
+  if (items.length === 0) return;
+  c.queue = Fifo.empty();
+  for (const item of items) {
+    // A role that ended halted the processor; what it held was dropped then (fenceCommitProcessor).
+    if (item.role !== s.role) throw new Error(`s${s.sid}: commit processor holds an item of role ${item.role} in role ${s.role}`);
+    if (item.entry === null) {
+      const o = item.origin as TxnOrigin;
+      reply(ctx, { client: o.client, cxid: o.cxid, ok: true, zxid: s.db.lastProcessedZxid });
+      continue;
+    }
+    const e = item.entry;
+    if (e.zxid <= s.db.lastProcessedZxid) {
+      note(ctx, `commit processor: ${formatZxid(e.zxid)} already applied`);
+      continue;
+    }
+    const { db, result } = applyCommitted(s.db, e);
+    s.db = db;
+    replyForApplied(s, ctx, e, result);
+  }
+}
+
+/**
+ * The role ends: CommitProcessor.halt drops what is queued (its thread stops); the fast-forward
+ * from the log that follows applies the logged txns among them.
+ */
+export function fenceCommitProcessor(s: S, ctx: StepContext): void {
+  const n = s.commitProcessor.queue.length;
+  if (n === 0) return;
+  note(ctx, `commit processor halted: ${n} queued requests dropped`);
+  s.commitProcessor.queue = Fifo.empty();
+}
