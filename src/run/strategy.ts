@@ -179,9 +179,13 @@ function mutate(src: Source, parent: Candidate): Candidate {
   return { settings: base, origin: `mutant of seed ${parentSeed}: ${changed.length === 0 ? 'new run seed' : `re-drew ${changed.join(', ')}`}` };
 }
 
-/** The value of a draw the swarm left out of its settings (its `unless`): the run default. */
+/** The value of a draw the swarm left out of its settings: the run default. */
 function undrawn(name: string): SettingValue {
-  return (RUN_DEFAULTS as Record<string, SettingValue>)[name] ?? 0;
+  const byDefault = (RUN_DEFAULTS as Record<string, SettingValue>)[name];
+  if (byDefault !== undefined) return byDefault;
+  // A setting without a run default (commit-delay): the draw's `unless` is the run without it.
+  const draw = SWARM_DRAWS.find(([n]) => n === name)?.[1];
+  return draw !== undefined && 'unless' in draw && draw.unless !== undefined ? draw.unless : 0;
 }
 
 /** The strategy `name`, deterministic from `from` (the first seed) and the overrides. */

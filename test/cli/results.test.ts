@@ -304,9 +304,9 @@ describe('zabsim explore --out DIR', () => {
   it('keeps failures.jsonl, progress, a replay folder per failing seed stopped at its violation, plots and an index', () => {
     expect(whole).toMatch(/explore-seeds1-4-\d{8}T\d{6}Z$/);
     const failures = readFileSync(join(whole, 'failures.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(failures.map((f) => f['seed'])).toEqual([2, 3]);
-    expect(Object.keys(failures[0] as object)).toEqual(['seed', 'property', 'kind', 't', 'record', 'message', 'replay', 'folder', 'shrunk']);
-    expect(failures[0]).toMatchObject({ seed: 2, property: 'Establishment', kind: 'safety', t: 25895, record: 1103, folder: 'seed-2', shrunk: null, replay: 'npx zabsim run --seed 2 --swarm --flaw follower_ack_newleader_before_persist --stop-early' });
+    expect(failures.map((f) => f['seed'])).toEqual([1, 2, 3]);
+    expect(Object.keys(failures[0] as object)).toEqual(['seed', 'property', 'kind', 't', 'record', 'message', 'replay', 'folder', 'shrunk', 'violation', 'error', 'events', 'endMs']);
+    expect(failures[1]).toMatchObject({ seed: 2, property: 'Establishment', kind: 'safety', t: 25895, record: 1103, folder: 'seed-2', shrunk: null, replay: 'npx zabsim run --seed 2 --swarm --flaw follower_ack_newleader_before_persist --stop-early' });
     for (const f of failures) {
       const sub = join(whole, f['folder'] as string);
       expect(walk(sub)).toEqual([...RUN_FILES.map(([x]) => x), 'index.html'].sort());
@@ -320,13 +320,13 @@ describe('zabsim explore --out DIR', () => {
     }
     const progress = JSON.parse(readFileSync(join(whole, 'progress.json'), 'utf8')) as { done: number[][]; finished: boolean; sweep: unknown; timeline: { seeds: number; failures: number }[] };
     expect(progress).toMatchObject({ done: [[1, 4]], finished: true, sweep: { from: 1, seeds: 4, swarm: true, overrides: ['--flaw', 'follower_ack_newleader_before_persist'], maxFailures: null } });
-    expect(progress.timeline.at(-1)).toMatchObject({ seeds: 4, failures: 2 });
-    expect(walk(whole).filter((n) => !n.startsWith('seed-'))).toEqual(['failures.jsonl', 'failures.svg', 'index.html', 'meta.json', 'progress.json', 'seeds.svg']);
+    expect(progress.timeline.at(-1)).toMatchObject({ seeds: 4, failures: 3 });
+    expect(walk(whole).filter((n) => !n.startsWith('seed-'))).toEqual(['explore.jsonl', 'failures.jsonl', 'failures.svg', 'index.html', 'meta.json', 'progress.json', 'seeds.svg']);
     const index = readFileSync(join(whole, 'index.html'), 'utf8');
     expect(index).toContain('href="seed-2/index.html"');
     expect(index).toContain('href="seed-3/trace.html"');
     expect(index).toContain('4 of 4 seeds done');
-    expect(readFileSync(join(whole, 'failures.svg'), 'utf8')).toContain('2 failing');
+    expect(readFileSync(join(whole, 'failures.svg'), 'utf8')).toContain('3 failing');
     expect(readFileSync(join(whole, 'seeds.svg'), 'utf8')).toContain('4 seeds');
   });
 
@@ -343,7 +343,7 @@ describe('zabsim explore --out DIR', () => {
     const seed2 = readFileSync(join(cut, 'seed-2', 'meta.json'), 'utf8');
     const r = await cliAsync('explore', ...argv, '--resume');
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`zabsim: resuming ${cut}: 2 of 4 seeds done, 1 failing\n`);
+    expect(r.err).toContain(`zabsim: resuming ${cut}: 2 of 4 seeds done, 2 failing\n`);
     expect(r.out).toMatch(/^explored 4 seeds \(1\.\.4, swarm, with --flaw follower_ack_newleader_before_persist\); this session 2 seeds in /);
     // The same failure database (but for nothing) and the same table as the sweep never interrupted.
     expect(readFileSync(join(cut, 'failures.jsonl'), 'utf8')).toBe(readFileSync(join(whole, 'failures.jsonl'), 'utf8'));
@@ -359,7 +359,7 @@ describe('zabsim explore --out DIR', () => {
     expect(table(again.out)).toBe(table(wholeOut));
     // Another sweep's flags do not resume this one: a new folder (none matches in DIR)...
     const other = await cliAsync('explore', '--seeds', '1', '--from', '5', ...FLAW, '--out', d, '--resume');
-    expect(other.code).toBe(0);
+    expect(other.code).toBe(1); // seed 5 fails with this flaw too
     expect(readdirSync(d).filter((n) => n.startsWith('explore-'))).toHaveLength(2);
     // ...and naming the sweep folder itself with other flags is refused.
     const wrong = await cliAsync('explore', '--seeds', '5', ...FLAW, '--out', cut, '--resume');
@@ -376,7 +376,7 @@ describe('zabsim explore --out DIR', () => {
     const p = JSON.parse(readFileSync(join(f, 'progress.json'), 'utf8')) as { done: number[][]; finished: boolean };
     writeFileSync(join(f, 'progress.json'), JSON.stringify({ ...p, done: [[1, 2]], finished: false }));
     const before = readFileSync(join(f, 'failures.jsonl'), 'utf8');
-    expect(before.trimEnd().split('\n')).toHaveLength(2);
+    expect(before.trimEnd().split('\n')).toHaveLength(3);
     const r = await cliAsync('explore', ...argv, '--resume');
     expect(r.code).toBe(1);
     expect(r.out).toContain('this session 1 seed');
