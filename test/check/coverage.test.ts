@@ -13,6 +13,7 @@ import { optionsFromSettings, resolveSettings, settings } from '../../src/run/se
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { budget, DEEP } from '../budget.ts';
+import { unexplained } from './known.ts';
 
 /**
  * Cells a modest sweep may miss: windows a crash must hit within milliseconds, or that need a
@@ -69,7 +70,7 @@ describe('coverage probes', () => {
 
   it(`a sweep reaches every cell that can be reached (${DEEP ? '2,000 swarm seeds' : 'a modest mixed sweep, rare cells aside'})`, () => {
     const s = explore({ from: 1, seeds: budget(48, 2000), overrides: new Map(), strategy: DEEP ? 'swarm' : 'mix', coverage: true });
-    expect(s.failures.map((f) => f.replay)).toEqual([]);
+    expect(unexplained(s.failures)).toEqual([]); // ZooKeeper's acceptedEpoch lockout aside (known.ts)
     const never = coverageReport(s.coverage as Uint32Array).never.filter((c) => DEEP || !RARE.has(c));
     expect(never).toEqual([]);
   });
