@@ -31,7 +31,8 @@ function workerEntry(): { filename: string; execArgv: string[] } {
 
 /**
  * Explores as `exploring` does, on `workers` threads; yields each seed's result in seed order.
- * Returning early (the caller's `return()`, after Ctrl-C) cancels the seeds still running.
+ * Returning early (the caller's `return()`, after Ctrl-C) discards the seeds still running, once
+ * they have finished (at most the window ahead).
  */
 export async function* exploringParallel(o: ExploreOptions, workers: number): AsyncGenerator<SeedResult, ExploreSummary, undefined> {
   const tally = new ExploreTally(o);
@@ -61,6 +62,10 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
       if (enough) break;
     }
   } finally {
+    // Let the seeds still in flight finish before the pool goes: destroying it under a worker
+    // that is about to answer makes piscina throw "Unexpected message from Worker" outside any
+    // task. At most the window of seeds ahead runs on, their results unused.
+    await Promise.allSettled(running.values());
     await pool.destroy();
   }
   return tally.summary();
