@@ -14,22 +14,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeClusterConfig, type Flaws } from '../../src/protocol/config.ts';
-import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { syncFollower } from '../../src/protocol/syncplan.ts';
 import { step } from '../../src/protocol/peer.ts';
 import type { Effect, ServerState } from '../../src/protocol/types.ts';
-import { image, Node, note, txnFor, z } from './driver.ts';
+import { awaitingSync, Node, txnFor, z } from './driver.ts';
 import { established, replies, request } from './harness.ts';
-
-function awaitingSync(flaws: Partial<Flaws>): Node {
-  const n = Node.start(makeClusterConfig(5, 0, {}, flaws), 3, image([z(1, 1), z(1, 2)], 1));
-  n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-  n.timer(TIMER_FINALIZE);
-  n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
-  n.flush();
-  expect(n.state.learner?.phase).toBe('sync');
-  return n;
-}
 
 /** DIFF <1,3>: <1,3> committed; then the outstanding <1,4> forwarded, and NEWLEADER, all durable. */
 function afterNewLeader(flaws: Partial<Flaws>): Node {

@@ -3,8 +3,8 @@
  * feed it notifications, packets and timers, keeping the current state and the last effects.
  */
 import { produce, type Draft } from 'immer';
-import type { ClusterConfig, Sid } from '../../src/protocol/config.ts';
-import { NOTIFICATION_VERSION } from '../../src/protocol/election.ts';
+import { makeClusterConfig, type ClusterConfig, type Flaws, type Sid } from '../../src/protocol/config.ts';
+import { NOTIFICATION_VERSION, TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { blankState, step } from '../../src/protocol/peer.ts';
 import type { Txn } from '../../src/protocol/datatree.ts';
 import type { DurableImage, Effect, Input, LogEntry, Message, Notification, PeerStateName, ServerState } from '../../src/protocol/types.ts';
@@ -144,3 +144,17 @@ export class Node {
 
 /** zxid shorthand for tests. */
 export const z = zxid;
+
+/**
+ * s3 of five voters (its log <1,1> <1,2>, epoch 1) has followed s5 through Discovery: it read
+ * LEADERINFO for epoch 2 and waits for the sync stream (the learner's `sync` phase).
+ */
+export function awaitingSync(flaws: Partial<Flaws>): Node {
+  const n = Node.start(makeClusterConfig(5, 0, {}, flaws), 3, image([z(1, 1), z(1, 2)], 1));
+  n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+  n.timer(TIMER_FINALIZE);
+  n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+  n.flush();
+  if (n.state.learner?.phase !== 'sync') throw new Error(`awaitingSync: s3 is ${n.state.state} in phase ${n.state.learner?.phase ?? '-'}, not waiting for the sync stream`);
+  return n;
+}

@@ -6,19 +6,8 @@
  * gets its first sync packet, and loses the connection.
  */
 import { describe, expect, it } from 'vitest';
-import { makeClusterConfig, type Flaws } from '../../src/protocol/config.ts';
-import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
-import { image, Node, note, z } from './driver.ts';
-
-function awaitingSync(flaws: Partial<Flaws>): Node {
-  const n = Node.start(makeClusterConfig(5, 0, {}, flaws), 3, image([z(1, 1), z(1, 2)], 1));
-  n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-  n.timer(TIMER_FINALIZE);
-  n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
-  n.flush();
-  expect(n.state.learner?.phase).toBe('sync');
-  return n;
-}
+import type { Flaws } from '../../src/protocol/config.ts';
+import { awaitingSync, Node, z } from './driver.ts';
 
 function snapThenDisconnect(flaws: Partial<Flaws>): Node {
   const n = awaitingSync(flaws);
