@@ -24,7 +24,13 @@ export { describeRun } from './run/header.ts';
 export { summarize, traceHash, type ServerSummary } from './run/summary.ts';
 
 // Exploration: many swarm seeds, each judged, with replay commands.
-export { explore, exploreSeed, type ExploreOptions, type ExploreSummary, type SeedResult } from './run/explore.ts';
+export { explore, exploreSeed, exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from './run/explore.ts';
+export { exploringParallel } from './run/parallel.ts';
+export { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from './run/strategy.ts';
+
+// Sweeps split across processes or machines: a shard of the seeds, and the merge of the shards.
+export { formatShard, parseShard, type Shard } from './run/shard.ts';
+export { mergeSweeps, parseSweep, sweepFailure, sweepJson, SweepInputError, type Merged, type SweepInput, type SweepResult } from './run/sweep.ts';
 
 // The checkers and their verdict.
 export {
