@@ -69,6 +69,9 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // A descheduled CommitProcessor (issue 11 §1): commit is not apply. Left out when [0, 0], so
   // that those seeds keep their trajectories.
   ['commit-delay', { choices: [[NO_COMMIT_DELAY, 50], [[0, 10], 25], [[5, 60], 25]], unless: NO_COMMIT_DELAY }],
+  // ACKs that overtake earlier packets on a learner's link to the leader (issue 12 §2), for one
+  // seed in five: a leader must still commit in zxid order. Left out when 0.
+  ['ack-reorder', { choices: [[0, 80], [0.05, 10], [0.3, 10]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

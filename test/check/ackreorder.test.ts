@@ -61,7 +61,8 @@ describe('the ACK-reorder fault', () => {
   it('the commit-order mutant is caught by exploration with --ack-reorder, and never fires over FIFO links', () => {
     mutant.on = true;
     mutant.fired = 0;
-    const fifo = explore({ from: 1, seeds: SEEDS, overrides: settings({ clients: 4, 'ops-per-sec': 40 }), maxFailures: 1 });
+    // The swarm draws ack-reorder for some seeds: 0 here keeps every link FIFO.
+    const fifo = explore({ from: 1, seeds: SEEDS, overrides: settings({ 'ack-reorder': 0, clients: 4, 'ops-per-sec': 40 }), maxFailures: 1 });
     expect(fifo.failures).toEqual([]);
     expect(mutant.fired).toBe(0);
     const s = explore({ from: 1, seeds: SEEDS, overrides: settings({ 'ack-reorder': 0.3, clients: 4, 'ops-per-sec': 40 }), maxFailures: 1 });

@@ -304,7 +304,8 @@ describe('zabsim explore --out DIR', () => {
   it('keeps failures.jsonl, progress, a replay folder per failing seed stopped at its violation, plots and an index', () => {
     expect(whole).toMatch(/explore-seeds1-4-\d{8}T\d{6}Z$/);
     const failures = readFileSync(join(whole, 'failures.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(failures.map((f) => f['seed'])).toEqual([1, 2, 3]);
+    // Seed 4 fails too since the swarm draws the ACK-reorder fault (it draws 0.3).
+    expect(failures.map((f) => f['seed'])).toEqual([1, 2, 3, 4]);
     expect(Object.keys(failures[0] as object)).toEqual(['seed', 'property', 'kind', 't', 'record', 'message', 'replay', 'folder', 'shrunk', 'violation', 'error', 'events', 'endMs']);
     expect(failures[1]).toMatchObject({ seed: 2, property: 'Establishment', kind: 'safety', t: 25895, record: 1103, folder: 'seed-2', shrunk: null, replay: 'npx zabsim run --seed 2 --swarm --flaw follower_ack_newleader_before_persist --stop-early' });
     for (const f of failures) {
@@ -320,13 +321,13 @@ describe('zabsim explore --out DIR', () => {
     }
     const progress = JSON.parse(readFileSync(join(whole, 'progress.json'), 'utf8')) as { done: number[][]; finished: boolean; sweep: unknown; timeline: { seeds: number; failures: number }[] };
     expect(progress).toMatchObject({ done: [[1, 4]], finished: true, sweep: { from: 1, seeds: 4, swarm: true, overrides: ['--flaw', 'follower_ack_newleader_before_persist'], maxFailures: null } });
-    expect(progress.timeline.at(-1)).toMatchObject({ seeds: 4, failures: 3 });
+    expect(progress.timeline.at(-1)).toMatchObject({ seeds: 4, failures: 4 });
     expect(walk(whole).filter((n) => !n.startsWith('seed-'))).toEqual(['explore.jsonl', 'failures.jsonl', 'failures.svg', 'index.html', 'meta.json', 'progress.json', 'seeds.svg']);
     const index = readFileSync(join(whole, 'index.html'), 'utf8');
     expect(index).toContain('href="seed-2/index.html"');
     expect(index).toContain('href="seed-3/trace.html"');
     expect(index).toContain('4 of 4 seeds done');
-    expect(readFileSync(join(whole, 'failures.svg'), 'utf8')).toContain('3 failing');
+    expect(readFileSync(join(whole, 'failures.svg'), 'utf8')).toContain('4 failing');
     expect(readFileSync(join(whole, 'seeds.svg'), 'utf8')).toContain('4 seeds');
   });
 
