@@ -174,6 +174,14 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     fixedIn: '3.9.4',
     properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement'],
   },
+  leader_queues_newleader_before_snapshot: {
+    bug: 'B7',
+    tickets: ['ZOOKEEPER-3104', 'ZOOKEEPER-3589'],
+    title: "the leader's LearnerHandler queues NEWLEADER before it serialises the SNAP: the learner writes a snapshot whose content misses the commits made in between",
+    affected: ['3.4.x', '3.5.0-3.5.4'],
+    fixedIn: '3.5.5, 3.6.0 (3.4: ZOOKEEPER-3589, in no release)',
+    properties: ['Agreement'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
