@@ -125,6 +125,18 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(s.failures[0]?.violation?.property).toBe('HonestAdvertisement');
   });
 
+  // ZOOKEEPER-3104 needs a SNAP sync whose LearnerHandler thread is descheduled (--thread-delay)
+  // while the leader commits. First failing seed 17 (`npx zabsim explore --flaw
+  // leader_queues_newleader_before_snapshot --max-failures 1 --seeds 300`); the same seed passes
+  // without the flaw. npm test replays it; test:deep scans every seed up to it.
+  it('ZOOKEEPER-3104 (leader_queues_newleader_before_snapshot): a learner writes a SNAP rewound by COMMITs it read before NEWLEADER (Agreement), first at swarm seed 17', () => {
+    const from = budget(17, 1);
+    const s = explore({ from, seeds: 18 - from, overrides: new Map([['flaw', ['leader_queues_newleader_before_snapshot']]]), maxFailures: 1 });
+    expect(s.failures.map((f) => f.seed)).toEqual([17]);
+    expect(s.failures[0]?.violation?.property).toBe('Agreement');
+    expect(explore({ from: 17, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
   it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): a learner claims a DIFF header zxid it does not hold (HonestAdvertisement) within 250 seeds', () => {
     const f = firstFailure('learner_sets_lastzxid_on_diff_header', 250);
     expect(f).not.toBeNull();
