@@ -172,7 +172,7 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     title: "the learner's sync applies txns without adding them to committedLog: as leader, its DIFF skips the hole and a stale follower never gets those txns",
     affected: ['3.9.3'],
     fixedIn: '3.9.4',
-    properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement'],
+    properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement', 'TruncSafety'],
   },
   leader_queues_newleader_before_snapshot: {
     bug: 'B7',
