@@ -177,7 +177,7 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
   leader_queues_newleader_before_snapshot: {
     bug: 'B7',
     tickets: ['ZOOKEEPER-3104', 'ZOOKEEPER-3589'],
-    title: "the leader's LearnerHandler queues NEWLEADER before it serialises the SNAP: the learner writes a snapshot whose content misses the commits made in between",
+    title: "the leader's LearnerHandler queues NEWLEADER before it serialises the SNAP: the learner re-applies older COMMITs over the newer snapshot, writes that, and keeps it across a restart",
     affected: ['3.4.x', '3.5.0-3.5.4'],
     fixedIn: '3.5.5, 3.6.0 (3.4: ZOOKEEPER-3589, in no release)',
     properties: ['Agreement'],
