@@ -11,6 +11,7 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
+import { sendToLearner } from './learnerhandler.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
 import { applyCommitted, logTxn } from './db.ts';
 import { sessionTxnCommitted, updateAckCheck, updateProposalCheck } from './heartbeat.ts';
@@ -56,7 +57,7 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
   for (const key in l.learners) {
     const h = l.learners[key];
     if (h !== undefined && h.forwarding && !h.observer) {
-      send(ctx, h.sid, packet);
+      sendToLearner(ctx, h, packet);
       updateProposalCheck(s, ctx, h, z);
     }
   }
@@ -105,8 +106,8 @@ function commit(s: S, ctx: StepContext, p: Proposal): void {
   for (const key in l.learners) {
     const h = l.learners[key];
     if (h === undefined || !h.forwarding) continue;
-    if (h.observer) send(ctx, h.sid, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
-    else send(ctx, h.sid, { type: 'COMMIT', zxid: p.zxid });
+    if (h.observer) sendToLearner(ctx, h, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
+    else sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
   }
   const entry = { zxid: p.zxid, txn: p.txn };
   const { db, result } = applyCommitted(s.db, entry);

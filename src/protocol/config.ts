@@ -135,6 +135,12 @@ export interface Flaws {
    * skips the hole (3.9.3 only).
    */
   learner_sync_skips_committedlog_append: boolean;
+  /**
+   * ZOOKEEPER-3104 (B7): the leader's LearnerHandler queues NEWLEADER before it serialises the SNAP,
+   * so commits made in between reach the learner after NEWLEADER, and its NEWLEADER snapshot holds
+   * the SNAP's tree with only part of the replay applied over it (3.4.x, 3.5.x before 3.5.5).
+   */
+  leader_queues_newleader_before_snapshot: boolean;
 }
 
 export interface ClusterConfig {
@@ -181,6 +187,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   learner_sets_lastzxid_on_diff_header: false,
   follower_newleader_clears_pending: false,
   learner_sync_skips_committedlog_append: false,
+  leader_queues_newleader_before_snapshot: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

@@ -134,6 +134,17 @@ export function applyCommitted(db: Db, e: LogEntry, cache = true): { db: Db; res
 }
 
 /**
+ * DataTree.processTxn of txns the tree already reflects (ZOOKEEPER-3104): a learner that loaded a
+ * SNAP whose content is ahead of the COMMITs it then reads applies them again; the tree changes,
+ * lastProcessedZxid and lastTxn do not (processTxn only ever raises them).
+ */
+export function reapplyOver(db: Db, entries: readonly LogEntry[]): Db {
+  let tree = db.tree;
+  for (const e of entries) tree = applyTxn(tree, e.zxid, e.txn).tree;
+  return make({ ...db, tree });
+}
+
+/**
  * fastForwardDataBase (ZOOKEEPER-2845): when a role ends, every logged txn not yet applied is
  * applied, so the zxid a server votes with is the last one in its log.
  */

@@ -132,6 +132,7 @@ export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInf
     deadlineTick: l.tick + p.initLimitTicks + p.syncLimitTicks,
     forwarding: false,
     syncCheck: { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 },
+    snapSync: null,
   };
   l.learners[from] = h;
   // §2.2 SYNC / §6: a pending `sync` is answered on the connection it came in on
@@ -217,7 +218,7 @@ export function enterLearning(s: S, ctx: StepContext, role: 'FOLLOWING' | 'OBSER
     blocked: null,
     resume: null,
     inbox: Fifo.empty(),
-    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null, diffZxid: null },
+    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null, diffZxid: null, replayed: [] },
     pendingTxns: Fifo.empty(),
     touched: [],
   };

@@ -172,7 +172,15 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     title: "the learner's sync applies txns without adding them to committedLog: as leader, its DIFF skips the hole and a stale follower never gets those txns",
     affected: ['3.9.3'],
     fixedIn: '3.9.4',
-    properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement'],
+    properties: ['HonestAdvertisement', 'HistoryConsistency', 'Agreement', 'TruncSafety'],
+  },
+  leader_queues_newleader_before_snapshot: {
+    bug: 'B7',
+    tickets: ['ZOOKEEPER-3104', 'ZOOKEEPER-3589'],
+    title: "the leader's LearnerHandler queues NEWLEADER before it serialises the SNAP: the learner re-applies older COMMITs over the newer snapshot, writes that, and keeps it across a restart",
+    affected: ['3.4.x', '3.5.0-3.5.4'],
+    fixedIn: '3.5.5, 3.6.0 (3.4: ZOOKEEPER-3589, in no release)',
+    properties: ['Agreement'],
   },
 };
 

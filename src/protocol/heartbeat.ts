@@ -13,6 +13,7 @@
  */
 import { isQuorum, type Sid } from './config.ts';
 import { send, setTimer, type StepContext } from './context.ts';
+import { sendToLearner } from './learnerhandler.ts';
 import type { Txn } from './datatree.ts';
 import type { LearnerHandler, Ping, ServerState } from './types.ts';
 import type { Zxid } from './zxid.ts';
@@ -85,7 +86,7 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
     // the first ping at which its real age has reached syncLimit·tickTime, never earlier (with
     // `>=` it was dropped up to tickTime/2 early, e.g. at 9.4 s of a 10 s limit).
     if (h.syncCheck.currentTime !== 0 && now - h.syncCheck.currentTime > limit) drop.push(h.sid);
-    else send(ctx, h.sid, ping);
+    else sendToLearner(ctx, h, ping);
   }
   const expired: number[] = [];
   for (const key in l.sessionExpiry) {

@@ -38,6 +38,7 @@ import {
 import { onClientRequest } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { enqueueSyncReply, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from './commitproc.ts';
+import { runLearnerHandler } from './learnerhandler.ts';
 import { onPurgeTimer, persist, schedulePurge, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
@@ -140,6 +141,7 @@ function dispatch(s: S, ctx: StepContext, input: Input): void {
     case 'stage':
       if (input.stage === 'logWriter') runLogWriter(s, ctx);
       else if (input.stage === 'commitProcessor') runCommitProcessor(s, ctx);
+      else if (input.stage !== 'protocol') runLearnerHandler(s, ctx, Number(input.stage.slice(8)));
       else if (s.learner?.blocked?.on === 'yield') unblock(s, ctx, s.learner.blocked.token);
       return;
   }

@@ -18,16 +18,17 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
-import { applyCommitted, loadSnapshot, logTxn, setLastProcessed, truncateAndReload, type Db } from './db.ts';
+import { applyCommitted, loadSnapshot, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
-import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SnapPacket, SyncOpPacket } from './types.ts';
+import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
+import { sendToLearner, startSnapSync } from './learnerhandler.ts';
 import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
@@ -54,20 +55,22 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const p = ctx.cfg.params;
   const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
+  h.stage = 'sync';
   if (plan.needSnap) {
-    // The snapshot is taken atomically here, at startForwarding (§5.1 sim note).
-    const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree, lastTxn: s.db.lastTxn };
-    send(ctx, h.sid, snap);
-  } else {
-    for (const op of plan.ops) {
-      if (op.type === 'PROPOSAL') send(ctx, h.sid, { type: 'PROPOSAL', zxid: op.entry.zxid, txn: op.entry.txn });
-      else send(ctx, h.sid, { type: op.type, zxid: op.zxid });
-    }
+    // The handler's thread serialises the snapshot and queues NEWLEADER in steps of its own
+    // (learnerhandler.ts); until then what startForwarding sends waits in its queue.
+    startSnapSync(ctx, h);
+    const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
+    if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
+    return;
+  }
+  for (const op of plan.ops) {
+    if (op.type === 'PROPOSAL') send(ctx, h.sid, { type: 'PROPOSAL', zxid: op.entry.zxid, txn: op.entry.txn });
+    else send(ctx, h.sid, { type: op.type, zxid: op.zxid });
   }
   const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
   if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
   send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
-  h.stage = 'sync';
 }
 
 /** The rule that chose the sync, and the mode the learner sees: its proposals are the plan's and the outstanding ones forwarded. */
@@ -90,7 +93,7 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
     for (let i = 0; i < items.length; i++) {
       const prop = items[i] as (typeof items)[number];
       if (prop.zxid <= lastSeenZxid) continue;
-      send(ctx, h.sid, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
+      sendToLearner(ctx, h, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
       sent++;
       updateProposalCheck(s, ctx, h, prop.zxid);
       // The learner will log this proposal anew (its sync ends at lastSeenZxid: a TRUNC may just
@@ -281,13 +284,38 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   s.db = setLastProcessed(reloaded, msg.zxid);
 }
 
-/** zk.processTxn during sync: apply in memory (the NEWLEADER snapshot will hold it). */
+/**
+ * zk.processTxn during sync: apply in memory (the NEWLEADER snapshot will hold it). A txn the tree
+ * already reflects is skipped, which is what DataTree.processTxn's re-application amounts to once
+ * the replay reaches the snapshot's last txn (D14). After a SNAP, such txns are kept in
+ * `replayed` until the replay reaches it: a NEWLEADER read before that (ZOOKEEPER-3104) finds the
+ * tree rewound by them (`snapshotWithReplay`).
+ */
 function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
   if (e.zxid <= s.db.lastProcessedZxid) {
     note(ctx, `skipped ${formatZxid(e.zxid)}: already applied`);
+    const sync = s.learner?.sync;
+    if (sync !== undefined && sync.mode === 'SNAP') {
+      if (e.zxid >= s.db.lastTxn) sync.replayed = [];
+      else sync.replayed.push(e);
+    }
     return;
   }
   s.db = applySynced(s, ctx, e);
+}
+
+/**
+ * NEWLEADER after a SNAP whose replay had not reached its last txn: ZooKeeper has applied those
+ * committed txns again over the newer tree (DataTree.processTxn), so that is the tree it holds and
+ * writes in its snapshot, under the SNAP's label (ZOOKEEPER-3104, zab-bugs.md B7).
+ */
+function snapshotWithReplay(s: S, ctx: StepContext): void {
+  const sync = s.learner?.sync;
+  if (sync === undefined || sync.mode !== 'SNAP' || sync.replayed.length === 0) return;
+  const zxids = sync.replayed.map((e) => formatZxid(e.zxid)).join(' ');
+  note(ctx, `NEWLEADER before the replay over the SNAP reached ${formatZxid(s.db.lastTxn)}: ${zxids} applied again over its tree`);
+  s.db = reapplyOver(s.db, sync.replayed);
+  sync.replayed = [];
 }
 
 /**
@@ -386,6 +414,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         break;
       case 'snapshot':
         if (l.sync.mode === 'SNAP' || l.sync.mode === 'TRUNC') {
+          snapshotWithReplay(s, ctx);
           last = snapshotNow(s, ctx);
           l.sync.preSnapDb = null;
         }

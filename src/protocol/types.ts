@@ -323,7 +323,7 @@ export type Effect =
  * FinalRequestProcessor (commit, then apply); `protocol` is the learner's protocol thread resuming after it yielded
  * the CPU between two of its own steps (a finer grain, used where a bug needs it).
  */
-export type StageName = 'logWriter' | 'protocol' | 'commitProcessor';
+export type StageName = 'logWriter' | 'protocol' | 'commitProcessor' | `handler.${number}`;
 
 // ---------------------------------------------------------------------------------------------
 // Volatile state
@@ -395,6 +395,21 @@ export interface LearnerHandler {
   /** In forwardingFollowers / observingLearners: live broadcasts go to it. */
   forwarding: boolean;
   syncCheck: SyncLimitCheck;
+  /**
+   * A SNAP sync still on the handler's own thread (LearnerHandler.run between syncFollower and
+   * startSendingPackets), or null: while it is set, packets for the learner wait in its queue.
+   */
+  snapSync: HandlerSnapSync | null;
+}
+
+/**
+ * The LearnerHandler thread's SNAP sync (learnerhandler.ts): the step it runs next, and
+ * `queuedPackets`, which its sender thread starts writing only after the snapshot.
+ */
+export interface HandlerSnapSync {
+  /** `newleader`: where releases before 3.5.5 queue NEWLEADER; `serialize`: the snapshot is serialised and the queue starts. */
+  step: 'newleader' | 'serialize';
+  queuedPackets: Message[];
 }
 
 /** An outstanding proposal: logged and sent, not yet committed. */
@@ -463,6 +478,12 @@ export interface LearnerSync {
   preSnapDb: Db | null;
   /** The DIFF header's zxid (the leader's last committed zxid), or null before a DIFF. */
   diffZxid: Zxid | null;
+  /**
+   * SNAP mode before NEWLEADER: txns at or below what the SNAP's tree reflects that were committed
+   * since (DataTree.processTxn applies them again), while the replay has not yet reached the
+   * snapshot's last txn (ZOOKEEPER-3104, sync.ts:applyNow).
+   */
+  replayed: LogEntry[];
 }
 
 /** What a learner's protocol thread is blocked on: a synchronous disk write. */

@@ -187,8 +187,10 @@ export class Simulation {
   private readonly commitRng;
   private readonly commitDelay: DelayDist;
   private readonly commitDelayZero: boolean;
-  /** A stage the current step woke that runs right after it (the CommitProcessor without delay). */
-  private inlineStage: StageName | null = null;
+  /** The leader's LearnerHandler threads (`handler.<sid>`): the stage delay, drawn from a stream of their own. */
+  private readonly handlerRng;
+  /** Stages the current step woke that run right after it, in order (a stage woken without delay). */
+  private inlineStages: StageName[] = [];
 
   constructor(
     readonly options: SimOptions,
@@ -223,6 +225,7 @@ export class Simulation {
     }
     this.network.probe = this.probe;
     this.commitRng = this.rng.stream('commitThreads');
+    this.handlerRng = this.rng.stream('handlerThreads');
     this.commitDelay = options.commitDelay ?? NO_STAGE_DELAY;
     const c = this.commitDelay;
     this.commitDelayZero = c.kind === 'constant' ? c.ms === 0 : c.kind === 'uniform' && c.maxMs === 0;
@@ -608,13 +611,13 @@ export class Simulation {
     if (state.up) this.traceChanges(prev, state);
     // A server that stops serving (new role, new leader, or a halt) closes its client connections.
     if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
-    this.inlineStage = null;
+    if (this.inlineStages.length > 0) this.inlineStages = [];
     for (const e of effects) this.apply(rt, e);
     this.monitor?.step(rt, prev, input, effects);
-    const inline = this.inlineStage;
-    if (inline !== null) {
-      this.inlineStage = null;
-      if (rt.up) this.input(rt, { kind: 'stage', stage: inline });
+    if (this.inlineStages.length > 0) {
+      const inline = this.inlineStages;
+      this.inlineStages = [];
+      for (const stage of inline) if (rt.up) this.input(rt, { kind: 'stage', stage });
     }
   }
 
@@ -662,8 +665,14 @@ export class Simulation {
         return; // traced before the state change
       case 'wake': {
         if (e.stage === 'commitProcessor') {
-          if (this.commitDelayZero) this.inlineStage = e.stage;
+          if (this.commitDelayZero) this.inlineStages.push(e.stage);
           else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.commitRng, this.commitDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
+          return;
+        }
+        if (e.stage !== 'logWriter' && e.stage !== 'protocol') {
+          // A LearnerHandler thread: without a delay it runs right after the step that woke it.
+          if (this.stageDelayZero) this.inlineStages.push(e.stage);
+          else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.handlerRng, this.stageDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
           return;
         }
         const delay = this.stageDelayZero ? 0 : drawMs(this.threadRng, this.stageDelay);

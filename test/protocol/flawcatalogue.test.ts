@@ -25,24 +25,26 @@ const B8: F = 'learner_retains_partial_snap_on_abort';
 const B5: F = 'learner_sets_lastzxid_on_diff_header';
 const B13: F = 'follower_newleader_clears_pending';
 const B15: F = 'learner_sync_skips_committedlog_append';
+const B7: F = 'leader_queues_newleader_before_snapshot';
 
 /**
  * zab-bugs.md, read by hand, release range by release range: B3 3.4.0-3.4.3 (fixed 3.4.4); B4
  * before 3.4.6 and every later line; B16 before 3.4.4; B6 3.4.10-3.4.11 and 3.5.3; B9 from 2678
  * (3.4.10, 3.5.3) to 3.5.9 / 3.6.3 / 3.7.0, never fixed on 3.4; B11 3.5.9+, 3.6.3+, 3.7, 3.8.0-3.8.4,
  * 3.9.0-3.9.1; B10 and B12 as B11 but 3.5.9-3.5.10; B14 from 2845's fast-forward (3.4.12, 3.5.4, 3.6.0) to
- * 3.9.2; B13 from the 3911 fix (3.5.9, 3.6.3, 3.7.0) to 3.9.2, every 3.8; B15 3.9.3 only; B8 3.5.0-3.5.9 and 3.6.0-3.6.2; B5 3.4.0-3.4.10 and 3.5.0-3.5.3; ZOOKEEPER-1549, the ACK finding and FileTxnLog.truncate's cut everywhere. B1 and B2 are 3.3 bugs: no profile.
+ * 3.9.2; B13 from the 3911 fix (3.5.9, 3.6.3, 3.7.0) to 3.9.2, every 3.8; B15 3.9.3 only; B8 3.5.0-3.5.9 and 3.6.0-3.6.2; B5 3.4.0-3.4.10 and 3.5.0-3.5.3; B7 every 3.4 (ZOOKEEPER-3589, in no release) and 3.5.0-3.5.4; ZOOKEEPER-1549, the ACK finding and FileTxnLog.truncate's cut everywhere. B1 and B2 are 3.3 bugs: no profile.
  */
 const EXPECTED: [string, string, F[]][] = [
-  ['3.4.0', '3.4.3', [B3, Z1549, B4, ACKS, B16, TFA, B5]],
-  ['3.4.4', '3.4.5', [Z1549, B4, ACKS, TFA, B5]],
-  ['3.4.6', '3.4.9', [Z1549, ACKS, TFA, B5]],
-  ['3.4.10', '3.4.10', [B9, Z1549, ACKS, B6, TFA, B5]],
-  ['3.4.11', '3.4.11', [B9, Z1549, ACKS, B6, TFA]],
-  ['3.4.12', '3.4.14', [B9, Z1549, ACKS, TFA, B14]],
-  ['3.5.0', '3.5.2', [Z1549, B4, ACKS, TFA, B8, B5]],
-  ['3.5.3', '3.5.3', [B9, Z1549, B4, ACKS, B6, TFA, B8, B5]],
-  ['3.5.4', '3.5.8', [B9, Z1549, B4, ACKS, TFA, B14, B8]],
+  ['3.4.0', '3.4.3', [B3, Z1549, B4, ACKS, B16, TFA, B5, B7]],
+  ['3.4.4', '3.4.5', [Z1549, B4, ACKS, TFA, B5, B7]],
+  ['3.4.6', '3.4.9', [Z1549, ACKS, TFA, B5, B7]],
+  ['3.4.10', '3.4.10', [B9, Z1549, ACKS, B6, TFA, B5, B7]],
+  ['3.4.11', '3.4.11', [B9, Z1549, ACKS, B6, TFA, B7]],
+  ['3.4.12', '3.4.14', [B9, Z1549, ACKS, TFA, B14, B7]],
+  ['3.5.0', '3.5.2', [Z1549, B4, ACKS, TFA, B8, B5, B7]],
+  ['3.5.3', '3.5.3', [B9, Z1549, B4, ACKS, B6, TFA, B8, B5, B7]],
+  ['3.5.4', '3.5.4', [B9, Z1549, B4, ACKS, TFA, B14, B8, B7]],
+  ['3.5.5', '3.5.8', [B9, Z1549, B4, ACKS, TFA, B14, B8]],
   ['3.5.9', '3.5.9', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B8, B13]],
   ['3.5.10', '3.5.10', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
   ['3.6.0', '3.6.2', [B9, Z1549, B4, ACKS, TFA, B14, B8]],
@@ -144,7 +146,7 @@ describe('flaws on the command line', () => {
     expect(byTicket.code).toBe(0);
     expect(byTicket.out).toContain(`flaws: ${B9}\n`);
     const zk = cli('run', '--zk', '3.5.3', '--until', '400');
-    expect(zk.out).toContain(`flaws: ${B9}, ${Z1549}, ${B4}, ${ACKS}, ${B6}, ${TFA}, ${B8}, ${B5}\n`);
+    expect(zk.out).toContain(`flaws: ${B9}, ${Z1549}, ${B4}, ${ACKS}, ${B6}, ${TFA}, ${B8}, ${B5}, ${B7}\n`);
     expect(zk.out).toContain('zookeeper: as ZooKeeper 3.5.3 (its flaws:');
     expect(cli('run', '--until', '400').out).toContain("zookeeper: 3.9.5 with zabsim's fixes\n");
   });

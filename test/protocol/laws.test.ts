@@ -161,6 +161,7 @@ function inputsFor(cfg: ClusterConfig, s: ServerState): Input[] {
   out.push({ kind: 'fsyncDone', token: s.nextToken });
   out.push({ kind: 'stage', stage: 'logWriter' });
   out.push({ kind: 'stage', stage: 'protocol' });
+  for (const sid of [...cfg.voters, ...cfg.observers]) out.push({ kind: 'stage', stage: `handler.${sid}` });
   // Client operations, with and without a session (sessions are numbered from 1 by the clients).
   const sess = Number(Object.keys(s.db.tree.sessions)[0] ?? 0);
   const requests: ClientRequest[] = [

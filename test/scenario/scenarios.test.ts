@@ -48,6 +48,7 @@ describe('scenarios/', () => {
     ['b14-log-writer-outlives-shutdown', 'shutdown_leaves_log_writer_running', 'expect checkers pass', 'the first: HonestAdvertisement'],
     ['b13-commit-after-newleader', 'follower_newleader_clears_pending', 'expect checkers pass', 'the first: MessageLegality'],
     ['b15-committedlog-hole-in-diff', 'learner_sync_skips_committedlog_append', 'expect checkers pass', 'the first: HistoryConsistency'],
+    ['b07-newleader-queued-before-snap', 'leader_queues_newleader_before_snapshot', 'expect checkers pass', 'the first: Agreement'],
   ];
   it.each(FLAWED)('%s fails with the flaw %s', (name, flaw, line, property?: string) => {
     const file = files.find((f) => f.endsWith(`${name}.scenario`)) as string;

@@ -1,0 +1,72 @@
+/**
+ * The leader's LearnerHandler thread during a SNAP sync (zab-protocol.md §5.1; zab-bugs.md B7).
+ *
+ * In ZooKeeper each learner has its own LearnerHandler thread. `LearnerHandler.run` calls
+ * `syncFollower`, whose `leader.startForwarding` puts the handler in the broadcast set at once:
+ * from then on the leader's commits queue PROPOSAL/COMMIT (and PING) in the handler's
+ * `queuedPackets`. For a SNAP the thread then serialises the leader's data tree straight onto the
+ * socket and only afterwards starts the sender thread (`startSendingPackets`), which writes the
+ * queue. Commits go on meanwhile, so the snapshot reflects txns whose PROPOSAL and COMMIT are also
+ * in the queue; the learner replays them over it, and by the time it reads NEWLEADER the replay has
+ * caught up with the snapshot, because NEWLEADER is queued after it (3.5.5+, ZOOKEEPER-3104's fix).
+ *
+ * zabsim runs that thread as a stage per learner (`handler.<sid>`): `startSnapSync` is the part of
+ * `LearnerHandler.run` up to `syncFollower` (on the step that decided the sync), then two steps of
+ * its own, each scheduled by the kernel: `newleader` (where releases before 3.5.5 queued NEWLEADER,
+ * flaw `leader_queues_newleader_before_snapshot`) and `serialize` (the SNAP's label and tree, read
+ * in one step, then NEWLEADER queued and the queue sent). A role change or a dropped learner ends
+ * the thread: a later step finds no handler, or none in a SNAP sync, and does nothing.
+ */
+import { isDraft, original } from 'immer';
+import type { Sid } from './config.ts';
+import { send, type StepContext } from './context.ts';
+import type { LearnerHandler, Message, ServerState, SnapPacket } from './types.ts';
+import { zxid } from './zxid.ts';
+
+type S = ServerState;
+
+/** The stage name of one learner's handler thread. */
+export function handlerStage(sid: Sid): `handler.${number}` {
+  return `handler.${sid}`;
+}
+
+/**
+ * A packet for a learner: written now, or, while its handler's thread still serialises a SNAP,
+ * added to its `queuedPackets` (LearnerHandler.queuePacket) to be sent after the snapshot.
+ */
+export function sendToLearner(ctx: StepContext, h: LearnerHandler, msg: Message): void {
+  if (h.snapSync === null) send(ctx, h.sid, msg);
+  else h.snapSync.queuedPackets.push(msg);
+}
+
+/** The handler decided SNAP and is in the broadcast set: its thread goes on in its own steps. */
+export function startSnapSync(ctx: StepContext, h: LearnerHandler): void {
+  h.snapSync = { step: 'newleader', queuedPackets: [] };
+  ctx.effects.push({ kind: 'wake', stage: handlerStage(h.sid) });
+}
+
+/** One step of a learner's handler thread (the kernel's `handler.<sid>` stage). */
+export function runLearnerHandler(s: S, ctx: StepContext, sid: Sid): void {
+  const l = s.leader;
+  const h = l?.learners[sid];
+  if (l === null || h === undefined || h.snapSync === null) return;
+  const sync = h.snapSync;
+  const newLeader: Message = { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) };
+  if (sync.step === 'newleader') {
+    // Before 3.5.5, LearnerHandler.run queued NEWLEADER right after syncFollower.
+    if (ctx.cfg.flaws.leader_queues_newleader_before_snapshot) sync.queuedPackets.push(newLeader);
+    sync.step = 'serialize';
+    ctx.effects.push({ kind: 'wake', stage: handlerStage(sid) });
+    return;
+  }
+  // The SNAP header's zxid (getDataTreeLastProcessedZxid) and the tree, as the thread reads them now.
+  const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree, lastTxn: s.db.lastTxn };
+  send(ctx, sid, snap);
+  // startSendingPackets: the sender thread writes the queue in order; later packets go straight on.
+  // (The queue's messages are read from the step's base state: they are plain values.)
+  const draft: unknown = sync.queuedPackets;
+  const queued = (isDraft(draft) ? original(draft) : draft) as readonly Message[];
+  for (const m of queued) send(ctx, sid, m);
+  if (!ctx.cfg.flaws.leader_queues_newleader_before_snapshot) send(ctx, sid, newLeader);
+  h.snapSync = null;
+}
