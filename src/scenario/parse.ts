@@ -38,6 +38,7 @@ const PARAM_RANGES: Readonly<Record<keyof ProtocolParams, readonly [number, numb
   zxidCounterLimit: [2, 0xffff_ffff],
   snapRetainCount: [3, 1000],
   purgeIntervalMs: [0, 3_600_000_000],
+  snapshotTrustEmpty: [0, 1],
 };
 const HEADER = ['scenario', 'title', 'story', 'outcome'] as const;
 interface MutableSetup {

@@ -25,6 +25,8 @@ export interface DiskConfig {
   readonly tornTailProb: number;
   /** Storage fault: probability that a crash leaves it whole-length with a wrong CRC instead. */
   readonly corruptTailProb: number;
+  /** Storage fault: probability that a snapshot file is written with content that fails its CRC when read. */
+  readonly corruptSnapshotProb?: number;
 }
 
 export const DEFAULT_DISK: DiskConfig = Object.freeze({
@@ -60,6 +62,8 @@ export interface PendingWrite {
    * reports an I/O error; `full`: the disk had no space when it was written.
    */
   readonly fails?: FailReason;
+  /** A snapshot write that completes, but whose file fails its CRC when read (a storage fault). */
+  readonly corrupt?: boolean;
 }
 
 /** Why a write failed: an I/O error at its fsync, or no space left on the device. */
@@ -150,11 +154,39 @@ export class Disk {
     return true;
   }
 
+  /**
+   * An operator deletes the snapshot files that fail their CRC, as the way out of ZooKeeper's
+   * "Not able to find valid snapshots" (the server refuses every start while none reads back).
+   * Returns how many went.
+   */
+  removeCorruptSnapshots(): number {
+    const before = this.image.snapshots.length;
+    this.image.snapshots = this.image.snapshots.filter((x) => x.corrupt !== true);
+    return before - this.image.snapshots.length;
+  }
+
+  /**
+   * A storage fault: the newest durable snapshot (or the one labelled `zxid`) now fails its CRC.
+   * Returns its label, or null when there is no such snapshot.
+   */
+  corruptSnapshot(zxid?: number): number | null {
+    const snaps = this.image.snapshots;
+    for (let i = snaps.length - 1; i >= 0; i--) {
+      const x = snaps[i] as Snapshot;
+      if (zxid !== undefined && x.zxid !== zxid) continue;
+      snaps[i] = Object.freeze({ ...x, corrupt: true });
+      return x.zxid;
+    }
+    return null;
+  }
+
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
     // A purge deletes files and syncs nothing: it draws no latency, so switching purges on or
     // off leaves every other write's latency as it was.
-    const done = Math.max(write.op === 'purge' ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
+    // Nor does a snapshot written without fsync (snapshot.0 of a fresh directory).
+    const unsynced = write.op === 'purge' || (write.op === 'snapshot' && write.noFsync === true);
+    const done = Math.max(unsynced ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
     const fails = this.failureOf(now, write);
     const stages: { time: number; stage: DiskStage }[] = [];
     // A failing epoch write ends at its tmp file (AtomicFileWritingIdiom deletes it and rethrows).
@@ -167,7 +199,7 @@ export class Disk {
       stages.push({ time: done, stage: 'done' });
       this.lastCompletion = done;
     }
-    const p: PendingWrite = fails === null ? { token, write, stages } : { token, write, stages, fails };
+    const p: PendingWrite = fails === null ? (this.corrupts(write) ? { token, write, stages, corrupt: true } : { token, write, stages }) : { token, write, stages, fails };
     this.pending.push(p);
     return p;
   }
@@ -187,12 +219,22 @@ export class Disk {
       this.pending.shift();
       return true;
     }
-    apply(this.image, p.write, stage.stage);
+    apply(this.image, p.write, stage.stage, p.corrupt === true);
     if (stage.stage === 'done') {
       this.pending.shift();
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a periodic snapshot write leaves a file that fails its CRC: drawn from the storage
+   * stream only when the probability is above 0 (snapshot.0, unsynced, is never drawn).
+   */
+  private corrupts(write: PersistOp): boolean {
+    const p = this.cfg.corruptSnapshotProb ?? 0;
+    if (p <= 0 || this.calmed || write.op !== 'snapshot' || write.noFsync === true) return false;
+    return this.storageRng.chance(p);
   }
 
   /** Whether a write submitted now fails, and why (an armed fault, a full disk, a drawn I/O error). */
@@ -208,6 +250,8 @@ export class Disk {
       }
     }
     if (now < this.fullUntil && write.op !== 'truncateLog') return 'full';
+    // snapshot.0 draws no I/O error, so that it leaves the storage stream as it was.
+    if (write.op === 'snapshot' && write.noFsync === true) return null;
     if (this.cfg.writeErrorProb > 0 && !this.calmed && this.storageRng.chance(this.cfg.writeErrorProb)) return 'io';
     return null;
   }
@@ -246,7 +290,7 @@ export class Disk {
   }
 }
 
-function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
+function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage, corrupt: boolean): void {
   switch (w.op) {
     case 'appendLog': {
       const last = img.log[img.log.length - 1];
@@ -268,7 +312,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       return;
     }
     case 'snapshot':
-      img.snapshots.push(w.snapshot);
+      img.snapshots.push(corrupt ? Object.freeze({ ...w.snapshot, corrupt: true }) : w.snapshot);
       // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
       // stays bounded however long the run.
       if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);
