@@ -224,8 +224,14 @@ export function takeSnapshot(db: Db): { db: Db; snapshot: Snapshot } {
 
 /** The database holding one more snapshot file (the newest KEPT_SNAPSHOTS stay), its count reset. */
 function addSnapshot(db: Db, snapshot: Snapshot): Db {
-  const snapshots = Object.freeze([...db.snapshots.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
-  return make({ ...db, snapshots, sinceSnapshot: 0 });
+  return make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot), sinceSnapshot: 0 });
+}
+
+/** The snapshot files with one more, newest last: one of the same name (label) is replaced; the newest KEPT_SNAPSHOTS stay. */
+function withSnapshot(snaps: readonly Snapshot[], snapshot: Snapshot): readonly Snapshot[] {
+  const last = snaps[snaps.length - 1];
+  const others = last !== undefined && last.zxid >= snapshot.zxid ? snaps.filter((x) => x.zxid !== snapshot.zxid) : snaps;
+  return Object.freeze([...others.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
 }
 
 /**
@@ -265,13 +271,12 @@ export function startSnapshotThread(db: Db): { db: Db; thread: SnapshotThread } 
 export function finishSnapshotThread(db: Db, t: SnapshotThread): { db: Db; snapshot: Snapshot } | null {
   if (db.generation !== t.generation) return null;
   const snapshot: Snapshot = Object.freeze({ zxid: t.label, data: db.tree, lastTxn: db.lastTxn });
-  const snapshots = Object.freeze([...db.snapshots.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
-  return { db: make({ ...db, snapshots }), snapshot };
+  return { db: make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot) }), snapshot };
 }
 
 /** FileTxnSnapLog.restore on a fresh data directory: the empty `snapshot.0` it writes is a file like any other. */
 export function withFreshSnapshot(db: Db): Db {
-  return make({ ...db, snapshots: Object.freeze([...db.snapshots, EMPTY_SNAPSHOT]) });
+  return make({ ...db, snapshots: withSnapshot(db.snapshots, EMPTY_SNAPSHOT) });
 }
 
 /** SNAP sync: the leader's snapshot replaces everything in memory (§5.2). */

@@ -69,6 +69,9 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // A descheduled CommitProcessor (issue 11 §1): commit is not apply. Left out when [0, 0], so
   // that those seeds keep their trajectories.
   ['commit-delay', { choices: [[NO_COMMIT_DELAY, 50], [[0, 10], 25], [[5, 60], 25]], unless: NO_COMMIT_DELAY }],
+  // Snapshot files that fail their CRC (issue 13 §2, fidelity2): the server loads the one before.
+  // Drawn last and left out when 0, so that the seeds without it keep their trajectories.
+  ['corrupt-snapshot', { choices: [[0, 85], [0.2, 10], [0.5, 5]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

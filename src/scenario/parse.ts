@@ -19,6 +19,7 @@ const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename'
 const COMMANDS = [
   'start', 'restart', 'crash', 'partition', 'heal', 'slow', 'fail', 'hold', 'release', 'deliver', 'drop', 'run', 'stabilize', 'mark',
   'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect', 'inject', 'force', 'wipe', 'disk', 'repair',
+  'corrupt',
 ];
 /**
  * The values `zabsim run` accepts for the parameters it has flags for (src/cli/run.ts), and sane

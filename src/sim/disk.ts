@@ -166,14 +166,19 @@ export class Disk {
   }
 
   /**
-   * A storage fault: the newest durable snapshot (or the one labelled `zxid`) now fails its CRC.
-   * Returns its label, or null when there is no such snapshot.
+   * A storage fault: the newest durable snapshot that still reads back (or the one labelled
+   * `zxid`) now fails its CRC. Returns its label, or null when there is no such snapshot.
    */
-  corruptSnapshot(zxid?: number): number | null {
+  corruptSnapshot(zxid?: number | 'all'): number | null {
     const snaps = this.image.snapshots;
+    if (zxid === 'all') {
+      if (snaps.length === 0) return null;
+      for (let i = 0; i < snaps.length; i++) snaps[i] = Object.freeze({ ...(snaps[i] as Snapshot), corrupt: true });
+      return (snaps[snaps.length - 1] as Snapshot).zxid;
+    }
     for (let i = snaps.length - 1; i >= 0; i--) {
       const x = snaps[i] as Snapshot;
-      if (zxid !== undefined && x.zxid !== zxid) continue;
+      if (zxid !== undefined ? x.zxid !== zxid : x.corrupt === true) continue;
       snaps[i] = Object.freeze({ ...x, corrupt: true });
       return x.zxid;
     }
@@ -312,6 +317,8 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage, corrupt
       return;
     }
     case 'snapshot':
+      // A snapshot named like one on disk (snapshot.<zxid>) replaces that file.
+      if (img.snapshots.length > 0 && (img.snapshots[img.snapshots.length - 1] as Snapshot).zxid >= w.snapshot.zxid) img.snapshots = img.snapshots.filter((x) => x.zxid !== w.snapshot.zxid);
       img.snapshots.push(corrupt ? Object.freeze({ ...w.snapshot, corrupt: true }) : w.snapshot);
       // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
       // stays bounded however long the run.

@@ -449,12 +449,13 @@ export class Simulation {
   }
 
   /**
-   * A storage fault: the newest snapshot file on `sid`'s disk (or the one labelled `zxid`) fails
-   * its CRC from now on. Returns its label, or null when the disk holds no such snapshot.
+   * A storage fault: the newest snapshot file on `sid`'s disk that still reads back (or the one
+   * labelled `zxid`, or `all` of them) fails its CRC from now on. Returns its label (the newest's
+   * for `all`), or null when the disk holds no such snapshot.
    */
-  corruptSnapshot(sid: Sid, zxid?: number): number | null {
+  corruptSnapshot(sid: Sid, zxid?: number | 'all'): number | null {
     const z = this.server(sid).disk.corruptSnapshot(zxid);
-    if (z !== null) this.emit({ type: 'note', sid, text: `storage fault: snapshot.${formatZxid(z)} fails its CRC` });
+    if (z !== null) this.emit({ type: 'note', sid, text: zxid === 'all' ? 'storage fault: every snapshot file fails its CRC' : `storage fault: snapshot.${formatZxid(z)} fails its CRC` });
     return z;
   }
 
