@@ -179,7 +179,7 @@ export const RUN_DEFAULTS = {
   'ack-reorder': 0,
   /** PCT priority scheduling of this depth (src/sim/faults.ts); 0: off. */
   pct: 0,
-  /** Storage fault: probability that a periodic snapshot file fails its CRC when read (docs/fault-model.md). */
+  /** Storage fault: probability that a crash leaves the snapshot file being written as one that fails its CRC (docs/fault-model.md). */
   'corrupt-snapshot': 0,
 } as const satisfies Record<string, SettingValue>;
 

@@ -25,7 +25,7 @@ export interface DiskConfig {
   readonly tornTailProb: number;
   /** Storage fault: probability that a crash leaves it whole-length with a wrong CRC instead. */
   readonly corruptTailProb: number;
-  /** Storage fault: probability that a snapshot file is written with content that fails its CRC when read. */
+  /** Storage fault: probability that a crash leaves a snapshot file being written as a whole-length file that fails its CRC. */
   readonly corruptSnapshotProb?: number;
 }
 
@@ -62,8 +62,6 @@ export interface PendingWrite {
    * reports an I/O error; `full`: the disk had no space when it was written.
    */
   readonly fails?: FailReason;
-  /** A snapshot write that completes, but whose file fails its CRC when read (a storage fault). */
-  readonly corrupt?: boolean;
 }
 
 /** Why a write failed: an I/O error at its fsync, or no space left on the device. */
@@ -204,7 +202,7 @@ export class Disk {
       stages.push({ time: done, stage: 'done' });
       this.lastCompletion = done;
     }
-    const p: PendingWrite = fails === null ? (this.corrupts(write) ? { token, write, stages, corrupt: true } : { token, write, stages }) : { token, write, stages, fails };
+    const p: PendingWrite = fails === null ? { token, write, stages } : { token, write, stages, fails };
     this.pending.push(p);
     return p;
   }
@@ -224,22 +222,12 @@ export class Disk {
       this.pending.shift();
       return true;
     }
-    apply(this.image, p.write, stage.stage, p.corrupt === true);
+    apply(this.image, p.write, stage.stage);
     if (stage.stage === 'done') {
       this.pending.shift();
       return true;
     }
     return false;
-  }
-
-  /**
-   * Whether a periodic snapshot write leaves a file that fails its CRC: drawn from the storage
-   * stream only when the probability is above 0 (snapshot.0, unsynced, is never drawn).
-   */
-  private corrupts(write: PersistOp): boolean {
-    const p = this.cfg.corruptSnapshotProb ?? 0;
-    if (p <= 0 || this.calmed || write.op !== 'snapshot' || write.noFsync === true) return false;
-    return this.storageRng.chance(p);
   }
 
   /** Whether a write submitted now fails, and why (an armed fault, a full disk, a drawn I/O error). */
@@ -273,10 +261,28 @@ export class Disk {
     if (damage !== 'none') {
       const tail = damage === 'draw' ? this.drawDamage() : damage;
       if (tail !== null && this.hasUnsyncedAppend()) this.image.damagedTail = tail;
+      if (damage === 'draw') this.drawCorruptSnapshot();
     }
     this.pending = [];
     this.lastCompletion = now;
     return lost;
+  }
+
+  /**
+   * A machine crash while a periodic snapshot file is being written may leave it there at full
+   * length with content that fails its CRC (the page cache wrote back its blocks, not all of
+   * them current): drawn, with `corruptSnapshotProb`, only when such a write is pending. The
+   * write was never synced, so losing it is allowed; the file stays and counts for the purge,
+   * and FileSnap.deserialize skips it. snapshot.0 (unsynced, written at start) is left out.
+   */
+  private drawCorruptSnapshot(): void {
+    const p = this.cfg.corruptSnapshotProb ?? 0;
+    if (p <= 0 || this.calmed) return;
+    for (const w of this.pending) {
+      if (w.write.op !== 'snapshot' || w.write.noFsync === true || w.fails !== undefined) continue;
+      if (this.storageRng.chance(p)) putSnapshot(this.image, Object.freeze({ ...w.write.snapshot, corrupt: true }));
+      return;
+    }
   }
 
   private drawDamage(): DamagedTail | null {
@@ -295,7 +301,13 @@ export class Disk {
   }
 }
 
-function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage, corrupt: boolean): void {
+/** A snapshot file written: one named like it (snapshot.<zxid>) is replaced. */
+function putSnapshot(img: MutableDurableImage, snap: Snapshot): void {
+  if (img.snapshots.length > 0 && (img.snapshots[img.snapshots.length - 1] as Snapshot).zxid >= snap.zxid) img.snapshots = img.snapshots.filter((x) => x.zxid !== snap.zxid);
+  img.snapshots.push(snap);
+}
+
+function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
   switch (w.op) {
     case 'appendLog': {
       const last = img.log[img.log.length - 1];
@@ -317,9 +329,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage, corrupt
       return;
     }
     case 'snapshot':
-      // A snapshot named like one on disk (snapshot.<zxid>) replaces that file.
-      if (img.snapshots.length > 0 && (img.snapshots[img.snapshots.length - 1] as Snapshot).zxid >= w.snapshot.zxid) img.snapshots = img.snapshots.filter((x) => x.zxid !== w.snapshot.zxid);
-      img.snapshots.push(corrupt ? Object.freeze({ ...w.snapshot, corrupt: true }) : w.snapshot);
+      putSnapshot(img, w.snapshot);
       // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
       // stays bounded however long the run.
       if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);

@@ -193,24 +193,38 @@ describe("SyncRequestProcessor's snapshot thread: a fuzzy snapshot", () => {
 });
 
 describe('the disk: snapshot files', () => {
-  it('a corrupt-snapshot fault marks the written file; snapshot.0 is never drawn; a file of the same name replaces the old one', () => {
+  it('a corrupt-snapshot fault: a crash leaves the snapshot file being written, unsynced, as a file that fails its CRC; never snapshot.0, never a synced one', () => {
     const disk = new Disk({ ...DEFAULT_DISK, corruptSnapshotProb: 1 }, new Rng('1'), new Rng('2'));
-    const write = (token: number, w: PersistOp): void => {
-      disk.submit(0, token, w);
-      while (!disk.complete(token));
-    };
-    write(1, { op: 'snapshot', snapshot: EMPTY_SNAPSHOT, noFsync: true });
-    write(2, { op: 'snapshot', snapshot: snapAt(3) });
-    expect(disk.image.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([[0, false], [z(3), true]]);
-    write(3, { op: 'snapshot', snapshot: { zxid: z(3), data: treeAt(4), lastTxn: z(4) } });
-    expect(disk.image.snapshots.map((s) => s.zxid)).toEqual([0, z(3)]);
-    expect(disk.image.snapshots[1]?.lastTxn).toBe(z(4));
-    // Without the fault nothing is drawn from the storage stream.
+    disk.submit(0, 1, { op: 'snapshot', snapshot: EMPTY_SNAPSHOT, noFsync: true });
+    while (!disk.complete(1));
+    disk.submit(0, 2, { op: 'snapshot', snapshot: snapAt(3) });
+    while (!disk.complete(2));
+    disk.submit(10, 3, { op: 'snapshot', snapshot: snapAt(4) });
+    disk.crash(10, 'draw');
+    expect(disk.image.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([[0, false], [z(3), false], [z(4), true]]);
+    expect(loadDatabase(durable(range(1, 4), disk.image.snapshots)).tree.digest).toBe(treeAt(4).digest);
+    // A pending snapshot.0 is only lost; a halt ('none') damages nothing.
+    const fresh = new Disk({ ...DEFAULT_DISK, corruptSnapshotProb: 1 }, new Rng('1'), new Rng('2'));
+    fresh.submit(0, 1, { op: 'snapshot', snapshot: EMPTY_SNAPSHOT, noFsync: true });
+    fresh.crash(0, 'draw');
+    expect(fresh.image.snapshots).toEqual([]);
+    const halted = new Disk({ ...DEFAULT_DISK, corruptSnapshotProb: 1 }, new Rng('1'), new Rng('2'));
+    halted.submit(0, 1, { op: 'snapshot', snapshot: snapAt(3) });
+    halted.crash(0, 'none');
+    expect(halted.image.snapshots).toEqual([]);
+  });
+
+  it('a snapshot file of the same name (snapshot.<zxid>) replaces the old one; without the fault nothing is drawn from the storage stream', () => {
     const storage = new Rng('2');
-    const clean = new Disk(DEFAULT_DISK, new Rng('1'), storage);
-    const before = new Rng('2').next();
-    clean.submit(0, 1, { op: 'snapshot', snapshot: snapAt(3) });
-    expect(storage.next()).toBe(before);
+    const disk = new Disk(DEFAULT_DISK, new Rng('1'), storage);
+    disk.submit(0, 1, { op: 'snapshot', snapshot: snapAt(3) });
+    while (!disk.complete(1));
+    disk.submit(0, 2, { op: 'snapshot', snapshot: { zxid: z(3), data: treeAt(4), lastTxn: z(4) } });
+    disk.crash(0);
+    disk.submit(0, 3, { op: 'snapshot', snapshot: { zxid: z(3), data: treeAt(4), lastTxn: z(4) } });
+    while (!disk.complete(3));
+    expect(disk.image.snapshots.map((s) => [s.zxid, s.lastTxn])).toEqual([[z(3), z(4)]]);
+    expect(storage.next()).toBe(new Rng('2').next());
   });
 
   it('corruptSnapshot and the operator: the newest readable file goes bad; with none readable, repair deletes them', () => {
