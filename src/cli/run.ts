@@ -65,6 +65,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'disk-full-for', kind: 'range', help: 'how long a disk stays full', defaultText: '1000..10000' },
     { name: 'torn-tail', kind: 'prob', help: 'storage fault: probability that a crash leaves the first unsynced log append as a torn (partial) record', defaultText: '0' },
     { name: 'corrupt-tail', kind: 'prob', help: 'storage fault: probability that a crash leaves it as a record with a wrong CRC', defaultText: '0' },
+    { name: 'corrupt-snapshot', kind: 'prob', help: 'storage fault: probability that a crash leaves the snapshot file being written as a file that fails its CRC (the server loads the one before)', defaultText: '0' },
     { name: 'faults-until', kind: 'duration', min: 0, help: 'no faults after this time; then heal and restart all', defaultText: 'never' },
     { name: 'clients', kind: 'int', min: 0, max: 1000, help: 'number of simulated clients', defaultText: '0' },
     { name: 'ops-per-sec', kind: 'number', min: 0.001, max: 100_000, help: 'mean operations per second per client', defaultText: '10' },

@@ -32,6 +32,11 @@ export interface ProtocolParams {
   snapRetainCount: number;
   /** autopurge.purgeInterval, in virtual ms (hours in ZooKeeper): how often a server purges; 0: never. */
   purgeIntervalMs: number;
+  /**
+   * zookeeper.snapshot.trust.empty (ZOOKEEPER-3056): 1 starts a server whose disk has a txn log
+   * but no snapshot by replaying the log from an empty tree; 0 (ZooKeeper's default) refuses.
+   */
+  snapshotTrustEmpty: number;
 }
 
 /** Switches that reintroduce real ZooKeeper bugs (zab-bugs.md §5). All off = correct ZooKeeper. */
@@ -166,6 +171,7 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
   zxidCounterLimit: 0xffff_ffff,
   snapRetainCount: 3,
   purgeIntervalMs: 60_000,
+  snapshotTrustEmpty: 0,
 });
 
 export const NO_FLAWS: Readonly<Flaws> = Object.freeze({

@@ -9,7 +9,8 @@
  * - `committed`: the txns applied since the last load, in order; ZooKeeper's `committedLog` is
  *   its last `commitLogCount` entries (§1.2). A purge trims it to those (`committedBase` counts
  *   the ones trimmed), so it stays bounded however long the run.
- * - `snapshots`: the snapshots this server holds, newest last (TRUNC reloads from the newest).
+ * - `snapshots`: the snapshot files this server holds, newest last (TRUNC reloads from the newest;
+ *   `generation` counts how often the tree was replaced, which ends a snapshot thread's file).
  *
  * A Db is replaced wholesale, never mutated.
  */
@@ -41,6 +42,8 @@ export class Db {
     readonly olderLog: readonly LogEntry[] = EMPTY_ENTRIES,
     /** Applied txns trimmed from the front of `committed` since the last load (by purges). */
     readonly committedBase: number = 0,
+    /** How many times the tree was replaced (a SNAP load, a TRUNC reload) since start. */
+    readonly generation: number = 0,
   ) {
     Object.freeze(this);
   }
@@ -63,6 +66,7 @@ interface DbFields {
   readonly lastTxn: Zxid;
   readonly olderLog?: readonly LogEntry[];
   readonly committedBase?: number;
+  readonly generation?: number;
 }
 
 /** The last txn a snapshot reflects. */
@@ -76,40 +80,94 @@ export const KEPT_SNAPSHOTS = 8;
 export const EMPTY_DB: Db = new Db(EMPTY_TREE, 0, TxnLog.EMPTY, TxnLog.EMPTY, Object.freeze([]), 0, 0);
 
 function make(f: DbFields): Db {
-  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn, f.olderLog ?? EMPTY_ENTRIES, f.committedBase ?? 0);
+  return new Db(f.tree, f.lastProcessedZxid, f.log, f.committed, f.snapshots, f.sinceSnapshot, f.lastTxn, f.olderLog ?? EMPTY_ENTRIES, f.committedBase ?? 0, f.generation ?? 0);
 }
 
-/** The newest snapshot of a list (newest last), or null. */
-function newest(snaps: readonly Snapshot[]): Snapshot | null {
-  return snaps[snaps.length - 1] ?? null;
+/** FileSnap.deserialize reads at most this many snapshots, newest first (findNValidSnapshots(100)). */
+export const SNAPSHOTS_TRIED = 100;
+
+/**
+ * FileSnap.deserialize: the newest snapshot, among the newest {@link SNAPSHOTS_TRIED}, whose file
+ * reads back whole; one that fails its CRC ("problem reading snap file") is skipped for the one
+ * before it. Its index in `snaps`; -1 when there are snapshots but none of them reads back
+ * ("Not able to find valid snapshots"); null when there is no snapshot at all.
+ */
+export function validSnapshotIndex(snaps: readonly Snapshot[]): number | null {
+  if (snaps.length === 0) return null;
+  for (let i = snaps.length - 1; i >= Math.max(0, snaps.length - SNAPSHOTS_TRIED); i--) {
+    if ((snaps[i] as Snapshot).corrupt !== true) return i;
+  }
+  return -1;
+}
+
+/** The empty `snapshot.0` FileTxnSnapLog.restore writes on a fresh data directory. */
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ zxid: 0, data: EMPTY_TREE });
+
+/** The message of FileTxnSnapLog.restore's refusal with a txn log and no snapshot (EMPTY_SNAPSHOT_WARNING). */
+export const NO_SNAPSHOT_WARNING = 'No snapshot found, but there are log entries. Something is broken!';
+
+/**
+ * What FileTxnSnapLog.restore makes of a disk before it replays anything: `load` (a snapshot
+ * that reads back, or a log trusted without one), `fresh` (nothing on disk: write an empty
+ * `snapshot.0`, without fsync, and start empty), or a refusal, the IOException that stops the
+ * server (QuorumPeer.loadDataBase: "Unable to load database on disk"). `trustEmpty` is
+ * `zookeeper.snapshot.trust.empty` (ZOOKEEPER-3056).
+ */
+export function restoreOutcome(durable: DurableImage, trustEmpty: boolean): { kind: 'load' | 'fresh' } | { kind: 'refuse'; reason: string } {
+  const i = validSnapshotIndex(durable.snapshots);
+  if (i === -1) return { kind: 'refuse', reason: 'Not able to find valid snapshots in the snapshot directory' };
+  if (i !== null) return { kind: 'load' };
+  if (durable.log.length === 0) return { kind: 'fresh' };
+  return trustEmpty ? { kind: 'load' } : { kind: 'refuse', reason: NO_SNAPSHOT_WARNING };
 }
 
 /**
- * FileTxnSnapLog.restore: the newest snapshot, then every logged txn after it, replayed into the
- * tree and into `committed` (§1.1: no commit point is persisted, so every logged txn is applied).
- * The entries the snapshot covers are kept aside (`olderLog`) for a TRUNC that deletes it.
+ * FileTxnSnapLog.restore: the newest snapshot that reads back ({@link validSnapshotIndex}), then
+ * every logged txn after its label, replayed into the tree and into `committed` (§1.1: no
+ * commit point is persisted, so every logged txn is applied). The entries the label covers are
+ * kept aside (`olderLog`) for a TRUNC that deletes it.
+ *
+ * A fuzzy snapshot's content can be ahead of its label (persist.ts:maybeSnapshot): the replay
+ * from label+1 then meets txns the tree already reflects. ZooKeeper re-applies them, relying on
+ * idempotence (FileTxnSnapLog.processTransaction ignores NODEEXISTS/NONODE, DataTree.processTxn
+ * sets what the txn says); zabsim's txns are not idempotent (a setData bumps the version, a
+ * sequential create names its node from the parent), so a txn at or below the last txn the
+ * snapshot reflects leaves the tree as it is, which is what the re-application gives in ZooKeeper.
  */
 export function loadDatabase(durable: DurableImage): Db {
-  const snap = newest(durable.snapshots);
-  const base = snap?.zxid ?? 0;
+  const k = validSnapshotIndex(durable.snapshots);
+  const snap = k === null || k < 0 ? null : (durable.snapshots[k] as Snapshot);
+  const replayed = replay(snap, durable.log, 0, durable.log.length);
+  return make({ ...replayed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: replayed.log.length });
+}
+
+/**
+ * The tree a snapshot plus log entries [from, to) give (see {@link loadDatabase}): entries at or
+ * below the label go to `olderLog`; those the content already reflects leave the tree as it is.
+ */
+function replay(snap: Snapshot | null, entries: { at(i: number): LogEntry } | readonly LogEntry[], from: number, to: number): { tree: DataTree; lastProcessedZxid: Zxid; log: TxnLog; committed: TxnLog; lastTxn: Zxid; olderLog: readonly LogEntry[] } {
+  const at = Array.isArray(entries) ? (i: number) => entries[i] as LogEntry : (entries as { at(i: number): LogEntry }).at.bind(entries);
   let tree = snap?.data ?? EMPTY_TREE;
   let log = TxnLog.EMPTY;
   let committed = TxnLog.EMPTY;
-  let last = base;
+  let last = snap?.zxid ?? 0;
   let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
   const older: LogEntry[] = [];
-  for (const e of durable.log) {
+  for (let i = from; i < to; i++) {
+    const e = at(i);
     if (e.zxid <= last) {
-      older.push(e); // already in the snapshot
+      older.push(e); // at or below the label: already in the snapshot
       continue;
     }
-    tree = applyTxn(tree, e.zxid, e.txn).tree;
+    if (e.zxid > lastTxn) {
+      tree = applyTxn(tree, e.zxid, e.txn).tree;
+      lastTxn = e.zxid;
+    }
     log = log.append(e);
     committed = committed.append(e);
     last = e.zxid;
-    lastTxn = e.zxid;
   }
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots: Object.freeze([...durable.snapshots]), sinceSnapshot: log.length, lastTxn, olderLog: Object.freeze(older) });
+  return { tree, lastProcessedZxid: last, log, committed, lastTxn, olderLog: Object.freeze(older) };
 }
 
 /** Appends a txn to the log (the write itself is a persist effect the caller emits). */
@@ -165,16 +223,76 @@ export function setLastProcessed(db: Db, z: Zxid): Db {
   return make({ ...db, lastProcessedZxid: z });
 }
 
-/** A snapshot of the current tree, labelled with the last txn it reflects. */
+/**
+ * A snapshot of the current tree, labelled with lastProcessedZxid, taken at once: the
+ * synchronous ZooKeeperServer.takeSnapshot(syncSnap) of Leader.lead and of NEWLEADER, during
+ * which no txn is applied.
+ */
 export function takeSnapshot(db: Db): { db: Db; snapshot: Snapshot } {
   const snapshot: Snapshot = Object.freeze({ zxid: db.lastProcessedZxid, data: db.tree, lastTxn: db.lastTxn });
-  const snapshots = Object.freeze([...db.snapshots.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
-  return { db: make({ ...db, snapshots, sinceSnapshot: 0 }), snapshot };
+  return { db: addSnapshot(db, snapshot), snapshot };
+}
+
+/** The database holding one more snapshot file (the newest KEPT_SNAPSHOTS stay), its count reset. */
+function addSnapshot(db: Db, snapshot: Snapshot): Db {
+  return make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot), sinceSnapshot: 0 });
+}
+
+/** The snapshot files with one more, newest last: one of the same name (label) is replaced; the newest KEPT_SNAPSHOTS stay. */
+function withSnapshot(snaps: readonly Snapshot[], snapshot: Snapshot): readonly Snapshot[] {
+  const last = snaps[snaps.length - 1];
+  const others = last !== undefined && last.zxid >= snapshot.zxid ? snaps.filter((x) => x.zxid !== snapshot.zxid) : snaps;
+  return Object.freeze([...others.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
+}
+
+/**
+ * SyncRequestProcessor's "Snapshot Thread" while it serialises: FileTxnSnapLog.save names the
+ * file after the tree's lastProcessedZxid when it starts (`label`), then serialises the tree
+ * node by node while the CommitProcessor goes on applying txns, so the content can reflect txns
+ * after the label (a fuzzy snapshot). `tree`/`lastTxn`: the tree when it started; `generation`:
+ * the Db's then. A class, so that immer never drafts it.
+ */
+export class SnapshotThread {
+  constructor(
+    readonly label: Zxid,
+    readonly tree: DataTree,
+    readonly lastTxn: Zxid,
+    readonly generation: number,
+    /** It has seen the end of one step since it started: the next step's end captures the tree. */
+    readonly armed: boolean,
+  ) {
+    Object.freeze(this);
+  }
+
+  toJSON(): object {
+    return { label: this.label, armed: this.armed };
+  }
+}
+
+/** Starts a snapshot thread on the current tree (see {@link SnapshotThread}); the count restarts (rollLog). */
+export function startSnapshotThread(db: Db): { db: Db; thread: SnapshotThread } {
+  return { db: make({ ...db, sinceSnapshot: 0 }), thread: new SnapshotThread(db.lastProcessedZxid, db.tree, db.lastTxn, db.generation, false) };
+}
+
+/**
+ * The snapshot thread's file, complete: labelled as when it started, with the tree as it is now
+ * (every txn applied since is in it). A tree replaced meanwhile (a SNAP, a TRUNC reload) is not
+ * serialised: the thread's file is abandoned (null), see docs/protocol.md "Snapshots".
+ */
+export function finishSnapshotThread(db: Db, t: SnapshotThread): { db: Db; snapshot: Snapshot } | null {
+  if (db.generation !== t.generation) return null;
+  const snapshot: Snapshot = Object.freeze({ zxid: t.label, data: db.tree, lastTxn: db.lastTxn });
+  return { db: make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot) }), snapshot };
+}
+
+/** FileTxnSnapLog.restore on a fresh data directory: the empty `snapshot.0` it writes is a file like any other. */
+export function withFreshSnapshot(db: Db): Db {
+  return make({ ...db, snapshots: withSnapshot(db.snapshots, EMPTY_SNAPSHOT) });
 }
 
 /** SNAP sync: the leader's snapshot replaces everything in memory (§5.2). */
 export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
-  return make({ tree: snapshot.data, lastProcessedZxid: snapshot.zxid, log: TxnLog.EMPTY, committed: TxnLog.EMPTY, snapshots: db.snapshots, sinceSnapshot: 0, lastTxn: snapshotLastTxn(snapshot) });
+  return make({ tree: snapshot.data, lastProcessedZxid: snapshot.zxid, log: TxnLog.EMPTY, committed: TxnLog.EMPTY, snapshots: db.snapshots, sinceSnapshot: 0, lastTxn: snapshotLastTxn(snapshot), generation: db.generation + 1 });
 }
 
 /**
@@ -182,17 +300,14 @@ export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
  * from the newest snapshot held plus the remaining log entries after it. Snapshots that reflect
  * txns after z are deleted first, so the reload cannot bring the truncated txns back. ZooKeeper
  * 3.9 leaves them in place and reloads from the newest one (ZOOKEEPER-1549): with
- * `keepNewerSnapshots` this function does the same.
+ * `keepNewerSnapshots` this function does the same. A snapshot known not to read back (loaded
+ * from disk marked corrupt) is passed over, as FileSnap.deserialize passes it over.
  */
 export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, asFileTxnLog = false): Db {
   const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
-  const snap = newest(snapshots);
+  const k = validSnapshotIndex(snapshots);
+  const snap = k === null || k < 0 ? null : (snapshots[k] as Snapshot);
   const base = snap?.zxid ?? 0;
-  let tree = snap?.data ?? EMPTY_TREE;
-  let committed = TxnLog.EMPTY;
-  let last = base;
-  let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
-  // The txn log as on disk: the entries the previous newest snapshot covered, then the log.
   // The txn log as on disk: the entries the previous newest snapshot covered, then the log, cut
   // as keptByTruncate says (with the FileTxnLog flaw, the first txn above an absent z stays).
   const firstLogged = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
@@ -203,16 +318,9 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, a
     const all = [...revivable, ...db.log.slice(0)];
     log = TxnLog.of(all.slice(0, keptByTruncate(all, z, asFileTxnLog)));
   }
-  for (let i = 0; i < log.length; i++) {
-    const e = log.at(i);
-    if (e.zxid <= last) continue;
-    tree = applyTxn(tree, e.zxid, e.txn).tree;
-    committed = committed.append(e);
-    last = e.zxid;
-    lastTxn = e.zxid;
-  }
+  const r = replay(snap, log, 0, log.length);
   const olderLog = Object.freeze(db.olderLog.filter((e) => e.zxid <= base));
-  return make({ tree, lastProcessedZxid: last, log, committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn, olderLog });
+  return make({ tree: r.tree, lastProcessedZxid: r.lastProcessedZxid, log, committed: r.committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn: r.lastTxn, olderLog, generation: db.generation + 1 });
 }
 
 /** How many txns this server has applied since it last loaded its database. */

@@ -7,7 +7,7 @@
 import { produce } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { EMPTY_DB, fastForward, loadDatabase, setLastProcessed } from './db.ts';
+import { EMPTY_DB, EMPTY_SNAPSHOT, fastForward, loadDatabase, restoreOutcome, setLastProcessed, validSnapshotIndex, withFreshSnapshot } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
   dropLearner,
@@ -39,7 +39,7 @@ import { onClientRequest } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { enqueueSyncReply, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from './commitproc.ts';
 import { runLearnerHandler } from './learnerhandler.ts';
-import { onPurgeTimer, persist, schedulePurge, TIMER_PURGE } from './persist.ts';
+import { onPurgeTimer, persist, schedulePurge, snapshotThreadStep, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
@@ -85,6 +85,7 @@ export function blankState(sid: Sid): ServerState {
     flushing: false,
     writes: {},
     snapshotsTaken: 0,
+    snapThread: null,
     logWriter: IDLE_LOG_WRITER,
     commitProcessor: IDLE_COMMIT_PROCESSOR,
   };
@@ -99,6 +100,7 @@ export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe
     // Db, TxnLog, Fifo and DataTree values are immutable classes or frozen objects that immer
     // hands out as they are (Draft<T> cannot express that).
     dispatch(d as unknown as ServerState, ctx, input);
+    if (d.snapThread !== null) snapshotThreadStep(d as unknown as ServerState, ctx);
   });
   return { state: next, effects };
 }
@@ -160,6 +162,15 @@ function persistEpoch(s: S, ctx: StepContext, file: 'acceptedEpoch' | 'currentEp
   persist(s, ctx, { op: 'writeEpoch', file, value }, { kind: 'startup', role: s.role });
 }
 
+/** FileSnap.deserialize's "problem reading snap file" for each newer snapshot that fails its CRC. */
+function noteSkippedSnapshots(ctx: StepContext, durable: DurableImage): void {
+  const k = validSnapshotIndex(durable.snapshots);
+  if (k === null || k < 0) return;
+  for (let i = durable.snapshots.length - 1; i > k; i--) {
+    note(ctx, `problem reading snap file snapshot.${formatZxid((durable.snapshots[i] as { zxid: number }).zxid)}: CRC check failed; trying the one before`);
+  }
+}
+
 function start(s: S, ctx: StepContext, durable: DurableImage): void {
   if (s.up) throw new Error(`s${s.sid} started twice`);
   if (durable.damagedTail === 'corrupt') {
@@ -175,7 +186,22 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
     // FileTxnIterator.next treats as the end of that file: the server starts with the prefix.
     note(ctx, `Last transaction was partial: the txn log ends at ${formatZxid(durable.log[durable.log.length - 1]?.zxid ?? 0)}`);
   }
+  // FileTxnSnapLog.restore (docs/protocol.md §1.1 and "Snapshots").
+  const outcome = restoreOutcome(durable, ctx.cfg.params.snapshotTrustEmpty === 1);
+  if (outcome.kind === 'refuse') {
+    halt(s, ctx, `Unable to load database on disk: ${outcome.reason}`);
+    return;
+  }
+  noteSkippedSnapshots(ctx, durable);
   s.db = loadDatabase(durable);
+  if (outcome.kind === 'fresh') {
+    // An empty snapshot.0, written without an fsync (save(dt, sessions, false)).
+    s.db = withFreshSnapshot(s.db);
+    note(ctx, 'fresh data directory: writing an empty snapshot.0');
+    persist(s, ctx, { op: 'snapshot', snapshot: EMPTY_SNAPSHOT, noFsync: true }, { kind: 'startup', role: s.role });
+  } else if (durable.snapshots.length === 0) {
+    note(ctx, 'No snapshot found, but there are log entries. This should only be allowed during upgrading. (zookeeper.snapshot.trust.empty)');
+  }
   const last = s.db.lastProcessedZxid;
   const epochOfZxid = epochOf(last);
   let currentEpoch = durable.currentEpoch;
@@ -519,7 +545,10 @@ function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, 
       halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);
       return;
     case 'snapshot':
-      halt(s, ctx, `Severe unrecoverable error, exiting: the snapshot at ${formatZxid(write.snapshot.zxid)} could not be written`);
+      // The empty snapshot.0 of a fresh directory is written inside FileTxnSnapLog.restore: its
+      // IOException is QuorumPeer.loadDataBase's "Unable to load database on disk".
+      if (w?.kind === 'startup') halt(s, ctx, `Unable to load database on disk: writing snapshot.0 failed`);
+      else halt(s, ctx, `Severe unrecoverable error, exiting: the snapshot at ${formatZxid(write.snapshot.zxid)} could not be written`);
       return;
     case 'appendLog':
       halt(s, ctx, `the txn log append of ${formatZxid(write.entry.zxid)} failed: exiting`);

@@ -4,8 +4,9 @@
  * ACK...). The role counter in each entry makes a write from an ended role harmless: its fsync
  * still happens, but nothing follows from it.
  */
-import { setTimer, type StepContext } from './context.ts';
-import { purgeDb, takeSnapshot } from './db.ts';
+import { note, setTimer, type StepContext } from './context.ts';
+import { finishSnapshotThread, purgeDb, SnapshotThread, startSnapshotThread, takeSnapshot } from './db.ts';
+import { formatZxid } from './zxid.ts';
 import type { PendingWrite, PersistOp, ServerState } from './types.ts';
 
 type S = ServerState;
@@ -20,18 +21,59 @@ export function persist(s: S, ctx: StepContext, write: PersistOp, then: PendingW
 
 /**
  * SyncRequestProcessor's snapshot policy: after a count of logged txns in
- * [snapCount/2 + 1, snapCount], snapshot the data tree. ZooKeeper draws the count at random; here
- * it is a fixed function of the server id and how many snapshots it took, so servers do not all
- * snapshot at the same txn and the protocol stays free of randomness.
+ * [snapCount/2 + 1, snapCount], roll the log and start the "Snapshot Thread". ZooKeeper draws the
+ * count at random; here it is a fixed function of the server id and how many snapshots it took,
+ * so servers do not all snapshot at the same txn and the protocol stays free of randomness.
+ *
+ * The snapshot is fuzzy, as ZooKeeper's: FileTxnSnapLog.save names it after lastProcessedZxid
+ * when the thread starts, and the thread serialises the tree while txns go on being applied. Here
+ * the thread captures the tree at the end of the server's next step (whatever it handles: a
+ * COMMIT the CommitProcessor applies, a message, a timer), so every txn applied until then is in
+ * the file; only then is the file written (the disk completes it after the log appends before
+ * it). One thread at a time: "Too busy to snap, skipping" (snapThreadMutex).
  */
 export function maybeSnapshot(s: S, ctx: StepContext): void {
   const half = Math.max(1, Math.floor(ctx.cfg.params.snapCount / 2));
   const threshold = half + 1 + ((s.sid * 31 + s.snapshotsTaken * 17) % half);
   if (s.db.sinceSnapshot < threshold) return;
-  snapshotNow(s, ctx);
+  const { db, thread } = startSnapshotThread(s.db);
+  s.db = db;
+  if (s.snapThread !== null) {
+    note(ctx, 'Too busy to snap, skipping');
+    return;
+  }
+  s.snapThread = thread;
+  s.snapshotsTaken++;
 }
 
-/** Takes a snapshot of the current tree and writes it (not awaited: a fuzzy snapshot). */
+/**
+ * The snapshot thread at the end of a step (peer.ts:step): armed at the end of the step that
+ * started it, it completes at the end of the next one, and its file is written then. A server
+ * that stopped (halt) loses it, as a crash does: ZooKeeper's half-written file fails
+ * Util.isValidSnapshot and is never loaded.
+ */
+export function snapshotThreadStep(s: S, ctx: StepContext): void {
+  const t = s.snapThread;
+  if (t === null) return;
+  if (!s.up) {
+    s.snapThread = null;
+    return;
+  }
+  if (!t.armed) {
+    s.snapThread = new SnapshotThread(t.label, t.tree, t.lastTxn, t.generation, true);
+    return;
+  }
+  s.snapThread = null;
+  const done = finishSnapshotThread(s.db, t);
+  if (done === null) {
+    note(ctx, `snapshot.${formatZxid(t.label)} abandoned: the database was reloaded while it was being written`);
+    return;
+  }
+  s.db = done.db;
+  persist(s, ctx, { op: 'snapshot', snapshot: done.snapshot });
+}
+
+/** Takes a snapshot of the current tree at once and writes it (ZooKeeperServer.takeSnapshot(syncSnap)). */
 export function snapshotNow(s: S, ctx: StepContext, then: PendingWrite | null = null): number {
   const { db, snapshot } = takeSnapshot(s.db);
   s.db = db;

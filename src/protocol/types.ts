@@ -5,7 +5,7 @@
  */
 import type { Sid } from './config.ts';
 import type { DataTree, Txn, TxnOrigin } from './datatree.ts';
-import type { Db } from './db.ts';
+import type { Db, SnapshotThread } from './db.ts';
 import type { Fifo } from './fifo.ts';
 import type { Zxid } from './zxid.ts';
 
@@ -174,6 +174,11 @@ export interface Snapshot {
   readonly zxid: Zxid;
   readonly data: DataTree;
   readonly lastTxn?: Zxid;
+  /**
+   * On a disk only: the file fails its CRC (a storage fault), so FileSnap.deserialize skips it
+   * and tries the previous one. Absent: the file reads back whole.
+   */
+  readonly corrupt?: boolean;
 }
 
 /** The epoch files, each replaced atomically through a `.tmp` file (§1.1). */
@@ -215,7 +220,8 @@ export type PersistOp =
   | { readonly op: 'appendLog'; readonly entry: LogEntry }
   /** Cut the log after zxid; unless keepNewerSnapshots, also delete snapshots reflecting txns after it. */
   | { readonly op: 'truncateLog'; readonly zxid: Zxid; readonly keepNewerSnapshots?: boolean; readonly keepFirstAbove?: boolean }
-  | { readonly op: 'snapshot'; readonly snapshot: Snapshot }
+  /** `noFsync`: written without an fsync (FileTxnSnapLog.save(..., syncSnap = false) of `snapshot.0`). */
+  | { readonly op: 'snapshot'; readonly snapshot: Snapshot; readonly noFsync?: boolean }
   | { readonly op: 'writeEpoch'; readonly file: EpochFile; readonly value: number }
   /** Create (`exists`) or delete the `updatingEpoch` marker file. */
   | { readonly op: 'updatingEpoch'; readonly exists: boolean }
@@ -590,6 +596,11 @@ export interface ServerState {
   writes: Record<number, PendingWrite>;
   /** Number of snapshots this server took (varies the next snapshot's threshold). */
   snapshotsTaken: number;
+  /**
+   * SyncRequestProcessor's "Snapshot Thread" while it serialises the tree (a fuzzy snapshot,
+   * persist.ts:maybeSnapshot); null when none runs.
+   */
+  snapThread: SnapshotThread | null;
   /** The learner's log writer thread; it outlives a role (its queue is drained or fenced then). */
   logWriter: LogWriterState;
   /** The learner's commit/apply path (CommitProcessor, FinalRequestProcessor). */

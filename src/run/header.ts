@@ -42,5 +42,6 @@ function storageFaults(opts: RunOptions): string {
   if ((d.writeErrorProb ?? 0) > 0) parts.push(`write errors ${d.writeErrorProb}`);
   if ((d.tornTailProb ?? 0) > 0) parts.push(`torn tail at a crash ${d.tornTailProb}`);
   if ((d.corruptTailProb ?? 0) > 0) parts.push(`corrupt tail at a crash ${d.corruptTailProb}`);
+  if ((d.corruptSnapshotProb ?? 0) > 0) parts.push(`corrupt snapshot file at a crash ${d.corruptSnapshotProb}`);
   return parts.length === 0 ? '' : `, storage faults: ${parts.join(', ')}`;
 }

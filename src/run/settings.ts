@@ -85,6 +85,7 @@ const SETTING_RULES: Readonly<Record<string, Rule>> = {
   swarm: BOOL,
   'liveness-bound': MS(1),
   'stop-early': BOOL,
+  'corrupt-snapshot': PROB,
 };
 
 /**
@@ -178,6 +179,8 @@ export const RUN_DEFAULTS = {
   'ack-reorder': 0,
   /** PCT priority scheduling of this depth (src/sim/faults.ts); 0: off. */
   pct: 0,
+  /** Storage fault: probability that a crash leaves the snapshot file being written as one that fails its CRC (docs/fault-model.md). */
+  'corrupt-snapshot': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -270,7 +273,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
       reorderProb: num('reorder'),
       ackReorderProb: num('ack-reorder'),
     },
-    disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail') },
+    disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail'), corruptSnapshotProb: num('corrupt-snapshot') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),
     ...(s.has('commit-delay') ? { commitDelay: uniform(s.get('commit-delay') as readonly [number, number]) } : {}),
     faults,

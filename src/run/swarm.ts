@@ -72,6 +72,9 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // ACKs that overtake earlier packets on a learner's link to the leader (issue 12 §2), for one
   // seed in five: a leader must still commit in zxid order. Left out when 0.
   ['ack-reorder', { choices: [[0, 80], [0.05, 10], [0.3, 10]], unless: 0 }],
+  // Snapshot files that fail their CRC (issue 13 §2, fidelity2): the server loads the one before.
+  // Drawn after ack-reorder and left out when 0, so that the seeds without it keep their trajectories.
+  ['corrupt-snapshot', { choices: [[0, 85], [0.2, 10], [0.5, 5]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

@@ -47,6 +47,7 @@ const PARAM_MINIMUM: Readonly<Record<keyof ProtocolParams, number>> = {
   zxidCounterLimit: 2,
   snapRetainCount: 3,
   purgeIntervalMs: 0,
+  snapshotTrustEmpty: 0,
 };
 
 /** Throws a `SettingsError` naming the first option that cannot make a run. */

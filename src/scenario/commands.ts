@@ -107,6 +107,13 @@ export function parseCommand(kw: string, c: Cursor): CommandBody {
       c.end();
       return { kind: 'repair', sid };
     }
+    case 'corrupt': {
+      const sid = c.sid();
+      c.keyword('snapshot', "'snapshot' (corrupt sN snapshot [ZXID|all])");
+      const zxid = c.peek() === null ? null : c.accept('all') ? 'all' : c.zxid();
+      c.end();
+      return { kind: 'corruptSnapshot', sid, zxid };
+    }
     case 'hold':
     case 'release':
       if (c.accept('fsync')) {

@@ -19,6 +19,7 @@ const SETUP = ['servers', 'observers', 'seed', 'set', 'delay', 'fsync', 'rename'
 const COMMANDS = [
   'start', 'restart', 'crash', 'partition', 'heal', 'slow', 'fail', 'hold', 'release', 'deliver', 'drop', 'run', 'stabilize', 'mark',
   'create', 'set', 'delete', 'read', 'sync', 'open', 'close', 'expect', 'inject', 'force', 'wipe', 'disk', 'repair',
+  'corrupt',
 ];
 /**
  * The values `zabsim run` accepts for the parameters it has flags for (src/cli/run.ts), and sane
@@ -38,6 +39,7 @@ const PARAM_RANGES: Readonly<Record<keyof ProtocolParams, readonly [number, numb
   zxidCounterLimit: [2, 0xffff_ffff],
   snapRetainCount: [3, 1000],
   purgeIntervalMs: [0, 3_600_000_000],
+  snapshotTrustEmpty: [0, 1],
 };
 const HEADER = ['scenario', 'title', 'story', 'outcome'] as const;
 interface MutableSetup {

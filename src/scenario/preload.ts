@@ -3,6 +3,7 @@
  * creates its own znode `/t<epoch>_<counter>`, so that applied history shows in the data tree.
  */
 import { applyTxn, EMPTY_TREE } from '../protocol/datatree.ts';
+import { EMPTY_SNAPSHOT } from '../protocol/db.ts';
 import type { LogEntry, Snapshot } from '../protocol/types.ts';
 import { counterOf, epochOf, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
@@ -39,7 +40,9 @@ export function writePreload(img: MutableDurableImage, p: Preload): void {
     if (s.purge) purgeTo = s.zxid;
   }
   img.log = log.filter((e) => e.zxid > purgeTo);
-  img.snapshots = snapshots;
+  // A server that logged txns had written an empty snapshot.0 at its first start on a fresh
+  // directory (FileTxnSnapLog.restore); a preload naming no snapshot holds that one.
+  img.snapshots = snapshots.length === 0 && log.length > 0 ? [EMPTY_SNAPSHOT] : snapshots;
   img.acceptedEpoch = p.acceptedEpoch;
   img.currentEpoch = p.currentEpoch;
 }

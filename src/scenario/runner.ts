@@ -187,7 +187,12 @@ class Runner implements RunView {
         return;
       case 'repair':
         if (sim.server(c.sid).up) throw new Failed(c.src, `expected ${serverName(c.sid)} to be down before repairing its disk, but it is up`);
-        if (!sim.repairDisk(c.sid)) throw new Failed(c.src, `expected a corrupt record at the end of ${serverName(c.sid)}'s txn log to remove, but its log ends cleanly`);
+        if (!sim.repairDisk(c.sid)) throw new Failed(c.src, `expected a corrupt record at the end of ${serverName(c.sid)}'s txn log, or snapshots none of which reads back, to remove, but its disk has neither`);
+        return;
+      case 'corruptSnapshot':
+        if (sim.corruptSnapshot(c.sid, c.zxid ?? undefined) === null) {
+          throw new Failed(c.src, `expected ${serverName(c.sid)}'s disk to hold ${c.zxid === null ? 'a snapshot that reads back' : c.zxid === 'all' ? 'snapshots' : `a snapshot labelled ${formatZxid(c.zxid)}`} to corrupt, but it holds ${sim.server(c.sid).disk.image.snapshots.map((x) => `snapshot.${formatZxid(x.zxid)}`).join(', ') || 'none'}`);
+        }
         return;
       case 'hold':
         this.control.hold(c.pat);

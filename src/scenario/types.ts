@@ -121,6 +121,8 @@ export type CommandBody =
   | { readonly kind: 'disk'; readonly sid: Sid; readonly full: boolean }
   /** An operator removes the corrupt record at the end of a down server's txn log. */
   | { readonly kind: 'repair'; readonly sid: Sid }
+  /** A storage fault: sN's newest snapshot file that reads back (or the one labelled `zxid`, or `all`) fails its CRC from now on. */
+  | { readonly kind: 'corruptSnapshot'; readonly sid: Sid; readonly zxid: Zxid | 'all' | null }
   | { readonly kind: 'hold' | 'deliver' | 'drop'; readonly pat: MsgPattern }
   | { readonly kind: 'release'; readonly pat: MsgPattern | null }
   | { readonly kind: 'holdFsync' | 'releaseFsync'; readonly sid: Sid }

@@ -25,6 +25,8 @@ export interface DiskConfig {
   readonly tornTailProb: number;
   /** Storage fault: probability that a crash leaves it whole-length with a wrong CRC instead. */
   readonly corruptTailProb: number;
+  /** Storage fault: probability that a crash leaves a snapshot file being written as a whole-length file that fails its CRC. */
+  readonly corruptSnapshotProb?: number;
 }
 
 export const DEFAULT_DISK: DiskConfig = Object.freeze({
@@ -150,11 +152,44 @@ export class Disk {
     return true;
   }
 
+  /**
+   * An operator deletes the snapshot files that fail their CRC, as the way out of ZooKeeper's
+   * "Not able to find valid snapshots" (the server refuses every start while none reads back).
+   * Returns how many went.
+   */
+  removeCorruptSnapshots(): number {
+    const before = this.image.snapshots.length;
+    this.image.snapshots = this.image.snapshots.filter((x) => x.corrupt !== true);
+    return before - this.image.snapshots.length;
+  }
+
+  /**
+   * A storage fault: the newest durable snapshot that still reads back (or the one labelled
+   * `zxid`) now fails its CRC. Returns its label, or null when there is no such snapshot.
+   */
+  corruptSnapshot(zxid?: number | 'all'): number | null {
+    const snaps = this.image.snapshots;
+    if (zxid === 'all') {
+      if (snaps.length === 0) return null;
+      for (let i = 0; i < snaps.length; i++) snaps[i] = Object.freeze({ ...(snaps[i] as Snapshot), corrupt: true });
+      return (snaps[snaps.length - 1] as Snapshot).zxid;
+    }
+    for (let i = snaps.length - 1; i >= 0; i--) {
+      const x = snaps[i] as Snapshot;
+      if (zxid !== undefined ? x.zxid !== zxid : x.corrupt === true) continue;
+      snaps[i] = Object.freeze({ ...x, corrupt: true });
+      return x.zxid;
+    }
+    return null;
+  }
+
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
     // A purge deletes files and syncs nothing: it draws no latency, so switching purges on or
     // off leaves every other write's latency as it was.
-    const done = Math.max(write.op === 'purge' ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
+    // Nor does a snapshot written without fsync (snapshot.0 of a fresh directory).
+    const unsynced = write.op === 'purge' || (write.op === 'snapshot' && write.noFsync === true);
+    const done = Math.max(unsynced ? now : now + drawMs(this.rng, this.cfg.fsyncLatency), this.lastCompletion);
     const fails = this.failureOf(now, write);
     const stages: { time: number; stage: DiskStage }[] = [];
     // A failing epoch write ends at its tmp file (AtomicFileWritingIdiom deletes it and rethrows).
@@ -208,6 +243,8 @@ export class Disk {
       }
     }
     if (now < this.fullUntil && write.op !== 'truncateLog') return 'full';
+    // snapshot.0 draws no I/O error, so that it leaves the storage stream as it was.
+    if (write.op === 'snapshot' && write.noFsync === true) return null;
     if (this.cfg.writeErrorProb > 0 && !this.calmed && this.storageRng.chance(this.cfg.writeErrorProb)) return 'io';
     return null;
   }
@@ -224,10 +261,28 @@ export class Disk {
     if (damage !== 'none') {
       const tail = damage === 'draw' ? this.drawDamage() : damage;
       if (tail !== null && this.hasUnsyncedAppend()) this.image.damagedTail = tail;
+      if (damage === 'draw') this.drawCorruptSnapshot();
     }
     this.pending = [];
     this.lastCompletion = now;
     return lost;
+  }
+
+  /**
+   * A machine crash while a periodic snapshot file is being written may leave it there at full
+   * length with content that fails its CRC (the page cache wrote back its blocks, not all of
+   * them current): drawn, with `corruptSnapshotProb`, only when such a write is pending. The
+   * write was never synced, so losing it is allowed; the file stays and counts for the purge,
+   * and FileSnap.deserialize skips it. snapshot.0 (unsynced, written at start) is left out.
+   */
+  private drawCorruptSnapshot(): void {
+    const p = this.cfg.corruptSnapshotProb ?? 0;
+    if (p <= 0 || this.calmed) return;
+    for (const w of this.pending) {
+      if (w.write.op !== 'snapshot' || w.write.noFsync === true || w.fails !== undefined) continue;
+      if (this.storageRng.chance(p)) putSnapshot(this.image, Object.freeze({ ...w.write.snapshot, corrupt: true }));
+      return;
+    }
   }
 
   private drawDamage(): DamagedTail | null {
@@ -244,6 +299,12 @@ export class Disk {
     }
     return false;
   }
+}
+
+/** A snapshot file written: one named like it (snapshot.<zxid>) is replaced. */
+function putSnapshot(img: MutableDurableImage, snap: Snapshot): void {
+  if (img.snapshots.length > 0 && (img.snapshots[img.snapshots.length - 1] as Snapshot).zxid >= snap.zxid) img.snapshots = img.snapshots.filter((x) => x.zxid !== snap.zxid);
+  img.snapshots.push(snap);
 }
 
 function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
@@ -268,7 +329,7 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
       return;
     }
     case 'snapshot':
-      img.snapshots.push(w.snapshot);
+      putSnapshot(img, w.snapshot);
       // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
       // stays bounded however long the run.
       if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);

@@ -23,6 +23,7 @@
  * commit it when a leader is established on it.
  */
 import { applyTxn, EMPTY_TREE, type Txn } from '../protocol/datatree.ts';
+import { EMPTY_SNAPSHOT } from '../protocol/db.ts';
 import type { LogEntry, Snapshot } from '../protocol/types.ts';
 import { epochOf, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
@@ -76,8 +77,9 @@ export function preloadHistory(sim: Simulation, epochs: number): void {
       let tree = EMPTY_TREE;
       for (let i = 0; i < s; i++) tree = applyTxn(tree, (log[i] as LogEntry).zxid, (log[i] as LogEntry).txn).tree;
       const snapshot: Snapshot = { zxid: (log[s - 1] as LogEntry).zxid, data: tree };
-      img.snapshots = [snapshot];
-    }
+      img.snapshots = [EMPTY_SNAPSHOT, snapshot];
+    } else if (log.length > 0) img.snapshots = [EMPTY_SNAPSHOT];
+    // Every disk with a log also holds the empty snapshot.0 of its first start (FileTxnSnapLog.restore).
     // The whole log stays, below the snapshot too: ZooKeeper keeps the txn log files its retained
     // snapshots need, so a TRUNC below the newest snapshot can replay them (db.ts truncateAndReload).
     img.log = log;

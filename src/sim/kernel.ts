@@ -9,6 +9,7 @@
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
 import { blankState, step } from '../protocol/peer.ts';
+import { validSnapshotIndex } from '../protocol/db.ts';
 import { PROBE, PROBES, stepCell, type ProbeSink } from '../protocol/probes.ts';
 import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
@@ -442,9 +443,23 @@ export class Simulation {
   repairDisk(sid: Sid): boolean {
     const rt = this.server(sid);
     if (rt.up) throw new Error(`s${sid} is up: repair its disk while it is down`);
-    if (!rt.disk.repairTail()) return false;
+    // No snapshot reads back ("Not able to find valid snapshots"): the operator deletes them.
+    const gone = validSnapshotIndex(rt.disk.image.snapshots) === -1 ? rt.disk.removeCorruptSnapshots() : 0;
+    if (gone > 0) this.emit({ type: 'note', sid, text: `operator: removed ${gone} snapshot file(s) that fail their CRC` });
+    if (!rt.disk.repairTail()) return gone > 0;
     this.emit({ type: 'note', sid, text: 'operator: removed the corrupt record at the end of the txn log' });
     return true;
+  }
+
+  /**
+   * A storage fault: the newest snapshot file on `sid`'s disk that still reads back (or the one
+   * labelled `zxid`, or `all` of them) fails its CRC from now on. Returns its label (the newest's
+   * for `all`), or null when the disk holds no such snapshot.
+   */
+  corruptSnapshot(sid: Sid, zxid?: number | 'all'): number | null {
+    const z = this.server(sid).disk.corruptSnapshot(zxid);
+    if (z !== null) this.emit({ type: 'note', sid, text: zxid === 'all' ? 'storage fault: every snapshot file fails its CRC' : `storage fault: snapshot.${formatZxid(z)} fails its CRC` });
+    return z;
   }
 
   /**

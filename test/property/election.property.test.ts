@@ -14,6 +14,7 @@
  *   exceeds the leader's epoch never gets in), and a server that refuses to start because its
  *   last zxid is newer than its currentEpoch (a crash inside the NEWLEADER write order, §1.1).
  */
+import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isQuorum, isVoter, type Sid } from '../../src/protocol/config.ts';
@@ -232,6 +233,7 @@ function check(sc: Scenario): void {
     const spec = sc.images[i] as ImageSpec;
     const img = sim.server(sid).disk.image;
     img.log = logOf(spec.log);
+    if (img.log.length > 0) img.snapshots = [EMPTY_SNAPSHOT]; // snapshot.0 of its first start (FileTxnSnapLog.restore)
     img.currentEpoch = spec.currentEpoch;
     img.acceptedEpoch = spec.acceptedEpoch;
   });

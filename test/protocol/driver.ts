@@ -6,6 +6,7 @@ import { produce, type Draft } from 'immer';
 import { makeClusterConfig, type ClusterConfig, type Flaws, type Sid } from '../../src/protocol/config.ts';
 import { NOTIFICATION_VERSION, TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { blankState, step } from '../../src/protocol/peer.ts';
+import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 import type { Txn } from '../../src/protocol/datatree.ts';
 import type { DurableImage, Effect, Input, LogEntry, Message, Notification, PeerStateName, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
@@ -20,9 +21,12 @@ export function logOf(zxids: readonly Zxid[]): LogEntry[] {
   return zxids.map((z) => ({ zxid: z, txn: txnFor(z) }));
 }
 
-/** A durable image whose log holds the given zxids, with both epoch files set to `epoch`. */
+/**
+ * A durable image whose log holds the given zxids, with both epoch files set to `epoch`, and the
+ * empty snapshot.0 its server wrote at its first start on a fresh directory.
+ */
 export function image(zxids: readonly Zxid[] = [], epoch = 0, over: Partial<DurableImage> = {}): DurableImage {
-  return { log: logOf(zxids), snapshots: [], acceptedEpoch: epoch, currentEpoch: epoch, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false, ...over };
+  return { log: logOf(zxids), snapshots: [EMPTY_SNAPSHOT], acceptedEpoch: epoch, currentEpoch: epoch, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false, ...over };
 }
 
 /** A notification; `version` defaults to ZooKeeper 3.9's. */

@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { Sid } from '../../src/protocol/config.ts';
+import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 import type { ClientReply, ClientRequest, LogEntry, Message, PersistOp } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { MutableDurableImage } from '../../src/sim/disk.ts';
@@ -63,7 +64,12 @@ export function boot(o: BootOptions): Boot {
     }
   }
   // Before the first runUntil nothing has started: the images are what each start will load.
-  for (const [sid, img] of Object.entries(o.images ?? {})) Object.assign(sim.server(Number(sid)).disk.image, img);
+  // A disk with a txn log also holds the empty snapshot.0 its server wrote on its fresh data
+  // directory (FileTxnSnapLog.restore), unless the image says which snapshots it holds.
+  for (const [sid, img] of Object.entries(o.images ?? {})) {
+    const withSnap = img.log !== undefined && img.log.length > 0 && img.snapshots === undefined ? { ...img, snapshots: [EMPTY_SNAPSHOT] } : img;
+    Object.assign(sim.server(Number(sid)).disk.image, withSnap);
+  }
   return { sim, trace };
 }
 

@@ -24,6 +24,7 @@ import type { ClientRequest, Effect, Input, Message, PeerStateName, ServerState 
 import { MIN_VALUE, ZXID_NONE, zxid } from '../../src/protocol/zxid.ts';
 import { createRun } from '../../src/run/run.ts';
 import { image, logOf, txnFor } from './driver.ts';
+import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 
 interface Sample {
   readonly cfg: ClusterConfig;
@@ -222,6 +223,7 @@ function collectStates(): Sample[] {
         const img = sim.server(sid).disk.image;
         const e = sid % 3;
         img.log = logOf(Array.from({ length: sid % 4 }, (_, i) => zxid(e, i + 1)));
+        if (img.log.length > 0) img.snapshots = [EMPTY_SNAPSHOT]; // snapshot.0 of its first start
         img.currentEpoch = e;
         img.acceptedEpoch = e + (sid % 2);
       }

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { attachCheckers } from '../../src/check/index.ts';
 import { durableTipOf } from '../../src/check/safety.ts';
 import { Simulation } from '../../src/sim/kernel.ts';
+import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 import { zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { boot, durableZxids, established, excerpt, FIXED, leaderOf, notes, one, sends, when, write } from './harness.ts';
@@ -214,7 +215,9 @@ describe('storage faults: full disk and failing fsync', () => {
   });
 
   it("a failing snapshot write: ZooKeeperServer.takeSnapshot's \"Severe unrecoverable error, exiting\"", () => {
-    const { sim, trace } = boot({ voters: 3, images: { 1: E0, 2: E0, 3: E0 } });
+    // Disks that already hold snapshot.0, so that the first snapshot written is Leader.lead's.
+    const started = { ...E0, snapshots: [EMPTY_SNAPSHOT] };
+    const { sim, trace } = boot({ voters: 3, images: { 1: started, 2: started, 3: started } });
     sim.failNextWrite(3, 'snapshot');
     sim.runUntil(600);
     expect(halts(trace, 3)).toEqual([expect.stringMatching(/^Severe unrecoverable error, exiting: the snapshot at /)]);
@@ -256,7 +259,7 @@ describe('storage faults: a SNAP-synced learner whose currentEpoch write fails',
     const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, params: { commitLogCount: 1 } }, (e) => void trace.push(e));
     const checkers = attachCheckers(sim);
     // s2 and s3 hold epoch 1's <1,1>..<1,3>; s1 has an empty disk: it needs a SNAP (rule 5).
-    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), acceptedEpoch: 1, currentEpoch: 1 };
+    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], acceptedEpoch: 1, currentEpoch: 1 };
     Object.assign(sim.server(2).disk.image, full);
     Object.assign(sim.server(3).disk.image, full);
     Object.assign(sim.server(1).disk.image, E0);

@@ -187,7 +187,13 @@ describe('storage faults', () => {
   });
   it('repair fails the line on an up server, and on a log that ends cleanly', () => {
     failsAt(run('repair s1', 'expect s1 is DOWN'), 10, /^expected s1 to be down before repairing its disk/);
-    failsAt(run('crash s1', 'repair s1', 'expect s1 is DOWN'), 11, /^expected a corrupt record at the end of s1's txn log to remove, but its log ends cleanly/);
+    failsAt(run('crash s1', 'repair s1', 'expect s1 is DOWN'), 11, /^expected a corrupt record at the end of s1's txn log, or snapshots none of which reads back, to remove, but its disk has neither/);
+  });
+  it('corrupt sN snapshot fails the line when the disk holds no such snapshot; a corrupt newest one is skipped at the next start', () => {
+    failsAt(run('corrupt s1 snapshot <7,7>', 'expect s1 is UP'), 10, /^expected s1's disk to hold a snapshot labelled <7,7> to corrupt, but it holds snapshot\.<0,0>/);
+    failsAt(run('corrupt s1 snapshot', 'corrupt s1 snapshot', 'expect s1 is UP'), 11, /^expected s1's disk to hold a snapshot that reads back to corrupt/);
+    // Only snapshot.0, now unreadable, and an empty log: the server refuses to start.
+    passes(run('crash s1', 'corrupt s1 snapshot <0,0>', 'start s1', 'expect s1 is DOWN', 'expect trace has "s1 HALT Unable to load database on disk: Not able to find valid snapshots"'));
   });
   it('fail next WRITE on sN fails exactly that kind of write', () => {
     const r = run('fail next snapshot on s2', 'create s3 /a "1"', 'stabilize', 'expect s2 is FOLLOWING/BROADCAST', 'expect trace lacks "DISKFAIL"');
@@ -226,6 +232,8 @@ describe('malformed lines and settings the CLI refuses: one sentence, file:line'
     [body('start', 'crash s1 with bad tail', 'expect s1 leads'), "t.scenario:7: expected 'torn' or 'corrupt' (crash sN with torn tail), found 'bad'"],
     [body('start', 'crash s1 with torn', 'expect s1 leads'), "t.scenario:7: expected 'tail', found the end of the line"],
     [body('start', 'repair', 'expect s1 leads'), 't.scenario:7: expected a server such as s1, found the end of the line'],
+    [body('start', 'corrupt s1', 'expect s1 leads'), "t.scenario:7: expected 'snapshot' (corrupt sN snapshot [ZXID|all]), found the end of the line"],
+    [body('start', 'corrupt s1 snapshot newest', 'expect s1 leads'), /^t.scenario:7: expected a zxid .*found 'newest'/],
     [body('set s2 tickTimeMs 1ms', 'start', 'expect s1 leads'), 't.scenario:6: expected tickTimeMs from 2 to 3600000ms, found 1'],
     [body('set s4 tickTimeMs 1s', 'start', 'expect s1 leads'), "t.scenario:6: expected a server s1..s3 (this ensemble has 3 voters and 0 observers), found s4"],
     [body('set s2 tickTimeMs 1s', 'set s2 tickTimeMs 2s', 'start', 'expect s1 leads'), "t.scenario:7: expected one 'set s2 tickTimeMs' line, found a second (the first is line 6)"],

@@ -109,7 +109,7 @@ describe('Mermaid export', () => {
   it('draws a window of records as a sequenceDiagram, with the violation as a note', () => {
     const t = parseTrace(flawTrace(), 't.jsonl');
     const v = t.summary!.verdict.violations;
-    const text = mermaidDiagram(t, 1079, 1105, v);
+    const text = mermaidDiagram(t, 1094, 1120, v);
     const lines = text.trim().split('\n');
     expect(lines[0]).toBe('sequenceDiagram');
     expect(lines.slice(2, 5)).toEqual(['    participant s1', '    participant s2', '    participant s3']);
