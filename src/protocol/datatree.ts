@@ -6,8 +6,9 @@
  * every server applies the same total order. A failed check makes the txn a no-op with an error
  * (ZooKeeper's error txn), still consuming its zxid.
  *
- * The tree is copy-on-write: an update replaces the node map with a new frozen object, so a step
- * never goes through immer proxies for it and a snapshot is just a reference to the tree.
+ * The tree is persistent: an update builds a new {@link DataTree} sharing all but O(log n) of the
+ * old one's node map (a hash array mapped trie), so a step never goes through immer proxies for
+ * it, a txn costs the same however large the tree, and a snapshot is just a reference to the tree.
  * `digest` is an additive hash of every node, updated incrementally (ZooKeeper's DigestCalculator
  * idea), so two trees can be compared in O(1).
  */
@@ -57,11 +58,190 @@ export interface SessionInfo {
   readonly ephemerals: readonly string[];
 }
 
-export interface DataTree {
-  readonly nodes: Readonly<Record<string, ZNode>>;
-  readonly sessions: Readonly<Record<number, SessionInfo>>;
-  /** Sum of every node's hash, modulo 2^32. */
-  readonly digest: number;
+/**
+ * The data tree: a persistent (immutable, structurally shared) map from path to znode, the
+ * sessions, and the digest. The nodes live in a hash array mapped trie ({@link NodeMap}), so an
+ * update copies O(log32 n) small arrays instead of the whole node map; `nodes` builds the plain
+ * record on demand (traces, reports, tests), with the keys in the order a plain object would hold
+ * them (creation order: see `seq`). A class, so immer never drafts or walks it.
+ */
+export class DataTree {
+  constructor(
+    /** Internal: the trie of nodes. */
+    readonly trie: NodeMap,
+    /** Number of znodes, root included. */
+    readonly size: number,
+    /** Internal: the creation number the next new path gets (orders `nodes`). */
+    readonly nextSeq: number,
+    readonly sessions: Readonly<Record<number, SessionInfo>>,
+    /** Sum of every node's hash, modulo 2^32. */
+    readonly digest: number,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** The znode at a path, or undefined (O(log32 n)). */
+  get(path: string): ZNode | undefined {
+    return lookup(this.trie, path, pathHash(path))?.v;
+  }
+
+  /** Every znode by path, as a frozen record in creation order (built once per tree, on demand). */
+  get nodes(): Readonly<Record<string, ZNode>> {
+    let r = RECORDS.get(this);
+    if (r === undefined) {
+      const leaves: Leaf[] = [];
+      collect(this.trie, leaves);
+      leaves.sort((a, b) => a.seq - b.seq);
+      const o: Record<string, ZNode> = {};
+      for (const l of leaves) o[l.k] = l.v;
+      r = Object.freeze(o);
+      RECORDS.set(this, r);
+    }
+    return r;
+  }
+
+  /** What a serialised state shows: the plain record, as the tree was before it became a trie. */
+  toJSON(): object {
+    return { nodes: this.nodes, sessions: this.sessions, digest: this.digest };
+  }
+}
+
+const RECORDS = new WeakMap<DataTree, Readonly<Record<string, ZNode>>>();
+
+// ---- The node map: a hash array mapped trie (Bagwell), persistent: no node changes once built.
+
+/** A path's znode, its hash, and its creation number (a plain object's key order). */
+class Leaf {
+  constructor(
+    readonly k: string,
+    readonly v: ZNode,
+    readonly h: number,
+    readonly seq: number,
+  ) {}
+}
+
+/** Several paths with the same 32-bit hash. */
+class Collision {
+  constructor(
+    readonly h: number,
+    readonly leaves: readonly Leaf[],
+  ) {}
+}
+
+/** An inner node: one bit per present 5-bit slot, the children in slot order. */
+class Branch {
+  constructor(
+    readonly bitmap: number,
+    readonly items: readonly (Leaf | Collision | Branch)[],
+  ) {}
+}
+
+type NodeMap = Branch;
+type Item = Leaf | Collision | Branch;
+
+const EMPTY_MAP: NodeMap = new Branch(0, []);
+
+/** FNV-1a of a path. */
+function pathHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+function lookup(root: Branch, k: string, h: number): Leaf | undefined {
+  let node: Item = root;
+  let shift = 0;
+  for (;;) {
+    if (node instanceof Branch) {
+      const bit = 1 << ((h >>> shift) & 31);
+      if ((node.bitmap & bit) === 0) return undefined;
+      node = node.items[popcount(node.bitmap & (bit - 1))] as Item;
+      shift += 5;
+    } else if (node instanceof Leaf) return node.k === k ? node : undefined;
+    else {
+      for (const l of node.leaves) if (l.k === k) return l;
+      return undefined;
+    }
+  }
+}
+
+/** A branch holding two items of different hashes, from `shift` down. */
+function pair(a: Leaf | Collision, b: Leaf, shift: number): Branch {
+  const ia = (a.h >>> shift) & 31;
+  const ib = (b.h >>> shift) & 31;
+  if (ia === ib) return new Branch(1 << ia, [pair(a, b, shift + 5)]);
+  return new Branch((1 << ia) | (1 << ib), ia < ib ? [a, b] : [b, a]);
+}
+
+function replaced<T>(items: readonly T[], i: number, x: T): T[] {
+  const next = items.slice();
+  next[i] = x;
+  return next;
+}
+
+/** The branch with `leaf` in it (replacing the leaf of the same path). */
+function insert(node: Branch, shift: number, leaf: Leaf): Branch {
+  const bit = 1 << ((leaf.h >>> shift) & 31);
+  const i = popcount(node.bitmap & (bit - 1));
+  if ((node.bitmap & bit) === 0) {
+    const items = node.items.slice();
+    items.splice(i, 0, leaf);
+    return new Branch(node.bitmap | bit, items);
+  }
+  const child = node.items[i] as Item;
+  let next: Item;
+  if (child instanceof Branch) next = insert(child, shift + 5, leaf);
+  else if (child instanceof Leaf) {
+    if (child.k === leaf.k) next = leaf;
+    else if (child.h === leaf.h) next = new Collision(leaf.h, [child, leaf]);
+    else next = pair(child, leaf, shift + 5);
+  } else if (child.h === leaf.h) {
+    const j = child.leaves.findIndex((l) => l.k === leaf.k);
+    next = new Collision(leaf.h, j < 0 ? [...child.leaves, leaf] : replaced(child.leaves, j, leaf));
+  } else next = pair(child, leaf, shift + 5);
+  return new Branch(node.bitmap, replaced(node.items, i, next));
+}
+
+/** The branch without path k (which it holds); a branch left with one leaf or collision collapses into it. */
+function remove(node: Branch, shift: number, k: string, h: number): Item | null {
+  const bit = 1 << ((h >>> shift) & 31);
+  const i = popcount(node.bitmap & (bit - 1));
+  const child = node.items[i] as Item;
+  let next: Item | null;
+  if (child instanceof Branch) next = remove(child, shift + 5, k, h);
+  else if (child instanceof Leaf) next = null;
+  else {
+    const rest = child.leaves.filter((l) => l.k !== k);
+    next = rest.length === 1 ? (rest[0] as Leaf) : new Collision(h, rest);
+  }
+  if (next === null) {
+    if (node.items.length === 1) return null;
+    if (node.items.length === 2 && shift > 0) {
+      const other = node.items[1 - i] as Item;
+      if (!(other instanceof Branch)) return other;
+    }
+    const items = node.items.slice();
+    items.splice(i, 1);
+    return new Branch(node.bitmap & ~bit, items);
+  }
+  if (node.items.length === 1 && shift > 0 && !(next instanceof Branch)) return next;
+  return new Branch(node.bitmap, replaced(node.items, i, next));
+}
+
+function collect(node: Item, out: Leaf[]): void {
+  if (node instanceof Branch) for (const c of node.items) collect(c, out);
+  else if (node instanceof Leaf) out.push(node);
+  else for (const l of node.leaves) out.push(l);
 }
 
 export type TxnError = 'NONODE' | 'NODEEXISTS' | 'BADVERSION' | 'NOTEMPTY' | 'NOCHILDRENFOREPHEMERALS' | 'SESSIONEXPIRED';
@@ -70,11 +250,7 @@ export type TxnResult = { readonly ok: true; readonly path?: string } | { readon
 
 const ROOT: ZNode = Object.freeze({ data: '', version: 0, cversion: 0, ephemeralOwner: 0, numChildren: 0, czxid: 0, mzxid: 0 });
 
-export const EMPTY_TREE: DataTree = Object.freeze({
-  nodes: Object.freeze({ '/': ROOT }),
-  sessions: Object.freeze({}),
-  digest: nodeHash('/', ROOT),
-});
+export const EMPTY_TREE: DataTree = new DataTree(insert(EMPTY_MAP, 0, new Leaf('/', ROOT, pathHash('/'), 0)), 1, 1, Object.freeze({}), nodeHash('/', ROOT));
 
 /** FNV-1a over the node's identity and content. */
 function nodeHash(path: string, n: ZNode): number {
@@ -94,29 +270,40 @@ export function parentOf(path: string): string {
 
 /** A value at a path, or null when the node does not exist. */
 export function getData(tree: DataTree, path: string): string | null {
-  return tree.nodes[path]?.data ?? null;
+  return tree.get(path)?.data ?? null;
 }
 
 class Builder {
-  nodes: Record<string, ZNode> | null = null;
+  trie: NodeMap;
+  size: number;
+  nextSeq: number;
   sessions: Record<number, SessionInfo> | null = null;
   digest: number;
 
   constructor(readonly base: DataTree) {
+    this.trie = base.trie;
+    this.size = base.size;
+    this.nextSeq = base.nextSeq;
     this.digest = base.digest;
   }
 
   node(path: string): ZNode | undefined {
-    return (this.nodes ?? this.base.nodes)[path];
+    return lookup(this.trie, path, pathHash(path))?.v;
   }
 
   putNode(path: string, n: ZNode | undefined): void {
-    this.nodes ??= { ...this.base.nodes };
-    const old = this.nodes[path];
-    if (old !== undefined) this.digest = (this.digest - nodeHash(path, old)) >>> 0;
-    if (n === undefined) delete this.nodes[path];
-    else {
-      this.nodes[path] = Object.freeze(n);
+    const h = pathHash(path);
+    const old = lookup(this.trie, path, h);
+    if (old !== undefined) this.digest = (this.digest - nodeHash(path, old.v)) >>> 0;
+    if (n === undefined) {
+      if (old === undefined) return;
+      this.trie = (remove(this.trie, 0, path, h) as Branch | null) ?? EMPTY_MAP;
+      this.size--;
+    } else {
+      // A path keeps its place when updated; a new (or re-created) one goes last, as in a plain object.
+      const seq = old === undefined ? this.nextSeq++ : old.seq;
+      if (old === undefined) this.size++;
+      this.trie = insert(this.trie, 0, new Leaf(path, Object.freeze(n), h, seq));
       this.digest = (this.digest + nodeHash(path, n)) >>> 0;
     }
   }
@@ -132,12 +319,8 @@ class Builder {
   }
 
   build(): DataTree {
-    if (this.nodes === null && this.sessions === null) return this.base;
-    return Object.freeze({
-      nodes: this.nodes === null ? this.base.nodes : Object.freeze(this.nodes),
-      sessions: this.sessions === null ? this.base.sessions : Object.freeze(this.sessions),
-      digest: this.digest,
-    });
+    if (this.trie === this.base.trie && this.sessions === null) return this.base;
+    return new DataTree(this.trie, this.size, this.nextSeq, this.sessions === null ? this.base.sessions : Object.freeze(this.sessions), this.digest);
   }
 
   deleteNode(path: string): void {
@@ -213,5 +396,5 @@ function apply(b: Builder, zxid: Zxid, txn: Txn): TxnResult {
 
 /** Number of znodes, root included. */
 export function nodeCount(tree: DataTree): number {
-  return Object.keys(tree.nodes).length;
+  return tree.size;
 }

@@ -550,7 +550,8 @@ export class Simulation {
       this.emit({ type: 'drop', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg, reason });
       return;
     }
-    this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg });
+    if (this.sink === null) this.traceCount++;
+    else this.emit({ type: 'deliver', from: ev.from, to: ev.to, id: ev.id, msg: ev.msg });
     if (opensConnection(ev.msg)) this.network.accept(ev.from, ev.to);
     this.input(rt, { kind: 'message', from: ev.from, msg: ev.msg });
     this.control?.received(ev);
@@ -582,7 +583,8 @@ export class Simulation {
       return;
     }
     rec.deadline = null;
-    this.emit({ type: 'timer', sid: rt.sid, timer: ev.name });
+    if (this.sink === null) this.traceCount++;
+    else this.emit({ type: 'timer', sid: rt.sid, timer: ev.name });
     this.input(rt, { kind: 'timer', timer: ev.name });
   }
 
@@ -606,7 +608,8 @@ export class Simulation {
     }
     const stage = p.stages[0]?.stage ?? 'done';
     const durable = rt.disk.complete(ev.token);
-    this.emit({ type: 'fsync', sid: rt.sid, token: ev.token, write: p.write, stage });
+    if (this.sink === null) this.traceCount++;
+    else this.emit({ type: 'fsync', sid: rt.sid, token: ev.token, write: p.write, stage });
     this.control?.written(rt.sid, p.write, stage);
     if (durable && rt.up) this.input(rt, { kind: 'fsyncDone', token: ev.token });
   }
@@ -656,7 +659,8 @@ export class Simulation {
         this.send(rt.sid, e.to, e.msg);
         return;
       case 'persist': {
-        this.emit({ type: 'persist', sid: rt.sid, token: e.token, write: e.write });
+        if (this.sink === null) this.traceCount++;
+        else this.emit({ type: 'persist', sid: rt.sid, token: e.token, write: e.write });
         const p = rt.disk.submit(this.now, e.token, e.write);
         for (const s of p.stages) this.queue.push({ kind: 'disk', time: s.time, seq: 0, sid: rt.sid, inc: rt.incarnation, token: e.token });
         return;
@@ -707,7 +711,8 @@ export class Simulation {
 
   private send(from: Sid, to: Sid, msg: Message): void {
     const id = this.nextMsgId++;
-    this.emit({ type: 'send', from, to, id, msg });
+    if (this.sink === null) this.traceCount++;
+    else this.emit({ type: 'send', from, to, id, msg });
     if (this.servers[to] === undefined) throw new Error(`s${from} sent ${msg.type} to unknown server ${to}`);
     const out = this.network.send(this.now, from, to, msg);
     if (!out.ok) {
@@ -759,6 +764,10 @@ export class Simulation {
     this.queue.push({ kind: 'timer', time, seq: 0, sid: rt.sid, inc: rt.incarnation, name, gen: rec.gen });
   }
 
+  /**
+   * Numbers a trace record and hands it to the sink. The per-event call sites (send, deliver,
+   * timer, persist, fsync) only count when no sink is attached, so that no record is built.
+   */
   private emit(body: TraceBody): void {
     const i = this.traceCount++;
     if (this.sink !== null) this.sink(Object.assign({ i, t: this.now }, body) as TraceEvent);

@@ -245,3 +245,51 @@ describe('digest', () => {
     );
   });
 });
+
+describe('representation: the node map is a persistent hash trie', () => {
+  // Paths whose FNV-1a hashes collide (found by search), so the trie's collision lists are used.
+  const colliding = ['/c710959', '/c1127602', '/c710958', '/c1127603'];
+  const paths = [...colliding, ...Array.from({ length: 200 }, (_, i) => `/n${i}`)];
+
+  it('§6 agrees with a plain record, key order included (what traces print), over random creates, updates and deletes (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), fc.integer({ min: 0, max: 2 })), { maxLength: 400 }), (ops) => {
+        let tree = EMPTY_TREE;
+        const trees: { tree: DataTree; keys: string[]; data: Record<string, string> }[] = [];
+        const model: Record<string, string> = { '/': '' };
+        ops.forEach(([path, op], k) => {
+          const exists = model[path] !== undefined;
+          const txn = op === 0 ? create(path, `v${k}`) : op === 1 ? setData(path, `w${k}`) : del(path);
+          const { result, tree: next } = applyOne(tree, txn, k + 1);
+          expect(result.ok).toBe(op === 0 ? !exists : exists);
+          if (result.ok) {
+            if (op === 2) delete model[path];
+            else model[path] = op === 0 ? `v${k}` : `w${k}`;
+          }
+          tree = next;
+          trees.push({ tree, keys: Object.keys(model), data: { ...model } });
+        });
+        // Every version stays as it was (persistence), with the keys in a plain object's order.
+        for (const v of trees) {
+          expect(Object.keys(v.tree.nodes)).toEqual(v.keys);
+          expect(nodeCount(v.tree)).toBe(v.keys.length);
+          for (const p of paths) expect(getData(v.tree, p)).toBe(v.data[p] ?? null);
+          expect(v.tree.digest).toBe(digestFromScratch(v.tree));
+        }
+      }),
+      { numRuns: 40, seed: 99 },
+    );
+  });
+
+  it('§6 colliding paths: each is found, replaced and deleted alone', () => {
+    const t = run(colliding.map((p, i) => create(p, String(i)))).tree;
+    colliding.forEach((p, i) => expect(getData(t, p)).toBe(String(i)));
+    const u = applyOne(applyOne(t, setData('/c1127602', 'x')).tree, del('/c710959')).tree;
+    expect(Object.keys(u.nodes)).toEqual(['/', '/c1127602', '/c710958', '/c1127603']);
+    expect(getData(u, '/c1127602')).toBe('x');
+    expect(getData(u, '/c710959')).toBeNull();
+    const empty = colliding.reduce((acc, p) => applyOne(acc, del(p)).tree, t);
+    expect(Object.keys(empty.nodes)).toEqual(['/']);
+    expect(empty.digest).toBe(EMPTY_TREE.digest);
+  });
+});
