@@ -11,7 +11,8 @@ import { step } from '../../src/protocol/peer.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
 import type { Effect, Input } from '../../src/protocol/types.ts';
 import { awaitingSync, txnFor, z, type Node } from './driver.ts';
-import { boot, leaderOf, log, write } from './harness.ts';
+import { appendOf, boot, leaderOf, log, notes, persists, write } from './harness.ts';
+import { formatZxid } from '../../src/protocol/zxid.ts';
 
 function broadcasting(): Node {
   const n = awaitingSync({});
@@ -90,7 +91,7 @@ describe('the log writer\'s coverage probes (issue 12 §3) count what happened',
 
   /** s3 leads; s1's writer is descheduled for 15 s with <2,1> queued when s3 crashes. */
   function roleEndsWithQueue(flaws: Partial<Flaws>) {
-    const { sim } = boot({
+    const { sim, trace } = boot({
       voters: 3,
       flaws,
       coverage: true,
@@ -103,7 +104,8 @@ describe('the log writer\'s coverage probes (issue 12 §3) count what happened',
     sim.runUntil(1006);
     sim.crash(3);
     sim.runUntil(40_000);
-    return (name: keyof typeof PROBE): number => sim.coverage?.[PROBE[name]] ?? -1;
+    const at = (name: keyof typeof PROBE): number => sim.coverage?.[PROBE[name]] ?? -1;
+    return Object.assign(at, { sim, trace });
   }
 
   it('ZooKeeper 3.9.3: a role change drains the queue (logwriter.drain); the writer woken before it then runs on an empty queue (logwriter.run-empty)', () => {
@@ -118,4 +120,16 @@ describe('the log writer\'s coverage probes (issue 12 §3) count what happened',
     expect(at('logwriter.drain')).toBe(0);
     expect(at('logwriter.stale-role')).toBeGreaterThan(0);
   });
+
+  it('ZOOKEEPER-4712: a stray write the new role already holds is skipped (a new leader has applied past it; zabsim keeps the log sorted)', () => {
+    const at = roleEndsWithQueue({ shutdown_leaves_log_writer_running: true });
+    const leader = leaderOf(at.sim);
+    expect(leader).not.toBeNull();
+    const l = at.sim.server(leader as number).state;
+    expect(l.db.lastProcessedZxid).toBeGreaterThan(z(2, 1));
+    expect(notes(at.trace, leader, /log writer: skipped/).map((e) => e.text)).toEqual([`log writer: skipped <2,1>, the log already reaches ${formatZxid(l.db.lastProcessedZxid)}`]);
+    expect(at('logwriter.skip')).toBe(1);
+    expect(persists(at.trace, leader as number, appendOf(z(2, 1)))).toEqual([]);
+  });
 });
+
