@@ -1,0 +1,59 @@
+/**
+ * Fifo, the immutable sequence that holds server state's in-flight work (queues, outstanding
+ * proposals, the learner's inbox). Two properties the rest of zabsim leans on, which were the
+ * surviving mutants of `npm run mutate -- --mutate src/protocol/fifo.ts` (docs/checkers.md,
+ * "Mutation testing"):
+ * - an operation that removes nothing returns the same Fifo: assigning it back to an immer draft
+ *   (`l.inbox = l.inbox.rest()`) then changes nothing, so the step keeps the server state it was
+ *   given instead of copying it (no per-event allocation);
+ * - a Fifo serialises as its elements, oldest first: traces, reports and the step-purity law
+ *   (test/protocol/laws.test.ts compares a state's JSON before and after a step) see what it holds.
+ */
+import { produce } from 'immer';
+import { describe, expect, it } from 'vitest';
+import { Fifo } from '../../src/protocol/fifo.ts';
+
+describe('Fifo', () => {
+  it('keeps its elements oldest first; push, rest, drop, with and filter return new values', () => {
+    const a = Fifo.empty<number>().push(1).push(2).push(3);
+    expect(a.items).toEqual([1, 2, 3]);
+    expect(a.length).toBe(3);
+    expect(a.first()).toBe(1);
+    expect(a.rest().items).toEqual([2, 3]);
+    expect(a.drop(2).items).toEqual([3]);
+    expect(a.drop(5).items).toEqual([]);
+    expect(a.with(1, 9).items).toEqual([1, 9, 3]);
+    expect(a.filter((x) => x !== 2).items).toEqual([1, 3]);
+    expect(a.items).toEqual([1, 2, 3]);
+    expect(Object.isFrozen(a.items)).toBe(true);
+    expect(Fifo.empty<number>().first()).toBeUndefined();
+  });
+
+  it('removing nothing returns the same Fifo: rest() of an empty one, drop(0), drop(-1)', () => {
+    const empty = Fifo.empty<number>();
+    expect(empty.rest()).toBe(empty);
+    const a = empty.push(1).push(2);
+    expect(a.drop(0)).toBe(a);
+    expect(a.drop(-1)).toBe(a);
+    // One element removed is a new value.
+    expect(a.drop(1)).not.toBe(a);
+    expect(a.rest()).not.toBe(a);
+  });
+
+  it('so a step that takes nothing from a queue leaves its immer state untouched', () => {
+    const base = { inbox: Fifo.empty<number>(), outstanding: Fifo.empty<number>().push(7) };
+    const next = produce(base, (draft) => {
+      // As peer.ts's step does: a Fifo is not draftable, so immer hands it out as it is.
+      const d = draft as unknown as typeof base;
+      d.inbox = d.inbox.rest();
+      d.outstanding = d.outstanding.drop(0);
+    });
+    expect(next).toBe(base);
+  });
+
+  it('serialises as its elements, so a state\'s JSON shows what its queues hold', () => {
+    const state = { queue: Fifo.empty<{ zxid: number }>().push({ zxid: 1 }).push({ zxid: 2 }), empty: Fifo.empty<number>() };
+    expect(JSON.stringify(state)).toBe('{"queue":[{"zxid":1},{"zxid":2}],"empty":[]}');
+    expect(state.queue.toJSON()).toBe(state.queue.items);
+  });
+});
