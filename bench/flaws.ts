@@ -6,8 +6,12 @@
  * other on this thread. Prints a markdown table (or, with --json, one JSON object per cell, one a
  * line, then nothing else) to stdout, and each cell as it ends to stderr. Run counts are exact;
  * times depend on the machine's load, printed at start and end.
+ *
+ * `npm run bench -- flaws --table A.jsonl,B.jsonl` measures nothing: it prints the table of rows
+ * saved by earlier `--json` runs (e.g. one per strategy, run one after the other or on two machines).
  */
 import { setAutoFreeze } from 'immer';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { flawByName } from '../src/protocol/flaws.ts';
 import { STRATEGIES, type StrategyName } from '../src/run/strategy.ts';
@@ -21,20 +25,41 @@ function fail(message: string): never {
 }
 
 const argv = process.argv.slice(process.argv.indexOf('flaws') + 1);
-const KNOWN = new Set(['--flaw', '--strategy', '--budget', '--json']);
+const KNOWN = new Set(['--flaw', '--strategy', '--budget', '--json', '--table']);
 let flaws: FlawName[] = FLAW_NAMES;
 let strategies: StrategyName[] = [...STRATEGIES];
 let budget: number | null = null;
 let json = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i] as string;
-  if (!KNOWN.has(a)) fail(`unknown argument '${a}'; expected --flaw NAME, --strategy S[,S...], --budget N or --json.`);
+  if (!KNOWN.has(a)) fail(`unknown argument '${a}'; expected --flaw NAME, --strategy S[,S...], --budget N, --json or --table FILE[,FILE...].`);
   if (a === '--json') {
     json = true;
     continue;
   }
   const v = argv[++i];
   if (v === undefined) fail(`${a} needs a value.`);
+  if (a === '--table') {
+    const rows: FlawRow[] = [];
+    for (const file of v.split(',')) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        fail(`--table: cannot read '${file}'.`);
+      }
+      text.split('\n').forEach((line, k) => {
+        if (line.trim() === '') return;
+        try {
+          rows.push(JSON.parse(line) as FlawRow);
+        } catch {
+          fail(`--table: ${file} line ${k + 1} is not a JSON row of 'npm run bench -- flaws --json'.`);
+        }
+      });
+    }
+    process.stdout.write(`${markdownTable(rows)}\n`);
+    process.exit(0);
+  }
   if (a === '--flaw') {
     flaws = v.split(',').map((x) => flawByName(x) ?? fail(`--flaw: no flaw named '${x}'; 'npx zabsim flaws' lists them.`));
   } else if (a === '--strategy') {

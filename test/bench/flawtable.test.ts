@@ -4,6 +4,9 @@
  * row names its run count, seed, property, run length and schedule.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setAutoFreeze } from 'immer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLAW_NAMES, flawOverrides, markdownTable, measureFlaw, rankStrategies, type FlawRow } from '../../bench/flawtable.ts';
@@ -95,11 +98,20 @@ describe('bench flaws: the command', () => {
     expect(s.stderr.trim()).toBe("npm run bench -- flaws: --flaw: no flaw named 'ZOOKEEPER-9'; 'npx zabsim flaws' lists them.");
   });
 
-  it('prints one JSON row per cell with --json', () => {
+  it('prints one JSON row per cell with --json, and --table prints the table of saved rows', () => {
     const r = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--flaw', 'ZOOKEEPER-2845', '--strategy', 'swarm', '--budget', '3', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const rows = r.stdout.trim().split('\n').map((x) => JSON.parse(x) as FlawRow);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ flaw: 'election_advertises_in_memory_zxid', strategy: 'swarm', budget: 3, found: true, runs: 1, property: 'HonestAdvertisement' });
+    const file = join(mkdtempSync(join(tmpdir(), 'zabsim-flaws-')), 'rows.jsonl');
+    writeFileSync(file, r.stdout);
+    const t = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--table', file], { encoding: 'utf8' });
+    expect(t.status).toBe(0);
+    expect(t.stdout).toBe(`${markdownTable(rows)}\n`);
+    writeFileSync(file, 'not json\n');
+    const bad = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--table', file], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe(`npm run bench -- flaws: --table: ${file} line 1 is not a JSON row of 'npm run bench -- flaws --json'.`);
   });
 });
