@@ -21,6 +21,9 @@
  * `npm run bench -- memory` runs the memory workloads instead (bench/memory.ts): a one-hour
  * virtual run at 2,000 writes/s and a 10-million-event run with leader crashes, sampling heap and
  * RSS as they go, to show that memory stays flat.
+ *
+ * `npm run bench -- flaws [--flaw NAME] [--strategy S] [--budget N] [--json]` measures how many
+ * runs each search strategy needs to find each flaw (bench/flaws.ts; docs/checkers.md's table).
  */
 import { setAutoFreeze } from 'immer';
 import { availableParallelism, loadavg } from 'node:os';
@@ -35,6 +38,10 @@ setAutoFreeze(false);
 
 if (process.argv.includes('memory')) {
   await import('./memory.ts');
+  process.exit(0);
+}
+if (process.argv.includes('flaws')) {
+  await import('./flaws.ts');
   process.exit(0);
 }
 

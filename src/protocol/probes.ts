@@ -86,6 +86,7 @@ const NAMED = [
   ['crashpoint.epoch-durable', 'crash point: right after a currentEpoch write became durable'],
   ['crashpoint.commit', 'crash point: right after a leader sent a COMMIT'],
   ['crashpoint.log-durable', 'crash point: right after a learner synced log write became durable at NEWLEADER'],
+  ['crashpoint.resync-commit', 'crash point: right after a leader sent the COMMIT of a proposal it re-sent to a learner that had ACKed it'],
 ] as const;
 
 export type ProbeName = (typeof NAMED)[number][0];
@@ -175,6 +176,7 @@ function notReachable(): [string, string][] {
     ['fault.ack-reorder', 'not drawn by the swarm (--ack-reorder sets it): it breaks TCP, for the commit-order check'],
     ['fault.disk-fail', 'storage faults come only from scenarios today (issue 13 §2 adds them to runs)'],
     ['crashpoint.log-durable', "only a scheduled crash (`crash sN after log-durable`, the targeted strategy) fires it; --crash-points draws among the other three"],
+    ['crashpoint.resync-commit', "only a scheduled crash (`crash sN after resync-commit`, the targeted strategy) fires it; --crash-points draws among the other three"],
   ];
   for (const [r, p] of ROLE_PHASES) {
     const cell = (k: InputKind): string => `step.${r}.${p}.${k}`;

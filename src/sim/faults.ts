@@ -9,7 +9,7 @@
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { PROBE } from '../protocol/probes.ts';
-import { counterOf } from '../protocol/zxid.ts';
+import { counterOf, epochOf } from '../protocol/zxid.ts';
 import type { Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
 
@@ -20,10 +20,13 @@ export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
  * rarely lands. `newleader-ack`: a learner has just sent its NEWLEADER ACK; `epoch-durable`: a
  * server's currentEpoch write has just become durable; `commit`: a leader has just sent a COMMIT;
  * `log-durable`: a learner's synced txns have just become durable at NEWLEADER, before its
- * currentEpoch write (only for a scheduled crash: `--crash-points` draws among the first three, so
- * that seeds keep their trajectories).
+ * currentEpoch write; `resync-commit`: a leader has just sent the COMMIT of a proposal that it
+ * re-sent, in a sync, to a learner that had ACKed it before (the learner re-synced, a TRUNC may
+ * have cut the txn from its log, and it has not necessarily logged it again: the window of the
+ * re-sync ACK finding, `leader_keeps_acks_across_resync`). The last two only for a scheduled
+ * crash: `--crash-points` draws among the first three, so that seeds keep their trajectories.
  */
-export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit', 'log-durable'] as const;
+export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit', 'log-durable', 'resync-commit'] as const;
 /** The points `--crash-points` draws at. */
 const RANDOM_CRASH_POINTS: ReadonlySet<CrashPointName> = new Set(['newleader-ack', 'epoch-durable', 'commit']);
 /** The coverage cell of each crash point. */
@@ -32,6 +35,7 @@ const CRASH_POINT_PROBE: Readonly<Record<CrashPointName, number>> = {
   'epoch-durable': PROBE['crashpoint.epoch-durable'],
   commit: PROBE['crashpoint.commit'],
   'log-durable': PROBE['crashpoint.log-durable'],
+  'resync-commit': PROBE['crashpoint.resync-commit'],
 };
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
@@ -195,6 +199,32 @@ function cut(sim: Simulation, side: readonly Sid[], rest: readonly Sid[], oneWay
   sim.partition(links, oneWay ? `${names(side)} -/-> ${names(rest)}` : `${names(side)} | ${names(rest)}`);
 }
 
+/**
+ * What the `resync-commit` crash point needs to see from the messages alone: the proposal zxids
+ * each server ACKed (a zxid names one txn, so a leader sending a PROPOSAL of a zxid its receiver
+ * already ACKed is re-sending it, in a sync), and the zxids so re-sent, until their COMMIT.
+ */
+class ResyncWatch {
+  private readonly acks = new Map<Sid, Set<number>>();
+  private readonly resent = new Set<number>();
+
+  acked(sid: Sid, zxid: number): void {
+    if (counterOf(zxid) === 0) return;
+    let s = this.acks.get(sid);
+    if (s === undefined) this.acks.set(sid, (s = new Set()));
+    s.add(zxid);
+  }
+
+  proposed(to: Sid, zxid: number): void {
+    if (this.acks.get(to)?.has(zxid) === true) this.resent.add(zxid);
+  }
+
+  /** Whether a COMMIT of `zxid` commits a re-sent proposal (once per zxid). */
+  committed(zxid: number): boolean {
+    return this.resent.delete(zxid);
+  }
+}
+
 export class FaultInjector {
   private readonly crashRng: Rng;
   private readonly partitionRng: Rng;
@@ -258,12 +288,23 @@ export class FaultInjector {
       if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
       crashNow(sid, true, point);
     };
+    // resync-commit is watched only when a scheduled crash arms it: it remembers every proposal
+    // ACK (per learner), and the proposals a leader sent again to a learner that had ACKed them.
+    const resync = this.cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
     sim.control = {
       arriving: () => false,
       received: () => undefined,
-      sent: (from, _to, msg) => {
+      sent: (from, to, msg) => {
         if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') reached(from, 'newleader-ack');
-        else if (msg.type === 'COMMIT') reached(from, 'commit');
+        else if (msg.type === 'COMMIT') {
+          reached(from, 'commit');
+          if (resync?.committed(msg.zxid) === true) reached(from, 'resync-commit');
+        } else if (resync !== null) {
+          if (msg.type === 'ACK') resync.acked(from, msg.zxid);
+          // Only a proposal of the sender's own epoch: it is re-sending what it proposed (startForwarding),
+          // not a new leader's DIFF of an older epoch.
+          else if (msg.type === 'PROPOSAL' && sim.server(from).state.leader?.epoch === epochOf(msg.zxid)) resync.proposed(to, msg.zxid);
+        }
       },
       written: (sid, write, stage) => {
         if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');

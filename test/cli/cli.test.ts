@@ -18,7 +18,7 @@ describe('zabsim CLI', () => {
     expect(cli('run', '--flaw', 'nope').code).toBe(2);
     const bad = cli('run', '--schedule', '1s crash s1; 2s crash s2 after lunch');
     expect(bad.code).toBe(2);
-    expect(bad.err.split('\n')[0]).toBe("zabsim: --schedule: step 2 ('2s crash s2 after lunch'): expected 'crash sN' or 'crash sN after POINT' with POINT one of newleader-ack, epoch-durable, commit, log-durable.");
+    expect(bad.err.split('\n')[0]).toBe("zabsim: --schedule: step 2 ('2s crash s2 after lunch'): expected 'crash sN' or 'crash sN after POINT' with POINT one of newleader-ack, epoch-durable, commit, log-durable, resync-commit.");
     expect(cli('frobnicate').err).toBe("zabsim: unknown command 'frobnicate'; the commands are: run, scenario, explore, flaws, view, export, merge.\nRun 'zabsim --help' for the commands.\n");
   });
 

@@ -10,7 +10,8 @@ import { cli, cliAsync } from './run-cli.ts';
 import { explore, runCandidate, type SeedResult } from '../../src/run/explore.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
 import { optionsFromSettings, resolveSettings, settings } from '../../src/run/settings.ts';
-import { GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
+import { aimedPoint, GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
+import { swarmSettings } from '../../src/run/swarm.ts';
 import { PROBES } from '../../src/protocol/probes.ts';
 
 /** Splits a printed command as a POSIX shell would (words, and '...' quoted words). */
@@ -47,7 +48,29 @@ describe('search strategies', () => {
       expect(a.every((c) => c.settings.get('until') === 6000)).toBe(true);
     }
     expect(makeStrategy('pct', 5, SHORT).generation(0, 1, [])[0]?.settings.get('pct')).toBe(3);
-    expect(makeStrategy('targeted', 5, SHORT).generation(0, 1, [])[0]?.settings.get('schedule')).toMatch(/^\d+ms crash s\d+ after (newleader-ack|epoch-durable|commit|log-durable)$/);
+    expect(makeStrategy('targeted', 5, SHORT).generation(0, 1, [])[0]?.settings.get('schedule')).toMatch(/^\d+ms crash s\d+ after (newleader-ack|epoch-durable|commit|log-durable|resync-commit)(; \d+ms crash s\d+ after resync-commit)*$/);
+  });
+
+  it('targeted: a flaw with a known window gets half the crashes there; a point only a leader reaches is armed on every server', () => {
+    expect(aimedPoint(new Map([['flaw', ['ZOOKEEPER-4646', 'leader_keeps_acks_across_resync']]]))).toBe('resync-commit');
+    expect(aimedPoint(new Map([['flaw', ['ZOOKEEPER-4646']]]))).toBeNull();
+    expect(aimedPoint(new Map())).toBeNull();
+    const gen = makeStrategy('targeted', 1, new Map([['flaw', ['leader_keeps_acks_across_resync']]])).generation(0, GENERATION_SIZE, []);
+    const schedules = gen.map((c) => c.settings.get('schedule') as string);
+    const aimed = schedules.filter((x) => x.includes('after resync-commit'));
+    // About half (each run aims with probability 1/2, or draws the point among five otherwise).
+    expect(aimed.length).toBeGreaterThanOrEqual(4);
+    expect(aimed.length).toBeLessThanOrEqual(14);
+    for (const x of aimed) {
+      const c = gen[schedules.indexOf(x)] as (typeof gen)[number];
+      const servers = (swarmSettings(c.settings.get('seed') as number).get('servers') as number) + ((swarmSettings(c.settings.get('seed') as number).get('observers') as number | undefined) ?? 0);
+      const steps = x.split('; ');
+      expect(steps).toHaveLength(servers);
+      expect(steps.map((st) => /crash (s\d+) after/.exec(st)?.[1])).toEqual(Array.from({ length: servers }, (_, i) => `s${i + 1}`));
+    }
+    // Without a flaw with a window, the points are drawn evenly: the same seeds, other schedules.
+    const plain = makeStrategy('targeted', 1, new Map([['flaw', ['ZOOKEEPER-4646']]])).generation(0, GENERATION_SIZE, []);
+    expect(plain.filter((c) => (c.settings.get('schedule') as string).includes('resync-commit')).length).toBeLessThan(aimed.length);
   });
 
   it('coverage-guided: mutants of mutants are valid runs (a schedule names only servers the run has), over many generations', () => {

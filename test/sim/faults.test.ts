@@ -74,3 +74,36 @@ describe('scheduled crash points', () => {
     expect(trace.find((e) => e.type === 'crash' && e.sid === 3)?.t).toBeGreaterThanOrEqual(1500);
   });
 });
+
+describe('the resync-commit crash point (the re-sync ACK finding, leader_keeps_acks_across_resync)', () => {
+  beforeAll(() => setAutoFreeze(false));
+  afterAll(() => setAutoFreeze(true));
+
+  // 5 voters, s5 leads. s3, s4 cannot reach s5 from 1480 ms and s2 is down, so <1,21> waits with
+  // the ACKs of s5 and s1; s1 restarts, is TRUNCed below it and re-sent it, and crashes right
+  // after its NEWLEADER ACK; s2 comes back and ACKs it. Then s5 commits <1,21>.
+  const SCHEDULE = '1480ms partition s3,s4->s5; 1480ms crash s2; 1600ms crash s1; 1700ms restart s1; 1700ms crash s1 after newleader-ack; 1800ms restart s2; 1800ms crash s5 after resync-commit';
+  function run(flaws: readonly string[]): TraceEvent[] {
+    const trace: TraceEvent[] = [];
+    const opts = runOptions(settings({ seed: 1, servers: 5, delay: [5, 5], fsync: [2, 2], 'start-spread': 0, clients: 5, 'ops-per-sec': 20, 'clients-from': 1000, until: 4000, schedule: SCHEDULE, ...(flaws.length > 0 ? { flaw: flaws } : {}) }));
+    runJudged(createRun(opts, (e) => void trace.push(e)), opts.untilMs);
+    return trace;
+  }
+
+  it('crashes the leader in the instant it sends the COMMIT of the proposal it re-sent to a learner that had ACKed it', () => {
+    const trace = run(['leader_keeps_acks_across_resync']);
+    const resent = trace.find((e) => e.type === 'send' && e.from === 5 && e.to === 1 && e.msg.type === 'PROPOSAL' && e.t >= 1700);
+    expect(resent?.type === 'send' ? formatZxid((resent.msg as { zxid: number }).zxid) : null).toBe('<1,21>');
+    // The leader's last event is that COMMIT, sent (or dropped on the link to a down learner).
+    const [only] = beforeCrashes(trace, 5);
+    expect(only).toMatch(/^same instant: (send|drop) COMMIT <1,21>$/);
+    const crashAt = trace.find((e) => e.type === 'crash' && e.sid === 5)?.t;
+    expect(trace.some((e) => e.type === 'send' && e.from === 5 && e.msg.type === 'COMMIT' && e.t === crashAt)).toBe(true);
+  });
+
+  it('is not reached by a COMMIT of a proposal sent once: without the flaw the leader waits for fresh ACKs, which the partition keeps away', () => {
+    const trace = run([]);
+    expect(trace.some((e) => e.type === 'note' && e.sid === 5 && /s1 is re-sent <1,21>: its earlier ACK no longer counts/.test(e.text))).toBe(true);
+    expect(beforeCrashes(trace, 5)).toEqual([]);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The time-to-find command (`npm run bench -- flaws`, bench/flawtable.ts): a cell is exactly the
+ * exploration `zabsim explore --flaw F --strategy S --seeds B --max-failures 1` makes, and the
+ * row names its run count, seed, property, run length and schedule.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setAutoFreeze } from 'immer';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FLAW_NAMES, flawOverrides, markdownTable, measureFlaw, rankStrategies, type FlawRow } from '../../bench/flawtable.ts';
+import { FLAW_CATALOGUE } from '../../src/protocol/flaws.ts';
+import { explore } from '../../src/run/explore.ts';
+
+beforeAll(() => setAutoFreeze(false));
+
+describe('bench flaws: one cell', () => {
+  // ZOOKEEPER-4394 under the targeted strategy: the third run fails (MessageLegality), so the
+  // count says something (not the first run) and the failing run carries its armed crash.
+  const flaw = 'follower_newleader_clears_pending' as const;
+  it('counts the runs explore makes to the first failure, and names its seed, property, length and schedule', () => {
+    const row = measureFlaw(flaw, 'targeted', 10);
+    const s = explore({ from: 1, seeds: 10, overrides: flawOverrides(flaw), strategy: 'targeted', maxFailures: 1 });
+    const f = s.failures[0];
+    expect(f).toBeDefined();
+    expect(row.found).toBe(true);
+    expect(row.runs).toBe(s.results.length);
+    expect(row.runs).toBe(3);
+    expect(row.seed).toBe(f?.seed);
+    expect(row.property).toBe(f?.violation?.property);
+    expect(row.property).toBe('MessageLegality');
+    expect(row.events).toBe(f?.events);
+    expect(row.virtualMs).toBe(f?.endMs);
+    expect(row.replay).toBe(f?.replay);
+    expect(row.replay).toContain('--flaw follower_newleader_clears_pending');
+    expect(row.origin).toMatch(/^targeted: \d+ms crash s\d after /);
+    // The steps of the armed schedule (one crash, or one per server for a point only a leader reaches).
+    expect(row.scheduleSteps).toBe((row.origin ?? '').split('; ').length);
+    expect(row.scheduleSteps).toBeGreaterThanOrEqual(1);
+    expect(row.totalEvents).toBe(s.events);
+    expect(row.bug).toBe('ZOOKEEPER-4394');
+    expect(row.budget).toBe(10);
+  });
+
+  it('a budget spent without a failure is a miss of that many runs', () => {
+    const row = measureFlaw(flaw, 'targeted', 2);
+    expect(row).toMatchObject({ found: false, runs: 2, seed: null, property: null, events: null, scheduleSteps: null });
+  });
+});
+
+describe('bench flaws: the table', () => {
+  const row = (strategy: FlawRow['strategy'], runs: number, found: boolean, cpuMs = 1000): FlawRow => ({
+    flaw: 'follower_ack_newleader_before_persist',
+    bug: 'ZOOKEEPER-3911',
+    strategy,
+    budget: 300,
+    runs,
+    found,
+    seed: found ? runs : null,
+    property: found ? 'Establishment' : null,
+    events: found ? 1234 : null,
+    virtualMs: found ? 5000 : null,
+    scheduleSteps: found ? 0 : null,
+    origin: found ? 'swarm' : null,
+    replay: null,
+    wallMs: 2000,
+    cpuMs,
+    totalEvents: 99,
+  });
+
+  it('prints a row per flaw with a column per strategy and TLC beside it', () => {
+    const t = markdownTable([row('swarm', 7, true), row('pct', 300, false)]);
+    const line = t.split('\n').find((x) => x.startsWith('| `follower_ack_newleader_before_persist`'));
+    expect(line).toBe('| `follower_ack_newleader_before_persist` | ZOOKEEPER-3911 | `Establishment` | **7** · 2.0 s · 1234 ev · 0 st | none in 300 (2.0 s) | TLC simulation 3.7-13.4 s; BFS not in 600 s |');
+    expect(t).toContain('| Flaw | Bug | Property | swarm | pct | TLC (2 cores) |');
+  });
+
+  it('ranks the strategies by flaws found, then runs, then CPU time', () => {
+    expect(rankStrategies([row('swarm', 7, true), row('pct', 3, false), row('mix', 5, true, 3000), row('targeted', 5, true, 2000)]).map((t) => t.strategy)).toEqual(['targeted', 'mix', 'swarm', 'pct']);
+    // At the smallest budget: a find after run 300 of a 1,000-run budget is a miss of 300 runs.
+    const late = { ...row('swarm', 900, true), budget: 1000 };
+    expect(rankStrategies([late, row('pct', 300, false, 10)]).map((t) => [t.strategy, t.found, t.runs])).toEqual([['pct', 0, 300], ['swarm', 0, 300]]);
+  });
+
+  it('covers every flaw of the catalogue', () => {
+    expect(FLAW_NAMES).toEqual(Object.keys(FLAW_CATALOGUE));
+  });
+});
+
+describe('bench flaws: the command', () => {
+  it('refuses bad input in one sentence with exit 2', () => {
+    const r = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--budget', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("npm run bench -- flaws: --budget: expected a whole number of runs of at least 1, got '0'.");
+    const s = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--flaw', 'ZOOKEEPER-9'], { encoding: 'utf8' });
+    expect(s.status).toBe(2);
+    expect(s.stderr.trim()).toBe("npm run bench -- flaws: --flaw: no flaw named 'ZOOKEEPER-9'; 'npx zabsim flaws' lists them.");
+  });
+
+  it('prints one JSON row per cell with --json, and --table prints the table of saved rows', () => {
+    const r = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--flaw', 'ZOOKEEPER-2845', '--strategy', 'swarm', '--budget', '3', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((x) => JSON.parse(x) as FlawRow);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ flaw: 'election_advertises_in_memory_zxid', strategy: 'swarm', budget: 3, found: true, runs: 1, property: 'HonestAdvertisement' });
+    const file = join(mkdtempSync(join(tmpdir(), 'zabsim-flaws-')), 'rows.jsonl');
+    writeFileSync(file, r.stdout);
+    const t = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--table', file], { encoding: 'utf8' });
+    expect(t.status).toBe(0);
+    expect(t.stdout).toBe(`${markdownTable(rows)}\n`);
+    writeFileSync(file, 'not json\n');
+    const bad = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--table', file], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe(`npm run bench -- flaws: --table: ${file} line 1 is not a JSON row of 'npm run bench -- flaws --json'.`);
+  });
+});
