@@ -16,7 +16,7 @@ import { budget } from '../budget.ts';
 
 const FAULTS_UNTIL_MS = 30_000;
 /** Generated schedules with every flaw off. */
-const SCHEDULES = budget(60, 600);
+const SCHEDULES = budget(30, 600);
 
 function arbSchedule(servers: number): fc.Arbitrary<ScheduledFault[]> {
   const sid = fc.integer({ min: 1, max: servers });

@@ -16,7 +16,7 @@ import { cliAsync } from './run-cli.ts';
 /** ZOOKEEPER-3911: about four seeds in ten fail (Establishment), so every run has failures. */
 const FLAW = ['--flaw', 'follower_ack_newleader_before_persist'];
 /** Seeds of the byte-for-byte comparisons; test:deep runs this file too, at its large budget. */
-const SEEDS = String(budget(40, 1000));
+const SEEDS = String(budget(20, 1000));
 /** Seeds of the text comparisons. */
 const TEXT_SEEDS = '20';
 

@@ -31,7 +31,7 @@ const FAULTS_UNTIL_MS = 30_000;
 const QUIET_MS = 170_000;
 /** The ensemble must not change over this final stretch. */
 const STABLE_MS = 30_000;
-const NUM_RUNS = budget(100, 600);
+const NUM_RUNS = budget(50, 600);
 /**
  * A message storm (messages feeding on each other without time passing) fails the run instead of
  * hanging it: more than this many trace records within STORM_WINDOW_MS of virtual time. Busy but

@@ -22,7 +22,7 @@ import { budget } from '../budget.ts';
 const FAULTS_UNTIL_MS = 40_000;
 const CLIENTS_STOP_MS = 50_000;
 const END_MS = 220_000;
-const NUM_RUNS = budget(50, 600);
+const NUM_RUNS = budget(30, 600);
 
 const arbRun = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
