@@ -662,8 +662,10 @@ function newestSnapshotTxn(db: Db): Zxid {
 /** The newest txn on disk: the log's last entry or the newest snapshot's last txn. */
 export function durableTipOf(img: MutableDurableImage): Zxid {
   const last = img.log[img.log.length - 1]?.zxid ?? 0;
-  const s = img.snapshots[img.snapshots.length - 1];
-  return Math.max(last, s === undefined ? 0 : (s.lastTxn ?? s.zxid));
+  // FileSnap.deserialize passes over a snapshot that fails its CRC: it holds nothing at start-up.
+  let s = null;
+  for (let i = img.snapshots.length - 1; i >= 0 && s === null; i--) if (img.snapshots[i]?.corrupt !== true) s = img.snapshots[i] ?? null;
+  return Math.max(last, s === null ? 0 : (s.lastTxn ?? s.zxid));
 }
 
 /** Length of the common prefix of two logs (entries are shared objects, so identity decides). */
