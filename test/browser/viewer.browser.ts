@@ -83,9 +83,9 @@ describe('the viewer in headless Chromium', () => {
     await expect.poll(async () => (await page.locator('#violations .violation').count())).toBe(1);
 
     await page.click('#to-violation');
-    expect(await selected()).toBe(1103);
+    expect(await selected()).toBe(1118);
     expect(Number(await canvas.getAttribute('data-arrows'))).toBeGreaterThan(5);
-    expect(await page.textContent('#position')).toBe('record #1103 of 1108 · t = 25895 ms · send');
+    expect(await page.textContent('#position')).toBe('record #1118 of 1123 · t = 25895 ms · send');
     expect(await page.textContent('#events .row.sel')).toContain('s1 -> s3     send      UPTODATE  #335');
     // The state panel at the violation: s1 has just established epoch 3 (LEADING/BROADCAST) on
     // s3's NEWLEADER ACK, while s3 is still FOLLOWING in SYNCHRONIZATION (epoch 3 accepted and
@@ -138,18 +138,18 @@ describe('the viewer in headless Chromium', () => {
   it('steps by keyboard and slider, and filters by server, message type and zxid', async () => {
     await page.click('#to-violation');
     await page.keyboard.press('ArrowRight');
-    expect(await selected()).toBe(1104);
+    expect(await selected()).toBe(1119);
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowLeft');
-    expect(await selected()).toBe(1102);
+    expect(await selected()).toBe(1117);
     await page.keyboard.press('Shift+ArrowLeft');
-    expect(await selected()).toBe(1002);
+    expect(await selected()).toBe(1017);
     await page.keyboard.press('End');
-    expect(await selected()).toBe(1107);
+    expect(await selected()).toBe(1122);
     await page.keyboard.press('Home');
     expect(await selected()).toBe(0);
     await page.keyboard.press('v');
-    expect(await selected()).toBe(1103);
+    expect(await selected()).toBe(1118);
     await page.locator('#slider').fill('100');
     expect(await selected()).toBe(100);
 
