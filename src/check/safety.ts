@@ -11,7 +11,7 @@
  * docs/checkers.md lists every property with where it is checked.
  */
 import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
-import type { Db } from '../protocol/db.ts';
+import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
 import type { ClientRequest, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
@@ -659,13 +659,13 @@ function newestSnapshotTxn(db: Db): Zxid {
   return s === undefined ? 0 : (s.lastTxn ?? s.zxid);
 }
 
-/** The newest txn on disk: the log's last entry or the newest snapshot's last txn. */
+/** The newest txn on disk: the log's last entry or the last txn of the newest snapshot that reads back. */
 export function durableTipOf(img: MutableDurableImage): Zxid {
   const last = img.log[img.log.length - 1]?.zxid ?? 0;
-  // FileSnap.deserialize passes over a snapshot that fails its CRC: it holds nothing at start-up.
-  let s = null;
-  for (let i = img.snapshots.length - 1; i >= 0 && s === null; i--) if (img.snapshots[i]?.corrupt !== true) s = img.snapshots[i] ?? null;
-  return Math.max(last, s === null ? 0 : (s.lastTxn ?? s.zxid));
+  // The snapshot start-up loads (FileSnap.deserialize passes over one that fails its CRC).
+  const i = validSnapshotIndex(img.snapshots);
+  const s = i === null || i < 0 ? undefined : img.snapshots[i];
+  return Math.max(last, s === undefined ? 0 : (s.lastTxn ?? s.zxid));
 }
 
 /** Length of the common prefix of two logs (entries are shared objects, so identity decides). */
