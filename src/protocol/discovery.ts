@@ -218,7 +218,7 @@ export function enterLearning(s: S, ctx: StepContext, role: 'FOLLOWING' | 'OBSER
     blocked: null,
     resume: null,
     inbox: Fifo.empty(),
-    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null, diffZxid: null, replayed: [] },
+    sync: { mode: null, newLeaderSeen: false, newEpoch: -1, packetsNotLogged: Fifo.empty(), packetsCommitted: [], preSnapDb: null, diffZxid: null, replayed: [], marker: null },
     pendingTxns: Fifo.empty(),
     touched: [],
   };

@@ -42,7 +42,7 @@ import { runLearnerHandler } from './learnerhandler.ts';
 import { onPurgeTimer, persist, schedulePurge, snapshotThreadStep, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
-import type { DurableImage, Effect, Input, LearnerHandler, Message, PersistOp, ServerState } from './types.ts';
+import type { DurableImage, Effect, Input, LearnerHandler, Message, NewLeaderMarker, PersistOp, ServerState } from './types.ts';
 import { epochOf, formatZxid } from './zxid.ts';
 
 type S = ServerState;
@@ -560,7 +560,10 @@ function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, 
         halt(s, ctx, `Unable to load database on disk: writing ${what} failed`);
         return;
       }
-      if (write.op === 'writeEpoch') {
+      const marker = s.learner?.sync.marker;
+      if (write.op === 'updatingEpoch' && write.exists && marker !== undefined && marker !== null && marker.token === token) {
+        undoAfterMarker(s, ctx, marker);
+      } else if (write.op === 'writeEpoch') {
         const kept = durable[write.file];
         if (kept !== null) {
           if (write.file === 'acceptedEpoch') s.acceptedEpoch = kept;
@@ -573,6 +576,31 @@ function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, 
       return;
     }
   }
+}
+
+/**
+ * The updatingEpoch marker of NEWLEADER could not be created (docs/protocol.md, Storage faults,
+ * "Failing updatingEpoch marker"). In ZooKeeper 3.4.6 `File.createNewFile` is synchronous and its
+ * IOException leaves syncWithLeader before the snapshot, the log appends, setCurrentEpoch and the
+ * ACK: none of them is ever issued. zabsim issued them behind the marker without waiting (the disk
+ * completes writes in order, so none of them is durable yet): the disk drops them, and memory goes
+ * back to what it held at the marker (for a SNAP, the database before it: ZOOKEEPER-3642's rule).
+ * Writes issued before the marker stay, and a purge (DatadirCleanupManager's thread) still runs.
+ */
+function undoAfterMarker(s: S, ctx: StepContext, marker: NewLeaderMarker): void {
+  const dropped = s.nextToken - 1 - marker.token;
+  if (dropped > 0) {
+    note(ctx, `Failed to create updatingEpoch: dropping the ${dropped} writes queued behind it, which ZooKeeper never issues`);
+    ctx.effects.push({ kind: 'dropWrites', afterToken: marker.token });
+  }
+  s.db = marker.db;
+  s.currentEpoch = marker.currentEpoch;
+  s.logWriter.queue = marker.logQueue;
+  const l = s.learner as NonNullable<S['learner']>;
+  l.sync.preSnapDb = marker.preSnapDb;
+  l.sync.marker = null;
+  // Every token after the marker is dropped or a purge, which the role's shutdown does not wait for.
+  s.durableToken = s.nextToken - 1;
 }
 
 /** The learner's synchronous write is durable: carry on, then read what queued meanwhile. */

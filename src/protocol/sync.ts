@@ -406,9 +406,14 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
   let last = lastToken;
   for (let k = i; k < steps.length; k++) {
     switch (steps[k]) {
-      case 'marker':
-        persist(s, ctx, { op: 'updatingEpoch', exists: true });
+      case 'marker': {
+        // File.createNewFile runs before anything else of NEWLEADER and throws if it fails:
+        // keep what memory holds now, for onWriteFailed to put back (docs/protocol.md, Storage
+        // faults, "Failing updatingEpoch marker").
+        const before = { db: s.db, preSnapDb: l.sync.preSnapDb, currentEpoch: s.currentEpoch, logQueue: s.logWriter.queue };
+        l.sync.marker = { token: persist(s, ctx, { op: 'updatingEpoch', exists: true }), ...before };
         break;
+      }
       case 'unmark':
         persist(s, ctx, { op: 'updatingEpoch', exists: false });
         break;

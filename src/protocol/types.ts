@@ -320,7 +320,12 @@ export type Effect =
    * Work was queued for a thread that was idle: the kernel schedules its step (a `stage` input)
    * as an event of its own, after a delay drawn from the `threads` stream (a descheduled thread).
    */
-  | { readonly kind: 'wake'; readonly stage: StageName };
+  | { readonly kind: 'wake'; readonly stage: StageName }
+  /**
+   * Writes issued after `afterToken` were never issued after all (the synchronous write at
+   * `afterToken` failed first): the disk drops them, pending, except purges (another thread's).
+   */
+  | { readonly kind: 'dropWrites'; readonly afterToken: number };
 
 /**
  * The threads of a server the kernel schedules on their own (docs/protocol.md, "Threads and
@@ -490,6 +495,22 @@ export interface LearnerSync {
    * snapshot's last txn (ZOOKEEPER-3104, sync.ts:applyNow).
    */
   replayed: LogEntry[];
+  /**
+   * The NEWLEADER handling created the `updatingEpoch` marker with write `token`; what memory held
+   * before it. ZooKeeper's `createNewFile` is synchronous and throws before anything after it runs,
+   * so a failed marker drops the writes issued after it and puts these back (docs/protocol.md,
+   * Storage faults, "Failing updatingEpoch marker").
+   */
+  marker: NewLeaderMarker | null;
+}
+
+/** What the learner held when it created the updatingEpoch marker at NEWLEADER. */
+export interface NewLeaderMarker {
+  readonly token: number;
+  readonly db: Db;
+  readonly preSnapDb: Db | null;
+  readonly currentEpoch: number;
+  readonly logQueue: LogWriterState['queue'];
 }
 
 /** What a learner's protocol thread is blocked on: a synchronous disk write. */

@@ -92,6 +92,8 @@ export class Disk {
   private fullUntil = -1;
   /** Random storage faults stopped (the end of the faulty period). */
   private calmed = false;
+  /** Dropped writes (see {@link drop}): token -> completion events still to come, each ignored. */
+  private readonly dropped = new Map<number, number>();
 
   constructor(
     private readonly cfg: DiskConfig,
@@ -183,6 +185,33 @@ export class Disk {
     return null;
   }
 
+  /**
+   * The writes submitted after `afterToken` were never issued (the server learnt that the
+   * synchronous write `afterToken` failed before it would have issued them): they leave the
+   * pending queue without reaching the image, and their scheduled completions are ignored.
+   * A purge stays (it is another thread's). Returns how many went.
+   */
+  drop(afterToken: number): number {
+    const kept: PendingWrite[] = [];
+    for (const p of this.pending) {
+      if (p.token > afterToken && p.write.op !== 'purge') this.dropped.set(p.token, p.stages.length);
+      else kept.push(p);
+    }
+    const n = this.pending.length - kept.length;
+    this.pending = kept;
+    return n;
+  }
+
+  /** Whether a scheduled completion is of a dropped write (it is then consumed). */
+  droppedCompletion(token: number): boolean {
+    if (this.dropped.size === 0) return false;
+    const left = this.dropped.get(token);
+    if (left === undefined) return false;
+    if (left <= 1) this.dropped.delete(token);
+    else this.dropped.set(token, left - 1);
+    return true;
+  }
+
   /** Submits a write; returns its completion stages (times are FIFO after earlier writes). */
   submit(now: number, token: number, write: PersistOp): PendingWrite {
     // A purge deletes files and syncs nothing: it draws no latency, so switching purges on or
@@ -264,6 +293,7 @@ export class Disk {
       if (damage === 'draw') this.drawCorruptSnapshot();
     }
     this.pending = [];
+    this.dropped.clear();
     this.lastCompletion = now;
     return lost;
   }

@@ -596,6 +596,7 @@ export class Simulation {
       held.push(ev);
       return;
     }
+    if (rt.disk.droppedCompletion(ev.token)) return;
     const p = rt.disk.pendingWrites()[0];
     if (p === undefined) throw new Error(`s${rt.sid}: disk completion for token ${ev.token} with nothing pending`);
     if (p.fails !== undefined) {
@@ -698,6 +699,9 @@ export class Simulation {
         this.queue.push({ kind: 'stage', time: this.now + delay, seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
         return;
       }
+      case 'dropWrites':
+        rt.disk.drop(e.afterToken);
+        return;
       case 'halt':
         this.down(rt);
         this.probe?.(PROBE['fault.halt']);
