@@ -198,6 +198,20 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(swarmSettings(13179).get('corrupt-snapshot')).toBe(0.5);
   });
 
+  // Found by the 20,000-seed sweep (docs/checkers.md): a learner's updatingEpoch marker failed at
+  // NEWLEADER (--write-errors) and the writes zabsim had queued behind it still landed: the synced
+  // txns of the new epoch without currentEpoch (6016: EpochFileSanity), the SNAP's snapshot
+  // (8313: a TRUNC then cut it, and the leader later established on that learner's ACK:
+  // Establishment). ZooKeeper's createNewFile throws before issuing them (docs/protocol.md,
+  // Storage faults, "Failing updatingEpoch marker").
+  for (const seed of [6016, 8313]) {
+    it(`seed ${seed} with every flaw off: the writes behind a failed updatingEpoch marker never land (Storage faults)`, () => {
+      expect(swarmSettings(seed).get('write-errors')).toBeGreaterThan(0);
+      const s = explore({ from: seed, seeds: 1, overrides: new Map() });
+      expect(s.failures).toEqual([]);
+    });
+  }
+
   it("seed 1479 with every flaw off: ZooKeeper 3.9's acceptedEpoch lockout (a Liveness failure, no safety one), told apart from other liveness failures", () => {
     const s = explore({ from: 1479, seeds: 1, overrides: new Map() });
     const f = s.failures[0];

@@ -14,7 +14,7 @@ import { Simulation } from '../../src/sim/kernel.ts';
 import { EMPTY_SNAPSHOT } from '../../src/protocol/db.ts';
 import { zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
-import { boot, durableZxids, established, excerpt, FIXED, leaderOf, notes, one, sends, when, write } from './harness.ts';
+import { boot, durableZxids, epochWrite, established, excerpt, FIXED, leaderOf, notes, one, persists, sends, when, write } from './harness.ts';
 
 const E0 = { acceptedEpoch: 0, currentEpoch: 0 };
 const halts = (trace: readonly TraceEvent[], sid: number): string[] => trace.flatMap((e) => (e.type === 'halt' && e.sid === sid ? [e.reason] : []));
@@ -276,6 +276,72 @@ describe('storage faults: a SNAP-synced learner whose currentEpoch write fails',
     // The vote right after: the SNAP's label <2,0>, with peerEpoch its durable currentEpoch, 0.
     const vote = trace.find((e) => e.i > fail.i && e.type === 'vote' && e.sid === 1);
     expect(vote).toMatchObject({ zxid: zxid(2, 0), peerEpoch: 0 });
+    sim.runUntil(20_000);
+    expect(sim.server(1).state.zabState).toBe('BROADCAST');
+    expect(checkers.violations, excerpt(trace)).toEqual([]);
+  });
+});
+
+// docs/protocol.md, Storage faults, "Failing updatingEpoch marker": in ZooKeeper 3.4.6
+// `updating.createNewFile()` is synchronous and throws before anything else of NEWLEADER runs.
+describe('storage faults: a failing updatingEpoch marker at NEWLEADER (Storage faults, §1.3 marker)', () => {
+  const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
+
+  it('DIFF: the synced txns queued behind the marker never reach the disk, memory goes back to before NEWLEADER, the vote carries the old zxid, and the next round syncs', () => {
+    const trace: TraceEvent[] = [];
+    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3 }, (e) => void trace.push(e));
+    const checkers = attachCheckers(sim);
+    // s2 and s3 hold <1,1>..<1,3>; s1 only <1,1>: it gets a DIFF of <1,2>, <1,3> from s3.
+    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], ...E1 };
+    Object.assign(sim.server(2).disk.image, full);
+    Object.assign(sim.server(3).disk.image, full);
+    Object.assign(sim.server(1).disk.image, { ...full, log: full.log.slice(0, 1) });
+    sim.failNextWrite(1, 'updatingEpoch');
+    sim.startAll();
+    sim.runUntil(1500);
+    const fail = one(diskfails(trace, 1), 'diskfail');
+    expect(fail.write).toEqual({ op: 'updatingEpoch', exists: true });
+    // The synced txns were submitted behind the marker (zabsim does not wait for it) ...
+    const behind = trace.filter((e) => e.type === 'persist' && e.sid === 1 && e.i < fail.i && e.token > fail.token);
+    expect(behind.map((e) => (e.type === 'persist' ? e.write.op : '')), excerpt(trace)).toEqual(['appendLog', 'appendLog']);
+    expect(notes(trace, 1, /Failed to create updatingEpoch: dropping the 2 writes queued behind it/)).toHaveLength(1);
+    // ... and none of them lands: no fsync of a token after the marker's in this role.
+    const vote = trace.find((e) => e.i > fail.i && e.type === 'vote' && e.sid === 1);
+    expect(vote, excerpt(trace)).toMatchObject({ zxid: zxid(1, 1), peerEpoch: 1 });
+    expect(trace.filter((e) => e.type === 'fsync' && e.sid === 1 && e.i > fail.i && e.i < (vote?.i ?? 0))).toEqual([]);
+    // No NEWLEADER ACK in that round.
+    expect(sends(trace, 'ACK', 1).filter((e) => e.i < fail.i && e.msg.zxid === zxid(2, 0))).toEqual([]);
+    sim.runUntil(20_000);
+    expect(sim.server(1).state.zabState).toBe('BROADCAST');
+    expect(durableZxids(sim, 1)).toEqual([1, 2, 3].map((c) => zxid(1, c)));
+    expect(checkers.violations, excerpt(trace)).toEqual([]);
+  });
+
+  it('SNAP: the snapshot behind the marker never lands, the database before the SNAP comes back (ZOOKEEPER-3642), and the currentEpoch write is never issued', () => {
+    const trace: TraceEvent[] = [];
+    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, params: { commitLogCount: 1 } }, (e) => void trace.push(e));
+    const checkers = attachCheckers(sim);
+    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], ...E1 };
+    Object.assign(sim.server(2).disk.image, full);
+    Object.assign(sim.server(3).disk.image, full);
+    Object.assign(sim.server(1).disk.image, E0);
+    sim.failNextWrite(1, 'updatingEpoch');
+    sim.start(2);
+    sim.start(3);
+    sim.runUntil(1500);
+    sim.start(1);
+    sim.runUntil(3000);
+    expect(sends(trace, 'SNAP', 3, 1).length, excerpt(trace)).toBeGreaterThan(0);
+    const fail = one(diskfails(trace, 1), 'diskfail');
+    expect(fail.write).toEqual({ op: 'updatingEpoch', exists: true });
+    const vote = trace.find((e) => e.i > fail.i && e.type === 'vote' && e.sid === 1);
+    // The vote right after: the empty database s1 had before the SNAP, not the SNAP's <2,0>.
+    expect(vote, excerpt(trace)).toMatchObject({ zxid: 0, peerEpoch: 0 });
+    // Until the next NEWLEADER no snapshot of s1 lands (before the fix, the SNAP's did).
+    const next = trace.find((e) => e.i > fail.i && e.type === 'deliver' && e.to === 1 && e.msg.type === 'NEWLEADER');
+    expect(next, excerpt(trace)).toBeDefined();
+    expect(trace.filter((e) => e.type === 'fsync' && e.sid === 1 && e.write.op === 'snapshot' && e.i > fail.i && e.i < (next?.i ?? 0))).toEqual([]);
+    expect(persists(trace, 1, epochWrite('currentEpoch', 2)).filter((e) => e.i < fail.i)).toEqual([]);
     sim.runUntil(20_000);
     expect(sim.server(1).state.zabState).toBe('BROADCAST');
     expect(checkers.violations, excerpt(trace)).toEqual([]);

@@ -217,6 +217,36 @@ describe('Disk', () => {
     });
   });
 
+  it('drop(after) removes the pending writes submitted after a token (not a purge, not the ones before): they never reach the image and their completions are ignored', () => {
+    const { disk } = makeDisk({ fsyncLatency: { kind: 'constant', ms: 1 } });
+    disk.submit(0, 1, append(1));
+    disk.submit(0, 2, { op: 'updatingEpoch', exists: true });
+    disk.submit(0, 3, append(2));
+    disk.submit(0, 4, { op: 'purge', snapRetainCount: 3, logFrom: 0 });
+    disk.submit(0, 5, writeEpoch('currentEpoch', 2));
+    expect(disk.drop(2)).toBe(2);
+    expect(disk.pendingWrites().map((p) => p.token)).toEqual([1, 2, 4]);
+    completeFully(disk, 1);
+    completeFully(disk, 2);
+    // The scheduled completions of the dropped writes (the epoch write has two) are consumed once each.
+    expect(disk.droppedCompletion(3)).toBe(true);
+    expect(disk.droppedCompletion(3)).toBe(false);
+    completeFully(disk, 4);
+    expect(disk.droppedCompletion(5)).toBe(true);
+    expect(disk.droppedCompletion(5)).toBe(true);
+    expect(disk.droppedCompletion(5)).toBe(false);
+    expect(zxids(disk)).toEqual([1]);
+    expect(disk.image.currentEpoch).toBeNull();
+    expect(disk.image.currentEpochTmp).toBeNull();
+    expect(disk.image.updatingEpoch).toBe(true);
+    // A dropped append is not an unsynced one: a crash cannot leave it as a damaged tail.
+    disk.submit(1, 6, { op: 'updatingEpoch', exists: false });
+    disk.submit(1, 7, append(3));
+    disk.drop(6);
+    disk.crash(2, 'torn');
+    expect(disk.image.damagedTail).toBeNull();
+  });
+
   it('snapshot writes reach the image only when complete', () => {
     const { disk } = makeDisk();
     const snapshot = { zxid: 7, data: EMPTY_TREE };
