@@ -87,7 +87,16 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
   const l = s.leader;
   if (l === null) return 0;
   let sent = 0;
-  // toBeApplied is always empty here: a commit is applied in the same step that decides it.
+  // Committed, not yet applied by the leader's CommitProcessor: beyond the sync (which is built
+  // from the applied database), so each goes as PROPOSAL and COMMIT, to observers too.
+  const tba = l.toBeApplied.items;
+  for (let i = 0; i < tba.length; i++) {
+    const p = tba[i] as (typeof tba)[number];
+    if (p.zxid <= lastSeenZxid) continue;
+    sendToLearner(ctx, h, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
+    sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
+    sent++;
+  }
   if (!h.observer) {
     const items = l.outstanding.items;
     for (let i = 0; i < items.length; i++) {
