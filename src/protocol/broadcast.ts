@@ -17,12 +17,9 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
 import { sendToLearner } from './learnerhandler.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
-import { applyCommitted, logTxn } from './db.ts';
 import { enqueueCommit, enqueueSyncReply } from './commitproc.ts';
 import { updateAckCheck, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
-import { maybeSnapshot, persist } from './persist.ts';
-import { replyForApplied } from './serving.ts';
 import { commitPending } from './sync.ts';
 import type { Proposal, ServerState, TxnPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
@@ -169,20 +166,17 @@ export function onCommit(s: S, ctx: StepContext, z: Zxid): string | null {
   return commitPending(s, ctx, z);
 }
 
-/** INFORM at an observer: log and apply (no ACK). */
+/**
+ * INFORM at an observer: ObserverZooKeeperServer.commitRequest hands the txn to its
+ * SyncRequestProcessor (the log writer: logged, no ACK) and to its CommitProcessor (applied
+ * later). An INFORM at or below what it applied, logged or queued is ignored.
+ */
 export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
-  if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= s.db.log.lastZxid(0)) {
+  if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
     note(ctx, `ignored INFORM ${formatZxid(msg.zxid)}: already applied`);
     return;
   }
   const entry = { zxid: msg.zxid, txn: msg.txn };
-  s.db = logTxn(s.db, entry);
-  persist(s, ctx, { op: 'appendLog', entry });
-  // ObserverZooKeeperServer.commitRequest hands the txn to its SyncRequestProcessor and its
-  // CommitProcessor, two threads; zabsim models neither for observers yet and logs, applies and
-  // snapshots in this step (the snapshot then reflects the txn).
-  const { db, result } = applyCommitted(s.db, entry);
-  s.db = db;
-  replyForApplied(s, ctx, entry, result);
-  maybeSnapshot(s, ctx);
+  enqueueLog(s, ctx, entry, false);
+  enqueueCommit(s, ctx, entry);
 }

@@ -12,8 +12,8 @@
  * every txn committed before it. The leader's CommitProcessor is the same thread
  * (`LeaderZooKeeperServer`: CommitProcessor → ToBeAppliedRequestProcessor → FinalRequestProcessor):
  * `Leader.tryToCommit` hands it each committed proposal, and a `sync` of the leader's own client
- * goes behind them. An observer still logs and applies in its protocol step (its INFORMs, and its
- * held commits at UPTODATE, in order with them).
+ * goes behind them. An observer's INFORMs and its held commits at UPTODATE go the same way
+ * (`ObserverZooKeeperServer.commitRequest`: the log writer, then `commitProcessor.commit`).
  *
  * The queue is volatile: a crash loses it. When a role ends, `CommitProcessor.halt` stops the
  * thread with its queue unprocessed ({@link fenceCommitProcessor}); the database is then

@@ -21,7 +21,7 @@ import { cancelTimer, note, send, setTimer, type StepContext } from './context.t
 import { applyCommitted, loadSnapshot, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
-import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
+import { persist, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
@@ -29,7 +29,6 @@ import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, Sy
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
 import { sendToLearner, startSnapSync } from './learnerhandler.ts';
-import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
 
@@ -583,14 +582,9 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
       continue;
     }
     l.pendingTxns = l.pendingTxns.push(entry);
-    if (observer) {
-      s.db = logTxn(s.db, entry);
-      persist(s, ctx, { op: 'appendLog', entry });
-      maybeSnapshot(s, ctx);
-    } else {
-      // Follower.syncWithLeader's UPTODATE: fzk.logRequest, through the log writer, ACKed after its flush.
-      enqueueLog(s, ctx, entry, true);
-    }
+    // Follower: fzk.logRequest, through the log writer, ACKed after its flush. Observer:
+    // ozk.commitRequest, through the log writer (no ACK) and, below, the CommitProcessor.
+    enqueueLog(s, ctx, entry, !observer);
   }
   l.sync.packetsNotLogged = Fifo.empty();
   const held = [...l.sync.packetsCommitted];
@@ -621,16 +615,8 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
-  if (s.state === 'OBSERVING') {
-    // An observer's commit path is not a stage yet (its INFORMs apply in the protocol step), so
-    // its held commits apply here too, in order with them.
-    if (head.zxid <= s.db.lastProcessedZxid) return null;
-    const { db, result } = applyCommitted(s.db, head);
-    s.db = db;
-    replyForApplied(s, ctx, head, result);
-    return null;
-  }
-  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply).
+  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply), a
+  // follower's and an observer's alike.
   enqueueCommit(s, ctx, head);
   return null;
 }

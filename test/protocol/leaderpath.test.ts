@@ -131,3 +131,43 @@ describe('§6 the leader\'s CommitProcessor and toBeApplied: commit is not apply
     expect(delivers(trace, 'COMMIT', 3, 1).length).toBe(1);
   });
 });
+
+describe('§6 the observer\'s SyncRequestProcessor and CommitProcessor (ObserverZooKeeperServer.commitRequest)', () => {
+  function withObserver(o: Partial<SimOptions>) {
+    const b = boot({ voters: 3, observers: 1, images: { 1: { ...E1, log: log([1, 1]) }, 2: { ...E1, log: log([1, 1]) }, 3: { ...E1, log: log([1, 1]) }, 4: { ...E1, log: log([1, 1]) } }, ...o });
+    b.sim.runUntil(1000);
+    expect(leaderOf(b.sim), excerpt(b.trace)).toBe(3);
+    expect(b.sim.server(4).state.zabState).toBe('BROADCAST');
+    return b;
+  }
+
+  it('§6 observer on INFORM: its writer logs the txn (no ACK), and its CommitProcessor applies it and answers the client 30 ms after the INFORM', () => {
+    const { sim, trace } = withObserver({ commitDelay: { kind: 'constant', ms: 30 } });
+    const cx = request(sim, 4, 'create', '/a', 'x');
+    sim.runUntil(sim.now + 300);
+    const inform = one(delivers(trace, 'INFORM', 3, 4), 'INFORM to s4');
+    expect(one(persists(trace, 4, appendOf(Z21)), 'append <2,1> on s4').t).toBe(inform.t);
+    const reply = trace.find((e) => e.type === 'reply' && e.sid === 4 && e.reply.cxid === cx);
+    expect(reply?.t).toBe(inform.t + 30);
+    expect(replies(trace, 4, cx).map((r) => [r.ok, r.zxid])).toEqual([[true, Z21]]);
+    expect(sends(trace, 'ACK', 4).filter((e) => e.msg.zxid === Z21)).toEqual([]);
+  });
+
+  it('an observer\'s writer descheduled 20 ms logs the INFORM then; a crash before loses it, though the CommitProcessor applied it in memory', () => {
+    const { sim, trace } = withObserver({ stageDelay: { kind: 'constant', ms: 20 } });
+    write(sim, 3, '/a');
+    let informAt = -1;
+    for (let t = sim.now; t < sim.now + 100 && informAt < 0; t++) {
+      sim.runUntil(t);
+      if (delivers(trace, 'INFORM', 3, 4).length > 0) informAt = t;
+    }
+    expect(informAt).toBeGreaterThan(0);
+    const s4 = sim.server(4).state;
+    expect(getData(s4.db.tree, '/a')).toBe('v');
+    expect(s4.logWriter.queue.items.map((q) => q.entry.zxid)).toEqual([Z21]);
+    sim.crash(4);
+    sim.runUntil(informAt + 50);
+    expect(persists(trace, 4, appendOf(Z21))).toEqual([]);
+    expect(sim.server(4).disk.image.log.map((e) => e.zxid)).toEqual([zxid(1, 1)]);
+  });
+});
