@@ -25,7 +25,7 @@ import { persist, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
-import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
+import type { Ack, LeaderState, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
 import { sendToLearner, startSnapSync } from './learnerhandler.ts';
@@ -52,7 +52,8 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const l = s.leader;
   if (l === null) return;
   const p = ctx.cfg.params;
-  const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
+  const zkPlan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
+  const plan = ctx.cfg.flaws.sync_trunc_cuts_to_be_applied ? zkPlan : sparingToBeApplied(zkPlan, l, h.peerLastZxid);
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
   h.stage = 'sync';
   if (plan.needSnap) {
@@ -70,6 +71,24 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
   if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
   send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
+}
+
+/**
+ * zabsim's fix of a 3.9 race (docs/protocol.md, "Divergences from 3.9 that exploration forced";
+ * flaw `sync_trunc_cuts_to_be_applied` restores 3.9): syncFollower's rule 2 TRUNCs a learner to
+ * maxCommittedLog, the last txn the leader has *applied*; txns it committed and has not yet
+ * applied (toBeApplied) lie above it, so a learner that logged them has them cut and re-sent by
+ * startForwarding, and is not durable for them until its NEWLEADER writes. A learner whose last
+ * zxid is of the leader's own epoch and within toBeApplied is instead in sync (an empty DIFF at
+ * its zxid); one beyond it is cut to the last committed txn, not below.
+ */
+function sparingToBeApplied(plan: SyncPlan, l: LeaderState, peer: Zxid): SyncPlan {
+  const last = l.toBeApplied.items[l.toBeApplied.length - 1];
+  const op = plan.ops[0];
+  if (last === undefined || plan.needSnap || op?.type !== 'TRUNC' || plan.currentZxid >= last.zxid || peer <= plan.currentZxid || epochOf(peer) !== l.epoch) return plan;
+  const cut = `committed up to ${formatZxid(last.zxid)}, not yet applied (toBeApplied)`;
+  if (peer <= last.zxid) return { ...plan, ops: [{ type: 'DIFF', zxid: peer }], currentZxid: peer, reason: `${plan.reason}, but ${formatZxid(peer)} is ${cut}: DIFF instead` };
+  return { ...plan, ops: [{ type: 'TRUNC', zxid: last.zxid }], currentZxid: last.zxid, reason: `${plan.reason}, but ${cut}: TRUNC to ${formatZxid(last.zxid)} instead` };
 }
 
 /** The rule that chose the sync, and the mode the learner sees: its proposals are the plan's and the outstanding ones forwarded. */
