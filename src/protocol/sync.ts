@@ -82,7 +82,7 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
  * zxid is of the leader's own epoch and within toBeApplied is instead in sync (an empty DIFF at
  * its zxid); one beyond it is cut to the last committed txn, not below.
  */
-function sparingToBeApplied(plan: SyncPlan, l: LeaderState, peer: Zxid): SyncPlan {
+export function sparingToBeApplied(plan: SyncPlan, l: LeaderState, peer: Zxid): SyncPlan {
   const last = l.toBeApplied.items[l.toBeApplied.length - 1];
   const op = plan.ops[0];
   if (last === undefined || plan.needSnap || op?.type !== 'TRUNC' || plan.currentZxid >= last.zxid || peer <= plan.currentZxid || epochOf(peer) !== l.epoch) return plan;

@@ -7,7 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getData } from '../../src/protocol/datatree.ts';
+import { Fifo } from '../../src/protocol/fifo.ts';
 import { step } from '../../src/protocol/peer.ts';
+import { sparingToBeApplied } from '../../src/protocol/sync.ts';
+import type { SyncPlan } from '../../src/protocol/syncplan.ts';
+import type { LeaderState } from '../../src/protocol/types.ts';
+import { txnFor } from './driver.ts';
 import type { Sid } from '../../src/protocol/config.ts';
 import type { SimOptions } from '../../src/sim/kernel.ts';
 import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
@@ -169,5 +174,25 @@ describe('§6 the observer\'s SyncRequestProcessor and CommitProcessor (Observer
     sim.runUntil(informAt + 50);
     expect(persists(trace, 4, appendOf(Z21))).toEqual([]);
     expect(sim.server(4).disk.image.log.map((e) => e.zxid)).toEqual([zxid(1, 1)]);
+  });
+});
+
+describe('§5.1 rule 2 and toBeApplied (zabsim\'s fix; sync_trunc_cuts_to_be_applied restores 3.9)', () => {
+  const e = 3;
+  const prop = (c: number) => ({ zxid: zxid(e, c), txn: txnFor(zxid(e, c)), acks: [] as number[] });
+  const leader = { epoch: e, toBeApplied: Fifo.empty<ReturnType<typeof prop>>().push(prop(2)).push(prop(3)) } as unknown as LeaderState;
+  const rule2 = (p: number): SyncPlan => ({ needSnap: false, ops: [{ type: 'TRUNC', zxid: zxid(e, 1) }], currentZxid: zxid(e, 1), reason: `rule 2: peer ${formatZxid(p)} past maxCommittedLog <3,1>: TRUNC`, probe: 0 });
+
+  it('a learner within toBeApplied gets an empty DIFF at its own zxid; one beyond it is cut to the last committed txn; others keep ZooKeeper\'s plan', () => {
+    const within = sparingToBeApplied(rule2(zxid(e, 2)), leader, zxid(e, 2));
+    expect([within.ops, within.currentZxid]).toEqual([[{ type: 'DIFF', zxid: zxid(e, 2) }], zxid(e, 2)]);
+    const beyond = sparingToBeApplied(rule2(zxid(e, 5)), leader, zxid(e, 5));
+    expect([beyond.ops, beyond.currentZxid]).toEqual([[{ type: 'TRUNC', zxid: zxid(e, 3) }], zxid(e, 3)]);
+    // A peer of an older epoch past maxCommittedLog holds a fork: ZooKeeper's TRUNC stands.
+    const fork = rule2(zxid(2, 9));
+    expect(sparingToBeApplied(fork, leader, zxid(2, 9))).toBe(fork);
+    const none = { ...leader, toBeApplied: Fifo.empty() } as unknown as LeaderState;
+    const plain = rule2(zxid(e, 2));
+    expect(sparingToBeApplied(plain, none, zxid(e, 2))).toBe(plain);
   });
 });
