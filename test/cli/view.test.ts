@@ -30,7 +30,7 @@ describe('zabsim view', () => {
     expect(data.records.length).toBe(1212);
     expect(data.violations[0]).toMatchObject({
       property: 'Establishment',
-      facts: ['NEWLEADER acks counted: [s1, s3]', "s3 ACKed NEWLEADER with the leader's initial history up to <2,3> is not durable (durable up to <1,6>)"],
+      facts: ['NEWLEADER acks counted: [s2, s1]', "s1 ACKed NEWLEADER with the leader's initial history up to <2,5> is not durable (durable up to <2,4>)"],
     });
     // Plots are inline SVG.
     expect(page).toContain('Client latency (one point per operation)');
@@ -79,7 +79,7 @@ describe('zabsim export', () => {
     expect(m.out.split('\n').slice(0, 2)).toEqual(['sequenceDiagram', '    %% zabsim records #1093..#1103 (t = 25497..25501 ms)']);
     expect(m.out).toContain('VIOLATION Establishment');
     expect(cli('export', 'mermaid', trace, '--from-event', '0', '--to-event', '3').out.split('\n')[1]).toBe('    %% zabsim records #0..#3 (t = 33..33 ms)');
-    expect(cli('export', 'history', trace).out.split('\n')[0]).toBe('{:process 0, :type :invoke, :f :read, :value ["/k31" nil], :time 1115000000, :index 0}');
+    expect(cli('export', 'history', trace).out.split('\n')[0]).toBe('{:process 0, :type :invoke, :f :read, :value ["/k31" nil], :time 1117000000, :index 0}');
     expect(JSON.parse(cli('export', 'history', trace, '--format', 'porcupine').out)).toBeInstanceOf(Array);
   });
 
