@@ -105,10 +105,12 @@ export class LivenessChecker {
     // committed zxid" means: everything the leader had proposed when the cluster first stood
     // together is committed and applied on every running server, the leader included.
     if (this.target === null || this.target.leader !== leader) {
-      // Its last proposal still outstanding, else its last applied txn (lastProposed would be
-      // (e,0) in an epoch with no txn yet, which no server ever applies).
+      // Its last proposal still outstanding, else its last committed txn not yet applied
+      // (toBeApplied), else its last applied txn (lastProposed would be (e,0) in an epoch with
+      // no txn yet, which no server ever applies).
       const out = ls.leader?.outstanding.items;
-      const last = out !== undefined && out.length > 0 ? (out[out.length - 1] as { zxid: number }).zxid : ls.db.lastTxn;
+      const tba = ls.leader?.toBeApplied.items;
+      const last = out !== undefined && out.length > 0 ? (out[out.length - 1] as { zxid: number }).zxid : tba !== undefined && tba.length > 0 ? (tba[tba.length - 1] as { zxid: number }).zxid : ls.db.lastTxn;
       this.target = { leader, zxid: last, sinceMs: sim.now };
     }
     const target = this.target.zxid;

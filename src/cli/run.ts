@@ -47,7 +47,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'delay', kind: 'range', help: 'one-way message delay, uniform in milliseconds', defaultText: '1..10' },
     { name: 'fsync', kind: 'range', help: 'fsync latency, uniform in milliseconds', defaultText: '1..5' },
     { name: 'thread-delay', kind: 'range', help: "how long a server's log writer thread waits before it runs, uniform in milliseconds", defaultText: '0..0' },
-    { name: 'commit-delay', kind: 'range', help: "how long a learner's CommitProcessor thread waits before it applies what was committed, uniform in milliseconds", defaultText: '0..0' },
+    { name: 'commit-delay', kind: 'range', help: "how long a server's CommitProcessor thread waits before it applies what was committed, uniform in milliseconds", defaultText: '0..0' },
     { name: 'loss', kind: 'prob', help: 'probability that a message is lost (resetting its connection)', defaultText: '0' },
     { name: 'duplicate', kind: 'prob', help: 'probability that a message is delivered twice (breaks TCP)', defaultText: '0' },
     { name: 'reorder', kind: 'prob', help: 'probability that a message overtakes earlier ones (breaks TCP)', defaultText: '0' },

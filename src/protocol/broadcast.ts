@@ -1,10 +1,14 @@
 /**
  * Broadcast (zab-protocol.md §6).
  *
- * Leader: propose (zxid = (epoch, counter + 1); at the counter limit the leader gives up and a new
- * election starts), PROPOSAL to every forwarding follower, log, its own ACK after its fsync;
- * processAck; commit the longest prefix of outstanding proposals with a quorum of voter ACKs,
- * COMMIT to followers and INFORM to observers, apply, answer pending `sync`s.
+ * Leader, as ZooKeeper's request processors (docs/protocol.md, "Threads and queues"): the
+ * ProposalRequestProcessor assigns the zxid (propose: zxid = (epoch, counter + 1); at the counter
+ * limit the leader gives up and a new election starts), sends PROPOSAL to every forwarding
+ * follower and hands the txn to the leader's own SyncRequestProcessor (logwriter.ts), whose
+ * AckRequestProcessor counts the leader's ACK after the group flush; processAck; tryToCommit
+ * commits the longest prefix of outstanding proposals with a quorum of voter ACKs: COMMIT to
+ * followers, INFORM to observers, the proposal onto toBeApplied and the txn to the leader's
+ * CommitProcessor (commitproc.ts), which applies it later; pending `sync`s are answered.
  *
  * Follower: PROPOSAL → log, ACK after the fsync; COMMIT must name the oldest pending txn (else
  * the process exits). Observer: INFORM → log and apply, no ACK.
@@ -13,11 +17,9 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
 import { sendToLearner } from './learnerhandler.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
-import { applyCommitted, logTxn } from './db.ts';
-import { sessionTxnCommitted, updateAckCheck, updateProposalCheck } from './heartbeat.ts';
+import { enqueueCommit, enqueueSyncReply } from './commitproc.ts';
+import { updateAckCheck, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
-import { maybeSnapshot, persist } from './persist.ts';
-import { replyForApplied, reply } from './serving.ts';
 import { commitPending } from './sync.ts';
 import type { Proposal, ServerState, TxnPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
@@ -45,7 +47,7 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
     // carries into the epoch half: (e+1, 0), an epoch no leader established.
     z = counter > limit ? zxid(epochOf(l.lastProposed) + 1, 0) : zxid(epochOf(l.lastProposed), counter);
   }
-  if (z <= s.db.log.lastZxid(-1)) {
+  if (z <= lastQueuedZxid(s, s.db.log.lastZxid(-1))) {
     // Only a carried zxid can meet its own log again (a later leader of the carried epoch).
     // ZooKeeper's FileTxnLog would warn and append a second txn under the zxid; zabsim's log
     // holds one txn per zxid, so the server stops here, as loudly as a halt.
@@ -61,10 +63,10 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
       updateProposalCheck(s, ctx, h, z);
     }
   }
-  const entry = { zxid: z, txn };
-  s.db = logTxn(s.db, entry);
-  persist(s, ctx, { op: 'appendLog', entry }, { kind: 'leaderAck', role: s.role, zxid: z });
-  maybeSnapshot(s, ctx);
+  // ProposalRequestProcessor: syncProcessor.processRequest. The leader's SyncRequestProcessor
+  // appends and flushes it in a step of its own; its AckRequestProcessor then counts the
+  // leader's own ACK (logwriter.ts).
+  enqueueLog(s, ctx, { zxid: z, txn }, true);
   return null;
 }
 
@@ -99,6 +101,10 @@ function tryToCommit(s: S, ctx: StepContext): void {
   for (const p of done) commit(s, ctx, p);
 }
 
+/**
+ * The tail of Leader.tryToCommit for one proposal: COMMIT and INFORM, then toBeApplied and
+ * `zk.commitProcessor.commit`: the leader applies it in its CommitProcessor's step, not here.
+ */
 function commit(s: S, ctx: StepContext, p: Proposal): void {
   const l = s.leader;
   if (l === null) return;
@@ -109,11 +115,8 @@ function commit(s: S, ctx: StepContext, p: Proposal): void {
     if (h.observer) sendToLearner(ctx, h, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
     else sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
   }
-  const entry = { zxid: p.zxid, txn: p.txn };
-  const { db, result } = applyCommitted(s.db, entry);
-  s.db = db;
-  sessionTxnCommitted(s, ctx, p.txn);
-  replyForApplied(s, ctx, entry, result);
+  l.toBeApplied = l.toBeApplied.push(p);
+  enqueueCommit(s, ctx, { zxid: p.zxid, txn: p.txn });
   const first = l.pendingSyncs.first();
   if (first !== undefined && first.waitFor <= p.zxid) {
     const ready = l.pendingSyncs.items.filter((x) => x.waitFor <= p.zxid);
@@ -130,8 +133,12 @@ export function processSync(s: S, ctx: StepContext, origin: TxnOrigin): void {
   else l.pendingSyncs = l.pendingSyncs.push({ waitFor: l.lastProposed, origin });
 }
 
+/**
+ * Leader.sendSync to a learner; a `sync` of the leader's own client goes through its
+ * CommitProcessor, so it is answered after every txn committed before it is applied.
+ */
 function answerSync(s: S, ctx: StepContext, origin: TxnOrigin): void {
-  if (origin.server === s.sid) reply(ctx, { client: origin.client, cxid: origin.cxid, ok: true, zxid: s.db.lastProcessedZxid });
+  if (origin.server === s.sid) enqueueSyncReply(s, ctx, origin);
   else if (s.leader?.learners[origin.server] !== undefined) send(ctx, origin.server, { type: 'SYNC', origin });
 }
 
@@ -159,20 +166,17 @@ export function onCommit(s: S, ctx: StepContext, z: Zxid): string | null {
   return commitPending(s, ctx, z);
 }
 
-/** INFORM at an observer: log and apply (no ACK). */
+/**
+ * INFORM at an observer: ObserverZooKeeperServer.commitRequest hands the txn to its
+ * SyncRequestProcessor (the log writer: logged, no ACK) and to its CommitProcessor (applied
+ * later). An INFORM at or below what it applied, logged or queued is ignored.
+ */
 export function onInform(s: S, ctx: StepContext, msg: TxnPacket): void {
-  if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= s.db.log.lastZxid(0)) {
+  if (msg.zxid <= s.db.lastProcessedZxid || msg.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
     note(ctx, `ignored INFORM ${formatZxid(msg.zxid)}: already applied`);
     return;
   }
   const entry = { zxid: msg.zxid, txn: msg.txn };
-  s.db = logTxn(s.db, entry);
-  persist(s, ctx, { op: 'appendLog', entry });
-  // ObserverZooKeeperServer.commitRequest hands the txn to its SyncRequestProcessor and its
-  // CommitProcessor, two threads; zabsim models neither for observers yet and logs, applies and
-  // snapshots in this step (the snapshot then reflects the txn).
-  const { db, result } = applyCommitted(s.db, entry);
-  s.db = db;
-  replyForApplied(s, ctx, entry, result);
-  maybeSnapshot(s, ctx);
+  enqueueLog(s, ctx, entry, false);
+  enqueueCommit(s, ctx, entry);
 }

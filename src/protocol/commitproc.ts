@@ -9,8 +9,11 @@
  * FinalRequestProcessor, which applies the txn to the database (`zks.processTxn`: the DataTree
  * and committedLog) and answers the client connected here. A follower's `sync` is answered
  * through the same queue (`FollowerZooKeeperServer.sync` → `commitProcessor.commit`), after
- * every txn committed before it. Followers only: an observer still logs and applies in its
- * protocol step (its INFORMs, and its held commits at UPTODATE, in order with them).
+ * every txn committed before it. The leader's CommitProcessor is the same thread
+ * (`LeaderZooKeeperServer`: CommitProcessor → ToBeAppliedRequestProcessor → FinalRequestProcessor):
+ * `Leader.tryToCommit` hands it each committed proposal, and a `sync` of the leader's own client
+ * goes behind them. An observer's INFORMs and its held commits at UPTODATE go the same way
+ * (`ObserverZooKeeperServer.commitRequest`: the log writer, then `commitProcessor.commit`).
  *
  * The queue is volatile: a crash loses it. When a role ends, `CommitProcessor.halt` stops the
  * thread with its queue unprocessed ({@link fenceCommitProcessor}); the database is then
@@ -21,7 +24,8 @@ import { applyCommitted } from './db.ts';
 import { Fifo } from './fifo.ts';
 import { reply, replyForApplied } from './serving.ts';
 import type { TxnOrigin } from './datatree.ts';
-import type { CommitItem, CommitProcessorState, LogEntry, ServerState } from './types.ts';
+import { sessionTxnCommitted } from './heartbeat.ts';
+import type { CommitItem, CommitProcessorState, LeaderState, LogEntry, ServerState } from './types.ts';
 import { formatZxid } from './zxid.ts';
 
 type S = ServerState;
@@ -64,6 +68,7 @@ export function runCommitProcessor(s: S, ctx: StepContext): void {
       continue;
     }
     const e = item.entry;
+    if (s.leader !== null) appliedOnLeader(s, ctx, e);
     if (e.zxid <= s.db.lastProcessedZxid) {
       note(ctx, `commit processor: ${formatZxid(e.zxid)} already applied`);
       continue;
@@ -72,6 +77,20 @@ export function runCommitProcessor(s: S, ctx: StepContext): void {
     s.db = db;
     replyForApplied(s, ctx, e, result);
   }
+}
+
+/**
+ * The leader's ToBeAppliedRequestProcessor around FinalRequestProcessor: the session tracker
+ * learns the txn (`processTxnForSessionEvents`), and the proposal leaves the head of toBeApplied.
+ */
+function appliedOnLeader(s: S, ctx: StepContext, e: LogEntry): void {
+  const l = s.leader as LeaderState;
+  const head = l.toBeApplied.first();
+  // The leader commits in zxid order and its CommitProcessor applies in queue order; a role
+  // change empties both (the leader state goes, the queue is halted).
+  if (head === undefined || head.zxid !== e.zxid) throw new Error(`s${s.sid}: leader applies ${formatZxid(e.zxid)} but toBeApplied starts at ${head === undefined ? 'nothing' : formatZxid(head.zxid)}`);
+  l.toBeApplied = l.toBeApplied.rest();
+  sessionTxnCommitted(s, ctx, e.txn);
 }
 
 /**

@@ -146,6 +146,13 @@ export interface Flaws {
    * the SNAP's tree with only part of the replay applied over it (3.4.x, 3.5.x before 3.5.5).
    */
   leader_queues_newleader_before_snapshot: boolean;
+  /**
+   * syncFollower's rule 2 TRUNCs a learner to maxCommittedLog (the last txn the leader applied)
+   * although the leader has committed, and not yet applied, txns the learner logged (toBeApplied):
+   * the TRUNC cuts committed txns, which startForwarding then re-sends. ZooKeeper 3.9 behaves so.
+   * A zabsim finding, no ticket known; zabsim's default syncs such a learner without the cut.
+   */
+  sync_trunc_cuts_to_be_applied: boolean;
 }
 
 export interface ClusterConfig {
@@ -194,6 +201,7 @@ export const NO_FLAWS: Readonly<Flaws> = Object.freeze({
   follower_newleader_clears_pending: false,
   learner_sync_skips_committedlog_append: false,
   leader_queues_newleader_before_snapshot: false,
+  sync_trunc_cuts_to_be_applied: false,
 });
 
 /** Names of the flaw switches, for the CLI and docs. */

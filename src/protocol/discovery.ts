@@ -64,6 +64,7 @@ export function enterLeading(s: S, ctx: StepContext): void {
     lastProposed: 0,
     lastCommitted: 0,
     outstanding: Fifo.empty(),
+    toBeApplied: Fifo.empty(),
     pendingSyncs: Fifo.empty(),
     learners: {},
     sessionExpiry: {},

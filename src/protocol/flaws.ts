@@ -182,6 +182,14 @@ export const FLAW_CATALOGUE: Readonly<Record<keyof Flaws, FlawInfo>> = {
     fixedIn: '3.5.5, 3.6.0 (3.4: ZOOKEEPER-3589, in no release)',
     properties: ['Agreement'],
   },
+  sync_trunc_cuts_to_be_applied: {
+    bug: null,
+    tickets: [],
+    title: 'syncFollower TRUNCs a learner to the last txn the leader applied, cutting txns it has committed and not yet applied (toBeApplied)',
+    affected: ['3.4.x', '3.5.x', '3.6.x', '3.7.x', '3.8.x', '3.9.x'],
+    fixedIn: 'none (a zabsim finding, no ticket); zabsim syncs such a learner without the cut',
+    properties: ['TruncSafety'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /**
- * The learner's log writer: ZooKeeper's SyncRequestProcessor thread and the
- * SendAckRequestProcessor after it (zab-protocol.md §6; issue 11 §1).
+ * The log writer: ZooKeeper's SyncRequestProcessor thread and the processor after it, the
+ * learner's SendAckRequestProcessor or the leader's AckRequestProcessor (zab-protocol.md §6;
+ * issue 11 §1). On the leader the ProposalRequestProcessor hands it each proposal
+ * (broadcast.ts:propose), and the leader's own ACK counts after its flush.
  *
  * The protocol thread hands it txns (`FollowerZooKeeperServer.logRequest` →
  * `SyncRequestProcessor.processRequest`: a queue) and goes on; the writer runs as a step of its
@@ -86,6 +88,8 @@ function write(s: S, ctx: StepContext, q: QueuedTxn): void {
   if (!current) note(ctx, `log writer: writing ${formatZxid(q.entry.zxid)}, queued by the role that ended`);
   s.db = logTxn(s.db, q.entry);
   const ack = q.ack && current && s.learner !== null && s.state === 'FOLLOWING';
-  persist(s, ctx, { op: 'appendLog', entry: q.entry }, ack ? { kind: 'ack', role: q.role, zxid: q.entry.zxid } : null);
+  // The leader's AckRequestProcessor: its own ACK counts once the flush is done (peer.ts:onFsyncDone).
+  const leaderAck = q.ack && current && s.leader !== null;
+  persist(s, ctx, { op: 'appendLog', entry: q.entry }, ack ? { kind: 'ack', role: q.role, zxid: q.entry.zxid } : leaderAck ? { kind: 'leaderAck', role: q.role, zxid: q.entry.zxid } : null);
   maybeSnapshot(s, ctx);
 }

@@ -21,15 +21,14 @@ import { cancelTimer, note, send, setTimer, type StepContext } from './context.t
 import { applyCommitted, loadSnapshot, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
-import { maybeSnapshot, persist, snapshotNow } from './persist.ts';
+import { persist, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
-import type { Ack, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
+import type { Ack, LeaderState, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
 import { sendToLearner, startSnapSync } from './learnerhandler.ts';
-import { replyForApplied } from './serving.ts';
 
 type S = ServerState;
 
@@ -53,7 +52,8 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const l = s.leader;
   if (l === null) return;
   const p = ctx.cfg.params;
-  const plan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
+  const zkPlan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
+  const plan = ctx.cfg.flaws.sync_trunc_cuts_to_be_applied ? zkPlan : sparingToBeApplied(zkPlan, l, h.peerLastZxid);
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
   h.stage = 'sync';
   if (plan.needSnap) {
@@ -73,6 +73,24 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
 }
 
+/**
+ * zabsim's fix of a 3.9 race (docs/protocol.md, "Divergences from 3.9 that exploration forced";
+ * flaw `sync_trunc_cuts_to_be_applied` restores 3.9): syncFollower's rule 2 TRUNCs a learner to
+ * maxCommittedLog, the last txn the leader has *applied*; txns it committed and has not yet
+ * applied (toBeApplied) lie above it, so a learner that logged them has them cut and re-sent by
+ * startForwarding, and is not durable for them until its NEWLEADER writes. A learner whose last
+ * zxid is of the leader's own epoch and within toBeApplied is instead in sync (an empty DIFF at
+ * its zxid); one beyond it is cut to the last committed txn, not below.
+ */
+export function sparingToBeApplied(plan: SyncPlan, l: LeaderState, peer: Zxid): SyncPlan {
+  const last = l.toBeApplied.items[l.toBeApplied.length - 1];
+  const op = plan.ops[0];
+  if (last === undefined || plan.needSnap || op?.type !== 'TRUNC' || plan.currentZxid >= last.zxid || peer <= plan.currentZxid || epochOf(peer) !== l.epoch) return plan;
+  const cut = `committed up to ${formatZxid(last.zxid)}, not yet applied (toBeApplied)`;
+  if (peer <= last.zxid) return { ...plan, ops: [{ type: 'DIFF', zxid: peer }], currentZxid: peer, reason: `${plan.reason}, but ${formatZxid(peer)} is ${cut}: DIFF instead` };
+  return { ...plan, ops: [{ type: 'TRUNC', zxid: last.zxid }], currentZxid: last.zxid, reason: `${plan.reason}, but ${cut}: TRUNC to ${formatZxid(last.zxid)} instead` };
+}
+
 /** The rule that chose the sync, and the mode the learner sees: its proposals are the plan's and the outstanding ones forwarded. */
 function probeSyncPlan(probe: ProbeSink, plan: SyncPlan, forwarded: number): void {
   probe(plan.probe);
@@ -87,7 +105,16 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
   const l = s.leader;
   if (l === null) return 0;
   let sent = 0;
-  // toBeApplied is always empty here: a commit is applied in the same step that decides it.
+  // Committed, not yet applied by the leader's CommitProcessor: beyond the sync (which is built
+  // from the applied database), so each goes as PROPOSAL and COMMIT, to observers too.
+  const tba = l.toBeApplied.items;
+  for (let i = 0; i < tba.length; i++) {
+    const p = tba[i] as (typeof tba)[number];
+    if (p.zxid <= lastSeenZxid) continue;
+    sendToLearner(ctx, h, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
+    sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
+    sent++;
+  }
   if (!h.observer) {
     const items = l.outstanding.items;
     for (let i = 0; i < items.length; i++) {
@@ -579,14 +606,9 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
       continue;
     }
     l.pendingTxns = l.pendingTxns.push(entry);
-    if (observer) {
-      s.db = logTxn(s.db, entry);
-      persist(s, ctx, { op: 'appendLog', entry });
-      maybeSnapshot(s, ctx);
-    } else {
-      // Follower.syncWithLeader's UPTODATE: fzk.logRequest, through the log writer, ACKed after its flush.
-      enqueueLog(s, ctx, entry, true);
-    }
+    // Follower: fzk.logRequest, through the log writer, ACKed after its flush. Observer:
+    // ozk.commitRequest, through the log writer (no ACK) and, below, the CommitProcessor.
+    enqueueLog(s, ctx, entry, !observer);
   }
   l.sync.packetsNotLogged = Fifo.empty();
   const held = [...l.sync.packetsCommitted];
@@ -617,16 +639,8 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${formatZxid(head.zxid)}`;
   }
   l.pendingTxns = l.pendingTxns.rest();
-  if (s.state === 'OBSERVING') {
-    // An observer's commit path is not a stage yet (its INFORMs apply in the protocol step), so
-    // its held commits apply here too, in order with them.
-    if (head.zxid <= s.db.lastProcessedZxid) return null;
-    const { db, result } = applyCommitted(s.db, head);
-    s.db = db;
-    replyForApplied(s, ctx, head, result);
-    return null;
-  }
-  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply).
+  // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply), a
+  // follower's and an observer's alike.
   enqueueCommit(s, ctx, head);
   return null;
 }

@@ -468,6 +468,12 @@ export interface LeaderState {
   lastCommitted: Zxid;
   /** Outstanding proposals in zxid order. */
   outstanding: Fifo<Proposal>;
+  /**
+   * Leader.toBeApplied: committed proposals its CommitProcessor has not yet applied, in zxid
+   * order (ToBeAppliedRequestProcessor removes each once FinalRequestProcessor applied it).
+   * startForwarding sends them to a learner as PROPOSAL and COMMIT.
+   */
+  toBeApplied: Fifo<Proposal>;
   pendingSyncs: Fifo<PendingSync>;
   /** Learner handlers by sid. */
   learners: Record<Sid, LearnerHandler>;

@@ -190,6 +190,8 @@ export class Simulation {
   private readonly commitDelayZero: boolean;
   /** The leader's LearnerHandler threads (`handler.<sid>`): the stage delay, drawn from a stream of their own. */
   private readonly handlerRng;
+  /** The log writers of leaders and observers: the stage delay, drawn from a stream of their own. */
+  private readonly writerRng;
   /** Stages the current step woke that run right after it, in order (a stage woken without delay). */
   private inlineStages: StageName[] = [];
 
@@ -227,6 +229,7 @@ export class Simulation {
     this.network.probe = this.probe;
     this.commitRng = this.rng.stream('commitThreads');
     this.handlerRng = this.rng.stream('handlerThreads');
+    this.writerRng = this.rng.stream('writerThreads');
     this.commitDelay = options.commitDelay ?? NO_STAGE_DELAY;
     const c = this.commitDelay;
     this.commitDelayZero = c.kind === 'constant' ? c.ms === 0 : c.kind === 'uniform' && c.maxMs === 0;
@@ -693,6 +696,14 @@ export class Simulation {
           // A LearnerHandler thread: without a delay it runs right after the step that woke it.
           if (this.stageDelayZero) this.inlineStages.push(e.stage);
           else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.handlerRng, this.stageDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
+          return;
+        }
+        if (e.stage === 'logWriter' && (rt.state.leader !== null || rt.state.state === 'OBSERVING')) {
+          // The SyncRequestProcessor of a leader (its proposals) or an observer (its INFORMs):
+          // without a delay it runs right after the step that woke it, as these servers logged in
+          // that step before their writers were stages.
+          if (this.stageDelayZero) this.inlineStages.push(e.stage);
+          else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.writerRng, this.stageDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
           return;
         }
         const delay = this.stageDelayZero ? 0 : drawMs(this.threadRng, this.stageDelay);

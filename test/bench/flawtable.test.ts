@@ -16,10 +16,11 @@ import { explore } from '../../src/run/explore.ts';
 beforeAll(() => setAutoFreeze(false));
 
 describe('bench flaws: one cell', () => {
-  // ZOOKEEPER-4925 under the targeted strategy: the third run fails (TruncSafety), so the count
-  // says something (not the first run) and the failing run carries its armed crash. (It was
-  // ZOOKEEPER-4394 until the ACK-reorder draw made that one fail at the first run.)
-  const flaw = 'learner_sync_skips_committedlog_append' as const;
+  // ZOOKEEPER-4394 under the targeted strategy: the third run fails (MessageLegality), so the
+  // count says something (not the first run) and the failing run carries its armed crash. (It was
+  // ZOOKEEPER-4394 until the ACK-reorder draw made that one fail at the first run, then
+  // ZOOKEEPER-4925 until the leader's CommitProcessor stage (threads4) left it unfound in 10 runs.)
+  const flaw = 'follower_newleader_clears_pending' as const;
   it('counts the runs explore makes to the first failure, and names its seed, property, length and schedule', () => {
     const row = measureFlaw(flaw, 'targeted', 10);
     const s = explore({ from: 1, seeds: 10, overrides: flawOverrides(flaw), strategy: 'targeted', maxFailures: 1 });
@@ -30,17 +31,17 @@ describe('bench flaws: one cell', () => {
     expect(row.runs).toBe(3);
     expect(row.seed).toBe(f?.seed);
     expect(row.property).toBe(f?.violation?.property);
-    expect(row.property).toBe('TruncSafety');
+    expect(row.property).toBe('MessageLegality');
     expect(row.events).toBe(f?.events);
     expect(row.virtualMs).toBe(f?.endMs);
     expect(row.replay).toBe(f?.replay);
-    expect(row.replay).toContain('--flaw learner_sync_skips_committedlog_append');
+    expect(row.replay).toContain('--flaw follower_newleader_clears_pending');
     expect(row.origin).toMatch(/^targeted: \d+ms crash s\d after /);
     // The steps of the armed schedule (one crash, or one per server for a point only a leader reaches).
     expect(row.scheduleSteps).toBe((row.origin ?? '').split('; ').length);
     expect(row.scheduleSteps).toBeGreaterThanOrEqual(1);
     expect(row.totalEvents).toBe(s.events);
-    expect(row.bug).toBe('ZOOKEEPER-4925');
+    expect(row.bug).toBe('ZOOKEEPER-4394');
     expect(row.budget).toBe(10);
   });
 

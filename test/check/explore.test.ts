@@ -111,6 +111,14 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(explore({ from: 167, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
+  // Found by this test's clean sweep once the leader's CommitProcessor became a stage (threads4).
+  it('syncFollower rule 2 and toBeApplied (sync_trunc_cuts_to_be_applied, a zabsim finding): at seed 83 the leader TRUNCs s4 to <3,1>, cutting the committed, not yet applied <3,2> (TruncSafety); zabsim\'s DIFF passes', () => {
+    const flawed = explore({ from: 83, seeds: 1, overrides: new Map([['flaw', ['sync_trunc_cuts_to_be_applied']]]), maxFailures: 1 });
+    expect(flawed.failures.map((f) => f.violation?.property)).toEqual(['TruncSafety']);
+    expect(flawed.failures[0]?.violation?.message).toBe('s5 told s4 to TRUNC to <3,1>, which removes committed txn <3,2>');
+    expect(explore({ from: 83, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
   it('ZOOKEEPER-4646 (follower_newleader_persist_async: the NEWLEADER ACK does not wait for the log writer): an establishment on ACKs no disk backed, or a committed txn lost, within 250 seeds', () => {
     const f = firstFailure('follower_newleader_persist_async', 250);
     expect(f).not.toBeNull();
@@ -127,11 +135,13 @@ describe('exploration finds the reintroduced bugs', () => {
   // on Establishment catches the flaw first (the NEWLEADER ACK its disk did not back);
   // MessageLegality first at seed 4. npm test replays that seed; test:deep scans every seed up to it.
   // MessageLegality was first at seed 4 (seeds 2-3: Establishment); since the merges of the
-  // LearnerHandler stage and the ACK-reorder and corrupt-snapshot draws, seed 1 shows it.
-  it('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack): a proposal ACK is the first ACK a leader reads in SYNC (MessageLegality), first at swarm seed 1; Establishment catches it at other seeds', () => {
-    const s = explore({ from: 1, seeds: budget(1, 8), overrides: new Map([['flaw', ['follower_starts_processors_before_newleader_ack']]]), maxFailures: 20 });
+  // LearnerHandler stage and the ACK-reorder and corrupt-snapshot draws, seed 1 showed it; since
+  // the leader's and the observer's writer and CommitProcessor stages (threads4), seed 3 (seeds
+  // 1-2: Establishment).
+  it('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack): a proposal ACK is the first ACK a leader reads in SYNC (MessageLegality), first at swarm seed 3; Establishment catches it at other seeds', () => {
+    const s = explore({ from: budget(3, 1), seeds: budget(1, 8), overrides: new Map([['flaw', ['follower_starts_processors_before_newleader_ack']]]), maxFailures: 20 });
     const first = s.failures.find((f) => f.violation?.property === 'MessageLegality');
-    expect(first?.seed).toBe(1);
+    expect(first?.seed).toBe(3);
     expect(s.failures.every((f) => f.violation?.property === 'MessageLegality' || f.violation?.property === 'Establishment')).toBe(true);
   });
 
@@ -150,14 +160,15 @@ describe('exploration finds the reintroduced bugs', () => {
   // ZOOKEEPER-3104 needs a SNAP sync whose LearnerHandler thread is descheduled (--thread-delay)
   // while the leader commits. First failing seed 23 (17 before the
   // ACK-reorder and corrupt-snapshot draws and the snapshot.0 records moved it; `npx zabsim explore --flaw
-  // leader_queues_newleader_before_snapshot --max-failures 1 --seeds 300`); the same seed passes
-  // without the flaw. npm test replays it; test:deep scans every seed up to it.
-  it('ZOOKEEPER-3104 (leader_queues_newleader_before_snapshot): a learner writes a SNAP rewound by COMMITs it read before NEWLEADER (Agreement), first at swarm seed 23', () => {
-    const from = budget(23, 1);
-    const s = explore({ from, seeds: 24 - from, overrides: new Map([['flaw', ['leader_queues_newleader_before_snapshot']]]), maxFailures: 1 });
-    expect(s.failures.map((f) => f.seed)).toEqual([23]);
+  // leader_queues_newleader_before_snapshot --max-failures 1 --seeds 300`; 191 since the leader's
+  // writer and CommitProcessor stages, threads4); the same seed passes without the flaw. npm test
+  // replays it; test:deep scans every seed up to it.
+  it('ZOOKEEPER-3104 (leader_queues_newleader_before_snapshot): a learner writes a SNAP rewound by COMMITs it read before NEWLEADER (Agreement), first at swarm seed 191', () => {
+    const from = budget(191, 1);
+    const s = explore({ from, seeds: 192 - from, overrides: new Map([['flaw', ['leader_queues_newleader_before_snapshot']]]), maxFailures: 1 });
+    expect(s.failures.map((f) => f.seed)).toEqual([191]);
     expect(s.failures[0]?.violation?.property).toBe('Agreement');
-    expect(explore({ from: 23, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+    expect(explore({ from: 191, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
   it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): a learner claims a DIFF header zxid it does not hold (HonestAdvertisement) within 250 seeds', () => {
@@ -212,11 +223,13 @@ describe('exploration finds the reintroduced bugs', () => {
     });
   }
 
-  it("seed 1479 with every flaw off: ZooKeeper 3.9's acceptedEpoch lockout (a Liveness failure, no safety one), told apart from other liveness failures", () => {
-    const s = explore({ from: 1479, seeds: 1, overrides: new Map() });
+  // Seed 1479 was the first lockout of the 20,000-seed sweep; since the leader's writer and
+  // CommitProcessor stages (threads4) it recovers, and the sweep's 6147 is the one replayed.
+  it("seed 6147 with every flaw off: ZooKeeper 3.9's acceptedEpoch lockout (a Liveness failure, no safety one), told apart from other liveness failures", () => {
+    const s = explore({ from: 6147, seeds: 1, overrides: new Map() });
     const f = s.failures[0];
     expect(f?.violation?.property).toBe('Liveness');
-    expect(f?.violation?.facts).toContain('s3: LOOKING/ELECTION, round 5, vote s3, acceptedEpoch 7, currentEpoch 5, applied <5,13>');
+    expect(f?.violation?.facts).toContain('s3: LOOKING/ELECTION, round 5, vote s3, acceptedEpoch 5, currentEpoch 3, applied <3,4>');
     expect(isAcceptedEpochLockout(f as SeedResult)).toBe(true);
     // A liveness failure of another kind is not taken for it (ZOOKEEPER-1419's first seed: the election never settles).
     const other = seed1419();

@@ -134,10 +134,10 @@ describe('zabsim run --out DIR', () => {
     const f = join(d, 'latest');
     const verdict = JSON.parse(readFileSync(join(f, 'verdict.json'), 'utf8')) as { ok: boolean; exitCode: number; violations: { property: string; i: number }[]; replay: string };
     expect(verdict).toMatchObject({ ok: false, exitCode: 1, replay: `npx zabsim run ${args.join(' ')}` });
-    expect(verdict.violations[0]).toMatchObject({ property: 'Establishment', i: 1118 });
+    expect(verdict.violations[0]).toMatchObject({ property: 'Establishment', i: 1098 });
     const index = readFileSync(join(f, 'index.html'), 'utf8');
     expect(index).toContain('checks: FAILED (1 violation)');
-    expect(index).toContain('<b>Establishment</b> at 25895 ms (after record 1118)');
+    expect(index).toContain('<b>Establishment</b> at 25497 ms (after record 1098)');
     expect(r.out).toContain(`replay: npx zabsim run ${args.join(' ')}\n`);
   });
 });
@@ -307,7 +307,7 @@ describe('zabsim explore --out DIR', () => {
     // Seed 4 fails too since the swarm draws the ACK-reorder fault (it draws 0.3).
     expect(failures.map((f) => f['seed'])).toEqual([1, 2, 3, 4]);
     expect(Object.keys(failures[0] as object)).toEqual(['seed', 'property', 'kind', 't', 'record', 'message', 'replay', 'folder', 'shrunk', 'violation', 'error', 'events', 'endMs']);
-    expect(failures[1]).toMatchObject({ seed: 2, property: 'Establishment', kind: 'safety', t: 25895, record: 1118, folder: 'seed-2', shrunk: null, replay: 'npx zabsim run --seed 2 --swarm --flaw follower_ack_newleader_before_persist --stop-early' });
+    expect(failures[1]).toMatchObject({ seed: 2, property: 'Establishment', kind: 'safety', t: 25497, record: 1098, folder: 'seed-2', shrunk: null, replay: 'npx zabsim run --seed 2 --swarm --flaw follower_ack_newleader_before_persist --stop-early' });
     for (const f of failures) {
       const sub = join(whole, f['folder'] as string);
       expect(walk(sub)).toEqual([...RUN_FILES.map(([x]) => x), 'index.html'].sort());
@@ -359,8 +359,8 @@ describe('zabsim explore --out DIR', () => {
     expect(again.out).toContain('this session 0 seeds');
     expect(table(again.out)).toBe(table(wholeOut));
     // Another sweep's flags do not resume this one: a new folder (none matches in DIR)...
-    const other = await cliAsync('explore', '--seeds', '1', '--from', '5', ...FLAW, '--out', d, '--resume');
-    expect(other.code).toBe(1); // seed 5 fails with this flaw too
+    const other = await cliAsync('explore', '--seeds', '1', '--from', '8', ...FLAW, '--out', d, '--resume');
+    expect(other.code).toBe(1); // seed 8 fails with this flaw too (5 did before threads4)
     expect(readdirSync(d).filter((n) => n.startsWith('explore-'))).toHaveLength(2);
     // ...and naming the sweep folder itself with other flags is refused.
     const wrong = await cliAsync('explore', '--seeds', '5', ...FLAW, '--out', cut, '--resume');

@@ -20,17 +20,17 @@ describe('zabsim view', () => {
     const r = cli('view', trace);
     expect(r.code).toBe(0);
     const html = join(dir, 'flaw.html');
-    expect(r.out.trim()).toBe(`wrote ${html}: 1123 records, 5 servers, 1 violation(s); open it in a browser.`);
+    expect(r.out.trim()).toBe(`wrote ${html}: 1212 records, 5 servers, 1 violation(s); open it in a browser.`);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<script id="zabsim-data" type="application/json">');
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?https?:/i);
     // The embedded data is valid JSON and holds every record, and the violation's facts.
     const json = /<script id="zabsim-data" type="application\/json">(.*?)<\/script>/s.exec(page)![1]!;
     const data = JSON.parse(json) as { records: unknown[]; violations: { property: string; facts: string[] }[] };
-    expect(data.records.length).toBe(1123);
+    expect(data.records.length).toBe(1212);
     expect(data.violations[0]).toMatchObject({
       property: 'Establishment',
-      facts: ['NEWLEADER acks counted: [s1, s3]', "s3 ACKed NEWLEADER with the leader's initial history up to <2,3> is not durable (durable up to <1,6>)"],
+      facts: ['NEWLEADER acks counted: [s2, s1]', "s1 ACKed NEWLEADER with the leader's initial history up to <2,5> is not durable (durable up to <2,4>)"],
     });
     // Plots are inline SVG.
     expect(page).toContain('Client latency (one point per operation)');
@@ -76,10 +76,10 @@ describe('zabsim export', () => {
     expect(s.code).toBe(0);
     expect(s.out.split('\n')[0]).toBe('(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})');
     const m = cli('export', 'mermaid', trace, '--around', '5');
-    expect(m.out.split('\n').slice(0, 2)).toEqual(['sequenceDiagram', '    %% zabsim records #1113..#1122 (t = 25890..25905 ms)']);
+    expect(m.out.split('\n').slice(0, 2)).toEqual(['sequenceDiagram', '    %% zabsim records #1093..#1103 (t = 25497..25501 ms)']);
     expect(m.out).toContain('VIOLATION Establishment');
     expect(cli('export', 'mermaid', trace, '--from-event', '0', '--to-event', '3').out.split('\n')[1]).toBe('    %% zabsim records #0..#3 (t = 33..33 ms)');
-    expect(cli('export', 'history', trace).out.split('\n')[0]).toBe('{:process 0, :type :invoke, :f :read, :value ["/k31" nil], :time 1115000000, :index 0}');
+    expect(cli('export', 'history', trace).out.split('\n')[0]).toBe('{:process 0, :type :invoke, :f :read, :value ["/k31" nil], :time 1117000000, :index 0}');
     expect(JSON.parse(cli('export', 'history', trace, '--format', 'porcupine').out)).toBeInstanceOf(Array);
   });
 
@@ -97,7 +97,7 @@ describe('zabsim export', () => {
     expect(cli('export', 'shiviz').err.split('\n')[0]).toBe('zabsim: zabsim export shiviz needs the trace file: zabsim export shiviz FILE.jsonl.');
     expect(cli('export', 'shiviz', trace, '--around', '3').err.split('\n')[0]).toBe('zabsim: --around is for zabsim export mermaid only.');
     expect(cli('export', 'mermaid', trace, '--from-event', '5', '--to-event', '2').err.split('\n')[0]).toBe('zabsim: --to-event 2 is before --from-event 5.');
-    expect(cli('export', 'mermaid', trace, '--from-event', '2000').err.split('\n')[0]).toBe("zabsim: --from-event 2000 is past the trace's last record, #1122.");
+    expect(cli('export', 'mermaid', trace, '--from-event', '2000').err.split('\n')[0]).toBe("zabsim: --from-event 2000 is past the trace's last record, #1211.");
     expect(cli('export', 'history', trace, '--format', 'csv').err.split('\n')[0]).toBe("zabsim: --format expects one of edn, porcupine, got 'csv'.");
     expect(cli('export', 'shiviz', join(dir, 'nope.jsonl')).code).toBe(2);
   });

@@ -73,9 +73,9 @@ export const BUG_CLASSES: readonly BugClass[] = [
     cls: 'ACK before durability',
     bug: "the follower's log writer ACKs a proposal when it appends it, before the fsync",
     file: 'protocol/logwriter.ts',
-    find: "persist(s, ctx, { op: 'appendLog', entry: q.entry }, ack ? { kind: 'ack', role: q.role, zxid: q.entry.zxid } : null);",
+    find: "persist(s, ctx, { op: 'appendLog', entry: q.entry }, ack ? { kind: 'ack', role: q.role, zxid: q.entry.zxid } : leaderAck ? { kind: 'leaderAck', role: q.role, zxid: q.entry.zxid } : null);",
     replace:
-      "persist(s, ctx, { op: 'appendLog', entry: q.entry }, null);\n  if (ack && s.learner !== null) ctx.effects.push({ kind: 'send', to: s.learner.leader, msg: { type: 'ACK', zxid: q.entry.zxid } });",
+      "persist(s, ctx, { op: 'appendLog', entry: q.entry }, leaderAck ? { kind: 'leaderAck', role: q.role, zxid: q.entry.zxid } : null);\n  if (ack && s.learner !== null) ctx.effects.push({ kind: 'send', to: s.learner.leader, msg: { type: 'ACK', zxid: q.entry.zxid } });",
   },
   {
     name: 'vote-zxid-inverted',

@@ -26,36 +26,37 @@ const B5: F = 'learner_sets_lastzxid_on_diff_header';
 const B13: F = 'follower_newleader_clears_pending';
 const B15: F = 'learner_sync_skips_committedlog_append';
 const B7: F = 'leader_queues_newleader_before_snapshot';
+const TBA: F = 'sync_trunc_cuts_to_be_applied';
 
 /**
  * zab-bugs.md, read by hand, release range by release range: B3 3.4.0-3.4.3 (fixed 3.4.4); B4
  * before 3.4.6 and every later line; B16 before 3.4.4; B6 3.4.10-3.4.11 and 3.5.3; B9 from 2678
  * (3.4.10, 3.5.3) to 3.5.9 / 3.6.3 / 3.7.0, never fixed on 3.4; B11 3.5.9+, 3.6.3+, 3.7, 3.8.0-3.8.4,
  * 3.9.0-3.9.1; B10 and B12 as B11 but 3.5.9-3.5.10; B14 from 2845's fast-forward (3.4.12, 3.5.4, 3.6.0) to
- * 3.9.2; B13 from the 3911 fix (3.5.9, 3.6.3, 3.7.0) to 3.9.2, every 3.8; B15 3.9.3 only; B8 3.5.0-3.5.9 and 3.6.0-3.6.2; B5 3.4.0-3.4.10 and 3.5.0-3.5.3; B7 every 3.4 (ZOOKEEPER-3589, in no release) and 3.5.0-3.5.4; ZOOKEEPER-1549, the ACK finding and FileTxnLog.truncate's cut everywhere. B1 and B2 are 3.3 bugs: no profile.
+ * 3.9.2; B13 from the 3911 fix (3.5.9, 3.6.3, 3.7.0) to 3.9.2, every 3.8; B15 3.9.3 only; B8 3.5.0-3.5.9 and 3.6.0-3.6.2; B5 3.4.0-3.4.10 and 3.5.0-3.5.3; B7 every 3.4 (ZOOKEEPER-3589, in no release) and 3.5.0-3.5.4; ZOOKEEPER-1549, the ACK finding, FileTxnLog.truncate's cut and the toBeApplied TRUNC everywhere. B1 and B2 are 3.3 bugs: no profile.
  */
 const EXPECTED: [string, string, F[]][] = [
-  ['3.4.0', '3.4.3', [B3, Z1549, B4, ACKS, B16, TFA, B5, B7]],
-  ['3.4.4', '3.4.5', [Z1549, B4, ACKS, TFA, B5, B7]],
-  ['3.4.6', '3.4.9', [Z1549, ACKS, TFA, B5, B7]],
-  ['3.4.10', '3.4.10', [B9, Z1549, ACKS, B6, TFA, B5, B7]],
-  ['3.4.11', '3.4.11', [B9, Z1549, ACKS, B6, TFA, B7]],
-  ['3.4.12', '3.4.14', [B9, Z1549, ACKS, TFA, B14, B7]],
-  ['3.5.0', '3.5.2', [Z1549, B4, ACKS, TFA, B8, B5, B7]],
-  ['3.5.3', '3.5.3', [B9, Z1549, B4, ACKS, B6, TFA, B8, B5, B7]],
-  ['3.5.4', '3.5.4', [B9, Z1549, B4, ACKS, TFA, B14, B8, B7]],
-  ['3.5.5', '3.5.8', [B9, Z1549, B4, ACKS, TFA, B14, B8]],
-  ['3.5.9', '3.5.9', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B8, B13]],
-  ['3.5.10', '3.5.10', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
-  ['3.6.0', '3.6.2', [B9, Z1549, B4, ACKS, TFA, B14, B8]],
-  ['3.6.3', '3.6.4', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
-  ['3.7.0', '3.7.2', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
-  ['3.8.0', '3.8.4', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
-  ['3.8.5', '3.8.6', [Z1549, B4, ACKS, TFA, B14, B13]],
-  ['3.9.0', '3.9.1', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13]],
-  ['3.9.2', '3.9.2', [Z1549, B4, ACKS, TFA, B14, B13]],
-  ['3.9.3', '3.9.3', [Z1549, B4, ACKS, TFA, B15]],
-  ['3.9.4', '3.9.5', [Z1549, B4, ACKS, TFA]],
+  ['3.4.0', '3.4.3', [B3, Z1549, B4, ACKS, B16, TFA, B5, B7, TBA]],
+  ['3.4.4', '3.4.5', [Z1549, B4, ACKS, TFA, B5, B7, TBA]],
+  ['3.4.6', '3.4.9', [Z1549, ACKS, TFA, B5, B7, TBA]],
+  ['3.4.10', '3.4.10', [B9, Z1549, ACKS, B6, TFA, B5, B7, TBA]],
+  ['3.4.11', '3.4.11', [B9, Z1549, ACKS, B6, TFA, B7, TBA]],
+  ['3.4.12', '3.4.14', [B9, Z1549, ACKS, TFA, B14, B7, TBA]],
+  ['3.5.0', '3.5.2', [Z1549, B4, ACKS, TFA, B8, B5, B7, TBA]],
+  ['3.5.3', '3.5.3', [B9, Z1549, B4, ACKS, B6, TFA, B8, B5, B7, TBA]],
+  ['3.5.4', '3.5.4', [B9, Z1549, B4, ACKS, TFA, B14, B8, B7, TBA]],
+  ['3.5.5', '3.5.8', [B9, Z1549, B4, ACKS, TFA, B14, B8, TBA]],
+  ['3.5.9', '3.5.9', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B8, B13, TBA]],
+  ['3.5.10', '3.5.10', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA]],
+  ['3.6.0', '3.6.2', [B9, Z1549, B4, ACKS, TFA, B14, B8, TBA]],
+  ['3.6.3', '3.6.4', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA]],
+  ['3.7.0', '3.7.2', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA]],
+  ['3.8.0', '3.8.4', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA]],
+  ['3.8.5', '3.8.6', [Z1549, B4, ACKS, TFA, B14, B13, TBA]],
+  ['3.9.0', '3.9.1', [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA]],
+  ['3.9.2', '3.9.2', [Z1549, B4, ACKS, TFA, B14, B13, TBA]],
+  ['3.9.3', '3.9.3', [Z1549, B4, ACKS, TFA, B15, TBA]],
+  ['3.9.4', '3.9.5', [Z1549, B4, ACKS, TFA, TBA]],
 ];
 
 function expectedOf(release: string): F[] {
@@ -103,18 +104,18 @@ describe('flaw catalogue', () => {
   });
 
   it('a line is accepted where its releases agree, and otherwise named by its ranges', () => {
-    expect(releaseProfile('3.7')).toEqual({ name: '3.7.x (3.7.0-3.7.2)', flaws: [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13] });
+    expect(releaseProfile('3.7')).toEqual({ name: '3.7.x (3.7.0-3.7.2)', flaws: [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA] });
     expect(releaseProfile('3.7.x')).toEqual(releaseProfile('3.7'));
-    expect(releaseProfile('3.8.4')).toEqual({ name: '3.8.4', flaws: [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13] });
+    expect(releaseProfile('3.8.4')).toEqual({ name: '3.8.4', flaws: [B11, Z1549, B4, ACKS, TFA, B10, B14, B12, B13, TBA] });
     expect(releaseProfile('3.8')).toBe('--zk 3.8: the 3.8 releases differ in their bugs (3.8.0-3.8.4, 3.8.5-3.8.6); give one release, such as 3.8.6.');
     expect(releaseProfile('3.10.1')).toMatch(/^--zk expects a ZooKeeper release from 3.4.0 to 3.9.5 \(such as 3.8.4\) or a line \(3.4.x, .*, 3.9.x\), got '3.10.1'.$/);
   });
 
   it('the run header names the profile: the releases with exactly these flaws, else the newest with zabsim fixes', () => {
     expect(describeProfile(NO_FLAWS)).toBe("3.9.5 with zabsim's fixes");
-    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true })).toBe(`as ZooKeeper 3.9.4-3.9.5 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA})`);
-    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true, [B15]: true })).toBe(`as ZooKeeper 3.9.3 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA}, ${B15})`);
-    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true, [B14]: true, [B13]: true })).toBe(`as ZooKeeper 3.8.5-3.8.6, 3.9.2 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA}, ${B14}, ${B13})`);
+    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true, [TBA]: true })).toBe(`as ZooKeeper 3.9.4-3.9.5 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA}, ${TBA})`);
+    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true, [B15]: true, [TBA]: true })).toBe(`as ZooKeeper 3.9.3 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA}, ${B15}, ${TBA})`);
+    expect(describeProfile({ ...NO_FLAWS, [Z1549]: true, [B4]: true, [ACKS]: true, [TFA]: true, [B14]: true, [B13]: true, [TBA]: true })).toBe(`as ZooKeeper 3.8.5-3.8.6, 3.9.2 (its flaws: ${Z1549}, ${B4}, ${ACKS}, ${TFA}, ${B14}, ${B13}, ${TBA})`);
     expect(describeProfile({ ...NO_FLAWS, [B16]: true })).toBe(`3.9.5 with zabsim's fixes, plus ${B16}`);
   });
 
@@ -138,7 +139,7 @@ describe('flaws on the command line', () => {
       expect(r.out).toContain(`  ${e.title}\n  affects:   ${e.affected.join(', ')}\n  fixed in:  ${e.fixedIn}\n  caught by: ${e.properties.join(', ')}\n  found by:  npx zabsim explore --flaw ${f} --max-failures 1`);
     }
     const p = cli('flaws', '--zk', '3.8.5');
-    expect(p.out.split('\n')[0]).toBe("ZooKeeper 3.8.5 has 6 of zabsim's flaws:");
+    expect(p.out.split('\n')[0]).toBe("ZooKeeper 3.8.5 has 7 of zabsim's flaws:");
   });
 
   it('--flaw takes a ticket, --zk a release, and the header says which profile runs', () => {
@@ -146,7 +147,7 @@ describe('flaws on the command line', () => {
     expect(byTicket.code).toBe(0);
     expect(byTicket.out).toContain(`flaws: ${B9}\n`);
     const zk = cli('run', '--zk', '3.5.3', '--until', '400');
-    expect(zk.out).toContain(`flaws: ${B9}, ${Z1549}, ${B4}, ${ACKS}, ${B6}, ${TFA}, ${B8}, ${B5}, ${B7}\n`);
+    expect(zk.out).toContain(`flaws: ${B9}, ${Z1549}, ${B4}, ${ACKS}, ${B6}, ${TFA}, ${B8}, ${B5}, ${B7}, ${TBA}\n`);
     expect(zk.out).toContain('zookeeper: as ZooKeeper 3.5.3 (its flaws:');
     expect(cli('run', '--until', '400').out).toContain("zookeeper: 3.9.5 with zabsim's fixes\n");
   });

@@ -83,9 +83,10 @@ describe('the log writer\'s coverage probes (issue 12 §3) count what happened',
     write(sim, 3, '/a');
     write(sim, 3, '/b');
     sim.runUntil(1100);
-    // Two followers, each woken once for both proposals and running once.
-    expect(at('logwriter.wake') - before.wake).toBe(2);
-    expect(at('logwriter.run') - before.run).toBe(2);
+    // The leader (its SyncRequestProcessor) and two followers, each woken once for both
+    // proposals and running once.
+    expect(at('logwriter.wake') - before.wake).toBe(3);
+    expect(at('logwriter.run') - before.run).toBe(3);
     expect([at('logwriter.run-empty'), at('logwriter.drain'), at('logwriter.skip'), at('logwriter.stale-role')]).toEqual([0, 0, 0, 0]);
   });
 

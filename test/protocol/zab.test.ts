@@ -408,6 +408,12 @@ describe('§6 Broadcast', () => {
     ]);
     expect(state.leader?.lastCommitted).toBe(n1);
     expect(state.leader?.outstanding.length).toBe(0);
+    // Commit is not apply: both wait in toBeApplied for the leader's CommitProcessor step.
+    expect(state.leader?.toBeApplied.items.map((p) => p.zxid)).toEqual([n, n1]);
+    expect(out).toContainEqual({ kind: 'wake', stage: 'commitProcessor' });
+    expect(state.db.lastProcessedZxid).toBe(zxid(1, 0));
+    state = step(sim.cfg, state, { kind: 'stage', stage: 'commitProcessor' }).state;
+    expect(state.leader?.toBeApplied.length).toBe(0);
     expect(state.db.lastProcessedZxid).toBe(n1);
     expect(getData(state.db.tree, '/b')).toBe('v');
     // A late duplicate ACK for a committed zxid is ignored.

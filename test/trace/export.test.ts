@@ -109,15 +109,15 @@ describe('Mermaid export', () => {
   it('draws a window of records as a sequenceDiagram, with the violation as a note', () => {
     const t = parseTrace(flawTrace(), 't.jsonl');
     const v = t.summary!.verdict.violations;
-    const text = mermaidDiagram(t, 1094, 1120, v);
+    const text = mermaidDiagram(t, 1074, 1100, v);
     const lines = text.trim().split('\n');
     expect(lines[0]).toBe('sequenceDiagram');
     expect(lines.slice(2, 5)).toEqual(['    participant s1', '    participant s2', '    participant s3']);
-    expect(lines).toContain('    s1->>s3: NEWLEADER #60;3,0#62; (epoch 3) m333');
-    expect(lines).toContain('    s1->>s3: PROPOSAL #60;2,3#62; setData /k29 "c3.6" v=-1 c3#35;6@s2 m331 (sent before the window)');
-    expect(lines).toContain('    s3->>s1: ACK #60;3,0#62; m334');
-    expect(lines).toContain('    Note over s1: LEADING/BROADCAST');
-    expect(lines.some((l) => l.startsWith("    Note over s1,s3: VIOLATION Establishment: s1 established epoch 3 on NEWLEADER ACKs its learners' disks did not back"))).toBe(true);
+    expect(lines).toContain('    s2->>s4: NEWLEADER #60;3,0#62; (epoch 3) m323');
+    expect(lines).toContain('    s2->>s1: PROPOSAL #60;2,5#62; setData /k2 "c3.7" v=-1 c3#35;7@s2 m318 (sent before the window)');
+    expect(lines).toContain('    s1->>s2: ACK #60;3,0#62; m324');
+    expect(lines).toContain('    Note over s2: LEADING/BROADCAST');
+    expect(lines.some((l) => l.startsWith("    Note over s2,s1: VIOLATION Establishment: s2 established epoch 3 on NEWLEADER ACKs its learners' disks did not back"))).toBe(true);
     // Nothing a Mermaid statement cannot hold: no raw ; # < > after the arrow.
     for (const l of lines.slice(2)) expect(l.replace(/^[^:]*:/, '').replace(/#\d+;/g, '')).not.toMatch(/[;<>#]/);
   });

@@ -15,10 +15,11 @@ function run(args: string[]): string {
 }
 
 /**
- * ZOOKEEPER-3911 reintroduced (docs/checkers.md: first found by swarm seed 2): after record #1118
- * at 25895 ms the leader s1 has established epoch 3 on s3's NEWLEADER ACK, delivered in record
- * #1115, although s3's disk held the leader's initial history only up to <1,6>, not <2,3>
- * (Establishment). 1123 records, 5 servers (3 voters, 2 observers), 1 violation.
+ * ZOOKEEPER-3911 reintroduced (docs/checkers.md: first found by swarm seed 2): after record #1098
+ * at 25497 ms the leader s2 has established epoch 3 on s1's NEWLEADER ACK, although s1's disk held
+ * the leader's initial history only up to <2,4>, not <2,5> (Establishment). 1212 records, 5
+ * servers (3 voters, 2 observers), 1 violation. (#1118 at 25895 ms of 1123, leader s1, before the
+ * leader's and observers' stages of threads4.)
  */
 export const FLAW_ARGS = ['--seed', '2', '--swarm', '--flaw', 'follower_ack_newleader_before_persist', '--until', '26s'];
 

@@ -20,7 +20,7 @@ describe('loading a saved trace', () => {
     expect(t.sids).toEqual([1, 2, 3, 4, 5]);
     expect(t.records.length).toBe((t.summary as unknown as { traceRecords: number }).traceRecords);
     t.records.forEach((r, k) => expect(r.i).toBe(k));
-    expect(t.summary?.verdict.violations[0]).toMatchObject({ property: 'Establishment', i: 1118, servers: [1, 3] });
+    expect(t.summary?.verdict.violations[0]).toMatchObject({ property: 'Establishment', i: 1098, servers: [2, 1] });
     expect(t.history.length).toBeGreaterThan(50);
   });
 
