@@ -184,9 +184,14 @@ export function main(argv: readonly string[], stdout: Terminal = fdTerminal(1), 
     }
   };
   try {
-    if (cmd === undefined || cmd === '--help' || cmd === 'help' || cmd === '-h') {
+    if (cmd === undefined) {
+      // No command is a usage error: the usage goes where every usage error goes (exit 2).
+      stderr.write(TOP_USAGE + '\n');
+      return 2;
+    }
+    if (cmd === '--help' || cmd === 'help' || cmd === '-h') {
       stdout.write(TOP_USAGE + '\n');
-      return cmd === undefined ? 2 : 0;
+      return 0;
     }
     if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
       stdout.write(`zabsim ${version()}\n`);

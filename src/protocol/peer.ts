@@ -39,7 +39,7 @@ import { onClientRequest } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { enqueueSyncReply, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from './commitproc.ts';
 import { runLearnerHandler } from './learnerhandler.ts';
-import { onPurgeTimer, persist, schedulePurge, snapshotThreadStep, TIMER_PURGE } from './persist.ts';
+import { onPurgeTimer, persist, snapshotThreadStep, startPurge, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, NewLeaderMarker, PersistOp, ServerState } from './types.ts';
@@ -246,8 +246,8 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
   s.fle.logicalclock = 0;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
+  startPurge(s, ctx);
   enterRole(s, ctx, lookForLeader(s, ctx));
-  schedulePurge(ctx);
 }
 
 // ---------------------------------------------------------------------------------------------

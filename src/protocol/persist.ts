@@ -86,10 +86,16 @@ export const TIMER_PURGE = 'autopurge';
 
 /**
  * DatadirCleanupManager.start: with a purge interval (0 leaves autopurge off, as in ZooKeeper),
- * schedules the next PurgeTask. It runs in every role, as ZooKeeper's cleanup thread does;
- * unlike ZooKeeper's, whose first purge runs at start-up, the first runs one interval after it
- * (docs/protocol.md §9).
+ * `timer.scheduleAtFixedRate(task, 0, purgeInterval)`: the first PurgeTask runs at once, at
+ * start-up, and then every interval. It runs in every role, as ZooKeeper's cleanup thread does.
+ * zabsim runs the first one in the start step, once the database is loaded and the epoch files
+ * checked, before the election starts (docs/protocol.md §9, "Autopurge").
  */
+export function startPurge(s: S, ctx: StepContext): void {
+  if (ctx.cfg.params.purgeIntervalMs > 0) onPurgeTimer(s, ctx);
+}
+
+/** Schedules the next PurgeTask, one purge interval away (none with autopurge off). */
 export function schedulePurge(ctx: StepContext): void {
   const every = ctx.cfg.params.purgeIntervalMs;
   if (every > 0) setTimer(ctx, TIMER_PURGE, every);

@@ -38,6 +38,14 @@ describe('zabsim CLI', () => {
     expect(cli('--help').code).toBe(0);
   });
 
+  it('no command at all is a usage error: the usage on stderr, nothing on stdout, exit 2 (ux-audit §1, exit codes)', () => {
+    const r = cli();
+    expect([r.code, r.out]).toEqual([2, '']);
+    expect(r.err).toMatch(/^usage: zabsim <command>/);
+    expect(cli('--help').err).toBe('');
+    expect(cli('--help').out).toBe(r.err);
+  });
+
   it('the same seed prints the same output byte for byte; another seed differs', () => {
     const args = ['run', '--servers', '5', '--observers', '1', '--clients', '3', '--until', '20s', '--crash-every', '5s', '--no-color'];
     const a = cli(...args, '--seed', '11');

@@ -12,6 +12,10 @@ import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
 import { Rng } from '../../src/sim/rng.ts';
+import { makeClusterConfig } from '../../src/protocol/config.ts';
+import { TIMER_PURGE } from '../../src/protocol/persist.ts';
+import type { Effect } from '../../src/protocol/types.ts';
+import { Node } from './driver.ts';
 
 function txnFor(z: Zxid): Txn {
   return { type: 'create', path: `/n${z}`, data: String(z), ephemeral: false, sequential: false, session: 0 };
@@ -96,5 +100,39 @@ describe('§9 autopurge: PurgeTxnLog.purge', () => {
     expect(plan.reason).toBe('rule 5: peer <1,3> below committedLog <1,20> and the txn log cannot serve it (its oldest file starts at <1,6>): SNAP');
     // A peer inside the kept files is still served from them.
     expect(syncFollower(purged, zxid(1, 7), params).reason).toMatch(/^rule 4/);
+  });
+});
+
+describe('§9 autopurge: DatadirCleanupManager.start (scheduleAtFixedRate(task, 0, purgeInterval))', () => {
+  // A disk a server restarts from: 5 snapshots and a log from (1,1), more than snapRetainCount keeps;
+  // its log files start at (1,1), (1,5), (1,9), (1,13), (1,17), (1,19), so keeping snapshot (1,12)
+  // keeps the file from (1,9).
+  const full = (): DurableImage => image(range(1, 20), [snapAt(4), snapAt(8), snapAt(12), snapAt(16), snapAt(18)]);
+  const purges = (effects: readonly Effect[]) => effects.filter((e) => e.kind === 'persist' && e.write.op === 'purge');
+  const purgeTimers = (effects: readonly Effect[]) => effects.filter((e) => e.kind === 'setTimer' && e.timer === TIMER_PURGE);
+
+  it('the first PurgeTask runs at start-up, then one purge interval later: a restarted server purges at once', () => {
+    const n = Node.start(makeClusterConfig(3, 0, { purgeIntervalMs: 60_000, snapRetainCount: 3 }), 1, full());
+    expect(purges(n.effects)).toEqual([{ kind: 'persist', token: expect.any(Number), write: { op: 'purge', snapRetainCount: 3, logFrom: zxid(1, 9) } }]);
+    expect(n.state.db.snapshots.map((s) => s.zxid)).toEqual([zxid(1, 12), zxid(1, 16), zxid(1, 18)]);
+    expect(counters(logOnDisk(n.state.db))).toEqual(range(9, 20).map((_, i) => i + 9));
+    expect(purgeTimers(n.effects)).toEqual([{ kind: 'setTimer', timer: TIMER_PURGE, delayMs: 60_000 }]);
+    // The next PurgeTask, one interval later, has nothing left to delete and schedules the one after.
+    n.timer(TIMER_PURGE);
+    expect(purges(n.effects)).toEqual([]);
+    expect(purgeTimers(n.effects)).toEqual([{ kind: 'setTimer', timer: TIMER_PURGE, delayMs: 60_000 }]);
+  });
+
+  it('a fresh data directory has nothing to purge: no purge write at start-up', () => {
+    const n = Node.start(makeClusterConfig(3, 0, { purgeIntervalMs: 60_000 }), 1, { ...image([], []), acceptedEpoch: null, currentEpoch: null });
+    expect(purges(n.effects)).toEqual([]);
+    expect(purgeTimers(n.effects)).toHaveLength(1);
+  });
+
+  it('purgeInterval 0: "Purge task is not scheduled", nothing is purged at start-up or later', () => {
+    const n = Node.start(makeClusterConfig(3, 0, { purgeIntervalMs: 0 }), 1, full());
+    expect(purges(n.effects)).toEqual([]);
+    expect(purgeTimers(n.effects)).toEqual([]);
+    expect(n.state.db.snapshots).toHaveLength(5);
   });
 });
