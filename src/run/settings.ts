@@ -86,6 +86,7 @@ const SETTING_RULES: Readonly<Record<string, Rule>> = {
   'liveness-bound': MS(1),
   'stop-early': BOOL,
   'corrupt-snapshot': PROB,
+  'accepted-ahead': INT(0, 10),
 };
 
 /**
@@ -181,6 +182,8 @@ export const RUN_DEFAULTS = {
   pct: 0,
   /** Storage fault: probability that a crash leaves the snapshot file being written as one that fails its CRC (docs/fault-model.md). */
   'corrupt-snapshot': 0,
+  /** One voter's acceptedEpoch pre-loaded this many epochs above its currentEpoch (src/sim/history.ts); 0: none. */
+  'accepted-ahead': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -280,6 +283,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: s.get('stop-early') === true,
     history: num('history'),
+    acceptedAhead: num('accepted-ahead'),
   };
 }
 

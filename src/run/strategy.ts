@@ -13,7 +13,8 @@
  * - `pct`: priority-based scheduling of the interleavings (PCT, as Coyote and P use): each swarm
  *   seed runs with `--pct D`, random server priorities with D - 1 priority-change points (src/sim/faults.ts).
  * - `targeted`: each swarm seed with a crash armed at a flaw-relevant window (`--schedule 'T crash
- *   sN after POINT'`: a NEWLEADER ACK, a currentEpoch or synced log write made durable, a COMMIT).
+ *   sN after POINT'`: a NEWLEADER ACK, a currentEpoch or synced log write made durable, a COMMIT);
+ *   with no flaw given, a quarter of them also start with a stale-LEADERINFO window (`--accepted-ahead 2`).
  * - `mix`: the generations take turns: swarm, coverage (mutants of the corpus that every
  *   generation feeds), pct, targeted.
  */
@@ -129,11 +130,27 @@ function targetedSchedule(r: Rng, drawn: Settings, aimed: CrashPointName | null)
   return `${at}ms crash s${sid} after ${chosen}`;
 }
 
+/**
+ * The stale-LEADERINFO window (issue 12 §2): `--accepted-ahead 2` pre-loads one voter's
+ * acceptedEpoch two above its currentEpoch, as after leading two epochs that each failed right
+ * after its acceptedEpoch became durable (src/sim/history.ts). A quorum without it then decides an
+ * epoch below its promise, and the LEADERINFO it gets is stale (one above would only meet an equal
+ * epoch). Drawn for a share of the targeted runs when no flaw is given (a user's own change, the
+ * bug classes of test/mutation/classes.ts), so that the flaw hunts keep their measured schedules.
+ * ZooKeeper 3.9 answers that window with its acceptedEpoch lockout (docs/checkers.md), which such
+ * a run of a correct model may then report as Liveness.
+ */
+export const ACCEPTED_AHEAD_WINDOW = 2;
+const ACCEPTED_AHEAD_SHARE = 0.25;
+
 function targetedGen(src: Source, n: number): Candidate[] {
   return Array.from({ length: n }, () => {
     const seed = src.fresh();
     if (src.overrides.has('schedule')) return swarmCandidate(seed, src.overrides);
     const schedule = targetedSchedule(src.rng, new Map([...swarmSettings(seed), ...src.overrides]), src.aimed);
+    if (!src.overrides.has('flaw') && !src.overrides.has('accepted-ahead') && src.rng.chance(ACCEPTED_AHEAD_SHARE)) {
+      return swarmCandidate(seed, src.overrides, [['schedule', schedule], ['accepted-ahead', ACCEPTED_AHEAD_WINDOW]], `targeted: ${schedule}; accepted-ahead ${ACCEPTED_AHEAD_WINDOW}`);
+    }
     return swarmCandidate(seed, src.overrides, [['schedule', schedule]], `targeted: ${schedule}`);
   });
 }

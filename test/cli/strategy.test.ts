@@ -10,7 +10,7 @@ import { cli, cliAsync } from './run-cli.ts';
 import { explore, runCandidate, type SeedResult } from '../../src/run/explore.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
 import { optionsFromSettings, resolveSettings, settings } from '../../src/run/settings.ts';
-import { aimedPoint, GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
+import { ACCEPTED_AHEAD_WINDOW, aimedPoint, GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
 import { swarmSettings } from '../../src/run/swarm.ts';
 import { PROBES } from '../../src/protocol/probes.ts';
 
@@ -71,6 +71,20 @@ describe('search strategies', () => {
     // Without a flaw with a window, the points are drawn evenly: the same seeds, other schedules.
     const plain = makeStrategy('targeted', 1, new Map([['flaw', ['ZOOKEEPER-4646']]])).generation(0, GENERATION_SIZE, []);
     expect(plain.filter((c) => (c.settings.get('schedule') as string).includes('resync-commit')).length).toBeLessThan(aimed.length);
+  });
+
+  it('targeted: with no flaw given, about a quarter of the runs also start in the stale-LEADERINFO window (--accepted-ahead 2); with a flaw, none', () => {
+    const gen = makeStrategy('targeted', 1, new Map()).generation(0, 4 * GENERATION_SIZE, []);
+    const ahead = gen.filter((c) => c.settings.get('accepted-ahead') === ACCEPTED_AHEAD_WINDOW);
+    expect(ahead.length).toBeGreaterThanOrEqual(6);
+    expect(ahead.length).toBeLessThanOrEqual(28);
+    for (const c of ahead) {
+      expect(c.settings.get('schedule')).toMatch(/crash s\d+ after /);
+      expect(c.origin).toContain(`accepted-ahead ${ACCEPTED_AHEAD_WINDOW}`);
+    }
+    for (const flawed of [new Map([['flaw', ['ZOOKEEPER-4646']]]), new Map([['flaw', ['leader_keeps_acks_across_resync']]])]) {
+      expect(makeStrategy('targeted', 1, flawed).generation(0, 4 * GENERATION_SIZE, []).some((c) => c.settings.has('accepted-ahead'))).toBe(false);
+    }
   });
 
   it('coverage-guided: mutants of mutants are valid runs (a schedule names only servers the run has), over many generations', () => {
