@@ -77,6 +77,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'zxid-counter-limit', kind: 'int', min: 2, max: 0xffff_ffff, help: 'the zxid counter value at which a leader forces a new epoch (2^32-1 in ZooKeeper; smaller reaches it, as the test hook zookeeper.testingonly.initialZxid does)', defaultText: '4294967295' },
     { name: 'commit-log-count', kind: 'int', min: 1, max: 10_000_000, help: 'commitLogCount: committed txns kept for DIFF', defaultText: '500' },
     { name: 'history', kind: 'int', min: 0, max: 50, help: 'pre-load the disks with a history of this many epochs drawn from the seed (logs, snapshots, epoch files)', defaultText: '0' },
+    { name: 'newleader-ack-resets', kind: 'prob', help: "probability that a learner's connection to its leader resets right after the leader counted its NEWLEADER ACK, before establishment (the learner syncs and ACKs again)", defaultText: '0' },
     { name: 'accepted-ahead', kind: 'int', min: 0, max: 10, help: "pre-load one voter's acceptedEpoch this many epochs above its currentEpoch, as after leading that many epochs that failed before establishing (a stale-LEADERINFO window)", defaultText: '0' },
     { name: 'snap-retain-count', kind: 'int', min: 3, max: 1000, help: 'autopurge.snapRetainCount: a purge keeps this many snapshots and the txn log files they need', defaultText: '3' },
     { name: 'purge-interval', kind: 'duration', min: 0, help: 'autopurge.purgeInterval in virtual time: how often each server purges old snapshots and txn log files, 0 for never', defaultText: '60s' },
