@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, committedWindow, loadDatabase, logTxn, setLastProcessed, takeSnapshot, type Db } from '../../src/protocol/db.ts';
+import { PROBE } from '../../src/protocol/probes.ts';
 import { syncFollower, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
@@ -295,5 +296,47 @@ describe('syncFollower (§5.1)', () => {
       expect(show(plan.ops)).toEqual(['TRUNC <1,2>']);
       expect(plan.reason).toMatch(/^rule 2/);
     });
+  });
+});
+
+/**
+ * Each plan names the rule that decided it twice: in words for the trace (`reason`, what a reader
+ * of `zabsim run` sees in the leader's note) and as its coverage cell (`probe`, what the coverage
+ * map of issue 12 §3 counts). Both are part of the rule's output, so each is stated exactly here.
+ */
+describe('§5.1 each rule names itself: the trace reason and the coverage probe', () => {
+  const big = (): Db => {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    const log: LogEntry[] = [];
+    for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+    return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: tree }])), 2);
+  };
+  const small: SyncParams = { commitLogCount: 2, snapshotSizeFactor: 0.33 };
+
+  it.each([
+    ['rule 1', () => syncFollower(loaded([1, 1], [1, 2]), zxid(1, 2), P), 'sync.rule1', 'rule 1: peer at my lastProcessedZxid <1,2>: empty DIFF'],
+    ['rule 2', () => syncFollower(established(loaded([1, 1], [1, 2]), 2), zxid(1, 4), P), 'sync.rule2', 'rule 2: peer <1,4> past maxCommittedLog <1,2>: TRUNC'],
+    ['rule 3 DIFF', () => syncFollower(established(loaded([1, 1], [1, 2], [1, 3]), 2), zxid(1, 1), P), 'sync.rule3.diff', 'rule 3: peer <1,1> within committedLog [<1,1>, <1,3>]: DIFF'],
+    ['rule 3 TRUNC', () => syncFollower(loaded([1, 1], [1, 2], [1, 4]), zxid(1, 3), P), 'sync.rule3.trunc', 'rule 3: peer <1,3> within committedLog [<1,1>, <1,4>]: TRUNC'],
+    ['rule 3 SNAP', () => syncFollower(loaded([1, 1], [2, 1], [2, 2]), zxid(1, 2), P), 'sync.rule3.snap', 'rule 3: peer <1,2> forked from my history across an epoch boundary: SNAP'],
+    ['rule 3 with ZOOKEEPER-1154', () => syncFollower(loaded([1, 1], [1, 2], [1, 4]), zxid(1, 3), { ...P, diffWithoutDivergenceCheck: true }), 'sync.rule3.flaw1154', 'rule 3 (ZOOKEEPER-1154 flaw): peer <1,3> within committedLog [<1,1>, <1,4>]: DIFF without a divergence check'],
+    ['rule 4 DIFF', () => syncFollower(big(), zxid(1, 32), small), 'sync.rule4.diff', 'rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF'],
+    ['rule 4 gap', () => syncFollower(established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(2, 1), entry(2, 2), entry(2, 3)], [])), 3), zxid(1, 33), small), 'sync.rule4.snap', 'rule 4: gap between txn log (to <1,33>) and committedLog (from <2,2>): SNAP'],
+    ['rule 5 no log', () => syncFollower(big(), zxid(1, 20), small), 'sync.rule5.nolog', 'rule 5: peer <1,20> below committedLog <1,35> and the txn log cannot serve it (its oldest file starts at <1,31>): SNAP'],
+    ['rule 5', () => syncFollower(loaded([1, 1], [1, 2]), zxid(2, 0), P), 'sync.rule5', 'rule 5: peer <2,0>: SNAP'],
+  ] as const)('%s', (_, plan, probe, reason) => {
+    const p = plan();
+    expect(p.reason).toBe(reason);
+    expect(p.probe).toBe(PROBE[probe]);
+  });
+
+  it('rule 4 TRUNC: the txn log lacks the peer\'s last txn, the next one is of the same epoch', () => {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    const db = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(1, 34), entry(1, 35), entry(1, 36)], [{ zxid: zxid(1, 30), data: tree }])), 2);
+    const p = syncFollower(db, zxid(1, 33), small);
+    expect(p.reason).toBe('rule 4: peer <1,33> below committedLog, synced from the txn log: TRUNC');
+    expect(p.probe).toBe(PROBE['sync.rule4.trunc']);
   });
 });
