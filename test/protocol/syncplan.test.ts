@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, committedWindow, loadDatabase, logTxn, setLastProcessed, takeSnapshot, type Db } from '../../src/protocol/db.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
-import { syncFollower, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
+import { syncFollower, txnLogSizeLimit, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -338,5 +338,34 @@ describe('§5.1 each rule names itself: the trace reason and the coverage probe'
     const p = syncFollower(db, zxid(1, 33), small);
     expect(p.reason).toBe('rule 4: peer <1,33> below committedLog, synced from the txn log: TRUNC');
     expect(p.probe).toBe(PROBE['sync.rule4.trunc']);
+  });
+});
+
+describe('§5.1 rule 4 edges: ZKDatabase.calculateTxnLogSizeLimit and getProposalsFromTxnLog', () => {
+  /** A leader that loaded a snapshot at (1,30) (30 znodes and `sessions` sessions), then logged (1,31)..(1,36). */
+  function leader(sessions: number): Db {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30 - sessions; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    for (let c = 30 - sessions + 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), { type: 'createSession', session: c, timeoutMs: 10_000 }).tree;
+    const log: LogEntry[] = [];
+    for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+    return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: tree }])), 2);
+  }
+
+  it('the size limit is factor × (znodes + sessions) × 100 bytes of the newest snapshot; factor 0 means no limit, a negative one no txn-log sync', () => {
+    expect(txnLogSizeLimit(leader(0), 2)).toBe(2 * 100 * 31); // 30 znodes and the root
+    expect(txnLogSizeLimit(leader(10), 2)).toBe(2 * 100 * (21 + 10)); // sessions count like znodes
+    expect(txnLogSizeLimit(leader(10), 0)).toBe(0);
+    expect(txnLogSizeLimit(leader(10), -1)).toBe(-1);
+    // Factor 0: the later files are not weighed at all, so even 64 MiB of them is served from the log.
+    const db = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(1, 33), entry(1, 34), entry(1, 35), entry(1, 36)], [{ zxid: zxid(1, 30), data: EMPTY_TREE }, { zxid: zxid(1, 33), data: EMPTY_TREE }])), 2);
+    const p = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0 });
+    expect(p.reason).toBe('rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF');
+  });
+
+  it('a peer at the first txn of the oldest log file is served from it (the file does not start after p)', () => {
+    const p = syncFollower(leader(0), zxid(1, 31), { commitLogCount: 2, snapshotSizeFactor: 0.33 });
+    expect(p.reason).toBe('rule 4: peer <1,31> below committedLog, synced from the txn log: DIFF');
+    expect(show(p.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 32], [1, 33], [1, 34], [1, 35], [1, 36])]);
   });
 });
