@@ -369,3 +369,24 @@ describe('§5.1 rule 4 edges: ZKDatabase.calculateTxnLogSizeLimit and getProposa
     expect(show(p.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 32], [1, 33], [1, 34], [1, 35], [1, 36])]);
   });
 });
+
+describe('§5.1 rule 3 with ZOOKEEPER-1154 (sync_diff_without_divergence_check): only inside the window', () => {
+  const flaw: SyncParams = { ...P, diffWithoutDivergenceCheck: true };
+
+  it('a peer at either end of committedLog takes the flawed DIFF; one below it or at a new epoch past it does not', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4]), 2);
+    expect(syncFollower(db, zxid(1, 1), flaw).probe).toBe(PROBE['sync.rule3.flaw1154']);
+    expect(syncFollower(db, zxid(1, 4), flaw).probe).toBe(PROBE['sync.rule3.flaw1154']);
+    // Past max at a new epoch: rule 2 does not apply (counter 0) and neither does the window.
+    expect(syncFollower(db, zxid(2, 0), flaw).reason).toBe('rule 1: peer at my lastProcessedZxid <2,0>: empty DIFF');
+    expect(syncFollower(established(loaded([1, 1], [1, 2]), 3), zxid(2, 0), flaw).reason).toBe('rule 5: peer <2,0>: SNAP');
+    // Below min: a fresh peer.
+    expect(syncFollower(db, 0, flaw).reason).toMatch(/^rule 5/);
+  });
+
+  it('rule 4 applies strictly below min: a peer at min is rule 3 (DIFF from committedLog)', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4]), 2);
+    const p = syncFollower(db, zxid(1, 3), { commitLogCount: 2, snapshotSizeFactor: 0.33 });
+    expect(p.reason).toBe('rule 3: peer <1,3> within committedLog [<1,3>, <1,4>]: DIFF');
+  });
+});
