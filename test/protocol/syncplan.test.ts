@@ -384,6 +384,17 @@ describe('§5.1 rule 3 with ZOOKEEPER-1154 (sync_diff_without_divergence_check):
     expect(syncFollower(db, 0, flaw).reason).toMatch(/^rule 5/);
   });
 
+  it('the flawed DIFF sends committedLog, not the txn log: txns applied without being in this log are sent too', () => {
+    // Logged (1,1)..(1,3); (1,4)..(1,6) applied without being in this log (as after a reload).
+    let db = loaded([1, 1], [1, 2], [1, 3]);
+    for (let c = 4; c <= 6; c++) db = applyCommitted(db, entry(1, c)).db;
+    expect(db.log.length).toBe(3);
+    const p = syncFollower(db, zxid(1, 2), flaw);
+    expect(p.probe).toBe(PROBE['sync.rule3.flaw1154']);
+    expect(show(p.ops)).toEqual(['DIFF <1,6>', ...pairs([1, 3], [1, 4], [1, 5], [1, 6])]);
+    expect(p.currentZxid).toBe(zxid(1, 6));
+  });
+
   it('rule 4 applies strictly below min: a peer at min is rule 3 (DIFF from committedLog)', () => {
     const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4]), 2);
     const p = syncFollower(db, zxid(1, 3), { commitLogCount: 2, snapshotSizeFactor: 0.33 });
