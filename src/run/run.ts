@@ -8,7 +8,7 @@ import { Clients, NO_CLIENTS, type WorkloadConfig } from '../sim/clients.ts';
 import { FaultInjector, NO_FAULTS, type FaultConfig } from '../sim/faults.ts';
 import type { TraceEvent, TraceSink } from '../sim/events.ts';
 import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
-import { preloadHistory } from '../sim/history.ts';
+import { preloadAcceptedAhead, preloadHistory } from '../sim/history.ts';
 import { validateRunOptions } from './validate.ts';
 
 export interface RunOptions extends SimOptions {
@@ -24,6 +24,8 @@ export interface RunOptions extends SimOptions {
   readonly stopEarly?: boolean;
   /** Epochs of history pre-loaded on the disks, drawn from the seed (history.ts); 0: fresh disks. */
   readonly history?: number;
+  /** One voter's acceptedEpoch pre-loaded this many epochs above its currentEpoch (history.ts preloadAcceptedAhead); 0: none. */
+  readonly acceptedAhead?: number;
 }
 
 export interface Run {
@@ -39,6 +41,7 @@ export function createRun(opts: RunOptions, sink: TraceSink | null = null): Run 
   validateRunOptions(opts);
   const sim = new Simulation(opts, sink);
   if ((opts.history ?? 0) > 0) preloadHistory(sim, opts.history as number);
+  if ((opts.acceptedAhead ?? 0) > 0) preloadAcceptedAhead(sim, opts.acceptedAhead as number);
   const faults = new FaultInjector(sim, { ...NO_FAULTS, ...opts.faults });
   const clients = new Clients(sim, { ...NO_CLIENTS, ...opts.workload });
   const faultsUntil = faults.cfg.untilMs;

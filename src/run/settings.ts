@@ -86,6 +86,8 @@ const SETTING_RULES: Readonly<Record<string, Rule>> = {
   'liveness-bound': MS(1),
   'stop-early': BOOL,
   'corrupt-snapshot': PROB,
+  'accepted-ahead': INT(0, 10),
+  'newleader-ack-resets': PROB,
 };
 
 /**
@@ -181,6 +183,10 @@ export const RUN_DEFAULTS = {
   pct: 0,
   /** Storage fault: probability that a crash leaves the snapshot file being written as one that fails its CRC (docs/fault-model.md). */
   'corrupt-snapshot': 0,
+  /** One voter's acceptedEpoch pre-loaded this many epochs above its currentEpoch (src/sim/history.ts); 0: none. */
+  'accepted-ahead': 0,
+  /** Probability that a learner's connection resets right after its leader counted its NEWLEADER ACK (src/sim/faults.ts); 0: never. */
+  'newleader-ack-resets': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -230,6 +236,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     partitionDuration: range('partition-for'),
     oneWayProb: num('one-way'),
     crashPointProb: num('crash-points'),
+    newLeaderAckResetProb: num('newleader-ack-resets'),
     untilMs: num('faults-until'),
     diskFullMeanIntervalMs: num('disk-full-every'),
     diskFullDuration: range('disk-full-for'),
@@ -280,6 +287,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: s.get('stop-early') === true,
     history: num('history'),
+    acceptedAhead: num('accepted-ahead'),
   };
 }
 
@@ -311,7 +319,7 @@ export function resolveSettings(given: Settings): Settings {
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
   const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || given.has('schedule');
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || num('newleader-ack-resets') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));

@@ -13,7 +13,9 @@
  * - `pct`: priority-based scheduling of the interleavings (PCT, as Coyote and P use): each swarm
  *   seed runs with `--pct D`, random server priorities with D - 1 priority-change points (src/sim/faults.ts).
  * - `targeted`: each swarm seed with a crash armed at a flaw-relevant window (`--schedule 'T crash
- *   sN after POINT'`: a NEWLEADER ACK, a currentEpoch or synced log write made durable, a COMMIT).
+ *   sN after POINT'`: a NEWLEADER ACK, a currentEpoch or synced log write made durable, a COMMIT);
+ *   with no flaw given, a quarter of them also start in the stale-LEADERINFO window (`--accepted-ahead
+ *   2`) and a quarter reset a learner's connection after its NEWLEADER ACK (`--newleader-ack-resets 0.5`).
  * - `mix`: the generations take turns: swarm, coverage (mutants of the corpus that every
  *   generation feeds), pct, targeted.
  */
@@ -129,11 +131,42 @@ function targetedSchedule(r: Rng, drawn: Settings, aimed: CrashPointName | null)
   return `${at}ms crash s${sid} after ${chosen}`;
 }
 
+/**
+ * Two windows of issue 12 §2 that are not crash points, each drawn for a quarter of the targeted
+ * runs when no flaw is given (a user's own change, the bug classes of test/mutation/classes.ts),
+ * so that the flaw hunts keep their measured schedules:
+ * - stale LEADERINFO: `--accepted-ahead 2` pre-loads one voter's acceptedEpoch two above its
+ *   currentEpoch, as after leading two epochs that each failed right after its acceptedEpoch
+ *   became durable (src/sim/history.ts). A quorum without it then decides an epoch below its
+ *   promise, and the LEADERINFO it gets is stale (one above would only meet an equal epoch).
+ *   ZooKeeper 3.9 answers that with its acceptedEpoch lockout (docs/checkers.md), which such a
+ *   run of a correct model may then report as Liveness.
+ * - a second NEWLEADER ACK: `--newleader-ack-resets 0.5` resets a learner's connection right after
+ *   its leader counted its NEWLEADER ACK, while the leader waits for more (src/sim/faults.ts): the
+ *   learner syncs again with the same leader and ACKs NEWLEADER a second time. It shows with 5
+ *   voters or more (with 3 the first ACK already makes the quorum), so a run drawn smaller gets 5.
+ */
+export const TARGETED_WINDOWS: readonly (readonly [string, SettingValue])[] = [
+  ['accepted-ahead', 2],
+  ['newleader-ack-resets', 0.5],
+];
+
+/** The voters a window needs to show anything: a run drawn smaller gets this many. */
+const WINDOW_MIN_VOTERS: Readonly<Record<string, number>> = { 'newleader-ack-resets': 5 };
+
 function targetedGen(src: Source, n: number): Candidate[] {
   return Array.from({ length: n }, () => {
     const seed = src.fresh();
     if (src.overrides.has('schedule')) return swarmCandidate(seed, src.overrides);
-    const schedule = targetedSchedule(src.rng, new Map([...swarmSettings(seed), ...src.overrides]), src.aimed);
+    const drawn = new Map([...swarmSettings(seed), ...src.overrides]);
+    const schedule = targetedSchedule(src.rng, drawn, src.aimed);
+    // One draw: a quarter of the runs in each window, half in neither.
+    const w = src.overrides.has('flaw') ? undefined : TARGETED_WINDOWS[src.rng.int(0, 2 * TARGETED_WINDOWS.length - 1)];
+    if (w !== undefined && !src.overrides.has(w[0])) {
+      const voters = WINDOW_MIN_VOTERS[w[0]] ?? 0;
+      const more = !src.overrides.has('servers') && ((drawn.get('servers') as number | undefined) ?? 3) < voters ? ([['servers', voters]] as const) : [];
+      return swarmCandidate(seed, src.overrides, [['schedule', schedule], w, ...more], `targeted: ${schedule}; ${w[0]} ${String(w[1])}${more.length > 0 ? `; servers ${voters}` : ''}`);
+    }
     return swarmCandidate(seed, src.overrides, [['schedule', schedule]], `targeted: ${schedule}`);
   });
 }

@@ -164,6 +164,13 @@ export interface FaultConfig {
    * Drawn from the `pct` stream; 0 disables it.
    */
   readonly pctDepth: number;
+  /**
+   * Probability that a learner's quorum connection resets right after its leader counted the
+   * learner's NEWLEADER ACK, while the leader still waits for a quorum of them (a loss aimed at
+   * that window, drawn from the `resets` stream): the learner syncs again with the same leader
+   * and ACKs NEWLEADER a second time (issue 12 §2, one learner counted twice). 0 disables it.
+   */
+  readonly newLeaderAckResetProb: number;
 }
 
 /** The latency one priority rank adds to the messages a server receives (PCT). */
@@ -184,6 +191,7 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   diskFullMeanIntervalMs: 0,
   diskFullDuration: Object.freeze({ kind: 'uniform', minMs: 1000, maxMs: 10_000 }) as DelayDist,
   pctDepth: 0,
+  newLeaderAckResetProb: 0,
 });
 
 /** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
@@ -253,7 +261,7 @@ export class FaultInjector {
     if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
     if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
-    if (this.cfg.crashPointProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
+    if (this.cfg.crashPointProb > 0 || this.cfg.newLeaderAckResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
     for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
     if (this.cfg.pctDepth > 0) this.installPct();
@@ -291,9 +299,23 @@ export class FaultInjector {
     // resync-commit is watched only when a scheduled crash arms it: it remembers every proposal
     // ACK (per learner), and the proposals a leader sent again to a learner that had ACKed them.
     const resync = this.cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
+    const resetP = this.cfg.newLeaderAckResetProb;
+    const resetRng = resetP > 0 ? sim.rng.stream('resets') : null;
     sim.control = {
       arriving: () => false,
-      received: () => undefined,
+      received:
+        resetRng === null
+          ? () => undefined
+          : (m) => {
+              // The NEWLEADER ACK window: counted, and the leader still waits for more.
+              if (this.stopped || m.msg.type !== 'ACK' || counterOf(m.msg.zxid) !== 0) return;
+              const l = sim.server(m.to).state.leader;
+              if (l === null || l.established || !resetRng.chance(resetP)) return;
+              const { from, to } = m;
+              sim.at(sim.now, () => {
+                if (!this.stopped && sim.server(to).up && sim.server(from).up) sim.resetQuorum(from, to, 'right after its NEWLEADER ACK was counted');
+              });
+            },
       sent: (from, to, msg) => {
         if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') reached(from, 'newleader-ack');
         else if (msg.type === 'COMMIT') {
@@ -381,6 +403,7 @@ export class FaultInjector {
     if (c.schedule.length > 0) parts.push(`schedule: ${formatSchedule(c.schedule)}`);
     if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
     if (c.diskFullMeanIntervalMs > 0) parts.push(`full disks every ~${c.diskFullMeanIntervalMs}ms (lasting ${formatDist(c.diskFullDuration)})`);
+    if (c.newLeaderAckResetProb > 0) parts.push(`a learner's connection resets after its NEWLEADER ACK with probability ${c.newLeaderAckResetProb}`);
     if (c.pctDepth > 0) parts.push(`PCT priorities, depth ${c.pctDepth} (${PCT_QUANTUM_MS}ms a rank)`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');

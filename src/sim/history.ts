@@ -88,3 +88,24 @@ export function preloadHistory(sim: Simulation, epochs: number): void {
     img.acceptedEpoch = top;
   }
 }
+
+/**
+ * `--accepted-ahead K` (the targeted strategy's stale-LEADERINFO window, docs/checkers.md "Bug
+ * classes"): one voter, drawn from the `history` stream after any history, holds an acceptedEpoch
+ * K above its currentEpoch, as a server does after leading K epochs that each failed right after
+ * its acceptedEpoch became durable (Leader.getEpochToPropose writes it before any follower has
+ * read the LEADERINFO), so that no other disk holds those epochs. A quorum without it then
+ * decides an epoch at or below that promise, and its LEADERINFO reaches the server below its
+ * acceptedEpoch: ZooKeeper's learner refuses it (Learner.registerWithLeader), and the run meets
+ * 3.9's acceptedEpoch lockout ("An open finding" in docs/checkers.md) unless a later leader
+ * change raises the epoch past it. Call before the first start, after preloadHistory.
+ */
+export function preloadAcceptedAhead(sim: Simulation, ahead: number): void {
+  const r = sim.rng.stream('history');
+  const sid = sim.cfg.voters[r.int(0, sim.cfg.voters.length - 1)] as number;
+  const img = sim.server(sid).disk.image;
+  // A missing currentEpoch file is read as the epoch of the last logged zxid (0 on a fresh disk).
+  const current = img.currentEpoch ?? epochOf(img.log[img.log.length - 1]?.zxid ?? 0);
+  img.currentEpoch = current;
+  img.acceptedEpoch = Math.max(img.acceptedEpoch ?? current, current) + ahead;
+}

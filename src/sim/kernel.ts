@@ -473,6 +473,17 @@ export class Simulation {
     this.arrive(m as DeliverEv);
   }
 
+  /**
+   * A fault: the quorum connection between learner `a` and leader `b` resets now, as a loss would
+   * reset it (in-flight packets both ways are gone, both ends are told). Nothing happens when it
+   * is already closed. Call between events.
+   */
+  resetQuorum(a: Sid, b: Sid, why: string): void {
+    if (!this.network.isOpen(a, b) || !this.network.isOpen(b, a)) return;
+    this.emit({ type: 'note', sid: b, text: `fault: the quorum connection with ${serverName(a)} resets (${why})` });
+    for (const [x, y] of this.network.lose(a, b, 'quorum')) this.sendClose(y, x);
+  }
+
   /** A message held by the control is lost now, like a network loss: its connection resets. */
   lose(m: InFlight): void {
     const ev = m as DeliverEv;

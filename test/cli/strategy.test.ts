@@ -10,7 +10,7 @@ import { cli, cliAsync } from './run-cli.ts';
 import { explore, runCandidate, type SeedResult } from '../../src/run/explore.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
 import { optionsFromSettings, resolveSettings, settings } from '../../src/run/settings.ts';
-import { aimedPoint, GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
+import { aimedPoint, TARGETED_WINDOWS, GENERATION_SIZE, makeStrategy, STRATEGIES, type Feedback } from '../../src/run/strategy.ts';
 import { swarmSettings } from '../../src/run/swarm.ts';
 import { PROBES } from '../../src/protocol/probes.ts';
 
@@ -71,6 +71,24 @@ describe('search strategies', () => {
     // Without a flaw with a window, the points are drawn evenly: the same seeds, other schedules.
     const plain = makeStrategy('targeted', 1, new Map([['flaw', ['ZOOKEEPER-4646']]])).generation(0, GENERATION_SIZE, []);
     expect(plain.filter((c) => (c.settings.get('schedule') as string).includes('resync-commit')).length).toBeLessThan(aimed.length);
+  });
+
+  it('targeted: with no flaw given, about a quarter of the runs start in each window of TARGETED_WINDOWS (a stale LEADERINFO, a second NEWLEADER ACK); with a flaw, none', () => {
+    const gen = makeStrategy('targeted', 1, new Map()).generation(0, 4 * GENERATION_SIZE, []);
+    for (const [name, value] of TARGETED_WINDOWS) {
+      const inWindow = gen.filter((c) => c.settings.get(name) === value);
+      expect(inWindow.length, name).toBeGreaterThanOrEqual(6);
+      expect(inWindow.length, name).toBeLessThanOrEqual(28);
+      for (const c of inWindow) {
+        expect(c.settings.get('schedule')).toMatch(/crash s\d+ after /);
+        expect(c.origin).toContain(`${name} ${String(value)}`);
+        expect(TARGETED_WINDOWS.filter(([other]) => c.settings.has(other))).toHaveLength(1);
+      }
+    }
+    expect(gen.filter((c) => TARGETED_WINDOWS.every(([name]) => !c.settings.has(name))).length).toBeGreaterThanOrEqual(16);
+    for (const flawed of [new Map([['flaw', ['ZOOKEEPER-4646']]]), new Map([['flaw', ['leader_keeps_acks_across_resync']]])]) {
+      expect(makeStrategy('targeted', 1, flawed).generation(0, 4 * GENERATION_SIZE, []).some((c) => TARGETED_WINDOWS.some(([name]) => c.settings.has(name)))).toBe(false);
+    }
   });
 
   it('coverage-guided: mutants of mutants are valid runs (a schedule names only servers the run has), over many generations', () => {

@@ -1,6 +1,6 @@
 /**
  * The bug classes of issue 12 §2 (test/mutation/classes.ts), each patched into a copy of src/ and
- * hunted by the default swarm. Under `npm test`: every patch still applies to today's source
+ * hunted by the default swarm (or the strategy the class names: a window the swarm rarely meets). Under `npm test`: every patch still applies to today's source
  * exactly once, and changes it (a patch that matches nothing would test nothing). Under
  * `npm run test:deep`: exploration catches each within 200 runs, about 60 s on one idle core
  * (issue 12: "caught by exploration in ≤ 60 s"; a run budget, so a busy machine is slower, never
@@ -34,10 +34,11 @@ describe('bug classes: the patches', () => {
 
 describe.runIf(DEEP)('bug classes: exploration catches each', () => {
   const caught = BUG_CLASSES.filter((b) => b.open === undefined);
-  it.each(caught.map((b) => [b.name, b] as const))(`%s within ${RUNS} swarm runs`, async (_, b) => {
-    const h = await hunt(b, RUNS);
+  it.each(caught.map((b) => [b.name, b] as const))(`%s within ${RUNS} runs of its strategy`, async (_, b) => {
+    const h = await hunt(b, RUNS, b.strategy ?? 'swarm');
     expect(h.seed, `${b.name}: nothing failed in ${h.runs} runs`).not.toBeNull();
     if (b.caughtAs === 'internal error') expect(h.caughtBy).toBe('internal error');
     else expect(h.caughtBy).not.toBe('internal error');
+    if (b.property !== undefined) expect(h.caughtBy).toBe(b.property);
   });
 });

@@ -38,6 +38,13 @@ export interface BugClass {
    * run that `explore` reports with the seed's replay command.
    */
   readonly caughtAs?: 'internal error';
+  /** The property that must catch it, where the class has one (the hunt checks it is that one). */
+  readonly property?: string;
+  /**
+   * The strategy that hunts it when the swarm does not reach its window within the budget
+   * (src/run/strategy.ts; `npm run mutate:classes -- NAME` uses it unless --strategy is given).
+   */
+  readonly strategy?: StrategyName;
   /** Why exploration does not yet catch it within the budget (docs/checkers.md); the open work. */
   readonly open?: string;
 }
@@ -66,7 +73,11 @@ export const BUG_CLASSES: readonly BugClass[] = [
     file: 'protocol/sync.ts',
     find: 'if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
     replace: 'if (isVoter(ctx.cfg, sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
-    open: 'a voter must ACK NEWLEADER twice before the leader is established (it lost its connection during sync and synced again with the same leader); no strategy reached that in 300 runs',
+    // A voter must ACK NEWLEADER twice before the leader is established (it lost its connection
+    // during sync and synced again with the same leader), with 5 voters or more; the swarm did not
+    // reach it in 300 runs. The targeted strategy's `--newleader-ack-resets 0.5` window does.
+    strategy: 'targeted',
+    property: 'Establishment',
   },
   {
     name: 'ack-before-fsync',
@@ -116,7 +127,11 @@ export const BUG_CLASSES: readonly BugClass[] = [
     file: 'protocol/discovery.ts',
     find: "  return `Leaders epoch, ${newEpoch} is less than accepted epoch, ${s.acceptedEpoch}`;",
     replace: '  sendAckEpoch(s, ctx, -1);\n  return null;',
-    open: 'a learner must meet a leader whose epoch is below its acceptedEpoch (it accepted the epochs of leaders that failed before establishing); the swarm meets it first at seed 1479 (the acceptedEpoch lockout), not within 300 runs of any strategy',
+    // A learner must meet a leader whose epoch is below its acceptedEpoch (it accepted the epochs
+    // of leaders that failed before establishing); the swarm meets it first at seed 1479. The
+    // targeted strategy's `--accepted-ahead 2` window starts a quarter of its runs there.
+    strategy: 'targeted',
+    property: 'EpochPromise',
   },
   {
     name: 'commit-order-reversed',

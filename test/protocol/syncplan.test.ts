@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, committedWindow, loadDatabase, logTxn, setLastProcessed, takeSnapshot, type Db } from '../../src/protocol/db.ts';
-import { syncFollower, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
+import { PROBE } from '../../src/protocol/probes.ts';
+import { syncFollower, txnLogSizeLimit, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -295,5 +296,108 @@ describe('syncFollower (§5.1)', () => {
       expect(show(plan.ops)).toEqual(['TRUNC <1,2>']);
       expect(plan.reason).toMatch(/^rule 2/);
     });
+  });
+});
+
+/**
+ * Each plan names the rule that decided it twice: in words for the trace (`reason`, what a reader
+ * of `zabsim run` sees in the leader's note) and as its coverage cell (`probe`, what the coverage
+ * map of issue 12 §3 counts). Both are part of the rule's output, so each is stated exactly here.
+ */
+describe('§5.1 each rule names itself: the trace reason and the coverage probe', () => {
+  const big = (): Db => {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    const log: LogEntry[] = [];
+    for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+    return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: tree }])), 2);
+  };
+  const small: SyncParams = { commitLogCount: 2, snapshotSizeFactor: 0.33 };
+
+  it.each([
+    ['rule 1', () => syncFollower(loaded([1, 1], [1, 2]), zxid(1, 2), P), 'sync.rule1', 'rule 1: peer at my lastProcessedZxid <1,2>: empty DIFF'],
+    ['rule 2', () => syncFollower(established(loaded([1, 1], [1, 2]), 2), zxid(1, 4), P), 'sync.rule2', 'rule 2: peer <1,4> past maxCommittedLog <1,2>: TRUNC'],
+    ['rule 3 DIFF', () => syncFollower(established(loaded([1, 1], [1, 2], [1, 3]), 2), zxid(1, 1), P), 'sync.rule3.diff', 'rule 3: peer <1,1> within committedLog [<1,1>, <1,3>]: DIFF'],
+    ['rule 3 TRUNC', () => syncFollower(loaded([1, 1], [1, 2], [1, 4]), zxid(1, 3), P), 'sync.rule3.trunc', 'rule 3: peer <1,3> within committedLog [<1,1>, <1,4>]: TRUNC'],
+    ['rule 3 SNAP', () => syncFollower(loaded([1, 1], [2, 1], [2, 2]), zxid(1, 2), P), 'sync.rule3.snap', 'rule 3: peer <1,2> forked from my history across an epoch boundary: SNAP'],
+    ['rule 3 with ZOOKEEPER-1154', () => syncFollower(loaded([1, 1], [1, 2], [1, 4]), zxid(1, 3), { ...P, diffWithoutDivergenceCheck: true }), 'sync.rule3.flaw1154', 'rule 3 (ZOOKEEPER-1154 flaw): peer <1,3> within committedLog [<1,1>, <1,4>]: DIFF without a divergence check'],
+    ['rule 4 DIFF', () => syncFollower(big(), zxid(1, 32), small), 'sync.rule4.diff', 'rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF'],
+    ['rule 4 gap', () => syncFollower(established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(2, 1), entry(2, 2), entry(2, 3)], [])), 3), zxid(1, 33), small), 'sync.rule4.snap', 'rule 4: gap between txn log (to <1,33>) and committedLog (from <2,2>): SNAP'],
+    ['rule 5 no log', () => syncFollower(big(), zxid(1, 20), small), 'sync.rule5.nolog', 'rule 5: peer <1,20> below committedLog <1,35> and the txn log cannot serve it (its oldest file starts at <1,31>): SNAP'],
+    ['rule 5', () => syncFollower(loaded([1, 1], [1, 2]), zxid(2, 0), P), 'sync.rule5', 'rule 5: peer <2,0>: SNAP'],
+  ] as const)('%s', (_, plan, probe, reason) => {
+    const p = plan();
+    expect(p.reason).toBe(reason);
+    expect(p.probe).toBe(PROBE[probe]);
+  });
+
+  it('rule 4 TRUNC: the txn log lacks the peer\'s last txn, the next one is of the same epoch', () => {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    const db = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(1, 34), entry(1, 35), entry(1, 36)], [{ zxid: zxid(1, 30), data: tree }])), 2);
+    const p = syncFollower(db, zxid(1, 33), small);
+    expect(p.reason).toBe('rule 4: peer <1,33> below committedLog, synced from the txn log: TRUNC');
+    expect(p.probe).toBe(PROBE['sync.rule4.trunc']);
+  });
+});
+
+describe('§5.1 rule 4 edges: ZKDatabase.calculateTxnLogSizeLimit and getProposalsFromTxnLog', () => {
+  /** A leader that loaded a snapshot at (1,30) (30 znodes and `sessions` sessions), then logged (1,31)..(1,36). */
+  function leader(sessions: number): Db {
+    let tree: DataTree = EMPTY_TREE;
+    for (let c = 1; c <= 30 - sessions; c++) tree = applyTxn(tree, zxid(1, c), txnFor(zxid(1, c))).tree;
+    for (let c = 30 - sessions + 1; c <= 30; c++) tree = applyTxn(tree, zxid(1, c), { type: 'createSession', session: c, timeoutMs: 10_000 }).tree;
+    const log: LogEntry[] = [];
+    for (let c = 31; c <= 36; c++) log.push(entry(1, c));
+    return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: tree }])), 2);
+  }
+
+  it('the size limit is factor × (znodes + sessions) × 100 bytes of the newest snapshot; factor 0 means no limit, a negative one no txn-log sync', () => {
+    expect(txnLogSizeLimit(leader(0), 2)).toBe(2 * 100 * 31); // 30 znodes and the root
+    expect(txnLogSizeLimit(leader(10), 2)).toBe(2 * 100 * (21 + 10)); // sessions count like znodes
+    expect(txnLogSizeLimit(leader(10), 0)).toBe(0);
+    expect(txnLogSizeLimit(leader(10), -1)).toBe(-1);
+    // Factor 0: the later files are not weighed at all, so even 64 MiB of them is served from the log.
+    const db = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(1, 33), entry(1, 34), entry(1, 35), entry(1, 36)], [{ zxid: zxid(1, 30), data: EMPTY_TREE }, { zxid: zxid(1, 33), data: EMPTY_TREE }])), 2);
+    const p = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0 });
+    expect(p.reason).toBe('rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF');
+  });
+
+  it('a peer at the first txn of the oldest log file is served from it (the file does not start after p)', () => {
+    const p = syncFollower(leader(0), zxid(1, 31), { commitLogCount: 2, snapshotSizeFactor: 0.33 });
+    expect(p.reason).toBe('rule 4: peer <1,31> below committedLog, synced from the txn log: DIFF');
+    expect(show(p.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 32], [1, 33], [1, 34], [1, 35], [1, 36])]);
+  });
+});
+
+describe('§5.1 rule 3 with ZOOKEEPER-1154 (sync_diff_without_divergence_check): only inside the window', () => {
+  const flaw: SyncParams = { ...P, diffWithoutDivergenceCheck: true };
+
+  it('a peer at either end of committedLog takes the flawed DIFF; one below it or at a new epoch past it does not', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4]), 2);
+    expect(syncFollower(db, zxid(1, 1), flaw).probe).toBe(PROBE['sync.rule3.flaw1154']);
+    expect(syncFollower(db, zxid(1, 4), flaw).probe).toBe(PROBE['sync.rule3.flaw1154']);
+    // Past max at a new epoch: rule 2 does not apply (counter 0) and neither does the window.
+    expect(syncFollower(db, zxid(2, 0), flaw).reason).toBe('rule 1: peer at my lastProcessedZxid <2,0>: empty DIFF');
+    expect(syncFollower(established(loaded([1, 1], [1, 2]), 3), zxid(2, 0), flaw).reason).toBe('rule 5: peer <2,0>: SNAP');
+    // Below min: a fresh peer.
+    expect(syncFollower(db, 0, flaw).reason).toMatch(/^rule 5/);
+  });
+
+  it('the flawed DIFF sends committedLog, not the txn log: txns applied without being in this log are sent too', () => {
+    // Logged (1,1)..(1,3); (1,4)..(1,6) applied without being in this log (as after a reload).
+    let db = loaded([1, 1], [1, 2], [1, 3]);
+    for (let c = 4; c <= 6; c++) db = applyCommitted(db, entry(1, c)).db;
+    expect(db.log.length).toBe(3);
+    const p = syncFollower(db, zxid(1, 2), flaw);
+    expect(p.probe).toBe(PROBE['sync.rule3.flaw1154']);
+    expect(show(p.ops)).toEqual(['DIFF <1,6>', ...pairs([1, 3], [1, 4], [1, 5], [1, 6])]);
+    expect(p.currentZxid).toBe(zxid(1, 6));
+  });
+
+  it('rule 4 applies strictly below min: a peer at min is rule 3 (DIFF from committedLog)', () => {
+    const db = established(loaded([1, 1], [1, 2], [1, 3], [1, 4]), 2);
+    const p = syncFollower(db, zxid(1, 3), { commitLogCount: 2, snapshotSizeFactor: 0.33 });
+    expect(p.reason).toBe('rule 3: peer <1,3> within committedLog [<1,3>, <1,4>]: DIFF');
   });
 });

@@ -107,3 +107,49 @@ describe('the resync-commit crash point (the re-sync ACK finding, leader_keeps_a
     expect(beforeCrashes(trace, 5)).toEqual([]);
   });
 });
+
+describe('--newleader-ack-resets: a loss aimed right after the leader counted a NEWLEADER ACK (issue 12 §2)', () => {
+  beforeAll(() => setAutoFreeze(false));
+  afterAll(() => setAutoFreeze(true));
+
+  /** Per run: each (leader, epoch) NEWLEADER ACK delivery per learner, the resets, and the establishments. */
+  function watch(seed: number, p: number): { acks: Map<string, number>; resets: string[]; established: string[]; violations: string[] } {
+    const acks = new Map<string, number>();
+    const resets: string[] = [];
+    const established: string[] = [];
+    const opts = runOptions(settings({ seed, servers: 5, 'start-spread': 0, until: 6000, 'newleader-ack-resets': p }));
+    const run = createRun(opts, (e) => {
+      if (e.type === 'deliver' && e.msg.type === 'ACK' && (e.msg.zxid as number) % 2 ** 32 === 0) acks.set(`s${e.from}->s${e.to} ${formatZxid(e.msg.zxid)}`, (acks.get(`s${e.from}->s${e.to} ${formatZxid(e.msg.zxid)}`) ?? 0) + 1);
+      else if (e.type === 'note' && e.text.startsWith('fault: the quorum connection')) resets.push(`s${e.sid}: ${e.text}`);
+      else if (e.type === 'note' && e.text.startsWith('established epoch')) established.push(`s${e.sid}: ${e.text}`);
+    });
+    runJudged(run, opts.untilMs);
+    const v = (run.checkers as NonNullable<typeof run.checkers>).verdict();
+    return { acks, resets, established, violations: v.violations.map((x) => `${x.property}: ${x.message}`) };
+  }
+
+  it('with probability 1, each counted ACK before establishment resets that learner, which syncs again and ACKs the same epoch twice; the leader still establishes on distinct voters only', () => {
+    let twice = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const w = watch(seed, 1);
+      expect(w.violations, `seed ${seed}`).toEqual([]);
+      expect(w.resets.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(w.resets.every((r) => r.endsWith('(right after its NEWLEADER ACK was counted)'))).toBe(true);
+      expect(w.established.length, `seed ${seed}`).toBeGreaterThan(0);
+      if ([...w.acks.values()].some((n) => n >= 2)) twice++;
+    }
+    expect(twice).toBeGreaterThan(0);
+  });
+
+  it('with probability 0 nothing resets, and a run is the one it was without the setting', () => {
+    const w = watch(1, 0);
+    expect(w.resets).toEqual([]);
+    const trace = (extra: Record<string, number>): string => {
+      const out: string[] = [];
+      const opts = runOptions(settings({ seed: 3, servers: 5, until: 3000, ...extra }));
+      runJudged(createRun(opts, (e) => void out.push(JSON.stringify(e))), opts.untilMs);
+      return out.join('\n');
+    };
+    expect(trace({ 'newleader-ack-resets': 0 })).toBe(trace({}));
+  });
+});

@@ -11,7 +11,7 @@ import type { LogEntry } from '../../src/protocol/types.ts';
 import { epochOf, formatZxid, type Zxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation } from '../../src/sim/kernel.ts';
-import { preloadHistory } from '../../src/sim/history.ts';
+import { preloadAcceptedAhead, preloadHistory } from '../../src/sim/history.ts';
 import { createRun, runJudged } from '../../src/run/run.ts';
 
 function images(seed: number, epochs: number, voters = 5): Simulation['servers'][number]['disk']['image'][] {
@@ -96,5 +96,45 @@ describe('pre-loaded history', () => {
       expect(v.violations.map((x) => `${x.property}: ${x.message}`), `seed ${seed}`).toEqual([]);
     }
     expect([...seen].sort()).toEqual(['DIFF', 'SNAP', 'TRUNC']);
+  });
+
+  it('--accepted-ahead K: one voter holds an acceptedEpoch K above its currentEpoch, the rest as drawn; the same seed picks the same voter', () => {
+    const picked = new Set<number>();
+    for (let seed = 1; seed <= 40; seed++) {
+      for (const epochs of [0, 3]) {
+        const before = new Simulation({ seed, voters: 5, observers: 1 }, null);
+        if (epochs > 0) preloadHistory(before, epochs);
+        const sim = new Simulation({ seed, voters: 5, observers: 1 }, null);
+        if (epochs > 0) preloadHistory(sim, epochs);
+        preloadAcceptedAhead(sim, 2);
+        const changed = sim.sids.filter((sid) => JSON.stringify(sim.server(sid).disk.image) !== JSON.stringify(before.server(sid).disk.image));
+        expect(changed, `seed ${seed}`).toHaveLength(1);
+        const sid = changed[0] as number;
+        expect(sim.cfg.voters).toContain(sid);
+        picked.add(sid);
+        const img = sim.server(sid).disk.image;
+        const old = before.server(sid).disk.image;
+        const current = old.currentEpoch ?? epochOf(old.log[old.log.length - 1]?.zxid ?? 0);
+        expect(img.currentEpoch).toBe(current);
+        expect(img.acceptedEpoch).toBe(Math.max(old.acceptedEpoch ?? current, current) + 2);
+        expect(img.log).toEqual(old.log);
+      }
+    }
+    expect([...picked].sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('--accepted-ahead 2 on fresh disks: a quorum without that voter decides epoch 1, whose LEADERINFO the voter refuses as stale; nothing unsafe happens', () => {
+    let refused = 0;
+    for (let seed = 1; seed <= 16; seed++) {
+      const notes: string[] = [];
+      const run = createRun({ seed, voters: 3, acceptedAhead: 2, untilMs: 3000 }, (e: TraceEvent) => {
+        if (e.type === 'note' && e.text.includes('Leaders epoch, 1 is less than accepted epoch, 2')) notes.push(e.text);
+      });
+      runJudged(run, 3000);
+      if (notes.length > 0) refused++;
+      const v = (run.checkers as NonNullable<typeof run.checkers>).verdict();
+      expect(v.violations.map((x) => `${x.property}: ${x.message}`), `seed ${seed}`).toEqual([]);
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });
