@@ -27,6 +27,8 @@ export interface SeedResult {
   readonly error: string | null;
   /** How the strategy made this run (`swarm`, `pct 3`, `mutant of seed 17: ...`). */
   readonly origin: string;
+  /** The run's settings, as `zabsim run` takes them (with `seed`, without `stop-early`): what a shrink replays. */
+  readonly settings: Settings;
 }
 
 /** A run's result and its coverage counts (null unless asked for). */
@@ -52,12 +54,12 @@ export function runCandidate(c: Candidate, coverage = false): CandidateRun {
     run = createRun(opts, null);
     runJudged(run, opts.untilMs);
     const v = verdictOf(run);
-    return { result: { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null, origin: c.origin }, coverage: run.sim.coverage };
+    return { result: { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null, origin: c.origin, settings: c.settings }, coverage: run.sim.coverage };
   } catch (e) {
     if (e instanceof SettingsError) throw e;
     const err = e instanceof Error ? e : new Error(String(e));
     const at = run === null ? '' : ` (at ${run.sim.now}ms, after ${run.sim.eventCount} events)`;
-    const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin };
+    const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin, settings: c.settings };
     return { result, coverage: run?.sim.coverage ?? null };
   }
 }

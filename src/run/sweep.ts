@@ -12,6 +12,7 @@
  *   (a merge short of some shards says "missing-shards").
  */
 import type { ViolationFacts } from '../sim/events.ts';
+import type { ShrunkSchedule } from '../trace/results.ts';
 import type { SeedResult } from './explore.ts';
 import { formatShard, parseShard, shardSize, type Shard } from './shard.ts';
 
@@ -39,6 +40,8 @@ export interface SweepFailure {
   readonly events: number;
   readonly endMs: number;
   readonly replay: string;
+  /** With `--shrink`: the shrunk failure for the first failure of its property, else null; absent without `--shrink`. */
+  readonly shrunk?: ShrunkSchedule | null;
 }
 
 /** An exploration's result, without its wall-clock time. */
@@ -138,7 +141,12 @@ function parseFailure(at: string, v: Record<string, unknown>): SweepFailure {
   if (!isCount(v.seed) || typeof v.replay !== 'string' || !okViolation || !(v.error === null || typeof v.error === 'string') || (violation === null && v.error === null)) {
     throw new SweepInputError(`${at}: a failure needs seed, replay, and a violation (with property, t, message) or an error.`);
   }
-  return { seed: v.seed, violation: violation as ViolationFacts | null, error: v.error as string | null, events: isCount(v.events) ? v.events : 0, endMs: isCount(v.endMs) ? v.endMs : 0, replay: v.replay };
+  const f = { seed: v.seed, violation: violation as ViolationFacts | null, error: v.error as string | null, events: isCount(v.events) ? v.events : 0, endMs: isCount(v.endMs) ? v.endMs : 0, replay: v.replay };
+  if (v.shrunk === undefined) return f;
+  const s = v.shrunk;
+  const okShrunk = s === null || (isObject(s) && typeof s.property === 'string' && typeof s.schedule === 'string' && isCount(s.steps) && typeof s.replay === 'string');
+  if (!okShrunk) throw new SweepInputError(`${at}: shrunk must be null or an object with property, schedule, steps and replay (docs/results.md).`);
+  return { ...f, shrunk: s as ShrunkSchedule | null };
 }
 
 /** What a merge gives: the merged result, and what makes it differ from one run over the seeds. */
