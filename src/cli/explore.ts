@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
 import { exploringParallel } from '../run/parallel.ts';
-import { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from '../run/strategy.ts';
+import { DEFAULT_STRATEGY, PER_SEED, STRATEGIES, type StrategyName } from '../run/strategy.ts';
 import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
 import { DEFAULT_SHRINK_BUDGET, shrinkFailure, type Shrunk } from '../run/shrink.ts';
 import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepResult } from '../run/sweep.ts';
@@ -95,14 +95,15 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const coverageFile = flags.get('coverage-json') as string | undefined;
   if (coverageFile !== undefined && !coverage) throw new UsageError('--coverage-json writes the map that --coverage counts: give --coverage too.', 'explore');
   if (flags.has('strategy') && !swarm) throw new UsageError('--strategy chooses among swarm draws: it does not go with --no-swarm.', 'explore');
-  if (strategy !== 'swarm' && shard !== undefined) throw new UsageError(`--shard slices the seeds of the swarm strategy; --strategy ${strategy} chooses its runs from the results of earlier ones, so it cannot be sharded.`, 'explore');
-  if (strategy !== 'swarm' && flags.get('resume') === true) throw new UsageError(`--resume continues a sweep of swarm seeds in order; a --strategy ${strategy} sweep cannot be resumed yet.`, 'explore');
+  if (!PER_SEED.has(strategy) && shard !== undefined) throw new UsageError(`--shard slices the seeds of a per-seed strategy (swarm, pct); --strategy ${strategy} chooses its runs from the results of earlier ones, so it cannot be sharded.`, 'explore');
+  if (!PER_SEED.has(strategy) && flags.get('resume') === true) throw new UsageError(`--resume continues a sweep of per-seed runs (swarm, pct) in seed order; a --strategy ${strategy} sweep cannot be resumed.`, 'explore');
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', first], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
   const outDir = flags.get('out') as string | undefined;
   if (flags.get('resume') === true && outDir === undefined) throw new UsageError('--resume continues a sweep saved with --out DIR; give --out DIR.', 'explore');
   if (flags.get('resume') === true && shard !== undefined) throw new UsageError('--resume continues a sweep in seed order and cannot resume a shard yet; run the shard again without --resume.', 'explore');
-  const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null }, flags.get('resume') === true, argv);
+  const perSeed = swarm && strategy !== 'swarm' ? { strategy } : {};
+  const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null, ...perSeed }, flags.get('resume') === true, argv);
   // A resumed sweep's earlier sessions shrank their properties' first failures already.
   const shrunkProperties = new Set<string>((sweep?.failures ?? []).flatMap((f) => (f.shrunk === null || f.shrunk === undefined ? [] : [f.shrunk.property])));
   if (sweep?.resumed === true) err.write(`zabsim: resuming ${sweep.path}: ${sweep.doneCount} of ${total} seeds done, ${sweep.failures.length} failing\n`);
@@ -158,9 +159,9 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   let s: ExploreSummary = latest;
   const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), strategy, coverage, onSeed: progress };
   try {
-    // Worker threads run swarm seeds; a strategy that learns from earlier runs, and coverage
-    // counting, run on this thread (docs/scaling.md).
-    const parallel = workers > 1 && size > 1 && strategy === 'swarm' && !coverage;
+    // Worker threads run the seeds of a per-seed strategy (swarm, pct); a strategy that learns
+    // from earlier runs, and coverage counting, run on this thread (docs/scaling.md).
+    const parallel = workers > 1 && size > 1 && (PER_SEED.has(strategy) || !swarm) && !coverage;
     const it = parallel ? exploringParallel(options, workers) : inline(options);
     for (let k = 1; ; k++) {
       const r = await it.next();
@@ -188,14 +189,15 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   // The whole sweep, earlier sessions of a resumed one included.
   const n = sweep === null ? s.results.length : sweep.doneCount;
   const done = s.results.length === size; // this session ran every seed it had (a resumed one: every seed left)
-  const withShrunk = (f: SweepFailure, shrunk: Shrunk | null | undefined): SweepFailure => (shrinkBudget === null ? f : { ...f, shrunk: shrunk ?? null });
+  // Only a shrunk failure has the field, in --json as in a merge of failures.jsonl's lines.
+  const withShrunk = (f: SweepFailure, shrunk: Shrunk | null | undefined): SweepFailure => (shrunk === null || shrunk === undefined ? f : { ...f, shrunk });
   const failures: readonly SweepFailure[] =
     sweep === null
       ? s.failures.map((r) => withShrunk(sweepFailure(r), shrunkOf.get(r)))
       : sweep.failures.map((f) => withShrunk({ seed: f.seed, violation: f.violation, error: f.error, events: f.events, endMs: f.endMs, replay: f.replay }, f.shrunk));
   const stopped: Stopped = interrupted ? 'interrupted' : maxTotal !== undefined && failures.length >= maxTotal ? 'max-failures' : done ? 'done' : 'time';
   const result: SweepResult = {
-    header: { from: first, seeds: total, swarm, with: formatSettings(overrides), maxFailures: maxTotal ?? null, shard: shard ?? null },
+    header: { from: first, seeds: total, swarm, with: formatSettings(overrides), maxFailures: maxTotal ?? null, shard: shard ?? null, ...perSeed },
     failures,
     explored: n,
     events: sweep === null ? s.events : sweep.events,
@@ -215,7 +217,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);
   } else {
     if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-    const what = strategy === 'swarm' ? `seed${n === 1 ? '' : 's'} (${describeSeeds(result)})` : `run${n === 1 ? '' : 's'} (from seed ${first}, strategy ${strategy}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})`;
+    const what = PER_SEED.has(strategy) || !swarm ? `seed${n === 1 ? '' : 's'} (${describeSeeds(result)})` : `run${n === 1 ? '' : 's'} (from seed ${first}, strategy ${strategy}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})`;
     out.write(`explored ${n} ${what}${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${result.events.toLocaleString('en-US')} events${session === '' ? `, ${rate(result.events, secs)} events/s` : ''}`);
     writeFailureTable(result, out);
     if (coverage && s.coverage !== null) for (const l of formatCoverage(s.coverage)) out.write(l);
@@ -247,7 +249,7 @@ export function describeSeeds(r: SweepResult): string {
   const h = r.header;
   const last = h.shard === null ? h.from + r.explored - 1 : h.from + h.seeds - 1;
   const range = `${h.shard === null ? '' : `shard ${formatShard(h.shard)} of `}${h.from}..${last}`;
-  return `${range}${h.swarm ? ', swarm' : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
+  return `${range}${h.swarm ? ', swarm' : ''}${h.strategy !== undefined && h.strategy !== 'swarm' ? `, strategy ${h.strategy}` : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
 }
 
 /** The failing seeds (a table with the replay commands), or "no violations"; the same for explore and merge. */

@@ -28,6 +28,8 @@ export interface SweepDef {
   /** The run flags given to explore, as `zabsim run` arguments. */
   readonly overrides: readonly string[];
   readonly maxFailures: number | null;
+  /** A per-seed strategy other than the swarm (`pct`); absent for the swarm, so older folders resume. */
+  readonly strategy?: string;
 }
 
 /** progress.json. */
@@ -50,7 +52,7 @@ function sameDef(a: SweepDef, b: SweepDef): boolean {
 }
 
 function describeDef(d: SweepDef): string {
-  return `seeds ${d.from}..${d.from + d.seeds - 1}${d.swarm ? '' : ' --no-swarm'}${d.overrides.length > 0 ? ` ${d.overrides.join(' ')}` : ''}${d.maxFailures !== null ? ` --max-failures ${d.maxFailures}` : ''}`;
+  return `seeds ${d.from}..${d.from + d.seeds - 1}${d.swarm ? '' : ' --no-swarm'}${d.overrides.length > 0 ? ` ${d.overrides.join(' ')}` : ''}${d.maxFailures !== null ? ` --max-failures ${d.maxFailures}` : ''}${d.strategy !== undefined ? ` --strategy ${d.strategy}` : ''}`;
 }
 
 /** Reads a JSON file of a sweep folder; a broken one is bad input naming the file. */

@@ -10,7 +10,7 @@ import { addCoverage, emptyCoverage, type CoverageCounts } from './coverage.ts';
 import { createRun, runJudged, verdictOf, type Run } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, SettingsError, type Settings, type SettingValue } from './settings.ts';
 import { shardSeed, shardSize, type Shard } from './shard.ts';
-import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, type Feedback, type StrategyName } from './strategy.ts';
+import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, PER_SEED, perSeedCandidate, type Feedback, type StrategyName } from './strategy.ts';
 import type { Candidate } from './strategy.ts';
 
 export interface SeedResult {
@@ -64,13 +64,17 @@ export function runCandidate(c: Candidate, coverage = false): CandidateRun {
   }
 }
 
-/** Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with `swarm` false). */
-export function exploreSeed(seed: number, overrides: Settings, swarm = true): SeedResult {
-  return runCandidate(seedCandidate(seed, overrides, swarm)).result;
+/**
+ * Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with
+ * `swarm` false), as the per-seed strategy `strategy` (swarm or pct) makes its run.
+ */
+export function exploreSeed(seed: number, overrides: Settings, swarm = true, strategy: StrategyName = 'swarm'): SeedResult {
+  return runCandidate(seedCandidate(seed, overrides, swarm, strategy)).result;
 }
 
-function seedCandidate(seed: number, overrides: Settings, swarm: boolean): Candidate {
-  return { settings: new Map<string, SettingValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]), origin: swarm ? 'swarm' : 'defaults' };
+function seedCandidate(seed: number, overrides: Settings, swarm: boolean, strategy: StrategyName): Candidate {
+  if (swarm) return perSeedCandidate(strategy, seed, overrides);
+  return { settings: new Map<string, SettingValue>([['seed', seed], ...overrides]), origin: 'defaults' };
 }
 
 export interface ExploreSummary {
@@ -95,7 +99,7 @@ export interface ExploreOptions {
   readonly swarm?: boolean;
   /** Only this shard's slice of the seeds (src/run/shard.ts). */
   readonly shard?: Shard;
-  /** How candidates are chosen (strategy.ts); default swarm. Ignored with `swarm` false. */
+  /** How candidates are chosen (strategy.ts); default DEFAULT_STRATEGY. Ignored with `swarm` false. */
   readonly strategy?: StrategyName;
   /** Count coverage and sum it into the summary. */
   readonly coverage?: boolean;
@@ -163,14 +167,15 @@ export class ExploreTally {
 export function* exploring(o: ExploreOptions): Generator<SeedResult, ExploreSummary, undefined> {
   const swarm = o.swarm ?? true;
   const name = o.strategy ?? DEFAULT_STRATEGY;
-  const strategy = swarm && name !== 'swarm' ? makeStrategy(name, o.from, o.overrides) : null;
-  if (strategy !== null && o.shard !== undefined) throw new SettingsError(`a shard slices the seeds of the swarm strategy; strategy ${name} chooses its runs from the results of earlier ones, so it cannot be sharded.`);
+  // A per-seed strategy (swarm, pct) runs seed after seed, or its shard's slice of them.
+  const strategy = swarm && !PER_SEED.has(name) ? makeStrategy(name, o.from, o.overrides) : null;
+  if (strategy !== null && o.shard !== undefined) throw new SettingsError(`a shard slices the seeds of a per-seed strategy (swarm, pct); strategy ${name} chooses its runs from the results of earlier ones, so it cannot be sharded.`);
   const counting = o.coverage === true || strategy?.needsCoverage === true;
   const tally = new ExploreTally(o, counting);
   if (strategy === null) {
     for (let i = 0; i < tally.size; i++) {
       if (tally.timeUp()) break;
-      const { result: r, coverage } = runCandidate(seedCandidate(tally.seed(i), o.overrides, swarm), counting);
+      const { result: r, coverage } = runCandidate(seedCandidate(tally.seed(i), o.overrides, swarm, name), counting);
       const enough = tally.add(r, coverage);
       yield r;
       if (enough) break;

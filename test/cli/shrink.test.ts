@@ -26,7 +26,7 @@ describe('explore --shrink', () => {
     expect(m[4]).toContain('--seed 192 --swarm --flaw follower_epoch_before_log_durable --crash-every 0 --partition-every 0 --crash-points 0');
   });
 
-  it('--json and failures.jsonl carry the shrink; without --shrink the JSON has no shrunk field', async () => {
+  it('--json, failures.jsonl and merge carry the shrink; without --shrink the JSON has no shrunk field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zabsim-shrink-'));
     try {
       const r = await cliAsync(...EXPLORE, '--shrink-budget', '5', '--json', '--out', dir);
@@ -38,6 +38,9 @@ describe('explore --shrink', () => {
       const sweep = readdirSync(dir).find((n) => n.startsWith('explore-')) as string;
       const line = JSON.parse(readFileSync(join(dir, sweep, 'failures.jsonl'), 'utf8').split('\n')[0] as string);
       expect(line.shrunk).toEqual(failure.shrunk);
+      // zabsim merge keeps it (one input: the same JSON back).
+      const merged = await cliAsync('merge', '--json', join(dir, sweep, 'explore.jsonl'));
+      expect(merged.out).toBe(r.out);
       const plain = await cliAsync(...EXPLORE, '--json');
       expect(plain.out).not.toContain('shrunk');
     } finally {

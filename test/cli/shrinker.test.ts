@@ -2,7 +2,8 @@
  * The shrinker of exploration failures (src/run/shrink.ts, docs/checkers.md "Shrinking"): a
  * failing swarm run's faults recorded as an explicit schedule replay to the same property, the
  * shrink is no longer and still fails the same way when replayed from its printed command,
- * it is deterministic, and it never makes more replays than its budget.
+ * it is deterministic, and it never makes more replays than its budget. (In test/cli: a replay
+ * is checked through the CLI's own flag parser, as test/cli/strategy.test.ts does.)
  */
 import { setAutoFreeze } from 'immer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
