@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- flaws [--flaw NAME] [--strategy S[,S...]] [--budget N] [--json]`: the
+ * `npm run bench -- flaws [--flaw NAME] [--strategy S[,S...]] [--budget N] [--shrink-budget N] [--json]`: the
  * time-to-find table (bench/flawtable.ts). For every flaw (or the one named, by switch or ticket)
  * and every strategy (or those named), explores from seed 1 with the flaw on until the first
  * failure or the budget (default 1,000 runs for swarm, 300 for the others), one cell after the
  * other on this thread. Prints a markdown table (or, with --json, one JSON object per cell, one a
- * line, then nothing else) to stdout, and each cell as it ends to stderr. Run counts are exact;
- * times depend on the machine's load, printed at start and end.
+ * line, then nothing else) to stdout, and each cell as it ends to stderr. Each cell's failure is
+ * then shrunk (src/run/shrink.ts) in at most `--shrink-budget` replays (default 100; 0: none), not
+ * counted in the cell's time. Run counts are exact; times depend on the machine's load, printed
+ * at start and end.
  *
  * `npm run bench -- flaws --table A.jsonl,B.jsonl` measures nothing: it prints the table of rows
  * saved by earlier `--json` runs (e.g. one per strategy, run one after the other or on two machines).
@@ -15,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { flawByName } from '../src/protocol/flaws.ts';
 import { STRATEGIES, type StrategyName } from '../src/run/strategy.ts';
+import { DEFAULT_SHRINK_BUDGET } from '../src/run/shrink.ts';
 import { DEFAULT_BUDGET, FLAW_NAMES, markdownTable, measureFlaw, rankStrategies, type FlawName, type FlawRow } from './flawtable.ts';
 
 setAutoFreeze(false);
@@ -25,14 +28,15 @@ function fail(message: string): never {
 }
 
 const argv = process.argv.slice(process.argv.indexOf('flaws') + 1);
-const KNOWN = new Set(['--flaw', '--strategy', '--budget', '--json', '--table']);
+const KNOWN = new Set(['--flaw', '--strategy', '--budget', '--shrink-budget', '--json', '--table']);
 let flaws: FlawName[] = FLAW_NAMES;
 let strategies: StrategyName[] = [...STRATEGIES];
 let budget: number | null = null;
+let shrinkBudget = DEFAULT_SHRINK_BUDGET;
 let json = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i] as string;
-  if (!KNOWN.has(a)) fail(`unknown argument '${a}'; expected --flaw NAME, --strategy S[,S...], --budget N, --json or --table FILE[,FILE...].`);
+  if (!KNOWN.has(a)) fail(`unknown argument '${a}'; expected --flaw NAME, --strategy S[,S...], --budget N, --shrink-budget N, --json or --table FILE[,FILE...].`);
   if (a === '--json') {
     json = true;
     continue;
@@ -64,6 +68,10 @@ for (let i = 0; i < argv.length; i++) {
     flaws = v.split(',').map((x) => flawByName(x) ?? fail(`--flaw: no flaw named '${x}'; 'npx zabsim flaws' lists them.`));
   } else if (a === '--strategy') {
     strategies = v.split(',').map((x) => ((STRATEGIES as readonly string[]).includes(x) ? (x as StrategyName) : fail(`--strategy: no strategy named '${x}'; expected one of ${STRATEGIES.join(', ')}.`)));
+  } else if (a === '--shrink-budget') {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) fail(`--shrink-budget: expected a whole number of replays (0: no shrink), got '${v}'.`);
+    shrinkBudget = n;
   } else {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) fail(`--budget: expected a whole number of runs of at least 1, got '${v}'.`);
@@ -76,10 +84,10 @@ process.stderr.write(`flaws: ${flaws.length} flaw(s) x ${strategies.join(', ')},
 const rows: FlawRow[] = [];
 for (const f of flaws) {
   for (const s of strategies) {
-    const r = measureFlaw(f, s, budget ?? DEFAULT_BUDGET[s]);
+    const r = measureFlaw(f, s, budget ?? DEFAULT_BUDGET[s], shrinkBudget);
     rows.push(r);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.stderr.write(`${f} ${s}: ${r.found ? `run ${r.runs}, seed ${r.seed}, ${r.property}` : `none in ${r.runs}`}, ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU; load ${load()}\n`);
+    process.stderr.write(`${f} ${s}: ${r.found ? `run ${r.runs}, seed ${r.seed}, ${r.property}` : `none in ${r.runs}`}, ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU${r.shrinkReplays === null || r.shrinkReplays === undefined ? '' : `; shrunk ${r.recordedSteps} -> ${r.shrunkSteps ?? 'not reproduced'} steps in ${r.shrinkReplays} replays, ${((r.shrinkMs ?? 0) / 1000).toFixed(1)} s`}; load ${load()}\n`);
   }
 }
 if (!json) {

@@ -5,15 +5,17 @@
  *
  * One row is one call of src/run's `exploring` in this thread (no child process per run), so its
  * run count is exactly what `npx zabsim explore --flaw F --strategy S --seeds B --max-failures 1`
- * reports. Exploration has no shrinker: the failing run is the replay (a seed and its settings),
- * so a row gives that run's length in events to the violation and the explicit fault schedule it
- * carries (the targeted strategy's armed crash, a mutant's), in steps, instead of a shrunk one.
+ * reports. A row gives the failing run's length in events to the violation, the steps of the
+ * explicit fault schedule it carries (the targeted strategy's armed crash, a mutant's), and then
+ * its shrink (src/run/shrink.ts, as `explore --shrink` makes it): the steps of the schedule
+ * recorded from the run, and of the shrunk schedule, within a budget of replays.
  */
 import { performance } from 'node:perf_hooks';
 import { FLAW_CATALOGUE } from '../src/protocol/flaws.ts';
 import type { Flaws } from '../src/protocol/config.ts';
 import { exploring, type SeedResult } from '../src/run/explore.ts';
 import type { SettingValue } from '../src/run/settings.ts';
+import { DEFAULT_SHRINK_BUDGET, shrinkFailure } from '../src/run/shrink.ts';
 import { STRATEGIES, type StrategyName } from '../src/run/strategy.ts';
 
 export type FlawName = keyof Flaws;
@@ -63,6 +65,15 @@ export interface FlawRow {
   readonly cpuMs: number;
   /** Events over every run of the cell. */
   readonly totalEvents: number;
+  /** Steps of the fault schedule recorded from the failing run (every crash, restart, partition, heal), or null. */
+  readonly recordedSteps?: number | null;
+  /** Steps of the shrunk schedule (null: not found, not reproduced, or not shrunk). */
+  readonly shrunkSteps?: number | null;
+  /** The shrunk failure's replay command, or null. */
+  readonly shrunkReplay?: string | null;
+  /** Replays the shrink made, and its wall time (not in `wallMs`), ms. */
+  readonly shrinkReplays?: number | null;
+  readonly shrinkMs?: number | null;
 }
 
 /** The settings every run of a cell gets over its draw: the flaw alone. */
@@ -76,7 +87,7 @@ function scheduleSteps(r: SeedResult): number {
 }
 
 /** Explores one cell: seeds from 1 with `flaw` on, strategy `strategy`, at most `budget` runs, stopping at the first failure. */
-export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: number): FlawRow {
+export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: number, shrinkBudget: number = DEFAULT_SHRINK_BUDGET): FlawRow {
   const info = FLAW_CATALOGUE[flaw];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -87,6 +98,9 @@ export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: numb
   const cpu = process.cpuUsage(cpu0);
   const s = r.value;
   const f = s.failures[0] ?? null;
+  const s0 = performance.now();
+  const shrunk = f === null || f.violation === null || shrinkBudget === 0 ? null : shrinkFailure(f.settings, f.violation.property, shrinkBudget);
+  const shrinkMs = shrunk === null ? null : performance.now() - s0;
   return {
     flaw,
     bug: info.tickets[0] ?? 'zabsim finding',
@@ -104,16 +118,27 @@ export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: numb
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     totalEvents: s.events,
+    recordedSteps: shrunk?.recordedSteps ?? null,
+    shrunkSteps: shrunk?.reproduced === true ? shrunk.steps : null,
+    shrunkReplay: shrunk?.reproduced === true ? shrunk.replay : null,
+    shrinkReplays: shrunk?.replays ?? null,
+    shrinkMs,
   };
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** One cell of the table: `runs · wall time · events · schedule steps` (and the property when it is not the row's), or `none in N`. */
+/** The shrink part of a cell: `recorded → shrunk sh`, `R not reproduced`, or nothing for a row measured without it. */
+function shrinkCell(r: FlawRow): string {
+  if (r.recordedSteps === undefined || r.recordedSteps === null) return '';
+  return r.shrunkSteps === null || r.shrunkSteps === undefined ? ` · ${r.recordedSteps} not reproduced` : ` · ${r.recordedSteps}→${r.shrunkSteps} sh`;
+}
+
+/** One cell of the table: `runs · wall time · events · schedule steps · recorded → shrunk steps` (and the property when it is not the row's), or `none in N`. */
 export function cell(r: FlawRow, rowProperty: string | null): string {
   if (!r.found) return `none in ${r.runs} (${secs(r.wallMs)})`;
   const other = r.property === rowProperty ? '' : ` ${r.property}`;
-  return `**${r.runs}**${other} · ${secs(r.wallMs)} · ${r.events} ev · ${r.scheduleSteps} st`;
+  return `**${r.runs}**${other} · ${secs(r.wallMs)} · ${r.events} ev · ${r.scheduleSteps} st${shrinkCell(r)}`;
 }
 
 /** The property most cells of a flaw's row found first (the first strategy's on a tie). */

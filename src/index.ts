@@ -30,6 +30,7 @@ export { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from './run/strategy.
 
 // Sweeps split across processes or machines: a shard of the seeds, and the merge of the shards.
 export { formatShard, parseShard, type Shard } from './run/shard.ts';
+export { DEFAULT_SHRINK_BUDGET, shrinkFailure, type Shrunk } from './run/shrink.ts';
 export { mergeSweeps, parseSweep, sweepFailure, sweepJson, SweepInputError, type Merged, type SweepInput, type SweepResult } from './run/sweep.ts';
 
 // The checkers and their verdict.

@@ -11,8 +11,9 @@ import { availableParallelism } from 'node:os';
 import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
 import { exploringParallel } from '../run/parallel.ts';
-import { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from '../run/strategy.ts';
+import { DEFAULT_STRATEGY, PER_SEED, STRATEGIES, type StrategyName } from '../run/strategy.ts';
 import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
+import { DEFAULT_SHRINK_BUDGET, shrinkFailure, type Shrunk } from '../run/shrink.ts';
 import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepResult } from '../run/sweep.ts';
 import { checkSettings, formatSettings, resolveSettings, settingsArgs } from '../run/settings.ts';
 import { SweepFolder } from './sweep.ts';
@@ -46,6 +47,8 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'workers', kind: 'int', min: 1, max: 1024, help: 'worker threads running seeds (same results as one)', defaultText: 'the number of cores' },
     { name: 'shard', kind: 'string', arg: 'I/N', help: 'run only shard I of N: the seeds from+I-1, from+I-1+N, ... (merge the shards with zabsim merge)', expects: 'I/N', resolve: (raw) => { const s = parseShard(raw); return 'error' in s ? s : formatShard(s); } },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per failing seed, a count (for zabsim merge)' },
+    { name: 'shrink', kind: 'bool', help: 'shrink the first failure of each property: its faults as an explicit --schedule, made smaller by replays while it fails the same way (docs/checkers.md)' },
+    { name: 'shrink-budget', kind: 'int', min: 1, max: 100_000, help: 'replays one shrink may make (implies --shrink)', defaultText: String(DEFAULT_SHRINK_BUDGET) },
     // Each run flag shows what the swarm draws for it (the run default applies only with --no-swarm).
     ...RUN_SPEC.flags
       .filter((f) => !NOT_FOR_EXPLORE.has(f.name))
@@ -85,17 +88,24 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const json = flags.get('json') === true;
   const strategy = ((flags.get('strategy') as string | undefined) ?? DEFAULT_STRATEGY) as StrategyName;
   const coverage = flags.get('coverage') === true;
+  const shrinkBudget = (flags.get('shrink-budget') as number | undefined) ?? (flags.get('shrink') === true ? DEFAULT_SHRINK_BUDGET : null);
+  // The first failure of each property is shrunk, once it is counted (in seed order, so the same
+  // failures are shrunk however many workers run): a map from its result to its shrink.
+  const shrunkOf = new Map<SeedResult, Shrunk | null>();
   const coverageFile = flags.get('coverage-json') as string | undefined;
   if (coverageFile !== undefined && !coverage) throw new UsageError('--coverage-json writes the map that --coverage counts: give --coverage too.', 'explore');
   if (flags.has('strategy') && !swarm) throw new UsageError('--strategy chooses among swarm draws: it does not go with --no-swarm.', 'explore');
-  if (strategy !== 'swarm' && shard !== undefined) throw new UsageError(`--shard slices the seeds of the swarm strategy; --strategy ${strategy} chooses its runs from the results of earlier ones, so it cannot be sharded.`, 'explore');
-  if (strategy !== 'swarm' && flags.get('resume') === true) throw new UsageError(`--resume continues a sweep of swarm seeds in order; a --strategy ${strategy} sweep cannot be resumed yet.`, 'explore');
+  if (!PER_SEED.has(strategy) && shard !== undefined) throw new UsageError(`--shard slices the seeds of a per-seed strategy (swarm, pct); --strategy ${strategy} chooses its runs from the results of earlier ones, so it cannot be sharded.`, 'explore');
+  if (!PER_SEED.has(strategy) && flags.get('resume') === true) throw new UsageError(`--resume continues a sweep of per-seed runs (swarm, pct) in seed order; a --strategy ${strategy} sweep cannot be resumed.`, 'explore');
   // Settings that no seed could run: refused once, before exploring.
   checkSettings(resolveSettings(new Map([['seed', first], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides])));
   const outDir = flags.get('out') as string | undefined;
   if (flags.get('resume') === true && outDir === undefined) throw new UsageError('--resume continues a sweep saved with --out DIR; give --out DIR.', 'explore');
   if (flags.get('resume') === true && shard !== undefined) throw new UsageError('--resume continues a sweep in seed order and cannot resume a shard yet; run the shard again without --resume.', 'explore');
-  const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null }, flags.get('resume') === true, argv);
+  const perSeed = swarm && strategy !== 'swarm' ? { strategy } : {};
+  const sweep = outDir === undefined ? null : SweepFolder.open(outDir, { from: first, seeds: total, swarm, overrides: settingsArgs(overrides), maxFailures: maxTotal ?? null, ...perSeed }, flags.get('resume') === true, argv);
+  // A resumed sweep's earlier sessions shrank their properties' first failures already.
+  const shrunkProperties = new Set<string>((sweep?.failures ?? []).flatMap((f) => (f.shrunk === null || f.shrunk === undefined ? [] : [f.shrunk.property])));
   if (sweep?.resumed === true) err.write(`zabsim: resuming ${sweep.path}: ${sweep.doneCount} of ${total} seeds done, ${sweep.failures.length} failing\n`);
   // This session: the seeds not done yet, and the failures still allowed.
   const from = sweep === null ? first : sweep.nextSeed();
@@ -149,9 +159,9 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   let s: ExploreSummary = latest;
   const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), strategy, coverage, onSeed: progress };
   try {
-    // Worker threads run swarm seeds; a strategy that learns from earlier runs, and coverage
-    // counting, run on this thread (docs/scaling.md).
-    const parallel = workers > 1 && size > 1 && strategy === 'swarm' && !coverage;
+    // Worker threads run the seeds of a per-seed strategy (swarm, pct); a strategy that learns
+    // from earlier runs, and coverage counting, run on this thread (docs/scaling.md).
+    const parallel = workers > 1 && size > 1 && (PER_SEED.has(strategy) || !swarm) && !coverage;
     const it = parallel ? exploringParallel(options, workers) : inline(options);
     for (let k = 1; ; k++) {
       const r = await it.next();
@@ -159,7 +169,8 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
         s = r.value;
         break;
       }
-      sweep?.record(r.value, overrides);
+      const shrunk = shrinkBudget === null ? null : shrinkFirst(r.value, shrinkBudget, shrunkOf, shrunkProperties, showProgress && bar === null ? err : null);
+      sweep?.record(r.value, shrunk);
       if (interrupted || k === test.interruptAfter) {
         interrupted = true;
         s = latest;
@@ -178,10 +189,15 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   // The whole sweep, earlier sessions of a resumed one included.
   const n = sweep === null ? s.results.length : sweep.doneCount;
   const done = s.results.length === size; // this session ran every seed it had (a resumed one: every seed left)
-  const failures: readonly SweepFailure[] = sweep === null ? s.failures.map(sweepFailure) : sweep.failures.map((f) => ({ seed: f.seed, violation: f.violation, error: f.error, events: f.events, endMs: f.endMs, replay: f.replay }));
+  // Only a shrunk failure has the field, in --json as in a merge of failures.jsonl's lines.
+  const withShrunk = (f: SweepFailure, shrunk: Shrunk | null | undefined): SweepFailure => (shrunk === null || shrunk === undefined ? f : { ...f, shrunk });
+  const failures: readonly SweepFailure[] =
+    sweep === null
+      ? s.failures.map((r) => withShrunk(sweepFailure(r), shrunkOf.get(r)))
+      : sweep.failures.map((f) => withShrunk({ seed: f.seed, violation: f.violation, error: f.error, events: f.events, endMs: f.endMs, replay: f.replay }, f.shrunk));
   const stopped: Stopped = interrupted ? 'interrupted' : maxTotal !== undefined && failures.length >= maxTotal ? 'max-failures' : done ? 'done' : 'time';
   const result: SweepResult = {
-    header: { from: first, seeds: total, swarm, with: formatSettings(overrides), maxFailures: maxTotal ?? null, shard: shard ?? null },
+    header: { from: first, seeds: total, swarm, with: formatSettings(overrides), maxFailures: maxTotal ?? null, shard: shard ?? null, ...perSeed },
     failures,
     explored: n,
     events: sweep === null ? s.events : sweep.events,
@@ -201,13 +217,26 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);
   } else {
     if (interrupted) out.write(`interrupted (Ctrl-C) after ${n} seed${n === 1 ? '' : 's'}; what was found so far:`);
-    const what = strategy === 'swarm' ? `seed${n === 1 ? '' : 's'} (${describeSeeds(result)})` : `run${n === 1 ? '' : 's'} (from seed ${first}, strategy ${strategy}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})`;
+    const what = PER_SEED.has(strategy) || !swarm ? `seed${n === 1 ? '' : 's'} (${describeSeeds(result)})` : `run${n === 1 ? '' : 's'} (from seed ${first}, strategy ${strategy}${overrides.size > 0 ? `, with ${formatSettings(overrides)}` : ''})`;
     out.write(`explored ${n} ${what}${session === '' ? ` in ${secs.toFixed(1)}s` : session}: ${result.events.toLocaleString('en-US')} events${session === '' ? `, ${rate(result.events, secs)} events/s` : ''}`);
     writeFailureTable(result, out);
     if (coverage && s.coverage !== null) for (const l of formatCoverage(s.coverage)) out.write(l);
   }
   if (coverageFile !== undefined && s.coverage !== null) writeFileSync(coverageFile, `${JSON.stringify(coverageJson(s.coverage))}\n`);
   return code;
+}
+
+/**
+ * Shrinks a failing run when it is the first failure of its property (an internal error is not
+ * shrunk: its replay is its seed); records the shrink in `shrunkOf` and returns it, else null.
+ */
+function shrinkFirst(r: SeedResult, budget: number, shrunkOf: Map<SeedResult, Shrunk | null>, done: Set<string>, log: Terminal | null): Shrunk | null {
+  if (r.ok || r.error !== null || r.violation === null || done.has(r.violation.property)) return null;
+  done.add(r.violation.property);
+  log?.write(`explore: shrinking the failure of seed ${r.seed} (${r.violation.property}), at most ${budget} replays\n`);
+  const shrunk = shrinkFailure(r.settings, r.violation.property, budget);
+  shrunkOf.set(r, shrunk);
+  return shrunk;
 }
 
 /** For tests: stop as Ctrl-C would, after this many seeds of this session. */
@@ -220,7 +249,7 @@ export function describeSeeds(r: SweepResult): string {
   const h = r.header;
   const last = h.shard === null ? h.from + r.explored - 1 : h.from + h.seeds - 1;
   const range = `${h.shard === null ? '' : `shard ${formatShard(h.shard)} of `}${h.from}..${last}`;
-  return `${range}${h.swarm ? ', swarm' : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
+  return `${range}${h.swarm ? ', swarm' : ''}${h.strategy !== undefined && h.strategy !== 'swarm' ? `, strategy ${h.strategy}` : ''}${h.with !== '' ? `, with ${h.with}` : ''}`;
 }
 
 /** The failing seeds (a table with the replay commands), or "no violations"; the same for explore and merge. */
@@ -235,7 +264,15 @@ export function writeFailureTable(r: SweepResult, out: Output): void {
   for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
   const first = r.failures[0] as SweepFailure;
   if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
+  for (const f of r.failures) if (f.shrunk !== undefined && f.shrunk !== null) out.write(describeShrunk(f.seed, f.shrunk));
   for (const f of r.failures) if (f.error !== null) out.write(`internal error of zabsim in seed ${f.seed} (a bug in zabsim, not in the protocol; replay: ${f.replay}): ${f.error}`);
+}
+
+/** One line on a shrunk failure: its length in steps, what it took, and the command that replays it. */
+export function describeShrunk(seed: number, s: Shrunk): string {
+  if (!s.reproduced) return `seed ${seed} not shrunk: its ${s.recordedSteps} recorded fault steps, replayed in place of the drawn faults, did not fail with ${s.property} (${s.replay})`;
+  const dropped = s.dropped.length === 0 ? '' : `, without ${s.dropped.join(', ')}`;
+  return `seed ${seed} shrunk (${s.property}): ${s.steps} step${s.steps === 1 ? '' : 's'} (recorded ${s.recordedSteps}${dropped}) in ${s.replays} replays: ${s.replay}`;
 }
 
 /** 0 no violations, 1 a check failed, 3 an internal error; 130 interrupted before finding anything. */

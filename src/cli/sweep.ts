@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { basename, join } from 'node:path';
 import type { SeedResult } from '../run/explore.ts';
 import { sweepFailure } from '../run/sweep.ts';
-import { settingsArgs, type Settings, type SettingValue } from '../run/settings.ts';
+import { settingsArgs, type SettingValue } from '../run/settings.ts';
 import { exploreFailuresSvg, exploreRateSvg } from '../trace/plots.ts';
-import { exploreIndexHtml, type ExploreSample, type FailureRecord, type ResultMeta } from '../trace/results.ts';
+import { exploreIndexHtml, type ExploreSample, type FailureRecord, type ResultMeta, type ShrunkSchedule } from '../trace/results.ts';
 import { PLAIN } from '../trace/text.ts';
 import { UsageError, type FlagValue } from './args.ts';
 import { RunFolder, startMeta } from './folder.ts';
@@ -28,6 +28,8 @@ export interface SweepDef {
   /** The run flags given to explore, as `zabsim run` arguments. */
   readonly overrides: readonly string[];
   readonly maxFailures: number | null;
+  /** A per-seed strategy other than the swarm (`pct`); absent for the swarm, so older folders resume. */
+  readonly strategy?: string;
 }
 
 /** progress.json. */
@@ -50,7 +52,7 @@ function sameDef(a: SweepDef, b: SweepDef): boolean {
 }
 
 function describeDef(d: SweepDef): string {
-  return `seeds ${d.from}..${d.from + d.seeds - 1}${d.swarm ? '' : ' --no-swarm'}${d.overrides.length > 0 ? ` ${d.overrides.join(' ')}` : ''}${d.maxFailures !== null ? ` --max-failures ${d.maxFailures}` : ''}`;
+  return `seeds ${d.from}..${d.from + d.seeds - 1}${d.swarm ? '' : ' --no-swarm'}${d.overrides.length > 0 ? ` ${d.overrides.join(' ')}` : ''}${d.maxFailures !== null ? ` --max-failures ${d.maxFailures}` : ''}${d.strategy !== undefined ? ` --strategy ${d.strategy}` : ''}`;
 }
 
 /** Reads a JSON file of a sweep folder; a broken one is bad input naming the file. */
@@ -79,7 +81,7 @@ export function readFailures(file: string): FailureRecord[] {
 }
 
 /** The failure record of a failing seed's result. */
-export function failureRecord(r: SeedResult, folder: string | null): FailureRecord {
+export function failureRecord(r: SeedResult, folder: string | null, shrunk: ShrunkSchedule | null = null): FailureRecord {
   const v = r.violation;
   const f = sweepFailure(r);
   return {
@@ -91,7 +93,7 @@ export function failureRecord(r: SeedResult, folder: string | null): FailureReco
     message: r.error ?? v?.message ?? '',
     replay: r.replay,
     folder,
-    shrunk: null,
+    shrunk,
     violation: f.violation,
     error: f.error,
     events: f.events,
@@ -214,12 +216,12 @@ export class SweepFolder {
    * Records one finished seed: a failing one first gets its replay folder and its line in
    * failures.jsonl; then the progress (at a failure, else at most once a second of wall-clock).
    */
-  record(r: SeedResult, overrides: Settings): void {
+  record(r: SeedResult, shrunk: ShrunkSchedule | null = null): void {
     const done = this.progress.done.map((x) => [x[0], x[1]] as [number, number]);
     addDone(done, r.seed);
     if (!r.ok) {
-      const folder = this.writeReplay(r, overrides);
-      this.failures.push(failureRecord(r, folder));
+      const folder = this.writeReplay(r);
+      this.failures.push(failureRecord(r, folder, shrunk));
       this.writeFailures();
     }
     const wallMs = this.wallMs();
@@ -232,14 +234,14 @@ export class SweepFolder {
     if (!r.ok || wallMs - this.lastWrite >= 1000) this.writeProgress();
   }
 
-  /** The replay of a failing seed, in `seed-N/`, stopped at its violation; null if it could not be written. */
-  private writeReplay(r: SeedResult, overrides: Settings): string | null {
+  /** The replay of a failing run (its own settings: a strategy's pct or schedule included), in `seed-N/`, stopped at its violation; null if it could not be written. */
+  private writeReplay(r: SeedResult): string | null {
     const name = `seed-${r.seed}`;
     const path = join(this.path, name);
     // A folder left by an interrupted session is redone whole.
     rmSync(path, { recursive: true, force: true });
     mkdirSync(path);
-    const given = new Map<string, FlagValue>([['seed', r.seed], ...(this.def.swarm ? ([['swarm', true]] as const) : []), ...(overrides as Map<string, SettingValue>)]);
+    const given = new Map<string, FlagValue>(r.settings as Map<string, SettingValue>);
     given.set('stop-early', true);
     const args = settingsArgs(given);
     const meta = startMeta('replay', ['run', ...args], zabsimVersion(), new Date());

@@ -10,7 +10,7 @@ import { addCoverage, emptyCoverage, type CoverageCounts } from './coverage.ts';
 import { createRun, runJudged, verdictOf, type Run } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, SettingsError, type Settings, type SettingValue } from './settings.ts';
 import { shardSeed, shardSize, type Shard } from './shard.ts';
-import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, type Feedback, type StrategyName } from './strategy.ts';
+import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, PER_SEED, perSeedCandidate, type Feedback, type StrategyName } from './strategy.ts';
 import type { Candidate } from './strategy.ts';
 
 export interface SeedResult {
@@ -27,6 +27,8 @@ export interface SeedResult {
   readonly error: string | null;
   /** How the strategy made this run (`swarm`, `pct 3`, `mutant of seed 17: ...`). */
   readonly origin: string;
+  /** The run's settings, as `zabsim run` takes them (with `seed`, without `stop-early`): what a shrink replays. */
+  readonly settings: Settings;
 }
 
 /** A run's result and its coverage counts (null unless asked for). */
@@ -52,23 +54,27 @@ export function runCandidate(c: Candidate, coverage = false): CandidateRun {
     run = createRun(opts, null);
     runJudged(run, opts.untilMs);
     const v = verdictOf(run);
-    return { result: { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null, origin: c.origin }, coverage: run.sim.coverage };
+    return { result: { seed, ok: v.ok, violation: v.violations[0] ?? null, events: run.sim.eventCount, endMs: run.sim.now, replay, error: null, origin: c.origin, settings: c.settings }, coverage: run.sim.coverage };
   } catch (e) {
     if (e instanceof SettingsError) throw e;
     const err = e instanceof Error ? e : new Error(String(e));
     const at = run === null ? '' : ` (at ${run.sim.now}ms, after ${run.sim.eventCount} events)`;
-    const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin };
+    const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin, settings: c.settings };
     return { result, coverage: run?.sim.coverage ?? null };
   }
 }
 
-/** Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with `swarm` false). */
-export function exploreSeed(seed: number, overrides: Settings, swarm = true): SeedResult {
-  return runCandidate(seedCandidate(seed, overrides, swarm)).result;
+/**
+ * Runs one explored seed with the given settings over the swarm's draw (or over the defaults, with
+ * `swarm` false), as the per-seed strategy `strategy` (swarm or pct) makes its run.
+ */
+export function exploreSeed(seed: number, overrides: Settings, swarm = true, strategy: StrategyName = 'swarm'): SeedResult {
+  return runCandidate(seedCandidate(seed, overrides, swarm, strategy)).result;
 }
 
-function seedCandidate(seed: number, overrides: Settings, swarm: boolean): Candidate {
-  return { settings: new Map<string, SettingValue>([['seed', seed], ...(swarm ? ([['swarm', true]] as const) : []), ...overrides]), origin: swarm ? 'swarm' : 'defaults' };
+function seedCandidate(seed: number, overrides: Settings, swarm: boolean, strategy: StrategyName): Candidate {
+  if (swarm) return perSeedCandidate(strategy, seed, overrides);
+  return { settings: new Map<string, SettingValue>([['seed', seed], ...overrides]), origin: 'defaults' };
 }
 
 export interface ExploreSummary {
@@ -93,7 +99,7 @@ export interface ExploreOptions {
   readonly swarm?: boolean;
   /** Only this shard's slice of the seeds (src/run/shard.ts). */
   readonly shard?: Shard;
-  /** How candidates are chosen (strategy.ts); default swarm. Ignored with `swarm` false. */
+  /** How candidates are chosen (strategy.ts); default DEFAULT_STRATEGY. Ignored with `swarm` false. */
   readonly strategy?: StrategyName;
   /** Count coverage and sum it into the summary. */
   readonly coverage?: boolean;
@@ -161,14 +167,15 @@ export class ExploreTally {
 export function* exploring(o: ExploreOptions): Generator<SeedResult, ExploreSummary, undefined> {
   const swarm = o.swarm ?? true;
   const name = o.strategy ?? DEFAULT_STRATEGY;
-  const strategy = swarm && name !== 'swarm' ? makeStrategy(name, o.from, o.overrides) : null;
-  if (strategy !== null && o.shard !== undefined) throw new SettingsError(`a shard slices the seeds of the swarm strategy; strategy ${name} chooses its runs from the results of earlier ones, so it cannot be sharded.`);
+  // A per-seed strategy (swarm, pct) runs seed after seed, or its shard's slice of them.
+  const strategy = swarm && !PER_SEED.has(name) ? makeStrategy(name, o.from, o.overrides) : null;
+  if (strategy !== null && o.shard !== undefined) throw new SettingsError(`a shard slices the seeds of a per-seed strategy (swarm, pct); strategy ${name} chooses its runs from the results of earlier ones, so it cannot be sharded.`);
   const counting = o.coverage === true || strategy?.needsCoverage === true;
   const tally = new ExploreTally(o, counting);
   if (strategy === null) {
     for (let i = 0; i < tally.size; i++) {
       if (tally.timeUp()) break;
-      const { result: r, coverage } = runCandidate(seedCandidate(tally.seed(i), o.overrides, swarm), counting);
+      const { result: r, coverage } = runCandidate(seedCandidate(tally.seed(i), o.overrides, swarm, name), counting);
       const enough = tally.add(r, coverage);
       yield r;
       if (enough) break;

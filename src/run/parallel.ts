@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { ExploreTally, type ExploreOptions, type ExploreSummary, type SeedResult } from './explore.ts';
 import type { SeedOutcome, SeedWorkerData } from './seedworker.ts';
 import { SettingsError } from './settings.ts';
+import { DEFAULT_STRATEGY, PER_SEED } from './strategy.ts';
 
 /** Seeds queued per worker beyond the one it runs, so that no worker waits for the next task. */
 const AHEAD_PER_WORKER = 4;
@@ -38,7 +39,9 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
   const tally = new ExploreTally(o);
   const size = tally.size;
   const threads = Math.max(1, Math.min(workers, size));
-  const data: SeedWorkerData = { overrides: [...o.overrides], swarm: o.swarm ?? true };
+  const strategy = o.strategy ?? DEFAULT_STRATEGY;
+  if (!PER_SEED.has(strategy)) throw new SettingsError(`worker threads run the seeds of a per-seed strategy (swarm, pct); strategy ${strategy} chooses its runs from earlier ones and runs on one thread.`);
+  const data: SeedWorkerData = { overrides: [...o.overrides], swarm: o.swarm ?? true, strategy };
   const pool = new Piscina<number, SeedOutcome>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   const running = new Map<number, Promise<SeedOutcome>>();
   let submitted = 0;

@@ -8,11 +8,14 @@ import { setAutoFreeze } from 'immer';
 import { workerData } from 'node:worker_threads';
 import { exploreSeed, type SeedResult } from './explore.ts';
 import { SettingsError, type SettingValue } from './settings.ts';
+import type { StrategyName } from './strategy.ts';
 
 /** What every task of a pool shares: the settings over each seed's draw. */
 export interface SeedWorkerData {
   readonly overrides: readonly (readonly [string, SettingValue])[];
   readonly swarm: boolean;
+  /** The per-seed strategy (swarm or pct) that makes each seed's run. */
+  readonly strategy: StrategyName;
 }
 
 // Speed, as in the CLI: the kernel never mutates states (the tests prove it with auto-freeze on).
@@ -30,7 +33,7 @@ export type SeedOutcome = SeedResult | { readonly settingsError: string };
 /** Runs one seed (piscina's task function). */
 export default function runSeed(seed: number): SeedOutcome {
   try {
-    return exploreSeed(seed, overrides, data.swarm);
+    return exploreSeed(seed, overrides, data.swarm, data.strategy);
   } catch (e) {
     if (e instanceof SettingsError) return { settingsError: e.message };
     throw e;

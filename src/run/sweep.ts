@@ -12,6 +12,7 @@
  *   (a merge short of some shards says "missing-shards").
  */
 import type { ViolationFacts } from '../sim/events.ts';
+import type { ShrunkSchedule } from '../trace/results.ts';
 import type { SeedResult } from './explore.ts';
 import { formatShard, parseShard, shardSize, type Shard } from './shard.ts';
 
@@ -29,6 +30,8 @@ export interface SweepHeader {
   readonly with: string;
   readonly maxFailures: number | null;
   readonly shard: Shard | null;
+  /** The per-seed strategy that made each seed's run (strategy.ts PER_SEED): `pct`, or `swarm` when absent (the JSON leaves it out then). */
+  readonly strategy?: string;
 }
 
 /** One failing seed: the documented per-failure shape `zabsim merge` reads. */
@@ -39,6 +42,8 @@ export interface SweepFailure {
   readonly events: number;
   readonly endMs: number;
   readonly replay: string;
+  /** With `--shrink`, on the first failure of each property: the shrunk failure (absent on the others). */
+  readonly shrunk?: ShrunkSchedule;
 }
 
 /** An exploration's result, without its wall-clock time. */
@@ -61,7 +66,7 @@ export function sweepFailure(r: SeedResult): SweepFailure {
 export function sweepJson(s: SweepResult): string[] {
   const h = s.header;
   return [
-    JSON.stringify({ zabsim: 'explore', format: SWEEP_FORMAT, from: h.from, seeds: h.seeds, swarm: h.swarm, with: h.with, maxFailures: h.maxFailures, shard: h.shard === null ? null : formatShard(h.shard) }),
+    JSON.stringify({ zabsim: 'explore', format: SWEEP_FORMAT, from: h.from, seeds: h.seeds, swarm: h.swarm, with: h.with, maxFailures: h.maxFailures, shard: h.shard === null ? null : formatShard(h.shard), ...((h.strategy ?? 'swarm') === 'swarm' ? {} : { strategy: h.strategy }) }),
     ...s.failures.map((f) => JSON.stringify({ zabsim: 'failure', ...f })),
     JSON.stringify({ zabsim: 'explored', seeds: s.explored, events: s.events, failures: s.failures.length, stopped: s.stopped }),
   ];
@@ -129,7 +134,9 @@ function parseHeader(at: string, v: Record<string, unknown>): SweepHeader {
     if ('error' in s) throw new SweepInputError(`${at}: shard ${JSON.stringify(v.shard)} is not I/N.`);
     shard = s;
   }
-  return { from: v.from, seeds: v.seeds, swarm: v.swarm, with: v.with, maxFailures: v.maxFailures, shard };
+  if (v.strategy !== undefined && typeof v.strategy !== 'string') throw new SweepInputError(`${at}: strategy must be a string (swarm when absent).`);
+  const h = { from: v.from, seeds: v.seeds, swarm: v.swarm, with: v.with, maxFailures: v.maxFailures, shard };
+  return v.strategy === undefined || v.strategy === 'swarm' ? h : { ...h, strategy: v.strategy };
 }
 
 function parseFailure(at: string, v: Record<string, unknown>): SweepFailure {
@@ -138,7 +145,12 @@ function parseFailure(at: string, v: Record<string, unknown>): SweepFailure {
   if (!isCount(v.seed) || typeof v.replay !== 'string' || !okViolation || !(v.error === null || typeof v.error === 'string') || (violation === null && v.error === null)) {
     throw new SweepInputError(`${at}: a failure needs seed, replay, and a violation (with property, t, message) or an error.`);
   }
-  return { seed: v.seed, violation: violation as ViolationFacts | null, error: v.error as string | null, events: isCount(v.events) ? v.events : 0, endMs: isCount(v.endMs) ? v.endMs : 0, replay: v.replay };
+  const f = { seed: v.seed, violation: violation as ViolationFacts | null, error: v.error as string | null, events: isCount(v.events) ? v.events : 0, endMs: isCount(v.endMs) ? v.endMs : 0, replay: v.replay };
+  // failures.jsonl has `shrunk: null` on a failure not shrunk: the same as no field.
+  const s = v.shrunk;
+  if (s === undefined || s === null) return f;
+  if (!(isObject(s) && typeof s.property === 'string' && typeof s.schedule === 'string' && isCount(s.steps) && typeof s.replay === 'string')) throw new SweepInputError(`${at}: shrunk must be null or an object with property, schedule, steps and replay (docs/results.md).`);
+  return { ...f, shrunk: s as unknown as ShrunkSchedule };
 }
 
 /** What a merge gives: the merged result, and what makes it differ from one run over the seeds. */
@@ -173,6 +185,7 @@ export function mergeSweeps(inputs: readonly SweepInput[]): Merged {
     const h0 = first.header as SweepHeader;
     for (const i of withHeader) {
       const h = i.header as SweepHeader;
+      if ((h.strategy ?? 'swarm') !== (h0.strategy ?? 'swarm')) throw new SweepInputError(`${i.name}: strategy is ${h.strategy ?? 'swarm'} but ${first.name} has ${h0.strategy ?? 'swarm'}; expected shards of one exploration.`);
       for (const k of ['from', 'seeds', 'swarm', 'with', 'maxFailures'] as const) {
         if (h[k] !== h0[k]) throw new SweepInputError(`${i.name}: ${k} is ${JSON.stringify(h[k])} but ${first.name} has ${JSON.stringify(h0[k])}; expected shards of one exploration.`);
       }

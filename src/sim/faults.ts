@@ -240,6 +240,13 @@ export class FaultInjector {
   private stopped = false;
   /** Scheduled crashes whose time has come, waiting for their server's crash point. */
   private readonly armed: { readonly sid: Sid; readonly point: CrashPointName }[] = [];
+  /**
+   * Every crash, restart, partition and heal this injector made, drawn or scheduled, in the order
+   * made, as schedule steps (a crash at a crash point with its `after`): what a shrinker replays
+   * in place of the drawn faults (src/run/shrink.ts). Restarts of halted servers are not in it
+   * (the halt comes again with the same storage faults). One push per fault, none per event.
+   */
+  readonly injected: ScheduledFault[] = [];
 
   constructor(
     private readonly sim: Simulation,
@@ -256,7 +263,7 @@ export class FaultInjector {
       // A server that refused to start on a corrupt txn log record gets it removed by an operator
       // before its next start (ZooKeeper needs that: it refuses at every start until then).
       this.sim.repairDisk(sid);
-      this.scheduleRestart(sid);
+      this.scheduleRestart(sid, false);
     };
     if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
@@ -279,6 +286,7 @@ export class FaultInjector {
       sim.at(sim.now, () => {
         if (this.stopped || !sim.server(sid).up) return;
         sim.probe?.(CRASH_POINT_PROBE[point]);
+        this.injected.push({ atMs: sim.now, kind: 'crash', sid, after: point });
         sim.crash(sid);
         if (restart) this.scheduleRestart(sid);
       });
@@ -347,15 +355,23 @@ export class FaultInjector {
     switch (f.kind) {
       case 'crash':
         if (f.after !== undefined) this.armed.push({ sid: f.sid, point: f.after });
-        else if (sim.server(f.sid).up) sim.crash(f.sid);
+        else if (sim.server(f.sid).up) {
+          this.injected.push({ atMs: sim.now, kind: 'crash', sid: f.sid });
+          sim.crash(f.sid);
+        }
         return;
       case 'restart':
-        if (!sim.server(f.sid).up) sim.start(f.sid);
+        if (!sim.server(f.sid).up) {
+          this.injected.push({ atMs: sim.now, kind: 'restart', sid: f.sid });
+          sim.start(f.sid);
+        }
         return;
       case 'partition':
+        this.injected.push({ ...f, atMs: sim.now });
         cut(sim, f.side, f.rest, f.oneWay);
         return;
       case 'heal':
+        this.injected.push({ atMs: sim.now, kind: 'heal' });
         sim.heal();
         return;
     }
@@ -424,16 +440,20 @@ export class FaultInjector {
     }
     if (target === null && candidates.length > 0 && this.cfg.crashTarget === 'any') target = this.crashRng.pick(candidates);
     if (target !== null) {
+      this.injected.push({ atMs: sim.now, kind: 'crash', sid: target });
       sim.crash(target);
       this.scheduleRestart(target);
     }
     sim.at(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
   }
 
-  private scheduleRestart(sid: Sid): void {
+  /** Restarts `sid` after a drawn delay; `record`: a restart of a crash (not of a halt), kept in `injected`. */
+  private scheduleRestart(sid: Sid, record = true): void {
     const sim = this.sim;
     sim.at(sim.now + drawMs(this.crashRng, this.cfg.restartDelay), () => {
-      if (!sim.server(sid).up) sim.start(sid);
+      if (sim.server(sid).up) return;
+      if (record) this.injected.push({ atMs: sim.now, kind: 'restart', sid });
+      sim.start(sid);
     });
   }
 
@@ -453,10 +473,13 @@ export class FaultInjector {
       if (side.length === 0 || side.length === ids.length) side = [this.partitionRng.pick(ids)];
     }
     const rest = ids.filter((sid) => !side.includes(sid));
-    cut(sim, side, rest, this.partitionRng.chance(this.cfg.oneWayProb));
+    const oneWay = this.partitionRng.chance(this.cfg.oneWayProb);
+    this.injected.push({ atMs: sim.now, kind: 'partition', side, rest, oneWay });
+    cut(sim, side, rest, oneWay);
     const healAt = sim.now + drawMs(this.partitionRng, this.cfg.partitionDuration);
     sim.at(healAt, () => {
       if (this.stopped) return;
+      this.injected.push({ atMs: sim.now, kind: 'heal' });
       sim.heal();
       sim.at(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     });

@@ -88,6 +88,28 @@ export function runIndexHtml(meta: ResultMeta, trace: LoadedTrace, summaryText: 
   ]);
 }
 
+/**
+ * A failure shrunk (src/run/shrink.ts): its faults as an explicit `--schedule`, made smaller while
+ * the replay still fails with `property`. `reproduced` false: the recorded schedule replayed
+ * without the failure, and `schedule`, `steps` and `replay` are the recorded ones, not shrunk.
+ */
+export interface ShrunkSchedule {
+  readonly property: string;
+  readonly reproduced: boolean;
+  /** A `--schedule` value ('' for no step). */
+  readonly schedule: string;
+  /** Steps of `schedule`: the length of the shrunk schedule. */
+  readonly steps: number;
+  /** Steps of the schedule recorded from the failing run. */
+  readonly recordedSteps: number;
+  /** The network faults of the faulty period that were on and are dropped (set to 0): loss, duplicate, reorder, ack-reorder. */
+  readonly dropped: readonly string[];
+  /** Replays made, the recorded schedule's included (at most the budget). */
+  readonly replays: number;
+  /** The `zabsim run` command that replays `schedule` to the violation. */
+  readonly replay: string;
+}
+
 /** One line of failures.jsonl (docs/results.md): stable field names, one JSON object per line. */
 export interface FailureRecord {
   readonly seed: number;
@@ -104,8 +126,8 @@ export interface FailureRecord {
   readonly replay: string;
   /** The seed's sub-folder (relative to the sweep's folder), or null if it could not be written. */
   readonly folder: string | null;
-  /** The shrunk fault schedule (a --schedule value) when the failure was shrunk; null otherwise. */
-  readonly shrunk: string | null;
+  /** The shrunk failure (`explore --shrink`, src/run/shrink.ts) for the first failure of each property; null otherwise. */
+  readonly shrunk: ShrunkSchedule | null;
   /**
    * The fields of `explore --json`'s failure lines (src/run/sweep.ts), so that `zabsim merge`
    * reads failures.jsonl as it reads that JSON: the first violation's facts, or the internal

@@ -22,7 +22,7 @@ describe('bench flaws: one cell', () => {
   // ZOOKEEPER-4925 until the leader's CommitProcessor stage (threads4) left it unfound in 10 runs.)
   const flaw = 'follower_newleader_clears_pending' as const;
   it('counts the runs explore makes to the first failure, and names its seed, property, length and schedule', () => {
-    const row = measureFlaw(flaw, 'targeted', 10);
+    const row = measureFlaw(flaw, 'targeted', 10, 8);
     const s = explore({ from: 1, seeds: 10, overrides: flawOverrides(flaw), strategy: 'targeted', maxFailures: 1 });
     const f = s.failures[0];
     expect(f).toBeDefined();
@@ -43,11 +43,18 @@ describe('bench flaws: one cell', () => {
     expect(row.totalEvents).toBe(s.events);
     expect(row.bug).toBe('ZOOKEEPER-4394');
     expect(row.budget).toBe(10);
+    // Its shrink, within 8 replays: the faults recorded from the failing run, and the shrunk schedule's length.
+    expect(row.recordedSteps).toBeGreaterThanOrEqual(0);
+    expect(row.shrinkReplays).toBeGreaterThanOrEqual(1);
+    expect(row.shrinkReplays).toBeLessThanOrEqual(8);
+    expect(row.shrunkSteps).not.toBeNull();
+    expect(row.shrunkSteps).toBeLessThanOrEqual(row.recordedSteps as number);
+    expect(row.shrunkReplay).toContain('--crash-every 0 --partition-every 0 --crash-points 0');
   });
 
   it('a budget spent without a failure is a miss of that many runs', () => {
     const row = measureFlaw(flaw, 'targeted', 2);
-    expect(row).toMatchObject({ found: false, runs: 2, seed: null, property: null, events: null, scheduleSteps: null });
+    expect(row).toMatchObject({ found: false, runs: 2, seed: null, property: null, events: null, scheduleSteps: null, recordedSteps: null, shrunkSteps: null, shrinkReplays: null });
   });
 });
 
@@ -76,6 +83,8 @@ describe('bench flaws: the table', () => {
     const line = t.split('\n').find((x) => x.startsWith('| `follower_ack_newleader_before_persist`'));
     expect(line).toBe('| `follower_ack_newleader_before_persist` | ZOOKEEPER-3911 | `Establishment` | **7** · 2.0 s · 1234 ev · 0 st | none in 300 (2.0 s) | TLC simulation 3.7-13.4 s; BFS not in 600 s |');
     expect(t).toContain('| Flaw | Bug | Property | swarm | pct | TLC (2 cores) |');
+    const shrunk = markdownTable([{ ...row('swarm', 7, true), recordedSteps: 12, shrunkSteps: 1, shrinkReplays: 30 }, { ...row('pct', 2, true), recordedSteps: 5, shrunkSteps: null, shrinkReplays: 1 }]);
+    expect(shrunk).toContain('| **7** · 2.0 s · 1234 ev · 0 st · 12→1 sh | **2** · 2.0 s · 1234 ev · 0 st · 5 not reproduced |');
   });
 
   it('ranks the strategies by flaws found, then runs, then CPU time', () => {
