@@ -359,7 +359,10 @@ export class SafetyChecker implements SimMonitor {
     const leader = this.sim.server(lr.leader);
     if (!leader.up || leader.state.leader === null || !leader.state.leader.established) return;
     const mine = historyTip(s.db);
-    const theirs = historyTip(leader.state.db);
+    // The leader's history includes what it has proposed and not yet logged: its log writer is a
+    // stage of its own (ProposalRequestProcessor sends the PROPOSAL before SyncRequestProcessor
+    // logs it), so a learner synced with a proposal in flight may log it first.
+    const theirs = Math.max(historyTip(leader.state.db), leader.state.leader.lastProposed);
     if (!this.ghost.isAncestor(mine, theirs)) {
       this.report('HistoryConsistency', [sid, lr.leader], [mine, theirs], `${n(sid)} entered broadcast with a history up to ${f(mine)} that is not a prefix of its leader ${n(lr.leader)}'s (up to ${f(theirs)})`);
     }
