@@ -11,9 +11,10 @@
  *    switched off (`--crash-every 0 --partition-every 0 --crash-points 0`) and the recorded
  *    schedule in their place. The crash and partition draws have their own streams (`crashes`,
  *    `partitions`), so switching them off moves neither the network's nor the disks' nor the
- *    clients' draws: the replay is the same run unless two events tie at one millisecond (a
- *    scheduled step runs before the events queued earlier for that instant, a drawn one after
- *    them). It must fail with the same property, or there is nothing to shrink (`reproduced` false).
+ *    clients' draws; every fault runs first in its millisecond (`Simulation.atFirst`) and a halted
+ *    server's restart delay has its own stream (`halts`), so the replay is the same run, record
+ *    for record. It must fail with the same property, or there is nothing to shrink
+ *    (`reproduced` false).
  * 3. **Shrink**, every candidate one deterministic replay that must fail with the same property:
  *    no step at all; then delta debugging over the steps (Zeller's ddmin: drop halves, quarters,
  *    ... single steps); then the faulty period's network faults dropped (loss, duplication,

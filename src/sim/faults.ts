@@ -237,6 +237,12 @@ export class FaultInjector {
   private readonly crashRng: Rng;
   private readonly partitionRng: Rng;
   private readonly storageRng: Rng;
+  /**
+   * The restart delays of servers that halted (a failed log write, a corrupt record at start-up):
+   * their own stream, so that a run with its drawn crashes switched off (a shrinker's replay, with
+   * the crashes as an explicit schedule) restarts them at the same instants.
+   */
+  private readonly haltRng: Rng;
   private stopped = false;
   /** Scheduled crashes whose time has come, waiting for their server's crash point. */
   private readonly armed: { readonly sid: Sid; readonly point: CrashPointName }[] = [];
@@ -255,6 +261,7 @@ export class FaultInjector {
     this.crashRng = sim.rng.stream('crashes');
     this.partitionRng = sim.rng.stream('partitions');
     this.storageRng = sim.rng.stream('storage');
+    this.haltRng = sim.rng.stream('halts');
   }
 
   /** Schedules the first faults and the end of the faulty period. */
@@ -266,10 +273,10 @@ export class FaultInjector {
       this.scheduleRestart(sid, false);
     };
     if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
-    if (this.cfg.crashMeanIntervalMs > 0) this.sim.at(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
-    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.at(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+    if (this.cfg.crashMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
+    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     if (this.cfg.crashPointProb > 0 || this.cfg.newLeaderAckResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
-    for (const f of this.cfg.schedule) this.sim.at(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
+    for (const f of this.cfg.schedule) this.sim.atFirst(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
     if (this.cfg.pctDepth > 0) this.installPct();
   }
@@ -444,13 +451,13 @@ export class FaultInjector {
       sim.crash(target);
       this.scheduleRestart(target);
     }
-    sim.at(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
+    sim.atFirst(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
   }
 
   /** Restarts `sid` after a drawn delay; `record`: a restart of a crash (not of a halt), kept in `injected`. */
   private scheduleRestart(sid: Sid, record = true): void {
     const sim = this.sim;
-    sim.at(sim.now + drawMs(this.crashRng, this.cfg.restartDelay), () => {
+    sim.atFirst(sim.now + drawMs(record ? this.crashRng : this.haltRng, this.cfg.restartDelay), () => {
       if (sim.server(sid).up) return;
       if (record) this.injected.push({ atMs: sim.now, kind: 'restart', sid });
       sim.start(sid);
@@ -477,11 +484,11 @@ export class FaultInjector {
     this.injected.push({ atMs: sim.now, kind: 'partition', side, rest, oneWay });
     cut(sim, side, rest, oneWay);
     const healAt = sim.now + drawMs(this.partitionRng, this.cfg.partitionDuration);
-    sim.at(healAt, () => {
+    sim.atFirst(healAt, () => {
       if (this.stopped) return;
       this.injected.push({ atMs: sim.now, kind: 'heal' });
       sim.heal();
-      sim.at(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+      sim.atFirst(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
     });
   }
 

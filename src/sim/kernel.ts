@@ -269,6 +269,17 @@ export class Simulation {
     this.queue.push({ kind: 'call', time, seq: 0, fn });
   }
 
+  /**
+   * Like {@link at}, but ahead of every other event of that instant except the earlier `atFirst`
+   * ones. The fault injector's crashes, restarts, partitions and heals, drawn or scheduled, go
+   * here, so a drawn fault and the same fault replayed from a schedule (src/run/shrink.ts) meet
+   * the events of their millisecond in the same order.
+   */
+  atFirst(time: number, fn: () => void): void {
+    if (time < this.now) throw new Error(`cannot schedule at ${time}, now is ${this.now}`);
+    this.queue.pushFirst({ kind: 'call', time, seq: 0, fn });
+  }
+
   /** Processes events until the queue is empty or the next one is after `limit`. */
   runUntil(limit: number): void {
     this.loop(limit, null);

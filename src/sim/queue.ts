@@ -1,7 +1,9 @@
 /**
  * The event queue: a binary min-heap ordered by (time, seq). `seq` is a strictly increasing
  * insertion number, so two events at the same virtual time always come out in the order they
- * were scheduled, independent of any sort's stability.
+ * were scheduled, independent of any sort's stability. An event pushed with {@link pushFirst}
+ * comes before every plain event of its time (its `seq` is taken from a second counter far below
+ * the first), and after the earlier-pushed `pushFirst` events of that time.
  */
 export interface Queued {
   time: number;
@@ -11,6 +13,7 @@ export interface Queued {
 export class EventQueue<T extends Queued> {
   private readonly heap: T[] = [];
   private nextSeq = 0;
+  private nextFirstSeq = FIRST_SEQ;
 
   get size(): number {
     return this.heap.length;
@@ -24,6 +27,16 @@ export class EventQueue<T extends Queued> {
   /** Inserts `ev`, stamping its `seq`. */
   push(ev: T): void {
     ev.seq = this.nextSeq++;
+    this.siftUp(ev);
+  }
+
+  /** Inserts `ev` ahead of every plain event of its time (see the class comment). */
+  pushFirst(ev: T): void {
+    ev.seq = this.nextFirstSeq++;
+    this.siftUp(ev);
+  }
+
+  private siftUp(ev: T): void {
     const h = this.heap;
     h.push(ev);
     let i = h.length - 1;
@@ -61,6 +74,9 @@ export class EventQueue<T extends Queued> {
     return top;
   }
 }
+
+/** The first `seq` of {@link EventQueue.pushFirst}: below every plain `seq` for 2^52 pushes. */
+const FIRST_SEQ = -(2 ** 52);
 
 function before(a: Queued, b: Queued): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);

@@ -46,6 +46,18 @@ describe('EventQueue', () => {
     expect(pushed.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
   });
 
+  it('pushFirst puts an event ahead of every plain event of its time, after earlier pushFirst ones, and never ahead of an earlier time', () => {
+    const q = new EventQueue<Ev>();
+    q.push(ev(10, 0));
+    q.push(ev(10, 1));
+    q.pushFirst(ev(10, 2));
+    q.push(ev(5, 3));
+    q.pushFirst(ev(10, 4));
+    q.push(ev(10, 5));
+    q.pushFirst(ev(20, 6));
+    expect(drain(q).map((e) => e.id)).toEqual([3, 2, 4, 0, 1, 5, 6]);
+  });
+
   it('1000 shuffled events over 5 distinct times come out by (time, insertion order)', () => {
     const rng = new Rng('queue-ties');
     const times = shuffle(
