@@ -92,7 +92,7 @@ describe(`explore --workers 2 and merged shards, over ${SEEDS} seeds with failur
 
     const textOne = await cliAsync('explore', '--seeds', TEXT_SEEDS, ...FLAW, '--workers', '1', '--no-progress');
     const textTwo = await cliAsync('explore', '--seeds', TEXT_SEEDS, ...FLAW, '--workers', '2', '--no-progress');
-    expect(textOne.out).toMatch(/^explored 20 seeds \(1\.\.20, swarm, with --flaw follower_ack_newleader_before_persist\) in [\d.]+s: [\d,]+ events, [\d,]+ events\/s\n\d+ failing seeds:\nseed +property +at +replay\n1 +Establishment +54788ms +npx zabsim run --seed 1 /);
+    expect(textOne.out).toMatch(/^explored 20 seeds \(1\.\.20, swarm, with --flaw follower_ack_newleader_before_persist\) in [\d.]+s: [\d,]+ events, [\d,]+ events\/s\n\d+ failing seeds:\nseed +property +at +replay\n1 +Establishment +63409ms +npx zabsim run --seed 1 /);
     expect(table(textTwo.out)).toBe(table(textOne.out));
     oneText = textOne.out;
   });
