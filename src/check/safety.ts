@@ -232,7 +232,7 @@ export class SafetyChecker implements SimMonitor {
       }
       if (known.txn !== e.txn && !sameTxn(known.txn, e.txn)) {
         this.report('ZxidUniqueness', [sid, known.by], [e.zxid], `${n(sid)} logged ${f(e.zxid)} as a different txn than ${n(known.by)} proposed under that zxid`, [`first: ${describeTxn(known.txn)}`, `now: ${describeTxn(e.txn)}`]);
-      } else if (predZ !== null && known.pred !== predZ) {
+      } else if (predZ !== null && known.pred !== predZ && known.pred !== snapshotBetween(next.db, predZ, e.zxid)) {
         this.report('HistoryConsistency', [sid], [e.zxid, predZ, known.pred], `${n(sid)} logged ${f(e.zxid)} right after ${f(predZ)}, but it was proposed after ${f(known.pred)}: its log is not a prefix of any history`, [`${n(known.by)} proposed ${f(e.zxid)}`]);
       }
     }
@@ -655,6 +655,21 @@ export class SafetyChecker implements SimMonitor {
 /** The newest txn a server holds: its log's last entry, or what its tree reflects. */
 export function historyTip(db: Db): Zxid {
   return Math.max(db.log.lastZxid(0), db.lastTxn);
+}
+
+/**
+ * The newest txn of a snapshot taken between two adjacent log entries (after `a`, before `b`), or
+ * null. A learner synced by TRUNC applies the txns committed during the sync without logging them
+ * and snapshots them at NEWLEADER (Learner.syncWithLeader: snapshotNeeded, writeToTxnLog false),
+ * so its log goes on after that snapshot: the snapshot, not the log entry before, precedes `b`.
+ */
+function snapshotBetween(db: Db, a: Zxid, b: Zxid): Zxid | null {
+  for (let i = db.snapshots.length - 1; i >= 0; i--) {
+    const s = db.snapshots[i] as Db['snapshots'][number];
+    const t = s.lastTxn ?? s.zxid;
+    if (t > a && t < b) return t;
+  }
+  return null;
 }
 
 function newestSnapshotTxn(db: Db): Zxid {

@@ -141,9 +141,10 @@ export const BUG_CLASSES: readonly BugClass[] = [
     find: 'for (const p of done) commit(s, ctx, p);',
     replace: 'for (const p of [...done].reverse()) commit(s, ctx, p);',
     // Only a batch of two or more quorum-acked proposals shows it: ACKs out of order (the swarm's
-    // ack-reorder draw). The leader's own database then refuses to apply a txn below
-    // lastProcessedZxid (db.ts applyCommitted), before any COMMIT leaves.
-    caughtAs: 'internal error',
+    // ack-reorder draw). Since the leader's CommitProcessor is a stage (threads4) the COMMITs
+    // leave newest first and a follower applies them so (TotalOrder); before, the leader's own
+    // database refused the older txn in the same step, an internal error.
+    property: 'TotalOrder',
   },
   {
     name: 'restart-forgets-promise',
