@@ -179,6 +179,8 @@ describe('usage errors: one sentence, one line pointing at --help', () => {
 
   it('no garbled "one of ." for a flag that takes free text', () => {
     usageError(cli('run', '--schedule'), '--schedule needs a value: a STEPS argument.');
+    usageError(cli('run', '--schedule', ''), "--schedule: expected at least one step, such as '2s crash s1; 5s restart s1', got an empty text.");
+    usageError(cli('run', '--schedule', '2s crash s1;;'), "--schedule: step 2 is empty: expected a step between two ';'.");
     usageError(cli('scenario', 'list', '--dir'), '--dir needs a value: a DIR argument.', 'scenario');
   });
 

@@ -50,6 +50,15 @@ describe('scheduled crash points', () => {
     expect(parseSchedule('1s crash s1 after', 3)).toMatch(/^step 1 .*expected 'crash sN' or 'crash sN after POINT'/);
   });
 
+  it("an empty schedule and an empty step are refused; one trailing ';' is not a step", () => {
+    expect(parseSchedule('', 3)).toBe("expected at least one step, such as '2s crash s1; 5s restart s1', got an empty text");
+    expect(parseSchedule('   ', 3)).toBe("expected at least one step, such as '2s crash s1; 5s restart s1', got an empty text");
+    expect(parseSchedule('2s crash s1;;', 3)).toBe("step 2 is empty: expected a step between two ';'");
+    expect(parseSchedule('2s crash s1;; 3s restart s1', 3)).toBe("step 2 is empty: expected a step between two ';'");
+    expect(parseSchedule('; 2s crash s1', 3)).toBe("step 1 is empty: expected a step between two ';'");
+    expect(parseSchedule('2s crash s1; ', 3)).toEqual([{ atMs: 2000, kind: 'crash', sid: 1 }]);
+  });
+
   it('after newleader-ack: the learner crashes in the same instant it sent its NEWLEADER ACK, once', () => {
     const trace = traced('0ms crash s1 after newleader-ack');
     expect(beforeCrashes(trace, 1)).toEqual(['same instant: send ACK <1,0>']);
