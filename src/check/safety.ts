@@ -135,8 +135,11 @@ export class SafetyChecker implements SimMonitor {
         const m = e.msg;
         // Its own proposal, sent to voters only: a notification to an observer is always a reply
         // carrying the last decided vote (§3), which may name it with a zxid of an older role.
+        // And only while lookForLeader runs: a server gone LOOKING that still flushes its writes
+        // answers a notification with the proposal of its last election (WorkerReceiver's
+        // getVote()), made from its state back then, until lookForLeader makes a new one.
         if (m.type === 'NOTIFICATION') {
-          if (isVoter(this.sim.cfg, e.to) && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE && this.adopted[rt.sid] !== true) this.checkAdvertised(rt, 'vote', m.zxid);
+          if (isVoter(this.sim.cfg, e.to) && m.leader === rt.sid && next.state === 'LOOKING' && next.fle.running && next.fle.proposedLeader === rt.sid && m.zxid === next.fle.proposedZxid && m.zxid !== MIN_VALUE && this.adopted[rt.sid] !== true) this.checkAdvertised(rt, 'vote', m.zxid);
         } else if (m.type === 'ACKEPOCH') {
           this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
           this.checkEpochPromise(rt, next);

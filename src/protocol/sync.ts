@@ -18,7 +18,7 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
-import { applyCommitted, loadSnapshot, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
+import { applyCommitted, loadSnapshot, logOnDisk, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { persist, snapshotNow } from './persist.ts';
@@ -237,8 +237,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome 
       case 'TRUNC':
         ctx.probe?.(PROBE['learner.trunc']);
         sync.mode = 'TRUNC';
-        truncate(s, ctx, msg);
-        return null;
+        return truncate(s, ctx, msg);
       case 'PING':
         return null;
       default:
@@ -296,10 +295,16 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome 
   }
 }
 
-/** TRUNC: the log is cut on disk at once and the database reloaded (§1.1, §5.2). */
-function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
+/**
+ * TRUNC: the log is cut on disk at once and the database reloaded (§1.1, §5.2). A learner with no
+ * txn log file (its history is a snapshot alone, as after a SNAP sync with no txn since) cannot
+ * truncate: FileTxnLog.truncate throws "No log files found to truncate!", FileTxnSnapLog.truncateLog
+ * returns false, and Learner.syncWithLeader logs "Not able to truncate the log" and exits.
+ */
+function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): { halt: string } | null {
   const l = s.learner;
-  if (l === null) return;
+  if (l === null) return null;
+  if (logOnDisk(s.db).length === 0) return { halt: `Not able to truncate the log to ${formatZxid(msg.zxid)}: No log files found to truncate!` };
   const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
   const asFile = ctx.cfg.flaws.trunc_keeps_first_txn_above_target;
   const write = { op: 'truncateLog' as const, zxid: msg.zxid, ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) };
@@ -309,6 +314,7 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): void {
   note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
   // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
   s.db = setLastProcessed(reloaded, msg.zxid);
+  return null;
 }
 
 /**

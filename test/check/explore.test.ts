@@ -23,8 +23,8 @@ const COMMITTED_TXN_LOST = ['CommittedNeverLost', 'TruncSafety', 'CommittedDurab
 const FIRST_1419 = 29;
 
 /**
- * That seed: its election never settles, so it runs to the livelock guard (a million events), the
- * longest single seed here. Two tests read it; it is run once.
+ * That seed: its election never settles, so it runs to the livelock guard (100,000 events at one
+ * instant), the longest single seed here. Two tests read it; it is run once.
  */
 let first1419: SeedResult | null = null;
 function seed1419(): SeedResult {
@@ -247,6 +247,36 @@ describe('exploration finds the reintroduced bugs', () => {
       expect(s.failures).toEqual([]);
     });
   }
+
+  // Found by the 20,000-seed sweep of 4 December (docs/checkers.md), each with every flaw off:
+  // 17328: a learner whose history was a SNAP's snapshot alone got a TRUNC; zabsim reloaded an
+  // empty tree at the TRUNC's zxid and ACKed NEWLEADER (Establishment), where ZooKeeper exits
+  // ("No log files found to truncate!", docs/protocol.md §5.2). 8786: a leader gone LOOKING on a
+  // zxid counter rollover, still flushing its writes, answered a notification with its last
+  // election's proposal (WorkerReceiver's getVote()); HonestAdvertisement took that for a new vote.
+  it('seed 17328 with every flaw off: a TRUNC to a learner with no txn log file makes it exit, not ACK an empty tree (§5.2)', () => {
+    expect(explore({ from: 17328, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
+  it('seed 8786 with every flaw off: a LOOKING server that still flushes answers with its last proposal, which is no new advertisement (HonestAdvertisement)', () => {
+    expect(explore({ from: 8786, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
+  it('the lockout is told apart in any phase of its loop: FOLLOWING/DISCOVERY of the leader with acceptedEpoch 14 above its epoch 13 (the facts of swarm seed 4646), not with acceptedEpoch 13', () => {
+    const at = (accepted: number) =>
+      ({
+        violation: {
+          property: 'Liveness',
+          facts: [
+            `s1: FOLLOWING/DISCOVERY of s3, round 1, vote s1, acceptedEpoch ${accepted}, currentEpoch 12, applied <9,3>`,
+            's2: FOLLOWING/BROADCAST of s3, round 1, vote s3, acceptedEpoch 13, currentEpoch 13, applied <13,971>',
+            's3: LEADING/BROADCAST epoch 13 established, round 1, vote s3, acceptedEpoch 13, currentEpoch 13, applied <13,971>',
+          ],
+        },
+      }) as unknown as SeedResult;
+    expect(isAcceptedEpochLockout(at(14))).toBe(true);
+    expect(isAcceptedEpochLockout(at(13))).toBe(false);
+  });
 
   // Seed 1479 was the first lockout of the 20,000-seed sweep; since the leader's writer and
   // CommitProcessor stages (threads4) it recovers, and the sweep's 6147 is the one replayed.

@@ -231,7 +231,7 @@ describe('EpochPromise', () => {
 
 describe('HonestAdvertisement', () => {
   /** s1, LOOKING, proposes itself with `z` to s2 (or `to`); `adopted`: the proposal came in a notification from s2. */
-  function vote(z: Zxid, adopted: boolean, to: Sid = 2): Violation[] {
+  function vote(z: Zxid, adopted: boolean, to: Sid = 2, running = true): Violation[] {
     const { sim } = scenario(BASE);
     const n: Message = { type: 'NOTIFICATION', state: 'LOOKING', leader: 1, zxid: z, electionEpoch: 5, peerEpoch: 1, version: 2 };
     return inject(
@@ -244,6 +244,7 @@ describe('HonestAdvertisement', () => {
         d.fle.proposedLeader = 1;
         d.fle.proposedZxid = z;
         d.fle.proposedEpoch = 1;
+        d.fle.running = running;
       },
       adopted ? { kind: 'message', from: 2, msg: n } : TICK,
       [send(to, n)],
@@ -265,6 +266,10 @@ describe('HonestAdvertisement', () => {
 
   it('near miss: the same vote adopted from a notification (FLE updateProposal(n.leader, n.zxid, ...), as after a TRUNC at swarm seed 592) is not the server\'s advertisement', () => {
     none(vote(zxid(1, 9), true), 'HonestAdvertisement');
+  });
+
+  it('near miss: the same vote sent while lookForLeader is not running (LOOKING, still flushing its writes): the proposal of its last election, as WorkerReceiver answers (swarm seed 8786 after a counter rollover)', () => {
+    none(vote(zxid(1, 9), false, 2, false), 'HonestAdvertisement');
   });
 
   it('near miss: a vote for itself with its own last txn', () => {

@@ -101,8 +101,8 @@ export const BUG_CLASSES: readonly BugClass[] = [
     cls: 'ignoring TRUNC',
     bug: 'the learner takes TRUNC as its sync mode but never cuts its log',
     file: 'protocol/sync.ts',
-    find: "sync.mode = 'TRUNC';\n        truncate(s, ctx, msg);",
-    replace: "sync.mode = 'TRUNC';",
+    find: "sync.mode = 'TRUNC';\n        return truncate(s, ctx, msg);",
+    replace: "sync.mode = 'TRUNC';\n        return null;",
   },
   {
     name: 'snap-keeps-log',

@@ -12,6 +12,8 @@ import type { LogEntry } from '../../src/protocol/types.ts';
 import { zxid } from '../../src/protocol/zxid.ts';
 import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
 import { Rng } from '../../src/sim/rng.ts';
+import { parseScenario } from '../../src/scenario/parse.ts';
+import { runScenario } from '../../src/scenario/runner.ts';
 
 function entry(c: number): LogEntry {
   return { zxid: zxid(1, c), txn: { type: 'create', path: `/n${c}`, data: String(c), ephemeral: false, sequential: false, session: 0 } };
@@ -101,5 +103,74 @@ describe('TRUNC reload', () => {
     const { snapshot } = takeSnapshot(Object.assign(Object.create(Object.getPrototypeOf(dirtyDb())), db) as Db);
     expect(snapshot.zxid).toBe(zxid(2, 0));
     expect(snapshotLastTxn(snapshot)).toBe(zxid(1, 5));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+/*
+ * TRUNC on a learner with no txn log file (zab-protocol.md §5.2; docs/protocol.md "Sync"):
+ * ZooKeeper 3.9.5's FileTxnLog.truncate throws "No log files found to truncate!",
+ * FileTxnSnapLog.truncateLog returns false, and Learner.syncWithLeader logs "Not able to truncate
+ * the log" and exits (ServiceUtils.requestSystemExit). A learner whose history is a snapshot
+ * alone (a SNAP sync with no txn logged since, or a purged log) is such a learner. Found by the
+ * 20,000-seed sweep at seed 17328: zabsim reloaded an empty tree at the TRUNC's zxid and the
+ * leader established its epoch on that learner's ACK (Establishment).
+ */
+/** s1, s2 at <1,5>; s3 at <1,7>, as a log or (purge) as a snapshot alone; s2 leads and TRUNCs s3 to <1,5>. */
+function scenario(purge: boolean, expects: readonly string[]): string {
+  return [
+    'scenario trunc-no-log',
+    'title    TRUNC with no txn log file',
+    'story    s3 is ahead of the leader with txns the quorum never committed',
+    'outcome  see the test',
+    'servers 3',
+    'delay 5',
+    'fsync 2',
+    'preload s1 log <1,1>..<1,5> acceptedEpoch 1 currentEpoch 1',
+    'preload s2 log <1,1>..<1,5> acceptedEpoch 1 currentEpoch 1',
+    'preload s3 log <1,1>..<1,7>',
+    ...(purge ? ['preload s3 snapshot <1,7> purge'] : []),
+    'preload s3 acceptedEpoch 1 currentEpoch 1',
+    'start s1 s2',
+    'stabilize until s2 leads within 5s',
+    'start s3',
+    'run 100ms',
+    ...expects,
+  ].join('\n');
+}
+
+describe('§5.2 TRUNC', () => {
+  it('a learner with no txn log file cannot truncate: "No log files found to truncate!", it exits (halts) and never ACKs NEWLEADER', () => {
+    const r = runScenario(
+      parseScenario(
+        scenario(true, [
+          'expect trace has "s2 -> s3 send TRUNC <1,5>"',
+          'expect trace has "s3 HALT Not able to truncate the log to <1,5>: No log files found to truncate!"',
+          'expect trace lacks "s3 -> s2 send ACK <2,0>"',
+          'expect s3 is DOWN',
+          'expect s2 leads',
+          'expect checkers pass',
+        ]),
+        'trunc-no-log',
+      ),
+    );
+    expect(r.failure?.message ?? null).toBeNull();
+  });
+
+  it('near miss: with its log, the same learner truncates to <1,5>, reloads and follows', () => {
+    const r = runScenario(
+      parseScenario(
+        scenario(false, [
+          'expect trace has "s2 -> s3 send TRUNC <1,5>"',
+          'expect trace lacks "s3 HALT"',
+          'stabilize',
+          'expect s3 is FOLLOWING/BROADCAST',
+          'expect s3 logged = <1,1>..<1,5>',
+          'expect checkers pass',
+        ]),
+        'trunc-no-log',
+      ),
+    );
+    expect(r.failure?.message ?? null).toBeNull();
   });
 });
