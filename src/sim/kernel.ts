@@ -40,7 +40,7 @@ const DROP_PROBE: Readonly<Record<DropReason, number>> = {
 };
 
 /** More events than this at one virtual instant means time has stopped advancing. */
-const MAX_EVENTS_PER_INSTANT = 1_000_000;
+const MAX_EVENTS_PER_INSTANT = 100_000;
 
 export interface SimOptions {
   readonly seed: number;

@@ -26,19 +26,20 @@ describe('zabsim scenario', () => {
     const lines = r.out.trim().split('\n');
     // The catalogue's bugs (b01...), the three storage-fault cases (disk1, disk2, disk3), the twenty
     // classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(38);
+    expect(lines).toHaveLength(39);
     expect(lines[0]).toMatch(/^b01-two-leaders-one-epoch\s+B1 \(ZOOKEEPER-335\)\. /);
-    expect(lines[2]).toMatch(/^b05-diff-header-zxid-before-txns\s+B5\. ZOOKEEPER-2355: /);
-    expect(lines[4]).toMatch(/^b07-newleader-queued-before-snap\s+B7\. ZOOKEEPER-3104: /);
-    expect(lines[8]).toMatch(/^b13-commit-after-newleader\s+B13\. ZOOKEEPER-4394: /);
-    expect(lines[10]).toMatch(/^b15-committedlog-hole-in-diff\s+B15\. ZOOKEEPER-4925: /);
-    expect(lines[12]).toMatch(/^disk1-damaged-log-tail\s+A crash leaves half of an unsynced txn log record /);
-    expect(lines[13]).toMatch(/^disk2-epoch-write-and-full-disk\s+A learner's acceptedEpoch write fails/);
-    expect(lines[14]).toMatch(/^disk3-corrupt-snapshot\s+Snapshot files that fail their CRC/);
-    expect(lines[15]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
-    expect(lines[35]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
-    expect(lines[36]).toMatch(/^x02-stray-commit-for-missing-txn\s+A stray COMMIT /);
-    expect(lines[37]).toMatch(/^x03-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
+    expect(lines[2]).toMatch(/^b03-election-never-settles\s+B3\. ZOOKEEPER-1419: /);
+    expect(lines[3]).toMatch(/^b05-diff-header-zxid-before-txns\s+B5\. ZOOKEEPER-2355: /);
+    expect(lines[5]).toMatch(/^b07-newleader-queued-before-snap\s+B7\. ZOOKEEPER-3104: /);
+    expect(lines[9]).toMatch(/^b13-commit-after-newleader\s+B13\. ZOOKEEPER-4394: /);
+    expect(lines[11]).toMatch(/^b15-committedlog-hole-in-diff\s+B15\. ZOOKEEPER-4925: /);
+    expect(lines[13]).toMatch(/^disk1-damaged-log-tail\s+A crash leaves half of an unsynced txn log record /);
+    expect(lines[14]).toMatch(/^disk2-epoch-write-and-full-disk\s+A learner's acceptedEpoch write fails/);
+    expect(lines[15]).toMatch(/^disk3-corrupt-snapshot\s+Snapshot files that fail their CRC/);
+    expect(lines[16]).toMatch(/^s01-leader-dies-before-commit\s+S1\. /);
+    expect(lines[36]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
+    expect(lines[37]).toMatch(/^x02-stray-commit-for-missing-txn\s+A stray COMMIT /);
+    expect(lines[38]).toMatch(/^x03-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {
@@ -107,7 +108,7 @@ describe('zabsim scenario', () => {
     [['list', '--trace'], 'zabsim: --trace applies to zabsim scenario run, not list.'],
     [['run', 's1'], "zabsim: no scenario named 's1' in scenarios; did you mean s01, s10, s11?"],
     [['run', 's20-truncate-fail'], "zabsim: no scenario named 's20-truncate-fail' in scenarios; did you mean s20?"],
-    [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 38 names."],
+    [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 39 names."],
   ])('scenario %j: one sentence, exit 2', (args, first) => {
     const r = cli('scenario', ...args);
     expect(r.code).toBe(2);

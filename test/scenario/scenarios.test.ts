@@ -62,6 +62,7 @@ describe('scenarios/', () => {
   // (the test above); with it, it fails at the line that shows the bug. Every file must be here.
   const BUGS: [string, string, string][] = [
     ['b01-two-leaders-one-epoch', 'ZOOKEEPER-335', 'expect s3 currentEpoch = 3'],
+    ['b03-election-never-settles', 'ZOOKEEPER-1419', 'stabilize until s2 leads within 30s'],
     ['b02-diff-keeps-stale-tail', 'ZOOKEEPER-1154', 'expect s3 lacks /a'],
     ['b06-retained-db-hides-uncommitted-txn', 'ZOOKEEPER-2845', 'expect s3 lacks /a'],
     ['b16-zxid-counter-carries-into-epoch', 'ZOOKEEPER-1277', 'expect trace lacks "PROPOSAL <2,0>"'],
