@@ -83,12 +83,11 @@ export function parseSchedule(text: string, servers: number): ScheduledFault[] |
     return Number.isInteger(sid) && sid >= 1 && sid <= servers ? sid : null;
   };
   // One ';' may end the text; an empty step anywhere else (';;', a leading ';') is a typo.
-  const raw = text.split(';').map((x) => x.trim());
-  if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop();
-  const empty = raw.findIndex((x) => x === '');
-  if (raw.length === 1 && empty === 0) return "expected at least one step, such as '2s crash s1; 5s restart s1', got an empty text";
+  const parts = text.split(';').map((x) => x.trim());
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  const empty = parts.findIndex((x) => x === '');
+  if (parts.length === 1 && empty === 0) return "expected at least one step, such as '2s crash s1; 5s restart s1', got an empty text";
   if (empty >= 0) return `step ${empty + 1} is empty: expected a step between two ';'`;
-  const parts = raw;
   for (let i = 0; i < parts.length; i++) {
     const step = parts[i] as string;
     const where = `step ${i + 1} ('${step}')`;

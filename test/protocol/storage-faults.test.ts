@@ -253,24 +253,39 @@ describe('storage faults and the checkers', () => {
   });
 });
 
-describe('storage faults: a SNAP-synced learner whose currentEpoch write fails', () => {
-  it("keeps the SNAP's (e,0) label with currentEpoch e-1 and votes with it, as ZooKeeper does: HonestAdvertisement accepts it (found by exploration, swarm seed 332)", () => {
-    const trace: TraceEvent[] = [];
-    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, params: { commitLogCount: 1 } }, (e) => void trace.push(e));
-    const checkers = attachCheckers(sim);
-    // s2 and s3 hold epoch 1's <1,1>..<1,3>; s1 has an empty disk: it needs a SNAP (rule 5).
-    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], acceptedEpoch: 1, currentEpoch: 1 };
-    Object.assign(sim.server(2).disk.image, full);
-    Object.assign(sim.server(3).disk.image, full);
-    Object.assign(sim.server(1).disk.image, E0);
-    sim.failNextWrite(1, 'currentEpoch');
-    // s1 joins once s3 is established, so the SNAP carries the leader's label (2,0).
+/**
+ * s2 and s3 hold epoch 1's <1,1>..<1,3> (acceptedEpoch = currentEpoch = 1); s1 holds `s1Log` of
+ * those txns (0: a fresh disk, no epoch files) and its next write of `failing` fails. With
+ * `snap`, s1 joins once s3 leads (so its SNAP carries the leader's label <2,0>); else all start
+ * together. Returns once s3 has synced s1.
+ */
+function epoch1Cluster(failing: 'currentEpoch' | 'updatingEpoch', s1Log: number, snap: boolean): { sim: Simulation; trace: TraceEvent[]; checkers: ReturnType<typeof attachCheckers> } {
+  const trace: TraceEvent[] = [];
+  const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, ...(snap ? { params: { commitLogCount: 1 } } : {}) }, (e) => void trace.push(e));
+  const checkers = attachCheckers(sim);
+  const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], acceptedEpoch: 1, currentEpoch: 1 };
+  Object.assign(sim.server(2).disk.image, full);
+  Object.assign(sim.server(3).disk.image, full);
+  Object.assign(sim.server(1).disk.image, s1Log === 0 ? E0 : { ...full, log: full.log.slice(0, s1Log) });
+  sim.failNextWrite(1, failing);
+  if (snap) {
     sim.start(2);
     sim.start(3);
     sim.runUntil(1500);
     sim.start(1);
     sim.runUntil(3000);
     expect(sends(trace, 'SNAP', 3, 1).length, excerpt(trace)).toBeGreaterThan(0);
+  } else {
+    sim.startAll();
+    sim.runUntil(1500);
+  }
+  return { sim, trace, checkers };
+}
+
+describe('storage faults: a SNAP-synced learner whose currentEpoch write fails', () => {
+  it("keeps the SNAP's (e,0) label with currentEpoch e-1 and votes with it, as ZooKeeper does: HonestAdvertisement accepts it (found by exploration, swarm seed 332)", () => {
+    // s1 has an empty disk: it needs a SNAP (rule 5), which carries the leader's label (2,0).
+    const { sim, trace, checkers } = epoch1Cluster('currentEpoch', 0, true);
     const fail = one(diskfails(trace, 1), 'diskfail');
     expect(fail.write).toMatchObject({ op: 'writeEpoch', file: 'currentEpoch', value: 2 });
     // The vote right after: the SNAP's label <2,0>, with peerEpoch its durable currentEpoch, 0.
@@ -285,20 +300,9 @@ describe('storage faults: a SNAP-synced learner whose currentEpoch write fails',
 // docs/protocol.md, Storage faults, "Failing updatingEpoch marker": in ZooKeeper 3.4.6
 // `updating.createNewFile()` is synchronous and throws before anything else of NEWLEADER runs.
 describe('storage faults: a failing updatingEpoch marker at NEWLEADER (Storage faults, §1.3 marker)', () => {
-  const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
-
   it('DIFF: the synced txns queued behind the marker never reach the disk, memory goes back to before NEWLEADER, the vote carries the old zxid, and the next round syncs', () => {
-    const trace: TraceEvent[] = [];
-    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3 }, (e) => void trace.push(e));
-    const checkers = attachCheckers(sim);
-    // s2 and s3 hold <1,1>..<1,3>; s1 only <1,1>: it gets a DIFF of <1,2>, <1,3> from s3.
-    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], ...E1 };
-    Object.assign(sim.server(2).disk.image, full);
-    Object.assign(sim.server(3).disk.image, full);
-    Object.assign(sim.server(1).disk.image, { ...full, log: full.log.slice(0, 1) });
-    sim.failNextWrite(1, 'updatingEpoch');
-    sim.startAll();
-    sim.runUntil(1500);
+    // s1 holds only <1,1>: it gets a DIFF of <1,2>, <1,3> from s3.
+    const { sim, trace, checkers } = epoch1Cluster('updatingEpoch', 1, false);
     const fail = one(diskfails(trace, 1), 'diskfail');
     expect(fail.write).toEqual({ op: 'updatingEpoch', exists: true });
     // The synced txns were submitted behind the marker (zabsim does not wait for it) ...
@@ -318,20 +322,7 @@ describe('storage faults: a failing updatingEpoch marker at NEWLEADER (Storage f
   });
 
   it('SNAP: the snapshot behind the marker never lands, the database before the SNAP comes back (ZOOKEEPER-3642), and the currentEpoch write is never issued', () => {
-    const trace: TraceEvent[] = [];
-    const sim = new Simulation({ ...FIXED, seed: 1, voters: 3, params: { commitLogCount: 1 } }, (e) => void trace.push(e));
-    const checkers = attachCheckers(sim);
-    const full = { log: [1, 2, 3].map((c) => ({ zxid: zxid(1, c), txn: { type: 'create' as const, path: `/t${c}`, data: '', ephemeral: false, sequential: false, session: 0 } })), snapshots: [EMPTY_SNAPSHOT], ...E1 };
-    Object.assign(sim.server(2).disk.image, full);
-    Object.assign(sim.server(3).disk.image, full);
-    Object.assign(sim.server(1).disk.image, E0);
-    sim.failNextWrite(1, 'updatingEpoch');
-    sim.start(2);
-    sim.start(3);
-    sim.runUntil(1500);
-    sim.start(1);
-    sim.runUntil(3000);
-    expect(sends(trace, 'SNAP', 3, 1).length, excerpt(trace)).toBeGreaterThan(0);
+    const { sim, trace, checkers } = epoch1Cluster('updatingEpoch', 0, true);
     const fail = one(diskfails(trace, 1), 'diskfail');
     expect(fail.write).toEqual({ op: 'updatingEpoch', exists: true });
     const vote = trace.find((e) => e.i > fail.i && e.type === 'vote' && e.sid === 1);

@@ -139,38 +139,35 @@ function scenario(purge: boolean, expects: readonly string[]): string {
   ].join('\n');
 }
 
+/** The first failed line of that scenario with `expects` after it, or null when all hold. */
+function failureOf(purge: boolean, expects: readonly string[]): string | null {
+  return runScenario(parseScenario(scenario(purge, expects), 'trunc-no-log')).failure?.message ?? null;
+}
+
 describe('§5.2 TRUNC', () => {
   it('a learner with no txn log file cannot truncate: "No log files found to truncate!", it exits (halts) and never ACKs NEWLEADER', () => {
-    const r = runScenario(
-      parseScenario(
-        scenario(true, [
-          'expect trace has "s2 -> s3 send TRUNC <1,5>"',
-          'expect trace has "s3 HALT Not able to truncate the log to <1,5>: No log files found to truncate!"',
-          'expect trace lacks "s3 -> s2 send ACK <2,0>"',
-          'expect s3 is DOWN',
-          'expect s2 leads',
-          'expect checkers pass',
-        ]),
-        'trunc-no-log',
-      ),
-    );
-    expect(r.failure?.message ?? null).toBeNull();
+    expect(
+      failureOf(true, [
+        'expect trace has "s2 -> s3 send TRUNC <1,5>"',
+        'expect trace has "s3 HALT Not able to truncate the log to <1,5>: No log files found to truncate!"',
+        'expect trace lacks "s3 -> s2 send ACK <2,0>"',
+        'expect s3 is DOWN',
+        'expect s2 leads',
+        'expect checkers pass',
+      ]),
+    ).toBeNull();
   });
 
   it('near miss: with its log, the same learner truncates to <1,5>, reloads and follows', () => {
-    const r = runScenario(
-      parseScenario(
-        scenario(false, [
-          'expect trace has "s2 -> s3 send TRUNC <1,5>"',
-          'expect trace lacks "s3 HALT"',
-          'stabilize',
-          'expect s3 is FOLLOWING/BROADCAST',
-          'expect s3 logged = <1,1>..<1,5>',
-          'expect checkers pass',
-        ]),
-        'trunc-no-log',
-      ),
-    );
-    expect(r.failure?.message ?? null).toBeNull();
+    expect(
+      failureOf(false, [
+        'expect trace has "s2 -> s3 send TRUNC <1,5>"',
+        'expect trace lacks "s3 HALT"',
+        'stabilize',
+        'expect s3 is FOLLOWING/BROADCAST',
+        'expect s3 logged = <1,1>..<1,5>',
+        'expect checkers pass',
+      ]),
+    ).toBeNull();
   });
 });
