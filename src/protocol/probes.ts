@@ -80,6 +80,7 @@ const NAMED = [
   ['fault.duplicate', 'fault: a message delivered twice'],
   ['fault.reorder', 'fault: a message overtook FIFO order on its channel'],
   ['fault.ack-reorder', 'fault: a follower->leader ACK overtook FIFO order (--ack-reorder)'],
+  ['fault.ack-reset', "fault: a follower's connection reset right after its ACK of an outstanding proposal, the other disks stalled while it re-syncs (--ack-resets)"],
   ['fault.disk-fail', 'fault: a disk write failed'],
   ['fault.torn-write', 'fault: a crash lost unsynced writes'],
   ['crashpoint.newleader-ack', 'crash point: right after a learner sent its NEWLEADER ACK'],

@@ -88,6 +88,7 @@ const SETTING_RULES: Readonly<Record<string, Rule>> = {
   'corrupt-snapshot': PROB,
   'accepted-ahead': INT(0, 10),
   'newleader-ack-resets': PROB,
+  'ack-resets': PROB,
 };
 
 /**
@@ -187,6 +188,8 @@ export const RUN_DEFAULTS = {
   'accepted-ahead': 0,
   /** Probability that a learner's connection resets right after its leader counted its NEWLEADER ACK (src/sim/faults.ts); 0: never. */
   'newleader-ack-resets': 0,
+  /** Probability that a follower's connection resets right after its leader counted its ACK of an outstanding proposal, the other ACKs held while it re-syncs (src/sim/faults.ts); 0: never. */
+  'ack-resets': 0,
 } as const satisfies Record<string, SettingValue>;
 
 /** The settings without a default value: given or absent. */
@@ -237,6 +240,7 @@ export function optionsFromSettings(s: Settings): RunOptions {
     oneWayProb: num('one-way'),
     crashPointProb: num('crash-points'),
     newLeaderAckResetProb: num('newleader-ack-resets'),
+    ackResetProb: num('ack-resets'),
     untilMs: num('faults-until'),
     diskFullMeanIntervalMs: num('disk-full-every'),
     diskFullDuration: range('disk-full-for'),
@@ -319,7 +323,7 @@ export function resolveSettings(given: Settings): Settings {
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
   const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || num('newleader-ack-resets') > 0 || given.has('schedule');
+  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || num('newleader-ack-resets') > 0 || num('ack-resets') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));

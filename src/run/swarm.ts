@@ -75,6 +75,11 @@ export const SWARM_DRAWS: readonly (readonly [string, SwarmDraw])[] = [
   // Snapshot files that fail their CRC (issue 13 §2, fidelity2): the server loads the one before.
   // Drawn after ack-reorder and left out when 0, so that the seeds without it keep their trajectories.
   ['corrupt-snapshot', { choices: [[0, 85], [0.2, 10], [0.5, 5]], unless: 0 }],
+  // The re-sync window (issue 11 §2, the re-sync ACK finding): a follower that ACKed an
+  // outstanding proposal re-syncs with the same leader while the other disks stall, for about one
+  // seed in seven. Drawn last and left out when 0, so that the seeds without it keep their
+  // trajectories.
+  ['ack-resets', { choices: [[0, 85], [0.05, 10], [0.3, 5]], unless: 0 }],
 ];
 
 /** The settings a seed draws, in the order they are printed. */

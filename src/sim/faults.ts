@@ -9,8 +9,8 @@
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { PROBE } from '../protocol/probes.ts';
-import { counterOf, epochOf } from '../protocol/zxid.ts';
-import type { Simulation } from './kernel.ts';
+import { counterOf, epochOf, formatZxid } from '../protocol/zxid.ts';
+import type { InFlight, Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
 
 export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
@@ -24,7 +24,8 @@ export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
  * re-sent, in a sync, to a learner that had ACKed it before (the learner re-synced, a TRUNC may
  * have cut the txn from its log, and it has not necessarily logged it again: the window of the
  * re-sync ACK finding, `leader_keeps_acks_across_resync`). The last two only for a scheduled
- * crash: `--crash-points` draws among the first three, so that seeds keep their trajectories.
+ * crash: `--crash-points` draws among the first three, so that seeds keep their trajectories;
+ * a run that opens the re-sync window (`--ack-resets`) crashes at half its `resync-commit` points.
  */
 export const CRASH_POINTS = ['newleader-ack', 'epoch-durable', 'commit', 'log-durable', 'resync-commit'] as const;
 /** The points `--crash-points` draws at. */
@@ -176,6 +177,16 @@ export interface FaultConfig {
    * and ACKs NEWLEADER a second time (issue 12 §2, one learner counted twice). 0 disables it.
    */
   readonly newLeaderAckResetProb: number;
+  /**
+   * Probability that a follower's quorum connection resets right after its leader counted the
+   * follower's ACK of a proposal still short of a quorum, while the other servers' disks stall
+   * until the follower has synced again with the same leader (or for one syncLimit at most), and
+   * then go on one at a time: a biased delay aimed at the re-sync window, where a learner is
+   * re-sent a proposal it had ACKed and a TRUNC may just have cut from its log. Such a run also
+   * crashes a leader at half its `resync-commit` points (the COMMIT of a re-sent proposal). Drawn
+   * from the `ackResets` stream; 0 disables it.
+   */
+  readonly ackResetProb: number;
 }
 
 /** The latency one priority rank adds to the messages a server receives (PCT). */
@@ -197,6 +208,7 @@ export const NO_FAULTS: FaultConfig = Object.freeze({
   diskFullDuration: Object.freeze({ kind: 'uniform', minMs: 1000, maxMs: 10_000 }) as DelayDist,
   pctDepth: 0,
   newLeaderAckResetProb: 0,
+  ackResetProb: 0,
 });
 
 /** Blocks the links from `side` to `rest` (and back, unless one-way), traced as a partition. */
@@ -235,6 +247,79 @@ class ResyncWatch {
   /** Whether a COMMIT of `zxid` commits a re-sent proposal (once per zxid). */
   committed(zxid: number): boolean {
     return this.resent.delete(zxid);
+  }
+}
+
+/**
+ * The re-sync window fault (`FaultConfig.ackResetProb`): when a leader has counted a follower's
+ * ACK of a proposal that still lacks a quorum, the follower's connection resets, and the disks of
+ * every other server stall (their completions are held) until the follower's TRUNC is durable
+ * (the proposal is gone from its log, and it will log it again only after UPTODATE), or the
+ * leader counts its NEWLEADER ACK (a sync without TRUNC), or one syncLimit has passed. Then each
+ * stalled disk goes on after its own short delay (0-20 ms, drawn), so the other copies of the
+ * proposal become durable, and are ACKed, one server at a time. One window at a time.
+ */
+class AckStall {
+  private readonly rng: Rng;
+  private open: { readonly leader: Sid; readonly learner: Sid; readonly stalled: readonly Sid[]; readonly id: number } | null = null;
+  private windows = 0;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly p: number,
+    private readonly stopped: () => boolean,
+  ) {
+    this.rng = sim.rng.stream('ackResets');
+  }
+
+  received(m: InFlight): void {
+    if (m.msg.type !== 'ACK') return;
+    const w = this.open;
+    if (w !== null) {
+      // The follower synced again: the leader counted its NEWLEADER ACK.
+      if (m.from === w.learner && m.to === w.leader && counterOf(m.msg.zxid) === 0) this.close(w.id);
+      return;
+    }
+    if (counterOf(m.msg.zxid) === 0 || this.stopped()) return;
+    const sim = this.sim;
+    const s = sim.server(m.to).state;
+    const l = s.leader;
+    if (s.state !== 'LEADING' || l === null || !l.established) return;
+    const zxid = m.msg.zxid;
+    const prop = l.outstanding.items.find((x) => x.zxid === zxid);
+    if (prop === undefined || !prop.acks.includes(m.from) || !this.rng.chance(this.p)) return;
+    const leader = m.to;
+    const learner = m.from;
+    const id = ++this.windows;
+    const stalled = sim.sids.filter((x) => x !== learner && sim.server(x).up);
+    this.open = { leader, learner, stalled, id };
+    sim.probe?.(PROBE['fault.ack-reset']);
+    for (const x of stalled) sim.holdFsyncs(x, true);
+    sim.at(sim.now, () => {
+      if (sim.server(leader).up && sim.server(learner).up) sim.resetQuorum(learner, leader, `right after its ACK of ${formatZxid(zxid)} was counted, short of a quorum; the other disks stall while it syncs again`);
+    });
+    const { tickTimeMs, syncLimitTicks } = sim.cfg.params;
+    sim.at(sim.now + tickTimeMs * syncLimitTicks, () => this.close(id));
+  }
+
+  /** At the COMMIT of a proposal re-sent to a learner that had ACKed it: whether its leader crashes there (one in two). */
+  crashHere(): boolean {
+    return this.rng.chance(0.5);
+  }
+
+  /** The follower's TRUNC is durable: the proposal it had ACKed is gone from its log, and the window is open. */
+  truncated(sid: Sid): void {
+    const w = this.open;
+    if (w !== null && sid === w.learner) this.close(w.id);
+  }
+
+  /** Ends window `id` (if it is still the open one): each stalled disk goes on after its own delay. */
+  private close(id: number): void {
+    const w = this.open;
+    if (w === null || w.id !== id) return;
+    this.open = null;
+    const sim = this.sim;
+    for (const x of w.stalled) sim.at(sim.now + this.rng.int(0, 20), () => sim.holdFsyncs(x, false));
   }
 }
 
@@ -280,7 +365,7 @@ export class FaultInjector {
     if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
     if (this.cfg.crashMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
     if (this.cfg.partitionMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
-    if (this.cfg.crashPointProb > 0 || this.cfg.newLeaderAckResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
+    if (this.cfg.crashPointProb > 0 || this.cfg.newLeaderAckResetProb > 0 || this.cfg.ackResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
     for (const f of this.cfg.schedule) this.sim.atFirst(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
     if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
     if (this.cfg.pctDepth > 0) this.installPct();
@@ -293,6 +378,7 @@ export class FaultInjector {
   private installCrashPoints(): void {
     const sim = this.sim;
     const p = this.cfg.crashPointProb;
+    const stall = this.cfg.ackResetProb > 0 ? new AckStall(sim, this.cfg.ackResetProb, () => this.stopped) : null;
     // Right after the current event, at the same instant.
     const crashNow = (sid: Sid, restart: boolean, point: CrashPointName): void => {
       sim.at(sim.now, () => {
@@ -311,31 +397,33 @@ export class FaultInjector {
         crashNow(sid, false, point);
         return;
       }
-      if (p === 0 || !RANDOM_CRASH_POINTS.has(point) || !this.crashRng.chance(p)) return;
+      // The re-sync window's own point, in a run that opens that window (--ack-resets): half the
+      // COMMITs of a re-sent proposal crash their leader.
+      const drawn = point === 'resync-commit' ? stall?.crashHere() === true : p > 0 && RANDOM_CRASH_POINTS.has(point) && this.crashRng.chance(p);
+      if (!drawn) return;
       const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
       if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
       crashNow(sid, true, point);
     };
-    // resync-commit is watched only when a scheduled crash arms it: it remembers every proposal
-    // ACK (per learner), and the proposals a leader sent again to a learner that had ACKed them.
-    const resync = this.cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
+    // resync-commit is watched only when a scheduled crash arms it or the re-sync window is opened
+    // (--ack-resets): it remembers every proposal ACK (per learner), and the proposals a leader
+    // sent again to a learner that had ACKed them.
+    const resync = this.cfg.ackResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
     const resetP = this.cfg.newLeaderAckResetProb;
     const resetRng = resetP > 0 ? sim.rng.stream('resets') : null;
     sim.control = {
       arriving: () => false,
-      received:
-        resetRng === null
-          ? () => undefined
-          : (m) => {
-              // The NEWLEADER ACK window: counted, and the leader still waits for more.
-              if (this.stopped || m.msg.type !== 'ACK' || counterOf(m.msg.zxid) !== 0) return;
-              const l = sim.server(m.to).state.leader;
-              if (l === null || l.established || !resetRng.chance(resetP)) return;
-              const { from, to } = m;
-              sim.at(sim.now, () => {
-                if (!this.stopped && sim.server(to).up && sim.server(from).up) sim.resetQuorum(from, to, 'right after its NEWLEADER ACK was counted');
-              });
-            },
+      received: (m) => {
+        stall?.received(m);
+        // The NEWLEADER ACK window: counted, and the leader still waits for more.
+        if (resetRng === null || this.stopped || m.msg.type !== 'ACK' || counterOf(m.msg.zxid) !== 0) return;
+        const l = sim.server(m.to).state.leader;
+        if (l === null || l.established || !resetRng.chance(resetP)) return;
+        const { from, to } = m;
+        sim.at(sim.now, () => {
+          if (!this.stopped && sim.server(to).up && sim.server(from).up) sim.resetQuorum(from, to, 'right after its NEWLEADER ACK was counted');
+        });
+      },
       sent: (from, to, msg) => {
         if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') reached(from, 'newleader-ack');
         else if (msg.type === 'COMMIT') {
@@ -349,6 +437,7 @@ export class FaultInjector {
         }
       },
       written: (sid, write, stage) => {
+        if (stall !== null && write.op === 'truncateLog' && stage === 'done') stall.truncated(sid);
         if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');
         else if (write.op === 'appendLog' && stage === 'done' && sim.server(sid).state.learner?.blocked?.on === 'newleader-log') reached(sid, 'log-durable');
       },
@@ -432,6 +521,7 @@ export class FaultInjector {
     if (c.crashPointProb > 0) parts.push(`crash points with probability ${c.crashPointProb}`);
     if (c.diskFullMeanIntervalMs > 0) parts.push(`full disks every ~${c.diskFullMeanIntervalMs}ms (lasting ${formatDist(c.diskFullDuration)})`);
     if (c.newLeaderAckResetProb > 0) parts.push(`a learner's connection resets after its NEWLEADER ACK with probability ${c.newLeaderAckResetProb}`);
+    if (c.ackResetProb > 0) parts.push(`a follower's connection resets after its ACK of an outstanding proposal, the other disks stalled while it re-syncs, with probability ${c.ackResetProb}`);
     if (c.pctDepth > 0) parts.push(`PCT priorities, depth ${c.pctDepth} (${PCT_QUANTUM_MS}ms a rank)`);
     parts.push(c.untilMs === Infinity ? 'faults never stop' : `faults stop at ${c.untilMs}ms`);
     return parts.join('; ');

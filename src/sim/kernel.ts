@@ -176,6 +176,11 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   /** Per sid: the disk completions held while its fsyncs are held, or null (not held). */
   private readonly heldDisk: (DiskEv[] | null)[] = [];
+  /**
+   * Held completions given back and not yet processed: a server's later completion that comes due
+   * before them waits behind them, as a disk completes its writes in order.
+   */
+  private readonly releasedDisk = new Set<DiskEv>();
   private eventsThisInstant = 0;
   private nextMsgId = 1;
   /** Per sid, the configuration its steps see: `cfg`, or a copy with the server's own parameters. */
@@ -429,8 +434,15 @@ export class Simulation {
     this.heldDisk[sid] = null;
     for (const ev of waiting ?? []) {
       ev.time = this.now;
+      this.releasedDisk.add(ev);
       this.queue.push(ev);
     }
+  }
+
+  /** Whether completions of `sid`'s disk that were held are given back and not yet processed. */
+  private releasing(sid: Sid): boolean {
+    for (const ev of this.releasedDisk) if (ev.sid === sid && this.server(sid).incarnation === ev.inc) return true;
+    return false;
   }
 
   /** A storage fault: the next write of kind `op` that `sid` submits fails (the server is told `writeFailed`). */
@@ -615,6 +627,10 @@ export class Simulation {
 
   private diskDone(ev: DiskEv): void {
     const rt = this.server(ev.sid);
+    if (this.releasedDisk.size > 0 && !this.releasedDisk.delete(ev) && rt.incarnation === ev.inc && this.releasing(ev.sid)) {
+      this.queue.push(ev);
+      return;
+    }
     if (rt.incarnation !== ev.inc) return;
     const held = this.heldDisk[ev.sid];
     if (held !== undefined && held !== null) {

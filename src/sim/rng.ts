@@ -42,7 +42,7 @@ export class Rng {
 }
 
 /** The names of the kernel's streams; adding one never perturbs the others. */
-export type StreamName = 'network' | 'disk' | 'crashes' | 'partitions' | 'startup' | 'timers' | 'workload' | 'swarm' | 'threads' | 'history' | 'storage' | 'pct' | 'explore' | 'commitThreads' | 'handlerThreads' | 'writerThreads' | 'resets' | 'halts';
+export type StreamName = 'network' | 'disk' | 'crashes' | 'partitions' | 'startup' | 'timers' | 'workload' | 'swarm' | 'threads' | 'history' | 'storage' | 'pct' | 'explore' | 'commitThreads' | 'handlerThreads' | 'writerThreads' | 'resets' | 'halts' | 'ackResets';
 
 export class RngRoot {
   private readonly streams = new Map<string, Rng>();

@@ -176,6 +176,21 @@ describe('exploration finds the reintroduced bugs', () => {
     expect(explore({ from: 191, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
   });
 
+  // The re-sync ACK finding needs a follower that ACKed an outstanding proposal to re-sync with the
+  // same leader before the proposal commits, and a crash before it has logged the proposal again.
+  // No swarm seed of 3,000 reached that before the ack-resets draw (one seed in seven) opened the
+  // window (src/sim/faults.ts). `npx zabsim explore --flaw leader_keeps_acks_across_resync
+  // --max-failures 1 --seeds 1000`. npm test replays the first seed; test:deep scans up to it.
+  it('leader_keeps_acks_across_resync (a zabsim finding): a proposal commits on the ACK of a learner a TRUNC has since cut it from, and is durable on too few voters (CommittedDurability), first at swarm seed 151', () => {
+    const from = budget(151, 1);
+    const s = explore({ from, seeds: 152 - from, overrides: new Map([['flaw', ['leader_keeps_acks_across_resync']]]), maxFailures: 1 });
+    expect(s.failures.map((f) => f.seed)).toEqual([151]);
+    expect(s.failures[0]?.violation?.property).toBe('CommittedDurability');
+    expect(s.failures[0]?.replay).toBe('npx zabsim run --seed 151 --swarm --flaw leader_keeps_acks_across_resync --stop-early');
+    expect(swarmSettings(151).get('ack-resets')).toBeGreaterThan(0);
+    expect(explore({ from: 151, seeds: 1, overrides: new Map(), maxFailures: 1 }).failures).toEqual([]);
+  });
+
   it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): a learner claims a DIFF header zxid it does not hold (HonestAdvertisement) within 250 seeds', () => {
     const f = firstFailure('learner_sets_lastzxid_on_diff_header', 250);
     expect(f).not.toBeNull();
