@@ -54,6 +54,21 @@ describe('KernelControl', () => {
     expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
   });
 
+  it('holdFsyncs: completions given back wait in order with a later one that comes due at the same instant, so the disk never completes out of order', () => {
+    // s2's disk is held 1 ms and free 1 ms, over and over, while it writes: a completion given back
+    // at an instant where the next write's own completion is already queued must still go first.
+    const { sim, trace } = cluster();
+    const toggle = (t: number): void => {
+      sim.at(t, () => sim.holdFsyncs(2, true));
+      sim.at(t + 1, () => sim.holdFsyncs(2, false));
+    };
+    for (let t = 0; t < 3000; t += 2) toggle(t);
+    sim.runUntil(3000);
+    const tokens = trace.filter((e): e is Extract<TraceEvent, { type: 'fsync' }> => e.type === 'fsync' && e.sid === 2 && e.stage === 'done').map((e) => e.token);
+    expect(tokens.length).toBeGreaterThan(3);
+    expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
+  });
+
   it('a held message is neither delivered nor dropped until handed back; lose() resets its connection like a loss', () => {
     const { sim, trace } = cluster();
     const held: InFlight[] = [];
