@@ -314,7 +314,10 @@ export class SafetyChecker implements SimMonitor {
     const c0 = before.committed;
     const c1 = db.committed;
     if (c1 !== c0 && c1.entries === c0.entries && c1.length > c0.length) {
-      let last = before.lastTxn;
+      // Where the server stands in the history: its last applied txn, or, when its tree is ahead of
+      // lastProcessedZxid (a fuzzy SNAP's content), lastProcessedZxid: the txns up to the tree's
+      // last are then passed over in order (db.ts applyCommitted).
+      let last = Math.min(before.lastTxn, before.lastProcessedZxid);
       for (let j = c0.length; j < c1.length; j++) {
         const e = c1.at(j);
         const a = g.assigned.get(e.zxid);

@@ -12,10 +12,15 @@
  *
  * zabsim runs that thread as a stage per learner (`handler.<sid>`): `startSnapSync` is the part of
  * `LearnerHandler.run` up to `syncFollower` (on the step that decided the sync), then two steps of
- * its own, each scheduled by the kernel: `newleader` (where releases before 3.5.5 queued NEWLEADER,
- * flaw `leader_queues_newleader_before_snapshot`) and `serialize` (the SNAP's label and tree, read
- * in one step, then NEWLEADER queued and the queue sent). A role change or a dropped learner ends
- * the thread: a later step finds no handler, or none in a SNAP sync, and does nothing.
+ * its own, each scheduled by the kernel: `newleader` (where the SNAP's label is read, and where
+ * releases before 3.5.5 queued NEWLEADER, flaw `leader_queues_newleader_before_snapshot`) and
+ * `serialize` (the tree read, then the SNAP, the queue and NEWLEADER sent). The leader applies
+ * commits between the two, so the SNAP's content can be ahead of its label: a fuzzy SNAP, as
+ * ZooKeeper's, which reads the label before `serializeSnapshot` walks the live tree. With the flaw
+ * the label is read on the `serialize` step, with the tree: the window of ZOOKEEPER-3104 is the
+ * one between NEWLEADER queued and the label read (the snapshot throttle in between), and two
+ * steps place one window (docs/protocol.md). A role change or a dropped learner ends the thread:
+ * a later step finds no handler, or none in a SNAP sync, and does nothing.
  */
 import { isDraft, original } from 'immer';
 import type { Sid } from './config.ts';
@@ -41,7 +46,7 @@ export function sendToLearner(ctx: StepContext, h: LearnerHandler, msg: Message)
 
 /** The handler decided SNAP and is in the broadcast set: its thread goes on in its own steps. */
 export function startSnapSync(ctx: StepContext, h: LearnerHandler): void {
-  h.snapSync = { step: 'newleader', queuedPackets: [] };
+  h.snapSync = { step: 'newleader', queuedPackets: [], label: null };
   ctx.effects.push({ kind: 'wake', stage: handlerStage(h.sid) });
 }
 
@@ -55,12 +60,19 @@ export function runLearnerHandler(s: S, ctx: StepContext, sid: Sid): void {
   if (sync.step === 'newleader') {
     // Before 3.5.5, LearnerHandler.run queued NEWLEADER right after syncFollower.
     if (ctx.cfg.flaws.leader_queues_newleader_before_snapshot) sync.queuedPackets.push(newLeader);
+    // The SNAP header: `zxidToSend = getDataTreeLastProcessedZxid()`, written before the tree is
+    // serialised (3.5.5+). Before 3.5.5 the window that matters is the one between NEWLEADER
+    // queued and the label read (ZOOKEEPER-3104), so the flaw reads it on the next step.
+    if (!ctx.cfg.flaws.leader_queues_newleader_before_snapshot) sync.label = s.db.lastProcessedZxid;
     sync.step = 'serialize';
     ctx.effects.push({ kind: 'wake', stage: handlerStage(sid) });
     return;
   }
-  // The SNAP header's zxid (getDataTreeLastProcessedZxid) and the tree, as the thread reads them now.
-  const snap: SnapPacket = { type: 'SNAP', zxid: s.db.lastProcessedZxid, tree: s.db.tree, lastTxn: s.db.lastTxn };
+  // serializeSnapshot: the tree as the thread reads it now, with every commit the leader applied
+  // since the label was read (a fuzzy SNAP: its content may be ahead of its label; `lastTxn` says
+  // how far, and the learner passes over those txns when their COMMITs come, db.ts applyCommitted).
+  const label = sync.label ?? s.db.lastProcessedZxid;
+  const snap: SnapPacket = { type: 'SNAP', zxid: label, tree: s.db.tree, lastTxn: s.db.lastTxn };
   send(ctx, sid, snap);
   // startSendingPackets: the sender thread writes the queue in order; later packets go straight on.
   // (The queue's messages are read from the step's base state: they are plain values.)

@@ -325,15 +325,19 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): { halt: string } |
  * tree rewound by them (`snapshotWithReplay`).
  */
 function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
+  const sync = s.learner?.sync;
+  // After a SNAP, a txn at or below the tree's last one is applied again over a tree that has it.
+  if (sync !== undefined && sync.mode === 'SNAP' && e.zxid <= s.db.lastTxn) {
+    if (e.zxid === s.db.lastTxn) sync.replayed = [];
+    else sync.replayed.push(e);
+  }
   if (e.zxid <= s.db.lastProcessedZxid) {
     note(ctx, `skipped ${formatZxid(e.zxid)}: already applied`);
-    const sync = s.learner?.sync;
-    if (sync !== undefined && sync.mode === 'SNAP') {
-      if (e.zxid >= s.db.lastTxn) sync.replayed = [];
-      else sync.replayed.push(e);
-    }
     return;
   }
+  // Above the SNAP's label but in its content (a fuzzy SNAP): lastProcessedZxid moves on, the tree
+  // stays (applyCommitted).
+  if (e.zxid <= s.db.lastTxn) note(ctx, `${formatZxid(e.zxid)} is in the SNAP's content already (a fuzzy SNAP, up to ${formatZxid(s.db.lastTxn)}): lastProcessedZxid moves on, the tree stays`);
   s.db = applySynced(s, ctx, e);
 }
 

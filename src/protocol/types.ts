@@ -421,6 +421,12 @@ export interface HandlerSnapSync {
   /** `newleader`: where releases before 3.5.5 queue NEWLEADER; `serialize`: the snapshot is serialised and the queue starts. */
   step: 'newleader' | 'serialize';
   queuedPackets: Message[];
+  /**
+   * The SNAP's label (`zxidToSend = getDataTreeLastProcessedZxid()`), read on the first step, before
+   * the tree is serialised on the second: commits applied in between show in the tree (a fuzzy
+   * SNAP). null until read.
+   */
+  label: Zxid | null;
 }
 
 /** An outstanding proposal: logged and sent, not yet committed. */

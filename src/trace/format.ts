@@ -27,7 +27,8 @@ export function formatMessage(msg: WireMessage): string {
     case 'ACKEPOCH':
       return `ACKEPOCH ${formatZxid(msg.zxid)} currentEpoch=${msg.currentEpoch}`;
     case 'SNAP':
-      return `SNAP ${formatZxid(msg.zxid)} (${nodeCount(msg.tree)} znodes)`;
+      // A fuzzy SNAP (its content ahead of its label) says how far its content goes.
+      return msg.lastTxn !== undefined && msg.lastTxn > msg.zxid ? `SNAP ${formatZxid(msg.zxid)} (${nodeCount(msg.tree)} znodes, content up to ${formatZxid(msg.lastTxn)})` : `SNAP ${formatZxid(msg.zxid)} (${nodeCount(msg.tree)} znodes)`;
     case 'UPTODATE':
       return 'UPTODATE';
     case 'PROPOSAL':

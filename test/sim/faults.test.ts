@@ -187,7 +187,10 @@ describe('--ack-resets: a follower that ACKed an outstanding proposal re-syncs w
     const learner = Number(learnerText);
     const leader = open.sid;
     // At that instant, before the note, the leader read that ACK.
-    const read = trace.slice(0, k).findLast((e) => e.type === 'deliver' && e.from === learner && e.to === leader);
+    const read = trace
+      .slice(0, k)
+      .reverse()
+      .find((e) => e.type === 'deliver' && e.from === learner && e.to === leader);
     expect(read).toMatchObject({ t: open.t, msg: { type: 'ACK' } });
     expect(formatZxid((read as { msg: { zxid: number } }).msg.zxid)).toBe(zText);
     // The follower syncs again with the same leader: a TRUNC below the proposals it had ACKed
