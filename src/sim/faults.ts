@@ -391,15 +391,17 @@ export class FaultInjector {
     };
     const reached = (sid: Sid, point: CrashPointName): void => {
       if (this.stopped) return;
+      // The re-sync window's own point, in a run that opens that window (--ack-resets): half the
+      // COMMITs of a re-sent proposal crash their leader. Drawn before a scheduled crash is looked
+      // for, so that a replay of the recorded crashes (src/run/shrink.ts) draws the same.
+      const windowCrash = point === 'resync-commit' && stall !== null && stall.crashHere();
       const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
       if (k >= 0) {
         this.armed.splice(k, 1);
         crashNow(sid, false, point);
         return;
       }
-      // The re-sync window's own point, in a run that opens that window (--ack-resets): half the
-      // COMMITs of a re-sent proposal crash their leader.
-      const drawn = point === 'resync-commit' ? stall?.crashHere() === true : p > 0 && RANDOM_CRASH_POINTS.has(point) && this.crashRng.chance(p);
+      const drawn = point === 'resync-commit' ? windowCrash : p > 0 && RANDOM_CRASH_POINTS.has(point) && this.crashRng.chance(p);
       if (!drawn) return;
       const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
       if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
