@@ -188,7 +188,7 @@ export const RUN_DEFAULTS = {
   'accepted-ahead': 0,
   /** Probability that a learner's connection resets right after its leader counted its NEWLEADER ACK (src/sim/faults.ts); 0: never. */
   'newleader-ack-resets': 0,
-  /** Probability that a follower's connection resets right after its leader counted its ACK of an outstanding proposal, the other ACKs held while it re-syncs (src/sim/faults.ts); 0: never. */
+  /** Probability that a follower's connection resets right after its leader counted its ACK of an outstanding proposal, the other disks stalled while it re-syncs (src/sim/faults.ts); 0: never. */
   'ack-resets': 0,
 } as const satisfies Record<string, SettingValue>;
 
