@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { applyTxn, EMPTY_TREE, getData, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, finishSnapshotThread, loadDatabase, logOnDisk, logTxn, NO_SNAPSHOT_WARNING, purgeDb, restoreOutcome, startSnapshotThread, truncateAndReload, validSnapshotIndex, type Db } from '../../src/protocol/db.ts';
-import { maybeSnapshot, snapshotThreadStep } from '../../src/protocol/persist.ts';
+import { maybeSnapshot, schedulePurge, snapshotNow, snapshotThreadStep, TIMER_PURGE } from '../../src/protocol/persist.ts';
 import { blankState } from '../../src/protocol/peer.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
 import type { DurableImage, Effect, LogEntry, PersistOp, Snapshot } from '../../src/protocol/types.ts';
@@ -114,15 +114,15 @@ describe('FileTxnSnapLog.restore: a fresh directory, and a log without a snapsho
   });
 });
 
-describe("SyncRequestProcessor's snapshot thread: a fuzzy snapshot", () => {
-  /** A server that logged (1,1)..(1,n) and applied (1,1)..(1,a). */
-  function server(n: number, a: number): Db {
-    let db: Db = EMPTY_DB;
-    for (let c = 1; c <= n; c++) db = logTxn(db, entry(c));
-    for (let c = 1; c <= a; c++) db = applyCommitted(db, entry(c)).db;
-    return db;
-  }
+/** A server that logged (1,1)..(1,n) and applied (1,1)..(1,a). */
+function server(n: number, a: number): Db {
+  let db: Db = EMPTY_DB;
+  for (let c = 1; c <= n; c++) db = logTxn(db, entry(c));
+  for (let c = 1; c <= a; c++) db = applyCommitted(db, entry(c)).db;
+  return db;
+}
 
+describe("SyncRequestProcessor's snapshot thread: a fuzzy snapshot", () => {
   it('the file is named after lastProcessedZxid when the thread starts; its content has every txn applied until it completes', () => {
     const { db, thread } = startSnapshotThread(server(9, 4));
     expect(db.sinceSnapshot).toBe(0); // rollLog: the count starts again
@@ -189,6 +189,55 @@ describe("SyncRequestProcessor's snapshot thread: a fuzzy snapshot", () => {
     const snap = (w[0] as Extract<PersistOp, { op: 'snapshot' }>).snapshot;
     expect([snap.zxid, snap.lastTxn]).toEqual([z(2), z(3)]);
     expect(s.snapThread).toBeNull();
+  });
+});
+
+describe('the snapshot thread and the purge timer, step by step (persist.ts)', () => {
+  const cfg = makeClusterConfig(3, 0, { snapCount: 4 });
+  function started(): { s: ReturnType<typeof blankState>; ctx: StepContext; effects: Effect[] } {
+    const effects: Effect[] = [];
+    const ctx: StepContext = { cfg, sid: 1, effects, probe: null };
+    const s = { ...blankState(1), up: true, db: server(4, 2) };
+    maybeSnapshot(s, ctx);
+    snapshotThreadStep(s, ctx); // armed at the end of the step that started it
+    expect(s.snapThread?.armed).toBe(true);
+    return { s, ctx, effects };
+  }
+
+  it('a tree replaced before the thread completes (a SNAP or TRUNC reload) abandons the file: no write, a note naming its label, the thread gone', () => {
+    const { s, ctx, effects } = started();
+    s.db = truncateAndReload(s.db, z(1));
+    snapshotThreadStep(s, ctx);
+    expect(persists(effects)).toEqual([]);
+    expect(notes(effects)).toEqual(['snapshot.<1,2> abandoned: the database was reloaded while it was being written']);
+    expect(s.snapThread).toBeNull();
+  });
+
+  it('a server that stopped in the step (a halt) loses its thread: no write, as a half-written file never loads', () => {
+    const { s, ctx, effects } = started();
+    s.up = false;
+    snapshotThreadStep(s, ctx);
+    expect(persists(effects)).toEqual([]);
+    expect(s.snapThread).toBeNull();
+  });
+
+  it('every snapshot taken counts toward the next threshold (SyncRequestProcessor draws it anew each time; zabsim from the count): the thread and takeSnapshot(syncSnap) both add one', () => {
+    const { s } = started();
+    expect(s.snapshotsTaken).toBe(1);
+    const effects: Effect[] = [];
+    snapshotNow(s, { cfg, sid: 1, effects, probe: null });
+    expect(s.snapshotsTaken).toBe(2);
+    expect(persists(effects).map((w) => w.op)).toEqual(['snapshot']);
+  });
+
+  it('autopurge: with a purge interval the next PurgeTask is one interval away; with 0 (autopurge off, as in ZooKeeper) no timer is set', () => {
+    const timers = (purgeIntervalMs: number): Effect[] => {
+      const effects: Effect[] = [];
+      schedulePurge({ cfg: makeClusterConfig(3, 0, { purgeIntervalMs }), sid: 1, effects, probe: null });
+      return effects;
+    };
+    expect(timers(60_000)).toEqual([{ kind: 'setTimer', timer: TIMER_PURGE, delayMs: 60_000 }]);
+    expect(timers(0)).toEqual([]);
   });
 });
 
