@@ -87,6 +87,20 @@ describe('§3.3 step 6: a quorum for my vote starts finalizeWait in place of the
   });
 });
 
+describe('§3.3 the notification that ends the election leaves no poll armed', () => {
+  // lookForLeader returns once a leader is decided: its recvqueue.poll(notTimeout) loop is over.
+  it('s3 learns s5 leads round 1 (two FOLLOWING, one LEADING): the poll is cancelled and not re-armed in that step', () => {
+    const n = s3();
+    n.n(1, note('FOLLOWING', 5, z(1, 5), 1, 1));
+    n.n(2, note('FOLLOWING', 5, z(1, 5), 1, 1));
+    expect(n.timersSet(TIMER_POLL)).toHaveLength(1);
+    n.n(5, note('LEADING', 5, z(1, 5), 1, 1));
+    expect(n.state.state).toBe('FOLLOWING');
+    expect(n.timersCancelled()).toContain(TIMER_POLL);
+    expect(n.timersSet(TIMER_POLL)).toEqual([]);
+  });
+});
+
 describe('§3.3 Vote.equals with a LOOKING side compares all four fields', () => {
   // lookForLeader's LOOKING branch counts recvset entries equal to new Vote(proposedLeader,
   // proposedZxid, logicalclock, proposedEpoch), a LOOKING vote: a same-round FOLLOWING entry for
