@@ -104,7 +104,7 @@ function runPing(cfg: ClusterConfig, leader: ServerState, stage: HandlerStage, s
     h.stage = stage;
     // An unacked PROPOSAL stamped at time 1, far more than syncLimit·tickTime before this ping.
     if (stale) h.syncCheck.currentTime = 1;
-    l.wakeups += 101; // an odd number: the ping below is not a tick, so no quorum check
+    l.wakeups += 101; // the leader clock moves 101 s on: the stamp at time 1 is far past the 10 s limit
     return onPingTimer(d, ctx);
   });
 }
