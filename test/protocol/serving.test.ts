@@ -147,3 +147,51 @@ describe('§6 FinalRequestProcessor: the server the client is connected to answe
     expect(replies(trace, 1, c.cxid)).toEqual([{ client: 1, cxid: c.cxid, ok: false, error: 'NONODE', zxid: z(2, 1) }]);
   });
 });
+
+describe('§6 a client ping (FinalRequestProcessor, OpCode.ping)', () => {
+  // ZooKeeper answers a ping with the server's last processed zxid (ReplyHeader(PING_XID,
+  // lastZxid, 0)) and nothing else; the request touched the client's session on the way in
+  // (ZooKeeperServer.touch), so a follower reports it in its next PING to the leader.
+  it('a follower in BROADCAST answers a ping with its lastProcessedZxid alone, and records the session for its next PING', () => {
+    const { sim, trace } = ensemble();
+    const p = req({ op: 'ping', session: 55 });
+    sim.clientRequest(1, p);
+    sim.runUntil(sim.now + 1);
+    expect(replies(trace, 1, p.cxid)).toStrictEqual([{ client: 1, cxid: p.cxid, ok: true, zxid: z(1, 1) }]);
+    expect(sim.server(1).state.learner?.touched).toEqual([55]);
+  });
+
+  it('the leader answers a ping the same way, with its own lastProcessedZxid', () => {
+    const { sim, trace } = ensemble();
+    const p = req({ op: 'ping' });
+    sim.clientRequest(3, p);
+    sim.runUntil(sim.now + 1);
+    expect(replies(trace, 3, p.cxid)).toStrictEqual([{ client: 1, cxid: p.cxid, ok: true, zxid: z(2, 0) }]);
+  });
+});
+
+describe('§6 FinalRequestProcessor: what an applied write\'s answer carries', () => {
+  // The answer carries the path of the txn's result (DataTree.ProcessTxnResult.path: the created
+  // node for a create, the txn's path for setData and delete); a session txn has no path, and its
+  // answer no path field at all (ZooKeeper answers createSession with a ConnectResponse and
+  // closeSession with an empty reply).
+  it('a createSession and a closeSession through a follower are answered with their zxids and no path field', () => {
+    const { sim, trace } = ensemble();
+    const open = req({ op: 'createSession', session: 66 });
+    sim.clientRequest(1, open);
+    sim.runUntil(sim.now + 100);
+    const close = req({ op: 'closeSession', session: 66 });
+    sim.clientRequest(1, close);
+    sim.runUntil(sim.now + 100);
+    expect(replies(trace, 1, open.cxid)).toStrictEqual([{ client: 1, cxid: open.cxid, ok: true, zxid: z(2, 1) }]);
+    expect(replies(trace, 1, close.cxid)).toStrictEqual([{ client: 1, cxid: close.cxid, ok: true, zxid: z(2, 2) }]);
+  });
+
+  it('a setData through a follower is answered with its zxid and its path', () => {
+    const { sim, trace } = ensemble();
+    const c = req({ op: 'setData', path: '/', data: 'x' });
+    sim.clientRequest(1, c);
+    sim.runUntil(sim.now + 100);
+    expect(replies(trace, 1, c.cxid)).toStrictEqual([{ client: 1, cxid: c.cxid, ok: true, zxid: z(2, 1), path: '/' }]);
+  });
+});
