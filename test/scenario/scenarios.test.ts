@@ -39,6 +39,7 @@ describe('scenarios/', () => {
     ['s06-higher-epoch-shorter-log', 'follower_epoch_before_log_durable', 'expect s1 logged = <1,1>..<1,3>          # the txns were durable before the epoch'],
     ['x01-resync-withdraws-stale-ack', 'leader_keeps_acks_across_resync', "expect committed lacks <1,2>                   # s3's ACK alone is not a quorum"],
     ['x03-trunc-to-a-zxid-the-log-lacks', 'trunc_keeps_first_txn_above_target', 'expect s3 lacks /a                 # FileTxnLog\'s cut keeps <1,1>: s3 serves /a'],
+    ['x04-trunc-reloads-dirty-snapshot', 'trunc_reload_newest_snapshot', 'expect checkers pass                   # nothing never committed is served', 'the first: Integrity'],
     ['s19-crash-between-snapshot-and-epoch', 'newleader_no_epoch_marker', 'expect trace since second has "s1 persist create updatingEpoch" before "s1 persist snapshot <2,3>"'],
     // zab-bugs.md §1: the flaw's violation, named by the property that catches it first.
     ['b05-diff-header-zxid-before-txns', 'learner_sets_lastzxid_on_diff_header', 'expect checkers pass', 'the first: HonestAdvertisement'],
