@@ -178,3 +178,29 @@ describe('§6 Leader.processSync and sendSync', () => {
     expect(l.state.leader?.pendingSyncs.length).toBe(0);
   });
 });
+
+describe('§6 Leader.propose', () => {
+  it('PROPOSAL goes to the forwarding followers only: not to an observer (it gets INFORM at commit) nor to a learner still syncing', () => {
+    const l = leading();
+    l.run((s) => {
+      const h = s.leader?.learners[4];
+      if (h === undefined) throw new Error('no handler for s4');
+      h.forwarding = false;
+    });
+    expect(sent(l.propose(1))).toEqual(['PROPOSAL <2,1> → s1', 'PROPOSAL <2,1> → s2', 'PROPOSAL <2,1> → s3']);
+    expect(l.outstanding).toEqual(['<2,1> []']);
+    expect(l.state.leader?.lastProposed).toBe(z(2, 1));
+  });
+
+  it('a leader not yet established (before Leader.startZkServer) proposes nothing', () => {
+    const l = leading();
+    l.run((s) => {
+      if (s.leader !== null) s.leader.established = false;
+    });
+    const es = l.run((s, ctx) => {
+      expect(propose(s, ctx, txnFor(z(2, 1)))).toBeNull();
+    });
+    expect(es).toEqual([{ kind: 'note', text: 'dropped a write: not an established leader' }]);
+    expect(l.outstanding).toEqual([]);
+  });
+});
