@@ -1,17 +1,17 @@
 /**
  * The leader's broadcast (zab-protocol.md §6, src/protocol/broadcast.ts) at function level:
- * Leader.processAck, tryToCommit, processSync and sendSync, fed one call at a time to s5, the
- * established leader of five voters and one observer (s6) in epoch 2. The leader's own writer
- * never runs here, so the leader's own ACK counts only when a test sends it. These were surviving
- * mutants of `npx stryker run --mutate 'src/protocol/broadcast.ts:74-143'`
- * (docs/mutation-notes/broadcast-txnlog.md).
+ * Leader.propose, processAck, tryToCommit, processSync and sendSync, fed one call at a time to s5, the
+ * established leader of five voters and one observer (s6) in epoch 2 (and the observer's onInform). The leader's own writer
+ * never runs here, so the leader's own ACK counts only when a test sends it. Written against the
+ * surviving mutants of `npx stryker run --mutate 'src/protocol/broadcast.ts:74-143'` and from
+ * reading the rest of the file (docs/mutation-notes/broadcast-txnlog.md).
  */
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/protocol/config.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
 import type { TxnOrigin } from '../../src/protocol/datatree.ts';
-import { processAck, processSync, propose } from '../../src/protocol/broadcast.ts';
+import { onInform, processAck, processSync, propose } from '../../src/protocol/broadcast.ts';
 import type { Effect, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import { txnFor, z } from './driver.ts';
@@ -19,7 +19,7 @@ import { established, log } from './harness.ts';
 
 const E1 = { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) };
 
-class Leader {
+class Server {
   constructor(
     readonly cfg: ClusterConfig,
     public state: ServerState,
@@ -53,13 +53,14 @@ class Leader {
   }
 }
 
-function leading(): Leader {
+function leading(sid = 5): Server {
   const images = Object.fromEntries([1, 2, 3, 4, 5, 6].map((sid) => [sid, E1]));
   const { sim } = established({ voters: 5, observers: 1, images }, 5);
+  if (sid !== 5) return new Server(sim.cfg, sim.server(sid).state);
   const l = sim.server(5).state.leader;
   if (l === null || !l.established || l.outstanding.length !== 0) throw new Error('s5 is not an idle established leader');
   for (const sid of [1, 2, 3, 4, 6]) if (l.learners[sid]?.forwarding !== true) throw new Error(`s${sid} is not forwarding`);
-  return new Leader(sim.cfg, sim.server(5).state);
+  return new Server(sim.cfg, sim.server(5).state);
 }
 
 const sent = (es: readonly Effect[]): string[] =>
@@ -202,5 +203,20 @@ describe('§6 Leader.propose', () => {
     });
     expect(es).toEqual([{ kind: 'note', text: 'dropped a write: not an established leader' }]);
     expect(l.outstanding).toEqual([]);
+  });
+});
+
+describe('§6 an observer on INFORM (ObserverZooKeeperServer.commitRequest)', () => {
+  it('hands the txn to its log writer and its CommitProcessor; a second copy, still queued and not applied, is ignored', () => {
+    const o = leading(6); // the observer s6, in broadcast; its own state, driven the same way
+    expect(o.state.state).toBe('OBSERVING');
+    const inform = { type: 'INFORM' as const, zxid: z(2, 1), txn: txnFor(z(2, 1)) };
+    o.run((s, ctx) => onInform(s, ctx, inform));
+    expect(o.state.logWriter.queue.items.map((q) => q.entry.zxid)).toEqual([z(2, 1)]);
+    expect(o.state.commitProcessor.queue.items.map((q) => q.entry?.zxid)).toEqual([z(2, 1)]);
+    const again = o.run((s, ctx) => onInform(s, ctx, inform));
+    expect(again).toEqual([{ kind: 'note', text: 'ignored INFORM <2,1>: already applied' }]);
+    expect(o.state.logWriter.queue.length).toBe(1);
+    expect(o.state.commitProcessor.queue.length).toBe(1);
   });
 });
