@@ -5,7 +5,7 @@
  * older value never sees a later append.
  */
 import { describe, expect, it } from 'vitest';
-import { keptByTruncate, TxnLog } from '../../src/protocol/txnlog.ts';
+import { keptByTruncate, purgePlan, segmentStarts, TxnLog } from '../../src/protocol/txnlog.ts';
 import type { LogEntry } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -166,5 +166,51 @@ describe('TxnLog structural sharing', () => {
     expect(TxnLog.EMPTY.last()).toBeUndefined();
     expect(zxids(x)).toEqual([zxid(1, 1)]);
     expect(zxids(y)).toEqual([zxid(7, 7)]);
+  });
+});
+
+describe('TxnLog purge views and PurgeTxnLog\'s plan, at the edges', () => {
+  /** (1,a) .. (1,b), built by appends. */
+  const run = (a: number, b: number): TxnLog => Array.from({ length: b - a + 1 }, (_, i) => e(1, a + i)).reduce((log, x) => log.append(x), TxnLog.EMPTY);
+
+  it('§9 dropBefore(z) keeps the entries ≥ z of this value only, and is this log itself when nothing is below z', () => {
+    const log = sample(); // <1,1> <1,2> <1,4> <2,1>
+    const longer = log.append(e(3, 1)); // shares log's array
+    const dropped = log.dropBefore(zxid(1, 3));
+    expect(zxids(dropped)).toEqual([zxid(1, 4), zxid(2, 1)]);
+    expect(dropped.length).toBe(2);
+    expect(dropped.lastZxid(0)).toBe(zxid(2, 1)); // not longer's <3,1>
+    expect(log.dropBefore(zxid(1, 1))).toBe(log);
+    expect(log.dropBefore(0)).toBe(log);
+    expect(longer.length).toBe(5);
+  });
+
+  it('§1.2 keepLast(n) keeps the newest n entries of this value, and is this log itself when it holds no more than n', () => {
+    const log = sample();
+    log.append(e(3, 1)); // a longer value on the same array
+    expect(zxids(log.keepLast(2))).toEqual([zxid(1, 4), zxid(2, 1)]);
+    expect(log.keepLast(4)).toBe(log);
+    expect(log.keepLast(9)).toBe(log);
+  });
+
+  it('§9 segmentStarts: a snapshot below the log\'s first txn (the log after a purge) starts no second file at 0; snapshots may come in any order', () => {
+    const log = run(6, 20);
+    expect(segmentStarts(log, [zxid(1, 5), zxid(1, 10)])).toEqual([0, 5]);
+    expect(segmentStarts(log, [zxid(1, 15), zxid(1, 10), zxid(1, 5)])).toEqual([0, 5, 10]);
+    expect(segmentStarts(log, [zxid(1, 10), zxid(1, 10)])).toEqual([0, 5]);
+  });
+
+  it('§9 purgePlan: FileTxnLog.getLogFiles keeps a file that starts exactly at the oldest kept snapshot, not the one before it', () => {
+    // snapshot.5 rolled the log: log.6 holds (1,6); snapshot.6 rolled it again: log.7 from (1,7).
+    const log = run(1, 20);
+    expect(purgePlan(log, [zxid(1, 5), zxid(1, 6)], 1)).toEqual({ logFrom: zxid(1, 6), dropSnapshots: 1 });
+  });
+
+  it('§9 purgePlan: retain 1 keeps the newest snapshot and its file (zabsim allows counts below ZooKeeper\'s minimum of 3); retain 0 purges nothing (PurgeTxnLog.purge refuses it); an empty log drops snapshots only', () => {
+    const log = run(1, 20);
+    const snaps = [zxid(1, 5), zxid(1, 10), zxid(1, 15), zxid(1, 18)];
+    expect(purgePlan(log, snaps, 1)).toEqual({ logFrom: zxid(1, 16), dropSnapshots: 3 });
+    expect(purgePlan(log, snaps, 0)).toBeNull();
+    expect(purgePlan(TxnLog.EMPTY, snaps, 2)).toEqual({ logFrom: 0, dropSnapshots: 2 });
   });
 });
