@@ -4,7 +4,7 @@
  * established leader of five voters and one observer (s6) in epoch 2 (and the observer's onInform). The leader's own writer
  * never runs here, so the leader's own ACK counts only when a test sends it. Written against the
  * surviving mutants of `npx stryker run --mutate 'src/protocol/broadcast.ts:74-143'` and from
- * reading the rest of the file (docs/mutation-notes/broadcast-txnlog.md).
+ * reading the rest of the file (docs/checkers.md, "`broadcast.ts` and `txnlog.ts`").
  */
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
