@@ -26,7 +26,7 @@ describe('zabsim scenario', () => {
     const lines = r.out.trim().split('\n');
     // The catalogue's bugs (b01...), the three storage-fault cases (disk1, disk2, disk3), the twenty
     // classic cases, then zabsim's own findings (x01...).
-    expect(lines).toHaveLength(39);
+    expect(lines).toHaveLength(40);
     expect(lines[0]).toMatch(/^b01-two-leaders-one-epoch\s+B1 \(ZOOKEEPER-335\)\. /);
     expect(lines[2]).toMatch(/^b03-election-never-settles\s+B3\. ZOOKEEPER-1419: /);
     expect(lines[3]).toMatch(/^b05-diff-header-zxid-before-txns\s+B5\. ZOOKEEPER-2355: /);
@@ -40,6 +40,7 @@ describe('zabsim scenario', () => {
     expect(lines[36]).toMatch(/^x01-resync-withdraws-stale-ack\s+A follower's ACK /);
     expect(lines[37]).toMatch(/^x02-stray-commit-for-missing-txn\s+A stray COMMIT /);
     expect(lines[38]).toMatch(/^x03-trunc-to-a-zxid-the-log-lacks\s+A TRUNC to a zxid /);
+    expect(lines[39]).toMatch(/^x04-trunc-reloads-dirty-snapshot\s+ZOOKEEPER-1549: /);
   });
 
   it('run NAME passes with exit 0; a prefix names it too', () => {
@@ -108,7 +109,7 @@ describe('zabsim scenario', () => {
     [['list', '--trace'], 'zabsim: --trace applies to zabsim scenario run, not list.'],
     [['run', 's1'], "zabsim: no scenario named 's1' in scenarios; did you mean s01, s10, s11?"],
     [['run', 's20-truncate-fail'], "zabsim: no scenario named 's20-truncate-fail' in scenarios; did you mean s20?"],
-    [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 39 names."],
+    [['run', 'zzzzzz'], "zabsim: no scenario named 'zzzzzz' in scenarios; zabsim scenario list shows 40 names."],
   ])('scenario %j: one sentence, exit 2', (args, first) => {
     const r = cli('scenario', ...args);
     expect(r.code).toBe(2);
