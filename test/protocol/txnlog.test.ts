@@ -31,8 +31,15 @@ describe('TxnLog basics', () => {
     expect(log.lastZxid(-7)).toBe(zxid(2, 1));
     expect(TxnLog.EMPTY.lastZxid(-7)).toBe(-7);
     expect(TxnLog.EMPTY.last()).toBeUndefined();
-    expect(() => log.at(4)).toThrow(/out of range/);
-    expect(() => log.at(-1)).toThrow(/out of range/);
+    expect(() => log.at(4)).toThrow('TxnLog.at(4) out of range 0..3');
+    expect(() => log.at(-1)).toThrow('TxnLog.at(-1) out of range 0..3');
+  });
+
+  it('§5.2 TRUNC to a zxid the log lacks: by default the cut is exact (nothing above it stays); as FileTxnLog.truncate, the first txn above it stays', () => {
+    const log = sample(); // (1,1), (1,2), (1,4), (2,1): no (1,3)
+    expect(log.truncateLength(zxid(1, 3))).toBe(2);
+    expect(zxids(log.truncateTo(zxid(1, 3)))).toEqual([zxid(1, 1), zxid(1, 2)]);
+    expect(log.truncateLength(zxid(1, 3), true)).toBe(3);
   });
 
   it('§1.1 txn log: append refuses a zxid that does not follow the last one; TxnLog.of refuses an unordered list', () => {
