@@ -63,6 +63,15 @@ function leading(sid = 5): Server {
   return new Server(sim.cfg, sim.server(5).state);
 }
 
+/** Learner `sid`'s handler is still in its sync: not yet in the leader's forwarding set. */
+function stillSyncing(l: Server, sid: number): void {
+  l.run((s) => {
+    const h = s.leader?.learners[sid];
+    if (h === undefined) throw new Error(`no handler for s${sid}`);
+    h.forwarding = false;
+  });
+}
+
 const sent = (es: readonly Effect[]): string[] =>
   es.flatMap((e) => (e.kind === 'send' && e.msg.type !== 'PING' ? [`${e.msg.type}${'zxid' in e.msg ? ` ${formatZxid(e.msg.zxid)}` : ''} → s${e.to}`] : []));
 
@@ -131,11 +140,7 @@ describe('§6 tryToCommit commits the longest quorate prefix, in zxid order', ()
 
   it('COMMIT and INFORM go only to forwarding learners (Leader.sendPacket over forwardingFollowers); a learner still syncing gets none', () => {
     const l = leading();
-    l.run((s) => {
-      const h = s.leader?.learners[4];
-      if (h === undefined) throw new Error('no handler for s4');
-      h.forwarding = false;
-    });
+    stillSyncing(l, 4);
     l.propose(1);
     const es = [...l.ack(1, z(2, 1)), ...l.ack(2, z(2, 1)), ...l.ack(5, z(2, 1))];
     expect(sent(es)).toEqual(['COMMIT <2,1> → s1', 'COMMIT <2,1> → s2', 'COMMIT <2,1> → s3', 'INFORM <2,1> → s6']);
@@ -183,11 +188,7 @@ describe('§6 Leader.processSync and sendSync', () => {
 describe('§6 Leader.propose', () => {
   it('PROPOSAL goes to the forwarding followers only: not to an observer (it gets INFORM at commit) nor to a learner still syncing', () => {
     const l = leading();
-    l.run((s) => {
-      const h = s.leader?.learners[4];
-      if (h === undefined) throw new Error('no handler for s4');
-      h.forwarding = false;
-    });
+    stillSyncing(l, 4);
     expect(sent(l.propose(1))).toEqual(['PROPOSAL <2,1> → s1', 'PROPOSAL <2,1> → s2', 'PROPOSAL <2,1> → s3']);
     expect(l.outstanding).toEqual(['<2,1> []']);
     expect(l.state.leader?.lastProposed).toBe(z(2, 1));

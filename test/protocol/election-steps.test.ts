@@ -21,13 +21,19 @@ const BETTER = { leader: 5, zxid: z(1, 5), peerEpoch: 1 };
 const looking = (v: typeof BETTER, round: number) => note('LOOKING', v.leader, v.zxid, round, v.peerEpoch);
 const s3 = () => Node.start(cfg, 3, image([z(1, 1), z(1, 2)], 1));
 
+/** The observer elected s5, lost it, and is in its pre-election delay again: notifications queue. */
+function observerBackInDelay(): Node {
+  const o = Node.start(cfg, OBS, image([z(1, 1), z(1, 9)], 1));
+  o.nFrom([1, 2, 5], looking(BETTER, 3));
+  o.timer(TIMER_FINALIZE);
+  o.msg(5, { type: 'LEADERINFO', zxid: z(1, 0) });
+  o.feed({ kind: 'disconnected', peer: 5 });
+  return o;
+}
+
 describe('§3.4 an observer\'s notifications queued during its pre-election delay', () => {
   it('are processed in arrival order when the round starts, and the one that completes a quorum ends the election there', () => {
-    const o = Node.start(cfg, OBS, image([z(1, 1), z(1, 9)], 1));
-    o.nFrom([1, 2, 5], looking(BETTER, 3));
-    o.timer(TIMER_FINALIZE);
-    o.msg(5, { type: 'LEADERINFO', zxid: z(1, 0) });
-    o.feed({ kind: 'disconnected', peer: 5 });
+    const o = observerBackInDelay();
     expect(o.state.fle.running).toBe(false);
     // The ensemble has a leader again (s5, round 4): two followers and the leader say so.
     o.n(1, note('FOLLOWING', 5, z(2, 2), 4, 2));
@@ -42,11 +48,7 @@ describe('§3.4 an observer\'s notifications queued during its pre-election dela
   });
 
   it('a decision by an earlier queued notification ends the round: the later ones are not processed', () => {
-    const o = Node.start(cfg, OBS, image([z(1, 1), z(1, 9)], 1));
-    o.nFrom([1, 2, 5], looking(BETTER, 3));
-    o.timer(TIMER_FINALIZE);
-    o.msg(5, { type: 'LEADERINFO', zxid: z(1, 0) });
-    o.feed({ kind: 'disconnected', peer: 5 });
+    const o = observerBackInDelay();
     o.n(1, note('FOLLOWING', 5, z(2, 2), 4, 2));
     o.n(2, note('FOLLOWING', 5, z(2, 2), 4, 2));
     o.n(5, note('LEADING', 5, z(2, 2), 4, 2));

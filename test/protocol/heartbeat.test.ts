@@ -22,7 +22,7 @@ import {
   updateAckCheck,
   updateProposalCheck,
 } from '../../src/protocol/heartbeat.ts';
-import type { Effect, HandlerStage, LearnerHandler, ServerState } from '../../src/protocol/types.ts';
+import type { Effect, HandlerStage, LeaderState, LearnerHandler, ServerState } from '../../src/protocol/types.ts';
 import { z } from './driver.ts';
 import { established, log } from './harness.ts';
 
@@ -43,6 +43,14 @@ function on<T>(cfg: ClusterConfig, s: ServerState, fn: (d: ServerState, ctx: Ste
     out = fn(draft as ServerState, ctx);
   });
   return { state, effects, out: out as T };
+}
+
+/** {@link on} for a leader: `fn` also gets its LeaderState (the draft's `leader`). */
+function onLeader<T>(cfg: ClusterConfig, s: ServerState, fn: (d: ServerState, l: LeaderState, ctx: StepContext) => T): { state: ServerState; effects: Effect[]; out: T } {
+  return on(cfg, s, (d, ctx) => {
+    if (d.leader === null) throw new Error(`s${d.sid} is not leading`);
+    return fn(d, d.leader, ctx);
+  });
 }
 
 const pingsTo = (effects: readonly Effect[]): number[] => effects.flatMap((e) => (e.kind === 'send' && e.msg.type === 'PING' ? [e.to] : []));
@@ -72,9 +80,7 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
   // the QuorumVerifier's containsQuorum counts voters only: an observer never keeps a leader.
   it('an observer\'s handler does not count toward the synced quorum; the abdication names the synced voters, comma-separated', () => {
     const { sim } = ensemble(3);
-    const r = on(sim.cfg, sim.server(3).state, (d, ctx) => {
-      const l = d.leader;
-      if (l === null) throw new Error('not leading');
+    const r = onLeader(sim.cfg, sim.server(3).state, (d, l, ctx) => {
       const h1 = l.learners[1] as LearnerHandler;
       l.learners[4] = { ...h1, sid: 4, observer: true, syncCheck: { ...h1.syncCheck } };
       (l.learners[1] as LearnerHandler).deadlineTick = -1;
@@ -85,9 +91,7 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
     expect(r.out).toStrictEqual({ abdicate: true, reason: 'Not sufficient followers synced, only synced with sids: [ 3 ]' });
 
     const five = ensemble(5);
-    const r5 = on(five.sim.cfg, five.sim.server(5).state, (d, ctx) => {
-      const l = d.leader;
-      if (l === null) throw new Error('not leading');
+    const r5 = onLeader(five.sim.cfg, five.sim.server(5).state, (d, l, ctx) => {
       for (const sid of [2, 3, 4]) (l.learners[sid] as LearnerHandler).deadlineTick = -1;
       if (l.wakeups % 2 === 0) l.wakeups++;
       return onPingTimer(d, ctx);
@@ -97,9 +101,7 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
 });
 
 function runPing(cfg: ClusterConfig, leader: ServerState, stage: HandlerStage, stale: boolean) {
-  return on(cfg, leader, (d, ctx) => {
-    const l = d.leader;
-    if (l === null) throw new Error('not leading');
+  return onLeader(cfg, leader, (d, l, ctx) => {
     const h = l.learners[1] as LearnerHandler;
     h.stage = stage;
     // An unacked PROPOSAL stamped at time 1, far more than syncLimit·tickTime before this ping.
@@ -115,9 +117,7 @@ describe('§7 SyncLimitCheck (LearnerHandler.SyncLimitCheck)', () => {
   it('updateProposal: nothing is stamped before start() (the NEWLEADER ACK); after it the first unacked PROPOSAL is current, the next one next', () => {
     const { sim } = ensemble(3);
     const leader = sim.server(3).state;
-    const r = on(sim.cfg, leader, (d, ctx) => {
-      const l = d.leader;
-      if (l === null) throw new Error('not leading');
+    const r = onLeader(sim.cfg, leader, (d, l, ctx) => {
       const h = l.learners[1] as LearnerHandler;
       h.syncCheck = { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 };
       l.wakeups = 10;
@@ -194,9 +194,7 @@ describe('§6 the leader\'s session tracker at commit (ZooKeeperServer.processTx
   it('a committed createSession tracks an untracked session with clock + timeout, leaves a tracked one\'s expiry alone (SessionTrackerImpl.commitSession only records the timeout); closeSession removes it; other txns touch nothing', () => {
     const { sim } = ensemble(3);
     const leader = sim.server(3).state;
-    const r = on(sim.cfg, leader, (d, ctx) => {
-      const l = d.leader;
-      if (l === null) throw new Error('not leading');
+    const r = onLeader(sim.cfg, leader, (d, l, ctx) => {
       l.wakeups = 7;
       l.sessionExpiry = { 5: 1234 };
       sessionTxnCommitted(d, ctx, { type: 'createSession', session: 6, timeoutMs: 4000 });

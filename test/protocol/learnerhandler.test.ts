@@ -10,19 +10,28 @@ import type { Flaws } from '../../src/protocol/config.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import { established, excerpt, notes, request, when, type SendEv } from './harness.ts';
 
-/** s3 leads s2 and commits /n = "1"; s1 starts with an empty disk (SNAP); /n = "2" is written as s3's handler for s1 decides. */
-function snapWhileCommitting(flaws: Partial<Flaws>) {
+/**
+ * s3 leads s2 and commits /n = "1"; every thread waits 100 ms; s1 starts with an empty disk, so
+ * s3's handler for it decides SNAP. `onDecide` runs when it has (the handler's snapSync is set).
+ */
+function snapSyncOfS1(flaws: Partial<Flaws>, onDecide: ((sim: ReturnType<typeof established>['sim']) => void) | null, forMs: number) {
   const b = established({ voters: 3, startAt: { 1: null }, stageDelay: { kind: 'constant', ms: 100 }, flaws }, 3);
   const { sim } = b;
   request(sim, 3, 'create', '/n', '1');
   sim.runUntil(sim.now + 500);
   const t0 = sim.now;
   sim.start(1);
-  when(sim, () => sim.server(3).state.leader?.learners[1]?.snapSync != null, () => request(sim, 3, 'setData', '/n', '2'));
-  sim.runUntil(t0 + 3000);
+  if (onDecide !== null) when(sim, () => sim.server(3).state.leader?.learners[1]?.snapSync != null, () => onDecide(sim));
+  sim.runUntil(t0 + forMs);
+  return { ...b, t0 };
+}
+
+/** The same, with /n = "2" written as s3's handler for s1 decides: the packets s3 sends s1. */
+function snapWhileCommitting(flaws: Partial<Flaws>) {
+  const b = snapSyncOfS1(flaws, (sim) => request(sim, 3, 'setData', '/n', '2'), 3000);
   const toS1 = b.trace.filter((e): e is SendEv => e.type === 'send' && e.from === 3 && e.to === 1 && e.msg.type !== 'NOTIFICATION' && e.msg.type !== 'PING');
   const shown = toS1.map((e) => `${e.msg.type}${'zxid' in e.msg ? ` ${formatZxid(e.msg.zxid)}` : ''}`);
-  return { ...b, t0, toS1, shown };
+  return { ...b, toS1, shown };
 }
 
 describe('LearnerHandler: the SNAP is serialised on the handler thread (§5.1)', () => {
@@ -55,13 +64,7 @@ describe('LearnerHandler: the SNAP is serialised on the handler thread (§5.1)',
   });
 
   it('§5.1 a SNAP with no commit between its label and its serialisation is not fuzzy: its content ends at its label', () => {
-    const b = established({ voters: 3, startAt: { 1: null }, stageDelay: { kind: 'constant', ms: 100 } }, 3);
-    const { sim, trace } = b;
-    request(sim, 3, 'create', '/n', '1');
-    sim.runUntil(sim.now + 500);
-    const t0 = sim.now;
-    sim.start(1);
-    sim.runUntil(t0 + 3000);
+    const { sim, trace, t0 } = snapSyncOfS1({}, null, 3000);
     const snap = trace.find((e): e is SendEv => e.type === 'send' && e.from === 3 && e.to === 1 && e.msg.type === 'SNAP');
     const m = snap?.msg as { zxid: number; lastTxn?: number } | undefined;
     expect(m === undefined ? null : [formatZxid(m.zxid), formatZxid(m.lastTxn ?? m.zxid)], excerpt(trace, t0)).toEqual(['<1,1>', '<1,1>']);
@@ -71,17 +74,14 @@ describe('LearnerHandler: the SNAP is serialised on the handler thread (§5.1)',
   });
 
   it('a crash of the leader loses what the handler queued: nothing of it is sent', () => {
-    const b = established({ voters: 3, startAt: { 1: null }, stageDelay: { kind: 'constant', ms: 100 } }, 3);
-    const { sim, trace } = b;
-    request(sim, 3, 'create', '/n', '1');
-    sim.runUntil(sim.now + 500);
-    const t0 = sim.now;
-    sim.start(1);
-    when(sim, () => sim.server(3).state.leader?.learners[1]?.snapSync != null, () => {
-      request(sim, 3, 'setData', '/n', '2');
-      sim.at(sim.now + 150, () => sim.crash(3));
-    });
-    sim.runUntil(t0 + 1000);
+    const { trace, t0 } = snapSyncOfS1(
+      {},
+      (sim) => {
+        request(sim, 3, 'setData', '/n', '2');
+        sim.at(sim.now + 150, () => sim.crash(3));
+      },
+      1000,
+    );
     const after = trace.filter((e) => e.t >= t0 && e.type === 'send' && e.from === 3 && e.to === 1 && (e.msg.type === 'SNAP' || e.msg.type === 'NEWLEADER' || e.msg.type === 'COMMIT'));
     expect(after, excerpt(trace, t0)).toEqual([]);
   });
