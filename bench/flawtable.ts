@@ -1,6 +1,8 @@
 /**
  * The time-to-find table (issue 11 §2, issue 12 §4): for each flaw and each search strategy, an
- * exploration from seed 1 with that flaw on, stopped at its first failure or at a run budget.
+ * exploration from seed 1 (or from each start `--from` names) with that flaw on, stopped at its
+ * first failure or at a run budget. Several starts measure the strategies on trajectories that do
+ * not share a seed, so that one seed's luck does not decide which strategy wins.
  * `npm run bench -- flaws` (bench/flaws.ts) prints it; docs/checkers.md holds the last one.
  *
  * One row is one call of src/run's `exploring` in this thread (no child process per run), so its
@@ -42,6 +44,8 @@ export interface FlawRow {
   /** The ticket the flaw is known by, `zabsim finding` when none. */
   readonly bug: string;
   readonly strategy: StrategyName;
+  /** The first seed of the cell's exploration (`explore --from`); absent in rows saved before it existed, which started at 1. */
+  readonly from?: number;
   readonly budget: number;
   /** Runs made: up to and including the first failing one, or the whole budget. */
   readonly runs: number;
@@ -86,12 +90,12 @@ function scheduleSteps(r: SeedResult): number {
   return m === null ? 0 : (m[1] as string).split(';').filter((x) => x.trim() !== '').length;
 }
 
-/** Explores one cell: seeds from 1 with `flaw` on, strategy `strategy`, at most `budget` runs, stopping at the first failure. */
-export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: number, shrinkBudget: number = DEFAULT_SHRINK_BUDGET): FlawRow {
+/** Explores one cell: seeds from `from` with `flaw` on, strategy `strategy`, at most `budget` runs, stopping at the first failure. */
+export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: number, shrinkBudget: number = DEFAULT_SHRINK_BUDGET, from = 1): FlawRow {
   const info = FLAW_CATALOGUE[flaw];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const it = exploring({ from: 1, seeds: budget, overrides: flawOverrides(flaw), strategy, maxFailures: 1 });
+  const it = exploring({ from, seeds: budget, overrides: flawOverrides(flaw), strategy, maxFailures: 1 });
   let r = it.next();
   while (r.done !== true) r = it.next();
   const wallMs = performance.now() - t0;
@@ -105,6 +109,7 @@ export function measureFlaw(flaw: FlawName, strategy: StrategyName, budget: numb
     flaw,
     bug: info.tickets[0] ?? 'zabsim finding',
     strategy,
+    from,
     budget,
     runs: s.results.length,
     found: f !== null,
@@ -153,13 +158,11 @@ function rowProperty(cells: readonly FlawRow[]): string | null {
   return best;
 }
 
-/**
- * The markdown table: a row per flaw, a column per strategy measured (runs to the first failure,
- * wall time, the failing run's events and explicit schedule steps), and TLC's figure where issue
- * 11 gives one. Then the strategies ranked by the rule of {@link rankStrategies}.
- */
-export function markdownTable(rows: readonly FlawRow[]): string {
-  const strategies = STRATEGIES.filter((s) => rows.some((r) => r.strategy === s));
+/** The first seed of a row's exploration (1 for rows saved before `from` existed). */
+export const rowStart = (r: FlawRow): number => r.from ?? 1;
+
+/** A row per flaw, a column per strategy, for the rows of one start. */
+function flawLines(rows: readonly FlawRow[], strategies: readonly StrategyName[]): string[] {
   const flaws = FLAW_NAMES.filter((f) => rows.some((r) => r.flaw === f));
   const out: string[] = [];
   out.push(`| Flaw | Bug | Property | ${strategies.join(' | ')} | TLC (2 cores) |`);
@@ -174,8 +177,34 @@ export function markdownTable(rows: readonly FlawRow[]): string {
     });
     out.push(`| \`${f}\` | ${bug} | ${prop === null ? '' : `\`${prop}\``} | ${cells.join(' | ')} | ${TLC_FIGURES[bug] ?? ''} |`);
   }
+  return out;
+}
+
+/**
+ * The markdown table: a row per flaw, a column per strategy measured (runs to the first failure,
+ * wall time, the failing run's events and explicit schedule steps), and TLC's figure where issue
+ * 11 gives one; one such table per start when the rows come from several (`--from`). Then the
+ * strategies ranked by the rule of {@link rankStrategies}, over every row.
+ */
+export function markdownTable(rows: readonly FlawRow[]): string {
+  const strategies = STRATEGIES.filter((s) => rows.some((r) => r.strategy === s));
+  const starts = [...new Set(rows.map(rowStart))].sort((a, b) => a - b);
+  const out: string[] = [];
+  if (starts.length === 1) out.push(...flawLines(rows, strategies));
+  else {
+    for (const [k, start] of starts.entries()) {
+      if (k > 0) out.push('');
+      out.push(`From seed ${start}:`, '');
+      out.push(...flawLines(rows.filter((r) => rowStart(r) === start), strategies));
+    }
+  }
   out.push('');
-  out.push(`| Strategy | Flaws found in ${Math.min(...rows.map((r) => r.budget))} runs | Runs over every flaw (a miss counts the budget) | Wall time | CPU time |`);
+  const cap = Math.min(...rows.map((r) => r.budget));
+  if (starts.length === 1) {
+    out.push(`| Strategy | Flaws found in ${cap} runs | Runs over every flaw (a miss counts the budget) | Wall time | CPU time |`);
+  } else {
+    out.push(`| Strategy | Flaws found in ${cap} runs, over ${starts.length} starts | Runs over every flaw and start (a miss counts the budget) | Wall time | CPU time |`);
+  }
   out.push('|---|---|---|---|---|');
   for (const t of rankStrategies(rows)) out.push(`| ${t.strategy} | ${t.found} of ${t.cells} | ${t.runs} | ${secs(t.wallMs)} | ${secs(t.cpuMs)} |`);
   return out.join('\n');
@@ -192,7 +221,8 @@ export interface StrategyTotal {
 
 /**
  * The strategies, best first: the most flaws found within budget wins; among equals, the fewest
- * runs over every flaw (a miss counts the runs it spent); then the least CPU time. Cells are
+ * runs over every flaw (a miss counts the runs it spent); then the least CPU time. A cell is one
+ * flaw from one start, so rows from several starts rank the strategies over all of them. Cells are
  * compared at the smallest budget among them (the swarm's 1,000 against the others' 300: a swarm
  * find after run 300 counts as a miss of 300 runs), so that a larger budget wins nothing.
  */

@@ -52,6 +52,14 @@ describe('bench flaws: one cell', () => {
     expect(row.shrunkReplay).toContain('--crash-every 0 --partition-every 0 --crash-points 0');
   });
 
+  it('explores from the start it is given, and says which', () => {
+    const row = measureFlaw('election_advertises_in_memory_zxid', 'swarm', 3, 0, 1001);
+    expect(row).toMatchObject({ from: 1001, found: true, property: 'HonestAdvertisement' });
+    expect(row.seed).toBe(1000 + row.runs);
+    expect(row.replay).toContain(`--seed ${row.seed} `);
+    expect(measureFlaw('election_advertises_in_memory_zxid', 'swarm', 1, 0).from).toBe(1);
+  });
+
   it('a budget spent without a failure is a miss of that many runs', () => {
     const row = measureFlaw(flaw, 'targeted', 2);
     expect(row).toMatchObject({ found: false, runs: 2, seed: null, property: null, events: null, scheduleSteps: null, recordedSteps: null, shrunkSteps: null, shrinkReplays: null });
@@ -94,6 +102,25 @@ describe('bench flaws: the table', () => {
     expect(rankStrategies([late, row('pct', 300, false, 10)]).map((t) => [t.strategy, t.found, t.runs])).toEqual([['pct', 0, 300], ['swarm', 0, 300]]);
   });
 
+  it('with rows from several starts: a table per start, and one ranking over every flaw and start', () => {
+    const from = (r: FlawRow, start: number): FlawRow => ({ ...r, from: start });
+    // From seed 1 the swarm wins (7 runs against 9); from 1001 pct wins by more (4 against 20).
+    const rows = [from(row('swarm', 7, true), 1), from(row('pct', 9, true), 1), from(row('swarm', 20, true), 1001), from(row('pct', 4, true), 1001)];
+    expect(rankStrategies(rows).map((t) => [t.strategy, t.found, t.cells, t.runs])).toEqual([['pct', 2, 2, 13], ['swarm', 2, 2, 27]]);
+    const t = markdownTable(rows).split('\n');
+    expect(t[0]).toBe('From seed 1:');
+    expect(t).toContain('From seed 1001:');
+    const cells = t.filter((x) => x.startsWith('| `follower_ack_newleader_before_persist`'));
+    expect(cells).toEqual([
+      '| `follower_ack_newleader_before_persist` | ZOOKEEPER-3911 | `Establishment` | **7** · 2.0 s · 1234 ev · 0 st | **9** · 2.0 s · 1234 ev · 0 st | TLC simulation 3.7-13.4 s; BFS not in 600 s |',
+      '| `follower_ack_newleader_before_persist` | ZOOKEEPER-3911 | `Establishment` | **20** · 2.0 s · 1234 ev · 0 st | **4** · 2.0 s · 1234 ev · 0 st | TLC simulation 3.7-13.4 s; BFS not in 600 s |',
+    ]);
+    expect(t).toContain('| Strategy | Flaws found in 300 runs, over 2 starts | Runs over every flaw and start (a miss counts the budget) | Wall time | CPU time |');
+    expect(t).toContain('| pct | 2 of 2 | 13 | 4.0 s | 2.0 s |');
+    // Rows saved before `from` existed started at seed 1: one start, one table, as before.
+    expect(markdownTable([row('swarm', 7, true), from(row('pct', 9, true), 1)]).split('\n')[0]).toBe('| Flaw | Bug | Property | swarm | pct | TLC (2 cores) |');
+  });
+
   it('covers every flaw of the catalogue', () => {
     expect(FLAW_NAMES).toEqual(Object.keys(FLAW_CATALOGUE));
   });
@@ -107,6 +134,9 @@ describe('bench flaws: the command', () => {
     const s = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--flaw', 'ZOOKEEPER-9'], { encoding: 'utf8' });
     expect(s.status).toBe(2);
     expect(s.stderr.trim()).toBe("npm run bench -- flaws: --flaw: no flaw named 'ZOOKEEPER-9'; 'npx zabsim flaws' lists them.");
+    const f = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/bench.ts', 'flaws', '--from', '1,x'], { encoding: 'utf8' });
+    expect(f.status).toBe(2);
+    expect(f.stderr.trim()).toBe("npm run bench -- flaws: --from: expected whole seed numbers separated by commas, got 'x'.");
   });
 
   it('prints one JSON row per cell with --json, and --table prints the table of saved rows', () => {
