@@ -4,7 +4,7 @@
  * row names its run count, seed, property, run length and schedule.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setAutoFreeze } from 'immer';
@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FLAW_NAMES, flawOverrides, markdownTable, measureFlaw, rankStrategies, type FlawRow } from '../../bench/flawtable.ts';
 import { FLAW_CATALOGUE } from '../../src/protocol/flaws.ts';
 import { explore } from '../../src/run/explore.ts';
+import { DEFAULT_STRATEGY } from '../../src/run/strategy.ts';
 
 beforeAll(() => setAutoFreeze(false));
 
@@ -119,6 +120,16 @@ describe('bench flaws: the table', () => {
     expect(t).toContain('| pct | 2 of 2 | 13 | 4.0 s | 2.0 s |');
     // Rows saved before `from` existed started at seed 1: one start, one table, as before.
     expect(markdownTable([row('swarm', 7, true), from(row('pct', 9, true), 1)]).split('\n')[0]).toBe('| Flaw | Bug | Property | swarm | pct | TLC (2 cores) |');
+  });
+
+  it("the default strategy is the one that wins the five-start measurement docs/checkers.md records", () => {
+    const rows = readFileSync('bench/measured/flaws-five-starts.jsonl', 'utf8').trim().split('\n').map((x) => JSON.parse(x) as FlawRow);
+    // Every flaw under swarm and pct from each of five starts: the rows of the table in docs.
+    expect(rows).toHaveLength(FLAW_NAMES.length * 2 * 5);
+    expect(new Set(rows.map((r) => `${r.flaw} ${r.strategy} ${r.from}`)).size).toBe(rows.length);
+    const ranked = rankStrategies(rows);
+    expect(ranked.map((t) => [t.strategy, t.found, t.runs])).toEqual([['swarm', 97, 5244], ['pct', 96, 5408]]);
+    expect(ranked[0]?.strategy).toBe(DEFAULT_STRATEGY);
   });
 
   it('covers every flaw of the catalogue', () => {
