@@ -69,10 +69,9 @@ export function runCommitProcessor(s: S, ctx: StepContext): void {
     }
     const e = item.entry;
     if (s.leader !== null) appliedOnLeader(s, ctx, e);
-    if (e.zxid <= s.db.lastProcessedZxid) {
-      note(ctx, `commit processor: ${formatZxid(e.zxid)} already applied`);
-      continue;
-    }
+    // No skip of a txn already applied: ZooKeeper has none (DataTree.processTxn would apply it
+    // again), and every path that queues a commit here passes over what the database holds, so
+    // such a txn would be a bug of zabsim's own, which applyCommitted refuses (an internal error).
     const { db, result } = applyCommitted(s.db, e);
     s.db = db;
     replyForApplied(s, ctx, e, result);

@@ -64,6 +64,23 @@ describe('§6 the leader\'s ToBeAppliedRequestProcessor (Leader.ToBeAppliedReque
   });
 });
 
+describe('§6 FinalRequestProcessor applies each committed txn once (no skip)', () => {
+  // ZooKeeper's CommitProcessor hands every committed request to FinalRequestProcessor, whose
+  // DataTree.processTxn would apply it again; it has no "already applied" skip. zabsim's txns are
+  // not idempotent, and no path queues a commit at or below lastProcessedZxid, so one that came
+  // would be a bug of zabsim's own: the step fails (applyCommitted) instead of passing over it.
+  it('a txn at or below lastProcessedZxid handed to the stage is an internal error, not skipped', () => {
+    const follower = ensemble().sim.server(1).state;
+    expect(follower.db.lastProcessedZxid).toBe(z(1, 1));
+    const again = { entry: write(z(1, 1)), origin: null, role: follower.role };
+    expect(() => run(follower, [again])).toThrow(`applyCommitted: zxid ${z(1, 1)} not after lastProcessedZxid ${z(1, 1)}`);
+    const older = { entry: write(z(1, 0)), origin: null, role: follower.role };
+    expect(() => run(follower, [older])).toThrow(`applyCommitted: zxid ${z(1, 0)} not after lastProcessedZxid ${z(1, 1)}`);
+    // The next zxid is applied.
+    expect(run(follower, [{ entry: write(z(2, 1)), origin: null, role: follower.role }]).state.db.lastProcessedZxid).toBe(z(2, 1));
+  });
+});
+
 describe('§6 a role\'s CommitProcessor holds only that role\'s requests (CommitProcessor.halt at the role\'s end)', () => {
   // QuorumPeer.run builds a new ZooKeeperServer, and with it a new CommitProcessor, for each role;
   // the old one was halted (queuedRequests cleared, the thread stopped). zabsim keeps one queue per
