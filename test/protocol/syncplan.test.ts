@@ -257,6 +257,25 @@ describe('syncFollower (§5.1)', () => {
       expect(good.needSnap).toBe(false);
       expect(show(good.ops)).toEqual(['DIFF <1,6>', ...pairs([1, 3], [1, 4], [1, 5], [1, 6])]);
     });
+
+    it('§5.1 rule 4 fallback: a new-epoch peer <2,0> whose txn log ends below it gets the gap SNAP; the DIFF queued for it is dropped', () => {
+      // queueCommittedProposals queues DIFF for a counter-0 peer "in any case" once the log is
+      // exhausted, but nothing past p was queued, so syncFollower clears the queue ("Detected gap
+      // between end of txnlog and start of committedLog") and sends SNAP. Logged (1,1)..(1,3);
+      // (2,1)..(2,3) applied without being in this log; committedLog [(2,2),(2,3)].
+      let db = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 1; c <= 3; c++) db = applyCommitted(db, entry(2, c)).db;
+      const plan = syncFollower(db, zxid(2, 0), { commitLogCount: 2, snapshotSizeFactor: 10 });
+      expect(plan.needSnap).toBe(true);
+      expect(plan.ops).toEqual([]);
+      expect(plan.currentZxid).toBe(zxid(2, 0));
+      expect(plan.reason).toBe('rule 4: gap between txn log (to <2,0>) and committedLog (from <2,2>): SNAP');
+      expect(plan.probe).toBe(PROBE['sync.rule4.snap']);
+      // Control: with (2,1)..(2,3) logged, the same peer is served from the log by that DIFF.
+      let ok = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 1; c <= 3; c++) ok = logAndApply(ok, 2, c);
+      expect(show(syncFollower(ok, zxid(2, 0), { commitLogCount: 2, snapshotSizeFactor: 10 }).ops)).toEqual(['DIFF <2,3>', ...pairs([2, 1], [2, 2], [2, 3])]);
+    });
   });
 
   it('§5.1 rule 5: p below committedLog when txn-log sync cannot help → SNAP of the whole tree', () => {
