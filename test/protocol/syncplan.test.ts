@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, committedWindow, loadDatabase, logTxn, setLastProcessed, takeSnapshot, type Db } from '../../src/protocol/db.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
-import { syncFollower, txnLogSizeLimit, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
+import { PREALLOC_BYTES, proposalsFromTxnLog, syncFollower, txnLogSizeLimit, type SyncOp, type SyncParams } from '../../src/protocol/syncplan.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { formatZxid, zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -257,6 +257,25 @@ describe('syncFollower (§5.1)', () => {
       expect(good.needSnap).toBe(false);
       expect(show(good.ops)).toEqual(['DIFF <1,6>', ...pairs([1, 3], [1, 4], [1, 5], [1, 6])]);
     });
+
+    it('§5.1 rule 4 fallback: a new-epoch peer <2,0> whose txn log ends below it gets the gap SNAP; the DIFF queued for it is dropped', () => {
+      // queueCommittedProposals queues DIFF for a counter-0 peer "in any case" once the log is
+      // exhausted, but nothing past p was queued, so syncFollower clears the queue ("Detected gap
+      // between end of txnlog and start of committedLog") and sends SNAP. Logged (1,1)..(1,3);
+      // (2,1)..(2,3) applied without being in this log; committedLog [(2,2),(2,3)].
+      let db = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 1; c <= 3; c++) db = applyCommitted(db, entry(2, c)).db;
+      const plan = syncFollower(db, zxid(2, 0), { commitLogCount: 2, snapshotSizeFactor: 10 });
+      expect(plan.needSnap).toBe(true);
+      expect(plan.ops).toEqual([]);
+      expect(plan.currentZxid).toBe(zxid(2, 0));
+      expect(plan.reason).toBe('rule 4: gap between txn log (to <2,0>) and committedLog (from <2,2>): SNAP');
+      expect(plan.probe).toBe(PROBE['sync.rule4.snap']);
+      // Control: with (2,1)..(2,3) logged, the same peer is served from the log by that DIFF.
+      let ok = loaded([1, 1], [1, 2], [1, 3]);
+      for (let c = 1; c <= 3; c++) ok = logAndApply(ok, 2, c);
+      expect(show(syncFollower(ok, zxid(2, 0), { commitLogCount: 2, snapshotSizeFactor: 10 }).ops)).toEqual(['DIFF <2,3>', ...pairs([2, 1], [2, 2], [2, 3])]);
+    });
   });
 
   it('§5.1 rule 5: p below committedLog when txn-log sync cannot help → SNAP of the whole tree', () => {
@@ -352,15 +371,72 @@ describe('§5.1 rule 4 edges: ZKDatabase.calculateTxnLogSizeLimit and getProposa
     return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: tree }])), 2);
   }
 
+  /**
+   * Two log files, (1,31)..(1,33) and (1,34)..(1,36) (the log rolled at the snapshot of (1,33)),
+   * both snapshots of the bare root: the size limit is factor × 100 bytes.
+   */
+  function twoFiles(): Db {
+    const log = [entry(1, 31), entry(1, 32), entry(1, 33), entry(1, 34), entry(1, 35), entry(1, 36)];
+    return established(loadDatabase(image(log, [{ zxid: zxid(1, 30), data: EMPTY_TREE }, { zxid: zxid(1, 33), data: EMPTY_TREE }])), 2);
+  }
+
   it('the size limit is factor × (znodes + sessions) × 100 bytes of the newest snapshot; factor 0 means no limit, a negative one no txn-log sync', () => {
     expect(txnLogSizeLimit(leader(0), 2)).toBe(2 * 100 * 31); // 30 znodes and the root
     expect(txnLogSizeLimit(leader(10), 2)).toBe(2 * 100 * (21 + 10)); // sessions count like znodes
     expect(txnLogSizeLimit(leader(10), 0)).toBe(0);
     expect(txnLogSizeLimit(leader(10), -1)).toBe(-1);
     // Factor 0: the later files are not weighed at all, so even 64 MiB of them is served from the log.
-    const db = established(loadDatabase(image([entry(1, 31), entry(1, 32), entry(1, 33), entry(1, 34), entry(1, 35), entry(1, 36)], [{ zxid: zxid(1, 30), data: EMPTY_TREE }, { zxid: zxid(1, 33), data: EMPTY_TREE }])), 2);
-    const p = syncFollower(db, zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0 });
+    const p = syncFollower(twoFiles(), zxid(1, 32), { commitLogCount: 2, snapshotSizeFactor: 0 });
     expect(p.reason).toBe('rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF');
+  });
+
+  it('getProposalsFromTxnLog gives up only when the later files are longer than sizeLimit ("txnSize > sizeLimit"): at exactly the limit it serves', () => {
+    const db = twoFiles();
+    // The limit at exactly one preallocated file, 64 MiB: the file after p's is that long.
+    const exact = { commitLogCount: 2, snapshotSizeFactor: PREALLOC_BYTES / 100 };
+    expect(txnLogSizeLimit(db, exact.snapshotSizeFactor)).toBe(PREALLOC_BYTES);
+    const p = syncFollower(db, zxid(1, 32), exact);
+    expect(p.reason).toBe('rule 4: peer <1,32> below committedLog, synced from the txn log: DIFF');
+    expect(show(p.ops)).toEqual(['DIFF <1,36>', ...pairs([1, 33], [1, 34], [1, 35], [1, 36])]);
+    // One byte less: SNAP.
+    const below = { commitLogCount: 2, snapshotSizeFactor: (PREALLOC_BYTES - 1) / 100 };
+    expect(txnLogSizeLimit(db, below.snapshotSizeFactor)).toBe(PREALLOC_BYTES - 1);
+    expect(syncFollower(db, zxid(1, 32), below).reason).toBe(`rule 5: peer <1,32> below committedLog <1,35> and the txn log cannot serve it (txn log size ${PREALLOC_BYTES} exceeds sizeLimit ${PREALLOC_BYTES - 1}): SNAP`);
+  });
+
+  it('getProposalsFromTxnLog with a negative sizeLimit reads no file: txn-log sync is disabled', () => {
+    // ZKDatabase.getProposalsFromTxnLog: "Negative size limit - retrieving proposal via txnlog is
+    // disabled", an empty iterator, whatever the log holds (here p is its first txn).
+    const db = twoFiles();
+    expect(proposalsFromTxnLog(db, zxid(1, 31), -1)).toBe('txn-log sync disabled');
+    expect(proposalsFromTxnLog(db, zxid(1, 31), txnLogSizeLimit(db, -0.5))).toBe('txn-log sync disabled');
+    // Control: with no limit (0) the same call returns the log from p's file on.
+    const all = proposalsFromTxnLog(db, zxid(1, 31), 0);
+    expect(typeof all).not.toBe('string');
+    expect([...(all as Iterable<LogEntry>)].map((e) => formatZxid(e.zxid))).toEqual(['<1,31>', '<1,32>', '<1,33>', '<1,34>', '<1,35>', '<1,36>']);
+  });
+
+  it('a log file counts in whole 64 MiB preallocations: 671,088 txns of 100 bytes fill one, the 671,089th makes it two', () => {
+    // FileTxnLog grows a file in preAllocSize steps (FilePadding.calculateFileSizeWithPadding), so
+    // zabsim counts a file as its txns' bytes, 100 each, rounded up to 64 MiB (ZooKeeper adds the
+    // next step 4 KB before the end; zabsim does not model that margin). Files: (1,1)..(1,5), then
+    // n txns (a setData workload on the root) up to the snapshot of (1,5+n), then
+    // (1,6+n)..(1,8+n), which the leader loaded on top of that snapshot (a bare root: the limit is
+    // factor × 100 bytes).
+    const perFile = Math.floor(PREALLOC_BYTES / 100);
+    expect(perFile).toBe(671_088);
+    const write: Txn = { type: 'setData', path: '/', data: 'v', version: -1 };
+    const log: LogEntry[] = [];
+    for (let c = 1; c <= 5 + perFile + 1 + 3; c++) log.push({ zxid: zxid(1, c), txn: write });
+    const limit = 1.5 * PREALLOC_BYTES;
+    const params: SyncParams = { commitLogCount: 500, snapshotSizeFactor: limit / 100 };
+    for (const [n, blocks] of [[perFile, 2], [perFile + 1, 3]] as const) {
+      const db = loadDatabase(image(log.slice(0, 5 + n + 3), [{ zxid: zxid(1, 5), data: EMPTY_TREE }, { zxid: zxid(1, 5 + n), data: EMPTY_TREE }]));
+      expect(txnLogSizeLimit(db, params.snapshotSizeFactor)).toBe(limit);
+      // p = (1,3) is in the first file; the second counts 1 or 2 blocks, the third (3 txns) 1.
+      const plan = syncFollower(db, zxid(1, 3), params);
+      expect(plan.reason).toBe(`rule 5: peer <1,3> below committedLog ${formatZxid(zxid(1, 6 + n))} and the txn log cannot serve it (txn log size ${blocks * PREALLOC_BYTES} exceeds sizeLimit ${limit}): SNAP`);
+    }
   });
 
   it('a peer at the first txn of the oldest log file is served from it (the file does not start after p)', () => {
