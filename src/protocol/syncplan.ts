@@ -101,9 +101,8 @@ class Queue {
   }
 }
 
-function* range(db: Db, from: number, to: number, source: 'committed' | 'log'): Iterable<LogEntry> {
-  const log = source === 'committed' ? db.committed : db.log;
-  for (let i = from; i < to; i++) yield log.at(i);
+function* committedRange(db: Db, from: number, to: number): Iterable<LogEntry> {
+  for (let i = from; i < to; i++) yield db.committed.at(i);
 }
 
 /** LearnerHandler.syncFollower for a learner whose last zxid is `p`. */
@@ -127,7 +126,7 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
     // and every proposal above p, without asking whether p is in this history at all.
     q.op('DIFF', w.max);
     let queued = p;
-    for (const e of range(db, w.from, w.to, 'committed')) {
+    for (const e of committedRange(db, w.from, w.to)) {
       if (e.zxid <= p) continue;
       q.ops.push({ type: 'PROPOSAL', entry: e }, { type: 'COMMIT', zxid: e.zxid });
       queued = e.zxid;
@@ -135,7 +134,7 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
     return { needSnap: false, ops: q.ops, currentZxid: queued, reason: `rule 3 (ZOOKEEPER-1154 flaw): peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: DIFF without a divergence check`, probe: PROBE['sync.rule3.flaw1154'] };
   }
   if (w.min <= p && p <= w.max) {
-    const r = q.committedProposals(range(db, w.from, w.to, 'committed'), p, null, w.max);
+    const r = q.committedProposals(committedRange(db, w.from, w.to), p, null, w.max);
     if (r.crossEpochFork || q.needOpPacket) return snap(`rule 3: peer ${formatZxid(p)} forked from my history across an epoch boundary: SNAP`, PROBE['sync.rule3.snap']);
     return { needSnap: false, ops: q.ops, currentZxid: r.queued, reason: `rule 3: peer ${formatZxid(p)} within committedLog [${formatZxid(w.min)}, ${formatZxid(w.max)}]: ${q.ops[0]?.type ?? 'DIFF'}`, probe: opProbe(PROBE['sync.rule3.diff'], PROBE['sync.rule3.trunc']) };
   }
@@ -146,7 +145,7 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
     // A fork across an epoch boundary leaves the op packet undecided with nothing queued past p,
     // so it lands here too: "Detected gap between end of txnlog and start of committedLog".
     if (r.crossEpochFork || r.queued < w.min) return snap(`rule 4: gap between txn log (to ${formatZxid(r.queued)}) and committedLog (from ${formatZxid(w.min)}): SNAP`, PROBE['sync.rule4.snap']);
-    const r2 = q.committedProposals(range(db, w.from, w.to, 'committed'), r.queued, null, w.max);
+    const r2 = q.committedProposals(committedRange(db, w.from, w.to), r.queued, null, w.max);
     if (q.needOpPacket) return snap(`rule 4: no DIFF/TRUNC decided for peer ${formatZxid(p)}: SNAP`, PROBE['sync.rule4.snap']);
     return { needSnap: false, ops: q.ops, currentZxid: r2.queued, reason: `rule 4: peer ${formatZxid(p)} below committedLog, synced from the txn log: ${q.ops[0]?.type ?? 'DIFF'}`, probe: opProbe(PROBE['sync.rule4.diff'], PROBE['sync.rule4.trunc']) };
   }
