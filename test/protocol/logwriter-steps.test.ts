@@ -1,21 +1,23 @@
 /**
  * The learner's log writer (SyncRequestProcessor, zab-protocol.md §6; docs/protocol.md "Threads
  * and queues") at step level: s3 of five voters follows s5 in epoch 2 and is in broadcast. Each
- * input is fed through `step` alone, so the writer's own step runs only when a test says so.
+ * input is fed through `step` alone, so the writer's own step runs only when a test says so; with
+ * the ZOOKEEPER-4712 flaw the writer's step can then come after the role that woke it has ended.
  * These were surviving mutants of `npm run mutate -- --mutate src/protocol/logwriter.ts`
  * (docs/checkers.md, "Mutation testing").
  */
 import { describe, expect, it } from 'vitest';
 import type { Flaws } from '../../src/protocol/config.ts';
+import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { step } from '../../src/protocol/peer.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
 import type { Effect, Input } from '../../src/protocol/types.ts';
-import { awaitingSync, txnFor, z, type Node } from './driver.ts';
+import { awaitingSync, note, txnFor, z, type Node } from './driver.ts';
 import { appendOf, boot, leaderOf, log, notes, persists, write } from './harness.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 
-function broadcasting(): Node {
-  const n = awaitingSync({});
+function broadcasting(flaws: Partial<Flaws> = {}): Node {
+  const n = awaitingSync(flaws);
   n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
   n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
   n.flush();
@@ -65,6 +67,43 @@ describe('§6 the follower log writer, step by step', () => {
     only(n, proposal(2));
     expect(n.state.logWriter.queue.length).toBe(0);
     expect(n.state.learner?.pendingTxns.items.map((e) => e.zxid)).toEqual([z(2, 1), z(2, 2)]);
+  });
+});
+
+describe('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): the writer\'s step after its role ended', () => {
+  it('a stray txn that the next role logged as the newest txn of its DIFF is skipped when the old writer runs, not written a second time', () => {
+    const n = broadcasting({ shutdown_leaves_log_writer_running: true });
+    const oldRole = n.state.role;
+    only(n, proposal(1)); // <2,1> queued; its writer is woken but does not run
+    n.feed({ kind: 'disconnected', peer: 5 });
+    expect(n.notes()).toContain('log writer left running with 1 queued txns');
+    // The fast-forward did not see the queued <2,1>: s3 votes with <1,2>. s4, which logged <2,1>,
+    // leads epoch 3 and syncs s3 by DIFF with <2,1> committed before NEWLEADER.
+    expect(n.state.db.lastProcessedZxid).toBe(z(1, 2));
+    n.nFrom([1, 2, 4], note('LOOKING', 4, z(2, 1), 2, 2));
+    n.timer(TIMER_FINALIZE);
+    n.msg(4, { type: 'LEADERINFO', zxid: z(3, 0) });
+    n.flush();
+    n.msg(4, { type: 'DIFF', zxid: z(2, 1) });
+    n.msg(4, { type: 'PROPOSAL', zxid: z(2, 1), txn: txnFor(z(2, 1)) });
+    n.msg(4, { type: 'COMMIT', zxid: z(2, 1) });
+    n.msg(4, { type: 'NEWLEADER', zxid: z(3, 0) });
+    n.flush();
+    n.msg(4, { type: 'UPTODATE' });
+    n.flush();
+    // §1.3: the new role appended and applied <2,1> on the protocol thread at NEWLEADER, so it is
+    // the newest txn of both its log and its database; the old role's copy still waits.
+    expect(n.state.learner?.phase).toBe('broadcast');
+    expect(n.state.role).toBeGreaterThan(oldRole);
+    expect(n.state.db.log.slice(0).map((e) => e.zxid)).toEqual([z(1, 1), z(1, 2), z(2, 1)]);
+    expect(n.state.db.lastProcessedZxid).toBe(z(2, 1));
+    expect(n.state.logWriter.queue.items.map((q) => [q.entry.zxid, q.role])).toEqual([[z(2, 1), oldRole]]);
+    // The old writer's step: the stray <2,1> is at (not below) what the log reaches. Skipped: no
+    // append, no second copy in the log, no ACK.
+    const run = only(n, { kind: 'stage', stage: 'logWriter' });
+    expect(run).toEqual([{ kind: 'note', text: 'log writer: skipped <2,1>, the log already reaches <2,1>' }]);
+    expect(n.state.db.log.slice(0).map((e) => e.zxid)).toEqual([z(1, 1), z(1, 2), z(2, 1)]);
+    expect(n.state.logWriter.queue.length).toBe(0);
   });
 });
 
