@@ -70,6 +70,37 @@ describe('§6 the follower log writer, step by step', () => {
   });
 });
 
+describe('ZOOKEEPER-4646 (follower_newleader_persist_async): the DIFF txns handed to the writer at NEWLEADER', () => {
+  /**
+   * ZooKeeper 3.8.0-3.9.1 (Learner.syncWithLeader at NEWLEADER): `zk.startupWithoutServing()`
+   * builds the follower's SyncRequestProcessor → SendAckRequestProcessor chain, then
+   * `fzk.logRequest` hands it each buffered txn. That is the path of a broadcast PROPOSAL, so the
+   * writer ACKs each after its flush (zab-protocol.md §1.3, §6). The leader ignores those ACKs:
+   * their zxids are at or below lastCommitted, or nothing is outstanding yet (processAck).
+   */
+  it('the writer ACKs each after its flush, as it ACKs a broadcast PROPOSAL; with this step order the NEWLEADER ACK leaves first', () => {
+    const n = awaitingSync({ follower_newleader_persist_async: true });
+    n.msg(5, { type: 'DIFF', zxid: z(1, 4) });
+    for (const c of [3, 4]) {
+      n.msg(5, { type: 'PROPOSAL', zxid: z(1, c), txn: txnFor(z(1, c)) });
+      n.msg(5, { type: 'COMMIT', zxid: z(1, c) });
+    }
+    const acks = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'send' && e.msg.type === 'ACK' ? [formatZxid(e.msg.zxid)] : []));
+    // The committed DIFF txns go to the writer (the driver runs it at once, after the NEWLEADER
+    // step has submitted currentEpoch); the NEWLEADER ACK waits for currentEpoch alone.
+    const atNewLeader = n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    expect(atNewLeader.flatMap((e) => (e.kind === 'persist' && e.write.op === 'appendLog' ? [formatZxid(e.write.entry.zxid)] : []))).toEqual(['<1,3>', '<1,4>']);
+    expect(acks(atNewLeader)).toEqual([]);
+    // The disk completes writes in order: currentEpoch (then the NEWLEADER ACK), then each txn
+    // (then its ACK).
+    expect(acks(n.flush())).toEqual(['<2,0>', '<1,3>', '<1,4>']);
+    expect(acks(n.msg(5, { type: 'UPTODATE' }))).toEqual(['<2,0>']);
+    n.flush();
+    n.msg(5, { type: 'PROPOSAL', zxid: z(2, 1), txn: txnFor(z(2, 1)) });
+    expect(acks(n.flush())).toEqual(['<2,1>']);
+  });
+});
+
 describe('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): the writer\'s step after its role ended', () => {
   it('a stray txn that the next role logged as the newest txn of its DIFF is skipped when the old writer runs, not written a second time', () => {
     const n = broadcasting({ shutdown_leaves_log_writer_running: true });
