@@ -432,7 +432,13 @@ function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
 function probeNewLeaderAck(s: S, probe: ProbeSink): void {
   probe(PROBE['learner.newleader-ack']);
   let pending = s.logWriter.queue.length > 0;
-  for (const k in s.writes) if (s.writes[k]?.kind === 'ack') pending = true;
+  // This role's ACKed log writes. An ended role's are durable before the next election; a writer
+  // left running past its role (ZOOKEEPER-4712) writes for the role that queued, whose ACK
+  // onFsyncDone drops.
+  for (const k in s.writes) {
+    const w = s.writes[k];
+    if (w?.kind === 'ack' && w.role === s.role) pending = true;
+  }
   if (pending) probe(PROBE['window.newleader-ack-log-pending']);
 }
 
@@ -544,7 +550,10 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
     // snapshot but never triggers one here.
     if (queued) {
       // ZOOKEEPER-4646: fzk.logRequest hands it to SyncRequestProcessor; nothing waits for it.
-      enqueueLog(s, ctx, head, false);
+      // startupWithoutServing has built SyncRequestProcessor -> SendAckRequestProcessor, so the
+      // flush ACKs it as it ACKs a broadcast PROPOSAL; the leader's processAck ignores the ACK
+      // (at or below lastCommitted, or nothing outstanding yet).
+      enqueueLog(s, ctx, head, true);
     } else {
       s.db = logTxn(s.db, head);
       last = persist(s, ctx, { op: 'appendLog', entry: head });
