@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `npm run mutate:by-hand -- REPORT.json src/protocol/FILE.ts TEST...`: applies, one at a time, each
+// mutant that a StrykerJS JSON report (reports/mutation/mutation.json) lists as survived or
+// without coverage to FILE, runs `vitest run TEST...`, and says whether the tests now fail
+// (KILLED) or still pass (ALIVE); the file is put back after each, and on Ctrl-C. This checks the
+// "applied by hand" claims of docs/checkers.md ("Mutation testing") in seconds, where a StrykerJS
+// re-run of a file the swarm covers takes half an hour: run it after writing the tests that should
+// kill a report's survivors. The mutants are applied to the report's own copy of the file, so a
+// file changed since the report is refused (re-run StrykerJS then). A mutant whose file no longer
+// compiles counts as KILLED, as in StrykerJS.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const [report, file, ...tests] = process.argv.slice(2);
+const usage = (why) => {
+  process.stderr.write(`mutants-by-hand: ${why}\nUsage: npm run mutate:by-hand -- REPORT.json src/protocol/FILE.ts TEST...\n`);
+  process.exit(2);
+};
+if (report === undefined || file === undefined || tests.length === 0) usage('expected a report, a mutated file and at least one test file.');
+let json;
+try {
+  json = JSON.parse(readFileSync(report, 'utf8'));
+} catch {
+  usage(`cannot read '${report}' as a StrykerJS JSON report.`);
+}
+const entry = json.files?.[file];
+if (entry === undefined) usage(`the report has no mutants of '${file}'; it holds ${Object.keys(json.files ?? {}).join(', ') || 'none'}.`);
+const path = resolve(root, file);
+const current = readFileSync(path, 'utf8');
+if (current !== entry.source) usage(`${file} changed since the report was made; its mutants' places would be wrong. Re-run StrykerJS on it.`);
+
+// Stryker's locations: 1-based lines, 1-based columns.
+const starts = [];
+let at = 0;
+for (const line of entry.source.split('\n')) {
+  starts.push(at);
+  at += line.length + 1;
+}
+const offset = (p) => starts[p.line - 1] + p.column - 1;
+const restore = () => writeFileSync(path, current);
+process.on('SIGINT', () => {
+  restore();
+  process.exit(130);
+});
+
+const alive = [];
+let killed = 0;
+try {
+  for (const m of entry.mutants) {
+    if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+    writeFileSync(path, entry.source.slice(0, offset(m.location.start)) + m.replacement + entry.source.slice(offset(m.location.end)));
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...tests], { cwd: root, encoding: 'utf8' });
+    const where = `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${JSON.stringify(m.replacement).slice(0, 70)}`;
+    if (r.status === 0) alive.push(where);
+    else killed++;
+    process.stdout.write(`${r.status === 0 ? 'ALIVE ' : 'KILLED'} ${where}\n`);
+  }
+} finally {
+  restore();
+}
+process.stdout.write(`${killed} killed, ${alive.length} alive of the report's ${killed + alive.length} not killed\n`);
