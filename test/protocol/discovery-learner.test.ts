@@ -9,7 +9,7 @@
  *   … is less than our epoch …"). s3 of five voters follows s5; its log is <2,1>,<2,2> with
  *   currentEpoch 2, and its acceptedEpoch is 3 (it acked an epoch 3 whose leader never got to
  *   NEWLEADER). One server's step function is driven through the test driver (driver.ts).
- * - the connect retry (Learner.connectToLeader, §9 connectToLearnerMasterLimit): a retry that
+ * - the connect retry (§4.2, Learner.connectToLeader; §9 connectToLearnerMasterLimit): a retry that
  *   comes due after the leader has answered does nothing. Only a connection opened meanwhile
  *   lets the leader answer before the retry, and only a scenario's injected FOLLOWERINFO opens
  *   one, so this one is a scenario (docs/scenarios.md, "Crafted messages").
@@ -76,7 +76,7 @@ describe('§4.4 LEADERINFO at the learner under ZOOKEEPER-335 (B1, 3.3\'s Follow
   });
 });
 
-describe('§4 connect retries (Learner.connectToLeader)', () => {
+describe('§4.2 connect retries (Learner.connectToLeader: at most 5 tries, 1 s apart)', () => {
   it('a retry that comes due after the leader has answered does nothing: no second FOLLOWERINFO, the learner stays synced', () => {
     // s1's FOLLOWERINFO is lost at 1 s (both ends get a CLOSE): s1 will retry at 2005 ms. Before
     // that, a FOLLOWERINFO injected as s1's opens a new connection, and s3 (leading with s2 since
