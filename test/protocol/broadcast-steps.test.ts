@@ -4,7 +4,10 @@
  * established leader of five voters and one observer (s6) in epoch 2 (and the observer's onInform). The leader's own writer
  * never runs here, so the leader's own ACK counts only when a test sends it. Written against the
  * surviving mutants of `npx stryker run --mutate 'src/protocol/broadcast.ts:74-143'` and from
- * reading the rest of the file (docs/checkers.md, "`broadcast.ts` and `txnlog.ts`").
+ * reading the rest of the file (docs/checkers.md, "`broadcast.ts` and `txnlog.ts`"). Two cases
+ * run the kernel itself, against the survivors of the whole file: propose's guard against a zxid
+ * its own log holds (a later leader of an epoch ZOOKEEPER-1277 carried into), and an observer
+ * whose history is a SNAP alone, on a stray INFORM (docs/checkers.md, "Mutation testing").
  */
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +18,13 @@ import { onInform, processAck, processSync, propose } from '../../src/protocol/b
 import type { Effect, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import { txnFor, z } from './driver.ts';
-import { established, log } from './harness.ts';
+import { boot, durableZxids, established, leaderOf, log, notes, one, sends, write } from './harness.ts';
 
-const E1 = { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) };
+/**
+ * Each server's image: <1,1> logged, epoch 1. One object per server: boot() hands the image's log
+ * array to that server's disk, which appends to it in place.
+ */
+const e1 = (sids: readonly number[]) => Object.fromEntries(sids.map((sid) => [sid, { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) }]));
 
 class Server {
   constructor(
@@ -54,8 +61,7 @@ class Server {
 }
 
 function leading(sid = 5): Server {
-  const images = Object.fromEntries([1, 2, 3, 4, 5, 6].map((sid) => [sid, E1]));
-  const { sim } = established({ voters: 5, observers: 1, images }, 5);
+  const { sim } = established({ voters: 5, observers: 1, images: e1([1, 2, 3, 4, 5, 6]) }, 5);
   if (sid !== 5) return new Server(sim.cfg, sim.server(sid).state);
   const l = sim.server(5).state.leader;
   if (l === null || !l.established || l.outstanding.length !== 0) throw new Error('s5 is not an idle established leader');
@@ -205,6 +211,28 @@ describe('§6 Leader.propose', () => {
     expect(es).toEqual([{ kind: 'note', text: 'dropped a write: not an established leader' }]);
     expect(l.outstanding).toEqual([]);
   });
+
+  it('ZOOKEEPER-1277 (zxid_counter_overflow_carries_into_epoch): the next leader of the carried epoch would assign <2,1> again, which its own log holds; it gives up leading ("a repeated zxid") instead of logging a second txn under that zxid', () => {
+    // zxidCounterLimit 3 stands for 0xffffffff (as in bugflaws.test.ts B16): s3, leader of epoch
+    // 1, proposes <1,3> and then carries into <2,0> and <2,1>, which nobody established; they
+    // never commit (the ACK of <2,0> looks like a NEWLEADER ACK), but every server logs them.
+    const { sim, trace } = established({ voters: 3, flaws: { zxid_counter_overflow_carries_into_epoch: true }, params: { zxidCounterLimit: 3 } }, 3);
+    for (let i = 0; i < 5; i++) sim.at(1000 + 50 * i, () => write(sim, 3, `/w${i}`));
+    sim.runUntil(1300);
+    expect(durableZxids(sim, 2).map(formatZxid)).toEqual(['<1,1>', '<1,2>', '<1,3>', '<2,0>', '<2,1>']);
+    // s3 dies; s1 and s2 elect s2, whose epoch is 1 + the greatest acceptedEpoch (1): epoch 2 again.
+    sim.crash(3);
+    expect(sim.runUntilTrue(30_000, () => leaderOf(sim) === 2)).toBe(true);
+    expect(sim.server(2).state.leader?.lastProposed).toBe(z(2, 0));
+    const t = sim.now;
+    write(sim, 2, '/again');
+    sim.runUntil(t + 100);
+    expect(one(notes(trace, 2, /repeated zxid/), 'the guard').text).toBe('going LOOKING: zxid <2,1> is already in my log (the counter carried into the epoch earlier): a repeated zxid');
+    expect(sends(trace, 'PROPOSAL', 2)).toEqual([]);
+    // The log keeps the one txn of <2,1>, the carried /w4.
+    const logged = sim.server(2).disk.image.log.filter((e) => e.zxid === z(2, 1));
+    expect(logged.map((e) => (e.txn.type === 'create' ? e.txn.path : e.txn.type))).toEqual(['/w4']);
+  });
 });
 
 describe('§6 an observer on INFORM (ObserverZooKeeperServer.commitRequest)', () => {
@@ -219,5 +247,29 @@ describe('§6 an observer on INFORM (ObserverZooKeeperServer.commitRequest)', ()
     expect(again).toEqual([{ kind: 'note', text: 'ignored INFORM <2,1>: already applied' }]);
     expect(o.state.logWriter.queue.length).toBe(1);
     expect(o.state.commitProcessor.queue.length).toBe(1);
+  });
+
+  it('an INFORM at or below what the observer applied is ignored even where its log lacks the txn: after a SNAP its history is the snapshot alone', () => {
+    // The observer s6 starts with an empty disk after <2,1> committed: SNAP <2,1>, so it has
+    // applied <2,1> (lastProcessedZxid) with nothing in its log. The leader never INFORMs it of
+    // <2,1> (committed before s6 was forwarding); a stray copy, as a scenario's `inject` delivers
+    // it, is ignored, not logged and applied a second time.
+    const { sim, trace } = boot({ voters: 5, observers: 1, images: e1([1, 2, 3, 4, 5]), startAt: { 6: null } });
+    sim.runUntil(1000);
+    expect(leaderOf(sim)).toBe(5);
+    write(sim, 5, '/x');
+    sim.runUntil(1100);
+    sim.start(6);
+    sim.runUntil(3000);
+    expect(sends(trace, 'SNAP', 5, 6).map((e) => formatZxid(e.msg.zxid))).toEqual(['<2,1>']);
+    expect(sends(trace, 'INFORM', 5, 6)).toEqual([]);
+    const o = sim.server(6);
+    expect([o.state.state, o.state.zabState, o.state.db.lastProcessedZxid, o.state.db.log.length]).toEqual(['OBSERVING', 'BROADCAST', z(2, 1), 0]);
+    const committed = one(sim.server(5).disk.image.log.filter((e) => e.zxid === z(2, 1)), '<2,1> at the leader');
+    sim.inject(5, 6, { type: 'INFORM', zxid: z(2, 1), txn: committed.txn });
+    sim.runUntil(3100);
+    expect(one(notes(trace, 6, /INFORM/), 'the INFORM at s6').text).toBe('ignored INFORM <2,1>: already applied');
+    expect(o.disk.image.log).toEqual([]);
+    expect(o.state.db.lastProcessedZxid).toBe(z(2, 1));
   });
 });
