@@ -68,7 +68,10 @@ export function boot(o: BootOptions): Boot {
   // directory (FileTxnSnapLog.restore), unless the image says which snapshots it holds.
   for (const [sid, img] of Object.entries(o.images ?? {})) {
     const withSnap = img.log !== undefined && img.log.length > 0 && img.snapshots === undefined ? { ...img, snapshots: [EMPTY_SNAPSHOT] } : img;
-    Object.assign(sim.server(Number(sid)).disk.image, withSnap);
+    // Each disk gets arrays of its own: the disk appends to its log in place, so an image object
+    // given to several servers would otherwise make their logs one array.
+    const own = Object.fromEntries(Object.entries(withSnap).map(([k, v]) => [k, Array.isArray(v) ? [...(v as unknown[])] : v]));
+    Object.assign(sim.server(Number(sid)).disk.image, own);
   }
   return { sim, trace };
 }
