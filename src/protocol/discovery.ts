@@ -88,7 +88,7 @@ function getEpochToPropose(s: S, ctx: StepContext, sid: Sid, lastAcceptedEpoch: 
     // Under the ZOOKEEPER-335 flaw the epoch may be below the file's; the file never goes down.
     s.acceptedEpoch = Math.max(s.acceptedEpoch, l.epoch);
     note(ctx, `epoch ${l.epoch} decided with [${l.connecting.join(',')}]; writing acceptedEpoch`);
-    persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: l.epoch }, { kind: 'leaderAcceptedEpoch', role: s.role });
+    persist(s, ctx, { op: 'writeEpoch', file: 'acceptedEpoch', value: s.acceptedEpoch }, { kind: 'leaderAcceptedEpoch', role: s.role });
   }
 }
 

@@ -103,6 +103,27 @@ describe('§4.5 waitForEpochAck: StateSummary.isMoreRecentThan compares (current
   });
 });
 
+describe('§1.1 the acceptedEpoch file never goes down, even under ZOOKEEPER-335', () => {
+  // 3.3's Leader.lead took the epoch from its own log alone (epoch_from_last_logged_zxid), so the
+  // decided epoch can be below the epoch files of a later release's data directory. 3.3 had no
+  // epoch files; zabsim keeps them consistent (acceptedEpoch >= currentEpoch, the start-up check),
+  // so the leader writes the greater of the two. Writing the decided epoch made a crash before the
+  // currentEpoch write leave acceptedEpoch 2 < currentEpoch 3, an image that halts at restart.
+  it('s5 (acceptedEpoch 5, currentEpoch 3, log up to <1,5>) decides epoch 2 and writes acceptedEpoch 5, not 2', () => {
+    const n = Node.start(makeClusterConfig(5, 0, {}, { epoch_from_last_logged_zxid: true }), 5, image(LOG5, 1, { acceptedEpoch: 5, currentEpoch: 3 }));
+    n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), 1, 3));
+    n.timer(TIMER_FINALIZE);
+    expect(n.state.state).toBe('LEADING');
+    n.flush();
+    const out = connect(n, { 1: 1, 2: 1 });
+    expect(noteTexts(out)).toContain('epoch 2 decided with [5,1,2]; writing acceptedEpoch');
+    const written = out.flatMap((e) => (e.kind === 'persist' && e.write.op === 'writeEpoch' && e.write.file === 'acceptedEpoch' ? [e.write.value] : []));
+    expect(written).toEqual([5]);
+    expect(n.state.acceptedEpoch).toBe(5);
+    expect(leaderInfos(out)).toEqual(['s1 <2,0>', 's2 <2,0>']);
+  });
+});
+
 describe('§4.5 waitForEpochAck counts a voter\'s ACKEPOCH unless its lastZxid is -1 (ss.getLastZxid() != -1)', () => {
   /**
    * s1 starts from a database at zxid -1 (a snapshot labelled -1, as in the ZOOKEEPER-261 test of
