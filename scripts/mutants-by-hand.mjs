@@ -7,7 +7,8 @@
 // re-run of a file the swarm covers takes half an hour: run it after writing the tests that should
 // kill a report's survivors. The mutants are applied to the report's own copy of the file, so a
 // file changed since the report is refused (re-run StrykerJS then). A mutant whose file no longer
-// compiles counts as KILLED, as in StrykerJS.
+// compiles counts as KILLED, as in StrykerJS. An expression mutant is pasted in parentheses, so
+// it keeps the grouping of the node StrykerJS replaced.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -50,7 +51,10 @@ let killed = 0;
 try {
   for (const m of entry.mutants) {
     if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
-    writeFileSync(path, entry.source.slice(0, offset(m.location.start)) + m.replacement + entry.source.slice(offset(m.location.end)));
+    // StrykerJS replaces a node of the syntax tree; pasted as text, an expression keeps that
+    // grouping only in parentheses (`a || b && c` -> `(a || b) && c`). A block stays a block.
+    const text = m.mutatorName === 'BlockStatement' ? m.replacement : `(${m.replacement})`;
+    writeFileSync(path, entry.source.slice(0, offset(m.location.start)) + text + entry.source.slice(offset(m.location.end)));
     const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...tests], { cwd: root, encoding: 'utf8' });
     const where = `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${JSON.stringify(m.replacement).slice(0, 70)}`;
     if (r.status === 0) alive.push(where);
