@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree } from '../../src/protocol/datatree.ts';
 import { appliedCount, finishSnapshotThread, loadDatabase, loadSnapshot, logOnDisk, purgeDb, startSnapshotThread, truncateAndReload, type Db } from '../../src/protocol/db.ts';
-import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
+import type { LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
 import { Rng } from '../../src/sim/rng.ts';
@@ -25,12 +25,8 @@ function treeAt(c: number): DataTree {
 }
 const snapAt = (c: number): Snapshot => ({ zxid: z(c), data: treeAt(c) });
 
-function image(log: readonly LogEntry[], snapshots: readonly Snapshot[]): DurableImage {
-  return { log, snapshots, acceptedEpoch: 1, currentEpoch: 1, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false };
-}
-
 /** The counters of a sequence of log entries, oldest first. */
-const counters = (log: { readonly length: number; at(i: number): { zxid: Zxid } }): number[] => Array.from({ length: log.length }, (_, i) => log.at(i).zxid - z(0));
+const counters = (log: { readonly length: number; at(i: number): { zxid: Zxid } | undefined }): number[] => Array.from({ length: log.length }, (_, i) => (log.at(i) as { zxid: Zxid }).zxid - z(0));
 
 /** What a database shows of its files and its state, to compare a reload with a restart. */
 function view(db: Db): object {
@@ -66,6 +62,19 @@ describe('§5.2 TRUNC: ZKDatabase.truncateLog reloads the database as a restart 
       const reloaded = truncateAndReload(restarted, z(c));
       expect(view(reloaded), `TRUNC to (1,${c})`).toEqual(view(loadDatabase(disk.image)));
       expect(reloaded.tree.digest).toBe(treeAt(c).digest);
+    }
+  });
+
+  it('ZOOKEEPER-1549 flaw (trunc_reload_newest_snapshot): the reload from snapshot.(1,5) keeps its tree, but the txn log files it knows of end at the cut, as on disk', () => {
+    const restarted = loadDatabase(diskOf().image);
+    for (const c of [1, 2, 3, 4, 5, 6]) {
+      const disk = diskOf();
+      disk.submit(0, 1, { op: 'truncateLog', zxid: z(c), keepNewerSnapshots: true });
+      disk.complete(1);
+      const reloaded = truncateAndReload(restarted, z(c), true);
+      expect(view(reloaded), `TRUNC to (1,${c})`).toEqual(view(loadDatabase(disk.image)));
+      expect(counters(logOnDisk(reloaded))).toEqual(counters(disk.image.log));
+      expect(reloaded.tree.digest).toBe(treeAt(Math.max(c, 5)).digest);
     }
   });
 
