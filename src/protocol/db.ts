@@ -325,7 +325,10 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, a
     log = TxnLog.of(all.slice(0, keptByTruncate(all, z, asFileTxnLog)));
   }
   const r = replay(snap, log, 0, log.length);
-  const olderLog = Object.freeze(db.olderLog.filter((e) => e.zxid <= base));
+  // Only what the cut leaves on disk: with keepNewerSnapshots the base can be above z, and the
+  // entries between z and base are gone from the files though the snapshot still reflects them.
+  const below = db.olderLog.filter((e) => e.zxid <= base);
+  const olderLog = Object.freeze(below.slice(0, keptByTruncate(below, z, asFileTxnLog)));
   return make({ tree: r.tree, lastProcessedZxid: r.lastProcessedZxid, log, committed: r.committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn: r.lastTxn, olderLog, generation: db.generation + 1 });
 }
 
