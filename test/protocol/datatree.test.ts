@@ -135,6 +135,20 @@ describe('applyTxn: create', () => {
     expect(tree.nodes['/e']).toBeUndefined();
     expect(tree.sessions[3]?.ephemerals).toEqual([]);
   });
+
+  it('§6 apply: deleting one ephemeral removes only that path from its session\'s list (DataTree.deleteNode: ephemerals.get(owner).remove(path))', () => {
+    const { tree } = run([createSession(3), create('/e1', '', { ephemeral: true, session: 3 }), create('/e2', '', { ephemeral: true, session: 3 }), create('/e3', '', { ephemeral: true, session: 3 }), del('/e2')]);
+    expect(tree.sessions[3]?.ephemerals).toEqual(['/e1', '/e3']);
+    // So closing the session still deletes the others.
+    expect(Object.keys(applyOne(tree, closeSession(3)).tree.nodes)).toEqual(['/']);
+  });
+
+  it('§6 apply: createSession of a session that exists changes nothing (SessionTracker.commitSession adds only an unknown id): its ephemerals and timeout stay', () => {
+    const { tree, results } = run([createSession(4), create('/e', '', { ephemeral: true, session: 4 }), { type: 'createSession', session: 4, timeoutMs: 1 }]);
+    expect(results[2]).toEqual({ ok: true });
+    expect(tree.sessions[4]).toEqual({ timeoutMs: 10_000, ephemerals: ['/e'] });
+    expect(Object.keys(applyOne(tree, closeSession(4)).tree.nodes)).toEqual(['/']);
+  });
 });
 
 describe('applyTxn: setData and delete', () => {
@@ -291,5 +305,87 @@ describe('representation: the node map is a persistent hash trie', () => {
     const empty = colliding.reduce((acc, p) => applyOne(acc, del(p)).tree, t);
     expect(Object.keys(empty.nodes)).toEqual(['/']);
     expect(empty.digest).toBe(EMPTY_TREE.digest);
+  });
+});
+
+describe('representation: the record views and the trie\'s shape', () => {
+  it('§6 nodes is built once per tree: the same frozen record on every read', () => {
+    const t = run([create('/a', 'x'), create('/b', 'y')]).tree;
+    expect(t.nodes).toBe(t.nodes);
+    expect(Object.isFrozen(t.nodes)).toBe(true);
+  });
+
+  it('§6 a serialised tree shows the plain record of nodes, the sessions and the digest (toJSON)', () => {
+    const t = run([createSession(2), create('/a', 'x'), create('/a/e', 'y', { ephemeral: true, session: 2 })]).tree;
+    expect(JSON.parse(JSON.stringify(t))).toEqual({ nodes: t.nodes, sessions: { 2: { timeoutMs: 10_000, ephemerals: ['/a/e'] } }, digest: t.digest });
+    expect(Object.keys(JSON.parse(JSON.stringify(t)).nodes)).toEqual(['/', '/a', '/a/e']);
+  });
+
+  // Three paths with one FNV-1a hash (115389616, found by search): a collision list of three.
+  const triple = ['/t8288390', '/t10731440', '/t15180267'];
+
+  it('§6 three colliding paths: each is added, replaced (first, middle, last) and deleted alone', () => {
+    let t = run(triple.map((p, i) => create(p, String(i)))).tree;
+    triple.forEach((p, i) => expect(getData(t, p)).toBe(String(i)));
+    expect(Object.keys(t.nodes)).toEqual(['/', ...triple]);
+    triple.forEach((p) => (t = applyOne(t, setData(p, `new${p}`)).tree));
+    triple.forEach((p) => expect(getData(t, p)).toBe(`new${p}`));
+    expect(nodeCount(t)).toBe(4);
+    expect(t.digest).toBe(digestFromScratch(t));
+    for (const gone of triple) {
+      const u = applyOne(t, del(gone)).tree;
+      expect(Object.keys(u.nodes)).toEqual(['/', ...triple.filter((p) => p !== gone)]);
+      for (const p of triple) expect(getData(u, p)).toBe(p === gone ? null : `new${p}`);
+      // ... and then a second one: the last one stands alone.
+      for (const second of triple.filter((p) => p !== gone)) {
+        const v = applyOne(u, del(second)).tree;
+        const last = triple.filter((p) => p !== gone && p !== second);
+        expect(Object.keys(v.nodes)).toEqual(['/', ...last]);
+        for (const p of triple) expect(getData(v, p)).toBe(last.includes(p) ? `new${p}` : null);
+      }
+    }
+  });
+
+  /** The trie's shape with the paths as leaves: what a lookup walks. */
+  type Shape = string | { h: number; keys: string[] } | { bitmap: number; items: Shape[] };
+  function shape(item: unknown): Shape {
+    const o = item as { k?: string; h?: number; leaves?: { k: string }[]; bitmap?: number; items?: unknown[] };
+    if (o.k !== undefined) return o.k;
+    if (o.leaves !== undefined) return { h: o.h as number, keys: o.leaves.map((l) => l.k).sort() };
+    return { bitmap: o.bitmap as number, items: (o.items ?? []).map(shape) };
+  }
+
+  // '/r110' shares the root's slot (low 5 hash bits) with '/', but not the next level's.
+  const many = ['/r110', '/c710959', '/c1127602', '/c710958', '/c1127603', ...triple, ...Array.from({ length: 3000 }, (_, i) => `/n${i}`)];
+
+  it('§6 after deletes, the trie is the one a fresh build of the remaining paths gives (a branch left with one leaf or collision collapses), so lookups stay O(log32 n) however much churn', () => {
+    let t = run(many.map((p) => create(p))).tree;
+    for (const p of many) expect(getData(t, p), p).toBe('');
+    // Delete every other path, checking after each delete that every path is found or not, as it should.
+    const gone = new Set<string>();
+    many.forEach((p, k) => {
+      if (k % 2 === 1) return;
+      t = applyOne(t, del(p)).tree;
+      gone.add(p);
+      if (k % 64 === 0 || k < 16) for (const q of many) expect(getData(t, q), q).toBe(gone.has(q) ? null : '');
+    });
+    for (const q of many) expect(getData(t, q), q).toBe(gone.has(q) ? null : '');
+    expect(nodeCount(t)).toBe(1 + many.length - gone.size);
+    const fresh = run(many.filter((p) => !gone.has(p)).map((p) => create(p))).tree;
+    expect(shape(t.trie)).toEqual(shape(fresh.trie));
+    // Then the rest, down to the root alone, whose trie is the empty tree's again.
+    many.forEach((p) => {
+      if (!gone.has(p)) t = applyOne(t, del(p)).tree;
+    });
+    expect(Object.keys(t.nodes)).toEqual(['/']);
+    expect(shape(t.trie)).toEqual(shape(EMPTY_TREE.trie));
+    expect(t.digest).toBe(EMPTY_TREE.digest);
+  });
+
+  it('§6 the root stays a branch when every other path is gone from its slot: a path sharing the root\'s slot, deleted, then another created', () => {
+    const t = run([create('/r110', 'a'), del('/r110'), create('/b', 'b'), create('/r110', 'c')]).tree;
+    expect(Object.keys(t.nodes)).toEqual(['/', '/b', '/r110']);
+    expect(getData(t, '/r110')).toBe('c');
+    expect(shape(t.trie)).toEqual(shape(run([create('/b', 'b'), create('/r110', 'c')]).tree.trie));
   });
 });
