@@ -370,7 +370,9 @@ function apply(b: Builder, zxid: Zxid, txn: Txn): TxnResult {
         const s = b.session(txn.session);
         if (s === undefined) return { ok: false, error: 'SESSIONEXPIRED' };
         owner = txn.session;
-        b.putSession(txn.session, { ...s, ephemerals: [...s.ephemerals, path] });
+        // DataTree.createNode lists an ephemeral under its owner only when the owner is not 0:
+        // ephemeralOwner 0 is a persistent node.
+        if (owner !== 0) b.putSession(txn.session, { ...s, ephemerals: [...s.ephemerals, path] });
       }
       b.putNode(path, { data: txn.data, version: 0, cversion: 0, ephemeralOwner: owner, numChildren: 0, czxid: zxid, mzxid: zxid });
       b.putNode(parentPath, { ...parent, numChildren: parent.numChildren + 1, cversion: parent.cversion + 1 });

@@ -105,6 +105,15 @@ describe('applyTxn: create', () => {
     expect(applyOne(tree, create('/p', '', { session: 8 })).result).toEqual({ ok: true, path: '/p' });
   });
 
+  it('§6 apply: ephemeralOwner 0 is a persistent node, so session 0 lists no ephemeral and its close deletes nothing (DataTree.createNode: ephemeralOwner != 0)', () => {
+    // No client of a run has session 0 (scenarios refuse it, swarm clients start at id·10⁶+1);
+    // applyTxn is still ZooKeeper's DataTree for it.
+    const { tree } = run([createSession(0), create('/e', 'v', { ephemeral: true, session: 0 }), del('/e'), create('/e', 'w'), closeSession(0)]);
+    expect(getData(tree, '/e')).toBe('w');
+    const once = run([createSession(0), create('/e', 'v', { ephemeral: true, session: 0 }), closeSession(0)]).tree;
+    expect(getData(once, '/e')).toBe('v');
+  });
+
   it('§6 apply: closeSession deletes the session\'s ephemerals (and only those), updating their parents', () => {
     const { tree } = run([
       createSession(1),
