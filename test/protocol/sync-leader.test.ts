@@ -1,0 +1,88 @@
+/**
+ * The leader's side of synchronization (src/protocol/sync.ts, zab-protocol.md §5): the sync mode
+ * each learner is sent, as the coverage map counts it (probeSyncPlan: a DIFF or TRUNC with or
+ * without proposals after it, or SNAP), and zabsim's rule for txns committed but not yet applied
+ * (sparingToBeApplied: rule 2 of §5.1 must not cut what is in toBeApplied), with its boundaries
+ * and its trace reasons. Fixed delays (5 ms one way, 2 ms fsync); coverage counting on.
+ */
+import { describe, expect, it } from 'vitest';
+import { Fifo } from '../../src/protocol/fifo.ts';
+import { PROBE } from '../../src/protocol/probes.ts';
+import { sparingToBeApplied } from '../../src/protocol/sync.ts';
+import type { SyncPlan } from '../../src/protocol/syncplan.ts';
+import type { LeaderState } from '../../src/protocol/types.ts';
+import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
+import { txnFor } from './driver.ts';
+import { boot, excerpt, leaderOf, log, type BootOptions } from './harness.ts';
+
+const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
+const MODES = ['sync.mode.snap', 'sync.mode.trunc', 'sync.mode.trunc+diff', 'sync.mode.diff', 'sync.mode.empty-diff'] as const;
+
+/** The sync modes the leader sent, counted over the run. */
+function modesSent(o: BootOptions, leader: number): Record<string, number> {
+  const b = boot({ ...o, coverage: true });
+  b.sim.runUntil(1000);
+  expect(leaderOf(b.sim), excerpt(b.trace)).toBe(leader);
+  const cov = b.sim.coverage as Uint32Array;
+  return Object.fromEntries(MODES.map((m) => [m, cov[PROBE[m]] ?? 0]));
+}
+
+describe('§5.1 the sync mode each learner is sent, as the coverage map counts it', () => {
+  it('a learner one txn behind gets a DIFF with that proposal (sync.mode.diff); one already in sync gets an empty DIFF (sync.mode.empty-diff)', () => {
+    const modes = modesSent({ voters: 3, images: { 1: { ...E1, log: log([1, 1]) }, 2: { ...E1, log: log([1, 1], [1, 2]) }, 3: { ...E1, log: log([1, 1], [1, 2]) } } }, 3);
+    expect(modes).toEqual({ 'sync.mode.snap': 0, 'sync.mode.trunc': 0, 'sync.mode.trunc+diff': 0, 'sync.mode.diff': 1, 'sync.mode.empty-diff': 1 });
+  });
+
+  it('a learner holding a txn the leader lacks, within its committedLog, is cut back to the txn before it, then sent the leader\'s newer txn (sync.mode.trunc+diff)', () => {
+    const modes = modesSent({ voters: 3, images: { 1: { ...E1, log: log([1, 1], [1, 2], [1, 3]) }, 2: { ...E1, log: log([1, 1], [1, 2], [1, 4]) }, 3: { ...E1, log: log([1, 1], [1, 2], [1, 4]) } } }, 3);
+    expect(modes).toEqual({ 'sync.mode.snap': 0, 'sync.mode.trunc': 0, 'sync.mode.trunc+diff': 1, 'sync.mode.diff': 0, 'sync.mode.empty-diff': 1 });
+  });
+
+  it('a learner past the leader\'s last committed txn, that the leader has nothing to add to, gets a TRUNC alone (sync.mode.trunc)', () => {
+    const modes = modesSent({ voters: 3, startAt: { 1: 300 }, images: { 1: { ...E1, log: log([1, 1], [1, 2]) }, 2: { ...E1, log: log([1, 1]) }, 3: { ...E1, log: log([1, 1]) } } }, 3);
+    expect(modes).toEqual({ 'sync.mode.snap': 0, 'sync.mode.trunc': 1, 'sync.mode.trunc+diff': 0, 'sync.mode.diff': 0, 'sync.mode.empty-diff': 1 });
+  });
+
+  it('a learner with an empty database, when the leader\'s log does not reach back to zxid 0, gets SNAP (sync.mode.snap)', () => {
+    const modes = modesSent({ voters: 3, images: { 1: {}, 2: { ...E1, log: log([1, 1], [1, 2]) }, 3: { ...E1, log: log([1, 1], [1, 2]) } } }, 3);
+    expect(modes).toEqual({ 'sync.mode.snap': 1, 'sync.mode.trunc': 0, 'sync.mode.trunc+diff': 0, 'sync.mode.diff': 0, 'sync.mode.empty-diff': 1 });
+  });
+});
+
+describe('§5.1 rule 2 spares toBeApplied (zabsim\'s fix of a 3.9 race; flaw sync_trunc_cuts_to_be_applied restores 3.9)', () => {
+  // Leader of epoch 3: applied up to <3,1> (maxCommittedLog), committed <3,2> and <3,3> not yet applied.
+  const e = 3;
+  const prop = (c: number) => ({ zxid: zxid(e, c), txn: txnFor(zxid(e, c)), acks: [] as number[] });
+  const leader = { epoch: e, toBeApplied: Fifo.empty<ReturnType<typeof prop>>().push(prop(2)).push(prop(3)) } as unknown as LeaderState;
+  const R2 = (p: number): string => `rule 2: peer ${formatZxid(p)} past maxCommittedLog <3,1>: TRUNC`;
+  const rule2 = (p: number, cut = zxid(e, 1)): SyncPlan => ({ needSnap: false, ops: [{ type: 'TRUNC', zxid: cut }], currentZxid: cut, reason: R2(p), probe: 0 });
+
+  it('a learner at the last txn of toBeApplied is in sync: an empty DIFF at its own zxid, and the trace says why', () => {
+    const p = sparingToBeApplied(rule2(zxid(e, 3)), leader, zxid(e, 3));
+    expect(p.ops).toEqual([{ type: 'DIFF', zxid: zxid(e, 3) }]);
+    expect(p.currentZxid).toBe(zxid(e, 3));
+    expect(p.reason).toBe(`${R2(zxid(e, 3))}, but <3,3> is committed up to <3,3>, not yet applied (toBeApplied): DIFF instead`);
+  });
+
+  it('a learner one past toBeApplied is cut to its last txn, not to maxCommittedLog, and the trace says why', () => {
+    const p = sparingToBeApplied(rule2(zxid(e, 4)), leader, zxid(e, 4));
+    expect(p.ops).toEqual([{ type: 'TRUNC', zxid: zxid(e, 3) }]);
+    expect(p.currentZxid).toBe(zxid(e, 3));
+    expect(p.reason).toBe(`${R2(zxid(e, 4))}, but committed up to <3,3>, not yet applied (toBeApplied): TRUNC to <3,3> instead`);
+  });
+
+  it('ZooKeeper\'s plan stands when it is no TRUNC, already reaches toBeApplied, or the learner is not past it', () => {
+    // A DIFF (no TRUNC to spare): kept as it is.
+    const diff: SyncPlan = { needSnap: false, ops: [{ type: 'DIFF', zxid: zxid(e, 1) }], currentZxid: zxid(e, 1), reason: 'rule 1', probe: 0 };
+    expect(sparingToBeApplied(diff, leader, zxid(e, 2))).toBe(diff);
+    // A SNAP has no ops at all.
+    const snap: SyncPlan = { needSnap: true, ops: [], currentZxid: zxid(e, 1), reason: 'rule 5', probe: 0 };
+    expect(sparingToBeApplied(snap, leader, zxid(e, 2))).toBe(snap);
+    // A TRUNC that already ends at the last txn of toBeApplied cuts nothing of it.
+    const atLast = rule2(zxid(e, 4), zxid(e, 3));
+    expect(sparingToBeApplied(atLast, leader, zxid(e, 4))).toBe(atLast);
+    // A learner at the TRUNC's own zxid loses nothing.
+    const atCut = rule2(zxid(e, 1));
+    expect(sparingToBeApplied(atCut, leader, zxid(e, 1))).toBe(atCut);
+  });
+});
