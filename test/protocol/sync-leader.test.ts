@@ -5,15 +5,17 @@
  * (sparingToBeApplied: rule 2 of §5.1 must not cut what is in toBeApplied), with its boundaries
  * and its trace reasons. Fixed delays (5 ms one way, 2 ms fsync); coverage counting on.
  */
+import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
+import type { StepContext } from '../../src/protocol/context.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
-import { sparingToBeApplied } from '../../src/protocol/sync.ts';
+import { onSyncingLearnerPacket, sparingToBeApplied } from '../../src/protocol/sync.ts';
 import type { SyncPlan } from '../../src/protocol/syncplan.ts';
-import type { LeaderState } from '../../src/protocol/types.ts';
+import type { Effect, LeaderState, Message, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
 import { txnFor } from './driver.ts';
-import { boot, excerpt, leaderOf, log, type BootOptions } from './harness.ts';
+import { boot, established, excerpt, leaderOf, log, type BootOptions } from './harness.ts';
 
 const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
 const MODES = ['sync.mode.snap', 'sync.mode.trunc', 'sync.mode.trunc+diff', 'sync.mode.diff', 'sync.mode.empty-diff'] as const;
@@ -81,8 +83,75 @@ describe('§5.1 rule 2 spares toBeApplied (zabsim\'s fix of a 3.9 race; flaw syn
     // A TRUNC that already ends at the last txn of toBeApplied cuts nothing of it.
     const atLast = rule2(zxid(e, 4), zxid(e, 3));
     expect(sparingToBeApplied(atLast, leader, zxid(e, 4))).toBe(atLast);
+    // A peer of an older epoch past maxCommittedLog holds a fork, not txns of toBeApplied: ZooKeeper's TRUNC stands.
+    const fork = rule2(zxid(2, 9));
+    expect(sparingToBeApplied(fork, leader, zxid(2, 9))).toBe(fork);
     // A learner at the TRUNC's own zxid loses nothing.
     const atCut = rule2(zxid(e, 1));
     expect(sparingToBeApplied(atCut, leader, zxid(e, 1))).toBe(atCut);
+  });
+});
+
+describe('§5.3 the first packet from a syncing learner (LearnerHandler.run, Leader.waitForNewLeaderAck)', () => {
+  /** s3 leading epoch 2 over s1, s2; rewound to before its NEWLEADER quorum unless `est`, with s1's handler still syncing. */
+  function syncing(est: boolean) {
+    const { sim } = established({ voters: 3, images: { 1: { ...E1, log: log([1, 1]) }, 2: { ...E1, log: log([1, 1]) }, 3: { ...E1, log: log([1, 1]) } } }, 3);
+    const s = produce(sim.server(3).state, (d) => {
+      const l = d.leader as LeaderState;
+      l.established = est;
+      l.newLeaderAcks = est ? l.newLeaderAcks : [];
+      const h = l.learners[1];
+      if (h === undefined) throw new Error('no handler for s1');
+      h.stage = 'sync';
+    });
+    return { cfg: sim.cfg, s };
+  }
+  function packet(est: boolean, msg: Message) {
+    const { cfg, s } = syncing(est);
+    const effects: Effect[] = [];
+    const probes: number[] = [];
+    const dropped: number[] = [];
+    const ctx: StepContext = { cfg, sid: 3, effects, probe: (id) => void probes.push(id) };
+    const state = produce(s, (d) => {
+      const l = (d as ServerState).leader as LeaderState;
+      onSyncingLearnerPacket(d as ServerState, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>, msg, (sid) => void dropped.push(sid));
+    });
+    const l = state.leader as LeaderState;
+    return { effects, probes, dropped, l, h: l.learners[1], notes: effects.flatMap((e) => (e.kind === 'note' ? [e.text] : [])), sent: effects.flatMap((e) => (e.kind === 'send' ? [e.msg.type] : [])) };
+  }
+  const WINDOW = PROBE['window.ack-from-syncing-learner'];
+
+  it('anything but an ACK is dropped with ZooKeeper\'s message, and counts no ack-from-syncing-learner window', () => {
+    const r = packet(false, { type: 'PROPOSAL', zxid: zxid(2, 5), txn: txnFor(zxid(2, 5)) } as Message);
+    expect(r.notes).toEqual(['Next packet was supposed to be an ACK, but received PROPOSAL from s1; dropping it']);
+    expect(r.dropped).toEqual([1]);
+    expect(r.h?.stage).toBe('sync');
+    expect(r.probes).not.toContain(WINDOW);
+  });
+
+  it('the NEWLEADER ACK <2,0> counts toward the quorum; the handler is synced but gets no UPTODATE before the leader is established', () => {
+    const r = packet(false, { type: 'ACK', zxid: zxid(2, 0) } as Message);
+    expect(r.l.newLeaderAcks).toEqual([1]);
+    expect(r.h?.stage).toBe('synced');
+    expect(r.sent).not.toContain('UPTODATE');
+    expect(r.probes).not.toContain(WINDOW);
+    expect(r.dropped).toEqual([]);
+  });
+
+  it('an ACK of a proposal (<2,5>) where the NEWLEADER ACK was due: the window is counted, and it is no NEWLEADER ACK (ZooKeeper\'s "different epoch" message)', () => {
+    const r = packet(false, { type: 'ACK', zxid: zxid(2, 5) } as Message);
+    expect(r.probes.filter((p) => p === WINDOW)).toHaveLength(1);
+    expect(r.notes).toContain('NEWLEADER ACK from s1 is from a different epoch - current <2,0> received <2,5>');
+    expect(r.l.newLeaderAcks).toEqual([]);
+    expect(r.sent).not.toContain('UPTODATE');
+  });
+
+  it('once the leader is established, a late NEWLEADER ACK gets UPTODATE at once and no longer counts toward the quorum', () => {
+    const before = syncing(true).s.leader as LeaderState;
+    const r = packet(true, { type: 'ACK', zxid: zxid(2, 0) } as Message);
+    expect(r.sent).toEqual(['UPTODATE']);
+    expect(r.h?.stage).toBe('broadcast');
+    expect(r.l.newLeaderAcks).toEqual(before.newLeaderAcks);
+    expect(r.notes.filter((n) => n.startsWith('established'))).toEqual([]);
   });
 });
