@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepContext } from '../../src/protocol/context.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
-import { onSyncingLearnerPacket, sparingToBeApplied } from '../../src/protocol/sync.ts';
+import { onSyncingLearnerPacket, sparingToBeApplied, startSync } from '../../src/protocol/sync.ts';
 import type { SyncPlan } from '../../src/protocol/syncplan.ts';
 import type { Effect, LeaderState, Message, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
@@ -153,5 +153,35 @@ describe('§5.3 the first packet from a syncing learner (LearnerHandler.run, Lea
     expect(r.h?.stage).toBe('broadcast');
     expect(r.l.newLeaderAcks).toEqual(before.newLeaderAcks);
     expect(r.notes.filter((n) => n.startsWith('established'))).toEqual([]);
+  });
+});
+
+describe('§5.1 Leader.startForwarding: after the sync, toBeApplied as PROPOSAL+COMMIT, then outstanding proposals', () => {
+  it('a learner in sync gets an empty DIFF, the txns above its zxid only, each once; a re-sent proposal drops its earlier ACK; the mode is a DIFF with proposals', () => {
+    const { sim } = established({ voters: 3, images: { 1: { ...E1, log: log([1, 1]) }, 2: { ...E1, log: log([1, 1]) }, 3: { ...E1, log: log([1, 1]) } } }, 3);
+    const p = (c: number, acks: number[]) => ({ zxid: zxid(2, c), txn: txnFor(zxid(2, c)), acks });
+    const s0 = produce(sim.server(3).state, (d) => {
+      const l = d.leader as LeaderState;
+      // <2,1> committed and not applied; <2,2> outstanding, ACKed by s1 and s3, <2,3> by s3 only.
+      l.toBeApplied = Fifo.empty<ReturnType<typeof p>>().push(p(1, [1, 2, 3]));
+      l.outstanding = Fifo.empty<ReturnType<typeof p>>().push(p(2, [1, 3])).push(p(3, [3]));
+      const h = l.learners[1];
+      if (h === undefined) throw new Error('no handler for s1');
+      h.stage = 'ackepoch';
+      h.peerLastZxid = d.db.lastProcessedZxid;
+    });
+    const effects: Effect[] = [];
+    const probes: number[] = [];
+    const ctx: StepContext = { cfg: sim.cfg, sid: 3, effects, probe: (id) => void probes.push(id) };
+    const s1 = produce(s0, (d) => {
+      const l = (d as ServerState).leader as LeaderState;
+      startSync(d as ServerState, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>);
+    });
+    const to1 = effects.flatMap((e) => (e.kind === 'send' && e.to === 1 ? [`${e.msg.type} ${'zxid' in e.msg ? formatZxid(e.msg.zxid as number) : ''}`] : []));
+    expect(to1.filter((x) => x.startsWith('PROPOSAL') || x.startsWith('COMMIT') || x.startsWith('DIFF'))).toEqual(['DIFF <2,0>', 'PROPOSAL <2,1>', 'COMMIT <2,1>', 'PROPOSAL <2,2>', 'PROPOSAL <2,3>']);
+    expect((s1.leader as LeaderState).outstanding.items.map((x) => x.acks)).toEqual([[3], [3]]);
+    expect(probes.filter((x) => x === PROBE['window.resync-drops-ack'])).toHaveLength(1);
+    expect(probes.filter((x) => x === PROBE['sync.mode.diff'])).toHaveLength(1);
+    expect(probes.filter((x) => x === PROBE['sync.mode.empty-diff'])).toHaveLength(0);
   });
 });
