@@ -19,14 +19,18 @@ import { epochWrite, established, excerpt, first, log, notes, request, sends, sl
 
 const LOG5 = [z(1, 1), z(1, 2), z(1, 3), z(1, 4), z(1, 5)];
 
-/** s5 (log <1,1>..<1,5>, epoch 1) elected by s3, s4 and itself in round 1; its snapshot is durable. */
-function s5Leading(flaws: Partial<Flaws> = {}): Node {
-  const n = Node.start(makeClusterConfig(5, 0, {}, flaws), 5, image(LOG5, 1));
-  n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+/** s3, s4 and s5 vote for s5 (log to <1,5>) in `round` with `peerEpoch`; s5 leads, its snapshot durable. */
+function electS5(n: Node, round: number, peerEpoch: number): Node {
+  n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), round, peerEpoch));
   n.timer(TIMER_FINALIZE);
   expect(n.state.state).toBe('LEADING');
   n.flush(); // the snapshot taken on leading
   return n;
+}
+
+/** s5 (log <1,1>..<1,5>, epoch 1) elected by s3, s4 and itself in round 1; its snapshot is durable. */
+function s5Leading(flaws: Partial<Flaws> = {}): Node {
+  return electS5(Node.start(makeClusterConfig(5, 0, {}, flaws), 5, image(LOG5, 1)), 1, 1);
 }
 
 /** FOLLOWERINFO(acceptedEpoch << 32) from each sid, then the leader's acceptedEpoch write is durable. */
@@ -53,10 +57,7 @@ describe('§4.3 getEpochToPropose: the leader\'s acceptedEpoch is the decided ep
     expect(n.notes()).toContain('going LOOKING: Timeout while waiting for epoch to be acked by quorum');
     expect(n.state.acceptedEpoch).toBe(2);
     // Round 2: the same three elect s5 again; s1 and s2 never wrote epoch 2 (they still say 1).
-    n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), 2, 1));
-    n.timer(TIMER_FINALIZE);
-    expect(n.state.state).toBe('LEADING');
-    n.flush();
+    electS5(n, 2, 1);
     const again = connect(n, { 1: 1, 2: 1 });
     expect(noteTexts(again)).toContain('epoch 3 decided with [5,1,2]; writing acceptedEpoch');
     expect(leaderInfos(again)).toEqual(['s1 <3,0>', 's2 <3,0>']);
@@ -110,11 +111,7 @@ describe('§1.1 the acceptedEpoch file never goes down, even under ZOOKEEPER-335
   // so the leader writes the greater of the two. Writing the decided epoch made a crash before the
   // currentEpoch write leave acceptedEpoch 2 < currentEpoch 3, an image that halts at restart.
   it('s5 (acceptedEpoch 5, currentEpoch 3, log up to <1,5>) decides epoch 2 and writes acceptedEpoch 5, not 2', () => {
-    const n = Node.start(makeClusterConfig(5, 0, {}, { epoch_from_last_logged_zxid: true }), 5, image(LOG5, 1, { acceptedEpoch: 5, currentEpoch: 3 }));
-    n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), 1, 3));
-    n.timer(TIMER_FINALIZE);
-    expect(n.state.state).toBe('LEADING');
-    n.flush();
+    const n = electS5(Node.start(makeClusterConfig(5, 0, {}, { epoch_from_last_logged_zxid: true }), 5, image(LOG5, 1, { acceptedEpoch: 5, currentEpoch: 3 })), 1, 3);
     const out = connect(n, { 1: 1, 2: 1 });
     expect(noteTexts(out)).toContain('epoch 2 decided with [5,1,2]; writing acceptedEpoch');
     const written = out.flatMap((e) => (e.kind === 'persist' && e.write.op === 'writeEpoch' && e.write.file === 'acceptedEpoch' ? [e.write.value] : []));
