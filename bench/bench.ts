@@ -27,7 +27,6 @@
  * `npm run bench -- flaws [--flaw NAME] [--strategy S] [--budget N] [--json]` measures how many
  * runs each search strategy needs to find each flaw (bench/flaws.ts; docs/checkers.md's table).
  */
-import { setAutoFreeze } from 'immer';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { exploring, type ExploreOptions, type ExploreSummary } from '../src/run/explore.ts';
@@ -35,8 +34,6 @@ import { exploringParallel } from '../src/run/parallel.ts';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
 import { referenceLoop } from './reference.ts';
-
-setAutoFreeze(false);
 
 if (process.argv.includes('memory')) {
   // The memory runs as compiled JavaScript (no TypeScript loader in the process whose RSS is

@@ -12,15 +12,12 @@
  * `npm run bench -- flaws --table A.jsonl,B.jsonl` measures nothing: it prints the table of rows
  * saved by earlier `--json` runs (e.g. one per strategy, run one after the other or on two machines).
  */
-import { setAutoFreeze } from 'immer';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { flawByName } from '../src/protocol/flaws.ts';
 import { STRATEGIES, type StrategyName } from '../src/run/strategy.ts';
 import { DEFAULT_SHRINK_BUDGET } from '../src/run/shrink.ts';
 import { DEFAULT_BUDGET, FLAW_NAMES, markdownTable, measureFlaw, rankStrategies, type FlawName, type FlawRow } from './flawtable.ts';
-
-setAutoFreeze(false);
 
 function fail(message: string): never {
   process.stderr.write(`npm run bench -- flaws: ${message}\n`);

@@ -21,14 +21,12 @@
  * sampled every virtual second. No trace sink is attached (a `--json` run streams its records;
  * docs/architecture.md).
  */
-import { setAutoFreeze } from 'immer';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRun, runJudged, type Run, type RunOptions } from '../src/run/run.ts';
 
-setAutoFreeze(false);
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 

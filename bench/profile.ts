@@ -5,12 +5,10 @@
  * shared machine) and its ratio to the reference loop (bench/reference.ts)
  * measured before and after it.
  */
-import { setAutoFreeze } from 'immer';
 import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd } from '../src/run/run.ts';
 import { referenceLoop } from './reference.ts';
 
-setAutoFreeze(false);
 /** CPU time of this process in ms: less disturbed than wall time on a shared machine. */
 function cpuMs(): number {
   const u = process.cpuUsage();

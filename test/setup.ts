@@ -1,4 +1,5 @@
-// Tests run with immer's auto-freeze on, so any mutation of a produced state throws at once.
-import { setAutoFreeze } from 'immer';
+// Tests deep-freeze every state a step takes and returns (src/protocol/cow.ts), so a write to an
+// object the step did not copy throws at once.
+import { setStateFreezing } from '../src/protocol/cow.ts';
 
-setAutoFreeze(true);
+setStateFreezing(true);

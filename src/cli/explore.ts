@@ -5,7 +5,6 @@
  * any seed failed a check, 3 if a run threw (an internal error of zabsim). Ctrl-C stops after the
  * current seed and prints what was found so far (a second Ctrl-C ends at once).
  */
-import { setAutoFreeze } from 'immer';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { coverageJson, formatCoverage } from '../run/coverage.ts';
@@ -74,7 +73,6 @@ function rate(n: number, secs: number): string {
 
 /** `zabsim explore` with already-parsed flags; resolves to the exit code. */
 export async function exploreCommand(flags: Map<string, FlagValue>, out: Output, err: Terminal, argv: readonly string[] = [], test: ExploreTestHooks = {}): Promise<number> {
-  setAutoFreeze(false);
   const total = (flags.get('seeds') as number | undefined) ?? 100;
   const first = (flags.get('from') as number | undefined) ?? 1;
   if (first + total - 1 > MAX_SEED) throw new UsageError(`--from ${first} with --seeds ${total} reaches seed ${first + total - 1}, above the largest seed ${MAX_SEED}.`, 'explore');

@@ -5,7 +5,6 @@
  * zabsim (its message and stack: never mistaken for a found bug).
  */
 import { readFileSync } from 'node:fs';
-import { setAutoFreeze } from 'immer';
 import chalk, { Chalk } from 'chalk';
 import { nearest, usage, UsageError, type CommandSpec } from './args.ts';
 import { parseRunFlags, RUN_SPEC, runCommand } from './run.ts';
@@ -44,15 +43,12 @@ const COMMANDS: readonly Command[] = [
     run(argv, io) {
       const flags = parseRunFlags(argv);
       if (flags.get('help') === true) return help(RUN_SPEC, io);
-      // Speed: the kernel never mutates states, and tests run with auto-freeze on to prove it.
-      setAutoFreeze(false);
       return runCommand(flags, io.out, io.palette(flags.get('no-color') === true || flags.get('json') === true), argv, io.err);
     },
   },
   {
     spec: SCENARIO_SPEC,
     run(argv, io) {
-      setAutoFreeze(false);
       return scenarioCommand(argv, io.out, io.palette(argv.includes('--no-color')));
     },
   },

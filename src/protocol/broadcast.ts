@@ -15,6 +15,7 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
+import { ownLeader, ownLearner } from './cow.ts';
 import { sendToLearner } from './learnerhandler.ts';
 import type { Txn, TxnOrigin } from './datatree.ts';
 import { enqueueCommit, enqueueSyncReply } from './commitproc.ts';
@@ -53,13 +54,14 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
     // holds one txn per zxid, so the server stops here, as loudly as a halt.
     return `zxid ${formatZxid(z)} is already in my log (the counter carried into the epoch earlier): a repeated zxid`;
   }
-  l.lastProposed = z;
-  l.outstanding = l.outstanding.push({ zxid: z, txn, acks: [] });
+  const w = ownLeader(ctx, s);
+  w.lastProposed = z;
+  w.outstanding = w.outstanding.push({ zxid: z, txn, acks: [] });
   const packet: TxnPacket = { type: 'PROPOSAL', zxid: z, txn };
-  for (const key in l.learners) {
-    const h = l.learners[key];
+  for (const key in w.learners) {
+    const h = w.learners[key];
     if (h !== undefined && h.forwarding && !h.observer) {
-      sendToLearner(ctx, h, packet);
+      sendToLearner(ctx, s, h, packet);
       updateProposalCheck(s, ctx, h, z);
     }
   }
@@ -75,7 +77,7 @@ export function processAck(s: S, ctx: StepContext, sid: Sid, z: Zxid): void {
   const l = s.leader;
   if (l === null) return;
   const h = l.learners[sid];
-  if (h !== undefined) updateAckCheck(h, z);
+  if (h !== undefined) updateAckCheck(s, ctx, h, z);
   if (counterOf(z) === 0) return;
   if (z <= l.lastCommitted) return;
   const i = l.outstanding.items.findIndex((p) => p.zxid === z);
@@ -84,19 +86,22 @@ export function processAck(s: S, ctx: StepContext, sid: Sid, z: Zxid): void {
     return;
   }
   const p = l.outstanding.items[i] as Proposal;
-  if (isVoter(ctx.cfg, sid) && !p.acks.includes(sid)) l.outstanding = l.outstanding.with(i, { ...p, acks: [...p.acks, sid] });
+  if (isVoter(ctx.cfg, sid) && !p.acks.includes(sid)) {
+    const w = ownLeader(ctx, s);
+    w.outstanding = w.outstanding.with(i, { ...p, acks: [...p.acks, sid] });
+  }
   tryToCommit(s, ctx);
 }
 
 /** Commits the longest prefix of outstanding proposals that has a quorum (tryToCommit). */
 function tryToCommit(s: S, ctx: StepContext): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
   let n = 0;
-  const items = l.outstanding.items;
+  const items = s.leader.outstanding.items;
   while (n < items.length && isQuorum(ctx.cfg, (items[n] as Proposal).acks.length)) n++;
   if (n === 0) return;
   const done = items.slice(0, n);
+  const l = ownLeader(ctx, s);
   l.outstanding = l.outstanding.drop(n);
   for (const p of done) commit(s, ctx, p);
 }
@@ -106,14 +111,14 @@ function tryToCommit(s: S, ctx: StepContext): void {
  * `zk.commitProcessor.commit`: the leader applies it in its CommitProcessor's step, not here.
  */
 function commit(s: S, ctx: StepContext, p: Proposal): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
+  const l = ownLeader(ctx, s);
   l.lastCommitted = p.zxid;
   for (const key in l.learners) {
     const h = l.learners[key];
     if (h === undefined || !h.forwarding) continue;
-    if (h.observer) sendToLearner(ctx, h, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
-    else sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
+    if (h.observer) sendToLearner(ctx, s, h, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
+    else sendToLearner(ctx, s, h, { type: 'COMMIT', zxid: p.zxid });
   }
   l.toBeApplied = l.toBeApplied.push(p);
   enqueueCommit(s, ctx, { zxid: p.zxid, txn: p.txn });
@@ -130,7 +135,7 @@ export function processSync(s: S, ctx: StepContext, origin: TxnOrigin): void {
   const l = s.leader;
   if (l === null) return;
   if (l.outstanding.length === 0) answerSync(s, ctx, origin);
-  else l.pendingSyncs = l.pendingSyncs.push({ waitFor: l.lastProposed, origin });
+  else ownLeader(ctx, s).pendingSyncs = l.pendingSyncs.push({ waitFor: l.lastProposed, origin });
 }
 
 /**
@@ -147,8 +152,7 @@ function answerSync(s: S, ctx: StepContext, origin: TxnOrigin): void {
 
 /** PROPOSAL at a follower in broadcast: hand it to the log writer, which ACKs after the fsync. */
 export function onProposal(s: S, ctx: StepContext, msg: TxnPacket): void {
-  const l = s.learner;
-  if (l === null) return;
+  if (s.learner === null) return;
   const last = lastQueuedZxid(s, s.db.log.lastZxid(s.db.lastProcessedZxid));
   if (msg.zxid <= last) {
     note(ctx, `ignored duplicate PROPOSAL ${formatZxid(msg.zxid)}`);
@@ -157,6 +161,7 @@ export function onProposal(s: S, ctx: StepContext, msg: TxnPacket): void {
   const entry = { zxid: msg.zxid, txn: msg.txn };
   // FollowerZooKeeperServer.logRequest: pendingTxns, then the log writer's queue; it ACKs after
   // its flush.
+  const l = ownLearner(ctx, s);
   l.pendingTxns = l.pendingTxns.push(entry);
   enqueueLog(s, ctx, entry, true);
 }

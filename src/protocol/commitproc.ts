@@ -25,7 +25,8 @@ import { Fifo } from './fifo.ts';
 import { reply, replyForApplied } from './serving.ts';
 import type { TxnOrigin } from './datatree.ts';
 import { sessionTxnCommitted } from './heartbeat.ts';
-import type { CommitItem, CommitProcessorState, LeaderState, LogEntry, ServerState } from './types.ts';
+import { ownLeader } from './cow.ts';
+import type { CommitItem, CommitProcessorState, LogEntry, ServerState } from './types.ts';
 import { formatZxid } from './zxid.ts';
 
 type S = ServerState;
@@ -35,11 +36,8 @@ export const IDLE_COMMIT_PROCESSOR: CommitProcessorState = { queue: Fifo.empty<C
 
 function enqueue(s: S, ctx: StepContext, item: CommitItem): void {
   const c = s.commitProcessor;
-  c.queue = c.queue.push(item);
-  if (!c.woken) {
-    c.woken = true;
-    ctx.effects.push({ kind: 'wake', stage: 'commitProcessor' });
-  }
+  s.commitProcessor = { queue: c.queue.push(item), woken: true };
+  if (!c.woken) ctx.effects.push({ kind: 'wake', stage: 'commitProcessor' });
 }
 
 /** CommitProcessor.commit: a committed txn, to be applied by the FinalRequestProcessor. */
@@ -54,11 +52,9 @@ export function enqueueSyncReply(s: S, ctx: StepContext, origin: TxnOrigin): voi
 
 /** The CommitProcessor's step: everything queued goes through the FinalRequestProcessor, in order. */
 export function runCommitProcessor(s: S, ctx: StepContext): void {
-  const c = s.commitProcessor;
-  c.woken = false;
-  const items = c.queue.items;
+  const items = s.commitProcessor.queue.items;
+  s.commitProcessor = items.length === 0 ? { queue: s.commitProcessor.queue, woken: false } : IDLE_COMMIT_PROCESSOR;
   if (items.length === 0) return;
-  c.queue = Fifo.empty();
   for (const item of items) {
     // A role that ended halted the processor; what it held was dropped then (fenceCommitProcessor).
     if (item.role !== s.role) throw new Error(`s${s.sid}: commit processor holds an item of role ${item.role} in role ${s.role}`);
@@ -88,7 +84,7 @@ export function runCommitProcessor(s: S, ctx: StepContext): void {
  * learns the txn (`processTxnForSessionEvents`), and the proposal leaves the head of toBeApplied.
  */
 function appliedOnLeader(s: S, ctx: StepContext, e: LogEntry): void {
-  const l = s.leader as LeaderState;
+  const l = ownLeader(ctx, s);
   const head = l.toBeApplied.first();
   // The leader commits in zxid order and its CommitProcessor applies in queue order; a role
   // change empties both (the leader state goes, the queue is halted).
@@ -105,5 +101,5 @@ export function fenceCommitProcessor(s: S, ctx: StepContext): void {
   const n = s.commitProcessor.queue.length;
   if (n === 0) return;
   note(ctx, `commit processor halted: ${n} queued requests dropped`);
-  s.commitProcessor.queue = Fifo.empty();
+  s.commitProcessor = { queue: Fifo.empty(), woken: s.commitProcessor.woken };
 }

@@ -12,6 +12,8 @@ export interface StepContext {
   readonly effects: Effect[];
   /** Coverage probes (probes.ts): null when coverage is off; call as `ctx.probe?.(PROBE[name])`. */
   readonly probe: ProbeSink | null;
+  /** The objects this step copied and may write (cow.ts `own`); the state's root is the first. */
+  readonly owned: object[];
 }
 
 export function send(ctx: StepContext, to: Sid, msg: Message): void {

@@ -15,10 +15,11 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
+import { own, ownHandler, ownLeader, ownLearner } from './cow.ts';
 import { Fifo } from './fifo.ts';
 import { persist, snapshotNow } from './persist.ts';
 import { handlerReadTimer, TIMER_LEARNER_READ } from './heartbeat.ts';
-import type { AckEpoch, LeaderInfo, LearnerHandler, LearnerInfo, ServerState } from './types.ts';
+import type { AckEpoch, LeaderInfo, LeaderState, LearnerHandler, LearnerInfo, ServerState } from './types.ts';
 import { epochOf, formatZxid, zxid } from './zxid.ts';
 
 type S = ServerState;
@@ -75,8 +76,8 @@ export function enterLeading(s: S, ctx: StepContext): void {
 
 /** Leader.getEpochToPropose for one caller (§4.3). */
 function getEpochToPropose(s: S, ctx: StepContext, sid: Sid, lastAcceptedEpoch: number): void {
-  const l = s.leader;
-  if (l === null || l.epochDecided) return;
+  if (s.leader === null || s.leader.epochDecided) return;
+  const l = ownLeader(ctx, s);
   if (ctx.cfg.flaws.epoch_from_last_logged_zxid) {
     // ZOOKEEPER-335 (B1), 3.3's Leader.lead: epoch = (getLastLoggedZxid() >> 32) + 1, the
     // leader's own log alone; no acceptedEpoch of anyone takes part.
@@ -94,33 +95,33 @@ function getEpochToPropose(s: S, ctx: StepContext, sid: Sid, lastAcceptedEpoch: 
 
 /** acceptedEpoch is durable: every waiting handler sends LEADERINFO; the leader acks its own epoch. */
 export function onLeaderAcceptedEpochDurable(s: S, ctx: StepContext): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
+  const l = ownLeader(ctx, s);
   l.epochDurable = true;
   // waitForEpochAck has its own initLimit·tickTime wait.
   setTimer(ctx, TIMER_EPOCH_WAIT, initLimitMs(ctx));
   for (const key in l.learners) {
     const h = l.learners[key];
-    if (h !== undefined && h.stage === 'epoch') sendLeaderInfo(s, ctx, h);
+    if (h !== undefined && h.stage === 'epoch') sendLeaderInfo(s, ctx, h.sid);
   }
   waitForEpochAck(s, ctx, s.sid, l.summaryEpoch, l.summaryZxid);
 }
 
-function sendLeaderInfo(s: S, ctx: StepContext, h: LearnerHandler): void {
+function sendLeaderInfo(s: S, ctx: StepContext, sid: Sid): void {
   const l = s.leader;
   if (l === null) return;
-  h.stage = 'ackepoch';
-  send(ctx, h.sid, { type: 'LEADERINFO', zxid: zxid(l.epoch, 0) });
+  ownHandler(ctx, s, sid).stage = 'ackepoch';
+  send(ctx, sid, { type: 'LEADERINFO', zxid: zxid(l.epoch, 0) });
 }
 
 /** FOLLOWERINFO/OBSERVERINFO arriving anywhere. Only a leader listens on the quorum port. */
 export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInfo): void {
-  const l = s.leader;
-  if (s.state !== 'LEADING' || l === null) {
+  if (s.state !== 'LEADING' || s.leader === null) {
     note(ctx, `refused ${msg.type} from s${from}: not leading`);
     disconnect(ctx, from);
     return;
   }
+  const l = ownLeader(ctx, s);
   const p = ctx.cfg.params;
   const observer = msg.type === 'OBSERVERINFO' || !isVoter(ctx.cfg, from);
   const h: LearnerHandler = {
@@ -135,7 +136,7 @@ export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInf
     syncCheck: { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 },
     snapSync: null,
   };
-  l.learners[from] = h;
+  own(ctx, l, 'learners')[from] = h;
   // §2.2 SYNC / §6: a pending `sync` is answered on the connection it came in on
   // (LearnerSyncRequest.fh, Leader.sendSync). This learner's earlier connection is gone, so its
   // pending syncs die with it; answering them on the new connection would reach a learner that is
@@ -144,7 +145,7 @@ export function onLearnerInfo(s: S, ctx: StepContext, from: Sid, msg: LearnerInf
   setTimer(ctx, handlerReadTimer(from), initLimitMs(ctx));
   getEpochToPropose(s, ctx, from, h.acceptedEpoch);
   const hd = l.learners[from];
-  if (hd !== undefined && l.epochDurable) sendLeaderInfo(s, ctx, hd);
+  if (hd !== undefined && l.epochDurable) sendLeaderInfo(s, ctx, from);
 }
 
 /** ACKEPOCH at the leader: LearnerHandler reads it right after LEADERINFO. */
@@ -155,7 +156,8 @@ export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, sta
     note(ctx, `ignored ACKEPOCH from s${from}: no handler waiting for it`);
     return;
   }
-  h.peerLastZxid = msg.zxid;
+  const hw = ownHandler(ctx, s, from);
+  hw.peerLastZxid = msg.zxid;
   if (!l.electionFinished) {
     // StateSummary.isMoreRecentThan: the follower must not be newer than the leader.
     // 3.3 had no StateSummary: under the ZOOKEEPER-335 flaw no follower is refused as newer.
@@ -164,23 +166,24 @@ export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, sta
       dropLearner(s, ctx, from);
       return;
     }
-    h.stage = 'epochack';
+    hw.stage = 'epochack';
     waitForEpochAck(s, ctx, from, msg.currentEpoch, msg.zxid);
-    if (!l.electionFinished) return;
+    const cur = s.leader as LeaderState;
+    if (!cur.electionFinished) return;
     // The ACK that finished the wait released every handler, this one included.
-    for (const key in l.learners) {
-      const w = l.learners[key];
+    for (const key in cur.learners) {
+      const w = cur.learners[key];
       if (w !== undefined && w.stage === 'epochack') startSync(w);
     }
     return;
   }
-  startSync(h);
+  startSync(hw);
 }
 
 /** Leader.waitForEpochAck for one caller (§4.5). */
 function waitForEpochAck(s: S, ctx: StepContext, sid: Sid, currentEpoch: number, lastZxid: number): void {
-  const l = s.leader;
-  if (l === null || l.electionFinished) return;
+  if (s.leader === null || s.leader.electionFinished) return;
+  const l = ownLeader(ctx, s);
   if (currentEpoch !== -1 && lastZxid !== -1 && isVoter(ctx.cfg, sid) && !l.electing.includes(sid)) l.electing = [...l.electing, sid];
   if (l.electing.includes(s.sid) && isQuorum(ctx.cfg, l.electing.length)) {
     l.electionFinished = true;
@@ -194,9 +197,8 @@ function waitForEpochAck(s: S, ctx: StepContext, sid: Sid, currentEpoch: number,
 
 /** The leader drops one learner: its handler goes and its connection is closed. */
 export function dropLearner(s: S, ctx: StepContext, sid: Sid): void {
-  const l = s.leader;
-  if (l === null || l.learners[sid] === undefined) return;
-  delete l.learners[sid];
+  if (s.leader === null || s.leader.learners[sid] === undefined) return;
+  delete own(ctx, ownLeader(ctx, s), 'learners')[sid];
   cancelTimer(ctx, handlerReadTimer(sid));
   disconnect(ctx, sid);
 }
@@ -227,8 +229,8 @@ export function enterLearning(s: S, ctx: StepContext, role: 'FOLLOWING' | 'OBSER
 }
 
 function connect(s: S, ctx: StepContext): void {
-  const l = s.learner;
-  if (l === null) return;
+  if (s.learner === null) return;
+  const l = ownLearner(ctx, s);
   l.connectTries++;
   const info: LearnerInfo = {
     type: s.state === 'OBSERVING' ? 'OBSERVERINFO' : 'FOLLOWERINFO',
@@ -240,15 +242,15 @@ function connect(s: S, ctx: StepContext): void {
 
 /** LEADERINFO at the learner (§4.4). Returns a reason to go LOOKING, or null. */
 export function onLeaderInfo(s: S, ctx: StepContext, msg: LeaderInfo): string | null {
-  const l = s.learner;
-  if (l === null || l.phase !== 'discovery') return null;
+  if (s.learner === null || s.learner.phase !== 'discovery') return null;
+  const l = ownLearner(ctx, s);
   const newEpoch = epochOf(msg.zxid);
   l.newEpoch = newEpoch;
   if (ctx.cfg.flaws.epoch_from_last_logged_zxid) {
     // ZOOKEEPER-335 (B1), 3.3's Follower.followLeader: only an epoch below that of the learner's
     // last logged zxid is refused; there is no accepted epoch to compare with or to write.
-    const own = epochOf(s.db.log.lastZxid(s.db.lastProcessedZxid));
-    if (newEpoch < own) return `Leader epoch ${newEpoch} is less than our epoch ${own}`;
+    const logEpoch = epochOf(s.db.log.lastZxid(s.db.lastProcessedZxid));
+    if (newEpoch < logEpoch) return `Leader epoch ${newEpoch} is less than our epoch ${logEpoch}`;
     // zabsim still keeps the epoch files consistent (acceptedEpoch only grows, currentEpoch is
     // written at NEWLEADER), so start-up and EpochFileSanity read sane files; nothing decides by them.
     if (newEpoch <= s.acceptedEpoch) {
@@ -272,8 +274,8 @@ export function onLeaderInfo(s: S, ctx: StepContext, msg: LeaderInfo): string | 
 
 /** ACKEPOCH(lastLoggedZxid, currentEpoch or -1); the learner then waits for the sync stream. */
 export function sendAckEpoch(s: S, ctx: StepContext, currentEpoch: number): void {
-  const l = s.learner;
-  if (l === null) return;
+  if (s.learner === null) return;
+  const l = ownLearner(ctx, s);
   send(ctx, l.leader, { type: 'ACKEPOCH', zxid: s.db.lastProcessedZxid, currentEpoch });
   l.phase = 'sync';
   // Follower.followLeader / Observer.observeLeader: SYNCHRONIZATION once registered.

@@ -11,7 +11,8 @@
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import type { Notification, PeerStateName, ServerState, StoredVote, Vote } from './types.ts';
-import { hasQuorumFor, raw, totalOrderPredicate, withVote } from './vote.ts';
+import { own } from './cow.ts';
+import { hasQuorumFor, totalOrderPredicate, withVote } from './vote.ts';
 import { formatLong, MIN_VALUE, ZXID_NONE } from './zxid.ts';
 
 export const TIMER_POLL = 'fle.poll';
@@ -55,10 +56,11 @@ function proposal(s: S): { leader: Sid; zxid: number; peerEpoch: number } {
   return { leader: s.fle.proposedLeader, zxid: s.fle.proposedZxid, peerEpoch: s.fle.proposedEpoch };
 }
 
-function updateProposal(s: S, leader: Sid, zxid: number, peerEpoch: number): void {
-  s.fle.proposedLeader = leader;
-  s.fle.proposedZxid = zxid;
-  s.fle.proposedEpoch = peerEpoch;
+function updateProposal(s: S, ctx: StepContext, leader: Sid, zxid: number, peerEpoch: number): void {
+  const fle = own(ctx, s, 'fle');
+  fle.proposedLeader = leader;
+  fle.proposedZxid = zxid;
+  fle.proposedEpoch = peerEpoch;
 }
 
 /** sendNotifications: my proposal to every voter; a voter includes itself (looped back). */
@@ -73,7 +75,7 @@ function sendNotifications(s: S, ctx: StepContext): void {
  * observer's pre-election delay) are then processed in arrival order.
  */
 export function lookForLeader(s: S, ctx: StepContext): Decision | null {
-  const fle = s.fle;
+  const fle = own(ctx, s, 'fle');
   fle.logicalclock++;
   fle.recvset = {};
   fle.outofelection = {};
@@ -81,7 +83,7 @@ export function lookForLeader(s: S, ctx: StepContext): Decision | null {
   fle.finalizing = false;
   fle.running = true;
   const init = initialVote(ctx.cfg, s);
-  updateProposal(s, init.leader, init.zxid, init.peerEpoch);
+  updateProposal(s, ctx, init.leader, init.zxid, init.peerEpoch);
   sendNotifications(s, ctx);
   setTimer(ctx, TIMER_POLL, fle.notTimeoutMs);
   const queued = fle.queued;
@@ -109,7 +111,7 @@ export function onNotification(s: S, ctx: StepContext, from: Sid, n: Notificatio
       send(ctx, from, notification('LOOKING', proposal(s), s.fle.logicalclock));
     }
     if (!s.fle.running) {
-      s.fle.queued.push({ from, n });
+      own(ctx, own(ctx, s, 'fle'), 'queued').push({ from, n });
       return null;
     }
     return mainLoop(s, ctx, from, n);
@@ -130,7 +132,7 @@ function mainLoop(s: S, ctx: StepContext, from: Sid, n: Notification): Decision 
     // Polled during finalizeWait: a better vote is re-queued and the loop continues; anything
     // else is discarded and the 200 ms wait starts again (§3.3 step 6).
     if (totalOrderPredicate(cfg, n.leader, n.zxid, n.peerEpoch, fle.proposedLeader, fle.proposedZxid, fle.proposedEpoch)) {
-      fle.finalizing = false;
+      own(ctx, s, 'fle').finalizing = false;
       cancelTimer(ctx, TIMER_FINALIZE);
     } else {
       note(ctx, `finalize: discarded notification from s${from} (not better than my vote)`);
@@ -148,14 +150,13 @@ function mainLoop(s: S, ctx: StepContext, from: Sid, n: Notification): Decision 
   } else {
     note(ctx, `ignored OBSERVING notification from s${from}`);
   }
-  if (decision === null && !fle.finalizing) setTimer(ctx, TIMER_POLL, fle.notTimeoutMs);
+  if (decision === null && !s.fle.finalizing) setTimer(ctx, TIMER_POLL, s.fle.notTimeoutMs);
   return decision;
 }
 
 /** §3.3, n.state = LOOKING: rules 1–6. */
 function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void {
   const { cfg } = ctx;
-  const fle = s.fle;
   const init = initialVote(cfg, s);
   if (init.zxid === ZXID_NONE) {
     note(ctx, 'ignored notification: my zxid is -1 (ZOOKEEPER-261)');
@@ -165,23 +166,25 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
     note(ctx, `ignored notification from s${from}: its zxid is -1 (ZOOKEEPER-261)`);
     return;
   }
+  if (n.electionEpoch < s.fle.logicalclock) {
+    note(ctx, `dropped notification from s${from}: round ${n.electionEpoch} < logicalclock ${s.fle.logicalclock}`);
+    return;
+  }
+  const fle = own(ctx, s, 'fle');
   if (n.electionEpoch > fle.logicalclock) {
     fle.logicalclock = n.electionEpoch;
     fle.recvset = {};
     if (totalOrderPredicate(cfg, n.leader, n.zxid, n.peerEpoch, init.leader, init.zxid, init.peerEpoch)) {
-      updateProposal(s, n.leader, n.zxid, n.peerEpoch);
+      updateProposal(s, ctx, n.leader, n.zxid, n.peerEpoch);
     } else {
-      updateProposal(s, init.leader, init.zxid, init.peerEpoch);
+      updateProposal(s, ctx, init.leader, init.zxid, init.peerEpoch);
     }
     sendNotifications(s, ctx);
-  } else if (n.electionEpoch < fle.logicalclock) {
-    note(ctx, `dropped notification from s${from}: round ${n.electionEpoch} < logicalclock ${fle.logicalclock}`);
-    return;
   } else if (totalOrderPredicate(cfg, n.leader, n.zxid, n.peerEpoch, fle.proposedLeader, fle.proposedZxid, fle.proposedEpoch)) {
-    updateProposal(s, n.leader, n.zxid, n.peerEpoch);
+    updateProposal(s, ctx, n.leader, n.zxid, n.peerEpoch);
     sendNotifications(s, ctx);
   }
-  fle.recvset = withVote(raw(fle, 'recvset'), from, stored(n, 'LOOKING', 0));
+  fle.recvset = withVote(fle.recvset, from, stored(n, 'LOOKING', 0));
   const mine: StoredVote = {
     leader: fle.proposedLeader,
     zxid: fle.proposedZxid,
@@ -190,7 +193,7 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
     state: 'LOOKING',
     version: NOTIFICATION_VERSION,
   };
-  if (hasQuorumFor(cfg, raw(fle, 'recvset'), mine)) {
+  if (hasQuorumFor(cfg, fle.recvset, mine)) {
     fle.finalizing = true;
     cancelTimer(ctx, TIMER_POLL);
     setTimer(ctx, TIMER_FINALIZE, cfg.params.finalizeWaitMs);
@@ -200,18 +203,18 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
 /** §3.3, n.state = FOLLOWING or LEADING: same-round recvset, then the outofelection path. */
 function handleElected(s: S, ctx: StepContext, from: Sid, n: Notification): Decision | null {
   const { cfg } = ctx;
-  const fle = s.fle;
+  const fle = own(ctx, s, 'fle');
   const theirs = stored(n, n.state, n.version);
   const vote: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch };
   if (n.electionEpoch === fle.logicalclock) {
     // Stored as version 0, so these entries match on the leader id only (a ZooKeeper quirk).
-    const recvset = withVote(raw(fle, 'recvset'), from, stored(n, n.state, 0));
+    const recvset = withVote(fle.recvset, from, stored(n, n.state, 0));
     fle.recvset = recvset;
     if (hasQuorumFor(cfg, recvset, theirs) && checkLeader(s, recvset, n.leader, n.electionEpoch)) {
       return decide(s, ctx, vote);
     }
   }
-  const outofelection = withVote(raw(fle, 'outofelection'), from, theirs);
+  const outofelection = withVote(fle.outofelection, from, theirs);
   fle.outofelection = outofelection;
   if (hasQuorumFor(cfg, outofelection, theirs) && checkLeader(s, outofelection, n.leader, n.electionEpoch)) {
     fle.logicalclock = n.electionEpoch;
@@ -227,13 +230,13 @@ function checkLeader(s: S, votes: Readonly<Record<Sid, StoredVote>>, leader: Sid
 }
 
 function stored(n: Notification, state: PeerStateName, version: number): StoredVote {
-  return Object.freeze({ leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state, version });
+  return { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state, version };
 }
 
 /** Poll timeout (§3.3): re-send my vote and double notTimeout up to maxNotificationInterval. */
 export function onPollTimeout(s: S, ctx: StepContext): void {
-  const fle = s.fle;
-  if (s.state !== 'LOOKING' || !fle.running || fle.finalizing) return;
+  if (s.state !== 'LOOKING' || !s.fle.running || s.fle.finalizing) return;
+  const fle = own(ctx, s, 'fle');
   sendNotifications(s, ctx);
   fle.notTimeoutMs = Math.min(fle.notTimeoutMs * 2, ctx.cfg.params.maxNotificationIntervalMs);
   setTimer(ctx, TIMER_POLL, fle.notTimeoutMs);
@@ -253,7 +256,7 @@ export function onFinalizeTimeout(s: S, ctx: StepContext): Decision | null {
 
 /** setPeerState + leaveInstance: the round is over; peer.ts enters the role. */
 function decide(s: S, ctx: StepContext, vote: Vote): Decision {
-  const fle = s.fle;
+  const fle = own(ctx, s, 'fle');
   fle.running = false;
   fle.finalizing = false;
   fle.queued = [];

@@ -14,6 +14,7 @@
 import { isQuorum, type Sid } from './config.ts';
 import { send, setTimer, type StepContext } from './context.ts';
 import { sendToLearner } from './learnerhandler.ts';
+import { own, ownHandler, ownLeader, ownLearner } from './cow.ts';
 import type { Txn } from './datatree.ts';
 import type { LearnerHandler, Ping, ServerState } from './types.ts';
 import type { Zxid } from './zxid.ts';
@@ -56,8 +57,8 @@ export type PingOutcome = { abdicate: false; drop: Sid[]; expired: number[] } | 
  * after that every other wake-up advances `tick` and checks the synced quorum.
  */
 export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
-  const l = s.leader;
-  if (l === null) return { abdicate: false, drop: [], expired: [] };
+  if (s.leader === null) return { abdicate: false, drop: [], expired: [] };
+  const l = ownLeader(ctx, s);
   l.wakeups++;
   if (l.wakeups % 2 === 0) {
     l.tick++;
@@ -86,7 +87,7 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
     // the first ping at which its real age has reached syncLimit·tickTime, never earlier (with
     // `>=` it was dropped up to tickTime/2 early, e.g. at 9.4 s of a 10 s limit).
     if (h.syncCheck.currentTime !== 0 && now - h.syncCheck.currentTime > limit) drop.push(h.sid);
-    else sendToLearner(ctx, h, ping);
+    else sendToLearner(ctx, s, h, ping);
   }
   const expired: number[] = [];
   for (const key in l.sessionExpiry) {
@@ -103,27 +104,16 @@ export function updateProposalCheck(s: S, ctx: StepContext, h: LearnerHandler, z
   if (!c.started) return;
   // The clock starts at 0; a time of 0 means "none", so use at least 1.
   const now = Math.max(1, leaderClock(s, ctx));
-  if (c.currentTime === 0) {
-    c.currentTime = now;
-    c.currentZxid = z;
-  } else {
-    c.nextTime = now;
-    c.nextZxid = z;
-  }
+  const w = ownHandler(ctx, s, h.sid);
+  if (c.currentTime === 0) w.syncCheck = { ...c, currentTime: now, currentZxid: z };
+  else w.syncCheck = { ...c, nextTime: now, nextZxid: z };
 }
 
 /** SyncLimitCheck.updateAck. */
-export function updateAckCheck(h: LearnerHandler, z: Zxid): void {
+export function updateAckCheck(s: S, ctx: StepContext, h: LearnerHandler, z: Zxid): void {
   const c = h.syncCheck;
-  if (c.currentZxid === z) {
-    c.currentTime = c.nextTime;
-    c.currentZxid = c.nextZxid;
-    c.nextTime = 0;
-    c.nextZxid = 0;
-  } else if (c.nextZxid === z) {
-    c.nextTime = 0;
-    c.nextZxid = 0;
-  }
+  if (c.currentZxid === z) ownHandler(ctx, s, h.sid).syncCheck = { ...c, currentTime: c.nextTime, currentZxid: c.nextZxid, nextTime: 0, nextZxid: 0 };
+  else if (c.nextZxid === z) ownHandler(ctx, s, h.sid).syncCheck = { ...c, nextTime: 0, nextZxid: 0 };
 }
 
 /** Any packet from a learner: deadline tick + syncLimit, and its socket read timeout re-armed. */
@@ -131,7 +121,8 @@ export function heardFromLearner(s: S, ctx: StepContext, h: LearnerHandler): voi
   const l = s.leader;
   if (l === null) return;
   const p = ctx.cfg.params;
-  h.deadlineTick = l.tick + p.syncLimitTicks;
+  const deadline = l.tick + p.syncLimitTicks;
+  if (h.deadlineTick !== deadline) ownHandler(ctx, s, h.sid).deadlineTick = deadline;
   const afterAck = h.stage === 'synced' || h.stage === 'broadcast';
   setTimer(ctx, handlerReadTimer(h.sid), (afterAck ? p.syncLimitTicks : p.initLimitTicks) * p.tickTimeMs);
 }
@@ -140,7 +131,7 @@ export function heardFromLearner(s: S, ctx: StepContext, h: LearnerHandler): voi
 export function heardFromLeader(s: S, ctx: StepContext): void {
   const l = s.learner;
   if (l === null) return;
-  l.connected = true;
+  if (!l.connected) ownLearner(ctx, s).connected = true;
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_LEARNER_READ, (l.sync.newLeaderSeen ? p.syncLimitTicks : p.initLimitTicks) * p.tickTimeMs);
 }
@@ -149,20 +140,18 @@ export function heardFromLeader(s: S, ctx: StepContext): void {
 export function echoPing(s: S, ctx: StepContext, msg: Ping): void {
   const l = s.learner;
   if (l === null) return;
-  // Copied out of the draft: an effect must never hold an immer proxy.
-  const sessions = [...l.touched];
-  l.touched = [];
+  const sessions = l.touched;
+  if (sessions.length > 0) ownLearner(ctx, s).touched = [];
   send(ctx, l.leader, sessions.length > 0 ? { type: 'PING', zxid: msg.zxid, sessions } : { type: 'PING', zxid: msg.zxid });
 }
 
 /** Session touches reported by a learner's PING refresh their expiry on the leader. */
 export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[]): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
   const now = leaderClock(s, ctx);
   for (const id of sessions) {
     const timeout = s.db.tree.sessions[id]?.timeoutMs;
-    if (timeout !== undefined) l.sessionExpiry[id] = now + timeout;
+    if (timeout !== undefined) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[id] = now + timeout;
   }
 }
 
@@ -176,6 +165,9 @@ export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[
 export function sessionTxnCommitted(s: S, ctx: StepContext, txn: Txn): void {
   const l = s.leader;
   if (l === null) return;
-  if (txn.type === 'closeSession') delete l.sessionExpiry[txn.session];
-  else if (txn.type === 'createSession' && l.sessionExpiry[txn.session] === undefined) l.sessionExpiry[txn.session] = leaderClock(s, ctx) + txn.timeoutMs;
+  if (txn.type === 'closeSession') {
+    if (l.sessionExpiry[txn.session] !== undefined) delete own(ctx, ownLeader(ctx, s), 'sessionExpiry')[txn.session];
+  } else if (txn.type === 'createSession' && l.sessionExpiry[txn.session] === undefined) {
+    own(ctx, ownLeader(ctx, s), 'sessionExpiry')[txn.session] = leaderClock(s, ctx) + txn.timeoutMs;
+  }
 }

@@ -22,10 +22,10 @@
  * steps place one window (docs/protocol.md). A role change or a dropped learner ends the thread:
  * a later step finds no handler, or none in a SNAP sync, and does nothing.
  */
-import { isDraft, original } from 'immer';
 import type { Sid } from './config.ts';
 import { send, type StepContext } from './context.ts';
-import type { LearnerHandler, Message, ServerState, SnapPacket } from './types.ts';
+import { own, ownHandler } from './cow.ts';
+import type { HandlerSnapSync, LearnerHandler, Message, ServerState, SnapPacket } from './types.ts';
 import { zxid } from './zxid.ts';
 
 type S = ServerState;
@@ -39,15 +39,22 @@ export function handlerStage(sid: Sid): `handler.${number}` {
  * A packet for a learner: written now, or, while its handler's thread still serialises a SNAP,
  * added to its `queuedPackets` (LearnerHandler.queuePacket) to be sent after the snapshot.
  */
-export function sendToLearner(ctx: StepContext, h: LearnerHandler, msg: Message): void {
+export function sendToLearner(ctx: StepContext, s: S, h: LearnerHandler, msg: Message): void {
   if (h.snapSync === null) send(ctx, h.sid, msg);
-  else h.snapSync.queuedPackets.push(msg);
+  else queuePacket(ctx, s, h.sid, msg);
+}
+
+/** LearnerHandler.queuePacket while its thread serialises a SNAP. */
+function queuePacket(ctx: StepContext, s: S, sid: Sid, msg: Message): void {
+  const sync = own(ctx, ownHandler(ctx, s, sid), 'snapSync');
+  if (sync === null) throw new Error(`s${s.sid}: queued a packet for s${sid}, whose handler is not in a SNAP sync`);
+  own(ctx, sync, 'queuedPackets').push(msg);
 }
 
 /** The handler decided SNAP and is in the broadcast set: its thread goes on in its own steps. */
-export function startSnapSync(ctx: StepContext, h: LearnerHandler): void {
-  h.snapSync = { step: 'newleader', queuedPackets: [], label: null };
-  ctx.effects.push({ kind: 'wake', stage: handlerStage(h.sid) });
+export function startSnapSync(ctx: StepContext, s: S, sid: Sid): void {
+  ownHandler(ctx, s, sid).snapSync = { step: 'newleader', queuedPackets: [], label: null };
+  ctx.effects.push({ kind: 'wake', stage: handlerStage(sid) });
 }
 
 /** One step of a learner's handler thread (the kernel's `handler.<sid>` stage). */
@@ -55,11 +62,11 @@ export function runLearnerHandler(s: S, ctx: StepContext, sid: Sid): void {
   const l = s.leader;
   const h = l?.learners[sid];
   if (l === null || h === undefined || h.snapSync === null) return;
-  const sync = h.snapSync;
   const newLeader: Message = { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) };
-  if (sync.step === 'newleader') {
+  if (h.snapSync.step === 'newleader') {
     // Before 3.5.5, LearnerHandler.run queued NEWLEADER right after syncFollower.
-    if (ctx.cfg.flaws.leader_queues_newleader_before_snapshot) sync.queuedPackets.push(newLeader);
+    if (ctx.cfg.flaws.leader_queues_newleader_before_snapshot) queuePacket(ctx, s, sid, newLeader);
+    const sync = own(ctx, ownHandler(ctx, s, sid), 'snapSync') as HandlerSnapSync;
     // The SNAP header: `zxidToSend = getDataTreeLastProcessedZxid()`, written before the tree is
     // serialised (3.5.5+). Before 3.5.5 the window that matters is the one between NEWLEADER
     // queued and the label read (ZOOKEEPER-3104), so the flaw reads it on the next step.
@@ -71,14 +78,12 @@ export function runLearnerHandler(s: S, ctx: StepContext, sid: Sid): void {
   // serializeSnapshot: the tree as the thread reads it now, with every commit the leader applied
   // since the label was read (a fuzzy SNAP: its content may be ahead of its label; `lastTxn` says
   // how far, and the learner passes over those txns when their COMMITs come, db.ts applyCommitted).
+  const sync = h.snapSync;
   const label = sync.label ?? s.db.lastProcessedZxid;
   const snap: SnapPacket = { type: 'SNAP', zxid: label, tree: s.db.tree, lastTxn: s.db.lastTxn };
   send(ctx, sid, snap);
   // startSendingPackets: the sender thread writes the queue in order; later packets go straight on.
-  // (The queue's messages are read from the step's base state: they are plain values.)
-  const draft: unknown = sync.queuedPackets;
-  const queued = (isDraft(draft) ? original(draft) : draft) as readonly Message[];
-  for (const m of queued) send(ctx, sid, m);
+  for (const m of sync.queuedPackets) send(ctx, sid, m);
   if (!ctx.cfg.flaws.leader_queues_newleader_before_snapshot) send(ctx, sid, newLeader);
-  h.snapSync = null;
+  ownHandler(ctx, s, sid).snapSync = null;
 }

@@ -34,10 +34,9 @@ export const IDLE_LOG_WRITER: LogWriterState = { queue: Fifo.empty<QueuedTxn>(),
 /** SyncRequestProcessor.processRequest: queue a txn; wake the writer if it was idle. */
 export function enqueueLog(s: S, ctx: StepContext, entry: LogEntry, ack: boolean): void {
   const w = s.logWriter;
-  w.queue = w.queue.push({ entry, role: s.role, ack });
+  s.logWriter = { queue: w.queue.push({ entry, role: s.role, ack }), woken: true };
   if (!w.woken) {
     ctx.probe?.(PROBE['logwriter.wake']);
-    w.woken = true;
     ctx.effects.push({ kind: 'wake', stage: 'logWriter' });
   }
 }
@@ -51,7 +50,7 @@ export function lastQueuedZxid(s: S, none: Zxid): Zxid {
 
 /** The writer's step (SyncRequestProcessor.run): the whole queue is one group. */
 export function runLogWriter(s: S, ctx: StepContext): void {
-  s.logWriter.woken = false;
+  if (s.logWriter.woken) s.logWriter = { queue: s.logWriter.queue, woken: false };
   ctx.probe?.(s.logWriter.queue.length > 0 ? PROBE['logwriter.run'] : PROBE['logwriter.run-empty']);
   writeQueue(s, ctx);
 }
@@ -70,7 +69,7 @@ export function drainLogWriter(s: S, ctx: StepContext): void {
 function writeQueue(s: S, ctx: StepContext): void {
   const items = s.logWriter.queue.items;
   if (items.length === 0) return;
-  s.logWriter.queue = Fifo.empty();
+  s.logWriter = { queue: Fifo.empty(), woken: s.logWriter.woken };
   for (const q of items) write(s, ctx, q);
 }
 

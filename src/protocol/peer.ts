@@ -2,11 +2,11 @@
  * A server: `step(cfg, state, input) -> { state, effects }`. This file dispatches each input to
  * the phase that owns it (election.ts, discovery.ts, sync.ts, broadcast.ts, heartbeat.ts,
  * serving.ts) and owns the transitions between roles. It is pure: no I/O, clock or randomness;
- * one immer `produce` per step, and the input state is never mutated.
+ * each step writes its own copy of what it changes (cow.ts), and the input state is never mutated.
  */
-import { produce } from 'immer';
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
+import { own, ownLeader, ownLearner, writeStep } from './cow.ts';
 import { EMPTY_DB, EMPTY_SNAPSHOT, fastForward, loadDatabase, restoreOutcome, setLastProcessed, validSnapshotIndex, withFreshSnapshot } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
@@ -94,13 +94,12 @@ export function blankState(sid: Sid): ServerState {
 /** The pure transition function of one server; `probe` receives the coverage probes it passes (null: off). */
 export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe: ProbeSink | null = null): StepResult {
   const effects: Effect[] = [];
-  const ctx: StepContext = { cfg, sid: state.sid, effects, probe };
-  const next = produce(state, (d) => {
-    // Handlers are typed on ServerState: its mutable fields are the ones a step may change, and
-    // Db, TxnLog, Fifo and DataTree values are immutable classes or frozen objects that immer
-    // hands out as they are (Draft<T> cannot express that).
-    dispatch(d as unknown as ServerState, ctx, input);
-    if (d.snapThread !== null) snapshotThreadStep(d as unknown as ServerState, ctx);
+  const ctx: StepContext = { cfg, sid: state.sid, effects, probe, owned: [] };
+  // The handlers write this step's copy of the state, copying what they write (cow.ts); Db,
+  // TxnLog, Fifo and DataTree values are immutable classes, replaced rather than written.
+  const next = writeStep(ctx, state, (d) => {
+    dispatch(d, ctx, input);
+    if (d.snapThread !== null) snapshotThreadStep(d, ctx);
   });
   return { state: next, effects };
 }
@@ -243,7 +242,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
   s.acceptedEpoch = acceptedEpoch;
   s.currentEpoch = currentEpoch;
   s.currentVote = { leader: s.sid, zxid: last, electionEpoch: -1, peerEpoch: currentEpoch };
-  s.fle.logicalclock = 0;
+  own(ctx, s, 'fle').logicalclock = 0;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
   startPurge(s, ctx);
@@ -316,7 +315,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     // ZooKeeperServer.shutdown flushes the log writer (SyncRequestProcessor) before the peer
     // looks for a leader, so the zxid it votes with is durable (I8; ZOOKEEPER-4712 is the bug
     // where it was not).
-    s.fle.running = false;
+    own(ctx, s, 'fle').running = false;
     s.flushing = true;
     note(ctx, `flushing ${s.nextToken - 1 - s.durableToken} pending writes before looking for a leader`);
     return;
@@ -327,7 +326,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
 /** The election starts (after an observer's random delay). */
 function startLooking(s: S, ctx: StepContext): void {
   if (!isVoter(ctx.cfg, s.sid)) {
-    s.fle.running = false;
+    own(ctx, s, 'fle').running = false;
     setTimer(ctx, TIMER_OBSERVER_DELAY, 0, ctx.cfg.params.observerElectionDelayMs);
     return;
   }
@@ -419,7 +418,8 @@ function onLeaderPacket(s: S, ctx: StepContext, from: Sid, msg: Message): void {
   }
   heardFromLeader(s, ctx);
   if (l.blocked !== null) {
-    l.inbox = l.inbox.push(msg);
+    const w = ownLearner(ctx, s);
+    w.inbox = w.inbox.push(msg);
     return;
   }
   processLeaderPacket(s, ctx, msg);
@@ -497,7 +497,7 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
   finishedWrite(s, ctx, token);
   const w = s.writes[token];
   if (w === undefined) return;
-  delete s.writes[token];
+  delete own(ctx, s, 'writes')[token];
   if (w.role !== s.role) return;
   switch (w.kind) {
     case 'block':
@@ -539,7 +539,7 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
  */
 function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, durable: DurableImage): void {
   const w = s.writes[token];
-  delete s.writes[token];
+  if (w !== undefined) delete own(ctx, s, 'writes')[token];
   switch (write.op) {
     case 'truncateLog':
       halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);
@@ -595,19 +595,19 @@ function undoAfterMarker(s: S, ctx: StepContext, marker: NewLeaderMarker): void 
   }
   s.db = marker.db;
   s.currentEpoch = marker.currentEpoch;
-  s.logWriter.queue = marker.logQueue;
-  const l = s.learner as NonNullable<S['learner']>;
-  l.sync.preSnapDb = marker.preSnapDb;
-  l.sync.marker = null;
+  s.logWriter = { queue: marker.logQueue, woken: s.logWriter.woken };
+  const sync = own(ctx, ownLearner(ctx, s), 'sync');
+  sync.preSnapDb = marker.preSnapDb;
+  sync.marker = null;
   // Every token after the marker is dropped or a purge, which the role's shutdown does not wait for.
   s.durableToken = s.nextToken - 1;
 }
 
 /** The learner's synchronous write is durable: carry on, then read what queued meanwhile. */
 function unblock(s: S, ctx: StepContext, token: number): void {
-  const l = s.learner;
-  if (l === null || l.blocked === null || l.blocked.token !== token) return;
-  const on = l.blocked.on;
+  if (s.learner === null || s.learner.blocked === null || s.learner.blocked.token !== token) return;
+  const on = s.learner.blocked.on;
+  const l = ownLearner(ctx, s);
   l.blocked = null;
   if (on === 'ackepoch') sendAckEpoch(s, ctx, s.currentEpoch);
   else if (on === 'newleader-log' || on === 'newleader-epoch' || on === 'yield') resumeNewLeader(s, ctx);
@@ -673,10 +673,9 @@ function onTimer(s: S, ctx: StepContext, timer: string): void {
 
 /** SessionTracker: an expired session is closed by a closeSession txn the leader proposes. */
 function expireSessions(s: S, ctx: StepContext, expired: readonly number[]): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
   for (const id of expired) {
-    delete l.sessionExpiry[id];
+    delete own(ctx, ownLeader(ctx, s), 'sessionExpiry')[id];
     note(ctx, `session ${id} expired`);
     const reason = propose(s, ctx, { type: 'closeSession', session: id });
     if (reason !== null) {
@@ -689,7 +688,7 @@ function expireSessions(s: S, ctx: StepContext, expired: readonly number[]): voi
 function onDisconnected(s: S, ctx: StepContext, peer: Sid): void {
   if (s.leader !== null && s.leader.learners[peer] !== undefined) {
     note(ctx, `learner handler for s${peer}: connection closed`);
-    delete s.leader.learners[peer];
+    delete own(ctx, ownLeader(ctx, s), 'learners')[peer];
     cancelTimer(ctx, handlerReadTimer(peer));
     return;
   }

@@ -5,6 +5,7 @@
  * still happens, but nothing follows from it.
  */
 import { note, setTimer, type StepContext } from './context.ts';
+import { own } from './cow.ts';
 import { finishSnapshotThread, purgeDb, SnapshotThread, startSnapshotThread, takeSnapshot } from './db.ts';
 import { formatZxid } from './zxid.ts';
 import type { PendingWrite, PersistOp, ServerState } from './types.ts';
@@ -15,7 +16,7 @@ type S = ServerState;
 export function persist(s: S, ctx: StepContext, write: PersistOp, then: PendingWrite | null = null): number {
   const token = s.nextToken++;
   ctx.effects.push({ kind: 'persist', token, write });
-  if (then !== null) s.writes[token] = then;
+  if (then !== null) own(ctx, s, 'writes')[token] = then;
   return token;
 }
 

@@ -7,6 +7,7 @@
  * (not in BROADCAST) closes the client's connection: CONNECTIONLOSS.
  */
 import { note, send, type StepContext } from './context.ts';
+import { own, ownLeader, ownLearner } from './cow.ts';
 import { getData, type Txn, type TxnOrigin, type TxnResult } from './datatree.ts';
 import type { ClientReply, ClientRequest, LogEntry, ServerState } from './types.ts';
 import { propose, processSync } from './broadcast.ts';
@@ -75,14 +76,13 @@ export function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): str
 /** A client was heard from: the leader refreshes its session, a learner reports it in PING. */
 function touch(s: S, ctx: StepContext, session: number): void {
   if (session === 0) return;
-  const l = s.leader;
-  if (l !== null) {
+  if (s.leader !== null) {
     const timeout = s.db.tree.sessions[session]?.timeoutMs;
-    if (timeout !== undefined) l.sessionExpiry[session] = leaderClock(s, ctx) + timeout;
+    if (timeout !== undefined) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[session] = leaderClock(s, ctx) + timeout;
     return;
   }
   const lr = s.learner;
-  if (lr !== null && !lr.touched.includes(session)) lr.touched.push(session);
+  if (lr !== null && !lr.touched.includes(session)) own(ctx, ownLearner(ctx, s), 'touched').push(session);
 }
 
 /** A txn was applied here: if its client is connected to this server, answer it. */

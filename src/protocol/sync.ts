@@ -25,10 +25,11 @@ import { persist, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
-import type { Ack, LeaderState, LearnerHandler, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
+import type { Ack, LeaderState, LearnerHandler, LearnerSync, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
 import { sendToLearner, startSnapSync } from './learnerhandler.ts';
+import { own, ownHandler, ownLeader, ownLearner } from './cow.ts';
 
 type S = ServerState;
 
@@ -39,8 +40,8 @@ export const TIMER_NEWLEADER_WAIT = 'leader.newLeaderWait';
 
 /** The leader's currentEpoch write is durable: it may count its own NEWLEADER ack. */
 export function onLeaderCurrentEpochDurable(s: S, ctx: StepContext): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
+  const l = ownLeader(ctx, s);
   l.currentEpochDurable = true;
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_NEWLEADER_WAIT, p.initLimitTicks * p.tickTimeMs);
@@ -55,12 +56,12 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
   const zkPlan = syncFollower(s.db, h.peerLastZxid, { commitLogCount: p.commitLogCount, snapshotSizeFactor: p.snapshotSizeFactor, diffWithoutDivergenceCheck: ctx.cfg.flaws.sync_diff_without_divergence_check });
   const plan = ctx.cfg.flaws.sync_trunc_cuts_to_be_applied ? zkPlan : sparingToBeApplied(zkPlan, l, h.peerLastZxid);
   note(ctx, `sync s${h.sid}: ${plan.reason}`);
-  h.stage = 'sync';
+  ownHandler(ctx, s, h.sid).stage = 'sync';
   if (plan.needSnap) {
     // The handler's thread serialises the snapshot and queues NEWLEADER in steps of its own
     // (learnerhandler.ts); until then what startForwarding sends waits in its queue.
-    startSnapSync(ctx, h);
-    const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
+    startSnapSync(ctx, s, h.sid);
+    const forwarded = startForwarding(s, ctx, h.sid, plan.currentZxid);
     if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
     return;
   }
@@ -68,7 +69,7 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
     if (op.type === 'PROPOSAL') send(ctx, h.sid, { type: 'PROPOSAL', zxid: op.entry.zxid, txn: op.entry.txn });
     else send(ctx, h.sid, { type: op.type, zxid: op.zxid });
   }
-  const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
+  const forwarded = startForwarding(s, ctx, h.sid, plan.currentZxid);
   if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
   send(ctx, h.sid, { type: 'NEWLEADER', zxid: zxid(l.epoch, 0) });
 }
@@ -101,9 +102,10 @@ function probeSyncPlan(probe: ProbeSink, plan: SyncPlan, forwarded: number): voi
 }
 
 /** Leader.startForwarding: outstanding proposals to a voter, then live broadcasts (§5.1). Returns how many proposals it sent. */
-function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid: Zxid): number {
-  const l = s.leader;
-  if (l === null) return 0;
+function startForwarding(s: S, ctx: StepContext, sid: Sid, lastSeenZxid: Zxid): number {
+  if (s.leader === null) return 0;
+  const l = ownLeader(ctx, s);
+  const h = ownHandler(ctx, s, sid);
   let sent = 0;
   // Committed, not yet applied by the leader's CommitProcessor: beyond the sync (which is built
   // from the applied database), so each goes as PROPOSAL and COMMIT, to observers too.
@@ -111,8 +113,8 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
   for (let i = 0; i < tba.length; i++) {
     const p = tba[i] as (typeof tba)[number];
     if (p.zxid <= lastSeenZxid) continue;
-    sendToLearner(ctx, h, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
-    sendToLearner(ctx, h, { type: 'COMMIT', zxid: p.zxid });
+    sendToLearner(ctx, s, h, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
+    sendToLearner(ctx, s, h, { type: 'COMMIT', zxid: p.zxid });
     sent++;
   }
   if (!h.observer) {
@@ -120,7 +122,7 @@ function startForwarding(s: S, ctx: StepContext, h: LearnerHandler, lastSeenZxid
     for (let i = 0; i < items.length; i++) {
       const prop = items[i] as (typeof items)[number];
       if (prop.zxid <= lastSeenZxid) continue;
-      sendToLearner(ctx, h, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
+      sendToLearner(ctx, s, h, { type: 'PROPOSAL', zxid: prop.zxid, txn: prop.txn });
       sent++;
       updateProposalCheck(s, ctx, h, prop.zxid);
       // The learner will log this proposal anew (its sync ends at lastSeenZxid: a TRUNC may just
@@ -147,12 +149,13 @@ export function onSyncingLearnerPacket(s: S, ctx: StepContext, h: LearnerHandler
   }
   waitForNewLeaderAck(s, ctx, h.sid, msg.zxid);
   // Whatever the ACK counted for, the handler now expects syncLimit and waits for startup.
-  h.stage = 'synced';
-  h.syncCheck.started = true;
+  const w = ownHandler(ctx, s, h.sid);
+  w.stage = 'synced';
+  w.syncCheck = { ...w.syncCheck, started: true };
   const p = ctx.cfg.params;
   setTimer(ctx, handlerReadTimer(h.sid), p.syncLimitTicks * p.tickTimeMs);
   const l = s.leader;
-  if (l !== null && l.established && h.stage === 'synced') sendUpToDate(ctx, h);
+  if (l !== null && l.established && w.stage === 'synced') sendUpToDate(ctx, s, h.sid);
 }
 
 /** Leader.waitForNewLeaderAck for one ACK (§5.3). */
@@ -164,8 +167,9 @@ function waitForNewLeaderAck(s: S, ctx: StepContext, sid: Sid, ackZxid: Zxid): v
     note(ctx, `NEWLEADER ACK from s${sid} is from a different epoch - current ${formatZxid(expected)} received ${formatZxid(ackZxid)}`);
     return;
   }
-  if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];
-  if (l.newLeaderAcks.includes(s.sid) && isQuorum(ctx.cfg, l.newLeaderAcks.length)) establish(s, ctx);
+  if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) ownLeader(ctx, s).newLeaderAcks = [...l.newLeaderAcks, sid];
+  const acks = (s.leader as LeaderState).newLeaderAcks;
+  if (acks.includes(s.sid) && isQuorum(ctx.cfg, acks.length)) establish(s, ctx);
 }
 
 /**
@@ -173,8 +177,8 @@ function waitForNewLeaderAck(s: S, ctx: StepContext, sid: Sid, ackZxid: Zxid): v
  * BROADCAST; the ping loop starts; every handler whose NEWLEADER ACK arrived gets UPTODATE.
  */
 function establish(s: S, ctx: StepContext): void {
-  const l = s.leader;
-  if (l === null) return;
+  if (s.leader === null) return;
+  const l = ownLeader(ctx, s);
   const e0 = zxid(l.epoch, 0);
   l.established = true;
   l.lastCommitted = e0;
@@ -189,21 +193,26 @@ function establish(s: S, ctx: StepContext): void {
   // timeout (LeaderZooKeeperServer.createSessionTracker).
   for (const key in s.db.tree.sessions) {
     const info = s.db.tree.sessions[key];
-    if (info !== undefined) l.sessionExpiry[Number(key)] = info.timeoutMs;
+    if (info !== undefined) own(ctx, l, 'sessionExpiry')[Number(key)] = info.timeoutMs;
   }
   for (const key in l.learners) {
     const h = l.learners[key];
-    if (h !== undefined && h.stage === 'synced') sendUpToDate(ctx, h);
+    if (h !== undefined && h.stage === 'synced') sendUpToDate(ctx, s, h.sid);
   }
 }
 
-function sendUpToDate(ctx: StepContext, h: LearnerHandler): void {
-  h.stage = 'broadcast';
-  send(ctx, h.sid, { type: 'UPTODATE' });
+function sendUpToDate(ctx: StepContext, s: S, sid: Sid): void {
+  ownHandler(ctx, s, sid).stage = 'broadcast';
+  send(ctx, sid, { type: 'UPTODATE' });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Learner
+
+/** This step's writable LearnerSync. */
+function ownSync(ctx: StepContext, s: S): LearnerSync {
+  return own(ctx, ownLearner(ctx, s), 'sync');
+}
 
 /**
  * What a sync packet did to the role: nothing (null), the process exits (`halt`: ZooKeeper calls
@@ -217,9 +226,8 @@ export type SyncOutcome = { halt: string } | { fail: string } | null;
  * abandon the role (which ZooKeeper does by exiting the process for a bad first packet: a halt).
  */
 export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome {
-  const l = s.learner;
-  if (l === null) return null;
-  const sync = l.sync;
+  if (s.learner === null) return null;
+  const sync = ownSync(ctx, s);
   if (sync.mode === null) {
     switch (msg.type) {
       case 'DIFF':
@@ -255,7 +263,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome 
       if (!sync.newLeaderSeen && sync.mode !== 'DIFF') applyNow(s, ctx, { zxid: msg.zxid, txn: msg.txn });
       else {
         sync.packetsNotLogged = sync.packetsNotLogged.push({ zxid: msg.zxid, txn: msg.txn });
-        sync.packetsCommitted.push(msg.zxid);
+        own(ctx, sync, 'packetsCommitted').push(msg.zxid);
       }
       return null;
     case 'COMMIT':
@@ -276,7 +284,7 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome 
         if (sync.newLeaderSeen && sync.packetsNotLogged.length === 0 && ctx.cfg.flaws.follower_newleader_clears_pending && s.state === 'FOLLOWING') {
           return { fail: `NullPointerException: COMMIT ${formatZxid(msg.zxid)} after NEWLEADER, and no proposal is buffered (Learner.syncWithLeader)` };
         }
-        sync.packetsCommitted.push(msg.zxid);
+        own(ctx, sync, 'packetsCommitted').push(msg.zxid);
       }
       return null;
     case 'NEWLEADER':
@@ -302,14 +310,13 @@ export function onSyncPacket(s: S, ctx: StepContext, msg: Message): SyncOutcome 
  * returns false, and Learner.syncWithLeader logs "Not able to truncate the log" and exits.
  */
 function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): { halt: string } | null {
-  const l = s.learner;
-  if (l === null) return null;
+  if (s.learner === null) return null;
   if (logOnDisk(s.db).length === 0) return { halt: `Not able to truncate the log to ${formatZxid(msg.zxid)}: No log files found to truncate!` };
   const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
   const asFile = ctx.cfg.flaws.trunc_keeps_first_txn_above_target;
   const write = { op: 'truncateLog' as const, zxid: msg.zxid, ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) };
   const token = persist(s, ctx, write, { kind: 'block', role: s.role });
-  l.blocked = { on: 'trunc', token };
+  ownLearner(ctx, s).blocked = { on: 'trunc', token };
   const reloaded = truncateAndReload(s.db, msg.zxid, keep, asFile);
   note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: log cut, database reloaded at ${formatZxid(reloaded.lastProcessedZxid)}`);
   // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) right after truncateLog.
@@ -328,8 +335,8 @@ function applyNow(s: S, ctx: StepContext, e: LogEntry): void {
   const sync = s.learner?.sync;
   // After a SNAP, a txn at or below the tree's last one is applied again over a tree that has it.
   if (sync !== undefined && sync.mode === 'SNAP' && e.zxid <= s.db.lastTxn) {
-    if (e.zxid === s.db.lastTxn) sync.replayed = [];
-    else sync.replayed.push(e);
+    if (e.zxid === s.db.lastTxn) ownSync(ctx, s).replayed = [];
+    else own(ctx, ownSync(ctx, s), 'replayed').push(e);
   }
   if (e.zxid <= s.db.lastProcessedZxid) {
     note(ctx, `skipped ${formatZxid(e.zxid)}: already applied`);
@@ -352,7 +359,7 @@ function snapshotWithReplay(s: S, ctx: StepContext): void {
   const zxids = sync.replayed.map((e) => formatZxid(e.zxid)).join(' ');
   note(ctx, `NEWLEADER before the replay over the SNAP reached ${formatZxid(s.db.lastTxn)}: ${zxids} applied again over its tree`);
   s.db = reapplyOver(s.db, sync.replayed);
-  sync.replayed = [];
+  ownSync(ctx, s).replayed = [];
 }
 
 /**
@@ -417,11 +424,11 @@ function newLeaderSteps(ctx: StepContext): readonly NewLeaderStep[] {
 
 /** NEWLEADER at the learner (§1.3, §5.2). */
 function onNewLeader(s: S, ctx: StepContext, msg: NewLeader): void {
-  const l = s.learner;
-  if (l === null) return;
+  if (s.learner === null) return;
   ctx.probe?.(PROBE['learner.newleader']);
-  l.sync.newLeaderSeen = true;
-  l.sync.newEpoch = epochOf(msg.zxid);
+  const sync = ownSync(ctx, s);
+  sync.newLeaderSeen = true;
+  sync.newEpoch = epochOf(msg.zxid);
   // The socket timeout becomes syncLimit·tickTime.
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_LEARNER_READ, p.syncLimitTicks * p.tickTimeMs);
@@ -444,8 +451,8 @@ function probeNewLeaderAck(s: S, probe: ProbeSink): void {
 
 /** Runs the NEWLEADER steps from `i`; an await step blocks until its token's fsync. */
 function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep[], i: number, lastToken: number | null): void {
-  const l = s.learner;
-  if (l === null) return;
+  if (s.learner === null) return;
+  const l = ownLearner(ctx, s);
   let last = lastToken;
   for (let k = i; k < steps.length; k++) {
     switch (steps[k]) {
@@ -454,7 +461,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         // keep what memory holds now, for onWriteFailed to put back (docs/protocol.md, Storage
         // faults, "Failing updatingEpoch marker").
         const before = { db: s.db, preSnapDb: l.sync.preSnapDb, currentEpoch: s.currentEpoch, logQueue: s.logWriter.queue };
-        l.sync.marker = { token: persist(s, ctx, { op: 'updatingEpoch', exists: true }), ...before };
+        ownSync(ctx, s).marker = { token: persist(s, ctx, { op: 'updatingEpoch', exists: true }), ...before };
         break;
       }
       case 'unmark':
@@ -464,7 +471,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         if (l.sync.mode === 'SNAP' || l.sync.mode === 'TRUNC') {
           snapshotWithReplay(s, ctx);
           last = snapshotNow(s, ctx);
-          l.sync.preSnapDb = null;
+          ownSync(ctx, s).preSnapDb = null;
         }
         break;
       case 'log-committed':
@@ -496,7 +503,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         if (last !== null) {
           // For SNAP the snapshot must be durable too; for TRUNC ZooKeeper does not fsync it,
           // but the disk completes writes in order, so waiting for the last write covers it.
-          s.writes[last] = { kind: 'block', role: s.role };
+          own(ctx, s, 'writes')[last] = { kind: 'block', role: s.role };
           l.blocked = { on: steps[k] === 'await-log' ? 'newleader-log' : 'newleader-epoch', token: last };
           ctx.probe?.(steps[k] === 'await-log' ? PROBE['learner.await-log'] : PROBE['learner.await-epoch']);
           l.resume = k + 1;
@@ -529,16 +536,17 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
   // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
   // and logs and applies them at UPTODATE (§5.2), i.e. only once the leader is established.
   if (l === null || l.sync.mode !== 'DIFF' || s.state !== 'FOLLOWING') return null;
+  const sync = ownSync(ctx, s);
   let last: number | null = null;
-  const committed = l.sync.packetsCommitted;
-  l.sync.packetsCommitted = [];
+  const committed = sync.packetsCommitted;
+  sync.packetsCommitted = [];
   for (const z of committed) {
-    const head = l.sync.packetsNotLogged.first();
+    const head = sync.packetsNotLogged.first();
     if (head === undefined || head.zxid !== z) {
       note(ctx, `Committing ${formatZxid(z)}, but next proposal is ${head === undefined ? 'none' : formatZxid(head.zxid)}`);
       continue;
     }
-    l.sync.packetsNotLogged = l.sync.packetsNotLogged.rest();
+    sync.packetsNotLogged = sync.packetsNotLogged.rest();
     if (head.zxid <= s.db.lastProcessedZxid) continue;
     if (head.zxid <= s.db.log.lastZxid(-1)) {
       // Logged, not applied: only a database kept without fast-forward (the ZOOKEEPER-2845 flaw)
@@ -569,19 +577,20 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
  * passed over with its held COMMIT. Followers only. Returns the last write's token, or null.
  */
 function appendAllBuffered(s: S, ctx: StepContext): number | null {
-  const l = s.learner;
-  if (l === null || s.state !== 'FOLLOWING') return null;
+  if (s.learner === null || s.state !== 'FOLLOWING') return null;
+  const l = ownLearner(ctx, s);
+  const sync = ownSync(ctx, s);
   let last: number | null = null;
-  for (const entry of l.sync.packetsNotLogged.items) {
+  for (const entry of sync.packetsNotLogged.items) {
     if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
-      l.sync.packetsCommitted = l.sync.packetsCommitted.filter((z) => z !== entry.zxid);
+      sync.packetsCommitted = sync.packetsCommitted.filter((z) => z !== entry.zxid);
       continue;
     }
     l.pendingTxns = l.pendingTxns.push(entry);
     s.db = logTxn(s.db, entry);
     last = persist(s, ctx, { op: 'appendLog', entry });
   }
-  l.sync.packetsNotLogged = Fifo.empty();
+  sync.packetsNotLogged = Fifo.empty();
   return last;
 }
 
@@ -591,14 +600,15 @@ function appendAllBuffered(s: S, ctx: StepContext): number | null {
  * only (an observer keeps its buffers for UPTODATE).
  */
 function logRequestAll(s: S, ctx: StepContext): void {
-  const l = s.learner;
-  if (l === null || s.state !== 'FOLLOWING') return;
-  for (const entry of l.sync.packetsNotLogged.items) {
+  if (s.learner === null || s.state !== 'FOLLOWING') return;
+  const l = ownLearner(ctx, s);
+  const sync = ownSync(ctx, s);
+  for (const entry of sync.packetsNotLogged.items) {
     if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) continue;
     l.pendingTxns = l.pendingTxns.push(entry);
     enqueueLog(s, ctx, entry, true);
   }
-  l.sync.packetsNotLogged = Fifo.empty();
+  sync.packetsNotLogged = Fifo.empty();
 }
 
 /**
@@ -606,8 +616,9 @@ function logRequestAll(s: S, ctx: StepContext): void {
  * halt reason when a held COMMIT does not match the oldest pending txn (as in broadcast).
  */
 function onUpToDate(s: S, ctx: StepContext): string | null {
-  const l = s.learner;
-  if (l === null) return null;
+  if (s.learner === null) return null;
+  const l = ownLearner(ctx, s);
+  const sync = ownSync(ctx, s);
   // Learner.syncWithLeader ACKs UPTODATE with the epoch of LEADERINFO (its newLeaderZxid), not of
   // NEWLEADER: an UPTODATE that overtook NEWLEADER (a non-FIFO link) has no NEWLEADER epoch (-1).
   const e = l.newEpoch;
@@ -619,7 +630,7 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   // A proposal the learner already holds (applied, or logged) is not logged twice; its held
   // COMMIT is then skipped too, instead of tripping the unmatched-commit exit.
   const skipped: Zxid[] = [];
-  for (const entry of l.sync.packetsNotLogged.items) {
+  for (const entry of sync.packetsNotLogged.items) {
     if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
       skipped.push(entry.zxid);
       continue;
@@ -629,9 +640,9 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
     // ozk.commitRequest, through the log writer (no ACK) and, below, the CommitProcessor.
     enqueueLog(s, ctx, entry, !observer);
   }
-  l.sync.packetsNotLogged = Fifo.empty();
-  const held = [...l.sync.packetsCommitted];
-  l.sync.packetsCommitted = [];
+  sync.packetsNotLogged = Fifo.empty();
+  const held = [...sync.packetsCommitted];
+  sync.packetsCommitted = [];
   for (const z of held) {
     if (skipped.includes(z)) continue;
     const reason = commitPending(s, ctx, z);
@@ -657,7 +668,7 @@ export function commitPending(s: S, ctx: StepContext, z: Zxid): string | null {
   if (head.zxid !== z) {
     return `Committing zxid ${formatZxid(z)} but next pending txn ${formatZxid(head.zxid)}`;
   }
-  l.pendingTxns = l.pendingTxns.rest();
+  ownLearner(ctx, s).pendingTxns = l.pendingTxns.rest();
   // commitProcessor.commit: the CommitProcessor thread applies it (commit is not apply), a
   // follower's and an observer's alike.
   enqueueCommit(s, ctx, head);

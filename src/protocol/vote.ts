@@ -66,22 +66,9 @@ export function hasQuorumFor(cfg: ClusterConfig, votes: Readonly<Record<Sid, Sto
   return count * 2 > cfg.voters.length;
 }
 
-/**
- * Reads `obj[key]` without drafting the value. A plain `obj[key]` on an immer draft copies `obj`
- * and wraps the value in a new proxy; the proxy's getOwnPropertyDescriptor trap hands back the
- * current value as is. For values treated as immutable: the result must not be mutated.
- */
-export function raw<T extends object, K extends keyof T>(obj: T, key: K): T[K] {
-  return Object.getOwnPropertyDescriptor(obj, key)?.value as T[K];
-}
-
-/**
- * The vote maps (recvset, outofelection) are copy-on-write: a store replaces the whole map with a
- * plain object, so that counting votes never goes through immer proxies (the hot path of FLE).
- */
+/** The vote maps (recvset, outofelection) are never written: a store replaces the whole map. */
 export function withVote(votes: Readonly<Record<Sid, StoredVote>>, sid: Sid, vote: StoredVote): Record<Sid, StoredVote> {
   const next: Record<Sid, StoredVote> = { ...votes };
   next[sid] = vote;
-  // Frozen, so immer's finalize does not walk into it looking for drafts.
-  return Object.freeze(next);
+  return next;
 }

@@ -4,7 +4,6 @@
  * copies back to the main thread. The settings common to every seed arrive once, as workerData.
  * Built to dist/run/seedworker.js for the bin; the tests load this file through tsx's loader.
  */
-import { setAutoFreeze } from 'immer';
 import { workerData } from 'node:worker_threads';
 import { exploreSeed, type SeedResult } from './explore.ts';
 import { SettingsError, type SettingValue } from './settings.ts';
@@ -18,8 +17,6 @@ export interface SeedWorkerData {
   readonly strategy: StrategyName;
 }
 
-// Speed, as in the CLI: the kernel never mutates states (the tests prove it with auto-freeze on).
-setAutoFreeze(false);
 const data = workerData as SeedWorkerData;
 const overrides = new Map(data.overrides);
 

@@ -12,7 +12,6 @@ import { LivelockError, Simulation, type SimOptions } from '../sim/kernel.ts';
 import { ScenarioControl } from './control.ts';
 import { evaluate, Failed, type RunView } from './evaluate.ts';
 import { writePreload } from './preload.ts';
-import { produce } from 'immer';
 import { emptyImage } from '../sim/disk.ts';
 import { EMPTY_TREE } from '../protocol/datatree.ts';
 import { counterOf, epochOf, formatZxid, zxid } from '../protocol/zxid.ts';
@@ -277,25 +276,28 @@ class Runner implements RunView {
         if (rt.state.state !== 'LEADING' || l === null) throw new Failed(src, `expected ${serverName(sid)} to lead to set its zxid counter, but ${roleOf(this.sim, sid).replace(/^s\d+ /, 'it ')}`);
         // A zxid is never reused: the log could not take it (TxnLog.append), nor could ZooKeeper's.
         if (what.counter < counterOf(l.lastProposed)) throw new Failed(src, `expected a counter of at least ${counterOf(l.lastProposed)}: ${serverName(sid)} already proposed ${formatZxid(l.lastProposed)}`);
-        rt.state = produce(rt.state, (d) => {
-          (d.leader as { lastProposed: number }).lastProposed = zxid(epochOf(l.lastProposed), what.counter);
-        });
+        rt.state = { ...rt.state, leader: { ...l, lastProposed: zxid(epochOf(l.lastProposed), what.counter) } };
         this.sim.annotate(sid, `forced by the scenario: zxid counter := ${what.counter} (next proposal ${formatZxid(zxid(epochOf(l.lastProposed), what.counter + 1))})`);
         return;
       }
       case 'epoch':
-        rt.state = produce(rt.state, (d) => {
-          d[what.file] = what.value;
-        });
+        rt.state = { ...rt.state, [what.file]: what.value };
         this.sim.annotate(sid, `forced by the scenario: ${what.file} := ${what.value} in memory`);
         return;
       case 'vote':
-        rt.state = produce(rt.state, (d) => {
-          if (what.leader !== null) d.fle.proposedLeader = what.leader;
-          if (what.zxid !== null) d.fle.proposedZxid = what.zxid;
-          if (what.peerEpoch !== null) d.fle.proposedEpoch = what.peerEpoch;
-          if (what.round !== null) d.fle.logicalclock = what.round;
-        });
+        {
+          const f = rt.state.fle;
+          rt.state = {
+            ...rt.state,
+            fle: {
+              ...f,
+              proposedLeader: what.leader ?? f.proposedLeader,
+              proposedZxid: what.zxid ?? f.proposedZxid,
+              proposedEpoch: what.peerEpoch ?? f.proposedEpoch,
+              logicalclock: what.round ?? f.logicalclock,
+            },
+          };
+        }
         {
           const f = rt.state.fle;
           this.sim.annotate(sid, `forced by the scenario: vote (${serverName(f.proposedLeader)}, ${formatZxid(f.proposedZxid)}, ${f.proposedEpoch}) round ${f.logicalclock}`);

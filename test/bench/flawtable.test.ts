@@ -7,14 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLAW_NAMES, flawOverrides, markdownTable, measureFlaw, rankStrategies, type FlawRow } from '../../bench/flawtable.ts';
 import { FLAW_CATALOGUE } from '../../src/protocol/flaws.ts';
 import { explore } from '../../src/run/explore.ts';
 import { DEFAULT_STRATEGY } from '../../src/run/strategy.ts';
 
-beforeAll(() => setAutoFreeze(false));
+beforeAll(() => setStateFreezing(false));
 
 describe('bench flaws: one cell', () => {
   // ZOOKEEPER-4394 under the targeted strategy: the third run fails (MessageLegality), so the

@@ -5,7 +5,7 @@
  * FIFO links every follower ACKs in zxid order, so a later proposal never has a quorum before an
  * earlier one and the mutant is invisible; with --ack-reorder exploration catches it.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isQuorum, isVoter } from '../../src/protocol/config.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
@@ -44,9 +44,9 @@ vi.mock('../../src/protocol/broadcast.ts', async (importOriginal) => {
 const COMMIT_ORDER = ['Agreement', 'TotalOrder', 'Integrity', 'GlobalPrimaryOrder', 'HistoryConsistency', 'MessageLegality'];
 
 describe('the ACK-reorder fault', () => {
-  beforeAll(() => setAutoFreeze(false));
+  beforeAll(() => setStateFreezing(false));
   afterAll(() => {
-    setAutoFreeze(true);
+    setStateFreezing(true);
     mutant.on = false;
   });
 

@@ -3,7 +3,7 @@
  * exploration reaches every cell that matters (test:deep: 2,000 swarm seeds; npm test: a modest
  * mixed-strategy sweep, which must reach all but the rare cells named below).
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_REACHABLE, PROBE, PROBES, stepCell } from '../../src/protocol/probes.ts';
 import { coverageReport, formatCoverage } from '../../src/run/coverage.ts';
@@ -36,8 +36,8 @@ function traceOf(seed: number, coverage: boolean): { hash: string; counts: Uint3
 }
 
 describe('coverage probes', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('the table: unique names, a meaning each, and every cell it says cannot be reached exists', () => {
     const names = PROBES.map((c) => c.name);

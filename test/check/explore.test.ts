@@ -3,7 +3,7 @@
  * within a fixed seed budget and names the right property, and finds nothing with every flaw off
  * over a larger budget. Seeds, budgets and the numbers measured are in docs/checkers.md.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmSettings } from '../../src/run/swarm.ts';
 import { explore, type SeedResult } from '../../src/run/explore.ts';
@@ -40,8 +40,8 @@ function firstFailure(flaw: string | null, seeds: number): { seed: number; prope
 }
 
 describe('exploration finds the reintroduced bugs', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('ZOOKEEPER-3911 (follower ACKs NEWLEADER before the synced txns are durable): an establishment on ACKs no disk backed, within 100 seeds', () => {
     // Establishment judges each NEWLEADER ACK against the learner's disk when it left, so the

@@ -4,7 +4,7 @@
  * and every client operation completed. The workload goes on meanwhile, so recovery cannot wait
  * for a moment with nothing in flight.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zxid } from '../../src/protocol/zxid.ts';
 import { createRun, runJudged, type Run } from '../../src/run/run.ts';
@@ -17,8 +17,8 @@ function build(given: Record<string, SettingValue>): { run: Run; untilMs: number
 }
 
 describe('liveness phase', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('a cluster under a steady write load recovers although some proposal is nearly always outstanding', () => {
     // Swarm seed 529's load: ~200 writes/s over links of up to 100 ms.

@@ -6,7 +6,7 @@
  * ...` command that replays it; with a reintroduced bug, that is what happens.
  */
 import fc from 'fast-check';
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRASH_POINTS, formatSchedule, parseSchedule, type ScheduledFault } from '../../src/sim/faults.ts';
 import { cli } from '../cli/run-cli.ts';
@@ -70,8 +70,8 @@ const arbCase = arbCaseOf([3, 5]);
 const COMMITTED_TXN_LOST = ['CommittedNeverLost', 'TruncSafety', 'CommittedDurability'];
 
 describe('generated fault schedules', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('a schedule prints as --schedule text that parses back to itself (the empty one prints as an empty text, which is refused)', () => {
     fc.assert(

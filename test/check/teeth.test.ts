@@ -13,7 +13,8 @@
  *   which is the point of the property.
  * Client properties are fed crafted histories, as the history checker sees them.
  */
-import { produce, setAutoFreeze } from 'immer';
+import { produce } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientChecker } from '../../src/check/clients.ts';
 import { Ghost } from '../../src/check/ghost.ts';
@@ -120,8 +121,8 @@ const z13 = zxid(1, 3);
 const e1 = zxid(1, 0);
 const e2 = zxid(2, 0);
 
-beforeAll(() => setAutoFreeze(false));
-afterAll(() => setAutoFreeze(true));
+beforeAll(() => setStateFreezing(false));
+afterAll(() => setStateFreezing(true));
 
 // =============================================================================================
 // Safety invariants

@@ -5,7 +5,7 @@
  * it is deterministic, and it never makes more replays than its budget. (In test/cli: a replay
  * is checked through the CLI's own flag parser, as test/cli/strategy.test.ts does.)
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunFlags } from '../../src/cli/run.ts';
 import { createRun, runJudged, verdictOf } from '../../src/run/run.ts';
@@ -39,8 +39,8 @@ function replayedProperty(cmd: string): string | null {
 const FAILING = new Map<string, SettingValue>([['seed', 192], ['swarm', true], ['flaw', ['follower_epoch_before_log_durable']]]);
 
 describe('shrinking an exploration failure', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('records every fault a run injects, scheduled ones as given', () => {
     const text = '1000ms crash s1; 3000ms restart s1; 4000ms partition s1|s2,s3; 5000ms heal; 5500ms partition s2->s1,s3';

@@ -3,7 +3,7 @@
  * generation, and each run's replay is an exact `zabsim run` command: parsed by the CLI, it runs
  * the same run.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunFlags } from '../../src/cli/run.ts';
 import { cli, cliAsync } from './run-cli.ts';
@@ -36,8 +36,8 @@ function replay(r: SeedResult): { ok: boolean; events: number; endMs: number } {
 const SHORT = settings({ until: 6000 });
 
 describe('search strategies', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('every strategy makes candidates deterministically from the first seed', () => {
     for (const name of STRATEGIES) {

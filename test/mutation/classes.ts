@@ -63,16 +63,16 @@ export const BUG_CLASSES: readonly BugClass[] = [
     cls: 'quorum arithmetic (observers counted)',
     bug: "the leader counts an observer's NEWLEADER ACK toward the establishing quorum",
     file: 'protocol/sync.ts',
-    find: 'if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
-    replace: 'if (!l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
+    find: 'if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) ownLeader(ctx, s).newLeaderAcks = [...l.newLeaderAcks, sid];',
+    replace: 'if (!l.newLeaderAcks.includes(sid)) ownLeader(ctx, s).newLeaderAcks = [...l.newLeaderAcks, sid];',
   },
   {
     name: 'newleader-ack-twice',
     cls: 'quorum arithmetic (one learner counted twice)',
     bug: 'the leader counts every NEWLEADER ACK, so one learner acking twice makes a quorum',
     file: 'protocol/sync.ts',
-    find: 'if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
-    replace: 'if (isVoter(ctx.cfg, sid)) l.newLeaderAcks = [...l.newLeaderAcks, sid];',
+    find: 'if (isVoter(ctx.cfg, sid) && !l.newLeaderAcks.includes(sid)) ownLeader(ctx, s).newLeaderAcks = [...l.newLeaderAcks, sid];',
+    replace: 'if (isVoter(ctx.cfg, sid)) ownLeader(ctx, s).newLeaderAcks = [...l.newLeaderAcks, sid];',
     // A voter must ACK NEWLEADER twice before the leader is established (it lost its connection
     // during sync and synced again with the same leader), with 5 voters or more; the swarm did not
     // reach it in 300 runs. The targeted strategy's `--newleader-ack-resets 0.5` window does.

@@ -5,15 +5,15 @@
  * here, as a user's exploration would catch their own change. (Not part of `npm test`: the
  * clean sweep of test/check/explore.test.ts covers these seeds and more.)
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { explore } from '../../src/run/explore.ts';
 
 /** Enough seeds to reach elections under crashes, partitions, every sync mode and sessions. */
 const SEEDS = 25;
 
-beforeAll(() => setAutoFreeze(false));
-afterAll(() => setAutoFreeze(true));
+beforeAll(() => setStateFreezing(false));
+afterAll(() => setStateFreezing(true));
 
 it(`with every flaw off, swarm seeds 1..${SEEDS} find nothing`, () => {
   const s = explore({ from: 1, seeds: SEEDS, overrides: new Map(), maxFailures: 1 });

@@ -12,7 +12,7 @@
  *   and a SNAP carries that label to the learner.)
  */
 import fc from 'fast-check';
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import type { ServerState } from '../../src/protocol/types.ts';
@@ -56,8 +56,8 @@ function describeServer(s: ServerState): string {
 }
 
 describe('ZAB under generated faults', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it(`converges to one leader and one applied history (${NUM_RUNS} generated runs)`, () => {
     fc.assert(

@@ -9,7 +9,7 @@
  * its own log holds (a later leader of an epoch ZOOKEEPER-1277 carried into), and an observer
  * whose history is a SNAP alone, on a stray INFORM (docs/checkers.md, "Mutation testing").
  */
-import { produce } from 'immer';
+import { own, ownHandler, ownLeader, writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/protocol/config.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
@@ -34,10 +34,8 @@ class Server {
 
   /** Runs `fn` on a draft of the leader's state, as one step would; returns its effects. */
   run(fn: (s: ServerState, ctx: StepContext) => void): Effect[] {
-    const ctx: StepContext = { cfg: this.cfg, sid: this.state.sid, effects: [], probe: null };
-    this.state = produce(this.state, (d) => {
-      fn(d as unknown as ServerState, ctx);
-    });
+    const ctx: StepContext = { cfg: this.cfg, sid: this.state.sid, effects: [], probe: null, owned: [] };
+    this.state = writeStep(ctx, this.state, (d) => fn(d, ctx));
     return ctx.effects;
   }
 
@@ -71,10 +69,9 @@ function leading(sid = 5): Server {
 
 /** Learner `sid`'s handler is still in its sync: not yet in the leader's forwarding set. */
 function stillSyncing(l: Server, sid: number): void {
-  l.run((s) => {
-    const h = s.leader?.learners[sid];
-    if (h === undefined) throw new Error(`no handler for s${sid}`);
-    h.forwarding = false;
+  l.run((s, ctx) => {
+    if (s.leader?.learners[sid] === undefined) throw new Error(`no handler for s${sid}`);
+    ownHandler(ctx, s, sid).forwarding = false;
   });
 }
 
@@ -182,8 +179,8 @@ describe('§6 Leader.processSync and sendSync', () => {
     const l = leading();
     l.propose(1);
     l.sync(from1(1));
-    l.run((s) => {
-      if (s.leader !== null) delete s.leader.learners[1];
+    l.run((s, ctx) => {
+      delete own(ctx, ownLeader(ctx, s), 'learners')[1];
     });
     const es = [...l.ack(2, z(2, 1)), ...l.ack(3, z(2, 1)), ...l.ack(5, z(2, 1))];
     expect(sent(es)).toEqual(['COMMIT <2,1> → s2', 'COMMIT <2,1> → s3', 'COMMIT <2,1> → s4', 'INFORM <2,1> → s6']);
@@ -202,8 +199,8 @@ describe('§6 Leader.propose', () => {
 
   it('a leader not yet established (before Leader.startZkServer) proposes nothing', () => {
     const l = leading();
-    l.run((s) => {
-      if (s.leader !== null) s.leader.established = false;
+    l.run((s, ctx) => {
+      ownLeader(ctx, s).established = false;
     });
     const es = l.run((s, ctx) => {
       expect(propose(s, ctx, txnFor(z(2, 1)))).toBeNull();

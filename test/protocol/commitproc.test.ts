@@ -5,7 +5,7 @@
  * the tests hand it that directly. s3 leads epoch 2 of three voters whose logs hold <1,1>; fixed
  * delays (test/protocol/harness.ts).
  */
-import { produce } from 'immer';
+import { ownLeader, writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { runCommitProcessor } from '../../src/protocol/commitproc.ts';
@@ -26,14 +26,11 @@ const write = (zx: number): LogEntry => ({ zxid: zx, txn: { type: 'setData', pat
 /** Runs the CommitProcessor's step on `s` with `queue` (and, for the leader, `toBeApplied`) in place. */
 function run(s: ServerState, queue: readonly CommitItem[], toBeApplied?: readonly LogEntry[]): { state: ServerState; effects: Effect[] } {
   const effects: Effect[] = [];
-  const ctx = { cfg: makeClusterConfig(3, 0), sid: s.sid, effects, probe: null };
-  const state = produce(s, (draft) => {
-    // The protocol's functions take the state as the step's draft, typed as ServerState.
-    const d = draft as ServerState;
-    d.commitProcessor.queue = queue.reduce((f, item) => f.push(item), Fifo.empty<CommitItem>());
-    d.commitProcessor.woken = true;
+  const ctx = { cfg: makeClusterConfig(3, 0), sid: s.sid, effects, probe: null, owned: [] };
+  const state = writeStep(ctx, s, (d) => {
+    d.commitProcessor = { queue: queue.reduce((f, item) => f.push(item), Fifo.empty<CommitItem>()), woken: true };
     if (toBeApplied !== undefined && d.leader !== null) {
-      d.leader.toBeApplied = toBeApplied.reduce((f, e) => f.push({ zxid: e.zxid, txn: e.txn, acks: [] }), Fifo.empty<Proposal>());
+      ownLeader(ctx, d).toBeApplied = toBeApplied.reduce((f, e) => f.push({ zxid: e.zxid, txn: e.txn, acks: [] }), Fifo.empty<Proposal>());
     }
     runCommitProcessor(d, ctx);
   });

@@ -4,14 +4,13 @@
  * (docs/checkers.md, "Mutation testing"). The ensemble is voters s1..s5 and observer s6, as in
  * election.test.ts; s3 has log <1,1>,<1,2> and currentEpoch 1.
  */
-import { produce } from 'immer';
+import { writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
 import { EMPTY_TREE } from '../../src/protocol/datatree.ts';
 import { onFinalizeTimeout, TIMER_FINALIZE, TIMER_POLL } from '../../src/protocol/election.ts';
 import { TIMER_OBSERVER_DELAY } from '../../src/protocol/peer.ts';
-import type { ServerState } from '../../src/protocol/types.ts';
 import { ZXID_NONE } from '../../src/protocol/zxid.ts';
 import { image, Node, note, z } from './driver.ts';
 
@@ -124,12 +123,10 @@ describe('§3.3 Vote.equals with a LOOKING side compares all four fields', () =>
 describe('§3.3 the finalize timer after the round was left', () => {
   it('decides nothing once the round is no longer running (leaveInstance), finalizing or not', () => {
     const n = s3();
-    const ctx: StepContext = { cfg, sid: 3, effects: [], probe: null };
+    const ctx: StepContext = { cfg, sid: 3, effects: [], probe: null, owned: [] };
     let out: unknown = 'unset';
-    produce(n.state, (draft) => {
-      const d = draft as ServerState;
-      d.fle.running = false;
-      d.fle.finalizing = true;
+    writeStep(ctx, n.state, (d) => {
+      d.fle = { ...d.fle, running: false, finalizing: true };
       out = onFinalizeTimeout(d, ctx);
     });
     expect(out).toBeNull();

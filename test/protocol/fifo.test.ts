@@ -3,13 +3,14 @@
  * proposals, the learner's inbox). Two properties the rest of zabsim leans on, which were the
  * surviving mutants of `npm run mutate -- --mutate src/protocol/fifo.ts` (docs/checkers.md,
  * "Mutation testing"):
- * - an operation that removes nothing returns the same Fifo: assigning it back to an immer draft
- *   (`l.inbox = l.inbox.rest()`) then changes nothing, so the step keeps the server state it was
- *   given instead of copying it (no per-event allocation);
+ * - an operation that removes nothing returns the same Fifo: assigning it back to the step's copy
+ *   (`l.inbox = l.inbox.rest()`) then changes nothing, so the step returns the server state it was
+ *   given instead of a copy (src/protocol/cow.ts `writeStep`);
  * - a Fifo serialises as its elements, oldest first: traces, reports and the step-purity law
  *   (test/protocol/laws.test.ts compares a state's JSON before and after a step) see what it holds.
  */
-import { produce } from 'immer';
+import type { StepContext } from '../../src/protocol/context.ts';
+import { writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import { Fifo } from '../../src/protocol/fifo.ts';
 
@@ -40,15 +41,16 @@ describe('Fifo', () => {
     expect(a.rest()).not.toBe(a);
   });
 
-  it('so a step that takes nothing from a queue leaves its immer state untouched', () => {
+  it('so a step that takes nothing from a queue returns the state it was given', () => {
     const base = { inbox: Fifo.empty<number>(), outstanding: Fifo.empty<number>().push(7) };
-    const next = produce(base, (draft) => {
-      // As peer.ts's step does: a Fifo is not draftable, so immer hands it out as it is.
-      const d = draft as unknown as typeof base;
+    const ctx = { owned: [] } as unknown as StepContext;
+    const next = writeStep(ctx, base, (d) => {
       d.inbox = d.inbox.rest();
       d.outstanding = d.outstanding.drop(0);
     });
     expect(next).toBe(base);
+    // Taking one is a new state.
+    expect(writeStep({ owned: [] } as unknown as StepContext, base, (d) => void (d.outstanding = d.outstanding.rest()))).not.toBe(base);
   });
 
   it('serialises as its elements, so a state\'s JSON shows what its queues hold', () => {

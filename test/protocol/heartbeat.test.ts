@@ -5,10 +5,10 @@
  * testing"): rules no run had told apart. Fixed delays (test/protocol/harness.ts); tickTime
  * 2000 ms, initLimit 10 ticks, syncLimit 5 ticks (the defaults).
  */
-import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/protocol/config.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
+import { own, ownHandler, ownLeader, ownLearner, writeStep } from '../../src/protocol/cow.ts';
 import type { Txn } from '../../src/protocol/datatree.ts';
 import {
   echoPing,
@@ -36,11 +36,11 @@ function ensemble(voters: number) {
 /** Runs `fn` on a draft of `s` as a step would; returns the new state, the effects and fn's result. */
 function on<T>(cfg: ClusterConfig, s: ServerState, fn: (d: ServerState, ctx: StepContext) => T): { state: ServerState; effects: Effect[]; out: T } {
   const effects: Effect[] = [];
-  const ctx: StepContext = { cfg, sid: s.sid, effects, probe: null };
+  const ctx: StepContext = { cfg, sid: s.sid, effects, probe: null, owned: [] };
   let out: T | undefined;
-  // The protocol's functions take the step's draft typed as ServerState.
-  const state = produce(s, (draft) => {
-    out = fn(draft as ServerState, ctx);
+  // As one step: the functions write the step's copy of the state (src/protocol/cow.ts).
+  const state = writeStep(ctx, s, (d) => {
+    out = fn(d, ctx);
   });
   return { state, effects, out: out as T };
 }
@@ -49,7 +49,7 @@ function on<T>(cfg: ClusterConfig, s: ServerState, fn: (d: ServerState, ctx: Ste
 function onLeader<T>(cfg: ClusterConfig, s: ServerState, fn: (d: ServerState, l: LeaderState, ctx: StepContext) => T): { state: ServerState; effects: Effect[]; out: T } {
   return on(cfg, s, (d, ctx) => {
     if (d.leader === null) throw new Error(`s${d.sid} is not leading`);
-    return fn(d, d.leader, ctx);
+    return fn(d, ownLeader(ctx, d), ctx);
   });
 }
 
@@ -82,9 +82,9 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
     const { sim } = ensemble(3);
     const r = onLeader(sim.cfg, sim.server(3).state, (d, l, ctx) => {
       const h1 = l.learners[1] as LearnerHandler;
-      l.learners[4] = { ...h1, sid: 4, observer: true, syncCheck: { ...h1.syncCheck } };
-      (l.learners[1] as LearnerHandler).deadlineTick = -1;
-      (l.learners[2] as LearnerHandler).deadlineTick = -1;
+      own(ctx, l, 'learners')[4] = { ...h1, sid: 4, observer: true, syncCheck: { ...h1.syncCheck } };
+      ownHandler(ctx, d, 1).deadlineTick = -1;
+      ownHandler(ctx, d, 2).deadlineTick = -1;
       if (l.wakeups % 2 === 0) l.wakeups++; // the next wake-up is a tick
       return onPingTimer(d, ctx);
     });
@@ -92,7 +92,7 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
 
     const five = ensemble(5);
     const r5 = onLeader(five.sim.cfg, five.sim.server(5).state, (d, l, ctx) => {
-      for (const sid of [2, 3, 4]) (l.learners[sid] as LearnerHandler).deadlineTick = -1;
+      for (const sid of [2, 3, 4]) ownHandler(ctx, d, sid).deadlineTick = -1;
       if (l.wakeups % 2 === 0) l.wakeups++;
       return onPingTimer(d, ctx);
     });
@@ -102,10 +102,10 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
 
 function runPing(cfg: ClusterConfig, leader: ServerState, stage: HandlerStage, stale: boolean) {
   return onLeader(cfg, leader, (d, l, ctx) => {
-    const h = l.learners[1] as LearnerHandler;
+    const h = ownHandler(ctx, d, 1);
     h.stage = stage;
     // An unacked PROPOSAL stamped at time 1, far more than syncLimit·tickTime before this ping.
-    if (stale) h.syncCheck.currentTime = 1;
+    if (stale) h.syncCheck = { ...h.syncCheck, currentTime: 1 };
     l.wakeups += 101; // the leader clock moves 101 s on: the stamp at time 1 is far past the 10 s limit
     return onPingTimer(d, ctx);
   });
@@ -118,12 +118,12 @@ describe('§7 SyncLimitCheck (LearnerHandler.SyncLimitCheck)', () => {
     const { sim } = ensemble(3);
     const leader = sim.server(3).state;
     const r = onLeader(sim.cfg, leader, (d, l, ctx) => {
-      const h = l.learners[1] as LearnerHandler;
+      const h = ownHandler(ctx, d, 1);
       h.syncCheck = { started: false, currentZxid: 0, currentTime: 0, nextZxid: 0, nextTime: 0 };
       l.wakeups = 10;
       updateProposalCheck(d, ctx, h, z(2, 1));
       const before = check(h);
-      h.syncCheck.started = true;
+      h.syncCheck = { ...h.syncCheck, started: true };
       updateProposalCheck(d, ctx, h, z(2, 2));
       l.wakeups = 12;
       updateProposalCheck(d, ctx, h, z(2, 3));
@@ -135,8 +135,13 @@ describe('§7 SyncLimitCheck (LearnerHandler.SyncLimitCheck)', () => {
   });
 
   function acked(c: LearnerHandler['syncCheck'], zx: number) {
-    const h = { syncCheck: c } as LearnerHandler;
-    return produce(h, (d) => updateAckCheck(d as LearnerHandler, zx)).syncCheck;
+    const { sim } = ensemble(3);
+    return onLeader(sim.cfg, sim.server(3).state, (d, _l, ctx) => {
+      const h = ownHandler(ctx, d, 1);
+      h.syncCheck = c;
+      updateAckCheck(d, ctx, h, zx);
+      return h.syncCheck;
+    }).out;
   }
   const two = { started: true, currentZxid: z(2, 2), currentTime: 10_000, nextZxid: z(2, 3), nextTime: 12_000 };
 
@@ -159,7 +164,7 @@ describe('§7 read timeouts: initLimit·tickTime until the NEWLEADER ACK, syncLi
     const leader = sim.server(3).state;
     const armed = (stage: HandlerStage) =>
       on(sim.cfg, leader, (d, ctx) => {
-        const h = d.leader?.learners[1] as LearnerHandler;
+        const h = ownHandler(ctx, d, 1);
         h.stage = stage;
         heardFromLearner(d, ctx, h);
       }).effects.filter((e) => e.kind === 'setTimer');
@@ -178,7 +183,7 @@ describe('§7 a follower echoes the leader\'s PING with the sessions it saw (Lea
     const follower = sim.server(1).state;
     const first = on(sim.cfg, follower, (d, ctx) => {
       if (d.learner === null) throw new Error('not following');
-      d.learner.touched = [77, 78];
+      ownLearner(ctx, d).touched = [77, 78];
       echoPing(d, ctx, { type: 'PING', zxid: z(2, 0) });
     });
     expect(first.effects).toStrictEqual([{ kind: 'send', to: 3, msg: { type: 'PING', zxid: z(2, 0), sessions: [77, 78] } }]);

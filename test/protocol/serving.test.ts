@@ -42,7 +42,7 @@ describe('§6 txnOf: a client write becomes a txn stamped with its origin', () =
 
   it('a write op without a txn is a bug inside zabsim, and says which op', () => {
     const n = ensemble().sim.server(3).state;
-    expect(() => onClientRequest(structuredClone(n), { cfg: makeClusterConfig(3, 0), sid: 3, effects: [], probe: null }, req({ op: 'bogus' as ClientRequest['op'] }))).toThrow('s3: no txn for client op bogus');
+    expect(() => onClientRequest(structuredClone(n), { cfg: makeClusterConfig(3, 0), sid: 3, effects: [], probe: null, owned: [] }, req({ op: 'bogus' as ClientRequest['op'] }))).toThrow('s3: no txn for client op bogus');
   });
 });
 

@@ -171,7 +171,7 @@ describe("SyncRequestProcessor's snapshot thread: a fuzzy snapshot", () => {
   it('maybeSnapshot starts the thread; it completes at the end of the next step; a second one meanwhile is "Too busy to snap, skipping"', () => {
     const cfg = makeClusterConfig(3, 0, { snapCount: 4 });
     const effects: Effect[] = [];
-    const ctx: StepContext = { cfg, sid: 1, effects, probe: null };
+    const ctx: StepContext = { cfg, sid: 1, effects, probe: null, owned: [] };
     const s = { ...blankState(1), up: true, db: server(4, 2) };
     maybeSnapshot(s, ctx);
     expect(s.snapThread).not.toBeNull();
@@ -196,7 +196,7 @@ describe('the snapshot thread and the purge timer, step by step (persist.ts)', (
   const cfg = makeClusterConfig(3, 0, { snapCount: 4 });
   function started(): { s: ReturnType<typeof blankState>; ctx: StepContext; effects: Effect[] } {
     const effects: Effect[] = [];
-    const ctx: StepContext = { cfg, sid: 1, effects, probe: null };
+    const ctx: StepContext = { cfg, sid: 1, effects, probe: null, owned: [] };
     const s = { ...blankState(1), up: true, db: server(4, 2) };
     maybeSnapshot(s, ctx);
     snapshotThreadStep(s, ctx); // armed at the end of the step that started it
@@ -225,7 +225,7 @@ describe('the snapshot thread and the purge timer, step by step (persist.ts)', (
     const { s } = started();
     expect(s.snapshotsTaken).toBe(1);
     const effects: Effect[] = [];
-    snapshotNow(s, { cfg, sid: 1, effects, probe: null });
+    snapshotNow(s, { cfg, sid: 1, effects, probe: null, owned: [] });
     expect(s.snapshotsTaken).toBe(2);
     expect(persists(effects).map((w) => w.op)).toEqual(['snapshot']);
   });
@@ -233,7 +233,7 @@ describe('the snapshot thread and the purge timer, step by step (persist.ts)', (
   it('autopurge: with a purge interval the next PurgeTask is one interval away; with 0 (autopurge off, as in ZooKeeper) no timer is set', () => {
     const timers = (purgeIntervalMs: number): Effect[] => {
       const effects: Effect[] = [];
-      schedulePurge({ cfg: makeClusterConfig(3, 0, { purgeIntervalMs }), sid: 1, effects, probe: null });
+      schedulePurge({ cfg: makeClusterConfig(3, 0, { purgeIntervalMs }), sid: 1, effects, probe: null, owned: [] });
       return effects;
     };
     expect(timers(60_000)).toEqual([{ kind: 'setTimer', timer: TIMER_PURGE, delayMs: 60_000 }]);

@@ -6,13 +6,14 @@
  * and its trace reasons. Fixed delays (5 ms one way, 2 ms fsync); coverage counting on.
  */
 import { produce } from 'immer';
+import { writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import type { StepContext } from '../../src/protocol/context.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
 import { PROBE } from '../../src/protocol/probes.ts';
 import { onSyncingLearnerPacket, sparingToBeApplied, startSync } from '../../src/protocol/sync.ts';
 import type { SyncPlan } from '../../src/protocol/syncplan.ts';
-import type { Effect, LeaderState, Message, ServerState } from '../../src/protocol/types.ts';
+import type { Effect, LeaderState, Message } from '../../src/protocol/types.ts';
 import { formatZxid, zxid } from '../../src/protocol/zxid.ts';
 import { txnFor } from './driver.ts';
 import { boot, established, excerpt, leaderOf, log, type BootOptions } from './harness.ts';
@@ -111,10 +112,10 @@ describe('§5.3 the first packet from a syncing learner (LearnerHandler.run, Lea
     const effects: Effect[] = [];
     const probes: number[] = [];
     const dropped: number[] = [];
-    const ctx: StepContext = { cfg, sid: 3, effects, probe: (id) => void probes.push(id) };
-    const state = produce(s, (d) => {
-      const l = (d as ServerState).leader as LeaderState;
-      onSyncingLearnerPacket(d as ServerState, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>, msg, (sid) => void dropped.push(sid));
+    const ctx: StepContext = { cfg, sid: 3, effects, probe: (id) => void probes.push(id), owned: [] };
+    const state = writeStep(ctx, s, (d) => {
+      const l = d.leader as LeaderState;
+      onSyncingLearnerPacket(d, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>, msg, (sid) => void dropped.push(sid));
     });
     const l = state.leader as LeaderState;
     return { effects, probes, dropped, l, h: l.learners[1], notes: effects.flatMap((e) => (e.kind === 'note' ? [e.text] : [])), sent: effects.flatMap((e) => (e.kind === 'send' ? [e.msg.type] : [])) };
@@ -172,10 +173,10 @@ describe('§5.1 Leader.startForwarding: after the sync, toBeApplied as PROPOSAL+
     });
     const effects: Effect[] = [];
     const probes: number[] = [];
-    const ctx: StepContext = { cfg: sim.cfg, sid: 3, effects, probe: (id) => void probes.push(id) };
-    const s1 = produce(s0, (d) => {
-      const l = (d as ServerState).leader as LeaderState;
-      startSync(d as ServerState, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>);
+    const ctx: StepContext = { cfg: sim.cfg, sid: 3, effects, probe: (id) => void probes.push(id), owned: [] };
+    const s1 = writeStep(ctx, s0, (d) => {
+      const l = d.leader as LeaderState;
+      startSync(d, ctx, l.learners[1] as NonNullable<(typeof l.learners)[number]>);
     });
     const to1 = effects.flatMap((e) => (e.kind === 'send' && e.to === 1 ? [`${e.msg.type} ${'zxid' in e.msg ? formatZxid(e.msg.zxid as number) : ''}`] : []));
     expect(to1.filter((x) => x.startsWith('PROPOSAL') || x.startsWith('COMMIT') || x.startsWith('DIFF'))).toEqual(['DIFF <2,0>', 'PROPOSAL <2,1>', 'COMMIT <2,1>', 'PROPOSAL <2,2>', 'PROPOSAL <2,3>']);

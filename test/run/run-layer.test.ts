@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRunFlags, RUN_SPEC } from '../../src/cli/run.ts';
 import { explore } from '../../src/run/explore.ts';
@@ -27,8 +27,8 @@ function importedFolders(file: string): string[] {
 }
 
 describe('the run layer', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('folder arrows point one way: protocol <- sim <- check, scenario, trace <- run <- cli', () => {
     const allowed: Record<string, string[]> = {

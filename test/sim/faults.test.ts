@@ -3,7 +3,7 @@
  * time and crashes the server right after the next such point, once. This is what lets a
  * generated schedule (test/check/schedule.property.test.ts) reach windows of a few milliseconds.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZxid } from '../../src/protocol/zxid.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
@@ -34,8 +34,8 @@ function beforeCrashes(trace: readonly TraceEvent[], sid: number): string[] {
 }
 
 describe('scheduled crash points', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('parse and format: `crash sN after POINT` round-trips; an unknown point is refused', () => {
     const text = '0ms crash s1 after newleader-ack; 5ms crash s2 after epoch-durable; 1500ms crash s3 after commit; 2s crash s1';
@@ -85,8 +85,8 @@ describe('scheduled crash points', () => {
 });
 
 describe('the resync-commit crash point (the re-sync ACK finding, leader_keeps_acks_across_resync)', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   // 5 voters, s5 leads. s3, s4 cannot reach s5 from 1480 ms and s2 is down, so <1,21> waits with
   // the ACKs of s5 and s1; s1 restarts, is TRUNCed below it and re-sent it, and crashes right
@@ -118,8 +118,8 @@ describe('the resync-commit crash point (the re-sync ACK finding, leader_keeps_a
 });
 
 describe('--newleader-ack-resets: a loss aimed right after the leader counted a NEWLEADER ACK (issue 12 §2)', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   /** Per run: each (leader, epoch) NEWLEADER ACK delivery per learner, the resets, and the establishments. */
   function watch(seed: number, p: number): { acks: Map<string, number>; resets: string[]; established: string[]; violations: string[] } {
@@ -164,8 +164,8 @@ describe('--newleader-ack-resets: a loss aimed right after the leader counted a 
 });
 
 describe('--ack-resets: a follower that ACKed an outstanding proposal re-syncs while the other disks stall (the re-sync window)', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   function watched(seed: number, p: number, flaws: readonly string[] = []): { trace: TraceEvent[]; violations: string[] } {
     const trace: TraceEvent[] = [];

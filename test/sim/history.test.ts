@@ -4,7 +4,7 @@
  * everywhere; epoch files are sane; the same seed draws the same images; and runs that start from
  * them reach the sync branches that need history, judged clean by every checker.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWARM_DRAWS, swarmSettings } from '../../src/run/swarm.ts';
 import type { LogEntry } from '../../src/protocol/types.ts';
@@ -21,8 +21,8 @@ function images(seed: number, epochs: number, voters = 5): Simulation['servers']
 }
 
 describe('pre-loaded history', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   it('every image is a path of one history: a zxid names one txn and follows one txn; epoch files are sane', () => {
     let tails = 0; // seeds with a fork

@@ -5,7 +5,7 @@
  * bound fails if the piece it names grows with the run (no purge, no compaction, a kept history).
  */
 import { describe, expect, it } from 'vitest';
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { createRun } from '../../src/run/run.ts';
 import { budget } from '../budget.ts';
 
@@ -24,7 +24,7 @@ interface Retained {
 
 describe('bounded memory under load', () => {
   it('servers, disks, clients and checkers retain a bounded number of entries however many txns commit', () => {
-    setAutoFreeze(false);
+    setStateFreezing(false);
     const target = budget(8000, 60_000);
     // Purge every 2 s of virtual time; ~430 txns/s: a purge period is ~900 txns.
     const run = createRun({
@@ -87,7 +87,7 @@ describe('bounded memory under load', () => {
   });
 
   it('§9 autopurge at start-up: servers restarting more often than the purge interval still purge (DatadirCleanupManager.start)', () => {
-    setAutoFreeze(false);
+    setStateFreezing(false);
     const target = budget(4000, 20_000);
     // Purge every 5 s; a crash every ~250 ms of any server (each restarts within 0.1-0.3 s), so a
     // server is up for about 1.25 s at a time on average, far less than the purge interval: with

@@ -5,7 +5,7 @@
  * leader, both epochs, lastProcessedZxid (the applied prefix), the last logged zxid and, for a
  * down server, the durable epochs.
  */
-import { setAutoFreeze } from 'immer';
+import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun, type RunOptions } from '../../src/run/run.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
@@ -26,8 +26,8 @@ function options(seed: number): RunOptions {
 }
 
 describe('state reconstruction from the trace', () => {
-  beforeAll(() => setAutoFreeze(false));
-  afterAll(() => setAutoFreeze(true));
+  beforeAll(() => setStateFreezing(false));
+  afterAll(() => setStateFreezing(true));
 
   const seeds = budget(6, 40);
   it(`matches the kernel's server states every 100 ms of ${seeds} faulty runs with clients`, () => {
