@@ -16,18 +16,22 @@
  */
 import type { Sid } from './config.ts';
 import type { StepContext } from './context.ts';
-import type { LeaderState, LearnerHandler, LearnerState, ServerState } from './types.ts';
+import type { ElectionState, LeaderState, LearnerHandler, LearnerState, ServerState } from './types.ts';
 
 /** Returns `parent[key]` writable for this step: the step's own copy of it (null and undefined as they are). */
 export function own<T extends object, K extends keyof T>(ctx: StepContext, parent: T, key: K): T[K] {
   const v: unknown = parent[key];
-  if (v === null || typeof v !== 'object') return v as T[K];
-  const owned = ctx.owned;
-  for (let i = owned.length - 1; i >= 0; i--) if (owned[i] === v) return v as T[K];
+  if (v === null || typeof v !== 'object' || isOwned(ctx, v)) return v as T[K];
   const copy = Array.isArray(v) ? v.slice() : { ...v };
-  owned.push(copy);
+  ctx.owned.push(copy);
   parent[key] = copy as T[K];
   return copy as T[K];
+}
+
+function isOwned(ctx: StepContext, v: object): boolean {
+  const owned = ctx.owned;
+  for (let i = owned.length - 1; i >= 0; i--) if (owned[i] === v) return true;
+  return false;
 }
 
 let freezing = false;
@@ -37,14 +41,18 @@ let freezing = false;
  * step changed nothing (as immer's `produce` did): the step's whole copy-on-write (peer.ts `step`,
  * and tests that call one handler).
  */
-export function writeStep<T extends object>(ctx: StepContext, state: T, write: (d: T) => void): T {
+export function writeStep<T extends object>(ctx: StepContext, state: T, write: (d: T) => void, copy: (v: T) => T = spread, same: (a: T, b: T) => boolean = sameFields): T {
   if (freezing) deepFreeze(state);
-  const root = { ...state };
+  const root = copy(state);
   ctx.owned.push(root);
   write(root);
-  if (sameFields(root, state)) return state;
+  if (same(root, state)) return state;
   if (freezing) deepFreeze(root);
   return root;
+}
+
+function spread<T extends object>(v: T): T {
+  return { ...v };
 }
 
 /** Whether `a` and `b`, the step's root and the state it copied, hold the same values. */
@@ -77,21 +85,171 @@ export function deepFreeze(value: unknown): void {
 
 /** This step's writable LeaderState (the server must be leading). */
 export function ownLeader(ctx: StepContext, s: ServerState): LeaderState {
-  const l = own(ctx, s, 'leader');
+  const l = s.leader;
   if (l === null) throw new Error(`s${s.sid}: a leader's write on a server that is not leading`);
-  return l;
+  if (isOwned(ctx, l)) return l;
+  const c = copyLeader(l);
+  ctx.owned.push(c);
+  s.leader = c;
+  return c;
 }
 
 /** This step's writable LearnerState (the server must be following or observing). */
 export function ownLearner(ctx: StepContext, s: ServerState): LearnerState {
-  const l = own(ctx, s, 'learner');
+  const l = s.learner;
   if (l === null) throw new Error(`s${s.sid}: a learner's write on a server that is not a learner`);
-  return l;
+  if (isOwned(ctx, l)) return l;
+  const c = copyLearner(l);
+  ctx.owned.push(c);
+  s.learner = c;
+  return c;
+}
+
+/** This step's writable ElectionState. */
+export function ownFle(ctx: StepContext, s: ServerState): ElectionState {
+  const f = s.fle;
+  if (isOwned(ctx, f)) return f;
+  const c = copyFle(f);
+  ctx.owned.push(c);
+  s.fle = c;
+  return c;
 }
 
 /** This step's writable handler of learner `sid` (the leader and its handler record owned on the way). */
 export function ownHandler(ctx: StepContext, s: ServerState, sid: Sid): LearnerHandler {
-  const h = own(ctx, own(ctx, ownLeader(ctx, s), 'learners'), sid);
+  const learners = own(ctx, ownLeader(ctx, s), 'learners');
+  const h = learners[sid];
   if (h === undefined) throw new Error(`s${s.sid}: a write on the handler of s${sid}, which has none`);
-  return h;
+  if (isOwned(ctx, h)) return h;
+  const c = copyHandler(h);
+  ctx.owned.push(c);
+  learners[sid] = c;
+  return c;
+}
+
+// The copies of the state's own types are written out field by field: an object literal of one
+// shape is several times cheaper than a spread, whose site sees every type (docs/scaling.md,
+// "One core"). The compiler checks that none is missed (every field is required);
+// test/protocol/cow.test.ts checks that `sameServerState` compares every field.
+
+/** The step's root (peer.ts `step`). */
+export function copyServerState(s: ServerState): ServerState {
+  return {
+    sid: s.sid,
+    up: s.up,
+    state: s.state,
+    zabState: s.zabState,
+    acceptedEpoch: s.acceptedEpoch,
+    currentEpoch: s.currentEpoch,
+    currentVote: s.currentVote,
+    fle: s.fle,
+    db: s.db,
+    leader: s.leader,
+    learner: s.learner,
+    role: s.role,
+    nextToken: s.nextToken,
+    durableToken: s.durableToken,
+    flushing: s.flushing,
+    writes: s.writes,
+    snapshotsTaken: s.snapshotsTaken,
+    snapThread: s.snapThread,
+    logWriter: s.logWriter,
+    commitProcessor: s.commitProcessor,
+  };
+}
+
+/** Whether the step's root still holds the values of the state it copied (then the step changed nothing). */
+export function sameServerState(a: ServerState, b: ServerState): boolean {
+  return (
+    a.sid === b.sid &&
+    a.up === b.up &&
+    a.state === b.state &&
+    a.zabState === b.zabState &&
+    a.acceptedEpoch === b.acceptedEpoch &&
+    a.currentEpoch === b.currentEpoch &&
+    a.currentVote === b.currentVote &&
+    a.fle === b.fle &&
+    a.db === b.db &&
+    a.leader === b.leader &&
+    a.learner === b.learner &&
+    a.role === b.role &&
+    a.nextToken === b.nextToken &&
+    a.durableToken === b.durableToken &&
+    a.flushing === b.flushing &&
+    a.writes === b.writes &&
+    a.snapshotsTaken === b.snapshotsTaken &&
+    a.snapThread === b.snapThread &&
+    a.logWriter === b.logWriter &&
+    a.commitProcessor === b.commitProcessor
+  );
+}
+
+function copyLeader(l: LeaderState): LeaderState {
+  return {
+    tick: l.tick,
+    wakeups: l.wakeups,
+    epoch: l.epoch,
+    epochDecided: l.epochDecided,
+    epochDurable: l.epochDurable,
+    connecting: l.connecting,
+    summaryEpoch: l.summaryEpoch,
+    summaryZxid: l.summaryZxid,
+    electing: l.electing,
+    electionFinished: l.electionFinished,
+    currentEpochDurable: l.currentEpochDurable,
+    newLeaderAcks: l.newLeaderAcks,
+    established: l.established,
+    lastProposed: l.lastProposed,
+    lastCommitted: l.lastCommitted,
+    outstanding: l.outstanding,
+    toBeApplied: l.toBeApplied,
+    pendingSyncs: l.pendingSyncs,
+    learners: l.learners,
+    sessionExpiry: l.sessionExpiry,
+  };
+}
+
+function copyLearner(l: LearnerState): LearnerState {
+  return {
+    leader: l.leader,
+    connected: l.connected,
+    connectTries: l.connectTries,
+    phase: l.phase,
+    newEpoch: l.newEpoch,
+    blocked: l.blocked,
+    resume: l.resume,
+    inbox: l.inbox,
+    sync: l.sync,
+    pendingTxns: l.pendingTxns,
+    touched: l.touched,
+  };
+}
+
+function copyHandler(h: LearnerHandler): LearnerHandler {
+  return {
+    sid: h.sid,
+    observer: h.observer,
+    stage: h.stage,
+    acceptedEpoch: h.acceptedEpoch,
+    peerLastZxid: h.peerLastZxid,
+    deadlineTick: h.deadlineTick,
+    forwarding: h.forwarding,
+    syncCheck: h.syncCheck,
+    snapSync: h.snapSync,
+  };
+}
+
+function copyFle(f: ElectionState): ElectionState {
+  return {
+    logicalclock: f.logicalclock,
+    proposedLeader: f.proposedLeader,
+    proposedZxid: f.proposedZxid,
+    proposedEpoch: f.proposedEpoch,
+    recvset: f.recvset,
+    outofelection: f.outofelection,
+    notTimeoutMs: f.notTimeoutMs,
+    finalizing: f.finalizing,
+    running: f.running,
+    queued: f.queued,
+  };
 }

@@ -11,7 +11,7 @@
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import type { Notification, PeerStateName, ServerState, StoredVote, Vote } from './types.ts';
-import { own } from './cow.ts';
+import { own, ownFle } from './cow.ts';
 import { hasQuorumFor, totalOrderPredicate, withVote } from './vote.ts';
 import { formatLong, MIN_VALUE, ZXID_NONE } from './zxid.ts';
 
@@ -57,7 +57,7 @@ function proposal(s: S): { leader: Sid; zxid: number; peerEpoch: number } {
 }
 
 function updateProposal(s: S, ctx: StepContext, leader: Sid, zxid: number, peerEpoch: number): void {
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   fle.proposedLeader = leader;
   fle.proposedZxid = zxid;
   fle.proposedEpoch = peerEpoch;
@@ -75,7 +75,7 @@ function sendNotifications(s: S, ctx: StepContext): void {
  * observer's pre-election delay) are then processed in arrival order.
  */
 export function lookForLeader(s: S, ctx: StepContext): Decision | null {
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   fle.logicalclock++;
   fle.recvset = {};
   fle.outofelection = {};
@@ -111,7 +111,7 @@ export function onNotification(s: S, ctx: StepContext, from: Sid, n: Notificatio
       send(ctx, from, notification('LOOKING', proposal(s), s.fle.logicalclock));
     }
     if (!s.fle.running) {
-      own(ctx, own(ctx, s, 'fle'), 'queued').push({ from, n });
+      own(ctx, ownFle(ctx, s), 'queued').push({ from, n });
       return null;
     }
     return mainLoop(s, ctx, from, n);
@@ -132,7 +132,7 @@ function mainLoop(s: S, ctx: StepContext, from: Sid, n: Notification): Decision 
     // Polled during finalizeWait: a better vote is re-queued and the loop continues; anything
     // else is discarded and the 200 ms wait starts again (§3.3 step 6).
     if (totalOrderPredicate(cfg, n.leader, n.zxid, n.peerEpoch, fle.proposedLeader, fle.proposedZxid, fle.proposedEpoch)) {
-      own(ctx, s, 'fle').finalizing = false;
+      ownFle(ctx, s).finalizing = false;
       cancelTimer(ctx, TIMER_FINALIZE);
     } else {
       note(ctx, `finalize: discarded notification from s${from} (not better than my vote)`);
@@ -170,7 +170,7 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
     note(ctx, `dropped notification from s${from}: round ${n.electionEpoch} < logicalclock ${s.fle.logicalclock}`);
     return;
   }
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   if (n.electionEpoch > fle.logicalclock) {
     fle.logicalclock = n.electionEpoch;
     fle.recvset = {};
@@ -203,7 +203,7 @@ function handleLooking(s: S, ctx: StepContext, from: Sid, n: Notification): void
 /** §3.3, n.state = FOLLOWING or LEADING: same-round recvset, then the outofelection path. */
 function handleElected(s: S, ctx: StepContext, from: Sid, n: Notification): Decision | null {
   const { cfg } = ctx;
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   const theirs = stored(n, n.state, n.version);
   const vote: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch };
   if (n.electionEpoch === fle.logicalclock) {
@@ -236,7 +236,7 @@ function stored(n: Notification, state: PeerStateName, version: number): StoredV
 /** Poll timeout (§3.3): re-send my vote and double notTimeout up to maxNotificationInterval. */
 export function onPollTimeout(s: S, ctx: StepContext): void {
   if (s.state !== 'LOOKING' || !s.fle.running || s.fle.finalizing) return;
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   sendNotifications(s, ctx);
   fle.notTimeoutMs = Math.min(fle.notTimeoutMs * 2, ctx.cfg.params.maxNotificationIntervalMs);
   setTimer(ctx, TIMER_POLL, fle.notTimeoutMs);
@@ -256,7 +256,7 @@ export function onFinalizeTimeout(s: S, ctx: StepContext): Decision | null {
 
 /** setPeerState + leaveInstance: the round is over; peer.ts enters the role. */
 function decide(s: S, ctx: StepContext, vote: Vote): Decision {
-  const fle = own(ctx, s, 'fle');
+  const fle = ownFle(ctx, s);
   fle.running = false;
   fle.finalizing = false;
   fle.queued = [];

@@ -6,7 +6,7 @@
  */
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { own, ownLeader, ownLearner, writeStep } from './cow.ts';
+import { copyServerState, own, ownFle, ownLeader, ownLearner, sameServerState, writeStep } from './cow.ts';
 import { EMPTY_DB, EMPTY_SNAPSHOT, fastForward, loadDatabase, restoreOutcome, setLastProcessed, validSnapshotIndex, withFreshSnapshot } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
@@ -97,10 +97,16 @@ export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe
   const ctx: StepContext = { cfg, sid: state.sid, effects, probe, owned: [] };
   // The handlers write this step's copy of the state, copying what they write (cow.ts); Db,
   // TxnLog, Fifo and DataTree values are immutable classes, replaced rather than written.
-  const next = writeStep(ctx, state, (d) => {
-    dispatch(d, ctx, input);
-    if (d.snapThread !== null) snapshotThreadStep(d, ctx);
-  });
+  const next = writeStep(
+    ctx,
+    state,
+    (d) => {
+      dispatch(d, ctx, input);
+      if (d.snapThread !== null) snapshotThreadStep(d, ctx);
+    },
+    copyServerState,
+    sameServerState,
+  );
   return { state: next, effects };
 }
 
@@ -242,7 +248,7 @@ function start(s: S, ctx: StepContext, durable: DurableImage): void {
   s.acceptedEpoch = acceptedEpoch;
   s.currentEpoch = currentEpoch;
   s.currentVote = { leader: s.sid, zxid: last, electionEpoch: -1, peerEpoch: currentEpoch };
-  own(ctx, s, 'fle').logicalclock = 0;
+  ownFle(ctx, s).logicalclock = 0;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
   startPurge(s, ctx);
@@ -315,7 +321,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
     // ZooKeeperServer.shutdown flushes the log writer (SyncRequestProcessor) before the peer
     // looks for a leader, so the zxid it votes with is durable (I8; ZOOKEEPER-4712 is the bug
     // where it was not).
-    own(ctx, s, 'fle').running = false;
+    ownFle(ctx, s).running = false;
     s.flushing = true;
     note(ctx, `flushing ${s.nextToken - 1 - s.durableToken} pending writes before looking for a leader`);
     return;
@@ -326,7 +332,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
 /** The election starts (after an observer's random delay). */
 function startLooking(s: S, ctx: StepContext): void {
   if (!isVoter(ctx.cfg, s.sid)) {
-    own(ctx, s, 'fle').running = false;
+    ownFle(ctx, s).running = false;
     setTimer(ctx, TIMER_OBSERVER_DELAY, 0, ctx.cfg.params.observerElectionDelayMs);
     return;
   }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StepContext } from '../../src/protocol/context.ts';
-import { deepFreeze, own, ownHandler, ownLeader, ownLearner, setStateFreezing, stateFreezing, writeStep } from '../../src/protocol/cow.ts';
+import { copyServerState, deepFreeze, own, ownFle, ownHandler, ownLeader, ownLearner, sameServerState, setStateFreezing, stateFreezing, writeStep } from '../../src/protocol/cow.ts';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
 import type { LeaderState, ServerState } from '../../src/protocol/types.ts';
@@ -78,6 +78,43 @@ describe('ownLeader, ownLearner, ownHandler: the protocol state on the way down'
     expect(() => writeStep(ctx, leader, (d) => void ownLearner(ctx, d))).toThrow('s3: a learner\'s write on a server that is not a learner');
     expect(() => writeStep(ctxOf(), follower, (d) => void ownLeader(ctxOf(), d))).toThrow('s1: a leader\'s write on a server that is not leading');
     expect(() => writeStep(ctx, leader, (d) => void ownHandler(ctx, d, 9))).toThrow('s3: a write on the handler of s9, which has none');
+  });
+});
+
+describe("the step's root: copied field by field, compared field by field", () => {
+  it('copyServerState copies every field of a real state, and sameServerState notices a change to any one of them', () => {
+    const { sim } = established({ voters: 3 }, 3);
+    for (const sid of sim.sids) {
+      const st = sim.server(sid).state;
+      const c = copyServerState(st);
+      expect(c).not.toBe(st);
+      expect(Object.keys(c)).toStrictEqual(Object.keys(st));
+      expect(c).toStrictEqual(st);
+      expect(sameServerState(c, st)).toBe(true);
+      for (const key of Object.keys(st) as (keyof ServerState)[]) {
+        const v: unknown = st[key];
+        const changed = typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : typeof v === 'string' ? `${v}!` : { changed: key };
+        expect(sameServerState({ ...st, [key]: changed } as ServerState, st), key).toBe(false);
+      }
+    }
+  });
+
+  it('ownFle, ownLeader, ownLearner and ownHandler copy every field of what they own', () => {
+    const { sim } = established({ voters: 3 }, 3);
+    const leader = sim.server(3).state;
+    const follower = sim.server(1).state;
+    const ctx = ctxOf();
+    writeStep(ctx, leader, (d) => {
+      expect(ownFle(ctx, d)).toStrictEqual(leader.fle);
+      expect(ownLeader(ctx, d)).toStrictEqual(leader.leader);
+      expect(ownHandler(ctx, d, 1)).toStrictEqual(leader.leader?.learners[1]);
+      expect(d.fle).not.toBe(leader.fle);
+    });
+    const ctx1 = ctxOf();
+    writeStep(ctx1, follower, (d) => {
+      expect(ownLearner(ctx1, d)).toStrictEqual(follower.learner);
+      expect(d.learner).not.toBe(follower.learner);
+    });
   });
 });
 
