@@ -210,17 +210,15 @@ export function reapplyOver(db: Db, entries: readonly LogEntry[]): Db {
 
 /**
  * fastForwardDataBase (ZOOKEEPER-2845): when a role ends, every logged txn not yet applied is
- * applied, so the zxid a server votes with is the last one in its log.
+ * applied, so the zxid a server votes with is the last one in its log. Each goes through
+ * {@link applyCommitted}, as FileTxnSnapLog.fastForwardFromEdits hands every replayed txn to
+ * ZKDatabase's commitProposalPlaybackListener (addCommittedProposal): a txn the tree already
+ * reflects (a fuzzy SNAP's content, a txn FileTxnLog.truncate kept above a TRUNC target) leaves
+ * the tree as it is and joins the committedLog unless its tail is already at or above it.
  */
 export function fastForward(db: Db): Db {
   let cur = db;
-  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) {
-    const e = db.log.at(i);
-    // A txn the tree already reflects (a TRUNC that kept a txn above its target, then set
-    // lastProcessedZxid to the target) is passed over, as DataTree.processTxn re-applies it
-    // without effect.
-    cur = e.zxid <= cur.lastTxn ? make({ ...cur, lastProcessedZxid: e.zxid }) : applyCommitted(cur, e).db;
-  }
+  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) cur = applyCommitted(cur, db.log.at(i)).db;
   return cur;
 }
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_TREE, getData } from '../../src/protocol/datatree.ts';
-import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, fastForward, KEPT_SNAPSHOTS, loadDatabase, logTxn, NO_SNAPSHOT_WARNING, restoreOutcome, setLastProcessed, startSnapshotThread, takeSnapshot, truncateAndReload, type Db } from '../../src/protocol/db.ts';
+import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, fastForward, KEPT_SNAPSHOTS, loadDatabase, loadSnapshot, logTxn, NO_SNAPSHOT_WARNING, restoreOutcome, setLastProcessed, startSnapshotThread, takeSnapshot, truncateAndReload, type Db } from '../../src/protocol/db.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 
@@ -98,6 +98,24 @@ describe('fastForwardDataBase (ZOOKEEPER-2845): the logged txns applied when a r
     expect(ff.tree).toBe(db.tree);
     expect(ff.committed.length).toBe(db.committed.length);
     expect(ff.snapshots).toBe(db.snapshots);
+  });
+
+  it('ZKDatabase.fastForwardDataBase hands every replayed txn to commitProposalPlaybackListener: after a fuzzy SNAP, the logged txns its content already reflects join the committedLog, the tree stays', () => {
+    // A SNAP labelled <1,2> whose content reaches <1,4>; the proposals <1,3> and <1,4> logged; the
+    // role ends before their COMMITs.
+    const content = appliedDb([entry(1), entry(2), entry(3), entry(4)]);
+    const snap: Snapshot = { zxid: z(2), data: content.tree, lastTxn: z(4) };
+    const db = logTxn(logTxn(loadSnapshot(appliedDb([entry(1)]), snap), entry(3)), entry(4));
+    expect(db.committed.length).toBe(0);
+    const ff = fastForward(db);
+    expect(ff.lastProcessedZxid).toBe(z(4));
+    expect(ff.tree).toBe(content.tree);
+    // FileTxnSnapLog.fastForwardFromEdits: listener.onTxnLoaded -> addCommittedProposal, as the
+    // COMMIT path (applyCommitted) and a restart (loadDatabase) on the same files give.
+    expect(ff.committed.slice(0).map((e) => e.zxid)).toEqual([z(3), z(4)]);
+    const viaCommits = applyCommitted(applyCommitted(db, entry(3)).db, entry(4)).db;
+    expect(ff.committed.slice(0)).toEqual(viaCommits.committed.slice(0));
+    expect(loadDatabase(durable([entry(3), entry(4)], [snap])).committed.slice(0).map((e) => e.zxid)).toEqual([z(3), z(4)]);
   });
 
   it('FileTxnSnapLog.fastForwardFromEdits reads the log from lastProcessedZxid + 1: after a TRUNC to a zxid the log lacks, nothing follows and lastProcessedZxid stays the target', () => {
