@@ -242,11 +242,17 @@ function addSnapshot(db: Db, snapshot: Snapshot): Db {
   return make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot), sinceSnapshot: 0 });
 }
 
-/** The snapshot files with one more, newest last: one of the same name (label) is replaced; the newest KEPT_SNAPSHOTS stay. */
+/**
+ * The snapshot files with one more, in label order, newest last: a directory holds one file per
+ * name (snapshot.<label>), so one of the same label is replaced (FileTxnSnapLog.save opens the
+ * name for writing), and FileSnap reads the files newest label first (Util.sortDataDir), wherever
+ * a file was written in time. A file can be written below a newer one: a restart from the
+ * snapshot before a newest one that does not read back takes its next snapshot below that one's
+ * label. The newest KEPT_SNAPSHOTS stay.
+ */
 function withSnapshot(snaps: readonly Snapshot[], snapshot: Snapshot): readonly Snapshot[] {
-  const last = snaps[snaps.length - 1];
-  const others = last !== undefined && last.zxid >= snapshot.zxid ? snaps.filter((x) => x.zxid !== snapshot.zxid) : snaps;
-  return Object.freeze([...others.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
+  const all = [...snaps.filter((x) => x.zxid !== snapshot.zxid), snapshot].sort((a, b) => a.zxid - b.zxid);
+  return Object.freeze(all.slice(-KEPT_SNAPSHOTS));
 }
 
 /**
