@@ -113,12 +113,36 @@ export const NO_SNAPSHOT_WARNING = 'No snapshot found, but there are log entries
  * server (QuorumPeer.loadDataBase: "Unable to load database on disk"). `trustEmpty` is
  * `zookeeper.snapshot.trust.empty` (ZOOKEEPER-3056).
  */
-export function restoreOutcome(durable: DurableImage, trustEmpty: boolean): { kind: 'load' | 'fresh' } | { kind: 'refuse'; reason: string } {
+export function restoreOutcome(durable: Pick<DurableImage, 'snapshots' | 'log'>, trustEmpty: boolean): RestoreOutcome {
   const i = validSnapshotIndex(durable.snapshots);
-  if (i === -1) return { kind: 'refuse', reason: 'Not able to find valid snapshots in the snapshot directory' };
+  if (i === -1) return { kind: 'refuse', reason: NO_VALID_SNAPSHOT };
   if (i !== null) return { kind: 'load' };
   if (durable.log.length === 0) return { kind: 'fresh' };
   return trustEmpty ? { kind: 'load' } : { kind: 'refuse', reason: NO_SNAPSHOT_WARNING };
+}
+
+export type RestoreOutcome = { kind: 'load' | 'fresh' } | { kind: 'refuse'; reason: string };
+
+/** FileSnap.deserialize's IOException when snapshots exist and none reads back. */
+export const NO_VALID_SNAPSHOT = 'Not able to find valid snapshots in the snapshot directory';
+
+/** The snapshot files a TRUNC to z leaves: those reflecting txns after z go, unless the ZOOKEEPER-1549 flaw keeps them. */
+function snapshotsKeptByTruncate(db: Db, z: Zxid, keepNewerSnapshots: boolean): readonly Snapshot[] {
+  return keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+}
+
+/**
+ * ZKDatabase.truncateLog's loadDataBase: FileTxnSnapLog.restore on the files the TRUNC to z leaves
+ * ({@link restoreOutcome}). A refusal is the IOException that ends the learner's role
+ * (Follower.followLeader's "Exception when following the leader") with its database cleared and
+ * not initialized, so that every later QuorumPeer.loadDataBase (getLastLoggedZxid, at the next
+ * election) throws it again: the server never takes part again, and a restart on those files
+ * refuses to start. 'fresh' (no snapshot, no log left) starts empty, as truncateAndReload does.
+ */
+export function truncateOutcome(db: Db, z: Zxid, keepNewerSnapshots: boolean, asFileTxnLog: boolean, trustEmpty: boolean): RestoreOutcome {
+  const onDisk = logOnDisk(db);
+  const log = Array.from({ length: onDisk.length }, (_, i) => onDisk.at(i));
+  return restoreOutcome({ snapshots: snapshotsKeptByTruncate(db, z, keepNewerSnapshots), log: log.slice(0, keptByTruncate(log, z, asFileTxnLog)) }, trustEmpty);
 }
 
 /**
@@ -311,12 +335,17 @@ export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
  * txns after z are deleted first, so the reload cannot bring the truncated txns back. ZooKeeper
  * 3.9 leaves them in place and reloads from the newest one (ZOOKEEPER-1549): with
  * `keepNewerSnapshots` this function does the same. A snapshot known not to read back (loaded
- * from disk marked corrupt) is passed over, as FileSnap.deserialize passes it over.
+ * from disk marked corrupt) is passed over, as FileSnap.deserialize passes it over; when none of
+ * those left reads back there is no reload ({@link truncateOutcome}: the server halts).
  */
 export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, asFileTxnLog = false): Db {
-  const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+  const snapshots = snapshotsKeptByTruncate(db, z, keepNewerSnapshots);
   const k = validSnapshotIndex(snapshots);
-  const snap = k === null || k < 0 ? null : (snapshots[k] as Snapshot);
+  // Snapshots and none readable: FileSnap.deserialize throws, there is nothing to reload (the
+  // caller checks truncateOutcome first). No snapshot at all reloads the log alone, as restore
+  // does with zookeeper.snapshot.trust.empty.
+  if (k === -1) throw new Error(`truncateAndReload to ${z}: ${NO_VALID_SNAPSHOT}`);
+  const snap = k === null ? null : (snapshots[k] as Snapshot);
   const base = snap?.zxid ?? 0;
   // The txn log as on disk: the entries the previous newest snapshot covered, then the log, cut
   // as keptByTruncate says (with the FileTxnLog flaw, the first txn above an absent z stays).
