@@ -113,12 +113,36 @@ export const NO_SNAPSHOT_WARNING = 'No snapshot found, but there are log entries
  * server (QuorumPeer.loadDataBase: "Unable to load database on disk"). `trustEmpty` is
  * `zookeeper.snapshot.trust.empty` (ZOOKEEPER-3056).
  */
-export function restoreOutcome(durable: DurableImage, trustEmpty: boolean): { kind: 'load' | 'fresh' } | { kind: 'refuse'; reason: string } {
+export function restoreOutcome(durable: Pick<DurableImage, 'snapshots' | 'log'>, trustEmpty: boolean): RestoreOutcome {
   const i = validSnapshotIndex(durable.snapshots);
-  if (i === -1) return { kind: 'refuse', reason: 'Not able to find valid snapshots in the snapshot directory' };
+  if (i === -1) return { kind: 'refuse', reason: NO_VALID_SNAPSHOT };
   if (i !== null) return { kind: 'load' };
   if (durable.log.length === 0) return { kind: 'fresh' };
   return trustEmpty ? { kind: 'load' } : { kind: 'refuse', reason: NO_SNAPSHOT_WARNING };
+}
+
+export type RestoreOutcome = { kind: 'load' | 'fresh' } | { kind: 'refuse'; reason: string };
+
+/** FileSnap.deserialize's IOException when snapshots exist and none reads back. */
+export const NO_VALID_SNAPSHOT = 'Not able to find valid snapshots in the snapshot directory';
+
+/** The snapshot files a TRUNC to z leaves: those reflecting txns after z go, unless the ZOOKEEPER-1549 flaw keeps them. */
+function snapshotsKeptByTruncate(db: Db, z: Zxid, keepNewerSnapshots: boolean): readonly Snapshot[] {
+  return keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+}
+
+/**
+ * ZKDatabase.truncateLog's loadDataBase: FileTxnSnapLog.restore on the files the TRUNC to z leaves
+ * ({@link restoreOutcome}). A refusal is the IOException that ends the learner's role
+ * (Follower.followLeader's "Exception when following the leader") with its database cleared and
+ * not initialized, so that every later QuorumPeer.loadDataBase (getLastLoggedZxid, at the next
+ * election) throws it again: the server never takes part again, and a restart on those files
+ * refuses to start. 'fresh' (no snapshot, no log left) starts empty, as truncateAndReload does.
+ */
+export function truncateOutcome(db: Db, z: Zxid, keepNewerSnapshots: boolean, asFileTxnLog: boolean, trustEmpty: boolean): RestoreOutcome {
+  const onDisk = logOnDisk(db);
+  const log = Array.from({ length: onDisk.length }, (_, i) => onDisk.at(i));
+  return restoreOutcome({ snapshots: snapshotsKeptByTruncate(db, z, keepNewerSnapshots), log: log.slice(0, keptByTruncate(log, z, asFileTxnLog)) }, trustEmpty);
 }
 
 /**
@@ -210,17 +234,15 @@ export function reapplyOver(db: Db, entries: readonly LogEntry[]): Db {
 
 /**
  * fastForwardDataBase (ZOOKEEPER-2845): when a role ends, every logged txn not yet applied is
- * applied, so the zxid a server votes with is the last one in its log.
+ * applied, so the zxid a server votes with is the last one in its log. Each goes through
+ * {@link applyCommitted}, as FileTxnSnapLog.fastForwardFromEdits hands every replayed txn to
+ * ZKDatabase's commitProposalPlaybackListener (addCommittedProposal): a txn the tree already
+ * reflects (a fuzzy SNAP's content, a txn FileTxnLog.truncate kept above a TRUNC target) leaves
+ * the tree as it is and joins the committedLog unless its tail is already at or above it.
  */
 export function fastForward(db: Db): Db {
   let cur = db;
-  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) {
-    const e = db.log.at(i);
-    // A txn the tree already reflects (a TRUNC that kept a txn above its target, then set
-    // lastProcessedZxid to the target) is passed over, as DataTree.processTxn re-applies it
-    // without effect.
-    cur = e.zxid <= cur.lastTxn ? make({ ...cur, lastProcessedZxid: e.zxid }) : applyCommitted(cur, e).db;
-  }
+  for (let i = db.log.lowerBound(db.lastProcessedZxid + 1); i < db.log.length; i++) cur = applyCommitted(cur, db.log.at(i)).db;
   return cur;
 }
 
@@ -244,11 +266,17 @@ function addSnapshot(db: Db, snapshot: Snapshot): Db {
   return make({ ...db, snapshots: withSnapshot(db.snapshots, snapshot), sinceSnapshot: 0 });
 }
 
-/** The snapshot files with one more, newest last: one of the same name (label) is replaced; the newest KEPT_SNAPSHOTS stay. */
+/**
+ * The snapshot files with one more, in label order, newest last: a directory holds one file per
+ * name (snapshot.<label>), so one of the same label is replaced (FileTxnSnapLog.save opens the
+ * name for writing), and FileSnap reads the files newest label first (Util.sortDataDir), wherever
+ * a file was written in time. A file can be written below a newer one: a restart from the
+ * snapshot before a newest one that does not read back takes its next snapshot below that one's
+ * label. The newest KEPT_SNAPSHOTS stay.
+ */
 function withSnapshot(snaps: readonly Snapshot[], snapshot: Snapshot): readonly Snapshot[] {
-  const last = snaps[snaps.length - 1];
-  const others = last !== undefined && last.zxid >= snapshot.zxid ? snaps.filter((x) => x.zxid !== snapshot.zxid) : snaps;
-  return Object.freeze([...others.slice(-(KEPT_SNAPSHOTS - 1)), snapshot]);
+  const all = [...snaps.filter((x) => x.zxid !== snapshot.zxid), snapshot].sort((a, b) => a.zxid - b.zxid);
+  return Object.freeze(all.slice(-KEPT_SNAPSHOTS));
 }
 
 /**
@@ -307,12 +335,17 @@ export function loadSnapshot(db: Db, snapshot: Snapshot): Db {
  * txns after z are deleted first, so the reload cannot bring the truncated txns back. ZooKeeper
  * 3.9 leaves them in place and reloads from the newest one (ZOOKEEPER-1549): with
  * `keepNewerSnapshots` this function does the same. A snapshot known not to read back (loaded
- * from disk marked corrupt) is passed over, as FileSnap.deserialize passes it over.
+ * from disk marked corrupt) is passed over, as FileSnap.deserialize passes it over; when none of
+ * those left reads back there is no reload ({@link truncateOutcome}: the server halts).
  */
 export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, asFileTxnLog = false): Db {
-  const snapshots = keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+  const snapshots = snapshotsKeptByTruncate(db, z, keepNewerSnapshots);
   const k = validSnapshotIndex(snapshots);
-  const snap = k === null || k < 0 ? null : (snapshots[k] as Snapshot);
+  // Snapshots and none readable: FileSnap.deserialize throws, there is nothing to reload (the
+  // caller checks truncateOutcome first). No snapshot at all reloads the log alone, as restore
+  // does with zookeeper.snapshot.trust.empty.
+  if (k === -1) throw new Error(`truncateAndReload to ${z}: ${NO_VALID_SNAPSHOT}`);
+  const snap = k === null ? null : (snapshots[k] as Snapshot);
   const base = snap?.zxid ?? 0;
   // The txn log as on disk: the entries the previous newest snapshot covered, then the log, cut
   // as keptByTruncate says (with the FileTxnLog flaw, the first txn above an absent z stays).

@@ -18,7 +18,7 @@
  */
 import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
-import { applyCommitted, loadSnapshot, logOnDisk, logTxn, reapplyOver, setLastProcessed, truncateAndReload, type Db } from './db.ts';
+import { applyCommitted, loadSnapshot, logOnDisk, logTxn, reapplyOver, setLastProcessed, truncateAndReload, truncateOutcome, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
 import { persist, snapshotNow } from './persist.ts';
@@ -314,6 +314,15 @@ function truncate(s: S, ctx: StepContext, msg: SyncOpPacket): { halt: string } |
   if (logOnDisk(s.db).length === 0) return { halt: `Not able to truncate the log to ${formatZxid(msg.zxid)}: No log files found to truncate!` };
   const keep = ctx.cfg.flaws.trunc_reload_newest_snapshot;
   const asFile = ctx.cfg.flaws.trunc_keeps_first_txn_above_target;
+  const outcome = truncateOutcome(s.db, msg.zxid, keep, asFile, ctx.cfg.params.snapshotTrustEmpty === 1);
+  if (outcome.kind === 'refuse') {
+    // ZKDatabase.truncateLog: the log is cut, then loadDataBase throws. The IOException ends the
+    // role with the database cleared; every election after it calls QuorumPeer.loadDataBase,
+    // which throws again ("Unable to load database on disk"), so the server never votes again
+    // (docs/protocol.md, "Differences": zabsim halts it, before writing the cut).
+    note(ctx, `TRUNC to ${formatZxid(msg.zxid)}: the reload finds nothing to load (${outcome.reason})`);
+    return { halt: `Unable to load database on disk: ${outcome.reason}` };
+  }
   const write = { op: 'truncateLog' as const, zxid: msg.zxid, ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) };
   const token = persist(s, ctx, write, { kind: 'block', role: s.role });
   ownLearner(ctx, s).blocked = { on: 'trunc', token };

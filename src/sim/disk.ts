@@ -331,10 +331,12 @@ export class Disk {
   }
 }
 
-/** A snapshot file written: one named like it (snapshot.<zxid>) is replaced. */
+/**
+ * A snapshot file written: one named like it (snapshot.<zxid>) is replaced, and the files stay in
+ * label order, as FileSnap lists them (db.ts withSnapshot, which the server's view follows).
+ */
 function putSnapshot(img: MutableDurableImage, snap: Snapshot): void {
-  if (img.snapshots.length > 0 && (img.snapshots[img.snapshots.length - 1] as Snapshot).zxid >= snap.zxid) img.snapshots = img.snapshots.filter((x) => x.zxid !== snap.zxid);
-  img.snapshots.push(snap);
+  img.snapshots = [...img.snapshots.filter((x) => x.zxid !== snap.zxid), snap].sort((a, b) => a.zxid - b.zxid);
 }
 
 function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {

@@ -7,9 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_TREE, getData } from '../../src/protocol/datatree.ts';
-import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, fastForward, KEPT_SNAPSHOTS, loadDatabase, logTxn, NO_SNAPSHOT_WARNING, restoreOutcome, setLastProcessed, startSnapshotThread, takeSnapshot, truncateAndReload, type Db } from '../../src/protocol/db.ts';
+import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, fastForward, KEPT_SNAPSHOTS, loadDatabase, loadSnapshot, logTxn, NO_SNAPSHOT_WARNING, restoreOutcome, setLastProcessed, startSnapshotThread, takeSnapshot, truncateAndReload, type Db } from '../../src/protocol/db.ts';
 import type { DurableImage, LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
+import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
+import { Rng } from '../../src/sim/rng.ts';
 
 const z = (c: number): Zxid => zxid(1, c);
 const entryAt = (x: Zxid, path: string): LogEntry => ({ zxid: x, txn: { type: 'create', path, data: path, ephemeral: false, sequential: false, session: 0 } });
@@ -100,6 +102,24 @@ describe('fastForwardDataBase (ZOOKEEPER-2845): the logged txns applied when a r
     expect(ff.snapshots).toBe(db.snapshots);
   });
 
+  it('ZKDatabase.fastForwardDataBase hands every replayed txn to commitProposalPlaybackListener: after a fuzzy SNAP, the logged txns its content already reflects join the committedLog, the tree stays', () => {
+    // A SNAP labelled <1,2> whose content reaches <1,4>; the proposals <1,3> and <1,4> logged; the
+    // role ends before their COMMITs.
+    const content = appliedDb([entry(1), entry(2), entry(3), entry(4)]);
+    const snap: Snapshot = { zxid: z(2), data: content.tree, lastTxn: z(4) };
+    const db = logTxn(logTxn(loadSnapshot(appliedDb([entry(1)]), snap), entry(3)), entry(4));
+    expect(db.committed.length).toBe(0);
+    const ff = fastForward(db);
+    expect(ff.lastProcessedZxid).toBe(z(4));
+    expect(ff.tree).toBe(content.tree);
+    // FileTxnSnapLog.fastForwardFromEdits: listener.onTxnLoaded -> addCommittedProposal, as the
+    // COMMIT path (applyCommitted) and a restart (loadDatabase) on the same files give.
+    expect(ff.committed.slice(0).map((e) => e.zxid)).toEqual([z(3), z(4)]);
+    const viaCommits = applyCommitted(applyCommitted(db, entry(3)).db, entry(4)).db;
+    expect(ff.committed.slice(0)).toEqual(viaCommits.committed.slice(0));
+    expect(loadDatabase(durable([entry(3), entry(4)], [snap])).committed.slice(0).map((e) => e.zxid)).toEqual([z(3), z(4)]);
+  });
+
   it('FileTxnSnapLog.fastForwardFromEdits reads the log from lastProcessedZxid + 1: after a TRUNC to a zxid the log lacks, nothing follows and lastProcessedZxid stays the target', () => {
     const db = truncatedToAbsentZxid(false);
     expect(db.log.lastZxid(0)).toBe(z(2));
@@ -117,6 +137,28 @@ describe('the snapshot files a server holds', () => {
     expect(again.db.snapshots.map((s) => s.zxid)).toEqual([z(1), z(2)]);
     expect(again.db.snapshots[1]).toBe(again.snapshot);
     expect(again.db.snapshots[0]).toBe(one.snapshots[0]);
+  });
+
+  it('one file per name, read newest label first (Util.sortDataDir): after a restart from the snapshot below an unreadable newest one, the next snapshot goes below it, and one of the unreadable label replaces it', () => {
+    // snapshot.<1,9> fails its CRC (its write was cut by a crash, with the appends of <1,8>, <1,9>).
+    const img = durable([entry(1), entry(2), entry(3), entry(4), entry(5), entry(6), entry(7)], [{ ...takeSnapshot(appliedDb([entry(1), entry(2), entry(3), entry(4), entry(5)])).snapshot }, { ...takeSnapshot(appliedDb([1, 2, 3, 4, 5, 6, 7, 8, 9].map(entry))).snapshot, corrupt: true }]);
+    const restarted = loadDatabase(img);
+    expect(restarted.lastProcessedZxid).toBe(z(7));
+    const at7 = takeSnapshot(restarted).db;
+    expect(at7.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([[z(5), false], [z(7), false], [z(9), true]]);
+    const at9 = takeSnapshot(applyCommitted(applyCommitted(logTxn(logTxn(at7, entry(8)), entry(9)), entry(8)).db, entry(9)).db);
+    expect(at9.db.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([[z(5), false], [z(7), false], [z(9), false]]);
+    expect(at9.db.snapshots[2]).toBe(at9.snapshot);
+    // The disk's files follow the same rule.
+    const disk = new Disk(DEFAULT_DISK, new Rng('db-apply'));
+    disk.image.snapshots.push(...img.snapshots);
+    const snapAt7 = at7.snapshots[1] as Snapshot;
+    disk.submit(0, 1, { op: 'snapshot', snapshot: snapAt7 });
+    disk.complete(1);
+    expect(disk.image.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([[z(5), false], [z(7), false], [z(9), true]]);
+    disk.submit(2, 2, { op: 'snapshot', snapshot: at9.snapshot });
+    disk.complete(2);
+    expect(disk.image.snapshots).toEqual(at9.db.snapshots);
   });
 
   it(`the newest KEPT_SNAPSHOTS (${KEPT_SNAPSHOTS}) stay, as autopurge keeps them; older ones are dropped`, () => {

@@ -7,11 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { applyTxn, EMPTY_TREE, type DataTree } from '../../src/protocol/datatree.ts';
-import { appliedCount, finishSnapshotThread, loadDatabase, loadSnapshot, logOnDisk, purgeDb, startSnapshotThread, truncateAndReload, type Db } from '../../src/protocol/db.ts';
+import { appliedCount, finishSnapshotThread, loadDatabase, loadSnapshot, logOnDisk, NO_SNAPSHOT_WARNING, NO_VALID_SNAPSHOT, purgeDb, restoreOutcome, startSnapshotThread, truncateAndReload, truncateOutcome, type Db } from '../../src/protocol/db.ts';
 import type { LogEntry, Snapshot } from '../../src/protocol/types.ts';
 import { zxid, type Zxid } from '../../src/protocol/zxid.ts';
 import { Disk, DEFAULT_DISK } from '../../src/sim/disk.ts';
 import { Rng } from '../../src/sim/rng.ts';
+import { boot, entry as hEntry, log as hLog, sends } from './harness.ts';
 
 const z = (c: number): Zxid => zxid(1, c);
 const entry = (c: number): LogEntry => ({ zxid: z(c), txn: { type: 'create', path: `/n${c}`, data: String(c), ephemeral: false, sequential: false, session: 0 } });
@@ -90,6 +91,64 @@ describe('§5.2 TRUNC: ZKDatabase.truncateLog reloads the database as a restart 
     expect(counters(atLabel.olderLog)).toEqual([1, 2]);
     expect(counters(atLabel.log)).toEqual([]);
     expect(atLabel.lastProcessedZxid).toBe(z(2));
+  });
+});
+
+/** The disk of diskOf() with snapshot.(1,2) unreadable (it fails its CRC). */
+function diskWithCorruptOlder(): Disk {
+  const disk = diskOf();
+  disk.image.snapshots[0] = { ...snapAt(2), corrupt: true };
+  return disk;
+}
+
+describe('§5.2 TRUNC: a reload that finds nothing to load', () => {
+  it('for every cut, with and without the ZOOKEEPER-1549 flaw, FileTxnLog\'s cut and zookeeper.snapshot.trust.empty, truncateOutcome is FileTxnSnapLog.restore on the disk the TRUNC leaves', () => {
+    const restarted = loadDatabase(diskWithCorruptOlder().image);
+    const seen = new Set<string>();
+    for (const keep of [false, true]) {
+      for (const asFile of [false, true]) {
+        for (const trust of [false, true]) {
+          for (const c of [0, 1, 2, 3, 4, 5, 6, 8]) {
+            const disk = diskWithCorruptOlder();
+            disk.submit(0, 1, { op: 'truncateLog', zxid: z(c), ...(keep ? { keepNewerSnapshots: true } : {}), ...(asFile ? { keepFirstAbove: true } : {}) });
+            disk.complete(1);
+            const expected = restoreOutcome(disk.image, trust);
+            expect(truncateOutcome(restarted, z(c), keep, asFile, trust), `TRUNC to (1,${c}), keep ${keep}, asFile ${asFile}, trust ${trust}`).toEqual(expected);
+            seen.add(JSON.stringify(expected));
+          }
+        }
+      }
+    }
+    // Every outcome of restore is met: a load, nothing at all (fresh), the unreadable snapshot, no snapshot beside a log.
+    expect([...seen].sort()).toEqual([{ kind: 'load' }, { kind: 'fresh' }, { kind: 'refuse', reason: NO_SNAPSHOT_WARNING }, { kind: 'refuse', reason: NO_VALID_SNAPSHOT }].map((x) => JSON.stringify(x)).sort());
+    // FileSnap.deserialize throws: there is no database to reload, and truncateAndReload says so.
+    expect(truncateOutcome(restarted, z(3), false, false, false)).toEqual({ kind: 'refuse', reason: NO_VALID_SNAPSHOT });
+    expect(() => truncateAndReload(restarted, z(3))).toThrow(`truncateAndReload to ${z(3)}: ${NO_VALID_SNAPSHOT}`);
+  });
+
+  it('a learner whose TRUNC leaves only a snapshot that does not read back halts with "Unable to load database on disk", as every later loadDataBase would throw; it never ACKs NEWLEADER', () => {
+    // s3 logged <1,6>, <1,7> that the others never had; its snapshot.<1,3> fails its CRC, and
+    // snapshot.<1,7> (reflecting the txns the TRUNC removes) is deleted by the cut.
+    let tree = EMPTY_TREE;
+    const snaps: Snapshot[] = [];
+    for (let c = 1; c <= 7; c++) {
+      tree = applyTxn(tree, z(c), hEntry(1, c).txn).tree;
+      if (c === 3) snaps.push({ zxid: z(3), data: tree, corrupt: true });
+      if (c === 7) snaps.push({ zxid: z(7), data: tree });
+    }
+    const E1 = { acceptedEpoch: 1, currentEpoch: 1 };
+    const five = hLog([1, 1], [1, 2], [1, 3], [1, 4], [1, 5]);
+    const { sim, trace } = boot({
+      voters: 3,
+      startAt: { 3: 1000 },
+      images: { 1: { ...E1, log: five }, 2: { ...E1, log: five }, 3: { ...E1, log: [...five, hEntry(1, 6), hEntry(1, 7)], snapshots: snaps } },
+    });
+    sim.runUntil(3000);
+    expect(sends(trace, 'TRUNC', 2, 3).map((e) => e.msg.zxid)).toEqual([z(5)]);
+    const halts = trace.flatMap((e) => (e.type === 'halt' ? [`s${e.sid} ${e.reason}`] : []));
+    expect(halts[0]).toBe(`s3 Unable to load database on disk: ${NO_VALID_SNAPSHOT}`);
+    expect(sends(trace, 'ACK', 3, 2)).toEqual([]);
+    expect(sim.server(3).state.up).toBe(false);
   });
 });
 

@@ -227,3 +227,50 @@ describe('§7 a new learner handler\'s deadlines', () => {
     expect(sends(trace, 'ACK', 1, 3).map((e) => formatZxid(e.msg.zxid))).toContain('<2,1>');
   });
 });
+
+describe('§4.3, §4.5 a leader whose currentEpoch is -1 (QuorumPeer.getCurrentEpoch: -1 is "not read yet", and the file says -1)', () => {
+  /**
+   * No run writes such a server: QuorumPeer.loadDataBase writes currentEpoch := epoch of the last
+   * zxid when the file is missing (-1 only for a database at zxid -1, which never leads,
+   * ZOOKEEPER-261), and keeps a file below that epoch only from a currentEpoch.tmp. So this is a
+   * hand-made data directory that 3.9.5 starts from as zabsim does: currentEpoch and
+   * currentEpoch.tmp of -1, acceptedEpoch -1, over snapshot.0 (zxid <0,0>): epochOfZxid 0 >
+   * currentEpoch -1, the tmp file is found and its -1 taken.
+   */
+  const MINUS_ONE = image([], -1, { currentEpochTmp: -1 });
+
+  it('Leader.epoch starts at -1: the only voter, with acceptedEpoch -1, decides epoch 0 (lastAcceptedEpoch >= epoch), and never counts its own ACKEPOCH (ss.getCurrentEpoch() != -1), so it gives up and decides epoch 1 next', () => {
+    const n = Node.start(makeClusterConfig(1), 1, MINUS_ONE);
+    expect(n.state).toMatchObject({ up: true, currentEpoch: -1, acceptedEpoch: -1 });
+    n.n(1, note('LOOKING', 1, z(0, 0), 1, -1));
+    const elected = n.timer(TIMER_FINALIZE);
+    expect(n.state.state).toBe('LEADING');
+    expect(noteTexts(elected)).toContain('epoch 0 decided with [1]; writing acceptedEpoch');
+    const written = elected.flatMap((e) => (e.kind === 'persist' && e.write.op === 'writeEpoch' ? [`${e.write.file} := ${e.write.value}`] : []));
+    expect(written).toEqual(['acceptedEpoch := 0']);
+    n.flush();
+    expect(n.state.leader).toMatchObject({ epochDurable: true, electionFinished: false, electing: [] });
+    n.timer(TIMER_EPOCH_WAIT);
+    expect(n.notes()).toContain('going LOOKING: Timeout while waiting for epoch to be acked by quorum');
+    n.n(1, note('LOOKING', 1, z(0, 0), 2, -1));
+    expect(noteTexts(n.timer(TIMER_FINALIZE))).toContain('epoch 1 decided with [1]; writing acceptedEpoch');
+  });
+
+  it('an ACKEPOCH of currentEpoch -1 (a learner that had accepted the epoch already) is not compared with the leader\'s summary, even when the leader\'s currentEpoch is -1 too; one of currentEpoch 0 is ahead of it and dropped', () => {
+    const n = electS5(Node.start(makeClusterConfig(5), 5, MINUS_ONE), 1, -1);
+    expect(n.state.leader).toMatchObject({ summaryEpoch: -1, summaryZxid: z(0, 0) });
+    const es = connect(n, { 1: 0, 2: 0 });
+    expect(noteTexts(es)).toContain('epoch 1 decided with [5,1,2]; writing acceptedEpoch');
+    // s3 accepted epoch 1 before (Learner.registerWithLeader: newEpoch == acceptedEpoch sends -1).
+    n.msg(3, { type: 'FOLLOWERINFO', zxid: zxid(1, 0) });
+    expect(leaderInfos(n.effects)).toEqual(['s3 <1,0>']);
+    n.msg(3, ackEpoch(z(1, 2), -1));
+    expect(n.notes()).toEqual([]);
+    expect(n.state.leader?.learners[3]?.stage).toBe('epochack');
+    expect(n.state.leader?.electing).toEqual([]);
+    // StateSummary.isMoreRecentThan: (0, <0,0>) is ahead of (-1, <0,0>).
+    n.msg(1, ackEpoch(z(0, 0), 0));
+    expect(n.notes()).toEqual(['Follower is ahead of the leader: s1 has (0, <0,0>), leader (-1, <0,0>); dropping it']);
+    expect(n.state.leader?.learners[1]).toBeUndefined();
+  });
+});
