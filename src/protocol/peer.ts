@@ -39,7 +39,7 @@ import { onClientRequest } from './serving.ts';
 import { drainLogWriter, IDLE_LOG_WRITER, runLogWriter } from './logwriter.ts';
 import { enqueueSyncReply, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from './commitproc.ts';
 import { runLearnerHandler } from './learnerhandler.ts';
-import { onPurgeTimer, persist, snapshotThreadStep, startPurge, TIMER_PURGE } from './persist.ts';
+import { onPurgeTimer, persist, snapshotThreadStep, startPurge, takePendingWrite, TIMER_PURGE } from './persist.ts';
 import type { ProbeSink } from './probes.ts';
 import { onLeaderCurrentEpochDurable, onSyncingLearnerPacket, onSyncPacket, resumeNewLeader, startSync, TIMER_NEWLEADER_WAIT } from './sync.ts';
 import type { DurableImage, Effect, Input, LearnerHandler, Message, NewLeaderMarker, PersistOp, ServerState } from './types.ts';
@@ -83,7 +83,7 @@ export function blankState(sid: Sid): ServerState {
     nextToken: 1,
     durableToken: 0,
     flushing: false,
-    writes: {},
+    writes: [],
     snapshotsTaken: 0,
     snapThread: null,
     logWriter: IDLE_LOG_WRITER,
@@ -313,7 +313,7 @@ export function goLooking(s: S, ctx: StepContext, reason: string): void {
   }
   s.leader = null;
   s.learner = null;
-  s.writes = {};
+  s.writes = [];
   s.role++;
   s.state = 'LOOKING';
   s.zabState = 'ELECTION';
@@ -501,9 +501,8 @@ function finishedWrite(s: S, ctx: StepContext, token: number): void {
 
 function onFsyncDone(s: S, ctx: StepContext, token: number): void {
   finishedWrite(s, ctx, token);
-  const w = s.writes[token];
+  const w = takePendingWrite(s, token);
   if (w === undefined) return;
-  delete own(ctx, s, 'writes')[token];
   if (w.role !== s.role) return;
   switch (w.kind) {
     case 'block':
@@ -544,8 +543,7 @@ function onFsyncDone(s: S, ctx: StepContext, token: number): void {
  *   acked it elsewhere but missing from this server's log.
  */
 function onWriteFailed(s: S, ctx: StepContext, token: number, write: PersistOp, durable: DurableImage): void {
-  const w = s.writes[token];
-  if (w !== undefined) delete own(ctx, s, 'writes')[token];
+  const w = takePendingWrite(s, token);
   switch (write.op) {
     case 'truncateLog':
       halt(s, ctx, `Not able to truncate the log to ${formatZxid(write.zxid)}`);

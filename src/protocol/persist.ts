@@ -5,10 +5,9 @@
  * still happens, but nothing follows from it.
  */
 import { note, setTimer, type StepContext } from './context.ts';
-import { own } from './cow.ts';
 import { finishSnapshotThread, purgeDb, SnapshotThread, startSnapshotThread, takeSnapshot } from './db.ts';
 import { formatZxid } from './zxid.ts';
-import type { PendingWrite, PersistOp, ServerState } from './types.ts';
+import type { PendingEntry, PendingWrite, PersistOp, ServerState } from './types.ts';
 
 type S = ServerState;
 
@@ -16,8 +15,28 @@ type S = ServerState;
 export function persist(s: S, ctx: StepContext, write: PersistOp, then: PendingWrite | null = null): number {
   const token = s.nextToken++;
   ctx.effects.push({ kind: 'persist', token, write });
-  if (then !== null) own(ctx, s, 'writes')[token] = then;
+  if (then !== null) setPendingWrite(s, token, then);
   return token;
+}
+
+/** What the fsync of `token` means to the protocol, if anything. */
+export function pendingWrite(s: S, token: number): PendingWrite | undefined {
+  const ws = s.writes;
+  for (let i = 0; i < ws.length; i++) if ((ws[i] as PendingEntry).token === token) return (ws[i] as PendingEntry).write;
+  return undefined;
+}
+
+/** Sets what the fsync of `token` means (replacing what it meant). */
+export function setPendingWrite(s: S, token: number, write: PendingWrite): void {
+  const kept = pendingWrite(s, token) === undefined ? s.writes : s.writes.filter((e) => e.token !== token);
+  s.writes = [...kept, { token, write }];
+}
+
+/** Forgets `token`'s pending write and returns it (its fsync was reported, or failed). */
+export function takePendingWrite(s: S, token: number): PendingWrite | undefined {
+  const w = pendingWrite(s, token);
+  if (w !== undefined) s.writes = s.writes.filter((e) => e.token !== token);
+  return w;
 }
 
 /**

@@ -21,7 +21,7 @@ import { cancelTimer, note, send, setTimer, type StepContext } from './context.t
 import { applyCommitted, loadSnapshot, logOnDisk, logTxn, reapplyOver, setLastProcessed, truncateAndReload, truncateOutcome, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
 import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
-import { persist, snapshotNow } from './persist.ts';
+import { persist, setPendingWrite, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
@@ -451,10 +451,7 @@ function probeNewLeaderAck(s: S, probe: ProbeSink): void {
   // This role's ACKed log writes. An ended role's are durable before the next election; a writer
   // left running past its role (ZOOKEEPER-4712) writes for the role that queued, whose ACK
   // onFsyncDone drops.
-  for (const k in s.writes) {
-    const w = s.writes[k];
-    if (w?.kind === 'ack' && w.role === s.role) pending = true;
-  }
+  for (const { write: w } of s.writes) if (w.kind === 'ack' && w.role === s.role) pending = true;
   if (pending) probe(PROBE['window.newleader-ack-log-pending']);
 }
 
@@ -512,7 +509,7 @@ function runNewLeaderSteps(s: S, ctx: StepContext, steps: readonly NewLeaderStep
         if (last !== null) {
           // For SNAP the snapshot must be durable too; for TRUNC ZooKeeper does not fsync it,
           // but the disk completes writes in order, so waiting for the last write covers it.
-          own(ctx, s, 'writes')[last] = { kind: 'block', role: s.role };
+          setPendingWrite(s, last, { kind: 'block', role: s.role });
           l.blocked = { on: steps[k] === 'await-log' ? 'newleader-log' : 'newleader-epoch', token: last };
           ctx.probe?.(steps[k] === 'await-log' ? PROBE['learner.await-log'] : PROBE['learner.await-epoch']);
           l.resume = k + 1;

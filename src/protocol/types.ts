@@ -561,6 +561,12 @@ export type PendingWrite =
   /** An epoch file written by QuorumPeer.loadDataBase at start-up: its failure stops the process. */
   | { readonly kind: 'startup'; readonly role: number };
 
+/** A pending write and its persist token. */
+export interface PendingEntry {
+  readonly token: number;
+  readonly write: PendingWrite;
+}
+
 /** A txn handed to the log writer (SyncRequestProcessor.processRequest). */
 export interface QueuedTxn {
   readonly entry: LogEntry;
@@ -625,8 +631,12 @@ export interface ServerState {
    * ZooKeeper's shutdown flushes SyncRequestProcessor before the server looks for a leader.
    */
   flushing: boolean;
-  /** Persist tokens whose fsync matters to the protocol. */
-  writes: Record<number, PendingWrite>;
+  /**
+   * Persist tokens whose fsync matters to the protocol, oldest first (persist.ts): a few at a
+   * time, replaced whole on a change (a record keyed by ever-growing tokens, written and deleted
+   * at every fsync, cost a slow copy per step).
+   */
+  writes: readonly PendingEntry[];
   /** Number of snapshots this server took (varies the next snapshot's threshold). */
   snapshotsTaken: number;
   /**
