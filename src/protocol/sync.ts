@@ -60,7 +60,10 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
     // The handler's thread serialises the snapshot and queues NEWLEADER in steps of its own
     // (learnerhandler.ts); until then what startForwarding sends waits in its queue.
     startSnapSync(ctx, h);
-    const forwarded = startForwarding(s, ctx, h, plan.currentZxid);
+    // syncFollower: `if (needSnap) currentZxid = db.getDataTreeLastProcessedZxid()`: a SNAP
+    // carries the leader's applied state, so forwarding starts above it, not above the learner's
+    // zxid (which differ only for a counter-0 peer zxid past it: flaw B16's carried <e+1,0>).
+    const forwarded = startForwarding(s, ctx, h, s.db.lastProcessedZxid);
     if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
     return;
   }
