@@ -1,6 +1,6 @@
 /**
  * The leader's side of synchronization (src/protocol/sync.ts, zab-protocol.md §5) where the
- * tests of sync-leader.test.ts did not reach (issue 12 §2, docs/mutation-sync-reach.md):
+ * tests of sync-leader.test.ts did not reach (issue 12 §2, docs/checkers.md, "The seven open questions settled, and sync.ts's unreached mutants"):
  * sparingToBeApplied's epoch check, startForwarding's pass-over of the toBeApplied txns the sync
  * already covers, the forwarding start of a SNAP, and the session tracker of establishment. Fixed
  * delays (5 ms one way, 2 ms fsync); no wall-clock time.
