@@ -7,8 +7,8 @@
  * (ZooKeeper's error txn), still consuming its zxid.
  *
  * The tree is persistent: an update builds a new {@link DataTree} sharing all but O(log n) of the
- * old one's node map (a hash array mapped trie), so a step never goes through immer proxies for
- * it, a txn costs the same however large the tree, and a snapshot is just a reference to the tree.
+ * old one's node map (a hash array mapped trie), so a step never copies the tree whole, a txn
+ * costs the same however large the tree, and a snapshot is just a reference to the tree.
  * `digest` is an additive hash of every node, updated incrementally (ZooKeeper's DigestCalculator
  * idea), so two trees can be compared in O(1).
  */
@@ -63,7 +63,8 @@ export interface SessionInfo {
  * sessions, and the digest. The nodes live in a hash array mapped trie ({@link NodeMap}), so an
  * update copies O(log32 n) small arrays instead of the whole node map; `nodes` builds the plain
  * record on demand (traces, reports, tests), with the keys in the order a plain object would hold
- * them (creation order: see `seq`). A class, so immer never drafts or walks it.
+ * them (creation order: see `seq`). A class, so a step's copy-on-write (cow.ts) never copies or
+ * freezes into it.
  */
 export class DataTree {
   constructor(

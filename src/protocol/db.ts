@@ -20,8 +20,8 @@ import type { DurableImage, LogEntry, Snapshot } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
 /**
- * A class, not a plain object, so that immer never drafts it: reading `state.db` inside a step
- * returns this value itself, and nothing in it can become a proxy.
+ * A class, not a plain object: immutable (frozen), replaced whole by every change, so a step's
+ * copy-on-write (cow.ts) never copies it and the tests' state freezing never walks into it.
  */
 export class Db {
   constructor(
@@ -284,7 +284,7 @@ function withSnapshot(snaps: readonly Snapshot[], snapshot: Snapshot): readonly 
  * file after the tree's lastProcessedZxid when it starts (`label`), then serialises the tree
  * node by node while the CommitProcessor goes on applying txns, so the content can reflect txns
  * after the label (a fuzzy snapshot). `tree`/`lastTxn`: the tree when it started; `generation`:
- * the Db's then. A class, so that immer never drafts it.
+ * the Db's then. A frozen class, replaced whole, as Db.
  */
 export class SnapshotThread {
   constructor(

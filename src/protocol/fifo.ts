@@ -1,8 +1,8 @@
 /**
  * An immutable sequence for server state that holds objects which leave the step (log entries,
- * proposals, messages). A class instance is not an immer draftable, so reading it through a draft
- * returns the value itself, never a proxy: a value put into a message or the log can never be a
- * draft that immer later revokes. Operations return new values; small sizes only (in-flight work).
+ * proposals, messages). Operations return new values, one that removes nothing the same value;
+ * a class instance, so a step's copy-on-write (cow.ts) replaces it whole and never copies into
+ * it. Small sizes only (in-flight work).
  */
 export class Fifo<T> {
   /** The elements, oldest first. Read-only. */

@@ -6,8 +6,8 @@
  * appending to the newest log pushes onto the shared array, which older values never read past
  * their own length; appending to an older value (a branch), or to a frozen array (tests deep-
  * freeze states), copies first. Truncation only lowers the length, so it is O(1) until the next
- * append, which then copies once. Not an immer draftable (a class instance), so immer treats it
- * as an opaque value and never proxies or walks it.
+ * append, which then copies once. A class instance, so a step's copy-on-write (cow.ts) treats it
+ * as an opaque value and never copies or freezes into it.
  */
 import type { LogEntry } from './types.ts';
 import { formatZxid, type Zxid } from './zxid.ts';

@@ -37,7 +37,7 @@ function deepFreeze<T>(x: T): T {
     Object.freeze(x);
     for (const v of Object.values(x)) deepFreeze(v);
   } else if (x !== null && typeof x === 'object') {
-    // Already frozen at the top (immer freezes deeply, but check the children anyway).
+    // Already frozen at the top (steps freeze deeply, cow.ts, but check the children anyway).
     for (const v of Object.values(x)) deepFreeze(v);
   }
   return x;
