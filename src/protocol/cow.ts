@@ -18,7 +18,11 @@ import type { Sid } from './config.ts';
 import type { StepContext } from './context.ts';
 import type { ElectionState, LeaderState, LearnerHandler, LearnerState, ServerState } from './types.ts';
 
-/** Returns `parent[key]` writable for this step: the step's own copy of it (null and undefined as they are). */
+/**
+ * Returns `parent[key]` writable for this step: the step's own copy of it (null and undefined as
+ * they are). For plain objects and arrays only: a class value (Db, Fifo, TxnLog, DataTree) is
+ * immutable and replaced whole, never owned (a spread would lose its class).
+ */
 export function own<T extends object, K extends keyof T>(ctx: StepContext, parent: T, key: K): T[K] {
   const v: unknown = parent[key];
   if (v === null || typeof v !== 'object' || isOwned(ctx, v)) return v as T[K];
