@@ -1,8 +1,8 @@
 /**
- * The step's copy-on-write (docs/architecture.md, "Immutability: one step, copied on write"). A step starts from
- * a shallow copy of the server's state and copies a nested object the first time it writes it:
- * `own(ctx, parent, key)` returns `parent[key]` if this step made it, else replaces it in `parent`
- * by a shallow copy that the step may then write. The input state is never written, and every
+ * The step's copy-on-write (docs/architecture.md, "Immutability: one step, copied on write"). A
+ * step starts from a shallow copy of the server's state and copies a nested object the first time
+ * it writes it: `own(ctx, parent, key)` returns `parent[key]` if this step made it, else replaces
+ * it in `parent` by a shallow copy that the step may then write. The input state is never written, and every
  * object a step did not write is shared with the state before it (structural sharing). `parent`
  * must itself be owned (the state's root always is).
  *
