@@ -122,13 +122,13 @@ export class Ghost {
           this.record(t.path, z);
           break;
         case 'closeSession':
-          for (const p of before.sessions[t.session]?.ephemerals ?? []) this.record(p, z);
+          for (const p of before.session(t.session)?.ephemerals ?? []) this.record(p, z);
           break;
         case 'createSession':
           break;
       }
     }
-    if (a.txn.type === 'closeSession' || a.txn.type === 'createSession') this.onSession?.(z, a.txn, before.sessions[a.txn.session] !== undefined);
+    if (a.txn.type === 'closeSession' || a.txn.type === 'createSession') this.onSession?.(z, a.txn, before.session(a.txn.session) !== undefined);
     this.onCommit?.(z, a.txn);
   }
 

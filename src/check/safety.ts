@@ -542,7 +542,7 @@ export class SafetyChecker implements SimMonitor {
     if (req.lastZxidSeen !== undefined && req.lastZxidSeen > prev.db.lastProcessedZxid) return; // refused
     if (prev.leader !== null) {
       const h = this.heard.get(sid);
-      if (h !== undefined && h.role === prev.role && prev.db.tree.sessions[req.session] !== undefined) h.at.set(req.session, this.sim.now);
+      if (h !== undefined && h.role === prev.role && prev.db.tree.session(req.session) !== undefined) h.at.set(req.session, this.sim.now);
       return;
     }
     if (prev.learner === null) return;
@@ -570,12 +570,12 @@ export class SafetyChecker implements SimMonitor {
     const sessions = this.pingSessions.get(m);
     const h = this.heard.get(sid);
     if (sessions === undefined || h === undefined || h.role !== prev.role) return;
-    for (const id of sessions) if (prev.db.tree.sessions[id] !== undefined) h.at.set(id, this.sim.now);
+    for (const id of sessions) if (prev.db.tree.session(id) !== undefined) h.at.set(id, this.sim.now);
   }
 
   /** A leader proposes a closeSession of its own: an expiry. */
   private checkExpiry(sid: Sid, s: ServerState, z: Zxid, session: number): void {
-    const info = s.db.tree.sessions[session];
+    const info = s.db.tree.session(session);
     const h = this.heard.get(sid);
     if (info === undefined || h === undefined || h.role !== s.role) return; // SessionClosedOnce judges unknown sessions
     const last = Math.max(h.at.get(session) ?? h.since, this.sessionBorn.get(session) ?? 0);

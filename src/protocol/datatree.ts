@@ -74,11 +74,34 @@ export class DataTree {
     readonly size: number,
     /** Internal: the creation number the next new path gets (orders `nodes`). */
     readonly nextSeq: number,
-    readonly sessions: Readonly<Record<number, SessionInfo>>,
+    /**
+     * Internal: the sessions, ascending by id. A short sorted list, copied on a change: a record
+     * keyed by session ids (large integers) was a slow, dictionary-mode copy at every ephemeral
+     * create and delete. Read one with `session(id)`, all with `sessions`.
+     */
+    readonly sessionList: SessionList,
     /** Sum of every node's hash, modulo 2^32. */
     readonly digest: number,
   ) {
     Object.freeze(this);
+  }
+
+  /** A session, or undefined (O(log n)). */
+  session(id: number): SessionInfo | undefined {
+    const i = findSession(this.sessionList, id);
+    return i >= 0 ? (this.sessionList[i] as SessionEntry)[1] : undefined;
+  }
+
+  /** Every session by id, as a frozen record (built once per tree, on demand). */
+  get sessions(): Readonly<Record<number, SessionInfo>> {
+    let r = SESSION_RECORDS.get(this);
+    if (r === undefined) {
+      const o: Record<number, SessionInfo> = {};
+      for (const [id, info] of this.sessionList) o[id] = info;
+      r = Object.freeze(o);
+      SESSION_RECORDS.set(this, r);
+    }
+    return r;
   }
 
   /** The znode at a path, or undefined (O(log32 n)). */
@@ -108,6 +131,24 @@ export class DataTree {
 }
 
 const RECORDS = new WeakMap<DataTree, Readonly<Record<string, ZNode>>>();
+const SESSION_RECORDS = new WeakMap<DataTree, Readonly<Record<number, SessionInfo>>>();
+
+type SessionEntry = readonly [number, SessionInfo];
+type SessionList = readonly SessionEntry[];
+
+/** The index of session `id` in a sorted list, or -(insertion point) - 1. */
+function findSession(list: SessionList, id: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = (list[mid] as SessionEntry)[0];
+    if (v < id) lo = mid + 1;
+    else if (v > id) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
 
 // ---- The node map: a hash array mapped trie (Bagwell), persistent: no node changes once built.
 
@@ -251,7 +292,7 @@ export type TxnResult = { readonly ok: true; readonly path?: string } | { readon
 
 const ROOT: ZNode = Object.freeze({ data: '', version: 0, cversion: 0, ephemeralOwner: 0, numChildren: 0, czxid: 0, mzxid: 0 });
 
-export const EMPTY_TREE: DataTree = new DataTree(insert(EMPTY_MAP, 0, new Leaf('/', ROOT, pathHash('/'), 0)), 1, 1, Object.freeze({}), nodeHash('/', ROOT));
+export const EMPTY_TREE: DataTree = new DataTree(insert(EMPTY_MAP, 0, new Leaf('/', ROOT, pathHash('/'), 0)), 1, 1, Object.freeze([]), nodeHash('/', ROOT));
 
 /** FNV-1a over the node's identity and content. */
 function nodeHash(path: string, n: ZNode): number {
@@ -278,7 +319,7 @@ class Builder {
   trie: NodeMap;
   size: number;
   nextSeq: number;
-  sessions: Record<number, SessionInfo> | null = null;
+  sessions: SessionEntry[] | null = null;
   digest: number;
 
   constructor(readonly base: DataTree) {
@@ -310,18 +351,23 @@ class Builder {
   }
 
   session(id: number): SessionInfo | undefined {
-    return (this.sessions ?? this.base.sessions)[id];
+    const list = this.sessions ?? this.base.sessionList;
+    const i = findSession(list, id);
+    return i >= 0 ? (list[i] as SessionEntry)[1] : undefined;
   }
 
   putSession(id: number, s: SessionInfo | undefined): void {
-    this.sessions ??= { ...this.base.sessions };
-    if (s === undefined) delete this.sessions[id];
-    else this.sessions[id] = Object.freeze(s);
+    const list = (this.sessions ??= this.base.sessionList.slice());
+    const i = findSession(list, id);
+    if (s === undefined) {
+      if (i >= 0) list.splice(i, 1);
+    } else if (i >= 0) list[i] = Object.freeze([id, Object.freeze(s)] as const);
+    else list.splice(-i - 1, 0, Object.freeze([id, Object.freeze(s)] as const));
   }
 
   build(): DataTree {
     if (this.trie === this.base.trie && this.sessions === null) return this.base;
-    return new DataTree(this.trie, this.size, this.nextSeq, this.sessions === null ? this.base.sessions : Object.freeze(this.sessions), this.digest);
+    return new DataTree(this.trie, this.size, this.nextSeq, this.sessions === null ? this.base.sessionList : Object.freeze(this.sessions), this.digest);
   }
 
   deleteNode(path: string): void {

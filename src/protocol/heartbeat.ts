@@ -150,7 +150,7 @@ export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[
   if (s.leader === null) return;
   const now = leaderClock(s, ctx);
   for (const id of sessions) {
-    const timeout = s.db.tree.sessions[id]?.timeoutMs;
+    const timeout = s.db.tree.session(id)?.timeoutMs;
     if (timeout !== undefined) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[id] = now + timeout;
   }
 }

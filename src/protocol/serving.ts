@@ -77,7 +77,7 @@ export function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): str
 function touch(s: S, ctx: StepContext, session: number): void {
   if (session === 0) return;
   if (s.leader !== null) {
-    const timeout = s.db.tree.sessions[session]?.timeoutMs;
+    const timeout = s.db.tree.session(session)?.timeoutMs;
     if (timeout !== undefined) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[session] = leaderClock(s, ctx) + timeout;
     return;
   }

@@ -170,7 +170,7 @@ export function txnLogSizeLimit(db: Db, factor: number): number {
   if (factor < 0) return -1;
   const snap = db.snapshots[db.snapshots.length - 1];
   if (snap === undefined) return 0;
-  return Math.floor(factor * SNAPSHOT_ENTRY_BYTES * (nodeCount(snap.data) + Object.keys(snap.data.sessions).length));
+  return Math.floor(factor * SNAPSHOT_ENTRY_BYTES * (nodeCount(snap.data) + snap.data.sessionList.length));
 }
 
 /**

@@ -398,3 +398,35 @@ describe('representation: the record views and the trie\'s shape', () => {
     expect(shape(t.trie)).toEqual(shape(run([create('/b', 'b'), create('/r110', 'c')]).tree.trie));
   });
 });
+
+describe('§6 sessions: a sorted list read by session(id), and the record of all', () => {
+  it('over random createSession, ephemeral create and delete, and closeSession, session(id) and the sessions record agree with a plain map, in ascending id order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('open', 'close', 'eph', 'del'), fc.integer({ min: 1, max: 40 }).map((x) => x * 1_000_003 % 97 + 1)), { maxLength: 80 }), (ops) => {
+        let t: DataTree = EMPTY_TREE;
+        const model = new Map<number, string[]>();
+        let z = 1;
+        for (const [op, id] of ops) {
+          const path = `/e${id}`;
+          const txn: Txn =
+            op === 'open' ? { type: 'createSession', session: id, timeoutMs: 4000 }
+            : op === 'close' ? { type: 'closeSession', session: id }
+            : op === 'eph' ? { type: 'create', path, data: '', ephemeral: true, sequential: false, session: id }
+            : { type: 'delete', path, version: -1 };
+          const r = applyTxn(t, zxid(1, z++), txn);
+          t = r.tree;
+          if (op === 'open' && !model.has(id)) model.set(id, []);
+          if (op === 'close') model.delete(id);
+          if (op === 'eph' && r.result.ok) model.get(id)?.push(path);
+          if (op === 'del' && r.result.ok) for (const [, eph] of model) if (eph.includes(path)) eph.splice(eph.indexOf(path), 1);
+        }
+        for (let id = 1; id <= 98; id++) expect(t.session(id)?.ephemerals ?? null).toEqual(model.get(id) ?? null);
+        const ids = [...model.keys()].sort((a, b) => a - b);
+        expect(Object.keys(t.sessions).map(Number)).toEqual(ids);
+        for (const id of ids) expect(t.sessions[id]).toBe(t.session(id));
+        expect(t.sessions).toBe(t.sessions);
+      }),
+      { numRuns: 200, seed: 12 },
+    );
+  });
+});
