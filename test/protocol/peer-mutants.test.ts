@@ -1,0 +1,123 @@
+/**
+ * peer.ts's role transitions and write completions at step level, written against the survivors
+ * of `npx stryker run --mutate src/protocol/peer.ts` (docs/mutation-peer.md): what a server does
+ * when a role ends (QuorumPeer.run, Leader.shutdown, Learner.shutdown), when a write completes or
+ * fails, and on packets that arrive where no handler expects them.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Effect, TxnPacket } from '../../src/protocol/types.ts';
+import { Node, txnFor, z } from './driver.ts';
+import { step } from '../../src/protocol/peer.ts';
+import { established, log } from './harness.ts';
+
+const e1 = (sids: readonly number[]) => Object.fromEntries(sids.map((sid) => [sid, { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) }]));
+
+/** s3 leads voters s1, s2 and observer s4 in epoch 2. */
+function ensemble() {
+  return established({ voters: 3, observers: 1, images: e1([1, 2, 3, 4]) }, 3);
+}
+
+const quiet = (es: readonly Effect[]): Effect[] => es.filter((e) => e.kind !== 'send');
+
+describe('QuorumPeer.run: a role ends (goLooking)', () => {
+  it('Leader.shutdown: the leader closes every LearnerHandler (its read timer and socket) and stops its ping and wait timers before it looks again', () => {
+    const { sim } = ensemble();
+    const r = step(sim.cfg, sim.server(3).state, { kind: 'roleFailed', reason: 'test' });
+    expect(quiet(r.effects)).toEqual([
+      { kind: 'note', text: 'going LOOKING: test' },
+      { kind: 'cancelTimer', timer: 'handler.readTimeout.1' },
+      { kind: 'disconnect', peer: 1 },
+      { kind: 'cancelTimer', timer: 'handler.readTimeout.2' },
+      { kind: 'disconnect', peer: 2 },
+      { kind: 'cancelTimer', timer: 'handler.readTimeout.4' },
+      { kind: 'disconnect', peer: 4 },
+      { kind: 'cancelTimer', timer: 'leader.ping' },
+      { kind: 'cancelTimer', timer: 'leader.epochWait' },
+      { kind: 'cancelTimer', timer: 'leader.newLeaderWait' },
+      { kind: 'setTimer', timer: 'fle.poll', delayMs: 200 },
+    ]);
+    expect(r.state).toMatchObject({ state: 'LOOKING', zabState: 'ELECTION', leader: null, learner: null, role: sim.server(3).state.role + 1 });
+  });
+
+  it('Learner.shutdown: a follower closes its socket to the leader and stops its read and reconnect timers; a voter starts FLE at once', () => {
+    const { sim } = ensemble();
+    const r = step(sim.cfg, sim.server(1).state, { kind: 'roleFailed', reason: 'test' });
+    expect(quiet(r.effects)).toEqual([
+      { kind: 'note', text: 'going LOOKING: test' },
+      { kind: 'disconnect', peer: 3 },
+      { kind: 'cancelTimer', timer: 'learner.readTimeout' },
+      { kind: 'cancelTimer', timer: 'learner.connectRetry' },
+      { kind: 'setTimer', timer: 'fle.poll', delayMs: 200 },
+    ]);
+    expect(r.effects.filter((e) => e.kind === 'send' && e.msg.type === 'NOTIFICATION').length).toBeGreaterThan(0);
+    expect(r.state).toMatchObject({ state: 'LOOKING', zabState: 'ELECTION', leader: null, learner: null });
+  });
+
+  it('§3.4 an observer that loses its leader waits a random [0, observerElectionDelayMs) before it looks (Observer.observeLeader\'s finally)', () => {
+    const { sim } = ensemble();
+    const r = step(sim.cfg, sim.server(4).state, { kind: 'roleFailed', reason: 'test' });
+    expect(r.effects).toEqual([
+      { kind: 'note', text: 'going LOOKING: test' },
+      { kind: 'disconnect', peer: 3 },
+      { kind: 'cancelTimer', timer: 'learner.readTimeout' },
+      { kind: 'cancelTimer', timer: 'learner.connectRetry' },
+      { kind: 'setTimer', timer: 'observer.electionDelay', delayMs: 0, jitterMs: 200 },
+    ]);
+    expect(r.state.fle.running).toBe(false);
+  });
+});
+
+describe('packets where no handler expects them (QuorumPeer routes by role; Learner and LearnerHandler log and drop)', () => {
+  const notesOf = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
+
+  it('a learner packet at a server that is not leading, or from a learner with no handler, is dropped with a note', () => {
+    const { sim } = ensemble();
+    const ack = { type: 'ACK', zxid: 0 } as const;
+    const r = step(sim.cfg, sim.server(2).state, { kind: 'message', from: 1, msg: ack });
+    expect(r.effects).toEqual([{ kind: 'note', text: 'ignored ACK from s1: no learner handler' }]);
+    expect(r.state).toBe(sim.server(2).state);
+  });
+
+  it('LearnerHandler.run in broadcast: a packet other than ACK, PING and REQUEST is logged and dropped', () => {
+    const { sim } = ensemble();
+    const r = step(sim.cfg, sim.server(3).state, { kind: 'message', from: 1, msg: { type: 'ACKEPOCH', zxid: 0, currentEpoch: 1 } });
+    expect(notesOf(r.effects)).toEqual(['ignored ACKEPOCH from learner s1']);
+    expect(r.effects.filter((e) => e.kind === 'send' || e.kind === 'persist')).toEqual([]);
+  });
+
+  it('a packet from a server other than the learner\'s leader is dropped (it reads only its leader\'s socket)', () => {
+    const { sim } = ensemble();
+    const r = step(sim.cfg, sim.server(1).state, { kind: 'message', from: 2, msg: { type: 'COMMIT', zxid: 0 } });
+    expect(r.effects).toEqual([{ kind: 'note', text: 'ignored COMMIT from s2: not my leader' }]);
+  });
+
+  it('Follower.processPacket takes PROPOSAL and COMMIT, Observer.processPacket INFORM: each drops the other\'s, and a packet of another phase in broadcast', () => {
+    const { sim } = ensemble();
+    const inform: TxnPacket = { type: 'INFORM', zxid: z(2, 9), txn: txnFor(z(2, 9)) };
+    const f = step(sim.cfg, sim.server(1).state, { kind: 'message', from: 3, msg: inform });
+    expect(notesOf(f.effects)).toEqual(['ignored INFORM: followers get PROPOSAL and COMMIT']);
+    const o = step(sim.cfg, sim.server(4).state, { kind: 'message', from: 3, msg: { ...inform, type: 'PROPOSAL' } });
+    expect(notesOf(o.effects)).toEqual(['ignored PROPOSAL: observers get INFORM']);
+    const li = step(sim.cfg, sim.server(1).state, { kind: 'message', from: 3, msg: { type: 'LEADERINFO', zxid: 0 } });
+    expect(notesOf(li.effects)).toEqual(['ignored LEADERINFO from the leader in broadcast']);
+  });
+});
+
+describe('ZooKeeperServer.shutdown flushes the log writer before the peer looks for a leader (I8)', () => {
+  it('a follower with an append in flight goes LOOKING without voting; once the write is durable it starts FLE, and the ACK of the ended role is never sent', () => {
+    const { sim } = ensemble();
+    const n = new Node(sim.cfg, sim.server(1).state);
+    n.msg(3, { type: 'PROPOSAL', zxid: z(2, 1), txn: txnFor(z(2, 1)) });
+    expect(n.pending).toHaveLength(1);
+    n.feed({ kind: 'roleFailed', reason: 'test' });
+    expect(n.notes()).toEqual(['going LOOKING: test', 'flushing 1 pending writes before looking for a leader']);
+    expect(n.notificationsSent()).toEqual([]);
+    expect(n.state).toMatchObject({ state: 'LOOKING', flushing: true });
+    expect(n.state.fle.running).toBe(false);
+    n.flush();
+    expect(n.sends().filter((s) => s.msg.type === 'ACK')).toEqual([]);
+    expect(n.notificationsSent().map((x) => x.n.zxid)).toContain(z(2, 1));
+    expect(n.state).toMatchObject({ state: 'LOOKING', flushing: false, durableToken: n.state.nextToken - 1 });
+    expect(n.state.fle.running).toBe(true);
+  });
+});
