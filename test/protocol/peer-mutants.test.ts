@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Effect, TxnPacket } from '../../src/protocol/types.ts';
-import { Node, txnFor, z } from './driver.ts';
+import { image, Node, note, txnFor, z } from './driver.ts';
+import { makeClusterConfig } from '../../src/protocol/config.ts';
+import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { step } from '../../src/protocol/peer.ts';
 import { established, log } from './harness.ts';
 
@@ -119,5 +121,50 @@ describe('ZooKeeperServer.shutdown flushes the log writer before the peer looks 
     expect(n.notificationsSent().map((x) => x.n.zxid)).toContain(z(2, 1));
     expect(n.state).toMatchObject({ state: 'LOOKING', flushing: false, durableToken: n.state.nextToken - 1 });
     expect(n.state.fle.running).toBe(true);
+  });
+});
+
+describe('Learner: the protocol thread reads the next packet only after its synchronous write (unblock)', () => {
+  /** s3 of five voters (log <1,1> <1,2>, epoch 1) follows s5: LEADERINFO for epoch 2 makes it write acceptedEpoch first. */
+  function blockedOnAcceptedEpoch(): Node {
+    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
+    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+    n.timer(TIMER_FINALIZE);
+    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+    expect(n.state.learner?.blocked?.on).toBe('ackepoch');
+    return n;
+  }
+
+  it('a DIFF that arrives while acceptedEpoch is being written waits in the inbox; it is read right after the ACKEPOCH, in the same step', () => {
+    const n = blockedOnAcceptedEpoch();
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    expect(n.effects.filter((e) => e.kind !== 'cancelTimer' && e.kind !== 'setTimer')).toEqual([]);
+    expect(n.state.learner?.inbox.length).toBe(1);
+    expect(n.state.learner?.sync.mode).toBeNull();
+    n.flush();
+    expect(n.sends().map((s) => s.msg.type)).toEqual(['ACKEPOCH']);
+    expect(n.state.learner).toMatchObject({ phase: 'sync', blocked: null });
+    expect(n.state.learner?.sync.mode).toBe('DIFF');
+    expect(n.state.learner?.inbox.length).toBe(0);
+  });
+
+  it('a completion whose token is not the one the thread waits for does not unblock it', () => {
+    const n = blockedOnAcceptedEpoch();
+    const token = n.state.learner?.blocked?.token as number;
+    n.feed({ kind: 'fsyncDone', token: token + 1 });
+    expect(n.sends()).toEqual([]);
+    expect(n.state.learner?.blocked?.on).toBe('ackepoch');
+  });
+});
+
+describe('storage faults at start-up (QuorumPeer.loadDataBase: "Unable to load database on disk")', () => {
+  it('FileTxnSnapLog.restore writes the empty snapshot.0 of a fresh data directory; if that write fails, the process stops', () => {
+    const fresh = image([], 0, { snapshots: [], acceptedEpoch: null, currentEpoch: null });
+    const n = Node.start(makeClusterConfig(3, 0), 1, fresh);
+    const snap = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'snapshot');
+    if (snap?.kind !== 'persist') throw new Error('no snapshot.0 written');
+    n.feed({ kind: 'writeFailed', token: snap.token, write: snap.write, durable: fresh });
+    expect(n.effects).toEqual([{ kind: 'halt', reason: 'Unable to load database on disk: writing snapshot.0 failed' }]);
+    expect(n.state.up).toBe(false);
   });
 });
