@@ -6,10 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Effect, TxnPacket } from '../../src/protocol/types.ts';
-import { image, Node, note, txnFor, z } from './driver.ts';
+import { awaitingSync, image, Node, note, txnFor, z } from './driver.ts';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
-import { step } from '../../src/protocol/peer.ts';
+import { blankState, step } from '../../src/protocol/peer.ts';
+import { TIMER_LEARNER_READ } from '../../src/protocol/heartbeat.ts';
 import { established, log } from './harness.ts';
 
 const e1 = (sids: readonly number[]) => Object.fromEntries(sids.map((sid) => [sid, { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) }]));
@@ -166,5 +167,115 @@ describe('storage faults at start-up (QuorumPeer.loadDataBase: "Unable to load d
     n.feed({ kind: 'writeFailed', token: snap.token, write: snap.write, durable: fresh });
     expect(n.effects).toEqual([{ kind: 'halt', reason: 'Unable to load database on disk: writing snapshot.0 failed' }]);
     expect(n.state.up).toBe(false);
+  });
+});
+
+describe('blankState: a server not yet started reads as QuorumPeer\'s initial fields', () => {
+  it('LOOKING in ELECTION (QuorumPeer.state, zabState), voting for itself with Vote(myid, 0, 0)\'s electionEpoch -1, FLE neither running nor finalizing', () => {
+    const b = blankState(2);
+    expect(b).toMatchObject({ sid: 2, up: false, state: 'LOOKING', zabState: 'ELECTION', currentVote: { leader: 2, zxid: 0, electionEpoch: -1, peerEpoch: 0 } });
+    expect(b.fle).toMatchObject({ finalizing: false, running: false, logicalclock: 0 });
+  });
+});
+
+describe('QuorumPeer.loadDataBase at start-up', () => {
+  it('FileTxnSnapLog.restore with zookeeper.snapshot.trust.empty: a txn log without a snapshot loads, with the upgrade warning', () => {
+    const n = Node.start(makeClusterConfig(3, 0, { snapshotTrustEmpty: 1 }), 1, image([z(1, 1)], 1, { snapshots: [] }));
+    expect(n.state.up).toBe(true);
+    expect(n.notes()).toContain('No snapshot found, but there are log entries. This should only be allowed during upgrading. (zookeeper.snapshot.trust.empty)');
+    const m = Node.start(makeClusterConfig(3, 0, { snapshotTrustEmpty: 1 }), 1, image([z(1, 1)], 1));
+    expect(m.notes().filter((t) => t.startsWith('No snapshot found'))).toEqual([]);
+  });
+
+  it('3.4.6 (ZOOKEEPER-1653): the updatingEpoch marker sets currentEpoch to the last zxid\'s epoch and is deleted; if that delete fails, the process stops', () => {
+    const durable = image([z(2, 1)], 1, { acceptedEpoch: 2, updatingEpoch: true });
+    const n = Node.start(makeClusterConfig(3, 0), 1, durable);
+    const writes = n.effects.flatMap((e) => (e.kind === 'persist' ? [e] : []));
+    expect(writes.map((e) => e.write)).toEqual([
+      { op: 'writeEpoch', file: 'currentEpoch', value: 2 },
+      { op: 'updatingEpoch', exists: false },
+    ]);
+    const del = writes[1];
+    if (del === undefined) throw new Error('no delete');
+    n.feed({ kind: 'writeFailed', token: del.token, write: del.write, durable });
+    expect(n.effects).toEqual([{ kind: 'halt', reason: 'Unable to load database on disk: writing the updatingEpoch marker failed' }]);
+  });
+});
+
+describe('QuorumPeer.run: goLooking under the flaws it models', () => {
+  const notesOf = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
+
+  it('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): the note of a writer left running names queued txns only; with none queued there is none', () => {
+    const { sim } = established({ voters: 3, observers: 1, images: e1([1, 2, 3, 4]), flaws: { shutdown_leaves_log_writer_running: true } }, 3);
+    const r = step(sim.cfg, sim.server(1).state, { kind: 'roleFailed', reason: 'test' });
+    expect(notesOf(r.effects)).toEqual(['going LOOKING: test']);
+  });
+
+  it('ZOOKEEPER-2355 (learner_sets_lastzxid_on_diff_header): only a DIFF sync cut short before its txns claims the header; one whose txns all arrived, or a role past sync, claims nothing', () => {
+    const { sim } = established({ voters: 3, observers: 1, images: e1([1, 2, 3, 4]), flaws: { learner_sets_lastzxid_on_diff_header: true } }, 3);
+    const r = step(sim.cfg, sim.server(1).state, { kind: 'roleFailed', reason: 'test' });
+    expect(notesOf(r.effects)).toEqual(['going LOOKING: test']);
+    expect(r.state.db.lastProcessedZxid).toBe(sim.server(1).state.db.lastProcessedZxid);
+
+    // s3 at <1,2> gets DIFF <1,2>: nothing to read after the header.
+    const at = awaitingSync({ learner_sets_lastzxid_on_diff_header: true });
+    at.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    at.feed({ kind: 'roleFailed', reason: 'test' });
+    expect(at.notes().filter((t) => t.startsWith('DIFF sync cut short'))).toEqual([]);
+    expect(at.state.db.lastProcessedZxid).toBe(z(1, 2));
+
+    const cut = awaitingSync({ learner_sets_lastzxid_on_diff_header: true });
+    cut.msg(5, { type: 'DIFF', zxid: z(1, 4) });
+    cut.feed({ kind: 'roleFailed', reason: 'test' });
+    expect(cut.notes()).toContain('DIFF sync cut short: lastProcessedZxid stays at the DIFF header <1,4>');
+    expect(cut.state.db.lastProcessedZxid).toBe(z(1, 4));
+  });
+});
+
+describe('Learner.registerWithLeader: the first packet must be LEADERINFO', () => {
+  it('any other packet from the leader in discovery ends the role ("First packet should have been NEWLEADER" in 3.9)', () => {
+    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
+    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+    n.timer(TIMER_FINALIZE);
+    expect(n.state.learner?.phase).toBe('discovery');
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    expect(n.notes()[0]).toBe('going LOOKING: expected LEADERINFO from leader s5, got DIFF');
+    expect(n.state).toMatchObject({ state: 'LOOKING', learner: null });
+  });
+});
+
+describe('a write that fails after its role ended (QuorumPeer.writeLongToFile while the peer shuts down)', () => {
+  it('the acceptedEpoch write of a learner that timed out fails during the flush: memory keeps the durable epoch, no second goLooking, and FLE starts', () => {
+    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
+    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+    n.timer(TIMER_FINALIZE);
+    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+    const w = n.effects.find((e) => e.kind === 'persist');
+    if (w?.kind !== 'persist') throw new Error('no acceptedEpoch write');
+    n.timer(TIMER_LEARNER_READ);
+    expect(n.state).toMatchObject({ state: 'LOOKING', flushing: true, acceptedEpoch: 2 });
+    const role = n.state.role;
+    n.feed({ kind: 'writeFailed', token: w.token, write: w.write, durable: image([z(1, 1), z(1, 2)], 1) });
+    expect(n.notes()).toEqual(['writing acceptedEpoch := 2 failed; no role to end']);
+    expect(n.state).toMatchObject({ state: 'LOOKING', flushing: false, acceptedEpoch: 1, role });
+    expect(n.notificationsSent().length).toBeGreaterThan(0);
+  });
+});
+
+describe('connection closes (onDisconnected)', () => {
+  it('LearnerHandler: a CLOSE ends the learner\'s handler once; a second CLOSE for it, or a CLOSE at a follower from a server other than its leader, changes nothing', () => {
+    const { sim } = ensemble();
+    const a = step(sim.cfg, sim.server(3).state, { kind: 'disconnected', peer: 1 });
+    expect(a.effects).toEqual([
+      { kind: 'note', text: 'learner handler for s1: connection closed' },
+      { kind: 'cancelTimer', timer: 'handler.readTimeout.1' },
+    ]);
+    expect(a.state.leader?.learners[1]).toBeUndefined();
+    const b = step(sim.cfg, a.state, { kind: 'disconnected', peer: 1 });
+    expect(b.effects).toEqual([]);
+    expect(b.state).toBe(a.state);
+    const f = step(sim.cfg, sim.server(1).state, { kind: 'disconnected', peer: 2 });
+    expect(f.effects).toEqual([]);
+    expect(f.state).toBe(sim.server(1).state);
   });
 });
