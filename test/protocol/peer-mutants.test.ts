@@ -5,7 +5,7 @@
  * fails, and on packets that arrive where no handler expects them.
  */
 import { describe, expect, it } from 'vitest';
-import type { Effect, TxnPacket } from '../../src/protocol/types.ts';
+import type { Effect, Message, TxnPacket } from '../../src/protocol/types.ts';
 import { awaitingSync, image, Node, note, txnFor, z } from './driver.ts';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
@@ -277,5 +277,82 @@ describe('connection closes (onDisconnected)', () => {
     const f = step(sim.cfg, sim.server(1).state, { kind: 'disconnected', peer: 2 });
     expect(f.effects).toEqual([]);
     expect(f.state).toBe(sim.server(1).state);
+  });
+});
+
+describe('Learner.syncWithLeader reads one packet at a time: a packet that blocks it again stops the inbox', () => {
+  it('DIFF, NEWLEADER and UPTODATE queued behind the acceptedEpoch write: after it, the ACKEPOCH and the DIFF, then NEWLEADER\'s writes block the thread and UPTODATE waits for them', () => {
+    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
+    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+    n.timer(TIMER_FINALIZE);
+    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+    const epochWrite = n.pending.shift() as number;
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    n.msg(5, { type: 'UPTODATE' });
+    expect(n.state.learner?.inbox.length).toBe(3);
+    n.feed({ kind: 'fsyncDone', token: epochWrite });
+    expect(n.sends().map((s) => s.msg.type)).toEqual(['ACKEPOCH']);
+    expect(n.state.learner?.blocked).not.toBeNull();
+    expect(n.state.learner?.inbox.length).toBe(1);
+    expect(n.state.learner?.inbox.first()).toEqual({ type: 'UPTODATE' });
+    expect(n.state.zabState).toBe('SYNCHRONIZATION');
+    n.flush();
+    expect(n.state.learner?.inbox.length).toBe(0);
+    expect(n.state.zabState).toBe('BROADCAST');
+  });
+});
+
+describe('LearnerHandler.run before broadcast: what a handler reads at each stage', () => {
+  const LOG5 = [z(1, 1), z(1, 2), z(1, 3), z(1, 4), z(1, 5)];
+  /** s5 (log <1,1>..<1,5>, epoch 1) leads after votes from s3, s4 and itself; its snapshot is durable. */
+  function s5Leading(): Node {
+    const n = Node.start(makeClusterConfig(5, 0), 5, image(LOG5, 1));
+    n.nFrom([5, 4, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+    n.timer(TIMER_FINALIZE);
+    n.flush();
+    expect(n.state.state).toBe('LEADING');
+    return n;
+  }
+  const ping: Message = { type: 'PING', zxid: 0 };
+
+  it('a handler waiting for the epoch (getEpochToPropose) reads nothing: a packet from its learner is noted and dropped', () => {
+    const n = s5Leading();
+    n.msg(3, { type: 'FOLLOWERINFO', zxid: z(1, 0) });
+    expect(n.state.leader?.learners[3]?.stage).toBe('epoch');
+    n.msg(3, { type: 'ACK', zxid: z(1, 5) });
+    expect(n.notes()).toEqual(['ignored ACK from s3: its handler is waiting for the epoch']);
+    expect(n.sends()).toEqual([]);
+  });
+
+  it('a handler that sent LEADERINFO reads ACKEPOCH next; any other packet is noted and dropped', () => {
+    const n = s5Leading();
+    n.msg(3, { type: 'FOLLOWERINFO', zxid: z(1, 0) });
+    n.msg(4, { type: 'FOLLOWERINFO', zxid: z(1, 0) });
+    n.flush();
+    expect(n.state.leader?.learners[3]?.stage).toBe('ackepoch');
+    n.msg(3, ping);
+    expect(n.notes()).toEqual(['ignored PING from s3: waiting for ACKEPOCH']);
+    expect(n.state.leader?.learners[3]?.stage).toBe('ackepoch');
+    // Its ACKEPOCH read, the handler waits in waitForEpochAck for a quorum of them: it reads nothing.
+    n.msg(3, { type: 'ACKEPOCH', zxid: z(1, 5), currentEpoch: 1 });
+    expect(n.state.leader?.learners[3]?.stage).toBe('epochack');
+    n.msg(3, ping);
+    expect(n.notes()).toEqual(['ignored PING from s3: its handler is waiting for the epoch']);
+  });
+
+  it('a syncing handler reads the NEWLEADER ACK next: any other packet drops the learner ("Next packet was supposed to be an ACK")', () => {
+    const n = s5Leading();
+    n.msg(3, { type: 'FOLLOWERINFO', zxid: z(1, 0) });
+    n.msg(4, { type: 'FOLLOWERINFO', zxid: z(1, 0) });
+    n.flush();
+    n.msg(3, { type: 'ACKEPOCH', zxid: z(1, 5), currentEpoch: 1 });
+    n.msg(4, { type: 'ACKEPOCH', zxid: z(1, 5), currentEpoch: 1 });
+    n.flush();
+    expect(n.state.leader?.learners[3]?.stage).toBe('sync');
+    n.msg(3, ping);
+    expect(n.notes()[0]).toBe('Next packet was supposed to be an ACK, but received PING from s3; dropping it');
+    expect(n.state.leader?.learners[3]).toBeUndefined();
+    expect(n.effects).toContainEqual({ kind: 'disconnect', peer: 3 });
   });
 });
