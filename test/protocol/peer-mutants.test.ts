@@ -5,13 +5,13 @@
  * fails, and on packets that arrive where no handler expects them.
  */
 import { describe, expect, it } from 'vitest';
-import type { Effect, Message, TxnPacket } from '../../src/protocol/types.ts';
+import type { Effect, LogEntry, Message, TxnPacket } from '../../src/protocol/types.ts';
 import { awaitingSync, image, Node, note, txnFor, z } from './driver.ts';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { blankState, step } from '../../src/protocol/peer.ts';
 import { TIMER_LEARNER_READ } from '../../src/protocol/heartbeat.ts';
-import { established, log } from './harness.ts';
+import { established, log, notes, one, sends, write } from './harness.ts';
 
 const e1 = (sids: readonly number[]) => Object.fromEntries(sids.map((sid) => [sid, { acceptedEpoch: 1, currentEpoch: 1, log: log([1, 1]) }]));
 
@@ -354,5 +354,21 @@ describe('LearnerHandler.run before broadcast: what a handler reads at each stag
     expect(n.notes()[0]).toBe('Next packet was supposed to be an ACK, but received PING from s3; dropping it');
     expect(n.state.leader?.learners[3]).toBeUndefined();
     expect(n.effects).toContainEqual({ kind: 'disconnect', peer: 3 });
+  });
+});
+
+describe('SessionTracker expiry at a leader whose zxid counter is spent (Leader.propose: XidRolloverException)', () => {
+  it('the closeSession of an expired session cannot get a zxid: the leader gives up leading ("zxid lower 32 bits have rolled over"), no PROPOSAL leaves', () => {
+    const entries: LogEntry[] = [{ zxid: z(1, 1), txn: { type: 'createSession', session: 7, timeoutMs: 6000 } }];
+    const img = () => ({ acceptedEpoch: 1, currentEpoch: 1, log: [...entries] });
+    // zxidCounterLimit 2 (the least allowed): a write takes <2,1>, the last zxid of epoch 2.
+    const { sim, trace } = established({ voters: 3, images: { 1: img(), 2: img(), 3: img() }, params: { zxidCounterLimit: 2 } }, 3);
+    const t0 = one(notes(trace, 3, /^established epoch 2/), 'established').t;
+    write(sim, 3, '/a');
+    sim.runUntil(t0 + 6000);
+    expect(sends(trace, 'PROPOSAL', 3).map((e) => e.msg.zxid)).toEqual([z(2, 1), z(2, 1)]);
+    const after = notes(trace, 3, /./).filter((e) => e.t >= t0 + 6000).map((e) => e.text);
+    expect(after.slice(0, 2)).toEqual(['session 7 expired', 'going LOOKING: zxid lower 32 bits have rolled over (counter 2), forcing re-election, and therefore new epoch start']);
+    expect(sends(trace, 'PROPOSAL', 3).filter((e) => e.msg.txn.type === 'closeSession')).toEqual([]);
   });
 });
