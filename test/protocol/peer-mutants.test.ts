@@ -372,3 +372,23 @@ describe('SessionTracker expiry at a leader whose zxid counter is spent (Leader.
     expect(sends(trace, 'PROPOSAL', 3).filter((e) => e.msg.txn.type === 'closeSession')).toEqual([]);
   });
 });
+
+describe('3.4.6\'s updatingEpoch marker (ZOOKEEPER-1653): its delete after NEWLEADER fails', () => {
+  it('Learner.syncWithLeader: "Failed to delete" ends the role; currentEpoch, already written, stays in memory', () => {
+    const n = awaitingSync({});
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    // The writes complete in order until the delete is issued (it is then in flight).
+    const all = [...n.effects];
+    while (n.pending.length > 0 && !all.some((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch' && !e.write.exists)) {
+      all.push(...n.feed({ kind: 'fsyncDone', token: n.pending.shift() as number }));
+    }
+    const unmark = all.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch' && !e.write.exists);
+    if (unmark?.kind !== 'persist') throw new Error(`no marker delete: ${JSON.stringify(all.filter((e) => e.kind === 'persist').map((e) => e.kind === 'persist' && e.write))}`);
+    expect(n.state.currentEpoch).toBe(2);
+    expect(n.pending).toContain(unmark.token);
+    n.feed({ kind: 'writeFailed', token: unmark.token, write: unmark.write, durable: image([z(1, 1), z(1, 2)], 2, { acceptedEpoch: 2, updatingEpoch: true }) });
+    expect(n.notes()[0]).toBe('going LOOKING: writing the updatingEpoch marker failed (IOException)');
+    expect(n.state).toMatchObject({ state: 'LOOKING', currentEpoch: 2, acceptedEpoch: 2 });
+  });
+});
