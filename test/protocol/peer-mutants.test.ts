@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect, LogEntry, Message, TxnPacket } from '../../src/protocol/types.ts';
 import { awaitingSync, image, Node, note, txnFor, z } from './driver.ts';
-import { makeClusterConfig } from '../../src/protocol/config.ts';
+import { makeClusterConfig, type Flaws } from '../../src/protocol/config.ts';
 import { TIMER_FINALIZE } from '../../src/protocol/election.ts';
 import { blankState, step } from '../../src/protocol/peer.ts';
 import { TIMER_LEARNER_READ } from '../../src/protocol/heartbeat.ts';
@@ -390,5 +390,41 @@ describe('3.4.6\'s updatingEpoch marker (ZOOKEEPER-1653): its delete after NEWLE
     n.feed({ kind: 'writeFailed', token: unmark.token, write: unmark.write, durable: image([z(1, 1), z(1, 2)], 2, { acceptedEpoch: 2, updatingEpoch: true }) });
     expect(n.notes()[0]).toBe('going LOOKING: writing the updatingEpoch marker failed (IOException)');
     expect(n.state).toMatchObject({ state: 'LOOKING', currentEpoch: 2, acceptedEpoch: 2 });
+  });
+});
+
+describe('§5.2 an aborted SNAP sync under ZOOKEEPER-3642 (learner_retains_partial_snap_on_abort): the trace says what memory kept', () => {
+  it('the note names the zxid of the snapshot held in memory and not on disk; without the flaw there is none', () => {
+    const run = (flaws: Partial<Flaws>): Node => {
+      const n = awaitingSync(flaws);
+      n.msg(5, { type: 'SNAP', zxid: z(1, 5), tree: n.state.db.tree, lastTxn: z(1, 5) });
+      n.feed({ kind: 'disconnected', peer: 5 });
+      return n;
+    };
+    expect(run({ learner_retains_partial_snap_on_abort: true }).notes()).toContain('kept the SNAP loaded in memory at <1,5>, though it is not on disk');
+    expect(run({}).notes().filter((t) => t.startsWith('kept the SNAP'))).toEqual([]);
+  });
+});
+
+describe('a failed updatingEpoch marker (Storage faults, "Failing updatingEpoch marker"): the next role still flushes before looking', () => {
+  it('after the failed create every write of that role is accounted for; an acceptedEpoch write of the next role, in flight when that role ends, is flushed before FLE starts', () => {
+    const n = awaitingSync({});
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    const marker = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch');
+    if (marker?.kind !== 'persist') throw new Error('no marker');
+    n.feed({ kind: 'writeFailed', token: marker.token, write: marker.write, durable: image([z(1, 1), z(1, 2)], 1, { acceptedEpoch: 2 }) });
+    expect(n.effects).toContainEqual({ kind: 'dropWrites', afterToken: marker.token });
+    expect(n.state.state).toBe('LOOKING');
+    n.pending = []; // the disk dropped the writes behind the marker
+    // s5 is elected again in round 2; its LEADERINFO for epoch 3 makes s3 write acceptedEpoch 3.
+    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), n.state.fle.logicalclock, 2));
+    n.timer(TIMER_FINALIZE);
+    expect(n.state.state).toBe('FOLLOWING');
+    n.msg(5, { type: 'LEADERINFO', zxid: z(3, 0) });
+    expect(n.pending).toHaveLength(1);
+    n.timer(TIMER_LEARNER_READ);
+    expect(n.notes()).toEqual(['going LOOKING: read timeout: nothing from leader s5', 'flushing 1 pending writes before looking for a leader']);
+    expect(n.notificationsSent()).toEqual([]);
   });
 });
