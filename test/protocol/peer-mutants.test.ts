@@ -428,3 +428,19 @@ describe('a failed updatingEpoch marker (Storage faults, "Failing updatingEpoch 
     expect(n.notificationsSent()).toEqual([]);
   });
 });
+
+describe('a failed updatingEpoch create that arrives after the learner\'s role ended', () => {
+  it('the read timeout ended the role while the create was in flight: the failure has no role to end and no marker to undo; the flush then completes', () => {
+    const n = awaitingSync({});
+    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    const marker = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch');
+    if (marker?.kind !== 'persist') throw new Error('no marker');
+    n.timer(TIMER_LEARNER_READ);
+    expect(n.state).toMatchObject({ state: 'LOOKING', learner: null, flushing: true });
+    n.feed({ kind: 'writeFailed', token: marker.token, write: marker.write, durable: image([z(1, 1), z(1, 2)], 1, { acceptedEpoch: 2 }) });
+    expect(n.notes()).toEqual(['writing the updatingEpoch marker failed; no role to end']);
+    expect(n.effects.filter((e) => e.kind === 'dropWrites')).toEqual([]);
+    expect(n.state).toMatchObject({ state: 'LOOKING', flushing: true });
+  });
+});
