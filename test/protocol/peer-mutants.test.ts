@@ -1,8 +1,8 @@
 /**
  * peer.ts's role transitions and write completions at step level, written against the survivors
- * of `npx stryker run --mutate src/protocol/peer.ts` (docs/mutation-peer.md): what a server does
- * when a role ends (QuorumPeer.run, Leader.shutdown, Learner.shutdown), when a write completes or
- * fails, and on packets that arrive where no handler expects them.
+ * of `npx stryker run --mutate src/protocol/peer.ts` (docs/checkers.md, "peer.ts"): what a server
+ * does when a role ends (QuorumPeer.run, Leader.shutdown, Learner.shutdown), when a write
+ * completes or fails, and on packets that arrive where no handler expects them.
  */
 import { describe, expect, it } from 'vitest';
 import type { Effect, LogEntry, Message, TxnPacket } from '../../src/protocol/types.ts';
