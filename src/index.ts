@@ -64,5 +64,6 @@ export { LivelockError, Simulation, type KernelControl, type SimOptions } from '
 export type { FaultConfig, ScheduledFault } from './sim/faults.ts';
 export type { WorkloadConfig } from './sim/clients.ts';
 export { blankState, step, type StepResult } from './protocol/peer.ts';
+export { setStateFreezing } from './protocol/cow.ts';
 export { DEFAULT_PARAMS, FLAW_NAMES, makeClusterConfig, NO_FLAWS, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from './protocol/config.ts';
 export { formatZxid } from './protocol/zxid.ts';

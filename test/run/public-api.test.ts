@@ -69,3 +69,27 @@ describe('the public API for sweeps', () => {
     expect(z.STRATEGIES).toContain(z.DEFAULT_STRATEGY);
   });
 });
+
+describe('the pure step through the index', () => {
+  it('step returns a new state and leaves the one it was given as it was; setStateFreezing freezes both, and off they stay writable', () => {
+    const cfg = z.makeClusterConfig(3, 0);
+    // A fresh data directory: no snapshot, no log, no epoch files.
+    const start = { kind: 'start' as const, durable: { log: [], snapshots: [], acceptedEpoch: null, currentEpoch: null, acceptedEpochTmp: null, currentEpochTmp: null, updatingEpoch: false } };
+    z.setStateFreezing(false);
+    try {
+      const s0 = z.blankState(1);
+      const { state } = z.step(cfg, s0, start);
+      expect(state).not.toBe(s0);
+      expect(s0.up).toBe(false);
+      expect(state.up).toBe(true);
+      expect(Object.isFrozen(state)).toBe(false);
+      z.setStateFreezing(true);
+      const s1 = z.blankState(1);
+      const frozen = z.step(cfg, s1, start).state;
+      expect(Object.isFrozen(frozen)).toBe(true);
+      expect(Object.isFrozen(s1)).toBe(true);
+    } finally {
+      z.setStateFreezing(true);
+    }
+  });
+});
