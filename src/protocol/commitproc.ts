@@ -52,8 +52,9 @@ export function enqueueSyncReply(s: S, ctx: StepContext, origin: TxnOrigin): voi
 
 /** The CommitProcessor's step: everything queued goes through the FinalRequestProcessor, in order. */
 export function runCommitProcessor(s: S, ctx: StepContext): void {
-  const items = s.commitProcessor.queue.items;
-  s.commitProcessor = items.length === 0 ? { queue: s.commitProcessor.queue, woken: false } : IDLE_COMMIT_PROCESSOR;
+  const c = s.commitProcessor;
+  const items = c.queue.items;
+  if (c.woken || items.length > 0) s.commitProcessor = IDLE_COMMIT_PROCESSOR;
   if (items.length === 0) return;
   for (const item of items) {
     // A role that ended halted the processor; what it held was dropped then (fenceCommitProcessor).

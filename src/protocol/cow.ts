@@ -25,17 +25,23 @@ import type { ElectionState, LeaderState, LearnerHandler, LearnerState, ServerSt
  */
 export function own<T extends object, K extends keyof T>(ctx: StepContext, parent: T, key: K): T[K] {
   const v: unknown = parent[key];
-  if (v === null || typeof v !== 'object' || isOwned(ctx, v)) return v as T[K];
-  const copy = Array.isArray(v) ? v.slice() : { ...v };
-  ctx.owned.push(copy);
-  parent[key] = copy as T[K];
-  return copy as T[K];
+  if (v === null || typeof v !== 'object') return v as T[K];
+  const c = claim(ctx, v, shallowCopy);
+  parent[key] = c as T[K];
+  return c as T[K];
 }
 
-function isOwned(ctx: StepContext, v: object): boolean {
+function shallowCopy(v: object): object {
+  return Array.isArray(v) ? v.slice() : { ...v };
+}
+
+/** `v` if this step owns it, else `copy(v)`, now owned; the caller puts the result where `v` was. */
+function claim<T extends object>(ctx: StepContext, v: T, copy: (v: T) => T): T {
   const owned = ctx.owned;
-  for (let i = owned.length - 1; i >= 0; i--) if (owned[i] === v) return true;
-  return false;
+  for (let i = owned.length - 1; i >= 0; i--) if (owned[i] === v) return v;
+  const c = copy(v);
+  owned.push(c);
+  return c;
 }
 
 let freezing = false;
@@ -91,9 +97,7 @@ export function deepFreeze(value: unknown): void {
 export function ownLeader(ctx: StepContext, s: ServerState): LeaderState {
   const l = s.leader;
   if (l === null) throw new Error(`s${s.sid}: a leader's write on a server that is not leading`);
-  if (isOwned(ctx, l)) return l;
-  const c = copyLeader(l);
-  ctx.owned.push(c);
+  const c = claim(ctx, l, copyLeader);
   s.leader = c;
   return c;
 }
@@ -102,19 +106,14 @@ export function ownLeader(ctx: StepContext, s: ServerState): LeaderState {
 export function ownLearner(ctx: StepContext, s: ServerState): LearnerState {
   const l = s.learner;
   if (l === null) throw new Error(`s${s.sid}: a learner's write on a server that is not a learner`);
-  if (isOwned(ctx, l)) return l;
-  const c = copyLearner(l);
-  ctx.owned.push(c);
+  const c = claim(ctx, l, copyLearner);
   s.learner = c;
   return c;
 }
 
 /** This step's writable ElectionState. */
 export function ownFle(ctx: StepContext, s: ServerState): ElectionState {
-  const f = s.fle;
-  if (isOwned(ctx, f)) return f;
-  const c = copyFle(f);
-  ctx.owned.push(c);
+  const c = claim(ctx, s.fle, copyFle);
   s.fle = c;
   return c;
 }
@@ -124,9 +123,7 @@ export function ownHandler(ctx: StepContext, s: ServerState, sid: Sid): LearnerH
   const learners = own(ctx, ownLeader(ctx, s), 'learners');
   const h = learners[sid];
   if (h === undefined) throw new Error(`s${s.sid}: a write on the handler of s${sid}, which has none`);
-  if (isOwned(ctx, h)) return h;
-  const c = copyHandler(h);
-  ctx.owned.push(c);
+  const c = claim(ctx, h, copyHandler);
   learners[sid] = c;
   return c;
 }

@@ -373,11 +373,22 @@ describe('SessionTracker expiry at a leader whose zxid counter is spent (Leader.
   });
 });
 
+/**
+ * s3, syncing with s5 by a DIFF at <1,2>, has just read NEWLEADER: its updatingEpoch marker
+ * create is in flight.
+ */
+function newLeaderAfterDiff(): { n: Node; marker: Extract<Effect, { kind: 'persist' }> } {
+  const n = awaitingSync({});
+  n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
+  n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+  const marker = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch');
+  if (marker?.kind !== 'persist') throw new Error('no updatingEpoch marker after NEWLEADER');
+  return { n, marker };
+}
+
 describe('3.4.6\'s updatingEpoch marker (ZOOKEEPER-1653): its delete after NEWLEADER fails', () => {
   it('Learner.syncWithLeader: "Failed to delete" ends the role; currentEpoch, already written, stays in memory', () => {
-    const n = awaitingSync({});
-    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
-    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    const { n } = newLeaderAfterDiff();
     // The writes complete in order until the delete is issued (it is then in flight).
     const all = [...n.effects];
     while (n.pending.length > 0 && !all.some((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch' && !e.write.exists)) {
@@ -408,11 +419,7 @@ describe('§5.2 an aborted SNAP sync under ZOOKEEPER-3642 (learner_retains_parti
 
 describe('a failed updatingEpoch marker (Storage faults, "Failing updatingEpoch marker"): the next role still flushes before looking', () => {
   it('after the failed create every write of that role is accounted for; an acceptedEpoch write of the next role, in flight when that role ends, is flushed before FLE starts', () => {
-    const n = awaitingSync({});
-    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
-    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
-    const marker = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch');
-    if (marker?.kind !== 'persist') throw new Error('no marker');
+    const { n, marker } = newLeaderAfterDiff();
     n.feed({ kind: 'writeFailed', token: marker.token, write: marker.write, durable: image([z(1, 1), z(1, 2)], 1, { acceptedEpoch: 2 }) });
     expect(n.effects).toContainEqual({ kind: 'dropWrites', afterToken: marker.token });
     expect(n.state.state).toBe('LOOKING');
@@ -431,11 +438,7 @@ describe('a failed updatingEpoch marker (Storage faults, "Failing updatingEpoch 
 
 describe('a failed updatingEpoch create that arrives after the learner\'s role ended', () => {
   it('the read timeout ended the role while the create was in flight: the failure has no role to end and no marker to undo; the flush then completes', () => {
-    const n = awaitingSync({});
-    n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
-    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
-    const marker = n.effects.find((e) => e.kind === 'persist' && e.write.op === 'updatingEpoch');
-    if (marker?.kind !== 'persist') throw new Error('no marker');
+    const { n, marker } = newLeaderAfterDiff();
     n.timer(TIMER_LEARNER_READ);
     expect(n.state).toMatchObject({ state: 'LOOKING', learner: null, flushing: true });
     n.feed({ kind: 'writeFailed', token: marker.token, write: marker.write, durable: image([z(1, 1), z(1, 2)], 1, { acceptedEpoch: 2 }) });
