@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run mutate:by-hand -- REPORT.json src/protocol/FILE.ts TEST...`: applies, one at a time, each
+// `npm run mutate:by-hand -- [--lines A-B] REPORT.json src/protocol/FILE.ts TEST...`: applies, one at a time, each
 // mutant that a StrykerJS JSON report (reports/mutation/mutation.json) lists as survived or
 // without coverage to FILE, runs `vitest run TEST...`, and says whether the tests now fail
 // (KILLED) or still pass (ALIVE); the file is put back after each, and on Ctrl-C. This checks the
@@ -8,17 +8,26 @@
 // kill a report's survivors. The mutants are applied to the report's own copy of the file, so a
 // file changed since the report is refused (re-run StrykerJS then). A mutant whose file no longer
 // compiles counts as KILLED, as in StrykerJS. An expression mutant is pasted in parentheses, so
-// it keeps the grouping of the node StrykerJS replaced.
+// it keeps the grouping of the node StrykerJS replaced. `--lines A-B` applies only the mutants that
+// start on lines A to B of the file (one function's survivors, in minutes instead of the file's).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const [report, file, ...tests] = process.argv.slice(2);
+const args = process.argv.slice(2);
 const usage = (why) => {
-  process.stderr.write(`mutants-by-hand: ${why}\nUsage: npm run mutate:by-hand -- REPORT.json src/protocol/FILE.ts TEST...\n`);
+  process.stderr.write(`mutants-by-hand: ${why}\nUsage: npm run mutate:by-hand -- [--lines A-B] REPORT.json src/protocol/FILE.ts TEST...\n`);
   process.exit(2);
 };
+let lines = [1, Infinity];
+if (args[0] === '--lines') {
+  const m = /^(\d+)-(\d+)$/.exec(args[1] ?? '');
+  if (m === null || Number(m[1]) > Number(m[2])) usage(`--lines expects a range of lines A-B with A <= B, got '${args[1] ?? ''}'.`);
+  lines = [Number(m[1]), Number(m[2])];
+  args.splice(0, 2);
+}
+const [report, file, ...tests] = args;
 if (report === undefined || file === undefined || tests.length === 0) usage('expected a report, a mutated file and at least one test file.');
 let json;
 try {
@@ -51,6 +60,7 @@ let killed = 0;
 try {
   for (const m of entry.mutants) {
     if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+    if (m.location.start.line < lines[0] || m.location.start.line > lines[1]) continue;
     // StrykerJS replaces a node of the syntax tree; pasted as text, an expression keeps that
     // grouping only in parentheses (`a || b && c` -> `(a || b) && c`). A block stays a block.
     const text = m.mutatorName === 'BlockStatement' ? m.replacement : `(${m.replacement})`;
