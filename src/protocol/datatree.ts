@@ -386,11 +386,42 @@ class Builder {
   }
 }
 
+export interface Applied {
+  readonly tree: DataTree;
+  readonly result: TxnResult;
+}
+
+/**
+ * The last {@link APPLIED_MEMO} applications, by the tree applied to, the zxid and the txn object.
+ * Every server applies the same txn objects (a PROPOSAL carries the leader's) in the same order
+ * from the same trees, and the safety checker's ghost applies them once more: the first of them
+ * computes each txn, the others find it here and share the resulting tree. applyTxn is pure, so
+ * the memo changes which object holds a tree, never its value; it holds only the newest entries,
+ * so it keeps no tree alive for long (a memo keyed weakly by tree would chain every later tree to
+ * an old snapshot's).
+ */
+const APPLIED_MEMO = 64;
+const memoBase: (DataTree | null)[] = new Array<DataTree | null>(APPLIED_MEMO).fill(null);
+const memoZxid: Zxid[] = new Array<Zxid>(APPLIED_MEMO).fill(0);
+const memoTxn: (Txn | null)[] = new Array<Txn | null>(APPLIED_MEMO).fill(null);
+const memoOut: (Applied | null)[] = new Array<Applied | null>(APPLIED_MEMO).fill(null);
+let memoNext = 0;
+
 /** Applies one committed txn. Pure: returns the new tree and the outcome for the client. */
-export function applyTxn(tree: DataTree, zxid: Zxid, txn: Txn): { tree: DataTree; result: TxnResult } {
+export function applyTxn(tree: DataTree, zxid: Zxid, txn: Txn): Applied {
+  for (let i = 0; i < APPLIED_MEMO; i++) {
+    if (memoBase[i] === tree && memoTxn[i] === txn && memoZxid[i] === zxid) return memoOut[i] as Applied;
+  }
   const b = new Builder(tree);
   const result = apply(b, zxid, txn);
-  return { tree: result.ok ? b.build() : tree, result };
+  const out: Applied = Object.freeze({ tree: result.ok ? b.build() : tree, result: Object.freeze(result) });
+  const i = memoNext;
+  memoBase[i] = tree;
+  memoZxid[i] = zxid;
+  memoTxn[i] = txn;
+  memoOut[i] = out;
+  memoNext = (i + 1) % APPLIED_MEMO;
+  return out;
 }
 
 function apply(b: Builder, zxid: Zxid, txn: Txn): TxnResult {

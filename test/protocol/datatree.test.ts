@@ -430,3 +430,44 @@ describe('§6 sessions: a sorted list read by session(id), and the record of all
     );
   });
 });
+
+describe('§6 applyTxn shares one application between the servers (the memo of the newest applications)', () => {
+  const create = (path: string, data: string): Txn => ({ type: 'create', path, data, ephemeral: false, sequential: false, session: 0 });
+
+  it('the same txn object applied at the same zxid to the same tree gives the same tree object, as every server and the ghost apply a PROPOSAL\'s txn', () => {
+    const t0 = applyTxn(EMPTY_TREE, zxid(1, 1), create('/a', 'x')).tree;
+    const txn = create('/b', 'y');
+    const first = applyTxn(t0, zxid(1, 2), txn);
+    const again = applyTxn(t0, zxid(1, 2), txn);
+    expect(again.tree).toBe(first.tree);
+    expect(again.result).toEqual({ ok: true, path: '/b' });
+  });
+
+  it('an equal-looking but different txn, another zxid or another tree is applied anew: the memo never answers for a different application', () => {
+    const t0 = applyTxn(EMPTY_TREE, zxid(1, 1), create('/a', 'x')).tree;
+    const a = create('/b', 'one');
+    const first = applyTxn(t0, zxid(1, 2), a);
+    // Another txn object at the same zxid on the same tree (a new leader's proposal of that zxid).
+    const other = applyTxn(t0, zxid(1, 2), create('/b', 'two'));
+    expect(getData(other.tree, '/b')).toBe('two');
+    expect(getData(first.tree, '/b')).toBe('one');
+    // The same txn at another zxid: czxid and mzxid follow the zxid.
+    const later = applyTxn(t0, zxid(2, 1), a);
+    expect(later.tree.get('/b')?.czxid).toBe(zxid(2, 1));
+    expect(first.tree.get('/b')?.czxid).toBe(zxid(1, 2));
+    // The same txn on another tree: /b exists there already, so it fails.
+    const onOther = applyTxn(first.tree, zxid(1, 3), a);
+    expect(onOther.result).toEqual({ ok: false, error: 'NODEEXISTS' });
+    expect(onOther.tree).toBe(first.tree);
+  });
+
+  it('past the memo\'s size the oldest applications are computed again, to equal trees', () => {
+    const txn = create('/c', 'z');
+    const first = applyTxn(EMPTY_TREE, zxid(1, 1), txn);
+    for (let i = 0; i < 200; i++) applyTxn(EMPTY_TREE, zxid(3, i + 1), create(`/n${i}`, 'v'));
+    const again = applyTxn(EMPTY_TREE, zxid(1, 1), txn);
+    expect(again.tree).not.toBe(first.tree);
+    expect(again.tree.digest).toBe(first.tree.digest);
+    expect(again.tree.nodes).toEqual(first.tree.nodes);
+  });
+});
