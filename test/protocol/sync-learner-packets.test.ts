@@ -65,11 +65,15 @@ function snap(c: number): Message {
   return { type: 'SNAP', zxid: z(1, c), tree: loadDatabase(image(zxids, 1)).tree };
 }
 
-/** Whether the learner's tree holds the node of txn `zx` (txnFor creates one per zxid). */
-function applied(n: Node, zx: Zxid): boolean {
+/** The node txn `zx` creates (txnFor makes one per zxid). */
+function pathOf(zx: Zxid): string {
   const t = txnFor(zx);
-  return t.type === 'create' && n.state.db.tree.get(t.path) !== undefined;
+  if (t.type !== 'create') throw new Error('txnFor makes creates');
+  return t.path;
 }
+
+/** Whether the learner's tree holds the node of txn `zx`. */
+const applied = (n: Node, zx: Zxid): boolean => n.state.db.tree.get(pathOf(zx)) !== undefined;
 
 const count = (n: Node, p: keyof typeof PROBE): number => (n.probes ?? []).filter((x) => x === PROBE[p]).length;
 const buffered = (n: Node): string[] => (n.state.learner?.sync.packetsNotLogged.items ?? []).map((e) => formatZxid(e.zxid));
@@ -97,7 +101,7 @@ describe('§5.2 Learner.syncWithLeader: the first packet sets the sync mode', ()
     ]);
   });
 
-  it('a PING before the first packet is read and dropped (docs/protocol.md, D13): no exit, no mode, no echo; the DIFF after it still sets the mode', () => {
+  it('a PING before the first packet (which LearnerHandler.ping never sends, a stray one) is read and dropped, as docs/protocol.md D13 records: no exit, no mode, no echo; the DIFF after it still sets the mode', () => {
     const n = syncing();
     from(n, { type: 'PING', zxid: z(2, 0) });
     expect(n.effects).toEqual([{ kind: 'setTimer', timer: TIMER_LEARNER_READ, delayMs: 20000 }]);
@@ -217,7 +221,7 @@ describe('§5.2 Learner.syncWithLeader: COMMIT during sync', () => {
     expect(applied(n, z(1, 4))).toBe(true);
   });
 
-  it('ZOOKEEPER-4394 (B13, follower_newleader_clears_pending): NEWLEADER empties a follower\'s buffer, so a COMMIT after it fails the role; an observer\'s NEWLEADER empties nothing, and a COMMIT with nothing buffered is held as without the flaw', () => {
+  it('ZOOKEEPER-4394 (B13, follower_newleader_clears_pending): NEWLEADER empties a follower\'s buffer, so a COMMIT after it fails the role; an observer\'s NEWLEADER empties nothing, and a COMMIT with nothing buffered (a stray one) is held as without the flaw (docs/protocol.md, D13)', () => {
     const flaws = { follower_newleader_clears_pending: true };
     const f = syncing({ flaws });
     from(f, { type: 'DIFF', zxid: z(1, 2) }, proposal(z(1, 3)), NEWLEADER);
@@ -326,9 +330,3 @@ describe('§5.2 TRUNC (ZKDatabase.truncateLog: cut the log, then loadDataBase)',
     expect(truncatedDisk(n, durable).log.map((e) => formatZxid(e.zxid))).toEqual(['<1,1>']);
   });
 });
-
-function pathOf(zx: Zxid): string {
-  const t = txnFor(zx);
-  if (t.type !== 'create') throw new Error('txnFor makes creates');
-  return t.path;
-}
