@@ -44,6 +44,8 @@ export class Node {
   readonly history: ServerState[] = [];
   /** Persist tokens whose fsync has not been fed back yet, oldest first. */
   pending: number[] = [];
+  /** The coverage probes the steps pass (src/protocol/probes.ts), once a test sets it to []; null: probes off. */
+  probes: number[] | null = null;
 
   constructor(
     readonly cfg: ClusterConfig,
@@ -68,13 +70,16 @@ export class Node {
    * no delay, and its effects are returned with the input's, as one step would have them.
    */
   feed(input: Input): readonly Effect[] {
-    const r = step(this.cfg, this.state, input);
+    const probes = this.probes;
+    const sink = probes === null ? null : (id: number): void => void probes.push(id);
+    const r = step(this.cfg, this.state, input, sink);
     this.state = r.state;
     this.history.push(r.state);
     let effects = r.effects;
     for (const e of r.effects) {
-      if (e.kind !== 'wake') continue;
-      const w = step(this.cfg, this.state, { kind: 'stage', stage: e.stage });
+      // A process that exited (a halt) runs no thread: the kernel drops its wake-ups.
+      if (e.kind !== 'wake' || !this.state.up) continue;
+      const w = step(this.cfg, this.state, { kind: 'stage', stage: e.stage }, sink);
       this.state = w.state;
       this.history.push(w.state);
       effects = [...effects, ...w.effects];
