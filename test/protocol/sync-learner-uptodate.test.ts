@@ -124,16 +124,18 @@ describe('ZOOKEEPER-4394 (follower_newleader_clears_pending, 3.8.5-3.8.6, 3.9.2)
     expect(buffered(n)).toEqual([]);
   });
 
-  it('an observer keeps its buffer (only a FollowerZooKeeperServer appends at NEWLEADER): it logs both and commits <1,3> at UPTODATE', () => {
+  it('an observer keeps its buffer (only a FollowerZooKeeperServer appends at NEWLEADER): it logs and commits the two txns at UPTODATE', () => {
+    // The leader sends an observer committed txns only, as PROPOSAL+COMMIT pairs (startForwarding
+    // skips the outstanding proposals for observers).
     const o = observerAwaitingSync({ follower_newleader_clears_pending: true });
-    feed(o, DIFF(1, 2), P(1, 3), C(1, 3), P(1, 4));
+    feed(o, DIFF(1, 2), P(1, 3), C(1, 3), P(1, 4), C(1, 4));
     const es = [...feed(o, NEWLEADER(2)), ...o.flush()];
     expect(writes(es)).toEqual(['create updatingEpoch', 'currentEpoch := 2', 'delete updatingEpoch']);
     expect(buffered(o)).toEqual(['<1,3>', '<1,4>']);
     expect(pending(o)).toEqual([]);
     const up = [...feed(o, UPTODATE), ...o.flush()];
     expect(writes(up)).toEqual(['appendLog <1,3>', 'appendLog <1,4>']);
-    expect(o.state.db.lastProcessedZxid).toBe(z(1, 3));
+    expect(o.state.db.lastProcessedZxid).toBe(z(1, 4));
   });
 
   it('after a SNAP, a PROPOSAL delivered twice whose first copy the sync already applied is neither appended nor made pending again', () => {
@@ -148,7 +150,7 @@ describe('ZOOKEEPER-4394 (follower_newleader_clears_pending, 3.8.5-3.8.6, 3.9.2)
 describe('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack, 3.8.0-3.8.4, 3.9.0-3.9.1): at NEWLEADER fzk.logRequest for every buffered proposal', () => {
   it('an observer hands nothing to its log writer at NEWLEADER (Learner.syncWithLeader does so for a FollowerZooKeeperServer only): its buffer waits for UPTODATE', () => {
     const o = observerAwaitingSync({ follower_starts_processors_before_newleader_ack: true });
-    feed(o, DIFF(1, 2), P(1, 3), C(1, 3), P(1, 4));
+    feed(o, DIFF(1, 2), P(1, 3), C(1, 3), P(1, 4), C(1, 4));
     const es = [...feed(o, NEWLEADER(2)), ...o.flush()];
     expect(writes(es)).toEqual(['create updatingEpoch', 'currentEpoch := 2', 'delete updatingEpoch']);
     expect(buffered(o)).toEqual(['<1,3>', '<1,4>']);
