@@ -8,7 +8,9 @@
 // kill a report's survivors. The mutants are applied to the report's own copy of the file, so a
 // file changed since the report is refused (re-run StrykerJS then). A mutant whose file no longer
 // compiles counts as KILLED, as in StrykerJS. An expression mutant is pasted in parentheses, so
-// it keeps the grouping of the node StrykerJS replaced. `--lines A-B` applies only the mutants that
+// it keeps the grouping of the node StrykerJS replaced; a block and a switch case (`case 'PING':`
+// with its statements gone, so that it falls through) are pasted bare, as they are no expressions.
+// `--lines A-B` applies only the mutants that
 // start on lines A to B of the file (one function's survivors, in minutes instead of the file's).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -63,7 +65,8 @@ try {
     if (m.location.start.line < lines[0] || m.location.start.line > lines[1]) continue;
     // StrykerJS replaces a node of the syntax tree; pasted as text, an expression keeps that
     // grouping only in parentheses (`a || b && c` -> `(a || b) && c`). A block stays a block.
-    const text = m.mutatorName === 'BlockStatement' ? m.replacement : `(${m.replacement})`;
+    const bare = m.mutatorName === 'BlockStatement' || /^(case\b|default\s*:)/.test(m.replacement);
+    const text = bare ? m.replacement : `(${m.replacement})`;
     writeFileSync(path, entry.source.slice(0, offset(m.location.start)) + text + entry.source.slice(offset(m.location.end)));
     const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...tests], { cwd: root, encoding: 'utf8' });
     const where = `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${JSON.stringify(m.replacement).slice(0, 70)}`;
