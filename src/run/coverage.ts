@@ -42,17 +42,24 @@ export interface CoverageCellReport {
 
 export interface CoverageReport {
   readonly cells: readonly CoverageCellReport[];
-  /** Cells reached at least once. */
+  /** Reachable cells reached at least once. */
   readonly reached: number;
-  /** Cells that can be reached. */
+  /** Cells the default swarm can reach (every cell but those of probes.ts NOT_REACHABLE). */
   readonly reachable: number;
   /** Names of reachable cells never reached. */
   readonly never: readonly string[];
+  /**
+   * Names of cells listed as not reachable that were reached: by a flag, a flaw, a scenario or a
+   * strategy beyond the default swarm, or, under the default swarm, a sign that NOT_REACHABLE's
+   * reason for them is out of date.
+   */
+  readonly beyond: readonly string[];
 }
 
 export function coverageReport(counts: CoverageCounts): CoverageReport {
   const cells: CoverageCellReport[] = [];
   const never: string[] = [];
+  const beyond: string[] = [];
   let reached = 0;
   let reachable = 0;
   for (let i = 0; i < PROBES.length; i++) {
@@ -60,24 +67,31 @@ export function coverageReport(counts: CoverageCounts): CoverageReport {
     const count = counts[i] as number;
     const why = NOT_REACHABLE.get(c.name);
     cells.push(why === undefined ? { name: c.name, meaning: c.meaning, count } : { name: c.name, meaning: c.meaning, count, unreachable: why });
-    if (count > 0) reached++;
-    if (why === undefined) {
-      reachable++;
-      if (count === 0) never.push(c.name);
+    if (why !== undefined) {
+      if (count > 0) beyond.push(c.name);
+      continue;
     }
+    reachable++;
+    if (count > 0) reached++;
+    else never.push(c.name);
   }
-  return { cells, reached, reachable, never };
+  return { cells, reached, reachable, never, beyond };
 }
 
 /** The map as text: a header line, the reached cells with their counts, then those never reached. */
 export function formatCoverage(counts: CoverageCounts): string[] {
   const r = coverageReport(counts);
   const width = Math.max(...r.cells.map((c) => c.name.length));
-  const lines = [`coverage: ${r.reached} of ${r.reachable} reachable cells reached (${r.cells.length} cells, ${r.cells.length - r.reachable} not reachable)`];
-  for (const c of r.cells) if (c.count > 0) lines.push(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(9)}  ${c.meaning}`);
+  const unreachable = r.cells.length - r.reachable;
+  const lines = [`coverage: ${r.reached} of ${r.reachable} reachable cells reached (${r.cells.length} cells, ${unreachable} not reachable by the default swarm${r.beyond.length > 0 ? `, ${r.beyond.length} of which reached here` : ''})`];
+  for (const c of r.cells) if (c.count > 0 && c.unreachable === undefined) lines.push(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(9)}  ${c.meaning}`);
   if (r.never.length > 0) {
     lines.push(`never reached (${r.never.length}):`);
     for (const c of r.cells) if (c.count === 0 && c.unreachable === undefined) lines.push(`  ${c.name.padEnd(width)}  ${c.meaning}`);
+  }
+  if (r.beyond.length > 0) {
+    lines.push(`reached beyond the default swarm (${r.beyond.length}; a flag, a flaw, a scenario or a strategy reaches these):`);
+    for (const c of r.cells) if (c.count > 0 && c.unreachable !== undefined) lines.push(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(9)}  ${c.meaning}`);
   }
   return lines;
 }
@@ -85,5 +99,5 @@ export function formatCoverage(counts: CoverageCounts): string[] {
 /** The map as one JSON line's object: `{"zabsim":"coverage", ...}`. */
 export function coverageJson(counts: CoverageCounts): object {
   const r = coverageReport(counts);
-  return { zabsim: 'coverage', reached: r.reached, reachable: r.reachable, never: r.never, cells: r.cells };
+  return { zabsim: 'coverage', reached: r.reached, reachable: r.reachable, never: r.never, beyond: r.beyond, cells: r.cells };
 }

@@ -134,6 +134,12 @@ export interface ServerRuntime {
   incarnation: number;
   readonly disk: Disk;
   timers: Map<string, TimerRec>;
+  /**
+   * With coverage on: the currentEpoch on disk when the server last entered SYNCHRONIZATION, so a
+   * crash counts as the flaws' epoch-before-log window only when this sync wrote the epoch (a
+   * re-sync with the leader of the epoch it already holds has it on disk from the first sync).
+   */
+  epochAtSync: number | null;
 }
 
 /**
@@ -240,7 +246,7 @@ export class Simulation {
     this.commitDelayZero = c.kind === 'constant' ? c.ms === 0 : c.kind === 'uniform' && c.maxMs === 0;
     this.servers.push(undefined as unknown as ServerRuntime); // sids start at 1
     for (const sid of ids) {
-      this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng, storageRng), timers: new Map() });
+      this.servers.push({ sid, state: blankState(sid), up: false, incarnation: 0, disk: new Disk(diskCfg, diskRng, storageRng), timers: new Map(), epochAtSync: null });
     }
   }
 
@@ -378,7 +384,7 @@ export class Simulation {
     if (l === null || l.phase !== 'sync') return;
     probe(PROBE['window.crash-in-sync']);
     if (l.blocked?.on === 'newleader-epoch') probe(PROBE['window.crash-log-durable-epoch-pending']);
-    if (l.sync.newLeaderSeen && img.currentEpoch === l.sync.newEpoch && (l.blocked?.on === 'newleader-log' || rt.disk.pendingWrites().some((w) => w.write.op === 'appendLog'))) {
+    if (l.sync.newLeaderSeen && img.currentEpoch === l.sync.newEpoch && rt.epochAtSync !== l.sync.newEpoch && (l.blocked?.on === 'newleader-log' || rt.disk.pendingWrites().some((w) => w.write.op === 'appendLog'))) {
       probe(PROBE['window.crash-epoch-durable-log-pending']);
     }
   }
@@ -667,6 +673,7 @@ export class Simulation {
     }
     const { state, effects } = step(this.cfgs[rt.sid] as ClusterConfig, prev, input, this.probe);
     rt.state = state;
+    if (this.probe !== null && state.zabState === 'SYNCHRONIZATION' && (prev.zabState !== 'SYNCHRONIZATION' || prev.role !== state.role)) rt.epochAtSync = rt.disk.image.currentEpoch;
     for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
     if (state.up) this.traceChanges(prev, state);
     // A server that stops serving (new role, new leader, or a halt) closes its client connections.

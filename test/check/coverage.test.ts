@@ -25,7 +25,11 @@ import { unexplained } from './known.ts';
 // by 96); test:deep's 2,000 swarm seeds must still reach both. step.FOLLOWING.SYNCHRONIZATION.stage
 // (likewise a stage step of the role before, run while the next sync is on) left the first 48 when
 // the swarm's ack-resets draw changed the coverage strategy's re-draws.
-const RARE = new Set(['step.FOLLOWING.SYNCHRONIZATION.stage', 'window.crash-log-durable-epoch-pending', 'window.resync-drops-ack', 'sync.rule5', 'sync.rule4.diff', 'sync.rule4.snap', 'sync.rule3.snap', 'learner.inform', 'logwriter.run-empty', 'logwriter.drain', 'step.FOLLOWING.DISCOVERY.stage', 'step.OBSERVING.SYNCHRONIZATION.timer']);
+// The cells the swarm's storage faults, ACK resets and thread delays reach that were listed as not
+// reachable until 4 December (NOT_REACHABLE had not followed the swarm) are rare in the modest
+// sweep too: the deep sweep reached each of them (2,000 seeds: resync-commit 136 crashes, the
+// writeFailed cells 12 to 3,881 steps, an observer's stage in SYNCHRONIZATION once).
+const RARE = new Set(['crashpoint.resync-commit', 'step.FOLLOWING.DISCOVERY.writeFailed', 'step.OBSERVING.DISCOVERY.writeFailed', 'step.OBSERVING.SYNCHRONIZATION.writeFailed', 'step.OBSERVING.SYNCHRONIZATION.stage', 'step.LEADING.SYNCHRONIZATION.writeFailed', 'step.FOLLOWING.SYNCHRONIZATION.stage', 'window.crash-log-durable-epoch-pending', 'window.resync-drops-ack', 'sync.rule5', 'sync.rule4.diff', 'sync.rule4.snap', 'sync.rule3.snap', 'learner.inform', 'logwriter.run-empty', 'logwriter.drain', 'step.FOLLOWING.DISCOVERY.stage', 'step.OBSERVING.SYNCHRONIZATION.timer']);
 
 function traceOf(seed: number, coverage: boolean): { hash: string; counts: Uint32Array | null } {
   const opts = optionsFromSettings(resolveSettings(settings({ seed, swarm: true, 'stop-early': true })));
@@ -68,16 +72,35 @@ describe('coverage probes', () => {
     expect(r.never).toHaveLength(r.reachable - 1);
     expect(r.never).not.toContain('sync.rule1');
     expect(r.never).not.toContain('learner.bad-first');
+    expect(r.beyond).toEqual([]);
     const text = formatCoverage(counts);
-    expect(text[0]).toBe(`coverage: 1 of ${r.reachable} reachable cells reached (${PROBES.length} cells, ${NOT_REACHABLE.size} not reachable)`);
+    expect(text[0]).toBe(`coverage: 1 of ${r.reachable} reachable cells reached (${PROBES.length} cells, ${NOT_REACHABLE.size} not reachable by the default swarm)`);
     expect(text[1]).toMatch(/^ {2}sync\.rule1 +3 {2}leader: learner at my lastProcessedZxid: empty DIFF/);
     expect(text[2]).toBe(`never reached (${r.reachable - 1}):`);
   });
 
-  it(`a sweep reaches every cell that can be reached (${DEEP ? '2,000 swarm seeds' : 'a modest mixed sweep, rare cells aside'})`, () => {
+  it('the map: a cell listed as not reachable that a run reached (a flag, a flaw, a scenario) is listed apart and not counted as reachable', () => {
+    const counts = new Uint32Array(PROBES.length);
+    counts[PROBE['sync.rule1']] = 3;
+    counts[PROBE['fault.duplicate']] = 2;
+    const r = coverageReport(counts);
+    expect(r.reached).toBe(1);
+    expect(r.beyond).toEqual(['fault.duplicate']);
+    expect(r.never).not.toContain('fault.duplicate');
+    const text = formatCoverage(counts);
+    expect(text[0]).toBe(`coverage: 1 of ${r.reachable} reachable cells reached (${PROBES.length} cells, ${NOT_REACHABLE.size} not reachable by the default swarm, 1 of which reached here)`);
+    expect(text.filter((l) => l.includes('fault.duplicate'))).toHaveLength(1);
+    expect(text.at(-2)).toBe('reached beyond the default swarm (1; a flag, a flaw, a scenario or a strategy reaches these):');
+    expect(text.at(-1)).toMatch(/^ {2}fault\.duplicate +2 {2}fault: /);
+  });
+
+  it(`a sweep reaches every cell that can be reached, and none listed as not reachable (${DEEP ? '2,000 swarm seeds' : 'a modest mixed sweep, rare cells aside'})`, () => {
     const s = explore({ from: 1, seeds: budget(48, 2000), overrides: new Map(), strategy: DEEP ? 'swarm' : 'mix', coverage: true });
     expect(unexplained(s.failures)).toEqual([]); // ZooKeeper's acceptedEpoch lockout aside (known.ts)
-    const never = coverageReport(s.coverage as Uint32Array).never.filter((c) => DEEP || !RARE.has(c));
-    expect(never).toEqual([]);
+    const r = coverageReport(s.coverage as Uint32Array);
+    expect(r.never.filter((c) => DEEP || !RARE.has(c))).toEqual([]);
+    // A listed cell the swarm reaches has an out-of-date reason; the mix's targeted runs may reach
+    // the cells whose reason names the targeted strategy.
+    expect(r.beyond.filter((c) => DEEP || !(NOT_REACHABLE.get(c) as string).includes('targeted strategy'))).toEqual([]);
   });
 });
