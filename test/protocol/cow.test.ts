@@ -160,6 +160,24 @@ describe('freezing: a write the step did not own throws in the tests', () => {
     }
   });
 
+  it('the state a step takes is frozen before the step writes, even one no step returned (a blank state, a hand-built one): a forgotten own throws at once', () => {
+    const input = { nested: { n: 1 } };
+    expect(Object.isFrozen(input.nested)).toBe(false);
+    expect(() =>
+      writeStep(ctxOf(), input, (d) => {
+        d.nested.n = 2;
+      }),
+    ).toThrow(TypeError);
+    expect(input.nested.n).toBe(1);
+  });
+
+  it('deepFreeze freezes a plain object without a prototype (Object.create(null)) and what it holds, as any plain object', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { inner: { x: 1 } });
+    deepFreeze({ bare });
+    expect(Object.isFrozen(bare)).toBe(true);
+    expect(Object.isFrozen(bare.inner)).toBe(true);
+  });
+
   it('deepFreeze stops at frozen objects and class instances', () => {
     const shared = Object.freeze({ inner: { x: 1 } });
     const v = { shared, fifo: Fifo.empty<{ y: number }>().push({ y: 1 }), plain: { z: [1] } };
