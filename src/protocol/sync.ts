@@ -536,15 +536,19 @@ export function resumeNewLeader(s: S, ctx: StepContext): void {
 }
 
 /**
- * DIFF mode: append to the log, and apply, every proposal whose COMMIT arrived before
- * NEWLEADER. Returns the last write's token, or null when there was nothing to log.
+ * Append to the log, and apply, every proposal whose COMMIT is held (§1.3: in DIFF mode, those
+ * that arrived before NEWLEADER). Returns the last write's token, or null when there was nothing
+ * to log.
  */
 function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): number | null {
   const l = s.learner;
   // §1.3 is the follower's NEWLEADER handling (Learner.syncWithLeader only does this for a
   // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
   // and logs and applies them at UPTODATE (§5.2), i.e. only once the leader is established.
-  if (l === null || l.sync.mode !== 'DIFF' || s.state !== 'FOLLOWING') return null;
+  // ZooKeeper 3.9.3+ checks only that packetsCommitted is not empty, not the sync mode: a SNAP or
+  // TRUNC sync applies its COMMITs before NEWLEADER at once, so only a second NEWLEADER (the
+  // channel duplicated it) finds any held there, and logs and applies them as a DIFF sync does.
+  if (l === null || s.state !== 'FOLLOWING') return null;
   const sync = ownSync(ctx, s);
   let last: number | null = null;
   const committed = sync.packetsCommitted;

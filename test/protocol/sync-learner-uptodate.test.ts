@@ -114,6 +114,23 @@ describe('§1.3 Learner.syncWithLeader at NEWLEADER, DIFF mode: the txns whose C
   });
 });
 
+describe('§1.3 Learner.syncWithLeader at NEWLEADER (3.9.3+): a follower logs and applies the held COMMITs whatever the sync mode', () => {
+  it('SNAP, NEWLEADER delivered twice: the second finds <1,4> proposed and committed after the first and appends and applies it before its ACK, as ZooKeeper\'s loop does (it checks only that packetsCommitted is not empty, not the mode)', () => {
+    // In a SNAP or TRUNC sync the COMMITs before the first NEWLEADER are applied at once, so only a
+    // second NEWLEADER (the channel duplicated it) finds a held COMMIT here.
+    const n = snapSynced({});
+    feed(n, NEWLEADER(2));
+    n.flush();
+    feed(n, P(1, 4), C(1, 4));
+    const es = [...feed(n, NEWLEADER(2)), ...n.flush()];
+    expect(writes(es)).toEqual(['create updatingEpoch', 'snapshot <1,3>', 'appendLog <1,4>', 'currentEpoch := 2', 'delete updatingEpoch']);
+    expect(acks(es)).toEqual(['<2,0>']);
+    expect(n.state.db.lastProcessedZxid).toBe(z(1, 4));
+    expect(buffered(n)).toEqual([]);
+    expect(n.state.learner?.sync.packetsCommitted).toEqual([]);
+  });
+});
+
 describe('ZOOKEEPER-4394 (follower_newleader_clears_pending, 3.8.5-3.8.6, 3.9.2): at NEWLEADER fzk.appendRequest for every buffered proposal', () => {
   it('the follower appends each buffered proposal, committed or not, to its log (one appendLog write each) and makes it pending; the buffer is emptied', () => {
     const n = awaitingSync({ follower_newleader_clears_pending: true });
