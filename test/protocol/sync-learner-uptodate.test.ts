@@ -210,6 +210,8 @@ describe('ZOOKEEPER-4685 (follower_starts_processors_before_newleader_ack, 3.8.0
     const es = [...feed(n, NEWLEADER(3)), ...n.flush()];
     expect(writes(es).filter((w) => w.startsWith('appendLog'))).toEqual(['appendLog <2,2>']);
     expect(acks(es)).toEqual(['<3,0>', '<2,2>']);
+    // <2,1> is not handed to the writer at all: no "log writer: skipped" note.
+    expect(notes(es)).toEqual([]);
     expect(pending(n)).toEqual(['<2,1>', '<2,2>']);
     const up = [...feed(n, UPTODATE), ...n.flush()];
     expect(halts(up)).toEqual([]);
@@ -262,6 +264,18 @@ describe('§5.2 Learner.syncWithLeader at UPTODATE: log the remaining proposals,
     expect(n.state.learner?.phase).toBe('broadcast');
   });
 
+  it('after a SNAP, <1,3> delivered again after NEWLEADER is passed over with its own COMMIT only: the held COMMIT of <1,4> still commits <1,4>', () => {
+    const n = snapSynced({});
+    feed(n, NEWLEADER(2));
+    n.flush();
+    feed(n, P(1, 3), C(1, 3), P(1, 4), C(1, 4));
+    const es = [...feed(n, UPTODATE), ...n.flush()];
+    expect(halts(es)).toEqual([]);
+    expect(writes(es)).toEqual(['appendLog <1,4>']);
+    expect(pending(n)).toEqual([]);
+    expect(n.state.db.lastProcessedZxid).toBe(z(1, 4));
+  });
+
   it('a held COMMIT that does not name the oldest pending txn (COMMITs reordered) ends the process, as FollowerZooKeeperServer.commit does (UNMATCHED_TXN_COMMIT); the COMMITs after it are not taken', () => {
     const n = awaitingSync({});
     feed(n, DIFF(1, 2), NEWLEADER(2));
@@ -284,6 +298,7 @@ describe('§5.2 Learner.syncWithLeader at UPTODATE: log the remaining proposals,
     // ZooKeeper's SyncRequestProcessor would append <2,1> a second time and ACK it; the leader has
     // committed it and ignores that ACK. zabsim neither writes nor ACKs it again.
     expect(acks(es)).toEqual(['<3,0>', '<3,1>']);
+    expect(notes(es)).toEqual([]);
     expect(n.state.db.lastProcessedZxid).toBe(z(3, 1));
     expect(n.state.db.tree.get('/t_2_1_')).toBeDefined();
     expect(logged(n)).toEqual(['<1,1>', '<1,2>', '<2,1>', '<3,1>']);
@@ -299,6 +314,7 @@ describe('§5.2 Learner.syncWithLeader at UPTODATE: log the remaining proposals,
     expect(halts(es)).toEqual([]);
     expect(writes(es)).toEqual(['appendLog <1,3>']);
     expect(acks(es)).toEqual(['<2,0>', '<1,3>']);
+    expect(notes(es)).toEqual([]);
     expect(n.state.db.lastProcessedZxid).toBe(z(1, 3));
     expect(pending(n)).toEqual(['<1,3>']);
     feed(n, P(1, 4));
