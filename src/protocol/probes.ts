@@ -167,7 +167,7 @@ function notReachable(): [string, string][] {
     ['sync.rule4.trunc', 'as sync.rule3.trunc, within the txn log'],
     ['sync.rule3.flaw1154', 'only with the ZOOKEEPER-1154 flaw (sync_diff_without_divergence_check)'],
     ['learner.bad-first', 'a leader sends DIFF, TRUNC or SNAP first; only a scenario (inject) sends anything else'],
-    ['logwriter.skip', 'the learner never queues a txn its log or its queue holds (NEWLEADER and UPTODATE check both); defensive, as in SyncRequestProcessor; only the ZOOKEEPER-4712 flaw (shutdown_leaves_log_writer_running) reaches it, when the next role has logged the stray txn'],
+    ['logwriter.skip', 'the learner never queues a txn its log or this role\'s queue holds (NEWLEADER and UPTODATE check both); defensive, as in SyncRequestProcessor; only the ZOOKEEPER-4712 flaw (shutdown_leaves_log_writer_running) reaches it, when the next role has logged or applied the stray txn, or queued it again itself'],
     ['logwriter.stale-role', 'only with the ZOOKEEPER-4712 flaw (shutdown_leaves_log_writer_running): the fixed shutdown drains the writer'],
     ['window.newleader-ack-log-pending', FLAW_EPOCH_FIRST],
     ['window.ack-from-syncing-learner', 'only with the ZOOKEEPER-4685 flaw (follower_starts_processors_before_newleader_ack), or ZOOKEEPER-4646 (follower_newleader_persist_async) with --ack-reorder: otherwise nothing is logged with an ACK before the NEWLEADER ACK leaves'],

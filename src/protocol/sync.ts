@@ -20,7 +20,7 @@ import { isQuorum, isVoter, type Sid } from './config.ts';
 import { cancelTimer, note, send, setTimer, type StepContext } from './context.ts';
 import { applyCommitted, loadSnapshot, logOnDisk, logTxn, reapplyOver, setLastProcessed, truncateAndReload, truncateOutcome, type Db } from './db.ts';
 import { handlerReadTimer, startPingLoop, TIMER_LEARNER_READ, updateProposalCheck } from './heartbeat.ts';
-import { enqueueLog, lastQueuedZxid } from './logwriter.ts';
+import { enqueueLog } from './logwriter.ts';
 import { persist, setPendingWrite, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
@@ -536,15 +536,19 @@ export function resumeNewLeader(s: S, ctx: StepContext): void {
 }
 
 /**
- * DIFF mode: append to the log, and apply, every proposal whose COMMIT arrived before
- * NEWLEADER. Returns the last write's token, or null when there was nothing to log.
+ * Append to the log, and apply, every proposal whose COMMIT is held (§1.3: in DIFF mode, those
+ * that arrived before NEWLEADER). Returns the last write's token, or null when there was nothing
+ * to log.
  */
 function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): number | null {
   const l = s.learner;
   // §1.3 is the follower's NEWLEADER handling (Learner.syncWithLeader only does this for a
   // FollowerZooKeeperServer). An observer keeps these txns in packetsNotLogged/packetsCommitted
   // and logs and applies them at UPTODATE (§5.2), i.e. only once the leader is established.
-  if (l === null || l.sync.mode !== 'DIFF' || s.state !== 'FOLLOWING') return null;
+  // ZooKeeper 3.9.3+ checks only that packetsCommitted is not empty, not the sync mode: a SNAP or
+  // TRUNC sync applies its COMMITs before NEWLEADER at once, so only a second NEWLEADER (the
+  // channel duplicated it) finds any held there, and logs and applies them as a DIFF sync does.
+  if (l === null || s.state !== 'FOLLOWING') return null;
   const sync = ownSync(ctx, s);
   let last: number | null = null;
   const committed = sync.packetsCommitted;
@@ -581,9 +585,37 @@ function logCommittedBeforeNewLeader(s: S, ctx: StepContext, queued: boolean): n
 }
 
 /**
+ * D14: a buffered proposal at or below lastProcessedZxid is applied already (the channel
+ * duplicated it). ZooKeeper would log it and apply it again (DataTree.processTxn); zabsim's txns
+ * are not idempotent, so it is passed over, and the held COMMITs naming it go with it. Returns
+ * whether `entry` was passed over.
+ */
+function passOverApplied(s: S, ctx: StepContext, entry: LogEntry): boolean {
+  if (entry.zxid > s.db.lastProcessedZxid) return false;
+  const sync = ownSync(ctx, s);
+  sync.packetsCommitted = sync.packetsCommitted.filter((z) => z !== entry.zxid);
+  return true;
+}
+
+/**
+ * Whether the log, or this role's log-writer queue, holds `z` already: a txn logged in an earlier
+ * role and never applied (ZOOKEEPER-2845's database lags its log), or the first copy of a
+ * duplicated PROPOSAL. ZooKeeper's FileTxnLog.append would only warn and append it again; zabsim's
+ * log holds one txn per zxid. A txn that only an ended role's writer holds (ZOOKEEPER-4712) is not
+ * counted: that writer skips what the database has applied meanwhile, so this role logs it itself.
+ */
+function logHolds(s: S, z: Zxid): boolean {
+  if (z <= s.db.log.lastZxid(0)) return true;
+  const mine = s.logWriter.queue.items.filter((q) => q.role === s.role);
+  const last = mine[mine.length - 1];
+  return last !== undefined && z <= last.entry.zxid;
+}
+
+/**
  * ZOOKEEPER-4394's NEWLEADER (3.8.5's loop): every buffered proposal is appended to the log at
- * once and joins pendingTxns; the buffer is cleared. A proposal the learner already holds is
- * passed over with its held COMMIT. Followers only. Returns the last write's token, or null.
+ * once and joins pendingTxns; the buffer is cleared. One the log already holds joins pendingTxns
+ * without a second append, so its COMMIT at UPTODATE applies it; an applied one is passed over
+ * with its held COMMIT. Followers only. Returns the last write's token, or null.
  */
 function appendAllBuffered(s: S, ctx: StepContext): number | null {
   if (s.learner === null || s.state !== 'FOLLOWING') return null;
@@ -591,11 +623,9 @@ function appendAllBuffered(s: S, ctx: StepContext): number | null {
   const sync = ownSync(ctx, s);
   let last: number | null = null;
   for (const entry of sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
-      sync.packetsCommitted = sync.packetsCommitted.filter((z) => z !== entry.zxid);
-      continue;
-    }
+    if (passOverApplied(s, ctx, entry)) continue;
     l.pendingTxns = l.pendingTxns.push(entry);
+    if (logHolds(s, entry.zxid)) continue;
     s.db = logTxn(s.db, entry);
     last = persist(s, ctx, { op: 'appendLog', entry });
   }
@@ -605,17 +635,18 @@ function appendAllBuffered(s: S, ctx: StepContext): number | null {
 
 /**
  * ZOOKEEPER-4685's NEWLEADER: every buffered proposal, committed or not, goes to pendingTxns and
- * the log writer, which ACKs it after its flush; the held COMMITs are applied at UPTODATE. Followers
- * only (an observer keeps its buffers for UPTODATE).
+ * the log writer, which ACKs it after its flush; the held COMMITs are applied at UPTODATE. One the
+ * log or the writer already holds joins pendingTxns only; an applied one is passed over with its
+ * held COMMIT. Followers only (an observer keeps its buffers for UPTODATE).
  */
 function logRequestAll(s: S, ctx: StepContext): void {
   if (s.learner === null || s.state !== 'FOLLOWING') return;
   const l = ownLearner(ctx, s);
   const sync = ownSync(ctx, s);
   for (const entry of sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) continue;
+    if (passOverApplied(s, ctx, entry)) continue;
     l.pendingTxns = l.pendingTxns.push(entry);
-    enqueueLog(s, ctx, entry, true);
+    if (!logHolds(s, entry.zxid)) enqueueLog(s, ctx, entry, true);
   }
   sync.packetsNotLogged = Fifo.empty();
 }
@@ -636,15 +667,12 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   s.zabState = 'BROADCAST';
   s.currentVote = { ...s.currentVote, peerEpoch: e };
   const observer = s.state === 'OBSERVING';
-  // A proposal the learner already holds (applied, or logged) is not logged twice; its held
-  // COMMIT is then skipped too, instead of tripping the unmatched-commit exit.
-  const skipped: Zxid[] = [];
   for (const entry of sync.packetsNotLogged.items) {
-    if (entry.zxid <= s.db.lastProcessedZxid || entry.zxid <= lastQueuedZxid(s, s.db.log.lastZxid(0))) {
-      skipped.push(entry.zxid);
-      continue;
-    }
+    if (passOverApplied(s, ctx, entry)) continue;
+    // Every other proposal joins pendingTxns, as fzk.logRequest does, so its held COMMIT applies
+    // it; one the log or the writer already holds is not logged twice.
     l.pendingTxns = l.pendingTxns.push(entry);
+    if (logHolds(s, entry.zxid)) continue;
     // Follower: fzk.logRequest, through the log writer, ACKed after its flush. Observer:
     // ozk.commitRequest, through the log writer (no ACK) and, below, the CommitProcessor.
     enqueueLog(s, ctx, entry, !observer);
@@ -653,7 +681,6 @@ function onUpToDate(s: S, ctx: StepContext): string | null {
   const held = [...sync.packetsCommitted];
   sync.packetsCommitted = [];
   for (const z of held) {
-    if (skipped.includes(z)) continue;
     const reason = commitPending(s, ctx, z);
     if (reason !== null) return reason;
   }
