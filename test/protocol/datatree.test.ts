@@ -459,6 +459,14 @@ describe('§6 applyTxn shares one application between the servers (the memo of t
     const onOther = applyTxn(first.tree, zxid(1, 3), a);
     expect(onOther.result).toEqual({ ok: false, error: 'NODEEXISTS' });
     expect(onOther.tree).toBe(first.tree);
+    // The same txn object at the same zxid on a tree of another value (a server whose state
+    // diverged): its own outcome, never the other server's tree, or the Agreement check could
+    // not see the divergence.
+    const diverged = applyTxn(EMPTY_TREE, zxid(1, 1), create('/z', 'other')).tree;
+    const onDiverged = applyTxn(diverged, zxid(1, 2), a);
+    expect(onDiverged.tree).not.toBe(first.tree);
+    expect(getData(onDiverged.tree, '/z')).toBe('other');
+    expect(getData(onDiverged.tree, '/a')).toBeNull();
   });
 
   it('past the memo\'s size the oldest applications are computed again, to equal trees', () => {
