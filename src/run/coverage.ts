@@ -78,7 +78,7 @@ export function coverageReport(counts: CoverageCounts): CoverageReport {
   return { cells, reached, reachable, never, beyond };
 }
 
-/** The map as text: a header line, the reached cells with their counts, then those never reached. */
+/** The map as text: a header line, the reachable cells reached with their counts, those never reached, then any listed cell reached beyond the default swarm. */
 export function formatCoverage(counts: CoverageCounts): string[] {
   const r = coverageReport(counts);
   const width = Math.max(...r.cells.map((c) => c.name.length));
