@@ -26,10 +26,14 @@ export function pendingWrite(s: S, token: number): PendingWrite | undefined {
   return undefined;
 }
 
-/** Sets what the fsync of `token` means (replacing what it meant). */
+/**
+ * Sets what the fsync of `token` means. A token has one meaning: `persist` sets it with a fresh
+ * token, and the NEWLEADER steps (sync.ts) on the token of a write made without one; a second
+ * is a bug of zabsim's.
+ */
 export function setPendingWrite(s: S, token: number, write: PendingWrite): void {
-  const kept = pendingWrite(s, token) === undefined ? s.writes : s.writes.filter((e) => e.token !== token);
-  s.writes = [...kept, { token, write }];
+  if (pendingWrite(s, token) !== undefined) throw new Error(`s${s.sid}: the fsync of write ${token} already has a meaning (${pendingWrite(s, token)?.kind}), not ${write.kind}`);
+  s.writes = [...s.writes, { token, write }];
 }
 
 /** Forgets `token`'s pending write and returns it (its fsync was reported, or failed). */

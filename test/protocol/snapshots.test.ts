@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { applyTxn, EMPTY_TREE, getData, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
 import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, finishSnapshotThread, loadDatabase, logOnDisk, logTxn, NO_SNAPSHOT_WARNING, purgeDb, restoreOutcome, startSnapshotThread, truncateAndReload, validSnapshotIndex, type Db } from '../../src/protocol/db.ts';
-import { maybeSnapshot, schedulePurge, snapshotNow, snapshotThreadStep, TIMER_PURGE } from '../../src/protocol/persist.ts';
+import { maybeSnapshot, pendingWrite, persist, schedulePurge, setPendingWrite, snapshotNow, snapshotThreadStep, takePendingWrite, TIMER_PURGE } from '../../src/protocol/persist.ts';
 import { blankState } from '../../src/protocol/peer.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
 import type { DurableImage, Effect, LogEntry, PersistOp, Snapshot } from '../../src/protocol/types.ts';
@@ -228,6 +228,28 @@ describe('the snapshot thread and the purge timer, step by step (persist.ts)', (
     snapshotNow(s, { cfg, sid: 1, effects, probe: null, owned: [] });
     expect(s.snapshotsTaken).toBe(2);
     expect(persists(effects).map((w) => w.op)).toEqual(['snapshot']);
+  });
+
+  it('what a write\'s fsync means is kept by its token until the fsync is reported, then forgotten; a token has one meaning', () => {
+    const effects: Effect[] = [];
+    const ctx: StepContext = { cfg, sid: 1, effects, probe: null, owned: [] };
+    const s = { ...blankState(1), up: true };
+    const a = persist(s, ctx, { op: 'appendLog', entry: { zxid: z(1), txn: { type: 'createSession', session: 1, timeoutMs: 1000 } } }, { kind: 'ack', role: 0, zxid: z(1) });
+    const b = persist(s, ctx, { op: 'writeEpoch', file: 'currentEpoch', value: 1 });
+    expect(b).toBe(a + 1);
+    expect(pendingWrite(s, a)).toEqual({ kind: 'ack', role: 0, zxid: z(1) });
+    expect(pendingWrite(s, b)).toBeUndefined();
+    // The NEWLEADER steps give the last write a meaning after the fact.
+    setPendingWrite(s, b, { kind: 'block', role: 0 });
+    expect(s.writes.map((e) => e.token)).toEqual([a, b]);
+    expect(() => setPendingWrite(s, b, { kind: 'block', role: 0 })).toThrow(`s1: the fsync of write ${b} already has a meaning (block), not block`);
+    expect(takePendingWrite(s, a)).toEqual({ kind: 'ack', role: 0, zxid: z(1) });
+    expect(pendingWrite(s, a)).toBeUndefined();
+    expect(s.writes.map((e) => e.token)).toEqual([b]);
+    // A token with no meaning (or one already reported) leaves the list as it is: the same array.
+    const before = s.writes;
+    expect(takePendingWrite(s, a)).toBeUndefined();
+    expect(s.writes).toBe(before);
   });
 
   it('autopurge: with a purge interval the next PurgeTask is one interval away; with 0 (autopurge off, as in ZooKeeper) no timer is set', () => {
