@@ -8,7 +8,7 @@
 import { ownLeader, writeStep } from '../../src/protocol/cow.ts';
 import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
-import { runCommitProcessor } from '../../src/protocol/commitproc.ts';
+import { enqueueCommit, fenceCommitProcessor, IDLE_COMMIT_PROCESSOR, runCommitProcessor } from '../../src/protocol/commitproc.ts';
 import { Fifo } from '../../src/protocol/fifo.ts';
 import type { CommitItem, Effect, LogEntry, Proposal, ServerState } from '../../src/protocol/types.ts';
 import { formatZxid } from '../../src/protocol/zxid.ts';
@@ -101,5 +101,27 @@ describe('§6 a role\'s CommitProcessor holds only that role\'s requests (Commit
     expect(() => run(follower, [stale])).toThrow(/commit processor holds an item of role/);
     const { effects } = run(follower, [{ ...stale, role: follower.role }]);
     expect(effects.filter((e) => e.kind === 'reply')).toEqual([{ kind: 'reply', reply: { client: 7, cxid: 3, ok: true, zxid: follower.db.lastProcessedZxid } }]);
+  });
+});
+
+describe('§6 the CommitProcessor thread: woken once per batch (CommitProcessor.run\'s wait and notify)', () => {
+  it('a role that ends with commits queued drops them but stays woken until its pending step runs; that step idles it, so the next commit wakes it again', () => {
+    const follower = ensemble().sim.server(1).state;
+    const effects: Effect[] = [];
+    const ctx = { cfg: makeClusterConfig(3, 0), sid: 1, effects, probe: null, owned: [] };
+    const state = writeStep(ctx, follower, (d) => {
+      enqueueCommit(d, ctx, write(z(2, 1)));
+      expect(effects.filter((e) => e.kind === 'wake')).toHaveLength(1);
+      enqueueCommit(d, ctx, write(z(2, 2)));
+      expect(effects.filter((e) => e.kind === 'wake')).toHaveLength(1); // already woken
+      fenceCommitProcessor(d, ctx);
+      expect(d.commitProcessor.queue.length).toBe(0);
+      expect(d.commitProcessor.woken).toBe(true); // its step is still on its way
+      runCommitProcessor(d, ctx); // that step: nothing to apply
+      expect(d.commitProcessor).toBe(IDLE_COMMIT_PROCESSOR);
+      enqueueCommit(d, ctx, write(z(2, 1)));
+    });
+    expect(effects.filter((e) => e.kind === 'wake')).toHaveLength(2);
+    expect(state.commitProcessor.queue.length).toBe(1);
   });
 });
