@@ -252,3 +252,43 @@ describe('§7 a role\'s heartbeat handlers do nothing on a server without that r
     expect(r.state).toBe(leader);
   });
 });
+
+describe('§7 a heartbeat that changes nothing leaves the state as it was, object for object (the step\'s structural sharing, cow.ts)', () => {
+  // The checkers and the step laws compare objects: a step that changes nothing returns the state
+  // it was given, and one that changes something shares every object it did not write. Each
+  // handler here writes only when a value changes.
+  it('a packet from a learner within the same tick: its deadline is already tick + syncLimit, so the leader is not copied; the read timeout is re-armed all the same', () => {
+    const { sim } = ensemble(3);
+    const leader = sim.server(3).state;
+    const h = leader.leader?.learners[1] as LearnerHandler;
+    const once = on(sim.cfg, leader, (d, ctx) => heardFromLearner(d, ctx, h));
+    const twice = on(sim.cfg, once.state, (d, ctx) => heardFromLearner(d, ctx, once.state.leader?.learners[1] as LearnerHandler));
+    expect(twice.state).toBe(once.state);
+    expect(twice.effects.map((e) => e.kind)).toEqual(['setTimer']);
+  });
+
+  it('a packet from the leader to a connected learner: the learner is not copied; the read timeout is re-armed', () => {
+    const { sim } = ensemble(3);
+    const follower = sim.server(1).state;
+    expect(follower.learner?.connected).toBe(true);
+    const r = on(sim.cfg, follower, (d, ctx) => heardFromLeader(d, ctx));
+    expect(r.state).toBe(follower);
+    expect(r.effects.map((e) => e.kind)).toEqual(['setTimer']);
+  });
+
+  it('a PING echoed with no session touched: the learner is not copied', () => {
+    const { sim } = ensemble(3);
+    const follower = sim.server(1).state;
+    expect(follower.learner?.touched).toEqual([]);
+    const r = on(sim.cfg, follower, (d, ctx) => echoPing(d, ctx, { type: 'PING', zxid: z(2, 0) }));
+    expect(r.state).toBe(follower);
+  });
+
+  it('a committed closeSession of a session the tracker does not hold: the leader is not copied', () => {
+    const { sim } = ensemble(3);
+    const leader = sim.server(3).state;
+    expect(leader.leader?.sessionExpiry[99]).toBeUndefined();
+    const r = on(sim.cfg, leader, (d, ctx) => sessionTxnCommitted(d, ctx, { type: 'closeSession', session: 99 }));
+    expect(r.state).toBe(leader);
+  });
+});
