@@ -21,6 +21,23 @@ function ensemble() {
 }
 
 const quiet = (es: readonly Effect[]): Effect[] => es.filter((e) => e.kind !== 'send');
+const notesOf = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
+
+/** s3 of five voters (log <1,1> <1,2>, epoch 1), elected s5's follower: in discovery, before LEADERINFO. */
+function s3FollowingS5(): Node {
+  const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
+  n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
+  n.timer(TIMER_FINALIZE);
+  return n;
+}
+
+/** {@link s3FollowingS5}, then LEADERINFO for epoch 2: it writes acceptedEpoch first, blocked until that is durable. */
+function blockedOnAcceptedEpoch(): Node {
+  const n = s3FollowingS5();
+  n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+  expect(n.state.learner?.blocked?.on).toBe('ackepoch');
+  return n;
+}
 
 describe('QuorumPeer.run: a role ends (goLooking)', () => {
   it('Leader.shutdown: the leader closes every LearnerHandler (its read timer and socket) and stops its ping and wait timers before it looks again', () => {
@@ -71,8 +88,6 @@ describe('QuorumPeer.run: a role ends (goLooking)', () => {
 });
 
 describe('packets where no handler expects them (QuorumPeer routes by role; Learner and LearnerHandler log and drop)', () => {
-  const notesOf = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
-
   it('a learner packet at a server that is not leading, or from a learner with no handler, is dropped with a note', () => {
     const { sim } = ensemble();
     const ack = { type: 'ACK', zxid: 0 } as const;
@@ -126,16 +141,6 @@ describe('ZooKeeperServer.shutdown flushes the log writer before the peer looks 
 });
 
 describe('Learner: the protocol thread reads the next packet only after its synchronous write (unblock)', () => {
-  /** s3 of five voters (log <1,1> <1,2>, epoch 1) follows s5: LEADERINFO for epoch 2 makes it write acceptedEpoch first. */
-  function blockedOnAcceptedEpoch(): Node {
-    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
-    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-    n.timer(TIMER_FINALIZE);
-    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
-    expect(n.state.learner?.blocked?.on).toBe('ackepoch');
-    return n;
-  }
-
   it('a DIFF that arrives while acceptedEpoch is being written waits in the inbox; it is read right after the ACKEPOCH, in the same step', () => {
     const n = blockedOnAcceptedEpoch();
     n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
@@ -203,8 +208,6 @@ describe('QuorumPeer.loadDataBase at start-up', () => {
 });
 
 describe('QuorumPeer.run: goLooking under the flaws it models', () => {
-  const notesOf = (es: readonly Effect[]): string[] => es.flatMap((e) => (e.kind === 'note' ? [e.text] : []));
-
   it('ZOOKEEPER-4712 (shutdown_leaves_log_writer_running): the note of a writer left running names queued txns only; with none queued there is none', () => {
     const { sim } = established({ voters: 3, observers: 1, images: e1([1, 2, 3, 4]), flaws: { shutdown_leaves_log_writer_running: true } }, 3);
     const r = step(sim.cfg, sim.server(1).state, { kind: 'roleFailed', reason: 'test' });
@@ -234,9 +237,7 @@ describe('QuorumPeer.run: goLooking under the flaws it models', () => {
 
 describe('Learner.registerWithLeader: the first packet must be LEADERINFO', () => {
   it('any other packet from the leader in discovery ends the role ("First packet should have been NEWLEADER" in 3.9)', () => {
-    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
-    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-    n.timer(TIMER_FINALIZE);
+    const n = s3FollowingS5();
     expect(n.state.learner?.phase).toBe('discovery');
     n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
     expect(n.notes()[0]).toBe('going LOOKING: expected LEADERINFO from leader s5, got DIFF');
@@ -246,10 +247,7 @@ describe('Learner.registerWithLeader: the first packet must be LEADERINFO', () =
 
 describe('a write that fails after its role ended (QuorumPeer.writeLongToFile while the peer shuts down)', () => {
   it('the acceptedEpoch write of a learner that timed out fails during the flush: memory keeps the durable epoch, no second goLooking, and FLE starts', () => {
-    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
-    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-    n.timer(TIMER_FINALIZE);
-    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+    const n = blockedOnAcceptedEpoch();
     const w = n.effects.find((e) => e.kind === 'persist');
     if (w?.kind !== 'persist') throw new Error('no acceptedEpoch write');
     n.timer(TIMER_LEARNER_READ);
@@ -282,10 +280,7 @@ describe('connection closes (onDisconnected)', () => {
 
 describe('Learner.syncWithLeader reads one packet at a time: a packet that blocks it again stops the inbox', () => {
   it('DIFF, NEWLEADER and UPTODATE queued behind the acceptedEpoch write: after it, the ACKEPOCH and the DIFF, then NEWLEADER\'s writes block the thread and UPTODATE waits for them', () => {
-    const n = Node.start(makeClusterConfig(5, 0), 3, image([z(1, 1), z(1, 2)], 1));
-    n.nFrom([4, 5, 3], note('LOOKING', 5, z(1, 5), 1, 1));
-    n.timer(TIMER_FINALIZE);
-    n.msg(5, { type: 'LEADERINFO', zxid: z(2, 0) });
+    const n = blockedOnAcceptedEpoch();
     const epochWrite = n.pending.shift() as number;
     n.msg(5, { type: 'DIFF', zxid: z(1, 2) });
     n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });

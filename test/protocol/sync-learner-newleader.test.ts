@@ -152,22 +152,24 @@ describe('§5.2 Learner.syncWithLeader, SNAP mode: the COMMITs before NEWLEADER 
     expect(nodeN(n.state.db.tree)).toBe('v6 v3');
   });
 
-  it('ZOOKEEPER-3104 (B7): NEWLEADER read before the replay reached the content (<1,6>): <1,4> and <1,5> are applied again over its tree, and the snapshot labelled <1,5> holds /n = v5', () => {
+  /** A fuzzy SNAP (label <1,3>, content up to <1,6>), the COMMITs of <1,4> and <1,5>, then NEWLEADER. */
+  function newLeaderBeforeContent(): Probed {
     const n = learner();
     snap(n, 3, 6);
     commit(n, 4);
     commit(n, 5);
     n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    return n;
+  }
+
+  it('ZOOKEEPER-3104 (B7): NEWLEADER read before the replay reached the content (<1,6>): <1,4> and <1,5> are applied again over its tree, and the snapshot labelled <1,5> holds /n = v5', () => {
+    const n = newLeaderBeforeContent();
     expect(n.notes()).toContain('NEWLEADER before the replay over the SNAP reached <1,6>: <1,4> <1,5> applied again over its tree');
     expect(snapshots(n.effects)).toEqual(['<1,5> /n=v5 v5']);
   });
 
   it('the replay is applied once: a second NEWLEADER (a scenario\'s inject) writes the same tree again, with nothing re-applied', () => {
-    const n = learner();
-    snap(n, 3, 6);
-    commit(n, 4);
-    commit(n, 5);
-    n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
+    const n = newLeaderBeforeContent();
     const first = snapshots(n.effects);
     flushAll(n);
     n.msg(5, { type: 'NEWLEADER', zxid: z(2, 0) });
