@@ -13,7 +13,7 @@
 import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
-import type { ClientRequest, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
+import type { ClientRequest, CommitItem, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
 import type { ServerRuntime, SimMonitor, Simulation } from '../sim/kernel.ts';
@@ -712,17 +712,17 @@ function holds(s: ServerState, z: Zxid): boolean {
   if (z <= s.db.lastTxn || s.db.log.indexOf(z) >= 0) return true;
   const lr = s.learner;
   if (lr === null) return false;
-  if (lr.sync.packetsNotLogged.items.some((e) => e.zxid === z)) return true;
+  if (lr.sync.packetsNotLogged.some((e) => e.zxid === z)) return true;
   // Handed to the log writer and not yet written (FollowerZooKeeperServer.pendingTxns).
-  if (lr.pendingTxns.items.some((e) => e.zxid === z)) return true;
-  return lr.inbox.items.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
+  if (lr.pendingTxns.some((e) => e.zxid === z)) return true;
+  return lr.inbox.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
 }
 
 /** The newest txn waiting in the server's CommitProcessor, or 0. */
 function lastQueuedCommit(s: ServerState): Zxid {
-  const items = s.commitProcessor.queue.items;
-  for (let i = items.length - 1; i >= 0; i--) {
-    const e = (items[i] as (typeof items)[number]).entry;
+  const queue = s.commitProcessor.queue;
+  for (let i = queue.length - 1; i >= 0; i--) {
+    const e = (queue.at(i) as CommitItem).entry;
     if (e !== null) return e.zxid;
   }
   return 0;

@@ -80,12 +80,12 @@ export function processAck(s: S, ctx: StepContext, sid: Sid, z: Zxid): void {
   if (h !== undefined) updateAckCheck(s, ctx, h, z);
   if (counterOf(z) === 0) return;
   if (z <= l.lastCommitted) return;
-  const i = l.outstanding.items.findIndex((p) => p.zxid === z);
+  const i = l.outstanding.findIndex((p) => p.zxid === z);
   if (i < 0) {
     note(ctx, `ACK ${formatZxid(z)} from s${sid} for an unknown proposal`);
     return;
   }
-  const p = l.outstanding.items[i] as Proposal;
+  const p = l.outstanding.at(i) as Proposal;
   if (isVoter(ctx.cfg, sid) && !p.acks.includes(sid)) {
     const w = ownLeader(ctx, s);
     w.outstanding = w.outstanding.with(i, { ...p, acks: [...p.acks, sid] });
@@ -97,13 +97,12 @@ export function processAck(s: S, ctx: StepContext, sid: Sid, z: Zxid): void {
 function tryToCommit(s: S, ctx: StepContext): void {
   if (s.leader === null) return;
   let n = 0;
-  const items = s.leader.outstanding.items;
-  while (n < items.length && isQuorum(ctx.cfg, (items[n] as Proposal).acks.length)) n++;
+  const outstanding = s.leader.outstanding;
+  while (n < outstanding.length && isQuorum(ctx.cfg, (outstanding.at(n) as Proposal).acks.length)) n++;
   if (n === 0) return;
-  const done = items.slice(0, n);
   const l = ownLeader(ctx, s);
-  l.outstanding = l.outstanding.drop(n);
-  for (const p of done) commit(s, ctx, p);
+  l.outstanding = outstanding.drop(n);
+  for (let i = 0; i < n; i++) commit(s, ctx, outstanding.at(i) as Proposal);
 }
 
 /**

@@ -53,10 +53,10 @@ export function enqueueSyncReply(s: S, ctx: StepContext, origin: TxnOrigin): voi
 /** The CommitProcessor's step: everything queued goes through the FinalRequestProcessor, in order. */
 export function runCommitProcessor(s: S, ctx: StepContext): void {
   const c = s.commitProcessor;
-  const items = c.queue.items;
-  if (c.woken || items.length > 0) s.commitProcessor = IDLE_COMMIT_PROCESSOR;
-  if (items.length === 0) return;
-  for (const item of items) {
+  const queue = c.queue;
+  if (c.woken || queue.length > 0) s.commitProcessor = IDLE_COMMIT_PROCESSOR;
+  for (let i = 0; i < queue.length; i++) {
+    const item = queue.at(i) as CommitItem;
     // A role that ended halted the processor; what it held was dropped then (fenceCommitProcessor).
     if (item.role !== s.role) throw new Error(`s${s.sid}: commit processor holds an item of role ${item.role} in role ${s.role}`);
     if (item.entry === null) {

@@ -43,8 +43,7 @@ export function enqueueLog(s: S, ctx: StepContext, entry: LogEntry, ack: boolean
 
 /** The newest zxid handed to the log writer and not yet written, or `none`. */
 export function lastQueuedZxid(s: S, none: Zxid): Zxid {
-  const items = s.logWriter.queue.items;
-  const last = items[items.length - 1];
+  const last = s.logWriter.queue.last();
   return last === undefined ? none : last.entry.zxid;
 }
 
@@ -67,10 +66,10 @@ export function drainLogWriter(s: S, ctx: StepContext): void {
 }
 
 function writeQueue(s: S, ctx: StepContext): void {
-  const items = s.logWriter.queue.items;
-  if (items.length === 0) return;
+  const queue = s.logWriter.queue;
+  if (queue.length === 0) return;
   s.logWriter = { queue: Fifo.empty(), woken: s.logWriter.woken };
-  for (const q of items) write(s, ctx, q);
+  for (let i = 0; i < queue.length; i++) write(s, ctx, queue.at(i) as QueuedTxn);
 }
 
 function write(s: S, ctx: StepContext, q: QueuedTxn): void {

@@ -87,7 +87,7 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
  * its zxid); one beyond it is cut to the last committed txn, not below.
  */
 export function sparingToBeApplied(plan: SyncPlan, l: LeaderState, peer: Zxid): SyncPlan {
-  const last = l.toBeApplied.items[l.toBeApplied.length - 1];
+  const last = l.toBeApplied.last();
   const op = plan.ops[0];
   if (last === undefined || plan.needSnap || op?.type !== 'TRUNC' || plan.currentZxid >= last.zxid || peer <= plan.currentZxid || epochOf(peer) !== l.epoch) return plan;
   const cut = `committed up to ${formatZxid(last.zxid)}, not yet applied (toBeApplied)`;

@@ -138,8 +138,8 @@ export const BUG_CLASSES: readonly BugClass[] = [
     cls: 'commit order',
     bug: 'tryToCommit commits the quorum-acked prefix newest first',
     file: 'protocol/broadcast.ts',
-    find: 'for (const p of done) commit(s, ctx, p);',
-    replace: 'for (const p of [...done].reverse()) commit(s, ctx, p);',
+    find: 'for (let i = 0; i < n; i++) commit(s, ctx, outstanding.at(i) as Proposal);',
+    replace: 'for (let i = n - 1; i >= 0; i--) commit(s, ctx, outstanding.at(i) as Proposal);',
     // Only a batch of two or more quorum-acked proposals shows it: ACKs out of order (the swarm's
     // ack-reorder draw). Since the leader's CommitProcessor is a stage (threads4) the COMMITs
     // leave newest first and a follower applies them so (TotalOrder); before, the leader's own
