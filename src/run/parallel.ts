@@ -3,8 +3,8 @@
  * run by N worker threads of a piscina pool (docs/scaling.md says why piscina). Results are taken
  * back in seed order and counted by the same ExploreTally, so the summary, the failure table, the
  * replay commands and the JSON are those of one thread: a worker only computes `exploreSeed(seed)`,
- * a pure function of the seed and the settings. A few seeds run ahead of the one awaited; when
- * the tally stops (enough failures) or the caller stops (Ctrl-C), those are cancelled.
+ * a pure function of the seed and the settings. Seeds run ahead of the one awaited (at most AHEAD); when
+ * the tally stops (enough failures) or the caller stops (Ctrl-C), those are discarded.
  */
 import { Piscina } from 'piscina';
 import { createRequire } from 'node:module';
@@ -14,8 +14,18 @@ import type { SeedOutcome, SeedWorkerData } from './seedworker.ts';
 import { SettingsError } from './settings.ts';
 import { DEFAULT_STRATEGY, PER_SEED } from './strategy.ts';
 
-/** Seeds queued per worker beyond the one it runs, so that no worker waits for the next task. */
-const AHEAD_PER_WORKER = 4;
+/**
+ * Tasks handed to the pool per worker: the seed it runs and the next, so that no worker waits for
+ * the main thread between seeds. An early stop waits for at most these.
+ */
+const IN_POOL_PER_WORKER = 2;
+
+/**
+ * How far past the seed awaited the workers may run: their results wait, in order, to be counted.
+ * Swarm seeds differ in length by orders of magnitude; a short window would leave every other
+ * worker idle behind one long seed.
+ */
+const AHEAD = 1024;
 
 /**
  * The worker's file and the loader it needs. Compiled (dist/run/parallel.js), the worker is
@@ -45,15 +55,35 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
   const pool = new Piscina<number, SeedOutcome>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   const running = new Map<number, Promise<SeedOutcome>>();
   let submitted = 0;
-  const window = threads * (1 + AHEAD_PER_WORKER);
+  let inPool = 0;
+  /** The seed index awaited (counted next). */
+  let awaited = 0;
+  let stopping = false;
+  const inPoolLimit = threads * IN_POOL_PER_WORKER;
+  // Called at the start and as each task ends: keeps the pool fed, at most AHEAD seeds past the
+  // one awaited.
+  const refill = (): void => {
+    while (!stopping && inPool < inPoolLimit && submitted < size && submitted < awaited + AHEAD && !tally.timeUp()) {
+      inPool++;
+      const task = pool.run(tally.seed(submitted));
+      // Cancelled when the exploration stops early: not an error.
+      task.then(
+        () => {
+          inPool--;
+          refill();
+        },
+        () => {
+          inPool--;
+        },
+      );
+      running.set(submitted++, task);
+    }
+  };
   try {
+    refill();
     for (let i = 0; i < size; i++) {
-      while (submitted < size && submitted < i + window && !tally.timeUp()) {
-        const task = pool.run(tally.seed(submitted));
-        // Cancelled when the exploration stops early: not an error.
-        task.catch(() => undefined);
-        running.set(submitted++, task);
-      }
+      awaited = i;
+      refill();
       const task = running.get(i);
       // The time limit stopped new seeds before this one.
       if (task === undefined) break;
@@ -65,9 +95,10 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
       if (enough) break;
     }
   } finally {
-    // Let the seeds still in flight finish before the pool goes: destroying it under a worker
-    // that is about to answer makes piscina throw "Unexpected message from Worker" outside any
-    // task. At most the window of seeds ahead runs on, their results unused.
+    // Let the seeds still in the pool finish before it goes: destroying it under a worker that
+    // is about to answer makes piscina throw "Unexpected message from Worker" outside any task.
+    // At most IN_POOL_PER_WORKER seeds per worker run on, their results unused.
+    stopping = true;
     await Promise.allSettled(running.values());
     await pool.destroy();
   }
