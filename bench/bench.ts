@@ -8,7 +8,8 @@
  * one worker and on every core (explore --workers).
  *
  * `npm run bench -- --only reference,explore --seeds 300` runs some sections only (reference,
- * election, broadcast, explore) and sets the seeds of the explore section (default 200).
+ * election, broadcast, explore) and sets the seeds of the explore section (default 2,000: long
+ * enough that each thread's JIT warm-up is not most of it; the second half's rate is printed apart).
  * `--only reference,broadcast-1m` runs the broadcast workload, checkers on, on to 1,000,000
  * committed txns (windows 1k, 10k, 100k, 1M; not a default section: about 24 M events).
  *
@@ -56,7 +57,7 @@ function arg(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 const ONLY = new Set((arg('only') ?? 'reference,election,broadcast,explore').split(','));
-const EXPLORE_SEEDS = Number(arg('seeds') ?? 200);
+const EXPLORE_SEEDS = Number(arg('seeds') ?? 2000);
 
 /** The reference loop's events/s: the best of 3 runs of 2 M events, after a warm-up. */
 function referenceEps(): number {
@@ -214,20 +215,49 @@ if (ONLY.has('broadcast-1m')) {
   broadcastWindows([1_000, 10_000, 100_000, 1_000_000], true);
 }
 
-/** Explores the standard swarm (explore's defaults: seeds from 1, every flaw off) on one thread or a pool. */
-async function exploreTimed(workers: number): Promise<ExploreSummary> {
+/** What one timed exploration gave: the summary, and when the second half of its seeds began. */
+interface ExploreTiming {
+  readonly summary: ExploreSummary;
+  /** Milliseconds from the start to the counting of seed EXPLORE_SEEDS / 2. */
+  readonly halfMs: number;
+  /** Events of the seeds counted before then. */
+  readonly halfEvents: number;
+}
+
+/**
+ * Explores the standard swarm (explore's defaults: seeds from 1, every flaw off) on one thread or
+ * a pool, and notes when half its seeds were counted: the second half's rate is the steady one,
+ * after each thread's JIT warm-up (about 5 s of compilation per thread on this machine, paid by
+ * every worker thread again, as each is its own V8 isolate).
+ */
+async function exploreTimed(workers: number): Promise<ExploreTiming> {
   const o: ExploreOptions = { from: 1, seeds: EXPLORE_SEEDS, overrides: new Map() };
+  const half = Math.floor(EXPLORE_SEEDS / 2);
+  const t0 = performance.now();
+  let counted = 0;
+  let events = 0;
+  let halfMs = 0;
+  let halfEvents = 0;
+  const seen = (r: { events: number }): void => {
+    if (++counted === half) {
+      halfMs = performance.now() - t0;
+      halfEvents = events;
+    }
+    events += r.events;
+  };
   if (workers === 1) {
     const it = exploring(o);
     for (;;) {
       const r = it.next();
-      if (r.done === true) return r.value;
+      if (r.done === true) return { summary: r.value, halfMs, halfEvents };
+      seen(r.value);
     }
   }
   const it = exploringParallel(o, workers);
   for (;;) {
     const r = await it.next();
-    if (r.done === true) return r.value;
+    if (r.done === true) return { summary: r.value, halfMs, halfEvents };
+    seen(r.value);
   }
 }
 
@@ -235,15 +265,26 @@ if (ONLY.has('explore')) {
   const cores = availableParallelism();
   console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}; load average ${loadavg()[0]?.toFixed(2)} before`);
   let one = 0;
+  let oneSteady = 0;
   for (const workers of cores > 1 ? [1, cores] : [1]) {
-    const s = await exploreTimed(workers);
+    const { summary: s, halfMs, halfEvents } = await exploreTimed(workers);
     const perSec = (s.results.length / s.wallMs) * 1000;
-    if (workers === 1) one = perSec;
+    const secondHalf = s.results.length - Math.floor(EXPLORE_SEEDS / 2);
+    const steady = halfMs > 0 && s.wallMs > halfMs ? (secondHalf / (s.wallMs - halfMs)) * 1000 : perSec;
+    if (workers === 1) {
+      one = perSec;
+      oneSteady = steady;
+    }
     console.log(
       `explore --workers ${String(workers).padEnd(3)} ${String(s.results.length).padStart(5)} seeds in ${s.wallMs.toFixed(0).padStart(6)} ms wall` +
         `  ${perSec.toFixed(1).padStart(7)} seeds/s  ${Math.round(perSec * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
         `  ${Math.round(s.events / s.results.length).toLocaleString('en-US')} events/seed  ${Math.round((s.events / s.wallMs) * 1000).toLocaleString('en-US')} events/s` +
         (workers > 1 ? `  ${(perSec / one).toFixed(2)}x one worker` : ''),
+    );
+    console.log(
+      `  second half (seeds ${Math.floor(EXPLORE_SEEDS / 2) + 1}..${EXPLORE_SEEDS}, JIT warm)  ${steady.toFixed(1).padStart(7)} seeds/s  ${Math.round(steady * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
+        `  ${Math.round((s.events - halfEvents) / Math.max(1, secondHalf)).toLocaleString('en-US')} events/seed  ${Math.round(((s.events - halfEvents) / Math.max(1, s.wallMs - halfMs)) * 1000).toLocaleString('en-US')} events/s` +
+        (workers > 1 ? `  ${(steady / oneSteady).toFixed(2)}x one worker` : ''),
     );
   }
 }
