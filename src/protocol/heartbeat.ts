@@ -151,7 +151,7 @@ export function touchSessions(s: S, ctx: StepContext, sessions: readonly number[
   const now = leaderClock(s, ctx);
   for (const id of sessions) {
     const timeout = s.db.tree.session(id)?.timeoutMs;
-    if (timeout !== undefined) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[id] = now + timeout;
+    if (timeout !== undefined && s.leader.sessionExpiry[id] !== now + timeout) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[id] = now + timeout;
   }
 }
 

@@ -284,6 +284,23 @@ describe('§7 a heartbeat that changes nothing leaves the state as it was, objec
     expect(r.state).toBe(follower);
   });
 
+  it('a learner\'s PING reporting a session whose expiry is already leader clock + timeout: the leader is not copied', () => {
+    const { sim } = ensemble(3);
+    const session = 77;
+    sim.clientRequest(3, { op: 'createSession', session, timeoutMs: 6000, client: 1, cxid: 1, path: '' });
+    sim.runUntil(sim.now + 100);
+    const leader = sim.server(3).state;
+    const l = leader.leader as NonNullable<typeof leader.leader>;
+    const timeout = leader.db.tree.session(session)?.timeoutMs;
+    expect(timeout).toBe(6000);
+    expect(l.sessionExpiry[session]).toBe(l.wakeups * (sim.cfg.params.tickTimeMs / 2) + (timeout as number));
+    const r = on(sim.cfg, leader, (d, ctx) => touchSessions(d, ctx, [session]));
+    expect(r.state).toBe(leader);
+    // One that is due a later expiry is written.
+    const later = on(sim.cfg, { ...leader, leader: { ...l, wakeups: l.wakeups + 1 } }, (d, ctx) => touchSessions(d, ctx, [session]));
+    expect(later.state.leader?.sessionExpiry[session]).toBe((l.wakeups + 1) * (sim.cfg.params.tickTimeMs / 2) + (timeout as number));
+  });
+
   it('a committed closeSession of a session the tracker does not hold: the leader is not copied', () => {
     const { sim } = ensemble(3);
     const leader = sim.server(3).state;

@@ -108,6 +108,18 @@ describe('§6 sessions: every operation touches its session', () => {
     expect(after?.sessionExpiry[77]).toBeGreaterThan(before ?? Infinity);
   });
 
+  it('at the leader, a second operation within the same half tick finds the expiry already set: the table is not copied', () => {
+    const { sim } = withSession();
+    sim.runUntil(sim.now + 3000);
+    sim.clientRequest(3, req({ op: 'read', session: 77 }));
+    const once = sim.server(3).state.leader;
+    sim.clientRequest(3, req({ op: 'read', session: 77 }));
+    const twice = sim.server(3).state.leader;
+    expect(twice?.wakeups).toBe(once?.wakeups);
+    expect(twice?.sessionExpiry[77]).toBe(once?.sessionExpiry[77]);
+    expect(twice?.sessionExpiry).toBe(once?.sessionExpiry);
+  });
+
   it('at a follower: the session is recorded once in `touched` for the next PING, however often it is used; session 0 is none', () => {
     const { sim } = withSession();
     const touched = () => sim.server(1).state.learner?.touched;
