@@ -32,15 +32,6 @@ interface ClientMemo {
 
 const f = formatZxid;
 
-/**
- * A request's key among the committed ones: one number (client · 2^32 + cxid) while that is exact,
- * which is always for zabsim's clients (ids up to the thousands, cxids far below 2^32); a string
- * past that. The same request always gets the same key.
- */
-function originKey(client: number, cxid: number): number | string {
-  return client >= 0 && client < 2 ** 21 && cxid >= 0 && cxid < 2 ** 32 && Number.isInteger(client) && Number.isInteger(cxid) ? client * 2 ** 32 + cxid : `${client}:${cxid}`;
-}
-
 function isWrite(op: HistoryOp): boolean {
   return op.op !== 'read' && op.op !== 'sync' && op.op !== 'ping';
 }
@@ -96,7 +87,7 @@ export class ClientChecker implements ClientListener {
     const g = this.ghost;
     if (isWrite(op)) {
       const a = g.assigned.get(z);
-      if (!g.holdsCommitted(z)) {
+      if (!g.committed.has(z)) {
         this.report('Client.AckedWriteCommitted', [op.server], [z], `${describe(op)}: acknowledged, but ${f(z)} is not committed`, [`committed up to ${f(g.cmax)}`]);
       } else if (a !== undefined && (a.txn.origin?.client !== op.client || a.txn.origin.cxid !== op.cxid)) {
         this.report('Client.AckedWriteCommitted', [op.server], [z], `${describe(op)}: acknowledged with ${f(z)}, but that txn is another request's`, [`${f(z)} came from client ${a.txn.origin?.client ?? '-'} #${a.txn.origin?.cxid ?? '-'}`]);
@@ -130,8 +121,8 @@ export class ClientChecker implements ClientListener {
     }
   }
 
-  /** Each committed request's zxid, by {@link originKey}, in commit order (so compaction cuts a prefix). */
-  private readonly origins = new Map<number | string, Zxid>();
+  /** Each committed request's zxid, by `client:cxid`, in commit order (so compaction cuts a prefix). */
+  private readonly origins = new Map<string, Zxid>();
 
   /**
    * The ghost forgot every txn below `floor`: so do the origins. A request committed below the
@@ -152,7 +143,7 @@ export class ClientChecker implements ClientListener {
   private committed(z: Zxid, txn: Txn): void {
     const o = txn.origin;
     if (o === undefined) return;
-    const key = originKey(o.client, o.cxid);
+    const key = `${o.client}:${o.cxid}`;
     const before = this.origins.get(key);
     if (before !== undefined && before !== z) {
       this.report('Client.AppliedOnce', [o.server], [before, z], `client ${o.client} request #${o.cxid} was committed twice, as ${f(before)} and ${f(z)}`);

@@ -44,15 +44,7 @@ export type CommitOutcome =
 
 export class Ghost {
   readonly assigned = new Map<Zxid, Assigned>();
-  /**
-   * The committed sequence as two parallel arrays from index `c0` on: the zxids in commit order
-   * (ascending: each commit descends from cmax) and the ghost tree's digest after each. Commits
-   * append, lookups binary-search, compaction moves `c0`: no hashing of zxids (doubles) per
-   * commit and per server step, as the Set and Map these replaced did.
-   */
-  private readonly cz: Zxid[] = [];
-  private readonly cd: number[] = [];
-  private c0 = 0;
+  readonly committed = new Set<Zxid>();
   /** The newest committed zxid (0 before any commit). */
   cmax: Zxid = 0;
   /** How many txns joined C (compaction forgets them, this count stays). */
@@ -60,6 +52,7 @@ export class Ghost {
   /** Called after each {@link compact} with its floor (the client checker forgets what it can). */
   onCompact: ((floor: Zxid) => void) | null = null;
   private tree: DataTree = EMPTY_TREE;
+  private readonly digests = new Map<Zxid, number>();
   private readonly paths = new Map<string, PathHistory>();
   /** Where the committed sequence enters each new epoch: the epoch and the txn before it. */
   private readonly epochEntries: { readonly epoch: number; readonly before: Zxid }[] = [];
@@ -79,36 +72,12 @@ export class Ghost {
   }
 
   isCommitted(z: Zxid): boolean {
-    return z < this.floor || z === 0 || this.indexOf(z) >= 0;
-  }
-
-  /** Whether z is in the committed sequence the ghost still holds (not forgotten, not 0). */
-  holdsCommitted(z: Zxid): boolean {
-    return this.indexOf(z) >= 0;
+    return z < this.floor || z === 0 || this.committed.has(z);
   }
 
   /** The ghost tree's digest after committed zxid z (undefined when z is not committed). */
   digestAfter(z: Zxid): number | undefined {
-    if (z === 0) return EMPTY_TREE.digest;
-    const i = this.indexOf(z);
-    return i < 0 ? undefined : this.cd[i];
-  }
-
-  /** Index of committed zxid z in `cz`, or -1 (binary search; the newest is the usual question). */
-  private indexOf(z: Zxid): number {
-    const cz = this.cz;
-    let hi = cz.length - 1;
-    if (z > this.cmax || hi < this.c0) return -1;
-    if (cz[hi] === z) return hi;
-    let lo = this.c0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const x = cz[mid] as Zxid;
-      if (x === z) return mid;
-      if (x < z) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return z === 0 ? EMPTY_TREE.digest : this.digests.get(z);
   }
 
   /**
@@ -138,10 +107,10 @@ export class Ghost {
     this.tree = tree;
     const e = epochOf(z);
     if (e !== epochOf(this.cmax) || this.cmax === 0) this.epochEntries.push({ epoch: e, before: this.cmax });
-    this.cz.push(z);
-    this.cd.push(tree.digest);
+    this.committed.add(z);
     this.committedCount++;
     this.cmax = z;
+    this.digests.set(z, tree.digest);
     if (result.ok) {
       const t = a.txn;
       switch (t.type) {
@@ -181,14 +150,12 @@ export class Ghost {
   compact(floor: Zxid): void {
     if (floor <= this.floor) return;
     if (floor > this.cmax + 1) throw new Error(`Ghost.compact: floor ${floor} above the committed sequence (cmax ${this.cmax})`);
-    // The committed sequence is in zxid order: its forgotten part is a prefix. Links are
+    // Maps iterate in insertion order, which for digests and commits is zxid order; links are
     // registered in the order servers logged them, so they are filtered whole.
-    const cz = this.cz;
-    while (this.c0 < cz.length && (cz[this.c0] as Zxid) < floor) this.c0++;
-    if (this.c0 > 1024 && this.c0 * 2 > cz.length) {
-      cz.splice(0, this.c0);
-      this.cd.splice(0, this.c0);
-      this.c0 = 0;
+    for (const z of this.digests.keys()) {
+      if (z >= floor) break;
+      this.digests.delete(z);
+      this.committed.delete(z);
     }
     for (const z of this.assigned.keys()) if (z < floor) this.assigned.delete(z);
     for (const [path, h] of this.paths) {
@@ -211,8 +178,7 @@ export class Ghost {
   retained(): { assigned: number; committed: number; digests: number; pathValues: number } {
     let pathValues = 0;
     for (const h of this.paths.values()) pathValues += h.zxids.length;
-    const held = this.cz.length - this.c0;
-    return { assigned: this.assigned.size, committed: held, digests: held, pathValues };
+    return { assigned: this.assigned.size, committed: this.committed.size, digests: this.digests.size, pathValues };
   }
 
   /** The newest committed txn of an epoch before `epoch` (0 if none). */
@@ -251,7 +217,7 @@ export class Ghost {
     while (cur > a) {
       const g = this.assigned.get(cur);
       if (g === undefined) return true; // beyond what the ghost saw (or below its floor): cannot tell, assume so
-      if (this.holdsCommitted(cur) && this.holdsCommitted(a)) return true;
+      if (this.committed.has(cur) && this.committed.has(a)) return true;
       cur = g.pred;
     }
     return cur === a;

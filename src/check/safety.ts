@@ -439,7 +439,7 @@ export class SafetyChecker implements SimMonitor {
     // What the TRUNC removes (with the FileTxnLog flaw, the first txn above an absent z stays).
     for (let i = log.truncateLength(z, this.sim.cfg.flaws.trunc_keeps_first_txn_above_target); i < log.length; i++) {
       const e = log.at(i);
-      if (g.holdsCommitted(e.zxid)) {
+      if (g.committed.has(e.zxid)) {
         this.report('TruncSafety', [leader, to], [z, e.zxid], `${n(leader)} told ${n(to)} to TRUNC to ${f(z)}, which removes committed txn ${f(e.zxid)}`, [`committed up to ${f(g.cmax)}`, `${n(to)}'s log ends at ${f(log.lastZxid(0))}`]);
         return;
       }

@@ -1,8 +1,7 @@
 /**
  * The ghost's committed sequence (src/check/ghost.ts): which zxids are committed, the digest of the
- * committed state after each, and what compaction forgets. The sequence is held as two arrays in
- * commit order and searched by bisection; these tests pin the answers the safety and client
- * checkers rely on, across the compaction that cuts the arrays' front.
+ * committed state after each, and what compaction forgets: the answers the safety and client
+ * checkers rely on, before and after a compaction.
  */
 import { describe, expect, it } from 'vitest';
 import { Ghost } from '../../src/check/ghost.ts';
@@ -42,17 +41,17 @@ describe('the ghost\'s committed sequence', () => {
     expect(ghost.cmax).toBe(zs[zs.length - 1]);
     for (const z of zs) {
       expect(ghost.isCommitted(z)).toBe(true);
-      expect(ghost.holdsCommitted(z)).toBe(true);
+      expect(ghost.committed.has(z)).toBe(true);
       expect(ghost.digestAfter(z)).toBe(digests.get(z));
     }
     for (const z of [zxid(1, 100), zxid(2, 1), zxid(3, 1), (zs[3] as Zxid) + 0.5]) {
       expect(ghost.isCommitted(z)).toBe(false);
-      expect(ghost.holdsCommitted(z)).toBe(false);
+      expect(ghost.committed.has(z)).toBe(false);
       expect(ghost.digestAfter(z)).toBeUndefined();
     }
     // 0 is "before any txn": committed, with the empty tree's digest, and not a held entry.
     expect(ghost.isCommitted(0)).toBe(true);
-    expect(ghost.holdsCommitted(0)).toBe(false);
+    expect(ghost.committed.has(0)).toBe(false);
     expect(ghost.digestAfter(0)).toBe(EMPTY_TREE.digest);
   });
 
@@ -65,7 +64,7 @@ describe('the ghost\'s committed sequence', () => {
     expect(ghost.committedCount).toBe(11);
   });
 
-  it('compaction forgets the prefix below the floor (committed by the floor, no digest, not held), keeps the rest exact, and frees the arrays once most is forgotten', () => {
+  it('compaction forgets the prefix below the floor (committed by the floor, no digest, not held), and keeps the rest exact', () => {
     const { ghost, zs, digests } = committedRun(3000);
     const floor = zs[2500] as Zxid;
     ghost.compact(floor);
@@ -73,21 +72,21 @@ describe('the ghost\'s committed sequence', () => {
     expect(ghost.retained().digests).toBe(zs.length - 2500);
     for (const z of zs.slice(2490, 2500)) {
       expect(ghost.isCommitted(z)).toBe(true);
-      expect(ghost.holdsCommitted(z)).toBe(false);
+      expect(ghost.committed.has(z)).toBe(false);
       expect(ghost.digestAfter(z)).toBeUndefined();
     }
     for (const z of zs.slice(2500)) {
-      expect(ghost.holdsCommitted(z)).toBe(true);
+      expect(ghost.committed.has(z)).toBe(true);
       expect(ghost.digestAfter(z)).toBe(digests.get(z));
     }
     // Commits go on after it, and a second compaction counts from where the first left.
     const next = zxid(2, 5000);
     ghost.assign(next, setX('after'), ghost.cmax, 1);
     expect(ghost.commitThrough(next).ok).toBe(true);
-    expect(ghost.holdsCommitted(next)).toBe(true);
+    expect(ghost.committed.has(next)).toBe(true);
     ghost.compact(zs[2990] as Zxid);
     expect(ghost.retained().committed).toBe(zs.length - 2990 + 1);
-    expect(ghost.holdsCommitted(zs[2989] as Zxid)).toBe(false);
+    expect(ghost.committed.has(zs[2989] as Zxid)).toBe(false);
     expect(ghost.digestAfter(zs[2995] as Zxid)).toBe(digests.get(zs[2995] as Zxid));
   });
 });
