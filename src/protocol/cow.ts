@@ -61,6 +61,24 @@ export function writeStep<T extends object>(ctx: StepContext, state: T, write: (
   return root;
 }
 
+/**
+ * {@link writeStep} for the server's state, in two halves around the handlers' writes: the step
+ * of peer.ts calls these rather than passing a closure per step. `beginServerStep` returns the
+ * step's root, owned; `endServerStep` returns it, or `state` when the step changed nothing.
+ */
+export function beginServerStep(ctx: StepContext, state: ServerState): ServerState {
+  if (freezing) deepFreeze(state);
+  const root = copyServerState(state);
+  ctx.owned.push(root);
+  return root;
+}
+
+export function endServerStep(root: ServerState, state: ServerState): ServerState {
+  if (sameServerState(root, state)) return state;
+  if (freezing) deepFreeze(root);
+  return root;
+}
+
 function spread<T extends object>(v: T): T {
   return { ...v };
 }

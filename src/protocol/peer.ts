@@ -6,7 +6,7 @@
  */
 import { isVoter, type ClusterConfig, type Sid } from './config.ts';
 import { cancelTimer, disconnect, note, send, setTimer, type StepContext } from './context.ts';
-import { copyServerState, own, ownFle, ownLeader, ownLearner, sameServerState, writeStep } from './cow.ts';
+import { beginServerStep, endServerStep, own, ownFle, ownLeader, ownLearner } from './cow.ts';
 import { EMPTY_DB, EMPTY_SNAPSHOT, fastForward, loadDatabase, restoreOutcome, setLastProcessed, validSnapshotIndex, withFreshSnapshot } from './db.ts';
 import { processAck, onCommit, onInform, onProposal, processSync, propose } from './broadcast.ts';
 import {
@@ -97,17 +97,10 @@ export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe
   const ctx: StepContext = { cfg, sid: state.sid, effects, probe, owned: [] };
   // The handlers write this step's copy of the state, copying what they write (cow.ts); Db,
   // TxnLog, Fifo and DataTree values are immutable classes, replaced rather than written.
-  const next = writeStep(
-    ctx,
-    state,
-    (d) => {
-      dispatch(d, ctx, input);
-      if (d.snapThread !== null) snapshotThreadStep(d, ctx);
-    },
-    copyServerState,
-    sameServerState,
-  );
-  return { state: next, effects };
+  const d = beginServerStep(ctx, state);
+  dispatch(d, ctx, input);
+  if (d.snapThread !== null) snapshotThreadStep(d, ctx);
+  return { state: endServerStep(d, state), effects };
 }
 
 function dispatch(s: S, ctx: StepContext, input: Input): void {
