@@ -846,6 +846,20 @@ describe('Client.AppliedOnce', () => {
     expect([r.servers, r.zxids, r.message]).toEqual([[1], [z11, z12], 'client 2 request #1 was committed twice, as <1,1> and <1,2>']);
   });
 
+  it('fires, and only for the same request, however large the client id and cxid', () => {
+    for (const [client, cxid] of [
+      [2 ** 21 - 1, 2 ** 32 - 1],
+      [2 ** 21, 5],
+      [3, 2 ** 32],
+    ] as const) {
+      const twice = histories([{ ...A, client, cxid }, { ...A, z: z12, client, cxid }]);
+      expect(theReported(twice.found, 'Client.AppliedOnce').message).toBe(`client ${client} request #${cxid} was committed twice, as <1,1> and <1,2>`);
+      // Neighbours whose number keys would meet if the key were client + cxid, or client · 2^21 + cxid.
+      const apart = histories([{ ...A, client, cxid }, { ...A, z: z12, client: client + 1, cxid: cxid - 1 }, { ...A, z: z13, client: client - 1, cxid: cxid + 2 ** 21 }]);
+      expect(apart.found.filter((x) => x.property === 'Client.AppliedOnce')).toEqual([]);
+    }
+  });
+
   it('near miss: two requests of one client, and one txn committed through two paths (a commit and an establishment)', () => {
     const h = histories([A, { ...A, z: z12, cxid: 2 }]);
     expect(h.ghost.commitThrough(z12).ok).toBe(true);
