@@ -9,7 +9,8 @@
  *
  * `npm run bench -- --only reference,explore --seeds 300` runs some sections only (reference,
  * election, broadcast, explore) and sets the seeds of the explore section (default 2,000: long
- * enough that each thread's JIT warm-up is not most of it; the second half's rate is printed apart).
+ * enough that each thread's JIT warm-up, about 5 s of compilation, is not most of it). The explore
+ * section runs the CLI from dist/, as a user does, once per worker count, and compares the outputs.
  * `--only reference,broadcast-1m` runs the broadcast workload, checkers on, on to 1,000,000
  * committed txns (windows 1k, 10k, 100k, 1M; not a default section: about 24 M events).
  *
@@ -30,8 +31,6 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { exploring, type ExploreOptions, type ExploreSummary } from '../src/run/explore.ts';
-import { exploringParallel } from '../src/run/parallel.ts';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
 import { referenceLoop } from './reference.ts';
@@ -215,76 +214,34 @@ if (ONLY.has('broadcast-1m')) {
   broadcastWindows([1_000, 10_000, 100_000, 1_000_000], true);
 }
 
-/** What one timed exploration gave: the summary, and when the second half of its seeds began. */
-interface ExploreTiming {
-  readonly summary: ExploreSummary;
-  /** Milliseconds from the start to the counting of seed EXPLORE_SEEDS / 2. */
-  readonly halfMs: number;
-  /** Events of the seeds counted before then. */
-  readonly halfEvents: number;
-}
-
-/**
- * Explores the standard swarm (explore's defaults: seeds from 1, every flaw off) on one thread or
- * a pool, and notes when half its seeds were counted: the second half's rate is the steady one,
- * after each thread's JIT warm-up (about 5 s of compilation per thread on this machine, paid by
- * every worker thread again, as each is its own V8 isolate).
- */
-async function exploreTimed(workers: number): Promise<ExploreTiming> {
-  const o: ExploreOptions = { from: 1, seeds: EXPLORE_SEEDS, overrides: new Map() };
-  const half = Math.floor(EXPLORE_SEEDS / 2);
-  const t0 = performance.now();
-  let counted = 0;
-  let events = 0;
-  let halfMs = 0;
-  let halfEvents = 0;
-  const seen = (r: { events: number }): void => {
-    if (++counted === half) {
-      halfMs = performance.now() - t0;
-      halfEvents = events;
-    }
-    events += r.events;
-  };
-  if (workers === 1) {
-    const it = exploring(o);
-    for (;;) {
-      const r = it.next();
-      if (r.done === true) return { summary: r.value, halfMs, halfEvents };
-      seen(r.value);
-    }
-  }
-  const it = exploringParallel(o, workers);
-  for (;;) {
-    const r = await it.next();
-    if (r.done === true) return { summary: r.value, halfMs, halfEvents };
-    seen(r.value);
-  }
-}
-
 if (ONLY.has('explore')) {
+  // As a user runs it: `zabsim explore` from dist/ (which `npm ci` builds), one process per run,
+  // so that one worker and every core pay the same start-up and JIT warm-up, and their outputs
+  // can be compared byte for byte.
+  const { spawnSync } = await import('node:child_process');
+  const bin = new URL('../bin/zabsim.mjs', import.meta.url).pathname;
   const cores = availableParallelism();
-  console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}; load average ${loadavg()[0]?.toFixed(2)} before`);
+  console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}, as \`zabsim explore --seeds ${EXPLORE_SEEDS} --workers W --json\` from dist/, one process each; load average ${loadavg()[0]?.toFixed(2)} before`);
   let one = 0;
-  let oneSteady = 0;
+  let oneOutput: string | null = null;
   for (const workers of cores > 1 ? [1, cores] : [1]) {
-    const { summary: s, halfMs, halfEvents } = await exploreTimed(workers);
-    const perSec = (s.results.length / s.wallMs) * 1000;
-    const secondHalf = s.results.length - Math.floor(EXPLORE_SEEDS / 2);
-    const steady = halfMs > 0 && s.wallMs > halfMs ? (secondHalf / (s.wallMs - halfMs)) * 1000 : perSec;
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [bin, 'explore', '--seeds', String(EXPLORE_SEEDS), '--workers', String(workers), '--json', '--no-progress'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const wallMs = performance.now() - t0;
+    // 0: no failure, 1: a seed failed a check (a finding, not an error of the benchmark).
+    if (r.status !== 0 && r.status !== 1) throw new Error(`zabsim explore --workers ${workers} exited with ${r.status}: ${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    const end = JSON.parse(lines[lines.length - 1] as string) as { seeds: number; events: number; failures: number };
+    const perSec = (end.seeds / wallMs) * 1000;
     if (workers === 1) {
       one = perSec;
-      oneSteady = steady;
+      oneOutput = r.stdout;
     }
     console.log(
-      `explore --workers ${String(workers).padEnd(3)} ${String(s.results.length).padStart(5)} seeds in ${s.wallMs.toFixed(0).padStart(6)} ms wall` +
+      `explore --workers ${String(workers).padEnd(3)} ${String(end.seeds).padStart(5)} seeds in ${wallMs.toFixed(0).padStart(6)} ms wall` +
         `  ${perSec.toFixed(1).padStart(7)} seeds/s  ${Math.round(perSec * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
-        `  ${Math.round(s.events / s.results.length).toLocaleString('en-US')} events/seed  ${Math.round((s.events / s.wallMs) * 1000).toLocaleString('en-US')} events/s` +
-        (workers > 1 ? `  ${(perSec / one).toFixed(2)}x one worker` : ''),
-    );
-    console.log(
-      `  second half (seeds ${Math.floor(EXPLORE_SEEDS / 2) + 1}..${EXPLORE_SEEDS}, JIT warm)  ${steady.toFixed(1).padStart(7)} seeds/s  ${Math.round(steady * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
-        `  ${Math.round((s.events - halfEvents) / Math.max(1, secondHalf)).toLocaleString('en-US')} events/seed  ${Math.round(((s.events - halfEvents) / Math.max(1, s.wallMs - halfMs)) * 1000).toLocaleString('en-US')} events/s` +
-        (workers > 1 ? `  ${(steady / oneSteady).toFixed(2)}x one worker` : ''),
+        `  ${Math.round(end.events / end.seeds).toLocaleString('en-US')} events/seed  ${Math.round((end.events / wallMs) * 1000).toLocaleString('en-US')} events/s  ${end.failures} failing` +
+        (workers > 1 ? `  ${(perSec / one).toFixed(2)}x one worker, output ${r.stdout === oneOutput ? 'identical' : 'DIFFERENT'}` : ''),
     );
   }
 }
