@@ -196,7 +196,9 @@ function replay(snap: Snapshot | null, entries: { at(i: number): LogEntry } | re
 
 /** Appends a txn to the log (the write itself is a persist effect the caller emits). */
 export function logTxn(db: Db, e: LogEntry): Db {
-  return make({ ...db, log: db.log.append(e), sinceSnapshot: db.sinceSnapshot + 1 });
+  // The two per-txn changes (this and applyCommitted) build the next Db directly: no spread of
+  // the old one into a temporary first.
+  return new Db(db.tree, db.lastProcessedZxid, db.log.append(e), db.committed, db.snapshots, db.sinceSnapshot + 1, db.lastTxn, db.olderLog, db.committedBase, db.generation);
 }
 
 /**
@@ -218,7 +220,7 @@ export function applyCommitted(db: Db, e: LogEntry, cache = true): { db: Db; res
   // ZooKeeper's committedLog would take e out of order, zabsim's keeps zxid order and skips it.
   const tail = db.committed.lastZxid(-1);
   const committed = cache && e.zxid > tail ? db.committed.append(e) : db.committed;
-  return { db: make({ ...db, tree, lastProcessedZxid: e.zxid, committed, lastTxn: Math.max(e.zxid, db.lastTxn) }), result };
+  return { db: new Db(tree, e.zxid, db.log, committed, db.snapshots, db.sinceSnapshot, Math.max(e.zxid, db.lastTxn), db.olderLog, db.committedBase, db.generation), result };
 }
 
 /**
