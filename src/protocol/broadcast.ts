@@ -88,7 +88,7 @@ export function processAck(s: S, ctx: StepContext, sid: Sid, z: Zxid): void {
   const p = l.outstanding.at(i) as Proposal;
   if (isVoter(ctx.cfg, sid) && !p.acks.includes(sid)) {
     const w = ownLeader(ctx, s);
-    w.outstanding = w.outstanding.with(i, { ...p, acks: [...p.acks, sid] });
+    w.outstanding = w.outstanding.with(i, { zxid: p.zxid, txn: p.txn, acks: [...p.acks, sid] });
   }
   tryToCommit(s, ctx);
 }

@@ -16,7 +16,7 @@ import { send, setTimer, type StepContext } from './context.ts';
 import { sendToLearner } from './learnerhandler.ts';
 import { own, ownHandler, ownLeader, ownLearner } from './cow.ts';
 import type { Txn } from './datatree.ts';
-import type { LearnerHandler, Ping, ServerState } from './types.ts';
+import type { LearnerHandler, Ping, ServerState, SyncLimitCheck } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
 type S = ServerState;
@@ -98,6 +98,11 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
   return { abdicate: false, drop, expired };
 }
 
+/** A SyncLimitCheck value, as a literal of one shape (updated at every PROPOSAL and ACK: no spread). */
+function syncCheck(started: boolean, currentZxid: Zxid, currentTime: number, nextZxid: Zxid, nextTime: number): SyncLimitCheck {
+  return { started, currentZxid, currentTime, nextZxid, nextTime };
+}
+
 /** SyncLimitCheck.updateProposal: a PROPOSAL was sent to this learner (once started). */
 export function updateProposalCheck(s: S, ctx: StepContext, h: LearnerHandler, z: Zxid): void {
   const c = h.syncCheck;
@@ -105,15 +110,15 @@ export function updateProposalCheck(s: S, ctx: StepContext, h: LearnerHandler, z
   // The clock starts at 0; a time of 0 means "none", so use at least 1.
   const now = Math.max(1, leaderClock(s, ctx));
   const w = ownHandler(ctx, s, h.sid);
-  if (c.currentTime === 0) w.syncCheck = { ...c, currentTime: now, currentZxid: z };
-  else w.syncCheck = { ...c, nextTime: now, nextZxid: z };
+  if (c.currentTime === 0) w.syncCheck = syncCheck(c.started, z, now, c.nextZxid, c.nextTime);
+  else w.syncCheck = syncCheck(c.started, c.currentZxid, c.currentTime, z, now);
 }
 
 /** SyncLimitCheck.updateAck. */
 export function updateAckCheck(s: S, ctx: StepContext, h: LearnerHandler, z: Zxid): void {
   const c = h.syncCheck;
-  if (c.currentZxid === z) ownHandler(ctx, s, h.sid).syncCheck = { ...c, currentTime: c.nextTime, currentZxid: c.nextZxid, nextTime: 0, nextZxid: 0 };
-  else if (c.nextZxid === z) ownHandler(ctx, s, h.sid).syncCheck = { ...c, nextTime: 0, nextZxid: 0 };
+  if (c.currentZxid === z) ownHandler(ctx, s, h.sid).syncCheck = syncCheck(c.started, c.nextZxid, c.nextTime, 0, 0);
+  else if (c.nextZxid === z) ownHandler(ctx, s, h.sid).syncCheck = syncCheck(c.started, c.currentZxid, c.currentTime, 0, 0);
 }
 
 /** Any packet from a learner: deadline tick + syncLimit, and its socket read timeout re-armed. */
