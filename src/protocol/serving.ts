@@ -93,6 +93,6 @@ function touch(s: S, ctx: StepContext, session: number): void {
 export function replyForApplied(s: S, ctx: StepContext, e: LogEntry, result: TxnResult): void {
   const o = e.txn.origin;
   if (o === undefined || o.server !== s.sid) return;
-  if (result.ok) reply(ctx, { client: o.client, cxid: o.cxid, ok: true, zxid: e.zxid, ...(result.path !== undefined ? { path: result.path } : {}) });
+  if (result.ok) reply(ctx, result.path !== undefined ? { client: o.client, cxid: o.cxid, ok: true, zxid: e.zxid, path: result.path } : { client: o.client, cxid: o.cxid, ok: true, zxid: e.zxid });
   else reply(ctx, { client: o.client, cxid: o.cxid, ok: false, error: result.error, zxid: e.zxid });
 }

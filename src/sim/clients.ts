@@ -273,7 +273,8 @@ export class Clients {
       session: c.session,
       op: req.op,
       path: req.path,
-      ...(req.data !== undefined ? { data: req.data } : {}),
+      // Undefined for ops without data, which JSON leaves out as before: one shape for every op.
+      data: req.data,
       server,
       invokeMs: this.sim.now,
       completeMs: null,
