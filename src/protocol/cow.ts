@@ -48,8 +48,8 @@ let freezing = false;
 
 /**
  * Runs `write` on this step's copy of `state` and returns that copy, or `state` itself when the
- * step changed nothing (as immer's `produce` did): the step's whole copy-on-write (peer.ts `step`,
- * and tests that call one handler).
+ * step changed nothing (as immer's `produce` did): a step's whole copy-on-write, for tests that
+ * call one handler (peer.ts `step` uses {@link beginServerStep} and {@link endServerStep}).
  */
 export function writeStep<T extends object>(ctx: StepContext, state: T, write: (d: T) => void, copy: (v: T) => T = spread, same: (a: T, b: T) => boolean = sameFields): T {
   if (freezing) deepFreeze(state);

@@ -1,0 +1,65 @@
+/**
+ * `node bench/instructions.mjs [N] [ROOT]`: the instructions the broadcast workload of
+ * `npm run bench` (5 voters, 20 clients, checkers on) spends per committed txn, counted by
+ * valgrind's callgrind, from ROOT/dist/ (default: this checkout; build it first). Unlike a
+ * wall-clock figure, this count repeats run after run whatever else the machine does: under
+ * `node --predictable --single-threaded` V8 compiles and collects deterministically, so the same
+ * build gives the same total to about 0.01 %, rebuilds of the same code to about 0.3 %. It is how
+ * the changes of docs/scaling.md ("Fifth session") were judged; give two ROOTs' figures side by
+ * side to compare two commits (a `git worktree` of each, with `npm run build` in it).
+ *
+ * Runs the workload twice under callgrind, to 200 and to N (default 3,000) committed txns, and
+ * prints both totals and their difference per txn (the start-up and most of the JIT warm-up cancel
+ * out). Needs valgrind (Debian: `apt-get install valgrind`). Takes about a minute for N = 3,000.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === '--drive') {
+  // The workload itself, run under callgrind by the parent.
+  const [, , , root, n] = process.argv;
+  const { createRun } = await import(`${root}/dist/run/run.js`);
+  const run = createRun({ seed: 7, voters: 5, untilMs: Infinity, startSpreadMs: 300, workload: { clients: 20, opsPerSecPerClient: 50, writeRatio: 0.8, keys: 16, startMs: 2000 } }, null);
+  const committed = () => {
+    for (const sid of run.sim.sids) {
+      const l = run.sim.server(sid).state.leader;
+      if (l !== null && l.established) return l.lastCommitted % 2 ** 32;
+    }
+    return 0;
+  };
+  while (committed() < Number(n)) run.sim.runUntil(run.sim.now + 100);
+  process.exit(0);
+}
+
+const n = Number(process.argv[2] ?? 3000);
+const root = process.argv[3] ?? fileURLToPath(new URL('..', import.meta.url));
+if (!Number.isInteger(n) || n <= 200) {
+  console.error('bench/instructions.mjs: N is a whole number of committed txns above 200.');
+  process.exit(2);
+}
+if (!existsSync(`${root}/dist/run/run.js`)) {
+  console.error(`bench/instructions.mjs: no ${root}/dist/run/run.js: run npm run build there first.`);
+  process.exit(2);
+}
+
+function count(txns) {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, '--predictable', '--single-threaded', here, '--drive', root, String(txns)], { encoding: 'utf8' });
+  if (r.error !== undefined) {
+    console.error(`bench/instructions.mjs: cannot run valgrind (${r.error.message}); on Debian: apt-get install valgrind.`);
+    process.exit(2);
+  }
+  const m = /refs:\s+([\d,]+)/.exec(r.stderr);
+  if (r.status !== 0 || m === null) {
+    console.error(`bench/instructions.mjs: the workload failed under callgrind (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+    process.exit(3);
+  }
+  return Number((m[1] ?? '').replaceAll(',', ''));
+}
+
+const base = count(200);
+const total = count(n);
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+console.log(`${root}: broadcast to 200 txns ${fmt(base)} instructions, to ${n} txns ${fmt(total)}; ${fmt((total - base) / (n - 200))} per committed txn`);
