@@ -43,7 +43,7 @@ function workerEntry(): { filename: string; execArgv: string[] } {
 /**
  * Explores as `exploring` does, on `workers` threads; yields each seed's result in seed order.
  * Returning early (the caller's `return()`, after Ctrl-C) discards the seeds still running, once
- * they have finished (at most the window ahead).
+ * they have finished (at most IN_POOL_PER_WORKER per worker), and the results held ahead.
  */
 export async function* exploringParallel(o: ExploreOptions, workers: number): AsyncGenerator<SeedResult, ExploreSummary, undefined> {
   const tally = new ExploreTally(o);

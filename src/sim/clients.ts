@@ -250,9 +250,9 @@ export class Clients {
   private issue(c: ClientState, body: Omit<ClientRequest, 'client' | 'cxid' | 'session'>): void {
     const server = c.server;
     if (server === null) return;
-    // One shape for every request (absent fields undefined, which JSON leaves out as before): the
-    // seven shapes of the ops made a spread here take V8's generic path, and every reader of a
-    // request (serving, txnOf, the trace) see as many.
+    // One shape for every request (absent fields undefined, which JSON leaves out as before): a
+    // spread of the ops' seven shapes made this site, and every reader of a request (serving,
+    // txnOf, the trace), see seven shapes.
     const req: ClientRequest = {
       op: body.op,
       path: body.path,
