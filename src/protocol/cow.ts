@@ -69,7 +69,7 @@ export function writeStep<T extends object>(ctx: StepContext, state: T, write: (
  * step that writes only root fields allocates no ownership list at all. `endServerStep` returns
  * the root, or `state` when the step changed nothing.
  */
-export function beginServerStep(_ctx: StepContext, state: ServerState): ServerState {
+export function beginServerStep(state: ServerState): ServerState {
   if (freezing) deepFreeze(state);
   return copyServerState(state);
 }

@@ -97,7 +97,7 @@ export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe
   const ctx: StepContext = { cfg, sid: state.sid, effects, probe, owned: [] };
   // The handlers write this step's copy of the state, copying what they write (cow.ts); Db,
   // TxnLog, Fifo and DataTree values are immutable classes, replaced rather than written.
-  const d = beginServerStep(ctx, state);
+  const d = beginServerStep(state);
   dispatch(d, ctx, input);
   if (d.snapThread !== null) snapshotThreadStep(d, ctx);
   return { state: endServerStep(d, state), effects };

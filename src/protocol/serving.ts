@@ -7,11 +7,11 @@
  * (not in BROADCAST) closes the client's connection: CONNECTIONLOSS.
  */
 import { note, send, type StepContext } from './context.ts';
-import { own, ownLeader, ownLearner } from './cow.ts';
+import { own, ownLearner } from './cow.ts';
 import { getData, type Txn, type TxnOrigin, type TxnResult } from './datatree.ts';
 import type { ClientReply, ClientRequest, LogEntry, ServerState } from './types.ts';
 import { propose, processSync } from './broadcast.ts';
-import { leaderClock } from './heartbeat.ts';
+import { touchSession } from './heartbeat.ts';
 import { formatZxid } from './zxid.ts';
 
 type S = ServerState;
@@ -77,12 +77,7 @@ export function onClientRequest(s: S, ctx: StepContext, req: ClientRequest): str
 function touch(s: S, ctx: StepContext, session: number): void {
   if (session === 0) return;
   if (s.leader !== null) {
-    const timeout = s.db.tree.session(session)?.timeoutMs;
-    if (timeout === undefined) return;
-    // The leader clock moves in half ticks: most touches find the deadline already set (and a
-    // copy of the whole table per request was about 1.5 % of the broadcast workload).
-    const at = leaderClock(s, ctx) + timeout;
-    if (s.leader.sessionExpiry[session] !== at) own(ctx, ownLeader(ctx, s), 'sessionExpiry')[session] = at;
+    touchSession(s, ctx, session);
     return;
   }
   const lr = s.learner;
