@@ -7,6 +7,7 @@
  * the tally stops (enough failures) or the caller stops (Ctrl-C), those are discarded.
  */
 import { Piscina } from 'piscina';
+import { setFlagsFromString } from 'node:v8';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ExploreTally, type ExploreOptions, type ExploreSummary, type SeedResult } from './explore.ts';
@@ -26,6 +27,28 @@ const IN_POOL_PER_WORKER = 2;
  * worker idle behind one long seed.
  */
 const AHEAD = 1024;
+
+/**
+ * Pools running in this process. While there is one, V8's scavenger (the young-generation
+ * collector) runs on the collecting thread alone (`--no-parallel-scavenge`). A parallel scavenge
+ * hands work to V8's helper threads and waits for them before the thread resumes; with every core
+ * busy running seeds, the helpers are often descheduled, and the worker waits. Measured on 2 cores
+ * (docs/scaling.md, "Sixth session"): the sweep kept 1.86-1.87 cores busy with parallel scavenges
+ * and 1.93-1.94 without, and gave the same output. One thread (no pool) keeps V8's default, since
+ * its helpers have an idle core. The flag is read at each scavenge, so setting it at run time
+ * takes effect at the next one; it is set back when the last pool ends, unless the process was
+ * started with it.
+ */
+let poolsRunning = 0;
+const SCAVENGE_SET_BY_USER = process.execArgv.some((a) => a === '--no-parallel-scavenge' || a === '--no_parallel_scavenge' || a === '--single-threaded-gc' || a === '--single-threaded');
+
+function poolStarts(): void {
+  if (poolsRunning++ === 0 && !SCAVENGE_SET_BY_USER) setFlagsFromString('--no-parallel-scavenge');
+}
+
+function poolEnds(): void {
+  if (--poolsRunning === 0 && !SCAVENGE_SET_BY_USER) setFlagsFromString('--parallel-scavenge');
+}
 
 /**
  * The worker's file and the loader it needs. Compiled (dist/run/parallel.js), the worker is
@@ -53,6 +76,7 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
   if (!PER_SEED.has(strategy)) throw new SettingsError(`worker threads run the seeds of a per-seed strategy (swarm, pct); strategy ${strategy} chooses its runs from earlier ones and runs on one thread.`);
   const data: SeedWorkerData = { overrides: [...o.overrides], swarm: o.swarm ?? true, strategy };
   const pool = new Piscina<number, SeedOutcome>({ ...workerEntry(), workerData: data, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  poolStarts();
   const running = new Map<number, Promise<SeedOutcome>>();
   let submitted = 0;
   let inPool = 0;
@@ -99,8 +123,12 @@ export async function* exploringParallel(o: ExploreOptions, workers: number): As
     // is about to answer makes piscina throw "Unexpected message from Worker" outside any task.
     // At most IN_POOL_PER_WORKER seeds per worker run on, their results unused.
     stopping = true;
-    await Promise.allSettled(running.values());
-    await pool.destroy();
+    try {
+      await Promise.allSettled(running.values());
+      await pool.destroy();
+    } finally {
+      poolEnds();
+    }
   }
   return tally.summary();
 }
