@@ -209,8 +209,10 @@ export class SafetyChecker implements SimMonitor {
   }
 
   /** What the checkers retain, for tests that bound it. */
-  retained(): { ghost: ReturnType<Ghost['retained']>; sessions: number } {
-    return { ghost: this.ghost.retained(), sessions: this.sessionBorn.size + this.sessionClosed.size };
+  retained(): { ghost: ReturnType<Ghost['retained']>; sessions: number; heard: number } {
+    let heard = 0;
+    for (const h of this.heard.values()) heard = Math.max(heard, h.at.size);
+    return { ghost: this.ghost.retained(), sessions: this.sessionBorn.size + this.sessionClosed.size, heard };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -327,6 +329,7 @@ export class SafetyChecker implements SimMonitor {
         last = e.zxid;
       }
     }
+    if (next.leader !== null && db.tree.sessionList !== before.tree.sessionList) this.forgetGoneSessions(sid, next);
     const L = db.lastTxn;
     if (L === before.lastTxn && db.tree === before.tree) return;
     if (g.isCommitted(L)) {
@@ -534,6 +537,19 @@ export class SafetyChecker implements SimMonitor {
     const now = this.sim.now;
     for (const key in s.db.tree.sessions) at.set(Number(key), now);
     this.heard.set(sid, { role: s.role, since: now, at });
+  }
+
+  /**
+   * A leader's tree lost sessions (a closeSession applied): it forgets when it heard from them, as
+   * its session tracker does (SessionTrackerImpl.removeSession). Nothing reads the entry of a
+   * session its tree does not hold, and a long-lived leader under session churn would otherwise
+   * keep one for every session it ever heard from.
+   */
+  private forgetGoneSessions(sid: Sid, s: ServerState): void {
+    const h = this.heard.get(sid);
+    if (h === undefined || h.role !== s.role) return;
+    const tree = s.db.tree;
+    for (const id of h.at.keys()) if (tree.session(id) === undefined) h.at.delete(id);
   }
 
   /** A client request served here refreshes its session: on a leader at once, on a learner at its next PING echo. */

@@ -19,6 +19,8 @@ interface Retained {
   readonly ghost: number;
   readonly origins: number;
   readonly sessions: number;
+  /** The largest of the leaders' records of when they last heard from each session. */
+  readonly heard: number;
   readonly history: number;
 }
 
@@ -63,6 +65,7 @@ describe('bounded memory under load', () => {
         ghost: Math.max(r.ghost.assigned, r.ghost.committed, r.ghost.digests, r.ghost.pathValues),
         origins: checkers.clients?.retainedOrigins ?? 0,
         sessions: r.sessions,
+        heard: r.heard,
         history: run.clients.history.length,
       });
     }
@@ -81,6 +84,8 @@ describe('bounded memory under load', () => {
     expect(max('ghost')).toBeLessThan(5000);
     expect(max('origins')).toBeLessThan(5000);
     expect(max('sessions')).toBeLessThan(350);
+    // What a leader heard: the sessions its tree holds, about one per client (30).
+    expect(max('heard')).toBeLessThanOrEqual(60);
     // No history kept without keepHistory.
     expect(max('history')).toBe(0);
     expect(run.clients.stats.invoked).toBeGreaterThan(target);
