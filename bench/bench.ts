@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
 import { referenceLoop } from './reference.ts';
+import { BROADCAST, committedTxns as committed, ELECTION } from './workloads.mjs';
 
 if (process.argv.includes('memory')) {
   // The memory runs as compiled JavaScript (no TypeScript loader in the process whose RSS is
@@ -87,18 +88,6 @@ interface Result {
   readonly simMs: number;
 }
 
-const ELECTION: RunOptions = {
-  seed: 42,
-  voters: 5,
-  untilMs: 4 * 3600_000,
-  startSpreadMs: 300,
-  faults: {
-    crashMeanIntervalMs: 3000,
-    crashTarget: 'leader',
-    restartDelay: { kind: 'uniform', minMs: 500, maxMs: 2000 },
-  },
-};
-
 function measure(opts: RunOptions, withTrace: boolean): Result {
   let records = 0;
   const sink = withTrace ? (_ev: TraceEvent): void => void records++ : null;
@@ -140,23 +129,6 @@ if (ONLY.has('election')) {
   report('election', best(ELECTION, false, 3));
   report('election+trace', best(ELECTION, true, 3));
   report('election-nocheck', best({ ...ELECTION, check: false }, false, 3));
-}
-
-const BROADCAST: RunOptions = {
-  seed: 7,
-  voters: 5,
-  untilMs: Infinity,
-  startSpreadMs: 300,
-  workload: { clients: 20, opsPerSecPerClient: 50, writeRatio: 0.8, keys: 16, startMs: 2000 },
-};
-
-/** Committed txns so far: the established leader's lastCommitted counter. */
-function committed(run: ReturnType<typeof createRun>): number {
-  for (const sid of run.sim.sids) {
-    const l = run.sim.server(sid).state.leader;
-    if (l !== null && l.established) return l.lastCommitted % 2 ** 32;
-  }
-  return 0;
 }
 
 /**

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { main } from '../src/cli/main.ts';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
+import { BROADCAST, committedTxns, ELECTION } from './workloads.mjs';
 
 async function cli(argv: string[]): Promise<string> {
   const h = createHash('sha256');
@@ -36,21 +37,8 @@ function hashedRun(opts: RunOptions, stop?: (run: ReturnType<typeof createRun>) 
   while (!stop(run)) run.sim.runUntil(run.sim.now + 100);
   return `${run.sim.eventCount} ${h.digest('hex').slice(0, 16)}`;
 }
-out['bench election 20min'] = hashedRun({
-  seed: 42, voters: 5, untilMs: 20 * 60_000, startSpreadMs: 300,
-  faults: { crashMeanIntervalMs: 3000, crashTarget: 'leader', restartDelay: { kind: 'uniform', minMs: 500, maxMs: 2000 } },
-});
-const committed = (run: ReturnType<typeof createRun>): number => {
-  for (const sid of run.sim.sids) {
-    const l = run.sim.server(sid).state.leader;
-    if (l !== null && l.established) return l.lastCommitted % 2 ** 32;
-  }
-  return 0;
-};
-out['bench broadcast 5k'] = hashedRun(
-  { seed: 7, voters: 5, untilMs: Infinity, startSpreadMs: 300, workload: { clients: 20, opsPerSecPerClient: 50, writeRatio: 0.8, keys: 16, startMs: 2000 } },
-  (run) => committed(run) >= 5000,
-);
+out['bench election 20min'] = hashedRun({ ...ELECTION, untilMs: 20 * 60_000 });
+out['bench broadcast 5k'] = hashedRun(BROADCAST, (run) => committedTxns(run) >= 5000);
 
 const text = Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
 const i = process.argv.indexOf('--write');

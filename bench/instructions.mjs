@@ -22,15 +22,9 @@ if (process.argv[2] === '--drive') {
   // The workload itself, run under callgrind by the parent.
   const [, , , root, n] = process.argv;
   const { createRun } = await import(`${root}/dist/run/run.js`);
-  const run = createRun({ seed: 7, voters: 5, untilMs: Infinity, startSpreadMs: 300, workload: { clients: 20, opsPerSecPerClient: 50, writeRatio: 0.8, keys: 16, startMs: 2000 } }, null);
-  const committed = () => {
-    for (const sid of run.sim.sids) {
-      const l = run.sim.server(sid).state.leader;
-      if (l !== null && l.established) return l.lastCommitted % 2 ** 32;
-    }
-    return 0;
-  };
-  while (committed() < Number(n)) run.sim.runUntil(run.sim.now + 100);
+  const { BROADCAST, committedTxns } = await import('./workloads.mjs');
+  const run = createRun(BROADCAST, null);
+  while (committedTxns(run) < Number(n)) run.sim.runUntil(run.sim.now + 100);
   process.exit(0);
 }
 

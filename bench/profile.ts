@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd } from '../src/run/run.ts';
 import { referenceLoop } from './reference.ts';
+import { BROADCAST, committedTxns, ELECTION } from './workloads.mjs';
 
 /** CPU time of this process in ms: less disturbed than wall time on a shared machine. */
 function cpuMs(): number {
@@ -27,21 +28,11 @@ const t0 = performance.now();
 const c0 = cpuMs();
 let events = 0;
 if (which === 'broadcast') {
-  const run = createRun({ seed: 7, voters: 5, untilMs: Infinity, startSpreadMs: 300, workload: { clients: 20, opsPerSecPerClient: 50, writeRatio: 0.8, keys: 16, startMs: 2000 } }, null);
-  const committed = (): number => {
-    for (const sid of run.sim.sids) {
-      const l = run.sim.server(sid).state.leader;
-      if (l !== null && l.established) return l.lastCommitted % 2 ** 32;
-    }
-    return 0;
-  };
-  while (committed() < n) run.sim.runUntil(run.sim.now + 100);
+  const run = createRun(BROADCAST, null);
+  while (committedTxns(run) < n) run.sim.runUntil(run.sim.now + 100);
   events = run.sim.eventCount;
 } else {
-  const run = runToEnd({
-    seed: 42, voters: 5, untilMs: n * 60_000, startSpreadMs: 300,
-    faults: { crashMeanIntervalMs: 3000, crashTarget: 'leader', restartDelay: { kind: 'uniform', minMs: 500, maxMs: 2000 } },
-  });
+  const run = runToEnd({ ...ELECTION, untilMs: n * 60_000 });
   events = run.sim.eventCount;
 }
 const ms = performance.now() - t0;

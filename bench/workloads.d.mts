@@ -1,0 +1,6 @@
+// Types of bench/workloads.mjs.
+import type { Run, RunOptions } from '../src/run/run.ts';
+
+export declare const ELECTION: Readonly<RunOptions>;
+export declare const BROADCAST: Readonly<RunOptions>;
+export declare function committedTxns(run: Pick<Run, 'sim'>): number;
