@@ -31,7 +31,7 @@ export function viewerScript(): string {
   return bundled;
 }
 
-/** SNAP trees and snapshot data are whole data trees: the page shows only their size. */
+/** SNAP trees and snapshot data are whole data trees: the page keeps only their size (and a snapshot's label and lastTxn, for the state model). */
 function compact(ev: TraceEvent): TraceEvent {
   if ((ev.type === 'send' || ev.type === 'deliver' || ev.type === 'drop') && ev.msg.type === 'SNAP') {
     const { tree, ...rest } = ev.msg;
@@ -39,7 +39,8 @@ function compact(ev: TraceEvent): TraceEvent {
   }
   if ((ev.type === 'persist' || ev.type === 'fsync') && ev.write.op === 'snapshot') {
     const s = ev.write.snapshot;
-    return { ...ev, write: { op: 'snapshot', snapshot: { zxid: s.zxid, znodes: Object.keys(s.data.nodes).length } } } as unknown as TraceEvent;
+    const snapshot = s.lastTxn === undefined ? { zxid: s.zxid, znodes: Object.keys(s.data.nodes).length } : { zxid: s.zxid, lastTxn: s.lastTxn, znodes: Object.keys(s.data.nodes).length };
+    return { ...ev, write: { op: 'snapshot', snapshot } } as unknown as TraceEvent;
   }
   return ev;
 }

@@ -74,9 +74,17 @@ interface DiskView {
   acceptedTmp: number | null;
   currentTmp: number | null;
   updatingEpoch: boolean;
-  /** Zxids of the durable snapshots, newest last. */
+  /**
+   * Zxids (labels) of the durable snapshots, ascending, as the disk lists them (FileSnap, sim/disk.ts
+   * putSnapshot): a snapshot written under a label already there replaces it.
+   */
   snapshots: number[];
+  /** For each of `snapshots`, the newest txn its data reflects: a fuzzy SNAP's snapshot may reflect txns past its label. */
+  snapshotTxns: number[];
 }
+
+/** How many snapshots a disk keeps (protocol/db.ts KEPT_SNAPSHOTS; the page imports no protocol code). */
+export const VIEW_KEPT_SNAPSHOTS = 8;
 
 function emptyView(): ServerView {
   return {
@@ -94,7 +102,7 @@ function emptyView(): ServerView {
     pending: [],
     sync: { mode: null, newLeaderSeen: false, heldBefore: 0, heldAfter: 0 },
     connections: [],
-    disk: { acceptedEpoch: null, currentEpoch: null, acceptedTmp: null, currentTmp: null, updatingEpoch: false, snapshots: [] },
+    disk: { acceptedEpoch: null, currentEpoch: null, acceptedTmp: null, currentTmp: null, updatingEpoch: false, snapshots: [], snapshotTxns: [] },
   };
 }
 
@@ -107,8 +115,25 @@ function cloneView(v: ServerView): ServerView {
     durableLog: v.durableLog.slice(),
     pending: v.pending.map((p) => ({ ...p })),
     connections: v.connections.slice(),
-    disk: { ...v.disk, snapshots: v.disk.snapshots.slice() },
+    disk: { ...v.disk, snapshots: v.disk.snapshots.slice(), snapshotTxns: v.disk.snapshotTxns.slice() },
   };
+}
+
+/** A snapshot made durable: put in label order, replacing one of the same label; the oldest go past VIEW_KEPT_SNAPSHOTS. */
+function putSnapshot(d: DiskView, zxid: number, lastTxn: number): void {
+  let i = d.snapshots.length;
+  while (i > 0 && (d.snapshots[i - 1] as number) >= zxid) i--;
+  const same = d.snapshots[i] === zxid ? 1 : 0;
+  d.snapshots.splice(i, same, zxid);
+  d.snapshotTxns.splice(i, same, lastTxn);
+  keepNewest(d, VIEW_KEPT_SNAPSHOTS);
+}
+
+/** Keeps the newest `n` snapshots (a purge, or the disk's cap). */
+function keepNewest(d: DiskView, n: number): void {
+  if (d.snapshots.length <= n) return;
+  d.snapshots.splice(0, d.snapshots.length - n);
+  d.snapshotTxns.splice(0, d.snapshotTxns.length - n);
 }
 
 /** Keeps a sorted zxid list cut after `z`. */
@@ -268,11 +293,18 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
           return;
         case 'truncateLog':
           cutAfter(v.durableLog, w.zxid);
-          while (d.snapshots.length > 0 && last(d.snapshots, 0) > w.zxid) d.snapshots.pop();
+          // Snapshots reflecting txns after the cut go too, unless the ZOOKEEPER-1549 flaw keeps them.
+          if (w.keepNewerSnapshots !== true) {
+            for (let i = d.snapshots.length - 1; i >= 0; i--) {
+              if ((d.snapshotTxns[i] as number) > w.zxid) {
+                d.snapshots.splice(i, 1);
+                d.snapshotTxns.splice(i, 1);
+              }
+            }
+          }
           return;
         case 'snapshot':
-          d.snapshots.push(w.snapshot.zxid);
-          if (d.snapshots.length > 8) d.snapshots.shift();
+          putSnapshot(d, w.snapshot.zxid, w.snapshot.lastTxn ?? w.snapshot.zxid);
           return;
         case 'writeEpoch':
           if (w.file === 'acceptedEpoch') {
@@ -288,7 +320,7 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
           return;
         case 'purge':
           cutBefore(v.durableLog, w.logFrom);
-          if (d.snapshots.length > w.snapRetainCount) d.snapshots.splice(0, d.snapshots.length - w.snapRetainCount);
+          keepNewest(d, w.snapRetainCount);
           return;
       }
       return;

@@ -2,14 +2,15 @@
  * The viewer's state panel is reconstructed from the trace records alone (src/trace/model.ts).
  * These tests run real simulations in steps of virtual time and, after every step, compare the
  * reconstruction at the last record emitted with the kernel's own server states: role, phase,
- * leader, both epochs, lastProcessedZxid (the applied prefix), the last logged zxid and, for a
- * down server, the durable epochs.
+ * leader, both epochs, lastProcessedZxid (the applied prefix), the last logged zxid, the durable
+ * snapshots (by label, in the disk's order) and, for a down server, the durable epochs.
  */
 import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun, type RunOptions } from '../../src/run/run.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
-import { fmtZxid, TraceModel } from '../../src/trace/model.ts';
+import { KEPT_SNAPSHOTS } from '../../src/protocol/db.ts';
+import { fmtZxid, TraceModel, VIEW_KEPT_SNAPSHOTS } from '../../src/trace/model.ts';
 import { budget } from '../budget.ts';
 
 function options(seed: number): RunOptions {
@@ -26,6 +27,10 @@ function options(seed: number): RunOptions {
 }
 
 describe('state reconstruction from the trace', () => {
+  it('keeps as many snapshots as a disk does', () => {
+    expect(VIEW_KEPT_SNAPSHOTS).toBe(KEPT_SNAPSHOTS);
+  });
+
   beforeAll(() => setStateFreezing(false));
   afterAll(() => setStateFreezing(true));
 
@@ -51,6 +56,7 @@ describe('state reconstruction from the trace', () => {
           const v = views[sid]!;
           const where = `seed ${seed}, t=${t}, s${sid}`;
           expect(v.up, where).toBe(rt.up);
+          expect(v.disk.snapshots.map(fmtZxid), `${where}: durable snapshots`).toEqual(rt.disk.image.snapshots.map((x) => fmtZxid(x.zxid)));
           if (!rt.up) {
             sawDown++;
             expect({ a: v.disk.acceptedEpoch, c: v.disk.currentEpoch, at: v.disk.acceptedTmp, ct: v.disk.currentTmp, u: v.disk.updatingEpoch }, where).toEqual({ a: rt.disk.image.acceptedEpoch, c: rt.disk.image.currentEpoch, at: rt.disk.image.acceptedEpochTmp, ct: rt.disk.image.currentEpochTmp, u: rt.disk.image.updatingEpoch });
