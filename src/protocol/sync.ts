@@ -61,10 +61,9 @@ export function startSync(s: S, ctx: StepContext, h: LearnerHandler): void {
     // The handler's thread serialises the snapshot and queues NEWLEADER in steps of its own
     // (learnerhandler.ts); until then what startForwarding sends waits in its queue.
     startSnapSync(ctx, s, h.sid);
-    // syncFollower: `if (needSnap) currentZxid = db.getDataTreeLastProcessedZxid()`: a SNAP
-    // carries the leader's applied state, so forwarding starts above it, not above the learner's
-    // zxid (which differ only for a counter-0 peer zxid past it: flaw B16's carried <e+1,0>).
-    const forwarded = startForwarding(s, ctx, h.sid, s.db.lastProcessedZxid);
+    // The plan's currentZxid is the leader's lastProcessedZxid (syncplan.ts), not the learner's
+    // zxid: they differ only for a counter-0 peer zxid past it (flaw B16's carried <e+1,0>).
+    const forwarded = startForwarding(s, ctx, h.sid, plan.currentZxid);
     if (ctx.probe !== null) probeSyncPlan(ctx.probe, plan, forwarded);
     return;
   }

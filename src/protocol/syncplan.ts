@@ -111,7 +111,9 @@ export function syncFollower(db: Db, p: Zxid, params: SyncParams): SyncPlan {
   const w = committedWindow(db, params.commitLogCount);
   const L = db.lastProcessedZxid;
   const q = new Queue();
-  const snap = (reason: string, probe: number): SyncPlan => ({ needSnap: true, ops: [], currentZxid: p, reason, probe });
+  // `if (needSnap) currentZxid = db.getDataTreeLastProcessedZxid()`: a SNAP carries the leader's
+  // applied state, so forwarding starts above it, not above the learner's zxid.
+  const snap = (reason: string, probe: number): SyncPlan => ({ needSnap: true, ops: [], currentZxid: L, reason, probe });
   const opProbe = (diff: number, trunc: number): number => (q.ops[0]?.type === 'TRUNC' ? trunc : diff);
   if (L === p) {
     q.op('DIFF', p);

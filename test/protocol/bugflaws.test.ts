@@ -52,6 +52,8 @@ describe('B2 ZOOKEEPER-1154 (sync_diff_without_divergence_check): §5.1 rule 3 f
     const plan = syncFollower(db, zxid(7, 4), P);
     expect(plan.needSnap).toBe(true);
     expect(plan.reason).toBe('rule 3: peer <7,4> forked from my history across an epoch boundary: SNAP');
+    // `if (needSnap) currentZxid = db.getDataTreeLastProcessedZxid()`: forwarding starts above the leader's state, not the peer's.
+    expect(plan.currentZxid).toBe(zxid(8, 1));
   });
 
   it('on: DIFF(maxCommittedLog) with every txn above the peer, and <7,4> stays on the peer', () => {

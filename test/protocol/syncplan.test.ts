@@ -268,7 +268,8 @@ describe('syncFollower (§5.1)', () => {
       const plan = syncFollower(db, zxid(2, 0), { commitLogCount: 2, snapshotSizeFactor: 10 });
       expect(plan.needSnap).toBe(true);
       expect(plan.ops).toEqual([]);
-      expect(plan.currentZxid).toBe(zxid(2, 0));
+      // `if (needSnap) currentZxid = db.getDataTreeLastProcessedZxid()`: forwarding starts above the leader's applied <2,3>.
+      expect(plan.currentZxid).toBe(zxid(2, 3));
       expect(plan.reason).toBe('rule 4: gap between txn log (to <2,0>) and committedLog (from <2,2>): SNAP');
       expect(plan.probe).toBe(PROBE['sync.rule4.snap']);
       // Control: with (2,1)..(2,3) logged, the same peer is served from the log by that DIFF.
@@ -284,7 +285,9 @@ describe('syncFollower (§5.1)', () => {
     const plan = syncFollower(db, 0, P);
     expect(plan.needSnap).toBe(true);
     expect(plan.ops).toEqual([]);
-    expect(plan.currentZxid).toBe(0);
+    // The leader's lastProcessedZxid (established: <2,0>), not the peer's 0: the SNAP carries the leader's state.
+    expect(plan.currentZxid).toBe(db.lastProcessedZxid);
+    expect(db.lastProcessedZxid).toBe(zxid(2, 0));
     // After a snapshot the leader's window restarts; the peer's zxid only lives in the snapshot.
     let db2 = loaded([1, 1], [1, 2], [1, 3]);
     db2 = takeSnapshot(db2).db;
