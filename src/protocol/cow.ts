@@ -227,7 +227,6 @@ function copyLeader(l: LeaderState): LeaderState {
     summaryZxid: l.summaryZxid,
     electing: l.electing,
     electionFinished: l.electionFinished,
-    currentEpochDurable: l.currentEpochDurable,
     newLeaderAcks: l.newLeaderAcks,
     established: l.established,
     lastProposed: l.lastProposed,

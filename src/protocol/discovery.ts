@@ -59,7 +59,6 @@ export function enterLeading(s: S, ctx: StepContext): void {
     summaryZxid: s.db.lastProcessedZxid,
     electing: [],
     electionFinished: false,
-    currentEpochDurable: false,
     newLeaderAcks: [],
     established: false,
     lastProposed: 0,

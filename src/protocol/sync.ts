@@ -40,9 +40,8 @@ export const TIMER_NEWLEADER_WAIT = 'leader.newLeaderWait';
 
 /** The leader's currentEpoch write is durable: it may count its own NEWLEADER ack. */
 export function onLeaderCurrentEpochDurable(s: S, ctx: StepContext): void {
-  if (s.leader === null) return;
-  const l = ownLeader(ctx, s);
-  l.currentEpochDurable = true;
+  const l = s.leader;
+  if (l === null) return;
   const p = ctx.cfg.params;
   setTimer(ctx, TIMER_NEWLEADER_WAIT, p.initLimitTicks * p.tickTimeMs);
   waitForNewLeaderAck(s, ctx, s.sid, zxid(l.epoch, 0));

@@ -464,8 +464,6 @@ export interface LeaderState {
   electing: readonly Sid[];
   /** A quorum ACKed the epoch: SYNCHRONIZATION. */
   electionFinished: boolean;
-  /** currentEpoch := epoch is durable: the leader's own NEWLEADER ack counts. */
-  currentEpochDurable: boolean;
   /** Voters that ACKed NEWLEADER (the leader included). */
   newLeaderAcks: readonly Sid[];
   /** A quorum ACKed NEWLEADER: BROADCAST. */
