@@ -540,15 +540,18 @@ export class SafetyChecker implements SimMonitor {
   }
 
   /**
-   * A leader's tree lost sessions (a closeSession applied): it forgets when it heard from them, as
-   * its session tracker does (SessionTrackerImpl.removeSession). Nothing reads the entry of a
-   * session its tree does not hold, and a long-lived leader under session churn would otherwise
-   * keep one for every session it ever heard from.
+   * A leader's sessions changed: once it holds entries for more sessions than its tree has, it
+   * forgets those of the sessions its tree lost (closeSession applied), as its session tracker
+   * does (SessionTrackerImpl.removeSession). Nothing reads the entry of a session its tree does
+   * not hold, and a long-lived leader under session churn would otherwise keep one for every
+   * session it ever heard from; this keeps them to about as many as its tree holds. (The session
+   * list also changes at every ephemeral create and delete: pruning each time measured 1.3 % of
+   * the broadcast workload's instructions.)
    */
   private forgetGoneSessions(sid: Sid, s: ServerState): void {
     const h = this.heard.get(sid);
-    if (h === undefined || h.role !== s.role) return;
     const tree = s.db.tree;
+    if (h === undefined || h.role !== s.role || h.at.size <= tree.sessionList.length) return;
     for (const id of h.at.keys()) if (tree.session(id) === undefined) h.at.delete(id);
   }
 
