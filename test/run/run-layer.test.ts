@@ -1,6 +1,7 @@
 /**
- * The run layer (src/run): the folder arrows it exists for, its one table of defaults, and an
- * exploration that goes on past a run that throws.
+ * The run layer (src/run): the folder arrows it exists for, the simulation layers below it free
+ * of clocks, randomness and environment (docs/architecture.md, "Determinism rules"), its one table
+ * of defaults, and an exploration that goes on past a run that throws.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -46,6 +47,32 @@ describe('the run layer', () => {
       if (folder.endsWith('.ts')) continue; // src/index.ts re-exports every layer
       for (const to of importedFolders(f)) if (!(allowed[folder] ?? []).includes(to)) wrong.push(`${relative(ROOT, f)} imports src/${to}`);
     }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the simulation layers read no clock, no randomness and no environment: only the kernel\'s seeded streams and virtual time', () => {
+    // Code only: comments may name what they avoid ("Never Math.random").
+    const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const forbidden: readonly [RegExp, string][] = [
+      [/\bMath\.random\b/, 'Math.random'],
+      [/\bDate\.now\b|\bnew Date\b/, 'the wall clock'],
+      [/\bperformance\.now\b|\bprocess\.hrtime\b/, 'a wall-clock timer'],
+      [/\bset(Timeout|Interval|Immediate)\b/, 'a host timer'],
+      [/\bprocess\.(env|argv|pid)\b/, 'the process environment'],
+      [/from 'node:(crypto|perf_hooks|timers|os|worker_threads|child_process)'/, 'a host module'],
+      [/from 'seedrandom'/, 'seedrandom (only src/sim/rng.ts draws)'],
+    ];
+    const wrong: string[] = [];
+    let scanned = 0;
+    for (const folder of ['protocol', 'sim', 'check', 'scenario', 'trace']) {
+      for (const f of files(join(ROOT, 'src', folder))) {
+        const name = relative(ROOT, f);
+        const text = code(readFileSync(f, 'utf8'));
+        scanned++;
+        for (const [re, what] of forbidden) if (re.test(text) && !(name === 'src/sim/rng.ts' && what.startsWith('seedrandom'))) wrong.push(`${name}: ${what}`);
+      }
+    }
+    expect(scanned).toBeGreaterThan(50);
     expect(wrong).toEqual([]);
   });
 
