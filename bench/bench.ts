@@ -10,7 +10,10 @@
  * `npm run bench -- --only reference,explore --seeds 300` runs some sections only (reference,
  * election, broadcast, explore) and sets the seeds of the explore section (default 2,000: long
  * enough that each thread's JIT warm-up, about 5 s of compilation, is not most of it). The explore
- * section runs the CLI from dist/, as a user does, once per worker count, and compares the outputs.
+ * section runs the CLI from dist/, as a user does, once per worker count, compares the outputs,
+ * and prints how many cores each run kept busy (its CPU time over its wall time, on Linux): one
+ * worker keeps more than one busy (V8's compiler and collector threads), which bounds what every
+ * core can add (docs/scaling.md).
  * `--only reference,broadcast-1m` runs the broadcast workload, checkers on, on to 1,000,000
  * committed txns (windows 1k, 10k, 100k, 1M; not a default section: about 24 M events).
  *
@@ -29,6 +32,7 @@
  * `npm run bench -- flaws [--flaw NAME] [--strategy S] [--budget N] [--json]` measures how many
  * runs each search strategy needs to find each flaw (bench/flaws.ts; docs/checkers.md's table).
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
@@ -193,13 +197,27 @@ if (ONLY.has('explore')) {
   const { spawnSync } = await import('node:child_process');
   const bin = new URL('../bin/zabsim.mjs', import.meta.url).pathname;
   const cores = availableParallelism();
+  // The CPU time of this process's finished children (user + sys, /proc/self/stat fields 16 and
+  // 17, in clock ticks of 1/100 s on Linux): with the wall time, how many cores a run kept busy.
+  // null where /proc is absent.
+  const childCpuMs = (): number | null => {
+    try {
+      const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[13]) + Number(fields[14])) * 10;
+    } catch {
+      return null;
+    }
+  };
   console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}, as \`zabsim explore --seeds ${EXPLORE_SEEDS} --workers W --json\` from dist/, one process each; load average ${loadavg()[0]?.toFixed(2)} before`);
   let one = 0;
   let oneOutput: string | null = null;
   for (const workers of cores > 1 ? [1, cores] : [1]) {
+    const c0 = childCpuMs();
     const t0 = performance.now();
     const r = spawnSync(process.execPath, [bin, 'explore', '--seeds', String(EXPLORE_SEEDS), '--workers', String(workers), '--json', '--no-progress'], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const wallMs = performance.now() - t0;
+    const c1 = childCpuMs();
+    const busy = c0 === null || c1 === null ? '' : `  ${((c1 - c0) / wallMs).toFixed(2)} cores busy`;
     // 0: no failure, 1: a seed failed a check (a finding, not an error of the benchmark).
     if (r.status !== 0 && r.status !== 1) throw new Error(`zabsim explore --workers ${workers} exited with ${r.status}: ${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
@@ -212,7 +230,7 @@ if (ONLY.has('explore')) {
     console.log(
       `explore --workers ${String(workers).padEnd(3)} ${String(end.seeds).padStart(5)} seeds in ${wallMs.toFixed(0).padStart(6)} ms wall` +
         `  ${perSec.toFixed(1).padStart(7)} seeds/s  ${Math.round(perSec * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
-        `  ${Math.round(end.events / end.seeds).toLocaleString('en-US')} events/seed  ${Math.round((end.events / wallMs) * 1000).toLocaleString('en-US')} events/s  ${end.failures} failing` +
+        `  ${Math.round(end.events / end.seeds).toLocaleString('en-US')} events/seed  ${Math.round((end.events / wallMs) * 1000).toLocaleString('en-US')} events/s  ${end.failures} failing${busy}` +
         (workers > 1 ? `  ${(perSec / one).toFixed(2)}x one worker, output ${r.stdout === oneOutput ? 'identical' : 'DIFFERENT'}` : ''),
     );
   }
