@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { coverageJson, formatCoverage } from '../run/coverage.ts';
 import { exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from '../run/explore.ts';
-import { exploringParallel } from '../run/parallel.ts';
+import { defaultWorkers, exploringParallel, SEEDS_PER_WORKER } from '../run/parallel.ts';
 import { DEFAULT_STRATEGY, PER_SEED, STRATEGIES, type StrategyName } from '../run/strategy.ts';
 import { formatShard, parseShard, shardSize, type Shard } from '../run/shard.ts';
 import { DEFAULT_SHRINK_BUDGET, shrinkFailure, type Shrunk } from '../run/shrink.ts';
@@ -43,7 +43,7 @@ export const EXPLORE_SPEC: CommandSpec = {
     { name: 'out', kind: 'string', arg: 'DIR', help: 'write a sweep folder DIR/explore-seedsA-B-TIME: failures.jsonl, progress.json, a replay folder per failing seed, plots, index.html (docs/results.md)' },
     { name: 'resume', kind: 'bool', help: 'with --out: continue the newest unfinished sweep of the same flags in DIR (or DIR itself), skipping the seeds it finished' },
     { name: 'no-color', kind: 'bool', help: 'plain text even on a terminal' },
-    { name: 'workers', kind: 'int', min: 1, max: 1024, help: 'worker threads running seeds (same results as one)', defaultText: 'the number of cores' },
+    { name: 'workers', kind: 'int', min: 1, max: 1024, help: 'worker threads running seeds (same results as one)', defaultText: `one per ${SEEDS_PER_WORKER} seeds, up to the number of cores` },
     { name: 'shard', kind: 'string', arg: 'I/N', help: 'run only shard I of N: the seeds from+I-1, from+I-1+N, ... (merge the shards with zabsim merge)', expects: 'I/N', resolve: (raw) => { const s = parseShard(raw); return 'error' in s ? s : formatShard(s); } },
     { name: 'json', kind: 'bool', help: 'JSON lines: a header, one line per failing seed, a count (for zabsim merge)' },
     { name: 'shrink', kind: 'bool', help: 'shrink the first failure of each property: its faults as an explicit --schedule, made smaller by replays while it fails the same way (docs/checkers.md)' },
@@ -82,7 +82,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const swarm = flags.get('no-swarm') !== true;
   const shardText = flags.get('shard') as string | undefined;
   const shard = shardText === undefined ? undefined : (parseShard(shardText) as Shard);
-  const workers = (flags.get('workers') as number | undefined) ?? availableParallelism();
+  const workersGiven = flags.get('workers') as number | undefined;
   const json = flags.get('json') === true;
   const strategy = ((flags.get('strategy') as string | undefined) ?? DEFAULT_STRATEGY) as StrategyName;
   const coverage = flags.get('coverage') === true;
@@ -111,6 +111,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   const maxFailures = maxTotal === undefined ? undefined : maxTotal - (sweep?.failures.length ?? 0);
   const skip = seeds <= 0 || (maxFailures !== undefined && maxFailures <= 0);
   const size = skip ? 0 : shardSize(seeds, shard);
+  const workers = workersGiven ?? defaultWorkers(size, availableParallelism());
 
   const showProgress = flags.get('no-progress') !== true;
   // Loaded only here, so that the other commands start without it.

@@ -29,6 +29,21 @@ const IN_POOL_PER_WORKER = 2;
 const AHEAD = 1024;
 
 /**
+ * Seeds per worker thread, when the number of workers is not given: a worker's start-up and JIT
+ * warm-up cost about as much CPU as a few hundred standard-swarm seeds (3 to 5 s), so below about
+ * 500 seeds a second worker makes a sweep slower, not faster. Measured on 2 cores (docs/
+ * scaling.md, "Sixth session"): one worker against two, 100 seeds 2.2-2.5 s against 2.7-2.8 s,
+ * 400 seeds about even, 800 seeds 7.1-7.4 s against 6.5-7.0 s, 1,200 seeds 9.9-10.6 s against
+ * 7.9-8.5 s.
+ */
+export const SEEDS_PER_WORKER = 500;
+
+/** The workers `explore` uses when not told: one per SEEDS_PER_WORKER seeds, at least one, at most one per core. */
+export function defaultWorkers(seeds: number, cores: number): number {
+  return Math.max(1, Math.min(cores, Math.floor(seeds / SEEDS_PER_WORKER)));
+}
+
+/**
  * Pools running in this process. While there is one, V8's scavenger (the young-generation
  * collector) runs on the collecting thread alone (`--no-parallel-scavenge`). A parallel scavenge
  * hands work to V8's helper threads and waits for them before the thread resumes; with every core

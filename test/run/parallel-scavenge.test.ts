@@ -20,6 +20,7 @@ vi.mock('node:v8', async (importOriginal) => {
 
 const { exploringParallel } = await import('../../src/run/parallel.ts');
 const { settings } = await import('../../src/index.ts');
+const { cliAsync } = await import('../cli/run-cli.ts');
 
 const overrides = settings({});
 
@@ -61,5 +62,17 @@ describe('the scavenger while a pool runs', () => {
     expect(flags).toEqual(['--no-parallel-scavenge']);
     await drain(b);
     expect(flags).toEqual(['--no-parallel-scavenge', '--parallel-scavenge']);
+  });
+});
+
+describe('explore without --workers (the pool starts the scavenger flag, so it shows whether a pool ran)', () => {
+  it('100 seeds run on the main thread, fewer than SEEDS_PER_WORKER per extra worker; --workers 2 starts a pool for them', async () => {
+    const args = ['explore', '--seeds', '100', '--until', '2s', '--json', '--no-progress'];
+    const alone = await cliAsync(...args);
+    expect(alone.code, alone.err).toBe(0);
+    expect(flags).toEqual([]);
+    const pooled = await cliAsync(...args, '--workers', '2');
+    expect(flags).toEqual(['--no-parallel-scavenge', '--parallel-scavenge']);
+    expect(pooled.out).toBe(alone.out);
   });
 });

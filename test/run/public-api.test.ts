@@ -55,6 +55,13 @@ describe('the public API for sweeps', () => {
     expect(() => z.mergeSweeps([])).toThrow(z.SweepInputError);
   });
 
+  it('defaultWorkers: one worker per SEEDS_PER_WORKER seeds, at least one, at most one per core', () => {
+    expect(z.SEEDS_PER_WORKER).toBe(500);
+    expect([0, 1, 100, 499, 500, 999, 1000, 1500].map((n) => z.defaultWorkers(n, 2))).toEqual([1, 1, 1, 1, 1, 1, 2, 2]);
+    expect([2000, 10_000, 1_000_000].map((n) => z.defaultWorkers(n, 16))).toEqual([4, 16, 16]);
+    expect(z.defaultWorkers(1_000_000, 1)).toBe(1);
+  });
+
   it('exploringParallel on two workers gives the results of one thread, in seed order', async () => {
     const one = z.explore({ from: 1, seeds: 4, overrides });
     const gen = z.exploringParallel({ from: 1, seeds: 4, overrides }, 2);
