@@ -12,7 +12,7 @@ export interface StepContext {
   readonly effects: Effect[];
   /** Coverage probes (probes.ts): null when coverage is off; call as `ctx.probe?.(PROBE[name])`. */
   readonly probe: ProbeSink | null;
-  /** The objects this step copied and may write (cow.ts `own`); the state's root is the first. */
+  /** The objects this step copied and may write (cow.ts `own`); the state's root, the step's by construction, is not listed. */
   readonly owned: object[];
 }
 

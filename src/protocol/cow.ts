@@ -65,9 +65,8 @@ export function writeStep<T extends object>(ctx: StepContext, state: T, write: (
  * {@link writeStep} for the server's state, in two halves around the handlers' writes: the step
  * of peer.ts calls these rather than passing a closure per step. `beginServerStep` returns the
  * step's root, which is the step's by construction: no handler owns the root through `own` (it is
- * every `own`'s first parent, never a value claimed), so it is not listed in `ctx.owned`, and a
- * step that writes only root fields allocates no ownership list at all. `endServerStep` returns
- * the root, or `state` when the step changed nothing.
+ * every `own`'s first parent, never a value claimed), so it is not listed in `ctx.owned`.
+ * `endServerStep` returns the root, or `state` when the step changed nothing.
  */
 export function beginServerStep(state: ServerState): ServerState {
   if (freezing) deepFreeze(state);

@@ -97,7 +97,8 @@ export class Fifo<T> {
   }
 
   filter(f: (x: T) => boolean): Fifo<T> {
-    const kept = this.buf.slice(this.start, this.start + this.length).filter(f);
+    const kept: T[] = [];
+    for (let i = this.start; i < this.start + this.length; i++) if (f(this.buf[i] as T)) kept.push(this.buf[i] as T);
     return kept.length === 0 ? (EMPTY as Fifo<T>) : new Fifo(kept, 0, kept.length);
   }
 

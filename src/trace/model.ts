@@ -75,12 +75,16 @@ interface DiskView {
   currentTmp: number | null;
   updatingEpoch: boolean;
   /**
-   * Zxids (labels) of the durable snapshots, ascending, as the disk lists them (FileSnap, sim/disk.ts
+   * The durable snapshots, ascending by label, as the disk lists them (FileSnap, sim/disk.ts
    * putSnapshot): a snapshot written under a label already there replaces it.
    */
-  snapshots: number[];
-  /** For each of `snapshots`, the newest txn its data reflects: a fuzzy SNAP's snapshot may reflect txns past its label. */
-  snapshotTxns: number[];
+  snapshots: SnapshotMark[];
+}
+
+/** A durable snapshot: its label, and the newest txn its data reflects (a fuzzy SNAP's can be past the label). */
+interface SnapshotMark {
+  readonly zxid: number;
+  readonly lastTxn: number;
 }
 
 /** How many snapshots a disk keeps (protocol/db.ts KEPT_SNAPSHOTS; the page imports no protocol code). */
@@ -102,7 +106,7 @@ function emptyView(): ServerView {
     pending: [],
     sync: { mode: null, newLeaderSeen: false, heldBefore: 0, heldAfter: 0 },
     connections: [],
-    disk: { acceptedEpoch: null, currentEpoch: null, acceptedTmp: null, currentTmp: null, updatingEpoch: false, snapshots: [], snapshotTxns: [] },
+    disk: { acceptedEpoch: null, currentEpoch: null, acceptedTmp: null, currentTmp: null, updatingEpoch: false, snapshots: [] },
   };
 }
 
@@ -115,25 +119,22 @@ function cloneView(v: ServerView): ServerView {
     durableLog: v.durableLog.slice(),
     pending: v.pending.map((p) => ({ ...p })),
     connections: v.connections.slice(),
-    disk: { ...v.disk, snapshots: v.disk.snapshots.slice(), snapshotTxns: v.disk.snapshotTxns.slice() },
+    disk: { ...v.disk, snapshots: v.disk.snapshots.slice() },
   };
 }
 
 /** A snapshot made durable: put in label order, replacing one of the same label; the oldest go past VIEW_KEPT_SNAPSHOTS. */
-function putSnapshot(d: DiskView, zxid: number, lastTxn: number): void {
-  let i = d.snapshots.length;
-  while (i > 0 && (d.snapshots[i - 1] as number) >= zxid) i--;
-  const same = d.snapshots[i] === zxid ? 1 : 0;
-  d.snapshots.splice(i, same, zxid);
-  d.snapshotTxns.splice(i, same, lastTxn);
+function putSnapshot(d: DiskView, mark: SnapshotMark): void {
+  const list = d.snapshots;
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as SnapshotMark).zxid >= mark.zxid) i--;
+  list.splice(i, list[i]?.zxid === mark.zxid ? 1 : 0, mark);
   keepNewest(d, VIEW_KEPT_SNAPSHOTS);
 }
 
 /** Keeps the newest `n` snapshots (a purge, or the disk's cap). */
 function keepNewest(d: DiskView, n: number): void {
-  if (d.snapshots.length <= n) return;
-  d.snapshots.splice(0, d.snapshots.length - n);
-  d.snapshotTxns.splice(0, d.snapshotTxns.length - n);
+  if (d.snapshots.length > n) d.snapshots.splice(0, d.snapshots.length - n);
 }
 
 /** Keeps a sorted zxid list cut after `z`. */
@@ -194,7 +195,7 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
     case 'start': {
       const v = views[ev.sid] as ServerView;
       const d = v.disk;
-      const snap = last(d.snapshots, 0);
+      const snap = d.snapshots[d.snapshots.length - 1]?.zxid ?? 0;
       v.up = true;
       v.role = 'LOOKING';
       v.phase = 'ELECTION';
@@ -294,17 +295,10 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
         case 'truncateLog':
           cutAfter(v.durableLog, w.zxid);
           // Snapshots reflecting txns after the cut go too, unless the ZOOKEEPER-1549 flaw keeps them.
-          if (w.keepNewerSnapshots !== true) {
-            for (let i = d.snapshots.length - 1; i >= 0; i--) {
-              if ((d.snapshotTxns[i] as number) > w.zxid) {
-                d.snapshots.splice(i, 1);
-                d.snapshotTxns.splice(i, 1);
-              }
-            }
-          }
+          if (w.keepNewerSnapshots !== true) d.snapshots = d.snapshots.filter((x) => x.lastTxn <= w.zxid);
           return;
         case 'snapshot':
-          putSnapshot(d, w.snapshot.zxid, w.snapshot.lastTxn ?? w.snapshot.zxid);
+          putSnapshot(d, { zxid: w.snapshot.zxid, lastTxn: w.snapshot.lastTxn ?? w.snapshot.zxid });
           return;
         case 'writeEpoch':
           if (w.file === 'acceptedEpoch') {

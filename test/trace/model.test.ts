@@ -56,7 +56,7 @@ describe('state reconstruction from the trace', () => {
           const v = views[sid]!;
           const where = `seed ${seed}, t=${t}, s${sid}`;
           expect(v.up, where).toBe(rt.up);
-          expect(v.disk.snapshots.map(fmtZxid), `${where}: durable snapshots`).toEqual(rt.disk.image.snapshots.map((x) => fmtZxid(x.zxid)));
+          expect(v.disk.snapshots.map((x) => fmtZxid(x.zxid)), `${where}: durable snapshots`).toEqual(rt.disk.image.snapshots.map((x) => fmtZxid(x.zxid)));
           if (!rt.up) {
             sawDown++;
             expect({ a: v.disk.acceptedEpoch, c: v.disk.currentEpoch, at: v.disk.acceptedTmp, ct: v.disk.currentTmp, u: v.disk.updatingEpoch }, where).toEqual({ a: rt.disk.image.acceptedEpoch, c: rt.disk.image.currentEpoch, at: rt.disk.image.acceptedEpochTmp, ct: rt.disk.image.currentEpochTmp, u: rt.disk.image.updatingEpoch });
