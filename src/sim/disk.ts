@@ -94,6 +94,8 @@ export class Disk {
   private calmed = false;
   /** Dropped writes (see {@link drop}): token -> completion events still to come, each ignored. */
   private readonly dropped = new Map<number, number>();
+  /** The snapshot file the last {@link crash} left failing its CRC (a storage fault), or null. */
+  leftCorrupt: Snapshot | null = null;
 
   constructor(
     private readonly cfg: DiskConfig,
@@ -157,30 +159,33 @@ export class Disk {
   /**
    * An operator deletes the snapshot files that fail their CRC, as the way out of ZooKeeper's
    * "Not able to find valid snapshots" (the server refuses every start while none reads back).
-   * Returns how many went.
+   * Returns the files that went, oldest first.
    */
-  removeCorruptSnapshots(): number {
-    const before = this.image.snapshots.length;
+  removeCorruptSnapshots(): Snapshot[] {
+    const gone = this.image.snapshots.filter((x) => x.corrupt === true);
     this.image.snapshots = this.image.snapshots.filter((x) => x.corrupt !== true);
-    return before - this.image.snapshots.length;
+    return gone;
   }
 
   /**
    * A storage fault: the newest durable snapshot that still reads back (or the one labelled
-   * `zxid`) now fails its CRC. Returns its label, or null when there is no such snapshot.
+   * `zxid`, or `all` of them) now fails its CRC. Returns the label (the newest's for `all`) and
+   * the files that read back before and now fail, oldest first; null when there is no such
+   * snapshot.
    */
-  corruptSnapshot(zxid?: number | 'all'): number | null {
+  corruptSnapshot(zxid?: number | 'all'): { readonly zxid: number; readonly corrupted: readonly Snapshot[] } | null {
     const snaps = this.image.snapshots;
     if (zxid === 'all') {
       if (snaps.length === 0) return null;
+      const corrupted = snaps.filter((x) => x.corrupt !== true);
       for (let i = 0; i < snaps.length; i++) snaps[i] = Object.freeze({ ...(snaps[i] as Snapshot), corrupt: true });
-      return (snaps[snaps.length - 1] as Snapshot).zxid;
+      return { zxid: (snaps[snaps.length - 1] as Snapshot).zxid, corrupted };
     }
     for (let i = snaps.length - 1; i >= 0; i--) {
       const x = snaps[i] as Snapshot;
       if (zxid !== undefined ? x.zxid !== zxid : x.corrupt === true) continue;
       snaps[i] = Object.freeze({ ...x, corrupt: true });
-      return x.zxid;
+      return { zxid: x.zxid, corrupted: x.corrupt === true ? [] : [x] };
     }
     return null;
   }
@@ -282,15 +287,17 @@ export class Disk {
    * A crash: every write not yet durable is lost; returns how many. With `damage` (or, for
    * `'draw'`, with the configured probabilities), the first unsynced log append survives half
    * written as the log's damaged tail: the page cache had written part of it back. Only an
-   * append right after the durable log can (no truncate pending before it). A process that exits
-   * (a halt) passes `'none'`.
+   * append right after the durable log can (no truncate pending before it); and a snapshot file
+   * being written may stay, failing its CRC ({@link leftCorrupt}). A process that exits (a halt)
+   * passes `'none'`.
    */
   crash(now: number, damage: DamagedTail | 'draw' | 'none' = 'none'): number {
     const lost = this.pending.length;
+    this.leftCorrupt = null;
     if (damage !== 'none') {
       const tail = damage === 'draw' ? this.drawDamage() : damage;
       if (tail !== null && this.hasUnsyncedAppend()) this.image.damagedTail = tail;
-      if (damage === 'draw') this.drawCorruptSnapshot();
+      if (damage === 'draw') this.leftCorrupt = this.drawCorruptSnapshot();
     }
     this.pending = [];
     this.dropped.clear();
@@ -305,14 +312,17 @@ export class Disk {
    * write was never synced, so losing it is allowed; the file stays and counts for the purge,
    * and FileSnap.deserialize skips it. snapshot.0 (unsynced, written at start) is left out.
    */
-  private drawCorruptSnapshot(): void {
+  private drawCorruptSnapshot(): Snapshot | null {
     const p = this.cfg.corruptSnapshotProb ?? 0;
-    if (p <= 0 || this.calmed) return;
+    if (p <= 0 || this.calmed) return null;
     for (const w of this.pending) {
       if (w.write.op !== 'snapshot' || w.write.noFsync === true || w.fails !== undefined) continue;
-      if (this.storageRng.chance(p)) putSnapshot(this.image, Object.freeze({ ...w.write.snapshot, corrupt: true }));
-      return;
+      if (!this.storageRng.chance(p)) return null;
+      const file = Object.freeze({ ...w.write.snapshot, corrupt: true });
+      putSnapshot(this.image, file);
+      return file;
     }
+    return null;
   }
 
   private drawDamage(): DamagedTail | null {
@@ -333,10 +343,13 @@ export class Disk {
 
 /**
  * A snapshot file written: one named like it (snapshot.<zxid>) is replaced, and the files stay in
- * label order, as FileSnap lists them (db.ts withSnapshot, which the server's view follows).
+ * label order, as FileSnap lists them (db.ts withSnapshot, which the server's view follows). Old
+ * snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image stays bounded
+ * however long the run: a file a crash left failing its CRC counts, as the purge counts it.
  */
 function putSnapshot(img: MutableDurableImage, snap: Snapshot): void {
   img.snapshots = [...img.snapshots.filter((x) => x.zxid !== snap.zxid), snap].sort((a, b) => a.zxid - b.zxid);
+  if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);
 }
 
 function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
@@ -362,9 +375,6 @@ function apply(img: MutableDurableImage, w: PersistOp, stage: DiskStage): void {
     }
     case 'snapshot':
       putSnapshot(img, w.snapshot);
-      // Old snapshots are purged (ZooKeeper's autopurge keeps the newest few), so the image
-      // stays bounded however long the run.
-      if (img.snapshots.length > KEPT_SNAPSHOTS) img.snapshots.splice(0, img.snapshots.length - KEPT_SNAPSHOTS);
       return;
     case 'writeEpoch':
       if (stage === 'tmp') {

@@ -30,6 +30,12 @@ export type TraceBody =
   | { type: 'fsync'; sid: Sid; token: number; write: PersistOp; stage: DiskStage }
   | { type: 'diskfail'; sid: Sid; token: number; write: PersistOp; reason?: 'io' | 'full' }
   | { type: 'crash'; sid: Sid; lostWrites: number }
+  /**
+   * A snapshot file changed outside the server's own writes: it now fails its CRC (`corrupt`, a
+   * storage fault: injected, or left by a crash while it was being written), or an operator
+   * deleted it (`removed`). `lastTxn`: the newest txn its data reflects.
+   */
+  | { type: 'snapfile'; sid: Sid; zxid: Zxid; lastTxn: Zxid; change: 'corrupt' | 'removed' }
   | { type: 'halt'; sid: Sid; reason: string }
   | { type: 'partition'; desc: string; links: [Sid, Sid][] }
   | { type: 'heal' }

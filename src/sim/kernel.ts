@@ -369,6 +369,8 @@ export class Simulation {
     const lostWrites = this.diskCrash(rt, damage);
     const tail = rt.disk.image.damagedTail;
     this.emit({ type: 'crash', sid, lostWrites });
+    const file = rt.disk.leftCorrupt;
+    if (file !== null) this.emit({ type: 'snapfile', sid, zxid: file.zxid, lastTxn: file.lastTxn ?? file.zxid, change: 'corrupt' });
     if (tail !== before && tail !== null) this.emit({ type: 'note', sid, text: `storage fault: the crash left a ${tail} record after ${formatZxid(rt.disk.image.log[rt.disk.image.log.length - 1]?.zxid ?? 0)} in the txn log` });
     this.monitor?.crashed(rt);
   }
@@ -476,9 +478,9 @@ export class Simulation {
     const rt = this.server(sid);
     if (rt.up) throw new Error(`s${sid} is up: repair its disk while it is down`);
     // No snapshot reads back ("Not able to find valid snapshots"): the operator deletes them.
-    const gone = validSnapshotIndex(rt.disk.image.snapshots) === -1 ? rt.disk.removeCorruptSnapshots() : 0;
-    if (gone > 0) this.emit({ type: 'note', sid, text: `operator: removed ${gone} snapshot file(s) that fail their CRC` });
-    if (!rt.disk.repairTail()) return gone > 0;
+    const gone = validSnapshotIndex(rt.disk.image.snapshots) === -1 ? rt.disk.removeCorruptSnapshots() : [];
+    for (const file of gone) this.emit({ type: 'snapfile', sid, zxid: file.zxid, lastTxn: file.lastTxn ?? file.zxid, change: 'removed' });
+    if (!rt.disk.repairTail()) return gone.length > 0;
     this.emit({ type: 'note', sid, text: 'operator: removed the corrupt record at the end of the txn log' });
     return true;
   }
@@ -489,9 +491,10 @@ export class Simulation {
    * for `all`), or null when the disk holds no such snapshot.
    */
   corruptSnapshot(sid: Sid, zxid?: number | 'all'): number | null {
-    const z = this.server(sid).disk.corruptSnapshot(zxid);
-    if (z !== null) this.emit({ type: 'note', sid, text: zxid === 'all' ? 'storage fault: every snapshot file fails its CRC' : `storage fault: snapshot.${formatZxid(z)} fails its CRC` });
-    return z;
+    const r = this.server(sid).disk.corruptSnapshot(zxid);
+    if (r === null) return null;
+    for (const file of r.corrupted) this.emit({ type: 'snapfile', sid, zxid: file.zxid, lastTxn: file.lastTxn ?? file.zxid, change: 'corrupt' });
+    return r.zxid;
   }
 
   /**

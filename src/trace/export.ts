@@ -5,6 +5,7 @@
  * - the client history as Jepsen EDN (Knossos: one register per znode path) or as
  *   Porcupine JSON (a key-value model's get/put operations).
  */
+import { formatZxid } from '../protocol/zxid.ts';
 import type { HistoryOp } from '../sim/clients.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import { formatMessage, formatWrite } from './format.ts';
@@ -145,6 +146,9 @@ export function mermaidDiagram(trace: LoadedTrace, from: number, to: number, vio
         break;
       case 'halt':
         lines.push(`    Note over s${ev.sid}: HALT ${mermaidText(ev.reason)}`);
+        break;
+      case 'snapfile':
+        lines.push(`    Note right of s${ev.sid}: ${mermaidText(`snapshot ${formatZxid(ev.zxid)} ${ev.change === 'corrupt' ? 'fails its CRC' : 'removed by the operator'}`)}`);
         break;
       case 'persist':
         lines.push(`    Note right of s${ev.sid}: persist ${mermaidText(formatWrite(ev.write))}`);

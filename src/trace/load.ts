@@ -34,7 +34,7 @@ export interface LoadedTrace {
 /** A saved trace that cannot be read: one sentence naming the place and what was expected. */
 export class TraceInputError extends Error {}
 
-const RECORD_TYPES = new Set(['start', 'send', 'deliver', 'drop', 'timer', 'persist', 'fsync', 'diskfail', 'crash', 'halt', 'partition', 'heal', 'slow', 'state', 'vote', 'note', 'client', 'reply']);
+const RECORD_TYPES = new Set(['start', 'send', 'deliver', 'drop', 'timer', 'persist', 'fsync', 'diskfail', 'crash', 'snapfile', 'halt', 'partition', 'heal', 'slow', 'state', 'vote', 'note', 'client', 'reply']);
 
 /** Parses the text of a `--json` trace; `name` is the file name used in error messages. */
 export function parseTrace(text: string, name: string): LoadedTrace {

@@ -76,15 +76,33 @@ interface DiskView {
   updatingEpoch: boolean;
   /**
    * The durable snapshots, ascending by label, as the disk lists them (FileSnap, sim/disk.ts
-   * putSnapshot): a snapshot written under a label already there replaces it.
+   * putSnapshot): a snapshot written under a label already there replaces it; a file that fails
+   * its CRC stays listed (it counts for the purge) until an operator removes it (`snapfile`).
    */
   snapshots: SnapshotMark[];
 }
 
-/** A durable snapshot: its label, and the newest txn its data reflects (a fuzzy SNAP's can be past the label). */
+/**
+ * A durable snapshot file: its label, the newest txn its data reflects (a fuzzy SNAP's can be past
+ * the label), and whether it fails its CRC (a storage fault: the server skips it at start).
+ */
 interface SnapshotMark {
   readonly zxid: number;
   readonly lastTxn: number;
+  readonly corrupt: boolean;
+}
+
+/**
+ * The snapshot a start loads: the newest that reads back (FileSnap.deserialize skips the ones that
+ * fail their CRC; protocol/db.ts validSnapshotIndex). Its label, or 0 when there is none (no
+ * snapshot, or none readable: then the start is refused and a halt follows).
+ */
+function loadedSnapshot(d: DiskView): number {
+  for (let i = d.snapshots.length - 1; i >= 0; i--) {
+    const s = d.snapshots[i] as SnapshotMark;
+    if (!s.corrupt) return s.zxid;
+  }
+  return 0;
 }
 
 /** How many snapshots a disk keeps (protocol/db.ts KEPT_SNAPSHOTS; the page imports no protocol code). */
@@ -195,7 +213,7 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
     case 'start': {
       const v = views[ev.sid] as ServerView;
       const d = v.disk;
-      const snap = d.snapshots[d.snapshots.length - 1]?.zxid ?? 0;
+      const snap = loadedSnapshot(d);
       v.up = true;
       v.role = 'LOOKING';
       v.phase = 'ELECTION';
@@ -211,6 +229,13 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
       v.sync = { mode: null, newLeaderSeen: false, heldBefore: 0, heldAfter: 0 };
       v.connections = [];
       v.vote = null;
+      return;
+    }
+    case 'snapfile': {
+      const d = (views[ev.sid] as ServerView).disk;
+      if (ev.change === 'removed') d.snapshots = d.snapshots.filter((x) => x.zxid !== ev.zxid);
+      // A file already listed now fails its CRC; or a crash left the one being written, failing it.
+      else putSnapshot(d, { zxid: ev.zxid, lastTxn: ev.lastTxn, corrupt: true });
       return;
     }
     case 'crash': {
@@ -298,7 +323,7 @@ export function applyRecord(views: ServerView[], ev: TraceEvent): void {
           if (w.keepNewerSnapshots !== true) d.snapshots = d.snapshots.filter((x) => x.lastTxn <= w.zxid);
           return;
         case 'snapshot':
-          putSnapshot(d, { zxid: w.snapshot.zxid, lastTxn: w.snapshot.lastTxn ?? w.snapshot.zxid });
+          putSnapshot(d, { zxid: w.snapshot.zxid, lastTxn: w.snapshot.lastTxn ?? w.snapshot.zxid, corrupt: false });
           return;
         case 'writeEpoch':
           if (w.file === 'acceptedEpoch') {

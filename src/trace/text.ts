@@ -60,6 +60,12 @@ export function renderEvent(ev: TraceEvent, p: Palette = PLAIN): string {
       return line(p, ev, serverName(ev.sid), 'DISKFAIL', `${formatWrite(ev.write)}  token ${ev.token}  (storage fault: ${ev.reason === 'full' ? 'no space left on the disk' : 'the write failed'})`, p.fault);
     case 'crash':
       return line(p, ev, serverName(ev.sid), 'CRASH', ev.lostWrites > 0 ? `lost ${ev.lostWrites} unsynced write(s)` : '', p.fault);
+    case 'snapfile': {
+      const file = `snapshot ${formatZxid(ev.zxid)}${ev.lastTxn !== ev.zxid ? ` (data to ${formatZxid(ev.lastTxn)})` : ''}`;
+      return ev.change === 'corrupt'
+        ? line(p, ev, serverName(ev.sid), 'CORRUPT', `${file} fails its CRC (storage fault)`, p.fault)
+        : line(p, ev, serverName(ev.sid), 'REPAIR', `operator removed ${file}, which fails its CRC`, p.disk);
+    }
     case 'start':
       return line(p, ev, serverName(ev.sid), ev.restart ? 'RESTART' : 'start', '', ev.restart ? p.fault : p.state);
     case 'halt':

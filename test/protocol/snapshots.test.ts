@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeClusterConfig } from '../../src/protocol/config.ts';
 import { applyTxn, EMPTY_TREE, getData, type DataTree, type Txn } from '../../src/protocol/datatree.ts';
-import { applyCommitted, EMPTY_DB, EMPTY_SNAPSHOT, finishSnapshotThread, loadDatabase, logOnDisk, logTxn, NO_SNAPSHOT_WARNING, purgeDb, restoreOutcome, startSnapshotThread, truncateAndReload, validSnapshotIndex, type Db } from '../../src/protocol/db.ts';
+import { applyCommitted, EMPTY_DB, KEPT_SNAPSHOTS, EMPTY_SNAPSHOT, finishSnapshotThread, loadDatabase, logOnDisk, logTxn, NO_SNAPSHOT_WARNING, purgeDb, restoreOutcome, startSnapshotThread, truncateAndReload, validSnapshotIndex, type Db } from '../../src/protocol/db.ts';
 import { maybeSnapshot, pendingWrite, persist, schedulePurge, setPendingWrite, snapshotNow, snapshotThreadStep, takePendingWrite, TIMER_PURGE } from '../../src/protocol/persist.ts';
 import { blankState } from '../../src/protocol/peer.ts';
 import type { StepContext } from '../../src/protocol/context.ts';
@@ -285,6 +285,27 @@ describe('the disk: snapshot files', () => {
     expect(halted.image.snapshots).toEqual([]);
   });
 
+  it('the disk keeps the newest KEPT_SNAPSHOTS files, counting one a crash left failing its CRC; leftCorrupt names it', () => {
+    const disk = new Disk({ ...DEFAULT_DISK, corruptSnapshotProb: 1 }, new Rng('1'), new Rng('2'));
+    for (let c = 1; c <= KEPT_SNAPSHOTS; c++) {
+      disk.submit(0, c, { op: 'snapshot', snapshot: snapAt(c) });
+      while (!disk.complete(c));
+    }
+    expect(disk.image.snapshots.length).toBe(KEPT_SNAPSHOTS);
+    disk.submit(10, 100, { op: 'snapshot', snapshot: snapAt(KEPT_SNAPSHOTS + 1) });
+    disk.crash(10, 'draw');
+    expect(disk.leftCorrupt?.zxid).toBe(z(KEPT_SNAPSHOTS + 1));
+    const counters = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    expect(disk.image.snapshots.map((s) => [s.zxid, s.corrupt === true])).toEqual([...counters(2, KEPT_SNAPSHOTS).map((c) => [z(c), false]), [z(KEPT_SNAPSHOTS + 1), true]]);
+    disk.crash(20, 'draw');
+    expect(disk.leftCorrupt).toBe(null);
+    // What the operator removes and what an injected fault corrupts, as the trace reports them.
+    expect(disk.corruptSnapshot(z(3))).toEqual({ zxid: z(3), corrupted: [snapAt(3)] });
+    expect(disk.corruptSnapshot(z(3))).toEqual({ zxid: z(3), corrupted: [] });
+    expect(disk.removeCorruptSnapshots().map((s) => s.zxid)).toEqual([z(3), z(KEPT_SNAPSHOTS + 1)]);
+    expect(disk.image.snapshots.map((s) => s.zxid)).toEqual([2, ...counters(4, KEPT_SNAPSHOTS)].map(z));
+  });
+
   it('a snapshot file of the same name (snapshot.<zxid>) replaces the old one; without the fault nothing is drawn from the storage stream', () => {
     const storage = new Rng('2');
     const disk = new Disk(DEFAULT_DISK, new Rng('1'), storage);
@@ -301,10 +322,10 @@ describe('the disk: snapshot files', () => {
   it('corruptSnapshot and the operator: the newest readable file goes bad; with none readable, repair deletes them', () => {
     const disk = new Disk(DEFAULT_DISK, new Rng('1'));
     disk.image.snapshots = [EMPTY_SNAPSHOT, snapAt(3)];
-    expect(disk.corruptSnapshot()).toBe(z(3));
-    expect(disk.corruptSnapshot()).toBe(0);
+    expect(disk.corruptSnapshot()?.zxid).toBe(z(3));
+    expect(disk.corruptSnapshot()?.zxid).toBe(0);
     expect(disk.corruptSnapshot()).toBeNull();
-    expect(disk.removeCorruptSnapshots()).toBe(2);
+    expect(disk.removeCorruptSnapshots().map((s) => s.zxid)).toEqual([0, z(3)]);
     expect(disk.image.snapshots).toEqual([]);
   });
 });

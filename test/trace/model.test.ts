@@ -7,7 +7,7 @@
  */
 import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, type RunOptions } from '../../src/run/run.ts';
+import { createRun, type Run, type RunOptions } from '../../src/run/run.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { KEPT_SNAPSHOTS } from '../../src/protocol/db.ts';
 import { fmtZxid, TraceModel, VIEW_KEPT_SNAPSHOTS } from '../../src/trace/model.ts';
@@ -36,55 +36,100 @@ describe('state reconstruction from the trace', () => {
 
   const seeds = budget(6, 40);
   it(`matches the kernel's server states every 100 ms of ${seeds} faulty runs with clients`, () => {
-    let compared = 0;
-    let sawDown = 0;
-    let sawLeader = 0;
-    for (let seed = 1; seed <= seeds; seed++) {
-      const opts = options(seed);
-      const records: TraceEvent[] = [];
-      const run = createRun(opts, (ev) => records.push(ev));
-      const sids = run.sim.sids.slice();
-      let model: TraceModel | null = null;
-      for (let t = 100; t <= opts.untilMs; t += 100) {
-        run.sim.runUntil(t);
-        if (records.length === 0) continue;
-        // The model indexes the records it is given; a fresh one over the growing prefix.
-        model = new TraceModel(records.slice(), sids);
-        const views = model.stateAt(records.length - 1);
-        for (const sid of sids) {
-          const rt = run.sim.server(sid);
-          const v = views[sid]!;
-          const where = `seed ${seed}, t=${t}, s${sid}`;
-          expect(v.up, where).toBe(rt.up);
-          expect(v.disk.snapshots.map((x) => fmtZxid(x.zxid)), `${where}: durable snapshots`).toEqual(rt.disk.image.snapshots.map((x) => fmtZxid(x.zxid)));
-          if (!rt.up) {
-            sawDown++;
-            expect({ a: v.disk.acceptedEpoch, c: v.disk.currentEpoch, at: v.disk.acceptedTmp, ct: v.disk.currentTmp, u: v.disk.updatingEpoch }, where).toEqual({ a: rt.disk.image.acceptedEpoch, c: rt.disk.image.currentEpoch, at: rt.disk.image.acceptedEpochTmp, ct: rt.disk.image.currentEpochTmp, u: rt.disk.image.updatingEpoch });
-            continue;
-          }
-          const s = rt.state;
-          if (s.state === 'LEADING') sawLeader++;
-          expect(
-            { role: v.role, phase: v.phase, leader: v.role === 'LEADING' ? sid : v.leader, acceptedEpoch: v.acceptedEpoch, currentEpoch: v.currentEpoch, applied: fmtZxid(v.applied), lastLogged: fmtZxid(v.log.length > 0 ? v.log[v.log.length - 1]! : v.applied) },
-            where,
-          ).toEqual({
-            role: s.state,
-            phase: s.zabState,
-            leader: s.state === 'LEADING' ? sid : (s.learner?.leader ?? null),
-            acceptedEpoch: s.acceptedEpoch,
-            currentEpoch: s.currentEpoch,
-            applied: fmtZxid(s.db.lastProcessedZxid),
-            lastLogged: fmtZxid(s.db.log.lastZxid(s.db.lastProcessedZxid)),
-          });
-          compared++;
-        }
-      }
+    const seen = { compared: 0, down: 0, leader: 0, corrupt: 0, removed: 0, skipped: 0 };
+    for (let seed = 1; seed <= seeds; seed++) compareRun(seed, options(seed), seen);
+    expect(seen.compared).toBeGreaterThan(seeds * 500);
+    expect(seen.down).toBeGreaterThan(0);
+    expect(seen.leader).toBeGreaterThan(0);
+  });
+
+  // Snapshot files that fail their CRC: left by crashes while a snapshot was being written, and
+  // made so on disk every 1.5 s (the newest readable file of one server after another, as
+  // `corrupt sN snapshot` does); the fault injector's operator deletes them when none reads back
+  // (repair). A start loads the newest file that reads back, which the model must follow.
+  const storageSeeds = budget(4, 24);
+  it(`follows snapshot files that fail their CRC and their removal, every 100 ms of ${storageSeeds} runs with storage faults`, () => {
+    const seen = { compared: 0, down: 0, leader: 0, corrupt: 0, removed: 0, skipped: 0 };
+    for (let seed = 1; seed <= storageSeeds; seed++) {
+      const base = options(seed);
+      const opts: RunOptions = { ...base, params: { snapCount: 6 }, disk: { corruptSnapshotProb: 0.6 } };
+      compareRun(seed, opts, seen, (run, t) => {
+        if (t % 1500 !== 0) return;
+        const sids = run.sim.sids;
+        run.sim.corruptSnapshot(sids[(t / 1500) % sids.length]!);
+      });
     }
-    expect(compared).toBeGreaterThan(seeds * 500);
-    expect(sawDown).toBeGreaterThan(0);
-    expect(sawLeader).toBeGreaterThan(0);
+    expect(seen.compared).toBeGreaterThan(storageSeeds * 400);
+    // The runs exercised what the test is about: files failing their CRC, removed ones, and
+    // starts that loaded an older snapshot than the newest on disk.
+    expect(seen.corrupt).toBeGreaterThan(storageSeeds);
+    expect(seen.removed).toBeGreaterThan(0);
+    expect(seen.skipped).toBeGreaterThan(0);
   });
 });
+
+/** What compareRun saw, summed over runs: comparisons, and the situations they covered. */
+interface Seen {
+  compared: number;
+  down: number;
+  leader: number;
+  corrupt: number;
+  removed: number;
+  skipped: number;
+}
+
+/**
+ * Runs `opts` in steps of 100 ms of virtual time (calling `between` after each) and compares the
+ * model's reconstruction at the last record with the kernel's server states.
+ */
+function compareRun(seed: number, opts: RunOptions, seen: Seen, between?: (run: Run, t: number) => void): void {
+  const records: TraceEvent[] = [];
+  const run = createRun(opts, (ev) => records.push(ev));
+  const sids = run.sim.sids.slice();
+  for (let t = 100; t <= opts.untilMs; t += 100) {
+    run.sim.runUntil(t);
+    between?.(run, t);
+    if (records.length === 0) continue;
+    // The model indexes the records it is given; a fresh one over the growing prefix.
+    const model = new TraceModel(records.slice(), sids);
+    const views = model.stateAt(records.length - 1);
+    for (const sid of sids) {
+      const rt = run.sim.server(sid);
+      const v = views[sid]!;
+      const where = `seed ${seed}, t=${t}, s${sid}`;
+      expect(v.up, where).toBe(rt.up);
+      expect(
+        v.disk.snapshots.map((x) => `${fmtZxid(x.zxid)}${x.corrupt ? ' corrupt' : ''}`),
+        `${where}: durable snapshots`,
+      ).toEqual(rt.disk.image.snapshots.map((x) => `${fmtZxid(x.zxid)}${x.corrupt === true ? ' corrupt' : ''}`));
+      if (!rt.up) {
+        seen.down++;
+        expect({ a: v.disk.acceptedEpoch, c: v.disk.currentEpoch, at: v.disk.acceptedTmp, ct: v.disk.currentTmp, u: v.disk.updatingEpoch }, where).toEqual({ a: rt.disk.image.acceptedEpoch, c: rt.disk.image.currentEpoch, at: rt.disk.image.acceptedEpochTmp, ct: rt.disk.image.currentEpochTmp, u: rt.disk.image.updatingEpoch });
+        continue;
+      }
+      const s = rt.state;
+      if (s.state === 'LEADING') seen.leader++;
+      expect(
+        { role: v.role, phase: v.phase, leader: v.role === 'LEADING' ? sid : v.leader, acceptedEpoch: v.acceptedEpoch, currentEpoch: v.currentEpoch, applied: fmtZxid(v.applied), lastLogged: fmtZxid(v.log.length > 0 ? v.log[v.log.length - 1]! : v.applied) },
+        where,
+      ).toEqual({
+        role: s.state,
+        phase: s.zabState,
+        leader: s.state === 'LEADING' ? sid : (s.learner?.leader ?? null),
+        acceptedEpoch: s.acceptedEpoch,
+        currentEpoch: s.currentEpoch,
+        applied: fmtZxid(s.db.lastProcessedZxid),
+        lastLogged: fmtZxid(s.db.log.lastZxid(s.db.lastProcessedZxid)),
+      });
+      seen.compared++;
+    }
+  }
+  for (const ev of records) {
+    if (ev.type === 'snapfile' && ev.change === 'corrupt') seen.corrupt++;
+    else if (ev.type === 'snapfile') seen.removed++;
+    else if (ev.type === 'note' && ev.text.startsWith('problem reading snap file')) seen.skipped++;
+  }
+}
 
 describe('the diagram window', () => {
   it('messagesInWindow returns exactly the messages whose arrow crosses the window, including ones never delivered', async () => {

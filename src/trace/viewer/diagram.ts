@@ -141,12 +141,12 @@ export function drawDiagram(canvas: HTMLCanvasElement, d: DiagramInput): number 
     g.globalAlpha = 1;
   }
 
-  // Point events of the window: crashes, restarts, fsync completions, halts.
+  // Point events of the window: crashes, restarts, fsync completions, halts, storage faults.
   const from = model.indexAtTime(t0);
   const to = model.indexAtTime(t1 + 1);
   for (let i = from; i < to; i++) {
     const ev = records[i] as TraceEvent;
-    if (ev.type !== 'crash' && ev.type !== 'start' && ev.type !== 'fsync' && ev.type !== 'halt' && ev.type !== 'diskfail') continue;
+    if (ev.type !== 'crash' && ev.type !== 'start' && ev.type !== 'fsync' && ev.type !== 'halt' && ev.type !== 'diskfail' && ev.type !== 'snapfile') continue;
     if (!d.filters.keeps(ev)) continue;
     const px = x(ev.t);
     const y = laneY(ev.sid);
@@ -167,9 +167,14 @@ export function drawDiagram(canvas: HTMLCanvasElement, d: DiagramInput): number 
       g.lineTo(px, y + 8);
       g.closePath();
       g.fill();
-    } else if (ev.type === 'halt' || ev.type === 'diskfail') {
+    } else if (ev.type === 'halt' || ev.type === 'diskfail' || (ev.type === 'snapfile' && ev.change === 'corrupt')) {
       g.fillStyle = '#d62728';
       g.fillRect(px - 4, y - 12, 8, 8);
+    } else if (ev.type === 'snapfile') {
+      // An operator removed a file that fails its CRC.
+      g.strokeStyle = '#d62728';
+      g.lineWidth = 1;
+      g.strokeRect(px - 4, y - 12, 8, 8);
     } else if (ev.stage === 'done') {
       g.fillStyle = '#9467bd';
       g.fillRect(px - 1, y + 5, 3, 7);

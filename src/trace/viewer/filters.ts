@@ -36,6 +36,7 @@ export function recordZxids(ev: TraceEvent): number[] {
     return [];
   }
   if (ev.type === 'reply') return [ev.reply.zxid];
+  if (ev.type === 'snapfile') return [ev.zxid];
   return [];
 }
 
