@@ -15,7 +15,10 @@
  * alternated for as many rounds, compares the outputs, and prints how many cores each run kept
  * busy (its CPU time over its wall time, on Linux). Then the best run of each against the other,
  * and the most every core can add at one worker's CPU per seed: one worker keeps more than one
- * core busy (V8's compiler and collector threads), which bounds the ratio (docs/scaling.md).
+ * core busy (V8's compiler and collector threads), which bounds the ratio (docs/scaling.md). On
+ * Linux each run also says where its CPU time went: the threads running seeds (the main thread
+ * for one worker, the worker threads for more), V8's threads, and the main thread
+ * (bench/threads.mjs).
  *
  * Workloads:
  * - election: 5 voters, the leader crashes every ~3 s of virtual time and restarts 0.5–2 s later,
@@ -212,6 +215,14 @@ if (ONLY.has('explore')) {
   // can be compared byte for byte.
   const { spawnSync } = await import('node:child_process');
   const bin = new URL('../bin/zabsim.mjs', import.meta.url).pathname;
+  // Where each run's CPU time went, by thread (bench/threads.mjs; Linux only, else nothing).
+  const threadsModule = new URL('./threads.mjs', import.meta.url).href;
+  const threadTimes = (stderr: string): string => {
+    const m = /^zabsim-threads (.*)$/m.exec(stderr);
+    if (m === null) return '';
+    const t = JSON.parse(m[1] as string) as { main: number; helpers: number; later: number };
+    return t.later > 0.05 ? `  CPU: workers ${t.later.toFixed(1)} s, V8 threads ${t.helpers.toFixed(1)} s, main ${t.main.toFixed(1)} s` : `  CPU: main ${t.main.toFixed(1)} s, V8 threads ${t.helpers.toFixed(1)} s`;
+  };
   const cores = availableParallelism();
   // The CPU time of this process's finished children (user + sys, /proc/self/stat fields 16 and
   // 17, in clock ticks of 1/100 s on Linux): with the wall time, how many cores a run kept busy.
@@ -224,7 +235,7 @@ if (ONLY.has('explore')) {
       return null;
     }
   };
-  console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}, as \`zabsim explore --seeds ${EXPLORE_SEEDS} --workers W --json\` from dist/, one process each, ${EXPLORE_ROUNDS} rounds alternating the worker counts; load average ${loadavg()[0]?.toFixed(2)} before`);
+  console.log(`explore: the standard swarm (explore's defaults), seeds 1..${EXPLORE_SEEDS}, as \`zabsim explore --seeds ${EXPLORE_SEEDS} --workers W --json\` from dist/, one process each, ${EXPLORE_ROUNDS === 1 ? '1 round' : `${EXPLORE_ROUNDS} rounds alternating the worker counts`}; load average ${loadavg()[0]?.toFixed(2)} before`);
   interface ExploreRun {
     readonly wallMs: number;
     /** Cores kept busy (CPU time over wall time), or null without /proc. */
@@ -239,7 +250,7 @@ if (ONLY.has('explore')) {
     for (const workers of counts) {
       const c0 = childCpuMs();
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [bin, 'explore', '--seeds', String(EXPLORE_SEEDS), '--workers', String(workers), '--json', '--no-progress'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      const r = spawnSync(process.execPath, ['--import', threadsModule, bin, 'explore', '--seeds', String(EXPLORE_SEEDS), '--workers', String(workers), '--json', '--no-progress'], { encoding: 'utf8', maxBuffer: 1 << 30 });
       const wallMs = performance.now() - t0;
       const c1 = childCpuMs();
       const busy = c0 === null || c1 === null ? null : (c1 - c0) / wallMs;
@@ -257,7 +268,7 @@ if (ONLY.has('explore')) {
         `explore --workers ${String(workers).padEnd(3)} ${String(end.seeds).padStart(5)} seeds in ${wallMs.toFixed(0).padStart(6)} ms wall` +
           `  ${perSec.toFixed(1).padStart(7)} seeds/s  ${Math.round(perSec * 3600).toLocaleString('en-US').padStart(10)} seeds/hour` +
           `  ${Math.round(end.events / end.seeds).toLocaleString('en-US')} events/seed  ${Math.round((end.events / wallMs) * 1000).toLocaleString('en-US')} events/s  ${end.failures} failing` +
-          `${busy === null ? '' : `  ${busy.toFixed(2)} cores busy`}  output ${same ? 'identical' : 'DIFFERENT'}`,
+          `${busy === null ? '' : `  ${busy.toFixed(2)} cores busy`}${threadTimes(r.stderr)}  output ${same ? 'identical' : 'DIFFERENT'}`,
       );
     }
   }
