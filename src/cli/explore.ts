@@ -133,7 +133,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
       : null;
   bar?.start(size, 0, { rate: '0', failing: 0 });
   let lastLine = performance.now();
-  let latest: ExploreSummary = { results: [], failures: [], events: 0, wallMs: 0, coverage: null };
+  let latest: ExploreSummary = { results: [], ran: 0, failures: [], events: 0, wallMs: 0, coverage: null };
   const progress = (r: SeedResult, done: number, s: ExploreSummary): void => {
     latest = s;
     if (!showProgress) return;
@@ -156,7 +156,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
   };
   process.once('SIGINT', onSigint);
   let s: ExploreSummary = latest;
-  const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), strategy, coverage, onSeed: progress };
+  const options: ExploreOptions = { from, seeds: skip ? 0 : seeds, ...(timeLimit !== undefined ? { timeLimitMs: timeLimit } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}), overrides, swarm, ...(shard !== undefined ? { shard } : {}), strategy, coverage, keepResults: false, onSeed: progress };
   try {
     // Worker threads run the seeds of a per-seed strategy (swarm, pct); a strategy that learns
     // from earlier runs, and coverage counting, run on this thread (docs/scaling.md).
@@ -186,8 +186,8 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     bar?.stop();
   }
   // The whole sweep, earlier sessions of a resumed one included.
-  const n = sweep === null ? s.results.length : sweep.doneCount;
-  const done = s.results.length === size; // this session ran every seed it had (a resumed one: every seed left)
+  const n = sweep === null ? s.ran : sweep.doneCount;
+  const done = s.ran === size; // this session ran every seed it had (a resumed one: every seed left)
   // Only a shrunk failure has the field, in --json as in a merge of failures.jsonl's lines.
   const withShrunk = (f: SweepFailure, shrunk: Shrunk | null | undefined): SweepFailure => (shrunk === null || shrunk === undefined ? f : { ...f, shrunk });
   const failures: readonly SweepFailure[] =
@@ -210,7 +210,7 @@ export async function exploreCommand(flags: Map<string, FlagValue>, out: Output,
     err.write(`zabsim: results in ${sweep.path}${finished ? '' : ' (not finished: the same command with --resume continues it)'}; open ${sweep.path}/index.html${linked ? '' : `; ${outDir}/latest is a text file naming it (symbolic links failed here)`}\n`);
   }
   const secs = s.wallMs / 1000;
-  const session = sweep?.resumed === true ? `; this session ${s.results.length} seed${s.results.length === 1 ? '' : 's'} in ${secs.toFixed(1)}s` : '';
+  const session = sweep?.resumed === true ? `; this session ${s.ran} seed${s.ran === 1 ? '' : 's'} in ${secs.toFixed(1)}s` : '';
   if (json) {
     for (const line of sweepJson(result)) out.write(line);
     if (showProgress) err.write(`explore: ${n} seed${n === 1 ? '' : 's'} in ${secs.toFixed(1)}s, ${rate(s.events, secs)} events/s\n`);

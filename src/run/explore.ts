@@ -78,7 +78,10 @@ function seedCandidate(seed: number, overrides: Settings, swarm: boolean, strate
 }
 
 export interface ExploreSummary {
+  /** Every run's result, in order; empty when the exploration was told not to keep them (`keepResults`). */
   readonly results: readonly SeedResult[];
+  /** How many runs were made (`results.length` when they are kept). */
+  readonly ran: number;
   /** Seeds whose run failed a check, or threw (an internal error: `error` is set). */
   readonly failures: readonly SeedResult[];
   readonly events: number;
@@ -103,10 +106,15 @@ export interface ExploreOptions {
   readonly strategy?: StrategyName;
   /** Count coverage and sum it into the summary. */
   readonly coverage?: boolean;
+  /**
+   * Keep every run's result in the summary's `results` (default true). False keeps the failures
+   * only, so that a sweep of a million seeds holds a million counts, not a million results
+   * (about 0.6 KB each): `zabsim explore` needs no more.
+   */
+  readonly keepResults?: boolean;
   readonly onSeed?: (r: SeedResult, done: number, summary: ExploreSummary) => void;
 }
 
-/**
 /**
  * The summary of an exploration, built from its runs' results in order: the one place that
  * decides what counts and when to stop, for one thread (`exploring`) and for a worker pool
@@ -116,6 +124,8 @@ export class ExploreTally {
   private readonly t0 = performance.now();
   readonly results: SeedResult[] = [];
   readonly failures: SeedResult[] = [];
+  /** Runs counted so far. */
+  ran = 0;
   events = 0;
   /** Coverage summed over every run, when counted. */
   readonly coverage: CoverageCounts | null;
@@ -145,15 +155,16 @@ export class ExploreTally {
   /** Counts the next run's result (in order) and its coverage; returns whether enough failures were found to stop. */
   add(r: SeedResult, coverage: CoverageCounts | null = null): boolean {
     if (this.coverage !== null && coverage !== null) addCoverage(this.coverage, coverage);
-    this.results.push(r);
+    if (this.o.keepResults !== false) this.results.push(r);
+    this.ran++;
     this.events += r.events;
     if (!r.ok) this.failures.push(r);
-    this.o.onSeed?.(r, this.results.length, this.summary());
+    this.o.onSeed?.(r, this.ran, this.summary());
     return this.o.maxFailures !== undefined && this.failures.length >= this.o.maxFailures;
   }
 
   summary(): ExploreSummary {
-    return { results: this.results, failures: this.failures, events: this.events, wallMs: performance.now() - this.t0, coverage: this.coverage };
+    return { results: this.results, ran: this.ran, failures: this.failures, events: this.events, wallMs: performance.now() - this.t0, coverage: this.coverage };
   }
 }
 
@@ -183,8 +194,8 @@ export function* exploring(o: ExploreOptions): Generator<SeedResult, ExploreSumm
     return tally.summary();
   }
   let previous: Feedback[] = [];
-  for (let g = 0; tally.results.length < o.seeds; g++) {
-    const n = Math.min(GENERATION_SIZE, o.seeds - tally.results.length);
+  for (let g = 0; tally.ran < o.seeds; g++) {
+    const n = Math.min(GENERATION_SIZE, o.seeds - tally.ran);
     const candidates = strategy.generation(g, n, previous);
     previous = [];
     for (const c of candidates) {

@@ -14,7 +14,7 @@ function sweepOf(s: z.ExploreSummary, shard: z.Shard | null, seeds: number): z.S
   return {
     header: { from: 1, seeds, swarm: true, with: '--flaw follower_starts_processors_before_newleader_ack', maxFailures: null, shard },
     failures: s.failures.map(z.sweepFailure),
-    explored: s.results.length,
+    explored: s.ran,
     events: s.events,
     stopped: 'done',
   };
@@ -53,6 +53,24 @@ describe('the public API for sweeps', () => {
     expect(merged.result.failures).toEqual(whole.failures.map(z.sweepFailure));
     expect(z.parseShard('3/2')).toEqual({ error: expect.stringContaining('the shard index I must be from 1 to N') });
     expect(() => z.mergeSweeps([])).toThrow(z.SweepInputError);
+  });
+
+  it('keepResults false keeps the failures and the counts, and no passing result, on one thread and on a pool', async () => {
+    const whole = z.explore({ from: 1, seeds: 6, overrides });
+    expect(whole.ran).toBe(6);
+    expect(whole.results).toHaveLength(6);
+    const lean = z.explore({ from: 1, seeds: 6, overrides, keepResults: false });
+    const gen = z.exploringParallel({ from: 1, seeds: 6, overrides, keepResults: false }, 2);
+    let r = await gen.next();
+    while (!r.done) r = await gen.next();
+    for (const s of [lean, r.value]) {
+      expect(s.results).toEqual([]);
+      expect(s.ran).toBe(6);
+      expect(s.events).toBe(whole.events);
+      expect(s.failures.length).toBeGreaterThanOrEqual(2);
+      expect(s.failures.length).toBeLessThan(6);
+      expect(s.failures.map(z.sweepFailure)).toEqual(whole.failures.map(z.sweepFailure));
+    }
   });
 
   it('defaultWorkers: one worker per SEEDS_PER_WORKER seeds, at least one, at most one per core', () => {
