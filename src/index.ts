@@ -25,7 +25,7 @@ export { summarize, traceHash, type ServerSummary } from './run/summary.ts';
 
 // Exploration: many swarm seeds, each judged, with replay commands.
 export { explore, exploreSeed, exploring, type ExploreOptions, type ExploreSummary, type SeedResult } from './run/explore.ts';
-export { defaultWorkers, exploringParallel, SEEDS_PER_WORKER } from './run/parallel.ts';
+export { defaultWorkers, exploringParallel, SEEDS_PER_TASK, SEEDS_PER_WORKER } from './run/parallel.ts';
 export { DEFAULT_STRATEGY, STRATEGIES, type StrategyName } from './run/strategy.ts';
 
 // Sweeps split across processes or machines: a shard of the seeds, and the merge of the shards.

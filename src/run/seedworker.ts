@@ -1,7 +1,7 @@
 /**
  * The worker of `explore --workers N` (src/run/parallel.ts): a worker thread of the piscina pool
- * that runs one explored seed per task and returns its plain result, which structured clone
- * copies back to the main thread. The settings common to every seed arrive once, as workerData.
+ * that runs a few explored seeds per task (parallel.ts SEEDS_PER_TASK) and returns their plain
+ * results, which structured clone copies back to the main thread. The settings common to every seed arrive once, as workerData.
  * Built to dist/run/seedworker.js for the bin; the tests load this file through tsx's loader.
  */
 import { workerData } from 'node:worker_threads';
@@ -27,12 +27,17 @@ const overrides = new Map(data.overrides);
  */
 export type SeedOutcome = SeedResult | { readonly settingsError: string };
 
-/** Runs one seed (piscina's task function). */
-export default function runSeed(seed: number): SeedOutcome {
+/** Runs one seed. */
+function runSeed(seed: number): SeedOutcome {
   try {
     return exploreSeed(seed, overrides, data.swarm, data.strategy);
   } catch (e) {
     if (e instanceof SettingsError) return { settingsError: e.message };
     throw e;
   }
+}
+
+/** Runs the seeds of one task, in order (piscina's task function). */
+export default function runSeeds(seeds: readonly number[]): SeedOutcome[] {
+  return seeds.map(runSeed);
 }

@@ -73,6 +73,32 @@ describe('the public API for sweeps', () => {
     }
   });
 
+  it('a pool hands out SEEDS_PER_TASK seeds a task and counts them in order, a last short task and an early stop included', async () => {
+    expect(z.SEEDS_PER_TASK).toBeGreaterThan(1);
+    const seeds = 2 * z.SEEDS_PER_TASK + 1;
+    const one = z.explore({ from: 1, seeds, overrides });
+    const two = async (o: Partial<z.ExploreOptions>): Promise<{ seen: number[]; summary: z.ExploreSummary }> => {
+      const gen = z.exploringParallel({ from: 1, seeds, overrides, ...o }, 2);
+      const seen: number[] = [];
+      let r = await gen.next();
+      while (!r.done) {
+        seen.push(r.value.seed);
+        r = await gen.next();
+      }
+      return { seen, summary: r.value };
+    };
+    const all = await two({});
+    expect(all.seen).toEqual(one.results.map((r) => r.seed));
+    expect(all.summary.events).toBe(one.events);
+    // Stopped at the second failure, inside a task whose later seeds ran and are discarded.
+    const second = (one.failures[1] as z.SeedResult).seed;
+    expect(second % z.SEEDS_PER_TASK).not.toBe(0);
+    const stopped = await two({ maxFailures: 2 });
+    expect(stopped.seen).toEqual(one.results.filter((r) => r.seed <= second).map((r) => r.seed));
+    // A time limit already passed starts no seed.
+    expect((await two({ timeLimitMs: 0 })).summary.ran).toBe(0);
+  });
+
   it('defaultWorkers: one worker per SEEDS_PER_WORKER seeds, at least one, at most one per core', () => {
     expect(z.SEEDS_PER_WORKER).toBe(500);
     expect([0, 1, 100, 499, 500, 999, 1000, 1500].map((n) => z.defaultWorkers(n, 2))).toEqual([1, 1, 1, 1, 1, 1, 2, 2]);
