@@ -1,8 +1,9 @@
 /**
  * The worker of `explore --workers N` (src/run/parallel.ts): a worker thread of the piscina pool
  * that runs a few explored seeds per task (parallel.ts SEEDS_PER_TASK) and returns their plain
- * results, which structured clone copies back to the main thread. The settings common to every seed arrive once, as workerData.
- * Built to dist/run/seedworker.js for the bin; the tests load this file through tsx's loader.
+ * results, which structured clone copies back to the main thread. The settings common to every
+ * seed arrive once, as workerData. Built to dist/run/seedworker.js for the bin; the tests load
+ * this file through tsx's loader.
  */
 import { workerData } from 'node:worker_threads';
 import { exploreSeed, type SeedResult } from './explore.ts';
