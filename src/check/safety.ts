@@ -13,6 +13,7 @@
 import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
+import { formatDigest, formatTxn } from '../protocol/format.ts';
 import type { ClientRequest, CommitItem, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
@@ -236,7 +237,7 @@ export class SafetyChecker implements SimMonitor {
         continue;
       }
       if (known.txn !== e.txn && !sameTxn(known.txn, e.txn)) {
-        this.report('ZxidUniqueness', [sid, known.by], [e.zxid], `${n(sid)} logged ${f(e.zxid)} as a different txn than ${n(known.by)} proposed under that zxid`, [`first: ${describeTxn(known.txn)}`, `now: ${describeTxn(e.txn)}`]);
+        this.report('ZxidUniqueness', [sid, known.by], [e.zxid], `${n(sid)} logged ${f(e.zxid)} as a different txn than ${n(known.by)} proposed under that zxid`, [`first: ${formatTxn(known.txn)}`, `now: ${formatTxn(e.txn)}`]);
       } else if (predZ !== null && known.pred !== predZ && known.pred !== snapshotBetween(next.db, predZ, e.zxid)) {
         this.report('HistoryConsistency', [sid], [e.zxid, predZ, known.pred], `${n(sid)} logged ${f(e.zxid)} right after ${f(predZ)}, but it was proposed after ${f(known.pred)}: its log is not a prefix of any history`, [`${n(known.by)} proposed ${f(e.zxid)}`]);
       }
@@ -335,7 +336,7 @@ export class SafetyChecker implements SimMonitor {
     if (g.isCommitted(L)) {
       const want = g.digestAfter(L);
       if (want !== undefined && want !== db.tree.digest) {
-        this.report('Agreement', [sid], [L], `${n(sid)} has applied up to committed ${f(L)} but its data tree differs from the committed sequence's`, [`digest ${hex(db.tree.digest)}, expected ${hex(want)}`, `it holds ${db.log.length} log entries and ${db.snapshots.length} snapshots`]);
+        this.report('Agreement', [sid], [L], `${n(sid)} has applied up to committed ${f(L)} but its data tree differs from the committed sequence's`, [`digest ${formatDigest(db.tree.digest)}, expected ${formatDigest(want)}`, `it holds ${db.log.length} log entries and ${db.snapshots.length} snapshots`]);
       }
     }
     if (next.zabState === 'BROADCAST') this.checkServing(sid, next);
@@ -749,21 +750,4 @@ function lastQueuedCommit(s: ServerState): Zxid {
 
 function sameTxn(a: Txn, b: Txn): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function describeTxn(t: Txn): string {
-  const o = t.origin;
-  const who = o === undefined ? '' : ` from client ${o.client} request ${o.cxid}`;
-  switch (t.type) {
-    case 'create':
-    case 'setData':
-    case 'delete':
-      return `${t.type} ${t.path}${who}`;
-    default:
-      return `${t.type} ${t.session}${who}`;
-  }
-}
-
-function hex(x: number): string {
-  return `0x${(x >>> 0).toString(16)}`;
 }

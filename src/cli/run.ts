@@ -1,6 +1,7 @@
 /**
  * `zabsim run`: one seeded simulation, printed as its parameters, its trace and a summary.
  */
+import { formatDigest } from '../protocol/format.ts';
 import { serverName } from '../protocol/config.ts';
 import { flawByName, NEWEST_RELEASE, releaseProfile, unknownFlawMessage } from '../protocol/flaws.ts';
 
@@ -116,7 +117,7 @@ export function summaryLines(sim: Simulation): string[] {
       r.lastLogged === null ? '-' : formatZxid(r.lastLogged),
       r.lastZxid === null ? '-' : formatZxid(r.lastZxid),
       opt(r.applied),
-      r.digest === null ? '-' : r.digest.toString(16).padStart(8, '0'),
+      r.digest === null ? '-' : formatDigest(r.digest),
       v === null ? '-' : `(${v.leader < 0 ? formatLong(v.leader) : serverName(v.leader)}, ${formatZxid(v.zxid)}, ${formatLong(v.peerEpoch)})`,
       opt(r.round),
     ]);

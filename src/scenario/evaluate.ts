@@ -3,6 +3,7 @@
  * against the running simulation, with a sentence saying what was found.
  */
 import type { Checkers } from '../check/index.ts';
+import { formatDigest } from '../protocol/format.ts';
 import { serverName, type Sid } from '../protocol/config.ts';
 import { getData } from '../protocol/datatree.ts';
 import { formatZxid, type Zxid } from '../protocol/zxid.ts';
@@ -100,7 +101,7 @@ export function evaluate(v: RunView, p: Pred, src: Source): Check {
       });
       const a = parts[0] as (typeof parts)[number];
       const ok = parts.every((x) => x.digest === a.digest && x.last === a.last);
-      return { ok, found: parts.map((x) => `${serverName(x.sid)} applied up to ${formatZxid(x.last)} (digest ${x.digest.toString(16).padStart(8, '0')})`).join(', ') };
+      return { ok, found: parts.map((x) => `${serverName(x.sid)} applied up to ${formatZxid(x.last)} (digest ${formatDigest(x.digest)})`).join(', ') };
     }
     case 'checkers': {
       const vs = v.checkers.violations;

@@ -2,6 +2,7 @@
  * What a scenario can observe of a run: the trace (searchable as text), the committed set, the
  * client replies, and a short table of every server for failure reports.
  */
+import { formatDigest } from '../protocol/format.ts';
 import { serverName, type Sid } from '../protocol/config.ts';
 import { appliedCount } from '../protocol/db.ts';
 import type { ClientReply } from '../protocol/types.ts';
@@ -139,7 +140,7 @@ export function stateTable(sim: Simulation): string {
       logged,
       formatZxid(s.db.lastProcessedZxid),
       String(appliedCount(s.db)),
-      s.db.tree.digest.toString(16).padStart(8, '0'),
+      formatDigest(s.db.tree.digest),
     ]);
   }
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));

@@ -5,10 +5,11 @@
  * - the client history as Jepsen EDN (Knossos: one register per znode path) or as
  *   Porcupine JSON (a key-value model's get/put operations).
  */
+import { formatWrite } from '../protocol/format.ts';
 import { formatZxid } from '../protocol/zxid.ts';
 import type { HistoryOp } from '../sim/clients.ts';
 import type { TraceEvent } from '../sim/events.ts';
-import { formatMessage, formatWrite } from './format.ts';
+import { formatMessage } from './format.ts';
 import type { LoadedTrace, ViolationFacts } from './load.ts';
 import { renderEvent } from './text.ts';
 

@@ -10,7 +10,8 @@
 import { serverName } from '../protocol/config.ts';
 import { formatZxid } from '../protocol/zxid.ts';
 import type { TraceEvent } from '../sim/events.ts';
-import { formatMessage, formatWrite, leaderName } from './format.ts';
+import { formatWrite } from '../protocol/format.ts';
+import { formatMessage, leaderName } from './format.ts';
 
 /** How each kind of text is coloured. */
 export interface Palette {
