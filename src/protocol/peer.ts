@@ -91,6 +91,11 @@ export function blankState(sid: Sid): ServerState {
   };
 }
 
+/** The leader a server follows or observes, itself when it leads, or null (LOOKING, or not yet connected). */
+export function leaderOf(s: ServerState): Sid | null {
+  return s.state === 'LEADING' ? s.sid : (s.learner?.leader ?? null);
+}
+
 /** The pure transition function of one server; `probe` receives the coverage probes it passes (null: off). */
 export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe: ProbeSink | null = null): StepResult {
   const effects: Effect[] = [];

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appliedCount } from '../protocol/db.ts';
+import { leaderOf } from '../protocol/peer.ts';
 import type { ServerSummary } from '../sim/events.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { createRun, type RunOptions } from './run.ts';
@@ -23,7 +24,7 @@ export function summarize(sim: Simulation): ServerSummary[] {
       up: true,
       role: s.state,
       phase: s.zabState,
-      leader: s.state === 'LEADING' ? sid : s.learner?.leader ?? null,
+      leader: leaderOf(s),
       acceptedEpoch: s.acceptedEpoch,
       currentEpoch: s.currentEpoch,
       lastZxid: s.db.lastProcessedZxid,

@@ -7,6 +7,7 @@ import { serverName, type Sid } from '../protocol/config.ts';
 import { appliedCount } from '../protocol/db.ts';
 import type { ClientReply } from '../protocol/types.ts';
 import { formatZxid, type Zxid } from '../protocol/zxid.ts';
+import { leaderOf } from '../protocol/peer.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { Simulation } from '../sim/kernel.ts';
 import { renderEvent } from '../trace/text.ts';
@@ -129,7 +130,7 @@ export function stateTable(sim: Simulation): string {
       continue;
     }
     const s = rt.state;
-    const leader = s.state === 'LEADING' ? sid : s.learner?.leader ?? null;
+    const leader = leaderOf(s);
     rows.push([
       serverName(sid),
       s.state,

@@ -8,7 +8,7 @@
  * delivery; persist: disk schedules the fsync; timers; close) → trace records to the sink.
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
-import { blankState, step } from '../protocol/peer.ts';
+import { blankState, leaderOf, step } from '../protocol/peer.ts';
 import { validSnapshotIndex } from '../protocol/db.ts';
 import { PROBE, PROBES, stepCell, type ProbeSink } from '../protocol/probes.ts';
 import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
@@ -692,8 +692,8 @@ export class Simulation {
   }
 
   private traceChanges(prev: ServerState, next: ServerState): void {
-    const leader = next.state === 'LEADING' ? next.sid : next.learner?.leader ?? null;
-    const prevLeader = prev.state === 'LEADING' ? prev.sid : prev.learner?.leader ?? null;
+    const leader = leaderOf(next);
+    const prevLeader = leaderOf(prev);
     if (!prev.up || prev.state !== next.state || prev.zabState !== next.zabState || leader !== prevLeader) {
       this.emit({ type: 'state', sid: next.sid, state: next.state, zabState: next.zabState, leader });
     }
