@@ -17,6 +17,7 @@ import { sweepFailure, sweepJson, type Stopped, type SweepFailure, type SweepRes
 import { checkSettings, formatSettings, resolveSettings, settingsArgs } from '../run/settings.ts';
 import { SweepFolder } from './sweep.ts';
 import { describeDraw, SWARM_DRAWS } from '../run/swarm.ts';
+import { alignColumns } from '../trace/format.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 import type { Terminal } from './output.ts';
 import { RUN_SPEC, type Output } from './run.ts';
@@ -259,8 +260,7 @@ export function writeFailureTable(r: SweepResult, out: Output): void {
   }
   out.write(`${r.failures.length} failing seed${r.failures.length === 1 ? '' : 's'}:`);
   const rows = [['seed', 'property', 'at', 'replay'], ...r.failures.map((f) => [String(f.seed), f.error !== null ? 'INTERNAL ERROR' : (f.violation?.property ?? '?'), `${f.violation?.t ?? f.endMs}ms`, f.replay])];
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  for (const row of rows) out.write(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '));
+  for (const line of alignColumns(rows)) out.write(line);
   const first = r.failures[0] as SweepFailure;
   if (first.violation !== null) out.write(`first failure (seed ${first.seed}): ${first.violation.message}`);
   for (const f of r.failures) if (f.shrunk !== undefined && f.shrunk !== null) out.write(describeShrunk(f.seed, f.shrunk));

@@ -26,6 +26,7 @@ import type { HistoryStats } from '../sim/clients.ts';
 import type { Terminal } from './output.ts';
 import { summarize, traceHash } from '../run/summary.ts';
 import { coverageJson, formatCoverage } from '../run/coverage.ts';
+import { alignColumns } from '../trace/format.ts';
 import { renderEvent, type Palette } from '../trace/text.ts';
 import { parseFlags, UsageError, type CommandSpec, type FlagValue } from './args.ts';
 import { basename, join } from 'node:path';
@@ -122,8 +123,7 @@ export function summaryLines(sim: Simulation): string[] {
       opt(r.round),
     ]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
+  return alignColumns(rows);
 }
 
 export interface Output {

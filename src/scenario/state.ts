@@ -10,6 +10,7 @@ import { formatZxid, type Zxid } from '../protocol/zxid.ts';
 import { leaderOf } from '../protocol/peer.ts';
 import type { TraceEvent } from '../sim/events.ts';
 import type { Simulation } from '../sim/kernel.ts';
+import { alignColumns } from '../trace/format.ts';
 import { renderEvent } from '../trace/text.ts';
 
 /** The trace of a run, with each line's text (spaces collapsed) rendered on first use. */
@@ -144,6 +145,5 @@ export function stateTable(sim: Simulation): string {
       formatDigest(s.db.tree.digest),
     ]);
   }
-  const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
-  return rows.map((r) => r.map((x, c) => x.padEnd(widths[c] as number)).join('  ').trimEnd()).join('\n');
+  return alignColumns(rows).join('\n');
 }

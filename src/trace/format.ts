@@ -48,3 +48,13 @@ export function formatMessage(msg: WireMessage): string {
 export function leaderName(sid: number): string {
   return sid < 0 ? formatLong(sid) : serverName(sid);
 }
+
+/**
+ * A table as lines: the cells of a row two spaces apart, each column as wide as its widest cell,
+ * trailing spaces trimmed (the server summaries of run and scenario, explore's failing seeds).
+ */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, cell.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
+}
