@@ -173,6 +173,11 @@ function last(log: readonly number[], dflt: number): number {
   return log.length > 0 ? (log[log.length - 1] as number) : dflt;
 }
 
+/**
+ * A pending write as the state panel lists it: protocol/format.ts formatWrite's short form. Not
+ * that function: the page imports no protocol code, and in the page a snapshot write carries
+ * only its label, lastTxn and node count (html.ts), not the tree formatWrite counts.
+ */
 function writeText(w: PersistOp): string {
   switch (w.op) {
     case 'appendLog':
