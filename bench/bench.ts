@@ -277,9 +277,11 @@ if (ONLY.has('explore')) {
   if (cores > 1 && all !== undefined) {
     const ratio = one.wallMs / all.wallMs;
     // One worker's run keeps `one.busy` cores busy (V8's compiler and collector threads beside the
-    // thread running seeds); `cores` workers at the same CPU per seed can be at most
-    // cores / one.busy times as fast, however well the pool feeds them.
-    const ceiling = one.busy === null ? '' : `; one worker kept ${one.busy.toFixed(2)} cores busy, so ${cores} cores give at most ${cores} / ${one.busy.toFixed(2)} = ${(cores / one.busy).toFixed(2)}x at its CPU per seed`;
+    // thread running seeds); `cores` workers spending what it spends per seed, in all threads, can
+    // be at most cores / one.busy times as fast, however well the pool feeds them. They can beat
+    // that only by spending less: the pool's scavenges run without helper threads (parallel.ts),
+    // whose CPU bought one worker no time (docs/scaling.md, "Eighth session").
+    const ceiling = one.busy === null ? '' : `; one worker kept ${one.busy.toFixed(2)} cores busy, so ${cores} workers spending its CPU per seed give at most ${cores} / ${one.busy.toFixed(2)} = ${(cores / one.busy).toFixed(2)}x`;
     console.log(
       `explore, best of ${EXPLORE_ROUNDS}: ${(one.seeds / one.wallMs * 1000).toFixed(1)} seeds/s on 1 worker, ${(all.seeds / all.wallMs * 1000).toFixed(1)} on ${cores}: ${ratio.toFixed(2)}x${ceiling}; outputs ${identical ? 'identical' : 'DIFFERENT'} in all ${EXPLORE_ROUNDS * counts.length} runs`,
     );
