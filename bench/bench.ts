@@ -9,13 +9,17 @@
  *
  * `npm run bench -- --only reference,explore --seeds 300 --rounds 3` runs some sections only
  * (reference, election, broadcast, explore; broadcast-1m is the broadcast workload with checkers
- * on only), sets the seeds of the explore section (default 2,000: long enough that each thread's
- * JIT warm-up, about 3 s of compilation, is not most of it) and its rounds (default 2). The
+ * on only), sets the seeds of the explore section (default 2,000, a couple of minutes: long
+ * enough that each thread's JIT warm-up, 3.5 to 4 s of CPU, is not most of it, but not that it
+ * is negligible; the ratio of every core to one worker is measured with --seeds 40000, about 16
+ * minutes, docs/scaling.md "Eighth session") and its rounds (default 2). The
  * explore section runs the CLI from dist/, as a user does, on one worker and on every core,
  * alternated for as many rounds, compares the outputs, and prints how many cores each run kept
  * busy (its CPU time over its wall time, on Linux). Then the best run of each against the other,
- * and the most every core can add at one worker's CPU per seed: one worker keeps more than one
- * core busy (V8's compiler and collector threads), which bounds the ratio (docs/scaling.md). On
+ * and the most every core can add if each worker spends what one worker spends per seed in all
+ * its threads: one worker keeps more than one core busy (V8's compiler and collector threads).
+ * Long sweeps beat that line, since the pool's workers scavenge without helper threads, whose
+ * CPU bought one worker no time (docs/scaling.md). On
  * Linux each run also says where its CPU time went: the threads running seeds (the main thread
  * for one worker, the worker threads for more), V8's threads, and the main thread
  * (bench/threads.mjs).
