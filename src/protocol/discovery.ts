@@ -165,14 +165,14 @@ export function onAckEpoch(s: S, ctx: StepContext, from: Sid, msg: AckEpoch, sta
       dropLearner(s, ctx, from);
       return;
     }
-    hw.stage = 'epochack';
+    hw.stage = 'epoch-quorum';
     waitForEpochAck(s, ctx, from, msg.currentEpoch, msg.zxid);
     const cur = s.leader as LeaderState;
     if (!cur.electionFinished) return;
     // The ACK that finished the wait released every handler, this one included.
     for (const key in cur.learners) {
       const w = cur.learners[key];
-      if (w !== undefined && w.stage === 'epochack') startSync(w);
+      if (w !== undefined && w.stage === 'epoch-quorum') startSync(w);
     }
     return;
   }

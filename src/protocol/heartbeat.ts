@@ -79,7 +79,7 @@ export function onPingTimer(s: S, ctx: StepContext): PingOutcome {
     const h = l.learners[key];
     // LearnerHandler.ping: nothing before the sync stream is on the wire ("otherwise the
     // learner will crash"), then SyncLimitCheck, then the PING.
-    if (h === undefined || h.stage === 'epoch' || h.stage === 'ackepoch' || h.stage === 'epochack') continue;
+    if (h === undefined || h.stage === 'epoch' || h.stage === 'ackepoch' || h.stage === 'epoch-quorum') continue;
     // §7 SyncLimitCheck drops a learner whose oldest unacked PROPOSAL is at least
     // syncLimit·tickTime old at this ping. The ping clock counts whole wake-ups, so a proposal
     // sent between wake-ups W and W+1 is stamped with W's time: its real age here is up to one

@@ -381,7 +381,7 @@ function onLearnerPacket(s: S, ctx: StepContext, from: Sid, msg: Message): void 
       onSyncingLearnerPacket(s, ctx, h, msg, (sid) => dropLearner(s, ctx, sid));
       return;
     case 'epoch':
-    case 'epochack':
+    case 'epoch-quorum':
       note(ctx, `ignored ${msg.type} from s${from}: its handler is waiting for the epoch`);
       return;
     case 'synced':

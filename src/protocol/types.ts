@@ -385,12 +385,14 @@ export interface SyncLimitCheck {
 }
 
 /**
- * Where a LearnerHandler is in its life: waiting for the epoch decision before LEADERINFO,
- * waiting for ACKEPOCH, waiting for the quorum of ACKEPOCHs, syncing (sync stream and NEWLEADER
- * queued, waiting for the NEWLEADER ACK), synced (waiting for the leader to start up before
- * UPTODATE), or in broadcast (UPTODATE sent).
+ * Where a LearnerHandler is in its life: `epoch`, waiting for the epoch decision before
+ * LEADERINFO (Leader.getEpochToPropose); `ackepoch`, LEADERINFO sent, waiting for the learner's
+ * ACKEPOCH; `epoch-quorum`, its ACKEPOCH read, waiting for a quorum of them
+ * (Leader.waitForEpochAck); `sync` (sync stream and NEWLEADER queued, waiting for the NEWLEADER
+ * ACK); `synced` (waiting for the leader to start up before UPTODATE); or `broadcast` (UPTODATE
+ * sent).
  */
-export type HandlerStage = 'epoch' | 'ackepoch' | 'epochack' | 'sync' | 'synced' | 'broadcast';
+export type HandlerStage = 'epoch' | 'ackepoch' | 'epoch-quorum' | 'sync' | 'synced' | 'broadcast';
 
 /** The leader's view of one learner connection (LearnerHandler, §1.2, §7). */
 export interface LearnerHandler {

@@ -96,7 +96,7 @@ describe('§4.5 waitForEpochAck: StateSummary.isMoreRecentThan compares (current
     const n = acking({ epoch_from_last_logged_zxid: true });
     n.msg(1, ackEpoch(z(1, 3), 2));
     expect(n.notes()).toEqual([]);
-    expect(n.state.leader?.learners[1]?.stage).toBe('epochack');
+    expect(n.state.leader?.learners[1]?.stage).toBe('epoch-quorum');
     n.msg(2, ackEpoch(z(1, 6), 1));
     expect(n.notes()[0]).toBe('epoch 2 acked by [5,1,2]; writing currentEpoch');
     expect(n.notes().filter((t) => t.includes('ahead'))).toEqual([]);
@@ -266,7 +266,7 @@ describe('§4.3, §4.5 a leader whose currentEpoch is -1 (QuorumPeer.getCurrentE
     expect(leaderInfos(n.effects)).toEqual(['s3 <1,0>']);
     n.msg(3, ackEpoch(z(1, 2), -1));
     expect(n.notes()).toEqual([]);
-    expect(n.state.leader?.learners[3]?.stage).toBe('epochack');
+    expect(n.state.leader?.learners[3]?.stage).toBe('epoch-quorum');
     expect(n.state.leader?.electing).toEqual([]);
     // StateSummary.isMoreRecentThan: (0, <0,0>) is ahead of (-1, <0,0>).
     n.msg(1, ackEpoch(z(0, 0), 0));

@@ -59,10 +59,10 @@ describe('§7 the leader\'s ping (Leader.lead\'s loop, LearnerHandler.ping)', ()
   // LearnerHandler.ping: "If learner hasn't sync properly yet, don't send ping packet otherwise,
   // the learner will crash": nothing until startSendingPackets, which follows the sync's packets
   // (zabsim's stage 'sync'). SyncLimitCheck is not consulted either.
-  it('a handler still in Discovery (epoch, ackepoch, epochack) gets no PING and is not dropped, however old its check; from the sync on it is pinged, or dropped', () => {
+  it('a handler still in Discovery (epoch, ackepoch, epoch-quorum) gets no PING and is not dropped, however old its check; from the sync on it is pinged, or dropped', () => {
     const { sim } = ensemble(3);
     const leader = sim.server(3).state;
-    for (const stage of ['epoch', 'ackepoch', 'epochack'] as const) {
+    for (const stage of ['epoch', 'ackepoch', 'epoch-quorum'] as const) {
       for (const stale of [false, true]) {
         const r = runPing(sim.cfg, leader, stage, stale);
         expect(r.out).toStrictEqual({ abdicate: false, drop: [], expired: [] });
@@ -168,7 +168,7 @@ describe('§7 read timeouts: initLimit·tickTime until the NEWLEADER ACK, syncLi
         h.stage = stage;
         heardFromLearner(d, ctx, h);
       }).effects.filter((e) => e.kind === 'setTimer');
-    for (const stage of ['epoch', 'ackepoch', 'epochack', 'sync'] as const) {
+    for (const stage of ['epoch', 'ackepoch', 'epoch-quorum', 'sync'] as const) {
       expect(armed(stage)).toStrictEqual([{ kind: 'setTimer', timer: handlerReadTimer(1), delayMs: 20_000 }]);
     }
     for (const stage of ['synced', 'broadcast'] as const) {

@@ -331,7 +331,7 @@ describe('LearnerHandler.run before broadcast: what a handler reads at each stag
     expect(n.state.leader?.learners[3]?.stage).toBe('ackepoch');
     // Its ACKEPOCH read, the handler waits in waitForEpochAck for a quorum of them: it reads nothing.
     n.msg(3, { type: 'ACKEPOCH', zxid: z(1, 5), currentEpoch: 1 });
-    expect(n.state.leader?.learners[3]?.stage).toBe('epochack');
+    expect(n.state.leader?.learners[3]?.stage).toBe('epoch-quorum');
     n.msg(3, ping);
     expect(n.notes()).toEqual(['ignored PING from s3: its handler is waiting for the epoch']);
   });
