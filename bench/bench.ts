@@ -81,6 +81,8 @@ function count(name: string, fallback: number, min: number): number {
   return v;
 }
 const SECTIONS = ['reference', 'election', 'broadcast', 'broadcast-1m', 'explore'];
+/** An explore run shorter than this on one worker is mostly its threads' warm-up (the note after the ratio). */
+const SHORT_SWEEP_MS = 240_000;
 const ONLY = new Set((arg('only') ?? 'reference,election,broadcast,explore').split(','));
 for (const s of ONLY) if (!SECTIONS.includes(s)) usage(`--only takes sections among ${SECTIONS.join(', ')}, not ${JSON.stringify(s)}.`);
 const EXPLORE_SEEDS = count('seeds', 2000, 1);
@@ -289,5 +291,12 @@ if (ONLY.has('explore')) {
     console.log(
       `explore, best of ${EXPLORE_ROUNDS}: ${(one.seeds / one.wallMs * 1000).toFixed(1)} seeds/s on 1 worker, ${(all.seeds / all.wallMs * 1000).toFixed(1)} on ${cores}: ${ratio.toFixed(2)}x${ceiling}; outputs ${identical ? 'identical' : 'DIFFERENT'} in all ${EXPLORE_ROUNDS * counts.length} runs`,
     );
+    // Each worker thread is an isolate that warms up on its own (3.5 to 4 s of CPU here): on a
+    // sweep of a few minutes' work or less, that is what the ratio mostly shows.
+    if (one.wallMs < SHORT_SWEEP_MS) {
+      console.log(
+        `  (a short sweep: ${(one.wallMs / 1000).toFixed(0)} s on one worker, ${(one.wallMs / 1000 / cores).toFixed(0)} s of work a worker on ${cores}, beside each worker thread's JIT warm-up of a few seconds of CPU; the ratio of a long sweep, as users run them, needs --seeds 40000 or more, docs/scaling.md "Eighth session")`,
+      );
+    }
   }
 }
