@@ -9,6 +9,7 @@ export const SAFETY_PROPERTIES = {
   Leadership: 'each epoch is established at most once, by one leader, whichever server it is (I1)',
   Establishment: "a leader is established only on NEWLEADER ACKs from a quorum of distinct voters, each of which had currentEpoch >= e and the leader's initial history durable when it ACKed",
   EpochPromise: 'a learner ACKs an epoch (ACKEPOCH) only once that epoch is its durable acceptedEpoch: never an epoch below it, never before the write is durable',
+  DurableAck: 'a learner ACKs a proposal only once the txn is in its durable txn log (ACK only after the fsync)',
   ZxidUniqueness: 'a zxid names one txn, ever (I2)',
   CommittedNeverLost: "every committed txn is in the history of every leader established later (I3, leader log completeness)",
   Agreement: 'a server whose last applied txn is committed holds exactly the state of the committed sequence up to it (I4, Agreement)',

@@ -145,7 +145,10 @@ export class SafetyChecker implements SimMonitor {
           this.checkAdvertised(rt, 'ACKEPOCH', m.zxid);
           this.checkEpochPromise(rt, next);
         } else if (m.type === 'TRUNC') this.checkTrunc(rt.sid, e.to, m.zxid);
-        else if (m.type === 'ACK' && counterOf(m.zxid) === 0 && next.learner !== null && next.learner.phase === 'sync') this.recordNewLeaderAck(rt, e.to, epochOf(m.zxid));
+        else if (m.type === 'ACK') {
+          if (counterOf(m.zxid) !== 0) this.checkDurableAck(rt, e.to, m.zxid);
+          else if (next.learner !== null && next.learner.phase === 'sync') this.recordNewLeaderAck(rt, e.to, epochOf(m.zxid));
+        }
         else if (m.type === 'PING' && next.learner !== null) this.onPingEcho(rt.sid, next, m);
       }
     }
@@ -514,6 +517,25 @@ export class SafetyChecker implements SimMonitor {
     if (durable === e) return;
     const below = durable !== null && durable > e;
     this.report('EpochPromise', [rt.sid, lr.leader], [zxid(e, 0)], below ? `${n(rt.sid)} ACKed epoch ${e} of ${n(lr.leader)}, below its durable acceptedEpoch ${durable}` : `${n(rt.sid)} ACKed epoch ${e} of ${n(lr.leader)} before acceptedEpoch ${e} was durable (on disk: ${durable ?? 'none'})`, [`in memory: acceptedEpoch ${s.acceptedEpoch}`]);
+  }
+
+  /**
+   * A proposal's ACK (zxid counter not 0; the NEWLEADER ACK is Establishment's) leaves only once
+   * the txn is in the learner's durable txn log: zab-protocol.md §1.1, "ACK only after the fsync"
+   * (SendAckRequestProcessor follows SyncRequestProcessor's flush). CommittedDurability sees a
+   * broken rule only at a crash, if ever; this sees it at the send. The log is in zxid order, and
+   * the txn ACKed is near its end (one group commit back), so the scan is short.
+   */
+  private checkDurableAck(rt: ServerRuntime, to: Sid, z: Zxid): void {
+    const log = rt.disk.image.log;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const zi = (log[i] as LogEntry).zxid;
+      if (zi === z) return;
+      if (zi < z) break;
+    }
+    const end = log.length > 0 ? f((log[log.length - 1] as LogEntry).zxid) : 'nothing';
+    const pending = rt.disk.pendingWrites().map((p) => (p.write.op === 'appendLog' ? `appendLog ${f(p.write.entry.zxid)}` : p.write.op));
+    this.report('DurableAck', [rt.sid, to], [z], `${n(rt.sid)} ACKed ${f(z)} to ${n(to)} before ${f(z)} was durable in its txn log`, [`its durable txn log ends at ${end}`, `pending writes: ${pending.length === 0 ? 'none' : pending.join(', ')}`]);
   }
 
   /** A new FLE proposal: made from the server's own state, or adopted from the notification it read. */

@@ -11,10 +11,10 @@ import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Fla
 import { blankState, leaderOf, step } from '../protocol/peer.ts';
 import { validSnapshotIndex } from '../protocol/db.ts';
 import { PROBE, PROBES, stepCell, type ProbeSink } from '../protocol/probes.ts';
-import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type LogEntry, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
+import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
 import { Disk, DEFAULT_DISK, type DiskConfig, type DiskStage, type FailingOp } from './disk.ts';
 import type { DamagedTail } from '../protocol/types.ts';
-import { counterOf, formatZxid } from '../protocol/zxid.ts';
+import { formatZxid } from '../protocol/zxid.ts';
 import type { TraceBody, TraceEvent, TraceSink } from './events.ts';
 import { Network, DEFAULT_NETWORK, type DropReason, type NetworkConfig } from './network.ts';
 import { EventQueue } from './queue.ts';
@@ -708,7 +708,6 @@ export class Simulation {
     if (!rt.up) return; // a halt earlier in this step ended the process
     switch (e.kind) {
       case 'send':
-        if (e.msg.type === 'ACK' && counterOf(e.msg.zxid) !== 0) this.assertAckDurable(rt, e.to, e.msg.zxid);
         this.send(rt.sid, e.to, e.msg);
         return;
       case 'persist': {
@@ -771,30 +770,6 @@ export class Simulation {
         this.onHalt?.(rt.sid);
         return;
     }
-  }
-
-  /**
-   * The pair assertion of the durability rule (zab-protocol.md §1.1: "ACK only after the
-   * fsync"): a learner ACKs a proposal only once the txn is in its durable txn log, as
-   * ZooKeeper's SendAckRequestProcessor runs after SyncRequestProcessor's flush. The checkers judge the rule only later, after a
-   * crash (CommittedDurability, TruncSafety); this catches a step that breaks it at the send, with
-   * the disk that proves it. No flaw breaks it: the flaws that ACK early (ZOOKEEPER-4646's
-   * `follower_newleader_persist_async`) ACK NEWLEADER, whose zxid has counter 0 and is not asked
-   * about here. The log is sorted, and the txn ACKed is near its end (one group commit back).
-   */
-  private assertAckDurable(rt: ServerRuntime, to: Sid, z: number): void {
-    const log = rt.disk.image.log;
-    for (let i = log.length - 1; i >= 0; i--) {
-      const entry = log[i] as LogEntry;
-      if (entry.zxid === z) return;
-      if (entry.zxid < z) break;
-    }
-    const last = log.length > 0 ? formatZxid((log[log.length - 1] as LogEntry).zxid) : 'nothing';
-    const pending = rt.disk
-      .pendingWrites()
-      .map((p) => (p.write.op === 'appendLog' ? `appendLog ${formatZxid(p.write.entry.zxid)}` : p.write.op))
-      .join(', ');
-    throw new Error(`s${rt.sid} sent ACK of ${formatZxid(z)} to s${to} before ${formatZxid(z)} was durable: its durable txn log ends at ${last}; pending writes: ${pending === '' ? 'none' : pending}`);
   }
 
   private send(from: Sid, to: Sid, msg: Message): void {

@@ -230,6 +230,35 @@ describe('EpochPromise', () => {
   });
 });
 
+describe('DurableAck', () => {
+  it('fires when a learner ACKs a proposal beyond its durable txn log (an ACK before the fsync)', () => {
+    const { sim } = scenario(BASE);
+    expect(sim.server(1).disk.image.log.map((e) => e.zxid)).toEqual([z11, z12]);
+    const { found, at } = inject(sim, 1, () => undefined, TICK, [send(3, { type: 'ACK', zxid: z13 })]);
+    const v = the(found, 'DurableAck');
+    expect([v.servers, v.zxids, v.i, v.message, v.facts]).toEqual([[1, 3], [z13], at, 's1 ACKed <1,3> to s3 before <1,3> was durable in its txn log', ['its durable txn log ends at <1,2>', 'pending writes: none']]);
+  });
+
+  it('fires when the append is still pending (names it), and for a txn missing below the durable end', () => {
+    const { sim } = scenario(BASE);
+    sim.server(1).disk.submit(sim.now, 99, { op: 'appendLog', entry: { ...logged(sim, 1, z12), zxid: z13 } });
+    const pending = the(inject(sim, 1, () => undefined, TICK, [send(3, { type: 'ACK', zxid: z13 })]).found, 'DurableAck');
+    expect(pending.facts).toEqual(['its durable txn log ends at <1,2>', 'pending writes: appendLog <1,3>']);
+    const { sim: gap } = scenario(BASE);
+    gap.server(1).disk.image.log.splice(0, 1);
+    const v = the(inject(gap, 1, () => undefined, TICK, [send(3, { type: 'ACK', zxid: z11 })]).found, 'DurableAck');
+    expect([v.zxids, v.message]).toEqual([[z11], 's1 ACKed <1,1> to s3 before <1,1> was durable in its txn log']);
+  });
+
+  it('near miss: ACKs of durable txns, the newest and an older one, and a NEWLEADER ACK (Establishment judges those)', () => {
+    const { sim } = scenario(BASE);
+    // The base run's real ACKs, <1,1> and <1,2> from s1 and s2, were judged at their sends.
+    none(violationsOf(sim), 'DurableAck');
+    const found = inject(sim, 1, () => undefined, TICK, [send(3, { type: 'ACK', zxid: z12 }), send(3, { type: 'ACK', zxid: z11 }), send(3, { type: 'ACK', zxid: zxid(2, 0) })]).found;
+    none(found, 'DurableAck');
+  });
+});
+
 describe('HonestAdvertisement', () => {
   /** s1, LOOKING, proposes itself with `z` to s2 (or `to`); `adopted`: the proposal came in a notification from s2. */
   function vote(z: Zxid, adopted: boolean, to: Sid = 2, running = true): Violation[] {

@@ -87,6 +87,8 @@ export const BUG_CLASSES: readonly BugClass[] = [
     find: "persist(s, ctx, { op: 'appendLog', entry: q.entry }, ack ? { kind: 'ack', role: q.role, zxid: q.entry.zxid } : leaderAck ? { kind: 'leaderAck', role: q.role, zxid: q.entry.zxid } : null);",
     replace:
       "persist(s, ctx, { op: 'appendLog', entry: q.entry }, leaderAck ? { kind: 'leaderAck', role: q.role, zxid: q.entry.zxid } : null);\n  if (ack && s.learner !== null) ctx.effects.push({ kind: 'send', to: s.learner.leader, msg: { type: 'ACK', zxid: q.entry.zxid } });",
+    // Judged at the first early ACK; before DurableAck, CommittedDurability needed a crash in the window.
+    property: 'DurableAck',
   },
   {
     name: 'vote-zxid-inverted',

@@ -6,7 +6,6 @@ import type { Effect, Input, LogEntry, Notification, ServerState } from '../../s
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
 import { runToEnd, type RunOptions } from '../../src/run/run.ts';
-import { zxid } from '../../src/protocol/zxid.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A puppet protocol. The kernel imports `step` from peer.ts; this file can swap in a scripted step
@@ -448,49 +447,5 @@ describe('kernel: crash and restart (scripted protocol)', () => {
     expect(() => sim.crash(1)).toThrow(/already down/);
     sim.start(1);
     expect(() => sim.start(1)).toThrow(/already up/);
-  });
-});
-
-describe('kernel: the ACK pair assertion, zab-protocol.md §1.1 "ACK only after the fsync" (scripted protocol)', () => {
-  /**
-   * s2 acts as a learner of s1: `react` gives its effects. Fsyncs take 2 ms, so a write persisted
-   * at t=1 is durable at t=3.
-   */
-  function learner(react: (input: Input) => Effect[]): { sim: Simulation; trace: TraceEvent[] } {
-    const p = puppet((sid, input) => (sid === 2 ? react(input) : []));
-    const { sim, trace } = scripted({ voters: 3 });
-    p.attach(sim);
-    for (const sid of [1, 2, 3]) sim.at(0, () => sim.start(sid));
-    return { sim, trace };
-  }
-  const ACK = (z: number): Effect => ({ kind: 'send', to: 1, msg: { type: 'ACK', zxid: z } });
-  const append = (token: number, z: number): Effect => ({ kind: 'persist', token, write: { op: 'appendLog', entry: entry(z) } });
-
-  it('a proposal ACKed in the step that submits its append, before the fsync, is an internal error naming the disk', () => {
-    const { sim } = learner((input) => (commandOf(input) === 'propose' ? [append(1, 1), ACK(1)] : []));
-    command(sim, 1, 2, 'propose');
-    expect(() => sim.runUntil(100)).toThrow('s2 sent ACK of <0,1> to s1 before <0,1> was durable: its durable txn log ends at nothing; pending writes: appendLog <0,1>');
-  });
-
-  it('an ACK of a txn missing from the durable log, though later ones are there, is an internal error', () => {
-    const { sim } = learner((input) => {
-      if (commandOf(input) === 'log') return [append(1, 1), append(2, 3)];
-      if (commandOf(input) === 'ack') return [ACK(2)];
-      return [];
-    });
-    command(sim, 1, 2, 'log');
-    command(sim, 10, 2, 'ack');
-    expect(() => sim.runUntil(100)).toThrow('s2 sent ACK of <0,2> to s1 before <0,2> was durable: its durable txn log ends at <0,3>; pending writes: none');
-  });
-
-  it('an ACK once the fsync completed passes, for the newest txn and an older one; a NEWLEADER ACK (counter 0) is not asked about', () => {
-    const { sim, trace } = learner((input) => {
-      if (commandOf(input) === 'log') return [append(1, 1), append(2, 2), ACK(zxid(1, 0))];
-      if (input.kind === 'fsyncDone' && input.token === 2) return [ACK(2), ACK(1)];
-      return [];
-    });
-    command(sim, 1, 2, 'log');
-    sim.runUntil(100);
-    expect(trace.filter((e) => e.type === 'send' && e.from === 2 && e.msg.type === 'ACK').map((e) => (e.type === 'send' && e.msg.type === 'ACK' ? `${e.msg.zxid}@${e.t}` : ''))).toEqual([`${zxid(1, 0)}@1`, '2@3', '1@3']);
   });
 });
