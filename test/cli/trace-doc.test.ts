@@ -4,8 +4,7 @@
  * code block's lines, "..." aside, must appear in that order in what `zabsim run` prints today,
  * so a change to the renderer, the protocol or the defaults that moves them fails here until the
  * page is brought up to date (the aesthetics review's "serve the trace excerpts from golden
- * traces, checked by a test"). The page's "A TRUNC" is marked there as not re-quoted yet and
- * is left out until it is.
+ * traces, checked by a test").
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +17,8 @@ const text = readFileSync(PAGE, 'utf8');
 /** The runs the page quotes, by the sentence that introduces their excerpts. */
 const DEFAULTS = ['run'];
 const SEED7 = ['run', '--servers', '5', '--observers', '1', '--clients', '4', '--until', '60s', '--crash-every', '10s', '--partition-every', '20s', '--seed', '7'];
+/** The same command at seed 20: the page's TRUNC. */
+const SEED20 = [...SEED7.slice(0, -1), '20'];
 
 interface Block {
   readonly line: number;
@@ -61,12 +62,15 @@ function missing(block: Block, output: readonly string[]): string | null {
 describe('docs/trace.md quotes real runs', () => {
   const defaults = cli(...DEFAULTS);
   const seed7 = cli(...SEED7);
+  const seed20 = cli(...SEED20);
   const outA = defaults.out.split('\n');
   const outB = seed7.out.split('\n');
+  const outC = seed20.out.split('\n');
 
   it('the runs it quotes run', () => {
     expect([defaults.code, defaults.err]).toEqual([0, '']);
     expect(seed7.err).toBe('');
+    expect(seed20.err).toBe('');
   });
 
   it("the excerpts of `zabsim run` (the defaults) are in its trace, in order", () => {
@@ -76,11 +80,15 @@ describe('docs/trace.md quotes real runs', () => {
   });
 
   it('the excerpts of the seed 7 run (5 voters, an observer, clients, a partition) are in its trace, in order', () => {
-    // Up to "A TRUNC", which the page marks as not re-quoted yet (its TRUNC no longer happens in
-    // this run); move the end marker past it once it is.
     const bs = blocks('The remaining excerpts come from', '### A TRUNC');
     expect(bs.length).toBeGreaterThanOrEqual(4);
     for (const b of bs) expect(missing(b, outB)).toBeNull();
+  });
+
+  it('the TRUNC excerpt is in the seed 20 run of the same command', () => {
+    const bs = blocks('### A TRUNC', '## Header and summary');
+    expect(bs.length).toBe(1);
+    for (const b of bs) expect(missing(b, outC)).toBeNull();
   });
 
   it('the header and summary are those of `zabsim run`, and the clients lines those of the seed 7 run', () => {
