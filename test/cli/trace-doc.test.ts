@@ -60,6 +60,13 @@ function missing(block: Block, output: readonly string[]): string | null {
 }
 
 describe('docs/trace.md quotes real runs', () => {
+  it('`--check-determinism` prints what the page shows', () => {
+    const [block] = blocks('## `--check-determinism`', 'If the runs differ');
+    const r = cli('run', '--check-determinism');
+    expect(r.code).toBe(0);
+    expect(r.out.trimEnd().split('\n')).toEqual(block?.lines);
+  });
+
   const defaults = cli(...DEFAULTS);
   const seed7 = cli(...SEED7);
   const seed20 = cli(...SEED20);
