@@ -1,7 +1,9 @@
 /**
- * docs/trace.md shows the text renderer on two real runs ("A cluster's life, in excerpts") and
- * the header and summary around a trace. Those excerpts are served from the runs themselves: each
- * code block's lines, "..." aside, must appear in that order in what `zabsim run` prints today,
+ * docs/trace.md shows the text renderer on real runs ("A cluster's life, in excerpts": the
+ * defaults, seed 7 of a five-voter command with faults, and seed 20 of it for the TRUNC), the
+ * header and summary around a trace, and `--check-determinism`. Those excerpts are served from
+ * the runs themselves: each code block's lines, "..." aside, must appear in that order in what
+ * `zabsim run` prints today (the header and the determinism lines exactly),
  * so a change to the renderer, the protocol or the defaults that moves them fails here until the
  * page is brought up to date (the aesthetics review's "serve the trace excerpts from golden
  * traces, checked by a test").
