@@ -13,7 +13,7 @@
 import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
-import { formatDigest, formatTxn } from '../protocol/format.ts';
+import { formatDigest, formatTxn, formatWrite } from '../protocol/format.ts';
 import type { ClientRequest, CommitItem, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
@@ -523,18 +523,13 @@ export class SafetyChecker implements SimMonitor {
    * A proposal's ACK (zxid counter not 0; the NEWLEADER ACK is Establishment's) leaves only once
    * the txn is in the learner's durable txn log: zab-protocol.md §1.1, "ACK only after the fsync"
    * (SendAckRequestProcessor follows SyncRequestProcessor's flush). CommittedDurability sees a
-   * broken rule only at a crash, if ever; this sees it at the send. The log is in zxid order, and
-   * the txn ACKed is near its end (one group commit back), so the scan is short.
+   * broken rule only at a crash, if ever; this sees it at the send.
    */
   private checkDurableAck(rt: ServerRuntime, to: Sid, z: Zxid): void {
     const log = rt.disk.image.log;
-    for (let i = log.length - 1; i >= 0; i--) {
-      const zi = (log[i] as LogEntry).zxid;
-      if (zi === z) return;
-      if (zi < z) break;
-    }
+    if (logHolds(log, z)) return;
     const end = log.length > 0 ? f((log[log.length - 1] as LogEntry).zxid) : 'nothing';
-    const pending = rt.disk.pendingWrites().map((p) => (p.write.op === 'appendLog' ? `appendLog ${f(p.write.entry.zxid)}` : p.write.op));
+    const pending = rt.disk.pendingWrites().map((p) => formatWrite(p.write));
     this.report('DurableAck', [rt.sid, to], [z], `${n(rt.sid)} ACKed ${f(z)} to ${n(to)} before ${f(z)} was durable in its txn log`, [`its durable txn log ends at ${end}`, `pending writes: ${pending.length === 0 ? 'none' : pending.join(', ')}`]);
   }
 
@@ -679,15 +674,7 @@ export class SafetyChecker implements SimMonitor {
   }
 
   private holdsDurably(img: MutableDurableImage, z: Zxid): boolean {
-    const log = img.log;
-    let lo = 0;
-    let hi = log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((log[mid] as LogEntry).zxid < z) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < log.length && (log[lo] as LogEntry).zxid === z) return true;
+    if (logHolds(img.log, z)) return true;
     for (let i = img.snapshots.length - 1; i >= 0; i--) {
       const s = img.snapshots[i];
       if (s === undefined) continue;
@@ -699,6 +686,18 @@ export class SafetyChecker implements SimMonitor {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Whether a durable txn log (in zxid order) holds `z`: a binary search. */
+function logHolds(log: readonly LogEntry[], z: Zxid): boolean {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((log[mid] as LogEntry).zxid < z) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < log.length && (log[lo] as LogEntry).zxid === z;
+}
 
 /** The newest txn a server holds: its log's last entry, or what its tree reflects. */
 export function historyTip(db: Db): Zxid {
