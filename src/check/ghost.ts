@@ -21,6 +21,7 @@
  */
 import { applyTxn, EMPTY_TREE, getData, type DataTree, type Txn } from '../protocol/datatree.ts';
 import { epochOf, type Zxid } from '../protocol/zxid.ts';
+import { ZxidMap, ZxidSet } from './zxidmap.ts';
 
 export interface Assigned {
   readonly txn: Txn;
@@ -43,8 +44,8 @@ export type CommitOutcome =
   | { readonly ok: false; readonly at: Zxid };
 
 export class Ghost {
-  readonly assigned = new Map<Zxid, Assigned>();
-  readonly committed = new Set<Zxid>();
+  readonly assigned = new ZxidMap<Assigned>();
+  readonly committed = new ZxidSet();
   /** The newest committed zxid (0 before any commit). */
   cmax: Zxid = 0;
   /** How many txns joined C (compaction forgets them, this count stays). */
@@ -52,7 +53,7 @@ export class Ghost {
   /** Called after each {@link compact} with its floor (the client checker forgets what it can). */
   onCompact: ((floor: Zxid) => void) | null = null;
   private tree: DataTree = EMPTY_TREE;
-  private readonly digests = new Map<Zxid, number>();
+  private readonly digests = new ZxidMap<number>();
   private readonly paths = new Map<string, PathHistory>();
   /** Where the committed sequence enters each new epoch: the epoch and the txn before it. */
   private readonly epochEntries: { readonly epoch: number; readonly before: Zxid }[] = [];
@@ -150,14 +151,9 @@ export class Ghost {
   compact(floor: Zxid): void {
     if (floor <= this.floor) return;
     if (floor > this.cmax + 1) throw new Error(`Ghost.compact: floor ${floor} above the committed sequence (cmax ${this.cmax})`);
-    // Maps iterate in insertion order, which for digests and commits is zxid order; links are
-    // registered in the order servers logged them, so they are filtered whole.
-    for (const z of this.digests.keys()) {
-      if (z >= floor) break;
-      this.digests.delete(z);
-      this.committed.delete(z);
-    }
-    for (const z of this.assigned.keys()) if (z < floor) this.assigned.delete(z);
+    this.digests.dropBelow(floor);
+    this.committed.dropBelow(floor);
+    this.assigned.dropBelow(floor);
     for (const [path, h] of this.paths) {
       let k = 0;
       while (k < h.zxids.length && (h.zxids[k] as Zxid) < floor) k++;
