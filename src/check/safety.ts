@@ -687,10 +687,16 @@ export class SafetyChecker implements SimMonitor {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Whether a durable txn log (in zxid order) holds `z`: a binary search. */
+/** Whether a durable txn log (in zxid order) holds `z`: its last few entries, then a binary search. */
 function logHolds(log: readonly LogEntry[], z: Zxid): boolean {
-  let lo = 0;
+  // The newest entries first: a learner ACKs what it has just written, at the end of its log.
   let hi = log.length;
+  for (const stop = Math.max(0, hi - 4); hi > stop; hi--) {
+    const x = (log[hi - 1] as LogEntry).zxid;
+    if (x === z) return true;
+    if (x < z) return false;
+  }
+  let lo = 0;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if ((log[mid] as LogEntry).zxid < z) lo = mid + 1;

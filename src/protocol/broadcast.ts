@@ -13,7 +13,7 @@
  * Follower: PROPOSAL → log, ACK after the fsync; COMMIT must name the oldest pending txn (else
  * the process exits). Observer: INFORM → log and apply, no ACK.
  */
-import { isQuorum, isVoter, type Sid } from './config.ts';
+import { isQuorum, isVoter, serverCount, type Sid } from './config.ts';
 import { note, send, type StepContext } from './context.ts';
 import { ownLeader, ownLearner } from './cow.ts';
 import { sendToLearner } from './learnerhandler.ts';
@@ -58,8 +58,8 @@ export function propose(s: S, ctx: StepContext, txn: Txn): string | null {
   w.lastProposed = z;
   w.outstanding = w.outstanding.push({ zxid: z, txn, acks: [] });
   const packet: TxnPacket = { type: 'PROPOSAL', zxid: z, txn };
-  for (const key in w.learners) {
-    const h = w.learners[key];
+  for (let sid = 1, last = serverCount(ctx.cfg); sid <= last; sid++) {
+    const h = w.learners[sid];
     if (h !== undefined && h.forwarding && !h.observer) {
       sendToLearner(ctx, s, h, packet);
       updateProposalCheck(s, ctx, h, z);
@@ -113,8 +113,8 @@ function commit(s: S, ctx: StepContext, p: Proposal): void {
   if (s.leader === null) return;
   const l = ownLeader(ctx, s);
   l.lastCommitted = p.zxid;
-  for (const key in l.learners) {
-    const h = l.learners[key];
+  for (let sid = 1, last = serverCount(ctx.cfg); sid <= last; sid++) {
+    const h = l.learners[sid];
     if (h === undefined || !h.forwarding) continue;
     if (h.observer) sendToLearner(ctx, s, h, { type: 'INFORM', zxid: p.zxid, txn: p.txn });
     else sendToLearner(ctx, s, h, { type: 'COMMIT', zxid: p.zxid });

@@ -229,6 +229,15 @@ export function makeClusterConfig(
   });
 }
 
+/**
+ * The highest sid of the configuration: sids are 1..serverCount (voters, then observers), so a
+ * loop over them is a counted loop (a for-in over a record keyed by sid collects its keys as
+ * strings first, measured at 1 % of the broadcast workload in the leader's two loops per txn).
+ */
+export function serverCount(cfg: ClusterConfig): number {
+  return cfg.voters.length + cfg.observers.length;
+}
+
 /** Every server of the configuration, voters first. */
 export function allServers(cfg: ClusterConfig): Sid[] {
   return [...cfg.voters, ...cfg.observers];
