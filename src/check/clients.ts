@@ -46,11 +46,15 @@ export class ClientChecker implements ClientListener {
   /** The newest zxid of any successful write completed so far, and that write. */
   private maxCompleted: Zxid = 0;
   private maxCompletedBy: HistoryOp | null = null;
-  /** For writes and syncs in flight: maxCompleted when they were invoked. */
-  private readonly floors = new Map<HistoryOp, { z: Zxid; by: HistoryOp | null }>();
+  /** For writes and syncs in flight, by operation number: maxCompleted when they were invoked. */
+  private readonly floors = new Map<number, { z: Zxid; by: HistoryOp | null }>();
   private readonly memo = new Map<number, ClientMemo>();
-  /** Operations not yet completed, oldest first (a Map keeps insertion order). */
-  readonly outstanding = new Map<HistoryOp, true>();
+  /**
+   * Operations not yet completed, by their number, oldest first (a Map keeps insertion order, and
+   * numbers are given in invocation order). Keyed by number, not by the operation: an object key
+   * costs an identity hash made and looked up per operation (docs/scaling.md, "Ninth session").
+   */
+  readonly outstanding = new Map<number, HistoryOp>();
 
   /**
    * Syncs answered through a leader that a newer one had replaced: ZooKeeper's sync is not a
@@ -69,14 +73,14 @@ export class ClientChecker implements ClientListener {
   }
 
   invoked(op: HistoryOp): void {
-    this.outstanding.set(op, true);
-    if (isWrite(op) || op.op === 'sync') this.floors.set(op, { z: this.maxCompleted, by: this.maxCompletedBy });
+    this.outstanding.set(op.n, op);
+    if (isWrite(op) || op.op === 'sync') this.floors.set(op.n, { z: this.maxCompleted, by: this.maxCompletedBy });
   }
 
   completed(op: HistoryOp): void {
-    this.outstanding.delete(op);
-    const floor = this.floors.get(op);
-    this.floors.delete(op);
+    this.outstanding.delete(op.n);
+    const floor = this.floors.get(op.n);
+    this.floors.delete(op.n);
     if (op.outcome !== 'ok' || op.zxid === undefined) return;
     const z = op.zxid;
     let m = this.memo.get(op.client);
@@ -168,7 +172,7 @@ export class ClientChecker implements ClientListener {
 
   /** The oldest operation still in flight, if any. */
   oldestOutstanding(): HistoryOp | undefined {
-    for (const op of this.outstanding.keys()) return op;
+    for (const op of this.outstanding.values()) return op;
     return undefined;
   }
 }

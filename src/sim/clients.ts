@@ -164,12 +164,21 @@ export class Clients {
   onCompleted: ((op: HistoryOp) => void) | null = null;
   private readonly clients: ClientState[] = [];
   private readonly rng: Rng;
+  /**
+   * The keys' paths (`/k0`, `/k1`, ...) and their ephemeral children's, built once: every map
+   * keyed by path (the checkers' value histories, the kernel's data tree lookups) then meets the
+   * same string, whose hash it computed once, instead of a new string per operation.
+   */
+  private readonly keyPaths: readonly string[];
+  private readonly ephemeralPaths: readonly string[];
 
   constructor(
     private readonly sim: Simulation,
     readonly cfg: WorkloadConfig,
   ) {
     this.rng = sim.rng.stream('workload');
+    this.keyPaths = Array.from({ length: cfg.keys }, (_, i) => `/k${i}`);
+    this.ephemeralPaths = this.keyPaths.map((p) => `${p}-e`);
     for (let i = 1; i <= cfg.clients; i++) this.clients.push({ id: i, server: null, session: 0, sessions: 0, nextCxid: 1, outstanding: null, lastZxidSeen: 0, epoch: 0 });
   }
 
@@ -233,14 +242,15 @@ export class Clients {
 
   private pickOp(c: ClientState): Omit<ClientRequest, 'client' | 'cxid' | 'session'> {
     const r = this.rng;
-    const path = `/k${r.int(0, this.cfg.keys - 1)}`;
+    const k = r.int(0, this.cfg.keys - 1);
+    const path = this.keyPaths[k] as string;
     const data = `c${c.id}.${c.nextCxid}`;
     if (r.chance(this.cfg.writeRatio)) {
       const w = r.next();
       if (w < 0.5) return { op: 'setData', path, data, version: -1 };
       if (w < 0.7) return { op: 'create', path, data };
       if (w < 0.85) return { op: 'delete', path, version: -1 };
-      if (w < 0.97) return { op: 'create', path: `${path}-e`, data, ephemeral: true, sequential: true };
+      if (w < 0.97) return { op: 'create', path: this.ephemeralPaths[k] as string, data, ephemeral: true, sequential: true };
       return { op: 'closeSession', path: '' };
     }
     if (r.chance(this.cfg.syncRatio / Math.max(1e-9, 1 - this.cfg.writeRatio))) return { op: 'sync', path: '/' };
