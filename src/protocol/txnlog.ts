@@ -64,10 +64,17 @@ export class TxnLog {
     return new TxnLog(copy, copy.length);
   }
 
-  /** Index of the first entry with zxid >= z (binary search; `length` when none). */
+  /**
+   * Index of the first entry with zxid >= z (`length` when none): the last few entries first, as
+   * most lookups are for what was just logged (a COMMIT, an ACK), then a binary search.
+   */
   lowerBound(z: Zxid): number {
-    let lo = 0;
+    const entries = this.entries;
     let hi = this.length;
+    for (const stop = Math.max(0, hi - 4); hi > stop; hi--) {
+      if ((entries[hi - 1] as LogEntry).zxid < z) return hi;
+    }
+    let lo = 0;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if ((this.entries[mid] as LogEntry).zxid < z) lo = mid + 1;

@@ -70,6 +70,24 @@ describe('TxnLog basics', () => {
     expect(TxnLog.EMPTY.indexOf(5)).toBe(-1);
   });
 
+  it('§1.1 txn log: lowerBound and indexOf agree with a scan, near the end and deep in a long log', () => {
+    const entries: LogEntry[] = [];
+    for (let c = 1; c <= 40; c++) entries.push(e(c <= 25 ? 1 : 2, c * 2));
+    const log = TxnLog.of(entries);
+    const shorter = log.append(e(3, 1)).truncateTo(entries[30]?.zxid as Zxid); // the shared array reaches past its length
+    for (const l of [log, shorter, log.dropBefore(entries[10]?.zxid as Zxid)]) {
+      const own = Array.from({ length: l.length }, (_, i) => l.at(i).zxid);
+      for (let ep = 0; ep <= 3; ep++) {
+        for (let c = 0; c <= 82; c++) {
+          const z = zxid(ep, c);
+          const scan = own.findIndex((x) => x >= z);
+          expect(l.lowerBound(z)).toBe(scan < 0 ? l.length : scan);
+          expect(l.indexOf(z)).toBe(own.indexOf(z));
+        }
+      }
+    }
+  });
+
   it('§1.1 txn log: lowerBound/indexOf only see the value\'s own entries, not later appends on the shared array', () => {
     const short = sample();
     const long = short.append(e(2, 2));
