@@ -110,6 +110,46 @@ describe('EventQueue', () => {
     expect(popped.length).toBeGreaterThan(500);
   });
 
+  it('keeps (time, seq) order across its ring and its heap: near, far, fractional and pushFirst events, with pops between', () => {
+    // The reference: every event in flight, popped by the smallest (time, seq). Times as the
+    // kernel makes them, near (within the ring's reach) and far (beyond it: timers), and as it
+    // does not, fractional and in the past; pushFirst ones at any of those.
+    const rng = new Rng('queue-ring');
+    for (let trial = 0; trial < 20; trial++) {
+      const q = new EventQueue<Ev>();
+      const model: Ev[] = [];
+      let id = 0;
+      let now = 0;
+      for (let round = 0; round < 3000; round++) {
+        const r = rng.next();
+        if (model.length > 0 && r < 0.42) {
+          let k = 0;
+          for (let j = 1; j < model.length; j++) {
+            const a = model[j] as Ev;
+            const b = model[k] as Ev;
+            if (a.time < b.time || (a.time === b.time && a.seq < b.seq)) k = j;
+          }
+          const want = model.splice(k, 1)[0] as Ev;
+          const got = q.pop() as Ev;
+          expect(got.id).toBe(want.id);
+          now = got.time;
+        } else {
+          const w = rng.next();
+          // 3 % before the last popped event: the kernel never does it, a queue must still cope.
+          const time = w < 0.57 ? now + rng.int(0, 4) : w < 0.6 ? Math.max(0, now - rng.int(1, 2000)) : w < 0.75 ? now + rng.int(1000, 1100) : w < 0.85 ? now + rng.int(0, 3) + 0.5 : w < 0.95 ? now + rng.int(0, 5000) : now + 10 * 1024;
+          const e = ev(time, id++);
+          if (rng.chance(0.1)) q.pushFirst(e);
+          else q.push(e);
+          model.push(e);
+        }
+        expect(q.size).toBe(model.length);
+        expect(q.peekTime()).toBe(model.length === 0 ? Infinity : Math.min(...model.map((e) => e.time)));
+      }
+      const rest = [...model].sort((a, b) => a.time - b.time || a.seq - b.seq);
+      expect(drain(q).map((e) => e.id)).toEqual(rest.map((e) => e.id));
+    }
+  });
+
   it('peekTime is Infinity and pop is undefined on an empty queue, also after draining', () => {
     const q = new EventQueue<Ev>();
     expect(q.peekTime()).toBe(Infinity);
