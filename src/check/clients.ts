@@ -32,6 +32,20 @@ interface ClientMemo {
 
 const f = formatZxid;
 
+/** One client's committed requests: cxids ascending from `start`, with their zxids. */
+interface Origins {
+  cxids: number[];
+  zs: Zxid[];
+  start: number;
+}
+
+/** A client's operation in flight (null: none) and what had completed when it began. */
+interface InFlight {
+  op: HistoryOp | null;
+  z: Zxid;
+  by: HistoryOp | null;
+}
+
 function isWrite(op: HistoryOp): boolean {
   return op.op !== 'read' && op.op !== 'sync' && op.op !== 'ping';
 }
@@ -46,15 +60,14 @@ export class ClientChecker implements ClientListener {
   /** The newest zxid of any successful write completed so far, and that write. */
   private maxCompleted: Zxid = 0;
   private maxCompletedBy: HistoryOp | null = null;
-  /** For writes and syncs in flight, by operation number: maxCompleted when they were invoked. */
-  private readonly floors = new Map<number, { z: Zxid; by: HistoryOp | null }>();
-  private readonly memo = new Map<number, ClientMemo>();
   /**
-   * Operations not yet completed, by their number, oldest first (a Map keeps insertion order, and
-   * numbers are given in invocation order). Keyed by number, not by the operation: an object key
-   * costs an identity hash made and looked up per operation (docs/scaling.md, "Ninth session").
+   * Per client, its operation in flight and maxCompleted (and that write) when it was invoked: a
+   * client has one operation in flight at a time (sim/clients.ts), so one record per client,
+   * written in place, instead of map entries made and deleted per operation (docs/scaling.md,
+   * "Ninth session").
    */
-  readonly outstanding = new Map<number, HistoryOp>();
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly memo = new Map<number, ClientMemo>();
 
   /**
    * Syncs answered through a leader that a newer one had replaced: ZooKeeper's sync is not a
@@ -73,14 +86,22 @@ export class ClientChecker implements ClientListener {
   }
 
   invoked(op: HistoryOp): void {
-    this.outstanding.set(op.n, op);
-    if (isWrite(op) || op.op === 'sync') this.floors.set(op.n, { z: this.maxCompleted, by: this.maxCompletedBy });
+    let r = this.inflight.get(op.client);
+    if (r === undefined) {
+      r = { op: null, z: 0, by: null };
+      this.inflight.set(op.client, r);
+    }
+    if (r.op !== null) throw new Error(`ClientChecker: client ${op.client} invoked #${op.cxid} with #${r.op.cxid} still in flight (a client has one operation in flight)`);
+    r.op = op;
+    r.z = this.maxCompleted;
+    r.by = this.maxCompletedBy;
   }
 
   completed(op: HistoryOp): void {
-    this.outstanding.delete(op.n);
-    const floor = this.floors.get(op.n);
-    this.floors.delete(op.n);
+    const r = this.inflight.get(op.client);
+    // For writes and syncs: what had completed when it began.
+    const floor = r !== undefined && r.op === op && (isWrite(op) || op.op === 'sync') ? { z: r.z, by: r.by } : undefined;
+    if (r !== undefined && r.op === op) r.op = null;
     if (op.outcome !== 'ok' || op.zxid === undefined) return;
     const z = op.zxid;
     let m = this.memo.get(op.client);
@@ -126,53 +147,78 @@ export class ClientChecker implements ClientListener {
   }
 
   /**
-   * Each committed request's zxid, by client and then cxid, in commit order (so compaction cuts a
-   * prefix of each client's). Numbers as keys: a `client:cxid` string built per commit measured
-   * at 2 % of the broadcast workload (docs/scaling.md, "Ninth session").
+   * Each committed request's zxid, per client: its cxids ascending and their zxids, from `start`
+   * on. A client's requests commit in cxid order but for one retried across a reconnection, so a
+   * commit is nearly always a push at the end, and a lookup a comparison with the last cxid (a
+   * map per client, or one keyed by a `client:cxid` string built per commit, cost 2 to 3 % of the
+   * broadcast workload: docs/scaling.md, "Ninth session").
    */
-  private readonly origins = new Map<number, Map<number, Zxid>>();
+  private readonly origins = new Map<number, Origins>();
   private originCount = 0;
 
   /**
-   * The ghost forgot every txn below `floor`: so do the origins. A request committed below the
-   * floor and again above it is no longer caught (docs/checkers.md, "Bounded memory").
+   * The ghost forgot every txn below `floor`: so do the origins, each client's from the front
+   * while they are below it (one committed out of cxid order may stay a little longer). A request
+   * committed below the floor and again above it is no longer caught (docs/checkers.md, "Bounded
+   * memory").
    */
   private compact(floor: Zxid): void {
-    for (const [client, byCxid] of this.origins) {
-      for (const [cxid, z] of byCxid) {
-        if (z >= floor) break;
-        byCxid.delete(cxid);
-        this.originCount--;
+    for (const r of this.origins.values()) {
+      const n = r.cxids.length;
+      while (r.start < n && (r.zs[r.start] as Zxid) < floor) r.start++;
+      if (r.start * 2 >= n) {
+        this.originCount -= r.start;
+        r.cxids = r.cxids.slice(r.start);
+        r.zs = r.zs.slice(r.start);
+        r.start = 0;
       }
-      if (byCxid.size === 0) this.origins.delete(client);
     }
   }
 
   /** How many committed requests the checker remembers (bounded-memory tests). */
   get retainedOrigins(): number {
-    return this.originCount;
+    let dropped = 0;
+    for (const r of this.origins.values()) dropped += r.start;
+    return this.originCount - dropped;
   }
 
   private committed(z: Zxid, txn: Txn): void {
     const o = txn.origin;
     if (o === undefined) return;
-    let byCxid = this.origins.get(o.client);
-    if (byCxid === undefined) {
-      byCxid = new Map();
-      this.origins.set(o.client, byCxid);
+    let r = this.origins.get(o.client);
+    if (r === undefined) {
+      r = { cxids: [], zs: [], start: 0 };
+      this.origins.set(o.client, r);
     }
-    const before = byCxid.get(o.cxid);
-    if (before !== undefined && before !== z) {
-      this.report('Client.AppliedOnce', [o.server], [before, z], `client ${o.client} request #${o.cxid} was committed twice, as ${f(before)} and ${f(z)}`);
+    const { cxids, zs } = r;
+    const n = cxids.length;
+    if (n === r.start || (cxids[n - 1] as number) < o.cxid) {
+      cxids.push(o.cxid);
+      zs.push(z);
+      this.originCount++;
       return;
     }
-    if (before === undefined) this.originCount++;
-    byCxid.set(o.cxid, z);
+    let lo = r.start;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cxids[mid] as number) < o.cxid) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < n && cxids[lo] === o.cxid) {
+      const before = zs[lo] as Zxid;
+      if (before !== z) this.report('Client.AppliedOnce', [o.server], [before, z], `client ${o.client} request #${o.cxid} was committed twice, as ${f(before)} and ${f(z)}`);
+      return;
+    }
+    cxids.splice(lo, 0, o.cxid);
+    zs.splice(lo, 0, z);
+    this.originCount++;
   }
 
   /** The oldest operation still in flight, if any. */
   oldestOutstanding(): HistoryOp | undefined {
-    for (const op of this.outstanding.values()) return op;
-    return undefined;
+    let oldest: HistoryOp | undefined;
+    for (const r of this.inflight.values()) if (r.op !== null && (oldest === undefined || r.op.n < oldest.n)) oldest = r.op;
+    return oldest;
   }
 }

@@ -868,6 +868,20 @@ describe('Client.AckedWriteCommitted', () => {
   });
 });
 
+describe('the client checker\'s operations in flight', () => {
+  it('names the oldest one, and refuses a second one of one client (sim/clients.ts gives each client one at a time)', () => {
+    const h = histories([]);
+    const mk = (n: number, client: number): HistoryOp => ({ n, client, cxid: n, session: 0, op: 'read', path: '/x', server: 1, invokeMs: n, completeMs: null, outcome: null });
+    const [a, b, c] = [mk(3, 1), mk(4, 2), mk(5, 3)];
+    for (const x of [b, a, c]) h.checker.invoked(x);
+    expect(h.checker.oldestOutstanding()).toBe(a);
+    a.outcome = 'error';
+    h.checker.completed(a);
+    expect(h.checker.oldestOutstanding()).toBe(b);
+    expect(() => h.checker.invoked(mk(6, 2))).toThrow('ClientChecker: client 2 invoked #6 with #4 still in flight (a client has one operation in flight)');
+  });
+});
+
 describe('Client.AppliedOnce', () => {
   it('fires when one request is committed as two txns', () => {
     const h = histories([A, { ...A, z: z12 }]);
@@ -887,6 +901,19 @@ describe('Client.AppliedOnce', () => {
       const apart = histories([{ ...A, client, cxid }, { ...A, z: z12, client: client + 1, cxid: cxid - 1 }, { ...A, z: z13, client: client - 1, cxid: cxid + 2 ** 21 }]);
       expect(apart.found.filter((x) => x.property === 'Client.AppliedOnce')).toEqual([]);
     }
+  });
+
+  it('fires for a request committed again after later ones of its client, also one first committed out of cxid order', () => {
+    const c = (n: number, cxid: number): { z: Zxid; client: number; cxid: number; data: string } => ({ z: zxid(1, n), client: 2, cxid, data: `v${n}` });
+    // cxids 1, 2, 5, then 4 (a request retried across a reconnection commits late), then 1 again.
+    const h = histories([c(2, 1), c(3, 2), c(4, 5), c(5, 4), c(6, 1)]);
+    expect(h.found.map((x) => x.message)).toEqual(['client 2 request #1 was committed twice, as <1,2> and <1,6>']);
+    h.commit(c(7, 4));
+    expect(h.found.map((x) => x.message)).toEqual(['client 2 request #1 was committed twice, as <1,2> and <1,6>', 'client 2 request #4 was committed twice, as <1,5> and <1,7>']);
+    // Near misses: cxid 3, never committed, now committed late; another client's cxid 4.
+    h.commit(c(8, 3));
+    h.commit({ ...c(9, 4), client: 3 });
+    expect(h.found).toHaveLength(2);
   });
 
   it('near miss: two requests of one client, and one txn committed through two paths (a commit and an establishment)', () => {
