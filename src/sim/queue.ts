@@ -24,8 +24,8 @@ const RING = 1024;
 
 export class EventQueue<T extends Queued> {
   private readonly heap = new BinaryHeap<T>();
-  /** Per bucket, its events in push order from `heads[b]` to `tails[b]`. */
-  private readonly buckets: (T | undefined)[][] = Array.from({ length: RING }, () => []);
+  /** Per bucket, its events in push order from `heads[b]` to `tails[b]` (made at its first push: a run may be short). */
+  private readonly buckets: ((T | undefined)[] | undefined)[] = new Array<(T | undefined)[] | undefined>(RING).fill(undefined);
   private readonly heads = new Int32Array(RING);
   private readonly tails = new Int32Array(RING);
   /** One bit per bucket, set while it holds events: finding the next one reads 32 buckets a word. */
@@ -55,7 +55,7 @@ export class EventQueue<T extends Queued> {
     const time = ev.time;
     if (time >= this.base && time < this.base + RING && Number.isInteger(time)) {
       const b = time % RING;
-      (this.buckets[b] as (T | undefined)[])[(this.tails[b] as number)++] = ev;
+      (this.buckets[b] ??= [])[(this.tails[b] as number)++] = ev;
       this.full[b >> 5] = (this.full[b >> 5] as number) | (1 << (b & 31));
       this.inRing++;
       if (time < this.ringMin) this.ringMin = time;
