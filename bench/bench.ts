@@ -30,7 +30,8 @@
  * - election+trace: the same, with every trace record built and handed to a counting sink.
  * - broadcast: 5 voters, 20 clients writing steadily, no faults; events/s is measured in windows
  *   ending at 1,000, 10,000, 100,000 and (checkers on) 1,000,000 committed txns, to show that the
- *   cost of an event does not grow with the length of the history.
+ *   cost of an event does not grow with the length of the history; then, checkers on, the
+ *   10,000..100,000 window again as the best of three fresh runs (as election is measured).
  *
  * `npm run bench -- memory` runs the memory workloads instead (bench/memory.ts): a one-hour
  * virtual run at 2,000 writes/s and a 10-million-event run with leader crashes, sampling heap and
@@ -207,11 +208,36 @@ function broadcastWindows(milestones: readonly number[], check: boolean): void {
   console.log(`flatness: the last window's events per CPU second are ${(last / first).toFixed(2)} of the ${milestones[0]}..${milestones[1] ?? milestones[0]} window's (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`);
 }
 
+/**
+ * The broadcast workload's 10,000..100,000-txn window in `runs` fresh runs (the JIT already warm
+ * from the long run), checkers on: each run's events/s by wall clock, and the best, as the
+ * election and the reference loop are measured. Another process taking the core for a few
+ * seconds can only slow a run (on this project's VM one such spell took the window from 800k to
+ * 512k events/s, the reference loop and election with it); the best of three is what zabsim does
+ * when it has the core.
+ */
+function broadcastBest(runs: number): void {
+  const eps: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = createRun({ ...BROADCAST, check: true }, null);
+    while (committed(run) < 10_000) run.sim.runUntil(run.sim.now + 100);
+    const e0 = run.sim.eventCount;
+    const t0 = performance.now();
+    while (committed(run) < 100_000) run.sim.runUntil(run.sim.now + 100);
+    eps.push(((run.sim.eventCount - e0) / (performance.now() - t0)) * 1000);
+  }
+  const top = Math.max(...eps);
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  console.log(`broadcast 10k..100k txns, checkers on, best of ${runs} fresh runs: ${fmt(top)} events/s, ${ofReference(top).trim()} (the runs: ${eps.map(fmt).join(', ')})`);
+}
+
 if (ONLY.has('broadcast') || ONLY.has('broadcast-1m')) {
   // Checkers on, to 1,000,000 committed txns (about 24 M events): issue 14 §1's flatness from 1k to
-  // 1 M txns. Checkers off, to 100,000: what the checkers cost.
+  // 1 M txns. Then the 10k..100k window as the best of three runs. Checkers off, to 100,000: what
+  // the checkers cost.
   console.log(`broadcast workload: seed ${BROADCAST.seed}, 5 voters, 20 clients x 50 ops/s (80% writes), no faults`);
   broadcastWindows([1_000, 10_000, 100_000, 1_000_000], true);
+  broadcastBest(3);
   if (ONLY.has('broadcast')) broadcastWindows([1_000, 10_000, 100_000], false);
 }
 

@@ -1,5 +1,5 @@
 /**
- * `node bench/instructions.mjs [N] [ROOT]`: the instructions the broadcast workload of
+ * `node bench/instructions.mjs [N] [ROOT] [FROM]`: the instructions the broadcast workload of
  * `npm run bench` (5 voters, 20 clients, checkers on) spends per committed txn, counted by
  * valgrind's callgrind, from ROOT/dist/ (default: this checkout; build it first). Unlike a
  * wall-clock figure, this count repeats run after run whatever else the machine does: under
@@ -8,9 +8,14 @@
  * the changes of docs/scaling.md ("Fifth session") were judged; give two ROOTs' figures side by
  * side to compare two commits (a `git worktree` of each, with `npm run build` in it).
  *
- * Runs the workload twice under callgrind, to 200 and to N (default 3,000) committed txns, and
- * prints both totals and their difference per txn (the start-up and most of the JIT warm-up cancel
- * out). Needs valgrind (Debian: `apt-get install valgrind`). Takes about a minute for N = 3,000.
+ * Runs the workload twice under callgrind, to FROM (default 200) and to N (default 3,000)
+ * committed txns, and prints both totals and their difference per txn. Over the default window
+ * most of that difference is still the JIT's warm-up (the ninth session measured 790,000 per txn
+ * over 200..3,000 and 423,000 over 200..15,000 for the same build): to compare what a txn costs
+ * once warm, count from FROM = 5,000 to N = 15,000 (about 8 minutes), and read cache-bound
+ * changes (hash maps, searches over scattered objects) with bench/ab.mjs too, since instructions
+ * do not count cache misses. Needs valgrind (Debian: `apt-get install valgrind`). Takes about a
+ * minute for N = 3,000.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,8 +35,13 @@ if (process.argv[2] === '--drive') {
 
 const n = Number(process.argv[2] ?? 3000);
 const root = process.argv[3] ?? fileURLToPath(new URL('..', import.meta.url));
-if (!Number.isInteger(n) || n <= 200) {
-  console.error('bench/instructions.mjs: N is a whole number of committed txns above 200.');
+const from = Number(process.argv[4] ?? 200);
+if (!Number.isInteger(from) || from < 1) {
+  console.error('bench/instructions.mjs: FROM is a whole number of committed txns, at least 1.');
+  process.exit(2);
+}
+if (!Number.isInteger(n) || n <= from) {
+  console.error(`bench/instructions.mjs: N is a whole number of committed txns above FROM (${from}).`);
   process.exit(2);
 }
 if (!existsSync(`${root}/dist/run/run.js`)) {
@@ -53,7 +63,7 @@ function count(txns) {
   return Number((m[1] ?? '').replaceAll(',', ''));
 }
 
-const base = count(200);
+const base = count(from);
 const total = count(n);
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
-console.log(`${root}: broadcast to 200 txns ${fmt(base)} instructions, to ${n} txns ${fmt(total)}; ${fmt((total - base) / (n - 200))} per committed txn`);
+console.log(`${root}: broadcast to ${from} txns ${fmt(base)} instructions, to ${n} txns ${fmt(total)}; ${fmt((total - base) / (n - from))} per committed txn`);
