@@ -150,8 +150,8 @@ export class ClientChecker implements ClientListener {
    * Each committed request's zxid, per client: its cxids ascending and their zxids, from `start`
    * on. A client's requests commit in cxid order but for one retried across a reconnection, so a
    * commit is nearly always a push at the end, and a lookup a comparison with the last cxid (a
-   * map per client, or one keyed by a `client:cxid` string built per commit, cost 2 to 3 % of the
-   * broadcast workload: docs/scaling.md, "Ninth session").
+   * map per client, or one keyed by a `client:cxid` string built per commit, cost about 2 % of
+   * the broadcast workload: docs/scaling.md, "Ninth session").
    */
   private readonly origins = new Map<number, Origins>();
   private originCount = 0;

@@ -4,7 +4,7 @@
  * hashes it as a heap number at every get and set; the ghost's zxids come instead an epoch at a
  * time with counters 1, 2, 3..., so each epoch's values live in one array indexed by counter
  * (minus where it starts). Measured on the broadcast workload of `npm run bench`, the ghost's
- * three Maps and Set took about 6 % of its time (docs/scaling.md, "Ninth session").
+ * two Maps and its Set took about 6 % of its CPU profile (docs/scaling.md, "Ninth session").
  *
  * Iteration order is not the Map's insertion order: {@link forEach} visits epochs in the order
  * they first appeared and counters ascending, and {@link dropBelow} replaces the ordered deletes

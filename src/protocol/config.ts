@@ -232,7 +232,7 @@ export function makeClusterConfig(
 /**
  * The highest sid of the configuration: sids are 1..serverCount (voters, then observers), so a
  * loop over them is a counted loop (a for-in over a record keyed by sid collects its keys as
- * strings first, measured at 1 % of the broadcast workload in the leader's two loops per txn).
+ * strings first: about 1 % of the broadcast workload's CPU profile, in the leader's two loops per txn).
  */
 export function serverCount(cfg: ClusterConfig): number {
   return cfg.voters.length + cfg.observers.length;

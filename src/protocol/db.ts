@@ -24,7 +24,7 @@ import type { Zxid } from './zxid.ts';
  * A class, not a plain object: immutable (its fields are readonly, and frozen when the tests'
  * state freezing is on), replaced whole by every change, so a step's copy-on-write (cow.ts)
  * never copies it and the tests' state freezing never walks into it. Runs do not freeze it: an
- * Object.freeze per Db, several per txn, measured at 1 % of the broadcast workload.
+ * Object.freeze per Db, several per txn, was 1 % of the broadcast workload's CPU profile.
  */
 export class Db {
   constructor(

@@ -27,7 +27,7 @@ const HANDLER_READ_PREFIX = 'handler.readTimeout.';
 
 /**
  * Each learner's timer name, built once: the kernel keys its timers by name, and a string built
- * per call is hashed again at every lookup (2 % of the broadcast workload, docs/scaling.md).
+ * per call is hashed again at every lookup (2 % of the broadcast workload's CPU profile).
  */
 const handlerReadNames: string[] = [];
 
