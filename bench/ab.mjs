@@ -16,6 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
@@ -24,13 +25,13 @@ if (process.argv[2] === '--drive') {
   // One measurement, in a process of its own: ROOT's dist/, the window from 10,000 txns to N.
   const [, , , root, n] = process.argv;
   const { createRun } = await import(`${root}/dist/run/run.js`);
-  const { BROADCAST, committedTxns } = await import('./workloads.mjs');
+  const { BROADCAST, runToCommitted } = await import('./workloads.mjs');
   const run = createRun(BROADCAST, null);
-  while (committedTxns(run) < 10_000) run.sim.runUntil(run.sim.now + 100);
+  runToCommitted(run, 10_000);
   const e0 = run.sim.eventCount;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  while (committedTxns(run) < Number(n)) run.sim.runUntil(run.sim.now + 100);
+  runToCommitted(run, Number(n));
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
   const events = run.sim.eventCount - e0;
@@ -52,7 +53,7 @@ for (let i = 0; i < args.length; i++) {
     const v = Number(args[++i]);
     if (!Number.isInteger(v) || v < (a === '--txns' ? 11_000 : 1)) usage(`${a} takes a whole number${a === '--txns' ? ' above 10,000' : ' of at least 1'}, not ${JSON.stringify(args[i])}`);
     opts[a.slice(2)] = v;
-  } else roots.push(a);
+  } else roots.push(resolve(a)); // absolute: the measuring process imports from it
 }
 if (roots.length !== 2) usage('give two checkouts to compare');
 for (const r of roots) if (!existsSync(`${r}/dist/run/run.js`)) usage(`${r}/dist/run/run.js does not exist: build that checkout first (npm run build)`);

@@ -46,7 +46,7 @@ import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd, type RunOptions } from '../src/run/run.ts';
 import type { TraceEvent } from '../src/sim/events.ts';
 import { referenceLoop } from './reference.ts';
-import { BROADCAST, committedTxns as committed, ELECTION } from './workloads.mjs';
+import { BROADCAST, committedTxns as committed, ELECTION, runToCommitted } from './workloads.mjs';
 
 if (process.argv.includes('memory')) {
   // The memory runs as compiled JavaScript (no TypeScript loader in the process whose RSS is
@@ -184,7 +184,7 @@ function broadcastWindows(milestones: readonly number[], check: boolean): void {
   let lastCpu = cpuMs();
   const rates: number[] = [];
   for (const m of milestones) {
-    while (committed(run) < m) sim.runUntil(sim.now + 100);
+    runToCommitted(run, m);
     const wall = performance.now();
     const events = sim.eventCount - lastEvents;
     const ms = wall - lastWall;
@@ -220,10 +220,10 @@ function broadcastBest(runs: number): void {
   const eps: number[] = [];
   for (let i = 0; i < runs; i++) {
     const run = createRun({ ...BROADCAST, check: true }, null);
-    while (committed(run) < 10_000) run.sim.runUntil(run.sim.now + 100);
+    runToCommitted(run, 10_000);
     const e0 = run.sim.eventCount;
     const t0 = performance.now();
-    while (committed(run) < 100_000) run.sim.runUntil(run.sim.now + 100);
+    runToCommitted(run, 100_000);
     eps.push(((run.sim.eventCount - e0) / (performance.now() - t0)) * 1000);
   }
   const top = Math.max(...eps);

@@ -19,6 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
@@ -27,14 +28,13 @@ if (process.argv[2] === '--drive') {
   // The workload itself, run under callgrind by the parent.
   const [, , , root, n] = process.argv;
   const { createRun } = await import(`${root}/dist/run/run.js`);
-  const { BROADCAST, committedTxns } = await import('./workloads.mjs');
-  const run = createRun(BROADCAST, null);
-  while (committedTxns(run) < Number(n)) run.sim.runUntil(run.sim.now + 100);
+  const { BROADCAST, runToCommitted } = await import('./workloads.mjs');
+  runToCommitted(createRun(BROADCAST, null), Number(n));
   process.exit(0);
 }
 
 const n = Number(process.argv[2] ?? 3000);
-const root = process.argv[3] ?? fileURLToPath(new URL('..', import.meta.url));
+const root = resolve(process.argv[3] ?? fileURLToPath(new URL('..', import.meta.url))); // absolute: the driven process imports from it
 const from = Number(process.argv[4] ?? 200);
 if (!Number.isInteger(from) || from < 1) {
   console.error('bench/instructions.mjs: FROM is a whole number of committed txns, at least 1.');

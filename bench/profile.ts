@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRun, runToEnd } from '../src/run/run.ts';
 import { referenceLoop } from './reference.ts';
-import { BROADCAST, committedTxns, ELECTION } from './workloads.mjs';
+import { BROADCAST, ELECTION, runToCommitted } from './workloads.mjs';
 
 /** CPU time of this process in ms: less disturbed than wall time on a shared machine. */
 function cpuMs(): number {
@@ -29,7 +29,7 @@ const c0 = cpuMs();
 let events = 0;
 if (which === 'broadcast') {
   const run = createRun(BROADCAST, null);
-  while (committedTxns(run) < n) run.sim.runUntil(run.sim.now + 100);
+  runToCommitted(run, n);
   events = run.sim.eventCount;
 } else {
   const run = runToEnd({ ...ELECTION, untilMs: n * 60_000 });

@@ -35,3 +35,8 @@ export function committedTxns(run) {
   }
   return 0;
 }
+
+/** Runs `run` on, 100 ms of virtual time at a step, until at least `n` txns are committed. */
+export function runToCommitted(run, n) {
+  while (committedTxns(run) < n) run.sim.runUntil(run.sim.now + 100);
+}

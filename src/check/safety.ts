@@ -15,6 +15,7 @@ import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
 import { formatDigest, formatTxn, formatWrite } from '../protocol/format.ts';
 import type { ClientRequest, CommitItem, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
+import { lowerBoundOf } from '../protocol/txnlog.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
 import type { MutableDurableImage } from '../sim/disk.ts';
 import type { ServerRuntime, SimMonitor, Simulation } from '../sim/kernel.ts';
@@ -527,7 +528,7 @@ export class SafetyChecker implements SimMonitor {
    */
   private checkDurableAck(rt: ServerRuntime, to: Sid, z: Zxid): void {
     const log = rt.disk.image.log;
-    if (logHolds(log, z)) return;
+    if (inDurableLog(log, z)) return;
     const end = log.length > 0 ? f((log[log.length - 1] as LogEntry).zxid) : 'nothing';
     const pending = rt.disk.pendingWrites().map((p) => formatWrite(p.write));
     this.report('DurableAck', [rt.sid, to], [z], `${n(rt.sid)} ACKed ${f(z)} to ${n(to)} before ${f(z)} was durable in its txn log`, [`its durable txn log ends at ${end}`, `pending writes: ${pending.length === 0 ? 'none' : pending.join(', ')}`]);
@@ -674,7 +675,7 @@ export class SafetyChecker implements SimMonitor {
   }
 
   private holdsDurably(img: MutableDurableImage, z: Zxid): boolean {
-    if (logHolds(img.log, z)) return true;
+    if (inDurableLog(img.log, z)) return true;
     for (let i = img.snapshots.length - 1; i >= 0; i--) {
       const s = img.snapshots[i];
       if (s === undefined) continue;
@@ -687,22 +688,10 @@ export class SafetyChecker implements SimMonitor {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Whether a durable txn log (in zxid order) holds `z`: its last few entries, then a binary search. */
-function logHolds(log: readonly LogEntry[], z: Zxid): boolean {
-  // The newest entries first: a learner ACKs what it has just written, at the end of its log.
-  let hi = log.length;
-  for (const stop = Math.max(0, hi - 4); hi > stop; hi--) {
-    const x = (log[hi - 1] as LogEntry).zxid;
-    if (x === z) return true;
-    if (x < z) return false;
-  }
-  let lo = 0;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((log[mid] as LogEntry).zxid < z) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < log.length && (log[lo] as LogEntry).zxid === z;
+/** Whether a durable txn log (in zxid order) holds `z`. */
+function inDurableLog(log: readonly LogEntry[], z: Zxid): boolean {
+  const i = lowerBoundOf(log, z);
+  return i < log.length && (log[i] as LogEntry).zxid === z;
 }
 
 /** The newest txn a server holds: its log's last entry, or what its tree reflects. */

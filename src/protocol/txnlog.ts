@@ -64,23 +64,9 @@ export class TxnLog {
     return new TxnLog(copy, copy.length);
   }
 
-  /**
-   * Index of the first entry with zxid >= z (`length` when none): the last few entries first, as
-   * most lookups are for what was just logged (a COMMIT, an ACK), then a binary search.
-   */
+  /** Index of the first entry with zxid >= z (`length` when none): {@link lowerBoundOf}. */
   lowerBound(z: Zxid): number {
-    const entries = this.entries;
-    let hi = this.length;
-    for (const stop = Math.max(0, hi - 4); hi > stop; hi--) {
-      if ((entries[hi - 1] as LogEntry).zxid < z) return hi;
-    }
-    let lo = 0;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.entries[mid] as LogEntry).zxid < z) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBoundOf(this.entries, z, this.length);
   }
 
   /** Index of the entry with exactly zxid z, or -1. */
@@ -130,6 +116,26 @@ export class TxnLog {
 }
 
 /**
+ * Index of the first of the first `length` entries (ascending zxids) whose zxid is >= z (`length`
+ * when none): the last four first, as most lookups are for what was just logged (a COMMIT, an
+ * ACK), then a binary search (measured in docs/scaling.md, "Ninth session"). The one search of a
+ * txn log: TxnLog's, a TRUNC's, and the safety checker's over a disk's durable log.
+ */
+export function lowerBoundOf(entries: readonly { readonly zxid: Zxid }[], z: Zxid, length = entries.length): number {
+  let hi = length;
+  for (const stop = Math.max(0, hi - 4); hi > stop; hi--) {
+    if ((entries[hi - 1] as { zxid: Zxid }).zxid < z) return hi;
+  }
+  let lo = 0;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((entries[mid] as { zxid: Zxid }).zxid < z) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * How many of the first `length` entries (ascending zxids) a TRUNC to z keeps.
  *
  * zabsim: every txn up to z, none above. `asFileTxnLog` (the `trunc_keeps_first_txn_above_target`
@@ -139,13 +145,7 @@ export class TxnLog {
  * above z nothing is cut either way.
  */
 export function keptByTruncate(zxids: readonly { readonly zxid: Zxid }[], z: Zxid, asFileTxnLog = false, length = zxids.length): number {
-  let lo = 0;
-  let hi = length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((zxids[mid] as { zxid: Zxid }).zxid < z) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBoundOf(zxids, z, length);
   if (lo >= length) return length;
   return asFileTxnLog || (zxids[lo] as { zxid: Zxid }).zxid === z ? lo + 1 : lo;
 }
