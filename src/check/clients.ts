@@ -85,6 +85,13 @@ export class ClientChecker implements ClientListener {
     ghost.onCompact = (floor) => this.compact(floor);
   }
 
+  /** The run is over: drops the operations it holds (run.ts releaseRun says why). */
+  release(): void {
+    this.inflight.clear();
+    this.memo.clear();
+    this.maxCompletedBy = null;
+  }
+
   invoked(op: HistoryOp): void {
     let r = this.inflight.get(op.client);
     if (r === undefined) {

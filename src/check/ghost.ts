@@ -68,6 +68,19 @@ export class Ghost {
   onSession: ((z: Zxid, txn: Txn, live: boolean) => void) | null = null;
 
   /** Registers a txn seen for the first time. */
+  /** The run is over: drops the history (run.ts releaseRun says why). */
+  release(): void {
+    this.assigned.clear();
+    this.committed.clear();
+    this.digests.clear();
+    this.paths.clear();
+    this.epochEntries.length = 0;
+    this.tree = EMPTY_TREE;
+    this.onCompact = null;
+    this.onCommit = null;
+    this.onSession = null;
+  }
+
   assign(z: Zxid, txn: Txn, pred: Zxid, by: number): void {
     this.assigned.set(z, { txn, pred, by });
   }

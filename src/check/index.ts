@@ -88,6 +88,12 @@ export class Checkers {
     this.safety.report('Liveness', [], [], `time stopped advancing at ${this.sim.now}ms: the servers exchange messages forever without progress`, [message, ...this.sim.sids.map((sid) => describeServer(this.sim, sid))]);
   }
 
+  /** The run is over and its verdict read: drops what the checkers hold (run.ts releaseRun says why). */
+  release(): void {
+    this.safety.ghost.release();
+    this.clients?.release();
+  }
+
   livenessResult(): LivenessResult | null {
     return this.liveness?.result ?? null;
   }

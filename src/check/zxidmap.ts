@@ -54,6 +54,15 @@ export class ZxidMap<V> {
     return this.far.size === 0 ? undefined : this.far.get(z);
   }
 
+  /** Drops every value. */
+  clear(): void {
+    this.epochs.clear();
+    this.far.clear();
+    this.lastEpoch = -1;
+    this.last = undefined;
+    this.size = 0;
+  }
+
   has(z: Zxid): boolean {
     return this.get(z) !== undefined;
   }
@@ -140,6 +149,10 @@ export class ZxidSet {
 
   get size(): number {
     return this.map.size;
+  }
+
+  clear(): void {
+    this.map.clear();
   }
 
   has(z: Zxid): boolean {

@@ -7,7 +7,7 @@
  */
 import type { Violation } from '../check/index.ts';
 import { addCoverage, emptyCoverage, type CoverageCounts } from './coverage.ts';
-import { createRun, runJudged, verdictOf, type Run } from './run.ts';
+import { createRun, releaseRun, runJudged, verdictOf, type Run } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, SettingsError, type Settings, type SettingValue } from './settings.ts';
 import { shardSeed, shardSize, type Shard } from './shard.ts';
 import { DEFAULT_STRATEGY, GENERATION_SIZE, makeStrategy, PER_SEED, perSeedCandidate, type Feedback, type StrategyName } from './strategy.ts';
@@ -61,6 +61,9 @@ export function runCandidate(c: Candidate, coverage = false): CandidateRun {
     const at = run === null ? '' : ` (at ${run.sim.now}ms, after ${run.sim.eventCount} events)`;
     const result = { seed, ok: false, violation: null, events: run?.sim.eventCount ?? 0, endMs: run?.sim.now ?? 0, replay, error: `${err.message}${at}\n${err.stack ?? ''}`, origin: c.origin, settings: c.settings };
     return { result, coverage: run?.sim.coverage ?? null };
+  } finally {
+    // The result is read: let the collector have the run at once.
+    if (run !== null) releaseRun(run);
   }
 }
 

@@ -26,7 +26,7 @@
  */
 import { formatSchedule, type ScheduledFault } from '../sim/faults.ts';
 import type { ShrunkSchedule } from '../trace/results.ts';
-import { createRun, runJudged, verdictOf } from './run.ts';
+import { createRun, releaseRun, runJudged, verdictOf } from './run.ts';
 import { formatSettings, optionsFromSettings, resolveSettings, type Settings, type SettingValue } from './settings.ts';
 
 /** Replays a shrink may make unless told (`--shrink-budget`). */
@@ -45,7 +45,9 @@ export function replayFaults(settings: Settings): { readonly property: string | 
   const opts = optionsFromSettings(resolveSettings(given));
   const run = createRun(opts, null);
   runJudged(run, opts.untilMs);
-  return { property: verdictOf(run).violations[0]?.property ?? null, injected: run.faults.injected };
+  const out = { property: verdictOf(run).violations[0]?.property ?? null, injected: run.faults.injected };
+  releaseRun(run);
+  return out;
 }
 
 /**

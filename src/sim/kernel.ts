@@ -310,6 +310,25 @@ export class Simulation {
     this.stopRequested = true;
   }
 
+  /**
+   * Ends the simulation for good, once its results are read: drops the servers (their states and
+   * disks), the queued events, and the checkers and callbacks it calls, and stops it (src/run/
+   * run.ts `releaseRun` says why). Reading its servers or stepping it afterwards fails.
+   */
+  release(): void {
+    this.stopRequested = true;
+    this.servers.length = 0;
+    this.queue.clear();
+    this.heldDisk.length = 0;
+    this.releasedDisk.clear();
+    this.inlineStages = [];
+    this.monitor = null;
+    this.onHalt = null;
+    this.onReply = null;
+    this.onStopServing = null;
+    this.control = null;
+  }
+
   /** True once {@link stop} was called. */
   get stopped(): boolean {
     return this.stopRequested;

@@ -96,6 +96,17 @@ export class EventQueue<T extends Queued> {
     return ev;
   }
 
+  /** Drops every event (the queue stays usable, empty, its clock where it was). */
+  clear(): void {
+    this.heap.clear();
+    this.buckets.fill(undefined);
+    this.heads.fill(0);
+    this.tails.fill(0);
+    this.full.fill(0);
+    this.inRing = 0;
+    this.ringMin = Infinity;
+  }
+
   /**
    * The earliest time from `from` on with an event in the ring (there is one): the first full
    * bucket going round from `from`'s, since every time in the ring lies in [from, from + RING).
@@ -130,6 +141,12 @@ class BinaryHeap<T extends Queued> {
 
   get size(): number {
     return this.items.length;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+    this.times.length = 0;
+    this.seqs.length = 0;
   }
 
   peekTime(): number {

@@ -68,6 +68,24 @@ describe('ZxidMap', () => {
     expect(m.get(zxid(7, 3))).toBe('early');
     expect(m.size).toBe(102);
   });
+
+  it('clear drops every value, near and far, and the map then fills again as a new one', () => {
+    const m = new ZxidMap<string>();
+    for (let c = 1; c <= 50; c++) m.set(zxid(2, c), `a${c}`);
+    m.set(zxid(2, MAX_COUNTER), 'far');
+    m.set(zxid(3, 1), 'b1');
+    expect(m.get(zxid(3, 1))).toBe('b1'); // the slab looked up last
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(contents(m as unknown as ZxidMap<number>)).toEqual([]);
+    for (const x of [zxid(2, 1), zxid(2, 50), zxid(2, MAX_COUNTER), zxid(3, 1)]) expect(m.has(x)).toBe(false);
+    m.set(zxid(3, 1), 'again');
+    m.set(zxid(2, 7), 'seven');
+    expect(m.size).toBe(2);
+    expect(m.get(zxid(3, 1))).toBe('again');
+    expect(m.get(zxid(2, 7))).toBe('seven');
+    expect(m.get(zxid(2, 6))).toBeUndefined();
+  });
 });
 
 describe('ZxidSet', () => {
@@ -83,5 +101,8 @@ describe('ZxidSet', () => {
     expect(s.size).toBe(2);
     expect(s.has(zxid(1, 9))).toBe(false);
     expect(s.has(zxid(2, MAX_COUNTER))).toBe(true);
+    s.clear();
+    expect(s.size).toBe(0);
+    expect(s.has(zxid(2, MAX_COUNTER))).toBe(false);
   });
 });

@@ -161,4 +161,25 @@ describe('EventQueue', () => {
     expect(q.pop()).toBeUndefined();
     expect(q.size).toBe(0);
   });
+
+  it('clear drops the events of its ring and its heap, and the queue then works on as a new one from its clock', () => {
+    const q = new EventQueue<Ev>();
+    q.push(ev(3, 0));
+    q.push(ev(3, 1));
+    q.push(ev(900, 2)); // ring
+    q.push(ev(5000, 3)); // heap: beyond the ring
+    q.push(ev(4.5, 4)); // heap: fractional
+    q.pushFirst(ev(3, 5)); // heap
+    expect(q.pop()?.id).toBe(5);
+    q.clear();
+    expect(q.size).toBe(0);
+    expect(q.peekTime()).toBe(Infinity);
+    expect(q.pop()).toBeUndefined();
+    q.push(ev(10, 6));
+    q.push(ev(4, 7));
+    q.push(ev(2000, 8));
+    q.push(ev(4, 9));
+    expect(q.size).toBe(4);
+    expect(drain(q).map((e) => e.id)).toEqual([7, 9, 6, 8]);
+  });
 });
