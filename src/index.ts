@@ -5,7 +5,7 @@
  */
 
 // Building and running a simulation, judged by the checkers.
-export { createRun, runJudged, runToEnd, traceRecords, verdictOf, type Run, type RunOptions } from './run/run.ts';
+export { createRun, releaseRun, runJudged, runToEnd, traceRecords, verdictOf, type Run, type RunOptions } from './run/run.ts';
 export {
   formatSettings,
   optionsFromSettings,

@@ -9,6 +9,7 @@ import { setStateFreezing } from '../../src/protocol/cow.ts';
 import { exploreSeed } from '../../src/run/explore.ts';
 import { createRun, releaseRun, runJudged, verdictOf, type RunOptions } from '../../src/run/run.ts';
 import { Simulation } from '../../src/sim/kernel.ts';
+import * as api from '../../src/index.ts';
 
 /** Clients, crashes and a partition: every structure a run fills has something in it. */
 const OPTS: RunOptions = {
@@ -58,5 +59,9 @@ describe('releaseRun', () => {
     expect(release).toHaveBeenCalledTimes(2);
     expect(again).toEqual(r);
     expect(r.events).toBeGreaterThan(0);
+  });
+
+  it('is part of the public API (docs/api.md)', () => {
+    expect(api.releaseRun).toBe(releaseRun);
   });
 });
