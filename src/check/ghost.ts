@@ -67,7 +67,6 @@ export class Ghost {
    */
   onSession: ((z: Zxid, txn: Txn, live: boolean) => void) | null = null;
 
-  /** Registers a txn seen for the first time. */
   /** The run is over: drops the history (run.ts releaseRun says why). */
   release(): void {
     this.assigned.clear();
@@ -81,6 +80,7 @@ export class Ghost {
     this.onSession = null;
   }
 
+  /** Registers a txn seen for the first time. */
   assign(z: Zxid, txn: Txn, pred: Zxid, by: number): void {
     this.assigned.set(z, { txn, pred, by });
   }
