@@ -85,10 +85,11 @@ export class ClientChecker implements ClientListener {
     ghost.onCompact = (floor) => this.compact(floor);
   }
 
-  /** The run is over: drops the operations it holds (run.ts releaseRun says why). */
+  /** The run is over: drops the operations and committed requests it holds (run.ts releaseRun says why). */
   release(): void {
     this.inflight.clear();
     this.memo.clear();
+    this.origins.clear();
     this.maxCompletedBy = null;
   }
 
@@ -107,7 +108,8 @@ export class ClientChecker implements ClientListener {
   completed(op: HistoryOp): void {
     const r = this.inflight.get(op.client);
     // For writes and syncs: what had completed when it began.
-    const floor = r !== undefined && r.op === op && (isWrite(op) || op.op === 'sync') ? { z: r.z, by: r.by } : undefined;
+    // (The record itself: its z and by stay as they are until the client's next invocation.)
+    const floor = r !== undefined && r.op === op && (isWrite(op) || op.op === 'sync') ? r : undefined;
     if (r !== undefined && r.op === op) r.op = null;
     if (op.outcome !== 'ok' || op.zxid === undefined) return;
     const z = op.zxid;
@@ -161,7 +163,6 @@ export class ClientChecker implements ClientListener {
    * the broadcast workload: docs/scaling.md, "Ninth session").
    */
   private readonly origins = new Map<number, Origins>();
-  private originCount = 0;
 
   /**
    * The ghost forgot every txn below `floor`: so do the origins, each client's from the front
@@ -174,7 +175,6 @@ export class ClientChecker implements ClientListener {
       const n = r.cxids.length;
       while (r.start < n && (r.zs[r.start] as Zxid) < floor) r.start++;
       if (r.start * 2 >= n) {
-        this.originCount -= r.start;
         r.cxids = r.cxids.slice(r.start);
         r.zs = r.zs.slice(r.start);
         r.start = 0;
@@ -184,9 +184,9 @@ export class ClientChecker implements ClientListener {
 
   /** How many committed requests the checker remembers (bounded-memory tests). */
   get retainedOrigins(): number {
-    let dropped = 0;
-    for (const r of this.origins.values()) dropped += r.start;
-    return this.originCount - dropped;
+    let n = 0;
+    for (const r of this.origins.values()) n += r.cxids.length - r.start;
+    return n;
   }
 
   private committed(z: Zxid, txn: Txn): void {
@@ -202,7 +202,6 @@ export class ClientChecker implements ClientListener {
     if (n === r.start || (cxids[n - 1] as number) < o.cxid) {
       cxids.push(o.cxid);
       zs.push(z);
-      this.originCount++;
       return;
     }
     let lo = r.start;
@@ -219,7 +218,6 @@ export class ClientChecker implements ClientListener {
     }
     cxids.splice(lo, 0, o.cxid);
     zs.splice(lo, 0, z);
-    this.originCount++;
   }
 
   /** The oldest operation still in flight, if any. */

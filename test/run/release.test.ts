@@ -32,6 +32,7 @@ describe('releaseRun', () => {
     expect(run.sim.servers.length).toBeGreaterThan(5);
     expect(ghost?.retained().assigned).toBeGreaterThan(0);
     expect(run.checkers?.clients?.oldestOutstanding()).toBeDefined();
+    expect(run.checkers?.clients?.retainedOrigins).toBeGreaterThan(0);
     expect(run.sim.nextEventTime()).toBeLessThan(Infinity);
     const verdict = JSON.stringify(verdictOf(run));
     const events = run.sim.eventCount;
@@ -43,6 +44,7 @@ describe('releaseRun', () => {
     expect(run.sim.monitor).toBeNull();
     expect(ghost?.retained()).toEqual({ assigned: 0, committed: 0, digests: 0, pathValues: 0 });
     expect(run.checkers?.clients?.oldestOutstanding()).toBeUndefined();
+    expect(run.checkers?.clients?.retainedOrigins).toBe(0);
     // Nothing is left to run: the queue is empty.
     expect(run.sim.nextEventTime()).toBe(Infinity);
     run.sim.runUntil(60_000);
