@@ -56,7 +56,7 @@ export class LivenessChecker {
   }
 
   install(): void {
-    this.sim.at(Math.max(this.sim.now, this.result.fromMs), () => this.poll());
+    this.sim.at(Math.max(this.sim.now, this.result.fromMs), this.poll, this, undefined);
   }
 
   private poll(): void {
@@ -73,7 +73,7 @@ export class LivenessChecker {
       this.report('Liveness', [], [], `no recovery within ${r.boundMs}ms after the faults stopped at ${r.fromMs}ms: ${why}`, this.sim.sids.map((sid) => describeServer(this.sim, sid)));
       return;
     }
-    this.sim.at(Math.min(deadline, this.sim.now + POLL_MS), () => this.poll());
+    this.sim.at(Math.min(deadline, this.sim.now + POLL_MS), this.poll, this, undefined);
   }
 
   /** null when recovered, else what is still missing. */

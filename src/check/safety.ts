@@ -14,6 +14,7 @@ import { isQuorum, isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { validSnapshotIndex, type Db } from '../protocol/db.ts';
 import type { Txn } from '../protocol/datatree.ts';
 import { formatDigest, formatTxn, formatWrite } from '../protocol/format.ts';
+import type { Fifo } from '../protocol/fifo.ts';
 import type { ClientRequest, CommitItem, Effect, Input, LogEntry, Message, ServerState } from '../protocol/types.ts';
 import { lowerBoundOf } from '../protocol/txnlog.ts';
 import { counterOf, epochOf, formatZxid, MIN_VALUE, zxid, type Zxid } from '../protocol/zxid.ts';
@@ -748,10 +749,16 @@ function holds(s: ServerState, z: Zxid): boolean {
   if (z <= s.db.lastTxn || s.db.log.indexOf(z) >= 0) return true;
   const lr = s.learner;
   if (lr === null) return false;
-  if (lr.sync.packetsNotLogged.some((e) => e.zxid === z)) return true;
+  if (holdsZxid(lr.sync.packetsNotLogged, z)) return true;
   // Handed to the log writer and not yet written (FollowerZooKeeperServer.pendingTxns).
-  if (lr.pendingTxns.some((e) => e.zxid === z)) return true;
+  if (holdsZxid(lr.pendingTxns, z)) return true;
   return lr.inbox.some((m) => (m.type === 'PROPOSAL' || m.type === 'INFORM') && m.zxid === z);
+}
+
+/** Whether `entries` holds zxid z (a loop: see docs/scaling.md, "Eleventh session", on closures). */
+function holdsZxid(entries: Fifo<LogEntry>, z: Zxid): boolean {
+  for (let i = 0; i < entries.length; i++) if ((entries.at(i) as LogEntry).zxid === z) return true;
+  return false;
 }
 
 /** The newest txn waiting in the server's CommitProcessor, or 0. */

@@ -131,7 +131,27 @@ export const NO_VALID_SNAPSHOT = 'Not able to find valid snapshots in the snapsh
 
 /** The snapshot files a TRUNC to z leaves: those reflecting txns after z go, unless the ZOOKEEPER-1549 flaw keeps them. */
 function snapshotsKeptByTruncate(db: Db, z: Zxid, keepNewerSnapshots: boolean): readonly Snapshot[] {
-  return keepNewerSnapshots ? db.snapshots : Object.freeze(db.snapshots.filter((x) => snapshotLastTxn(x) <= z));
+  if (keepNewerSnapshots) return db.snapshots;
+  const kept: Snapshot[] = [];
+  for (const x of db.snapshots) if (snapshotLastTxn(x) <= z) kept.push(x);
+  return Object.freeze(kept);
+}
+
+/** The labels (zxids) of `snapshots`, in their order. */
+export function snapshotLabels(snapshots: readonly Snapshot[]): Zxid[] {
+  const labels: Zxid[] = [];
+  for (const x of snapshots) labels.push(x.zxid);
+  return labels;
+}
+
+/**
+ * The entries of `log` whose zxids lie in [from, below), in order. (A loop, not `filter` with a
+ * callback made per call: see docs/scaling.md, "Eleventh session", on closures and the JIT.)
+ */
+function entriesIn(log: readonly LogEntry[], from: Zxid, below: Zxid): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const e of log) if (e.zxid >= from && e.zxid < below) out.push(e);
+  return out;
 }
 
 /**
@@ -143,8 +163,7 @@ function snapshotsKeptByTruncate(db: Db, z: Zxid, keepNewerSnapshots: boolean): 
  * refuses to start. 'fresh' (no snapshot, no log left) starts empty, as truncateAndReload does.
  */
 export function truncateOutcome(db: Db, z: Zxid, keepNewerSnapshots: boolean, asFileTxnLog: boolean, trustEmpty: boolean): RestoreOutcome {
-  const onDisk = logOnDisk(db);
-  const log = Array.from({ length: onDisk.length }, (_, i) => onDisk.at(i));
+  const log = logOnDisk(db).slice(0);
   return restoreOutcome({ snapshots: snapshotsKeptByTruncate(db, z, keepNewerSnapshots), log: log.slice(0, keptByTruncate(log, z, asFileTxnLog)) }, trustEmpty);
 }
 
@@ -173,7 +192,7 @@ export function loadDatabase(durable: DurableImage): Db {
  * below the label go to `olderLog`; those the content already reflects leave the tree as it is.
  */
 function replay(snap: Snapshot | null, entries: { at(i: number): LogEntry } | readonly LogEntry[], from: number, to: number): { tree: DataTree; lastProcessedZxid: Zxid; log: TxnLog; committed: TxnLog; lastTxn: Zxid; olderLog: readonly LogEntry[] } {
-  const at = Array.isArray(entries) ? (i: number) => entries[i] as LogEntry : (entries as { at(i: number): LogEntry }).at.bind(entries);
+  const list = Array.isArray(entries) ? (entries as readonly LogEntry[]) : null;
   let tree = snap?.data ?? EMPTY_TREE;
   let log = TxnLog.EMPTY;
   let committed = TxnLog.EMPTY;
@@ -181,7 +200,7 @@ function replay(snap: Snapshot | null, entries: { at(i: number): LogEntry } | re
   let lastTxn = snap === null ? 0 : snapshotLastTxn(snap);
   const older: LogEntry[] = [];
   for (let i = from; i < to; i++) {
-    const e = at(i);
+    const e = list !== null ? (list[i] as LogEntry) : (entries as { at(i: number): LogEntry }).at(i);
     if (e.zxid <= last) {
       older.push(e); // at or below the label: already in the snapshot
       continue;
@@ -355,7 +374,7 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, a
   // The txn log as on disk: the entries the previous newest snapshot covered, then the log, cut
   // as keptByTruncate says (with the FileTxnLog flaw, the first txn above an absent z stays).
   const firstLogged = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
-  const revivable = db.olderLog.filter((e) => e.zxid > base && e.zxid < firstLogged);
+  const revivable = entriesIn(db.olderLog, base + 1, firstLogged);
   let log: TxnLog;
   if (revivable.length === 0) log = db.log.truncateTo(z, asFileTxnLog);
   else {
@@ -365,7 +384,7 @@ export function truncateAndReload(db: Db, z: Zxid, keepNewerSnapshots = false, a
   const r = replay(snap, log, 0, log.length);
   // Only what the cut leaves on disk: with keepNewerSnapshots the base can be above z, and the
   // entries between z and base are gone from the files though the snapshot still reflects them.
-  const below = db.olderLog.filter((e) => e.zxid <= base);
+  const below = entriesIn(db.olderLog, -Infinity, base + 1);
   const olderLog = Object.freeze(below.slice(0, keptByTruncate(below, z, asFileTxnLog)));
   return make({ tree: r.tree, lastProcessedZxid: r.lastProcessedZxid, log, committed: r.committed, snapshots, sinceSnapshot: db.sinceSnapshot, lastTxn: r.lastTxn, olderLog, generation: db.generation + 1 });
 }
@@ -375,13 +394,38 @@ export function appliedCount(db: Db): number {
   return db.committedBase + db.committed.length;
 }
 
+/** Every txn still in the log files, oldest first: the first `n` of `older` (those the newest snapshot covers), then `log`. */
+export class LogOnDisk {
+  readonly length: number;
+
+  constructor(
+    private readonly older: readonly LogEntry[],
+    private readonly n: number,
+    private readonly log: TxnLog,
+  ) {
+    this.length = n + log.length;
+  }
+
+  /** Entry i (0-based). */
+  at(i: number): LogEntry {
+    return i < this.n ? (this.older[i] as LogEntry) : this.log.at(i - this.n);
+  }
+
+  /** Entries [from, length) as a new array. */
+  slice(from: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (let i = from; i < this.length; i++) out.push(this.at(i));
+    return out;
+  }
+}
+
 /** Every txn still in the log files, oldest first: those the newest snapshot covers, then `log`. */
-export function logOnDisk(db: Db): { readonly length: number; at(i: number): LogEntry } {
+export function logOnDisk(db: Db): LogOnDisk {
   const older = db.olderLog;
   const first = db.log.length > 0 ? db.log.at(0).zxid : Infinity;
   let n = older.length;
   while (n > 0 && (older[n - 1] as LogEntry).zxid >= first) n--;
-  return { length: n + db.log.length, at: (i) => (i < n ? (older[i] as LogEntry) : db.log.at(i - n)) };
+  return new LogOnDisk(older, n, db.log);
 }
 
 /**
@@ -390,12 +434,12 @@ export function logOnDisk(db: Db): { readonly length: number; at(i: number): Log
  * is trimmed to its `commitLogCount` entries in the same step.
  */
 export function purgeDb(db: Db, snapRetainCount: number, commitLogCount: number): { db: Db; plan: PurgePlan | null } {
-  const plan = purgePlan(logOnDisk(db), db.snapshots.map((x) => x.zxid), snapRetainCount);
+  const plan = purgePlan(logOnDisk(db), snapshotLabels(db.snapshots), snapRetainCount);
   const committed = db.committed.keepLast(Math.max(1, commitLogCount));
   const committedBase = db.committedBase + db.committed.length - committed.length;
   if (plan === null) return { db: committed === db.committed ? db : make({ ...db, committed, committedBase }), plan };
   const z = plan.logFrom;
-  const olderLog = db.olderLog.length > 0 && (db.olderLog[0] as LogEntry).zxid < z ? Object.freeze(db.olderLog.filter((e) => e.zxid >= z)) : db.olderLog;
+  const olderLog = db.olderLog.length > 0 && (db.olderLog[0] as LogEntry).zxid < z ? Object.freeze(entriesIn(db.olderLog, z, Infinity)) : db.olderLog;
   const snapshots = Object.freeze(db.snapshots.slice(plan.dropSnapshots));
   return { db: make({ ...db, log: db.log.dropBefore(z), olderLog, snapshots, committed, committedBase }), plan };
 }

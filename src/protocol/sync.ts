@@ -25,7 +25,7 @@ import { persist, setPendingWrite, snapshotNow } from './persist.ts';
 import { PROBE, type ProbeSink } from './probes.ts';
 import { syncFollower, type SyncPlan } from './syncplan.ts';
 import { Fifo } from './fifo.ts';
-import type { Ack, LeaderState, LearnerHandler, LearnerSync, LogEntry, Message, NewLeader, ServerState, SyncOpPacket } from './types.ts';
+import type { Ack, LeaderState, LearnerHandler, LearnerSync, LogEntry, Message, NewLeader, QueuedTxn, ServerState, SyncOpPacket } from './types.ts';
 import { counterOf, epochOf, formatZxid, zxid, type Zxid } from './zxid.ts';
 import { enqueueCommit } from './commitproc.ts';
 import { sendToLearner, startSnapSync } from './learnerhandler.ts';
@@ -604,9 +604,13 @@ function passOverApplied(s: S, ctx: StepContext, entry: LogEntry): boolean {
  */
 function logHolds(s: S, z: Zxid): boolean {
   if (z <= s.db.log.lastZxid(0)) return true;
-  const mine = s.logWriter.queue.items.filter((q) => q.role === s.role);
-  const last = mine[mine.length - 1];
-  return last !== undefined && z <= last.entry.zxid;
+  // The newest write of this role still queued.
+  const queue = s.logWriter.queue;
+  for (let i = queue.length - 1; i >= 0; i--) {
+    const q = queue.at(i) as QueuedTxn;
+    if (q.role === s.role) return z <= q.entry.zxid;
+  }
+  return false;
 }
 
 /**

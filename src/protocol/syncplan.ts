@@ -20,7 +20,7 @@
  *   5. otherwise                               → SNAP
  */
 import { nodeCount } from './datatree.ts';
-import { committedWindow, logOnDisk, type Db } from './db.ts';
+import { committedWindow, logOnDisk, snapshotLabels, type Db, type LogOnDisk } from './db.ts';
 import { PROBE } from './probes.ts';
 import { segmentStarts } from './txnlog.ts';
 import type { LogEntry } from './types.ts';
@@ -187,7 +187,7 @@ export function proposalsFromTxnLog(db: Db, p: Zxid, sizeLimit: number): Iterabl
   if (sizeLimit < 0) return 'txn-log sync disabled';
   const disk = logOnDisk(db);
   if (disk.length === 0) return 'the txn log is empty';
-  const starts = segmentStarts(disk, db.snapshots.map((x) => x.zxid));
+  const starts = segmentStarts(disk, snapshotLabels(db.snapshots));
   let k = 0;
   for (let i = 0; i < starts.length; i++) if (disk.at(starts[i] as number).zxid < p) k = i;
   const from = starts[k] as number;
@@ -201,7 +201,10 @@ export function proposalsFromTxnLog(db: Db, p: Zxid, sizeLimit: number): Iterabl
     }
     if (size > sizeLimit) return `txn log size ${size} exceeds sizeLimit ${sizeLimit}`;
   }
-  return (function* () {
-    for (let i = from; i < disk.length; i++) yield disk.at(i);
-  })();
+  return logFrom(disk, from);
+}
+
+/** The entries of `disk` from index `from` on. */
+function* logFrom(disk: LogOnDisk, from: number): Iterable<LogEntry> {
+  for (let i = from; i < disk.length; i++) yield disk.at(i);
 }

@@ -175,7 +175,11 @@ export function segmentStarts(log: ZxidSeq, snapshotZxids: readonly Zxid[]): num
     }
     if (lo < log.length && !starts.includes(lo)) starts.push(lo);
   }
-  return starts.sort((a, b) => a - b);
+  return starts.sort(ascending);
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
 }
 
 /** What a purge removes: the log files before `logFrom`, and the oldest `dropSnapshots` snapshots. */

@@ -212,12 +212,24 @@ function opsPerSecPerClient(s: Settings): number {
   return writes / clients / ratio;
 }
 
+/**
+ * Setting `name` of `s` as a number, or its default. (A function of the module, not a closure made
+ * per call: explore turns settings into options once a seed, see docs/scaling.md, "Eleventh
+ * session".)
+ */
+function numberSetting(s: Settings, name: keyof typeof RUN_DEFAULTS): number {
+  return (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
+}
+
+/** Range setting `name` of `s` as a uniform distribution, or its default. */
+function rangeSetting(s: Settings, name: 'delay' | 'fsync' | 'restart-after' | 'partition-for' | 'disk-full-for'): DelayDist {
+  return uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
+}
+
 /** Turns settings into run options; a setting not given takes its value from `RUN_DEFAULTS`. */
 export function optionsFromSettings(s: Settings): RunOptions {
   // The CLI's flags also hold its own (json, quiet...): only the values of settings are checked here.
   validateSettings(s, 'pass');
-  const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const range = (name: 'delay' | 'fsync' | 'restart-after' | 'partition-for' | 'disk-full-for'): DelayDist => uniform((s.get(name) as readonly [number, number] | undefined) ?? RUN_DEFAULTS[name]);
   const flaws: Partial<Flaws> = {};
   // A release profile's flaws, then each --flaw (by switch name or ticket).
   const zk = s.get('zk') as string | undefined;
@@ -232,66 +244,66 @@ export function optionsFromSettings(s: Settings): RunOptions {
     flaws[name] = true;
   }
   const faults: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {
-    crashMeanIntervalMs: num('crash-every'),
+    crashMeanIntervalMs: numberSetting(s, 'crash-every'),
     crashTarget: ((s.get('crash-target') as string | undefined) ?? RUN_DEFAULTS['crash-target']) as 'any' | 'leader',
-    restartDelay: range('restart-after'),
-    partitionMeanIntervalMs: num('partition-every'),
-    partitionDuration: range('partition-for'),
-    oneWayProb: num('one-way'),
-    crashPointProb: num('crash-points'),
-    newLeaderAckResetProb: num('newleader-ack-resets'),
-    ackResetProb: num('ack-resets'),
-    untilMs: num('faults-until'),
-    diskFullMeanIntervalMs: num('disk-full-every'),
-    diskFullDuration: range('disk-full-for'),
-    pctDepth: num('pct'),
+    restartDelay: rangeSetting(s, 'restart-after'),
+    partitionMeanIntervalMs: numberSetting(s, 'partition-every'),
+    partitionDuration: rangeSetting(s, 'partition-for'),
+    oneWayProb: numberSetting(s, 'one-way'),
+    crashPointProb: numberSetting(s, 'crash-points'),
+    newLeaderAckResetProb: numberSetting(s, 'newleader-ack-resets'),
+    ackResetProb: numberSetting(s, 'ack-resets'),
+    untilMs: numberSetting(s, 'faults-until'),
+    diskFullMeanIntervalMs: numberSetting(s, 'disk-full-every'),
+    diskFullDuration: rangeSetting(s, 'disk-full-for'),
+    pctDepth: numberSetting(s, 'pct'),
   };
   const scheduleText = s.get('schedule') as string | undefined;
   if (scheduleText !== undefined) {
-    const sched = parseSchedule(scheduleText, num('servers') + num('observers'));
+    const sched = parseSchedule(scheduleText, numberSetting(s, 'servers') + numberSetting(s, 'observers'));
     if (typeof sched === 'string') throw new SettingsError(`--schedule: ${sched}.`);
     faults.schedule = sched;
   }
   const bound = s.get('liveness-bound') as number | undefined;
   return {
-    seed: num('seed'),
-    voters: num('servers'),
-    observers: num('observers'),
-    untilMs: num('until'),
-    startSpreadMs: num('start-spread'),
+    seed: numberSetting(s, 'seed'),
+    voters: numberSetting(s, 'servers'),
+    observers: numberSetting(s, 'observers'),
+    untilMs: numberSetting(s, 'until'),
+    startSpreadMs: numberSetting(s, 'start-spread'),
     params: {
-      tickTimeMs: num('tick-time'),
-      initLimitTicks: num('init-limit'),
-      syncLimitTicks: num('sync-limit'),
-      snapCount: num('snap-count'),
-      commitLogCount: num('commit-log-count'),
-      zxidCounterLimit: num('zxid-counter-limit'),
-      snapRetainCount: num('snap-retain-count'),
-      purgeIntervalMs: num('purge-interval'),
+      tickTimeMs: numberSetting(s, 'tick-time'),
+      initLimitTicks: numberSetting(s, 'init-limit'),
+      syncLimitTicks: numberSetting(s, 'sync-limit'),
+      snapCount: numberSetting(s, 'snap-count'),
+      commitLogCount: numberSetting(s, 'commit-log-count'),
+      zxidCounterLimit: numberSetting(s, 'zxid-counter-limit'),
+      snapRetainCount: numberSetting(s, 'snap-retain-count'),
+      purgeIntervalMs: numberSetting(s, 'purge-interval'),
     },
     workload: {
-      clients: num('clients'),
+      clients: numberSetting(s, 'clients'),
       opsPerSecPerClient: opsPerSecPerClient(s),
-      writeRatio: num('write-ratio'),
-      keys: num('keys'),
-      startMs: num('clients-from'),
+      writeRatio: numberSetting(s, 'write-ratio'),
+      keys: numberSetting(s, 'keys'),
+      startMs: numberSetting(s, 'clients-from'),
     },
     flaws,
     network: {
-      delay: range('delay'),
-      lossProb: num('loss'),
-      duplicateProb: num('duplicate'),
-      reorderProb: num('reorder'),
-      ackReorderProb: num('ack-reorder'),
+      delay: rangeSetting(s, 'delay'),
+      lossProb: numberSetting(s, 'loss'),
+      duplicateProb: numberSetting(s, 'duplicate'),
+      reorderProb: numberSetting(s, 'reorder'),
+      ackReorderProb: numberSetting(s, 'ack-reorder'),
     },
-    disk: { fsyncLatency: range('fsync'), writeErrorProb: num('write-errors'), tornTailProb: num('torn-tail'), corruptTailProb: num('corrupt-tail'), corruptSnapshotProb: num('corrupt-snapshot') },
+    disk: { fsyncLatency: rangeSetting(s, 'fsync'), writeErrorProb: numberSetting(s, 'write-errors'), tornTailProb: numberSetting(s, 'torn-tail'), corruptTailProb: numberSetting(s, 'corrupt-tail'), corruptSnapshotProb: numberSetting(s, 'corrupt-snapshot') },
     ...(s.has('thread-delay') ? { stageDelay: uniform(s.get('thread-delay') as readonly [number, number]) } : {}),
     ...(s.has('commit-delay') ? { commitDelay: uniform(s.get('commit-delay') as readonly [number, number]) } : {}),
     faults,
     ...(bound !== undefined ? { livenessBoundMs: bound } : {}),
     stopEarly: s.get('stop-early') === true,
-    history: num('history'),
-    acceptedAhead: num('accepted-ahead'),
+    history: numberSetting(s, 'history'),
+    acceptedAhead: numberSetting(s, 'accepted-ahead'),
   };
 }
 

@@ -187,7 +187,7 @@ export class Clients {
     if (this.cfg.clients === 0) return;
     this.sim.onReply = (sid, reply) => this.onReply(sid, reply);
     this.sim.onStopServing = (sid) => this.onServerLost(sid);
-    for (const c of this.clients) this.sim.at(Math.max(this.sim.now, this.cfg.startMs), () => this.connect(c));
+    for (const c of this.clients) this.sim.at(Math.max(this.sim.now, this.cfg.startMs), this.connect, this, c);
   }
 
   counts(): HistoryCounts {
@@ -234,10 +234,14 @@ export class Clients {
     const think = this.rng.exponentialMs(1000 / this.cfg.opsPerSecPerClient);
     const at = this.sim.now + think;
     if (at >= this.cfg.stopMs) return;
-    this.sim.at(at, () => {
-      if (c.epoch !== epoch || c.outstanding !== null) return;
-      this.issue(c, this.pickOp(c));
-    });
+    this.sim.at(at, this.issueNext, this, { c, epoch });
+  }
+
+  /** The think time is over: the next operation, unless the client reconnected or waits for a reply. */
+  private issueNext(t: { readonly c: ClientState; readonly epoch: number }): void {
+    const c = t.c;
+    if (c.epoch !== t.epoch || c.outstanding !== null) return;
+    this.issue(c, this.pickOp(c));
   }
 
   private pickOp(c: ClientState): Omit<ClientRequest, 'client' | 'cxid' | 'session'> {
@@ -293,32 +297,39 @@ export class Clients {
     if (this.cfg.keepHistory) this.history.push(op);
     c.outstanding = op;
     this.listener?.invoked(op);
-    const epoch = c.epoch;
-    this.sim.at(this.sim.now + this.clientDelay(), () => {
-      if (c.epoch !== epoch) return;
-      if (!this.sim.server(server).up) {
-        // Nobody listens there: the connection is refused, nothing was applied.
-        op.completeMs = this.sim.now;
-        op.outcome = 'error';
-        op.error = 'CONNECTIONLOSS';
-        c.outstanding = null;
-        this.done(op);
-        this.reconnect(c);
-        return;
-      }
-      this.sim.clientRequest(server, req);
-    });
+    this.sim.at(this.sim.now + this.clientDelay(), this.arrive, this, { c, epoch: c.epoch, server, req, op });
+  }
+
+  /** A request reaches its server (unless the client has reconnected since). */
+  private arrive(a: { readonly c: ClientState; readonly epoch: number; readonly server: Sid; readonly req: ClientRequest; readonly op: HistoryOp }): void {
+    const c = a.c;
+    if (c.epoch !== a.epoch) return;
+    if (!this.sim.server(a.server).up) {
+      // Nobody listens there: the connection is refused, nothing was applied.
+      const op = a.op;
+      op.completeMs = this.sim.now;
+      op.outcome = 'error';
+      op.error = 'CONNECTIONLOSS';
+      c.outstanding = null;
+      this.done(op);
+      this.reconnect(c);
+      return;
+    }
+    this.sim.clientRequest(a.server, a.req);
   }
 
   private onReply(sid: Sid, reply: ClientReply): void {
     const c = this.clients[reply.client - 1];
     if (c === undefined) return;
-    const epoch = c.epoch;
-    this.sim.at(this.sim.now + this.clientDelay(), () => {
-      const op = c.outstanding;
-      if (c.epoch !== epoch || op === null || op.cxid !== reply.cxid || c.server !== sid) return;
-      this.complete(c, op, reply);
-    });
+    this.sim.at(this.sim.now + this.clientDelay(), this.replyArrives, this, { c, epoch: c.epoch, sid, reply });
+  }
+
+  /** A reply reaches its client: it completes the operation in flight, if it is still that one's. */
+  private replyArrives(r: { readonly c: ClientState; readonly epoch: number; readonly sid: Sid; readonly reply: ClientReply }): void {
+    const c = r.c;
+    const op = c.outstanding;
+    if (c.epoch !== r.epoch || op === null || op.cxid !== r.reply.cxid || c.server !== r.sid) return;
+    this.complete(c, op, r.reply);
   }
 
   private complete(c: ClientState, op: HistoryOp, reply: ClientReply): void {
@@ -377,11 +388,13 @@ export class Clients {
   private reconnect(c: ClientState): void {
     c.server = null;
     c.epoch++;
-    const epoch = c.epoch;
     const at = this.sim.now + this.cfg.reconnectMs;
     if (at >= this.cfg.stopMs) return;
-    this.sim.at(at, () => {
-      if (c.epoch === epoch) this.connect(c);
-    });
+    this.sim.at(at, this.connectAgain, this, { c, epoch: c.epoch });
+  }
+
+  /** The reconnect delay is over: connects, unless something else reconnected the client meanwhile. */
+  private connectAgain(t: { readonly c: ClientState; readonly epoch: number }): void {
+    if (t.c.epoch === t.epoch) this.connect(t.c);
   }
 }

@@ -236,7 +236,9 @@ export class Disk {
       stages.push({ time: done, stage: 'done' });
       this.lastCompletion = done;
     }
-    const p: PendingWrite = fails === null ? { token, write, stages } : { token, write, stages, fails };
+    // One shape for every pending write (`fails` undefined when it succeeds): two shapes made every
+    // reader of a pending write see both, and deoptimise when the second came.
+    const p: PendingWrite = { token, write, stages, fails: fails ?? undefined };
     this.pending.push(p);
     return p;
   }

@@ -9,8 +9,10 @@
  */
 import { isVoter, serverName, type Sid } from '../protocol/config.ts';
 import { PROBE } from '../protocol/probes.ts';
+import type { Message, PersistOp } from '../protocol/types.ts';
 import { counterOf, epochOf, formatZxid } from '../protocol/zxid.ts';
-import type { InFlight, Simulation } from './kernel.ts';
+import type { DiskStage } from './disk.ts';
+import type { InFlight, KernelControl, Simulation } from './kernel.ts';
 import { drawMs, formatDist, type DelayDist, type Rng } from './rng.ts';
 
 export type PartitionShape = 'isolate-one' | 'split' | 'isolate-leader';
@@ -267,7 +269,7 @@ class AckStall {
   constructor(
     private readonly sim: Simulation,
     private readonly p: number,
-    private readonly stopped: () => boolean,
+    private readonly faults: FaultInjector,
   ) {
     this.rng = sim.rng.stream('ackResets');
   }
@@ -280,7 +282,7 @@ class AckStall {
       if (m.from === w.learner && m.to === w.leader && counterOf(m.msg.zxid) === 0) this.close(w.id);
       return;
     }
-    if (counterOf(m.msg.zxid) === 0 || this.stopped()) return;
+    if (counterOf(m.msg.zxid) === 0 || this.faults.over) return;
     const sim = this.sim;
     const s = sim.server(m.to).state;
     const l = s.leader;
@@ -319,7 +321,85 @@ class AckStall {
     if (w === null || w.id !== id) return;
     this.open = null;
     const sim = this.sim;
-    for (const x of w.stalled) sim.at(sim.now + this.rng.int(0, 20), () => sim.holdFsyncs(x, false));
+    for (const x of w.stalled) sim.at(sim.now + this.rng.int(0, 20), this.resume, this, x);
+  }
+
+  /** A stalled disk goes on. */
+  private resume(sid: Sid): void {
+    this.sim.holdFsyncs(sid, false);
+  }
+}
+
+/**
+ * The kernel's control hook while crash points are watched (FaultInjector.installCrashPoints):
+ * tells the injector when a server reaches a crash point, feeds the re-sync window (AckStall) and
+ * the ResyncWatch, and resets a connection right after a counted NEWLEADER ACK (--newleader-ack-
+ * resets). Methods, not closures made per run: see Simulation.at.
+ */
+class CrashPoints implements KernelControl {
+  private readonly sim: Simulation;
+  /** The re-sync window (--ack-resets), or null. */
+  private readonly stall: AckStall | null;
+  /**
+   * resync-commit is watched only when a scheduled crash arms it or the re-sync window is opened
+   * (--ack-resets): it remembers every proposal ACK (per learner), and the proposals a leader
+   * sent again to a learner that had ACKed them.
+   */
+  private readonly resync: ResyncWatch | null;
+  private readonly resetP: number;
+  private readonly resetRng: Rng | null;
+
+  constructor(private readonly faults: FaultInjector) {
+    const sim = faults.sim;
+    const cfg = faults.cfg;
+    this.sim = sim;
+    this.stall = cfg.ackResetProb > 0 ? new AckStall(sim, cfg.ackResetProb, faults) : null;
+    this.resync = cfg.ackResetProb > 0 || cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
+    this.resetP = cfg.newLeaderAckResetProb;
+    this.resetRng = this.resetP > 0 ? sim.rng.stream('resets') : null;
+  }
+
+  arriving(): boolean {
+    return false;
+  }
+
+  received(m: InFlight): void {
+    this.stall?.received(m);
+    // The NEWLEADER ACK window: counted, and the leader still waits for more.
+    if (this.resetRng === null || this.faults.over || m.msg.type !== 'ACK' || counterOf(m.msg.zxid) !== 0) return;
+    const l = this.sim.server(m.to).state.leader;
+    if (l === null || l.established || !this.resetRng.chance(this.resetP)) return;
+    this.sim.at(this.sim.now, this.resetAfterNewLeaderAck, this, { from: m.from, to: m.to });
+  }
+
+  private resetAfterNewLeaderAck(link: { readonly from: Sid; readonly to: Sid }): void {
+    const sim = this.sim;
+    if (!this.faults.over && sim.server(link.to).up && sim.server(link.from).up) sim.resetQuorum(link.from, link.to, 'right after its NEWLEADER ACK was counted');
+  }
+
+  sent(from: Sid, to: Sid, msg: Message): void {
+    const sim = this.sim;
+    const resync = this.resync;
+    if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') this.reached(from, 'newleader-ack');
+    else if (msg.type === 'COMMIT') {
+      this.reached(from, 'commit');
+      if (resync?.committed(msg.zxid) === true) this.reached(from, 'resync-commit');
+    } else if (resync !== null) {
+      if (msg.type === 'ACK') resync.acked(from, msg.zxid);
+      // Only a proposal of the sender's own epoch: it is re-sending what it proposed (startForwarding),
+      // not a new leader's DIFF of an older epoch.
+      else if (msg.type === 'PROPOSAL' && sim.server(from).state.leader?.epoch === epochOf(msg.zxid)) resync.proposed(to, msg.zxid);
+    }
+  }
+
+  written(sid: Sid, write: PersistOp, stage: DiskStage | 'failed'): void {
+    if (this.stall !== null && write.op === 'truncateLog' && stage === 'done') this.stall.truncated(sid);
+    if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') this.reached(sid, 'epoch-durable');
+    else if (write.op === 'appendLog' && stage === 'done' && this.sim.server(sid).state.learner?.blocked?.on === 'newleader-log') this.reached(sid, 'log-durable');
+  }
+
+  private reached(sid: Sid, point: CrashPointName): void {
+    this.faults.reachedCrashPoint(sid, point, this.stall);
   }
 }
 
@@ -345,7 +425,7 @@ export class FaultInjector {
   readonly injected: ScheduledFault[] = [];
 
   constructor(
-    private readonly sim: Simulation,
+    readonly sim: Simulation,
     readonly cfg: FaultConfig,
   ) {
     this.crashRng = sim.rng.stream('crashes');
@@ -362,12 +442,12 @@ export class FaultInjector {
       this.sim.repairDisk(sid);
       this.scheduleRestart(sid, false);
     };
-    if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
-    if (this.cfg.crashMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
-    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
+    if (this.cfg.diskFullMeanIntervalMs > 0) this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), this.diskFullTick, this, undefined);
+    if (this.cfg.crashMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), this.crashTick, this, undefined);
+    if (this.cfg.partitionMeanIntervalMs > 0) this.sim.atFirst(this.sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), this.partitionTick, this, undefined);
     if (this.cfg.crashPointProb > 0 || this.cfg.newLeaderAckResetProb > 0 || this.cfg.ackResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after !== undefined)) this.installCrashPoints();
-    for (const f of this.cfg.schedule) this.sim.atFirst(Math.max(this.sim.now, f.atMs), () => this.scheduled(f));
-    if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), () => this.quiesce());
+    for (const f of this.cfg.schedule) this.sim.atFirst(Math.max(this.sim.now, f.atMs), this.scheduled, this, f);
+    if (this.cfg.untilMs !== Infinity) this.sim.at(Math.max(this.sim.now, this.cfg.untilMs), this.quiesce, this, undefined);
     if (this.cfg.pctDepth > 0) this.installPct();
   }
 
@@ -376,74 +456,57 @@ export class FaultInjector {
    * point fires there; otherwise, with crashPointProb, a random one does (and restarts later).
    */
   private installCrashPoints(): void {
-    const sim = this.sim;
+    this.sim.control = new CrashPoints(this);
+  }
+
+  /** Whether the faulty period is over (after {@link quiesce}). */
+  get over(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * `sid` reached crash point `point`: crash it there if a scheduled crash is armed for it, or
+   * (with crashPointProb, or in the re-sync window) at random, and restart it later.
+   */
+  reachedCrashPoint(sid: Sid, point: CrashPointName, stall: AckStall | null): void {
+    if (this.stopped) return;
+    // The re-sync window's own point, in a run that opens that window (--ack-resets): half the
+    // COMMITs of a re-sent proposal crash their leader. Drawn before a scheduled crash is looked
+    // for, so that a replay of the recorded crashes (src/run/shrink.ts) draws the same.
+    const windowCrash = point === 'resync-commit' && stall !== null && stall.crashHere();
+    const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
+    if (k >= 0) {
+      this.armed.splice(k, 1);
+      this.crashAtPoint(sid, false, point);
+      return;
+    }
     const p = this.cfg.crashPointProb;
-    const stall = this.cfg.ackResetProb > 0 ? new AckStall(sim, this.cfg.ackResetProb, () => this.stopped) : null;
-    // Right after the current event, at the same instant.
-    const crashNow = (sid: Sid, restart: boolean, point: CrashPointName): void => {
-      sim.at(sim.now, () => {
-        if (this.stopped || !sim.server(sid).up) return;
-        sim.probe?.(CRASH_POINT_PROBE[point]);
-        this.injected.push({ atMs: sim.now, kind: 'crash', sid, after: point });
-        sim.crash(sid);
-        if (restart) this.scheduleRestart(sid);
-      });
-    };
-    const reached = (sid: Sid, point: CrashPointName): void => {
-      if (this.stopped) return;
-      // The re-sync window's own point, in a run that opens that window (--ack-resets): half the
-      // COMMITs of a re-sent proposal crash their leader. Drawn before a scheduled crash is looked
-      // for, so that a replay of the recorded crashes (src/run/shrink.ts) draws the same.
-      const windowCrash = point === 'resync-commit' && stall !== null && stall.crashHere();
-      const k = this.armed.findIndex((a) => a.sid === sid && a.point === point);
-      if (k >= 0) {
-        this.armed.splice(k, 1);
-        crashNow(sid, false, point);
-        return;
-      }
-      const drawn = point === 'resync-commit' ? windowCrash : p > 0 && RANDOM_CRASH_POINTS.has(point) && this.crashRng.chance(p);
-      if (!drawn) return;
-      const votersDown = sim.cfg.voters.filter((v) => !sim.server(v).up).length;
-      if (isVoter(sim.cfg, sid) && votersDown >= this.maxVotersDown()) return;
-      crashNow(sid, true, point);
-    };
-    // resync-commit is watched only when a scheduled crash arms it or the re-sync window is opened
-    // (--ack-resets): it remembers every proposal ACK (per learner), and the proposals a leader
-    // sent again to a learner that had ACKed them.
-    const resync = this.cfg.ackResetProb > 0 || this.cfg.schedule.some((f) => f.kind === 'crash' && f.after === 'resync-commit') ? new ResyncWatch() : null;
-    const resetP = this.cfg.newLeaderAckResetProb;
-    const resetRng = resetP > 0 ? sim.rng.stream('resets') : null;
-    sim.control = {
-      arriving: () => false,
-      received: (m) => {
-        stall?.received(m);
-        // The NEWLEADER ACK window: counted, and the leader still waits for more.
-        if (resetRng === null || this.stopped || m.msg.type !== 'ACK' || counterOf(m.msg.zxid) !== 0) return;
-        const l = sim.server(m.to).state.leader;
-        if (l === null || l.established || !resetRng.chance(resetP)) return;
-        const { from, to } = m;
-        sim.at(sim.now, () => {
-          if (!this.stopped && sim.server(to).up && sim.server(from).up) sim.resetQuorum(from, to, 'right after its NEWLEADER ACK was counted');
-        });
-      },
-      sent: (from, to, msg) => {
-        if (msg.type === 'ACK' && counterOf(msg.zxid) === 0 && sim.server(from).state.learner?.phase === 'sync') reached(from, 'newleader-ack');
-        else if (msg.type === 'COMMIT') {
-          reached(from, 'commit');
-          if (resync?.committed(msg.zxid) === true) reached(from, 'resync-commit');
-        } else if (resync !== null) {
-          if (msg.type === 'ACK') resync.acked(from, msg.zxid);
-          // Only a proposal of the sender's own epoch: it is re-sending what it proposed (startForwarding),
-          // not a new leader's DIFF of an older epoch.
-          else if (msg.type === 'PROPOSAL' && sim.server(from).state.leader?.epoch === epochOf(msg.zxid)) resync.proposed(to, msg.zxid);
-        }
-      },
-      written: (sid, write, stage) => {
-        if (stall !== null && write.op === 'truncateLog' && stage === 'done') stall.truncated(sid);
-        if (write.op === 'writeEpoch' && write.file === 'currentEpoch' && stage === 'done') reached(sid, 'epoch-durable');
-        else if (write.op === 'appendLog' && stage === 'done' && sim.server(sid).state.learner?.blocked?.on === 'newleader-log') reached(sid, 'log-durable');
-      },
-    };
+    const drawn = point === 'resync-commit' ? windowCrash : p > 0 && RANDOM_CRASH_POINTS.has(point) && this.crashRng.chance(p);
+    if (!drawn) return;
+    if (isVoter(this.sim.cfg, sid) && this.votersDown() >= this.maxVotersDown()) return;
+    this.crashAtPoint(sid, true, point);
+  }
+
+  /** Crashes `sid` right after the current event, at the same instant (restarting it later if `restart`). */
+  private crashAtPoint(sid: Sid, restart: boolean, point: CrashPointName): void {
+    this.sim.at(this.sim.now, this.crashNow, this, { sid, restart, point });
+  }
+
+  private crashNow(c: { readonly sid: Sid; readonly restart: boolean; readonly point: CrashPointName }): void {
+    const sim = this.sim;
+    if (this.stopped || !sim.server(c.sid).up) return;
+    sim.probe?.(CRASH_POINT_PROBE[c.point]);
+    this.injected.push({ atMs: sim.now, kind: 'crash', sid: c.sid, after: c.point });
+    sim.crash(c.sid);
+    if (c.restart) this.scheduleRestart(c.sid);
+  }
+
+  /** How many voters are down now. */
+  private votersDown(): number {
+    const sim = this.sim;
+    let n = 0;
+    for (const v of sim.cfg.voters) if (!sim.server(v).up) n++;
+    return n;
   }
 
   /** Scheduled crashes armed for a crash point that has not come (yet), as schedule text. */
@@ -536,11 +599,17 @@ export class FaultInjector {
   private crashTick(): void {
     if (this.stopped) return;
     const sim = this.sim;
-    const votersDown = sim.cfg.voters.filter((sid) => !sim.server(sid).up).length;
-    const candidates = sim.sids.filter((sid) => sim.server(sid).up && (!isVoter(sim.cfg, sid) || votersDown < this.maxVotersDown()));
+    const votersDown = this.votersDown();
+    const candidates: Sid[] = [];
+    for (const sid of sim.sids) if (sim.server(sid).up && (!isVoter(sim.cfg, sid) || votersDown < this.maxVotersDown())) candidates.push(sid);
     let target: Sid | null = null;
     if (this.cfg.crashTarget === 'leader') {
-      target = candidates.find((sid) => sim.server(sid).state.state === 'LEADING') ?? null;
+      for (const sid of candidates) {
+        if (sim.server(sid).state.state === 'LEADING') {
+          target = sid;
+          break;
+        }
+      }
     }
     if (target === null && candidates.length > 0 && this.cfg.crashTarget === 'any') target = this.crashRng.pick(candidates);
     if (target !== null) {
@@ -548,17 +617,25 @@ export class FaultInjector {
       sim.crash(target);
       this.scheduleRestart(target);
     }
-    sim.atFirst(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), () => this.crashTick());
+    sim.atFirst(sim.now + this.crashRng.exponentialMs(this.cfg.crashMeanIntervalMs), this.crashTick, this, undefined);
   }
 
   /** Restarts `sid` after a drawn delay; `record`: a restart of a crash (not of a halt), kept in `injected`. */
   private scheduleRestart(sid: Sid, record = true): void {
     const sim = this.sim;
-    sim.atFirst(sim.now + drawMs(record ? this.crashRng : this.haltRng, this.cfg.restartDelay), () => {
-      if (sim.server(sid).up) return;
-      if (record) this.injected.push({ atMs: sim.now, kind: 'restart', sid });
-      sim.start(sid);
-    });
+    sim.atFirst(sim.now + drawMs(record ? this.crashRng : this.haltRng, this.cfg.restartDelay), record ? this.restartCrashed : this.restartHalted, this, sid);
+  }
+
+  /** The restart of a crash, kept in `injected`. */
+  private restartCrashed(sid: Sid): void {
+    if (this.sim.server(sid).up) return;
+    this.injected.push({ atMs: this.sim.now, kind: 'restart', sid });
+    this.sim.start(sid);
+  }
+
+  /** The restart of a halt (not in `injected`: the halt comes again with the same storage faults). */
+  private restartHalted(sid: Sid): void {
+    if (!this.sim.server(sid).up) this.sim.start(sid);
   }
 
   private partitionTick(): void {
@@ -581,25 +658,33 @@ export class FaultInjector {
     this.injected.push({ atMs: sim.now, kind: 'partition', side, rest, oneWay });
     cut(sim, side, rest, oneWay);
     const healAt = sim.now + drawMs(this.partitionRng, this.cfg.partitionDuration);
-    sim.atFirst(healAt, () => {
-      if (this.stopped) return;
-      this.injected.push({ atMs: sim.now, kind: 'heal' });
-      sim.heal();
-      sim.atFirst(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), () => this.partitionTick());
-    });
+    sim.atFirst(healAt, this.healTick, this, undefined);
+  }
+
+  /** The end of a drawn partition; the next comes after a drawn interval. */
+  private healTick(): void {
+    if (this.stopped) return;
+    const sim = this.sim;
+    this.injected.push({ atMs: sim.now, kind: 'heal' });
+    sim.heal();
+    sim.atFirst(sim.now + this.partitionRng.exponentialMs(this.cfg.partitionMeanIntervalMs), this.partitionTick, this, undefined);
   }
 
   /** A storage fault: one running server's disk is full for a drawn time; the next comes after. */
   private diskFullTick(): void {
     if (this.stopped) return;
     const sim = this.sim;
-    const up = sim.sids.filter((sid) => sim.server(sid).up);
+    const up: Sid[] = [];
+    for (const sid of sim.sids) if (sim.server(sid).up) up.push(sid);
     const endAt = sim.now + drawMs(this.storageRng, this.cfg.diskFullDuration);
     if (up.length > 0) sim.fillDisk(this.storageRng.pick(up), endAt);
-    sim.at(endAt, () => {
-      if (this.stopped) return;
-      sim.at(sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), () => this.diskFullTick());
-    });
+    sim.at(endAt, this.diskFullEnd, this, undefined);
+  }
+
+  /** The end of a disk-full period: the next comes after a drawn interval. */
+  private diskFullEnd(): void {
+    if (this.stopped) return;
+    this.sim.at(this.sim.now + this.storageRng.exponentialMs(this.cfg.diskFullMeanIntervalMs), this.diskFullTick, this, undefined);
   }
 
   /**

@@ -80,7 +80,7 @@ type SimEvent =
   | { kind: 'timer'; time: number; seq: number; sid: Sid; inc: number; name: string; gen: number }
   | { kind: 'disk'; time: number; seq: number; sid: Sid; inc: number; token: number }
   | { kind: 'stage'; time: number; seq: number; sid: Sid; inc: number; stage: StageName }
-  | { kind: 'call'; time: number; seq: number; fn: () => void };
+  | { kind: 'call'; time: number; seq: number; fn: (this: unknown, arg: unknown) => void; self: unknown; arg: unknown };
 
 type DeliverEv = Extract<SimEvent, { kind: 'deliver' }>;
 type DiskEv = Extract<SimEvent, { kind: 'disk' }>;
@@ -267,17 +267,27 @@ export class Simulation {
     const rng = this.rng.stream('startup');
     for (const sid of this.sids) {
       const at = spread > 0 ? rng.int(0, spread) : 0;
-      // A fault schedule may have started it already.
-      this.at(at, () => {
-        if (!this.server(sid).up) this.start(sid);
-      });
+      this.at(at, this.startIfDown, this, sid);
     }
   }
 
-  /** Runs a kernel action at virtual time `time` (>= now). */
-  at(time: number, fn: () => void): void {
+  /** A server's first start, unless a fault schedule has started it already. */
+  private startIfDown(sid: Sid): void {
+    if (!this.server(sid).up) this.start(sid);
+  }
+
+  /**
+   * Runs a kernel action at virtual time `time` (>= now): `fn()`, or `fn.call(self, arg)`. The
+   * second form serves actions scheduled over and over, run after run: given a method (one
+   * function for the whole process) rather than a closure made at each call, their optimised
+   * code is not lost when a full collection finds no closure of theirs alive, and not compiled
+   * again (docs/scaling.md, "Eleventh session").
+   */
+  at(time: number, fn: () => void): void;
+  at<T, A>(time: number, fn: (this: T, arg: A) => void, self: T, arg: A): void;
+  at(time: number, fn: (this: unknown, arg: unknown) => void, self?: unknown, arg?: unknown): void {
     if (time < this.now) throw new Error(`cannot schedule at ${time}, now is ${this.now}`);
-    this.queue.push({ kind: 'call', time, seq: 0, fn });
+    this.queue.push({ kind: 'call', time, seq: 0, fn, self, arg });
   }
 
   /**
@@ -286,9 +296,11 @@ export class Simulation {
    * here, so a drawn fault and the same fault replayed from a schedule (src/run/shrink.ts) meet
    * the events of their millisecond in the same order.
    */
-  atFirst(time: number, fn: () => void): void {
+  atFirst(time: number, fn: () => void): void;
+  atFirst<T, A>(time: number, fn: (this: T, arg: A) => void, self: T, arg: A): void;
+  atFirst(time: number, fn: (this: unknown, arg: unknown) => void, self?: unknown, arg?: unknown): void {
     if (time < this.now) throw new Error(`cannot schedule at ${time}, now is ${this.now}`);
-    this.queue.pushFirst({ kind: 'call', time, seq: 0, fn });
+    this.queue.pushFirst({ kind: 'call', time, seq: 0, fn, self, arg });
   }
 
   /** Processes events until the queue is empty or the next one is after `limit`. */
@@ -597,7 +609,7 @@ export class Simulation {
         return;
       }
       case 'call':
-        ev.fn();
+        ev.fn.call(ev.self, ev.arg);
         return;
     }
   }

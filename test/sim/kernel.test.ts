@@ -449,3 +449,25 @@ describe('kernel: crash and restart (scripted protocol)', () => {
     expect(() => sim.start(1)).toThrow(/already up/);
   });
 });
+
+describe('kernel: scheduled actions (Simulation.at, atFirst)', () => {
+  it('a method scheduled with its receiver and argument runs as fn.call(self, arg), in time order with closures; atFirst ahead of its instant', () => {
+    const { sim } = scripted({ voters: 1 });
+    const seen: string[] = [];
+    class Recorder {
+      constructor(readonly name: string) {}
+      note(this: Recorder, what: string): void {
+        seen.push(`${this.name}:${what}@${sim.now}`);
+      }
+    }
+    const a = new Recorder('a');
+    const b = new Recorder('b');
+    sim.at(20, a.note, b, 'late');
+    sim.at(10, () => seen.push(`closure@${sim.now}`));
+    sim.at(10, a.note, a, 'second');
+    sim.atFirst(10, b.note, b, 'first');
+    sim.at(5, Recorder.prototype.note, a, 'early');
+    sim.runUntil(100);
+    expect(seen).toEqual(['a:early@5', 'b:first@10', 'closure@10', 'a:second@10', 'b:late@20']);
+  });
+});
