@@ -178,6 +178,7 @@ export function segmentStarts(log: ZxidSeq, snapshotZxids: readonly Zxid[]): num
   return starts.sort(ascending);
 }
 
+/** Sort comparator for numbers, smallest first. */
 function ascending(a: number, b: number): number {
   return a - b;
 }

@@ -214,8 +214,7 @@ function opsPerSecPerClient(s: Settings): number {
 
 /**
  * Setting `name` of `s` as a number, or its default. (A function of the module, not a closure made
- * per call: explore turns settings into options once a seed, see docs/scaling.md, "Eleventh
- * session".)
+ * per call: explore reads settings several times a seed, see docs/scaling.md, "Eleventh session".)
  */
 function numberSetting(s: Settings, name: keyof typeof RUN_DEFAULTS): number {
   return (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
@@ -334,12 +333,11 @@ export function resolveSettings(given: Settings): Settings {
  */
 export function livenessFit(given: Settings): { readonly faultsUntilMs: number; readonly boundMs: number } | null {
   if (given.has('faults-until') || given.get('swarm') === true) return null;
-  const num = (name: keyof typeof RUN_DEFAULTS): number => (given.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const faulty = num('crash-every') > 0 || num('partition-every') > 0 || num('crash-points') > 0 || num('write-errors') > 0 || num('disk-full-every') > 0 || num('pct') > 0 || num('newleader-ack-resets') > 0 || num('ack-resets') > 0 || given.has('schedule');
+  const faulty = numberSetting(given, 'crash-every') > 0 || numberSetting(given, 'partition-every') > 0 || numberSetting(given, 'crash-points') > 0 || numberSetting(given, 'write-errors') > 0 || numberSetting(given, 'disk-full-every') > 0 || numberSetting(given, 'pct') > 0 || numberSetting(given, 'newleader-ack-resets') > 0 || numberSetting(given, 'ack-resets') > 0 || given.has('schedule');
   if (!faulty) return null;
   const opts = optionsFromSettings(given);
   const bound = opts.livenessBoundMs ?? defaultLivenessBoundMs(makeClusterConfig(opts.voters, opts.observers ?? 0, opts.params));
-  const faultsUntilMs = num('until') - bound;
+  const faultsUntilMs = numberSetting(given, 'until') - bound;
   return faultsUntilMs > 0 ? { faultsUntilMs, boundMs: bound } : null;
 }
 
@@ -386,12 +384,11 @@ export function formatSettings(m: Settings): string {
  * asked for without clients, clients or servers that would start only after the run ends.
  */
 export function checkSettings(s: Settings): void {
-  const num = (name: keyof typeof RUN_DEFAULTS): number => (s.get(name) as number | undefined) ?? (RUN_DEFAULTS[name] as number);
-  const until = num('until');
-  const clients = num('clients');
+  const until = numberSetting(s, 'until');
+  const clients = numberSetting(s, 'clients');
   for (const rate of ['writes-per-sec', 'ops-per-sec'] as const) {
     if (s.has(rate) && clients === 0) throw new SettingsError(`--${rate} needs --clients: with no clients there is no load.`);
   }
-  if (clients > 0 && num('clients-from') >= until) throw new SettingsError(`--clients-from ${num('clients-from')}ms is not before --until ${until}ms: the clients would never start.`);
-  if (num('start-spread') >= until) throw new SettingsError(`--start-spread ${num('start-spread')}ms is not below --until ${until}ms: servers could start after the run ends.`);
+  if (clients > 0 && numberSetting(s, 'clients-from') >= until) throw new SettingsError(`--clients-from ${numberSetting(s, 'clients-from')}ms is not before --until ${until}ms: the clients would never start.`);
+  if (numberSetting(s, 'start-spread') >= until) throw new SettingsError(`--start-spread ${numberSetting(s, 'start-spread')}ms is not below --until ${until}ms: servers could start after the run ends.`);
 }
