@@ -99,13 +99,22 @@ export function leaderOf(s: ServerState): Sid | null {
 /** The pure transition function of one server; `probe` receives the coverage probes it passes (null: off). */
 export function step(cfg: ClusterConfig, state: ServerState, input: Input, probe: ProbeSink | null = null): StepResult {
   const effects: Effect[] = [];
-  const ctx: StepContext = { cfg, sid: state.sid, effects, probe, owned: [] };
+  return { state: stepWith({ cfg, sid: state.sid, effects, probe, owned: [] }, state, input), effects };
+}
+
+/**
+ * {@link step} with the caller's context, whose `effects` and `owned` must be empty (and `sid`
+ * the state's): returns the next state and leaves the effects in `ctx.effects`. The kernel
+ * steps through this with contexts it reuses, so a step allocates neither its context, nor its
+ * lists, nor a result.
+ */
+export function stepWith(ctx: StepContext, state: ServerState, input: Input): ServerState {
   // The handlers write this step's copy of the state, copying what they write (cow.ts); Db,
   // TxnLog, Fifo and DataTree values are immutable classes, replaced rather than written.
   const d = beginServerStep(state);
   dispatch(d, ctx, input);
   if (d.snapThread !== null) snapshotThreadStep(d, ctx);
-  return { state: endServerStep(d, state), effects };
+  return endServerStep(d, state);
 }
 
 function dispatch(s: S, ctx: StepContext, input: Input): void {

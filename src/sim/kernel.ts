@@ -8,7 +8,8 @@
  * delivery; persist: disk schedules the fsync; timers; close) → trace records to the sink.
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
-import { blankState, leaderOf, step } from '../protocol/peer.ts';
+import { blankState, leaderOf, stepWith } from '../protocol/peer.ts';
+import type { StepContext } from '../protocol/context.ts';
 import { validSnapshotIndex } from '../protocol/db.ts';
 import { PROBE, PROBES, stepCell, type ProbeSink } from '../protocol/probes.ts';
 import { laneOf, opensConnection, type StageName, type ClientReply, type ClientRequest, type Effect, type Input, type Lane, type Message, type PersistOp, type ServerState } from '../protocol/types.ts';
@@ -205,6 +206,9 @@ export class Simulation {
   private readonly writerRng;
   /** Stages the current step woke that run right after it, in order (a stage woken without delay). */
   private inlineStages: StageName[] = [];
+  /** The step contexts `input` reuses, one per level of nesting (a step's effects can start another server's step). */
+  private readonly frames: StepFrame[] = [];
+  private depth = 0;
 
   constructor(
     readonly options: SimOptions,
@@ -705,21 +709,37 @@ export class Simulation {
       const cell = stepCell(prev.state, prev.zabState, input.kind);
       if (cell >= 0) this.probe(cell);
     }
-    const { state, effects } = step(this.cfgs[rt.sid] as ClusterConfig, prev, input, this.probe);
-    rt.state = state;
-    if (this.probe !== null && state.zabState === 'SYNCHRONIZATION' && (prev.zabState !== 'SYNCHRONIZATION' || prev.role !== state.role)) rt.epochAtSync = rt.disk.image.currentEpoch;
-    for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
-    if (state.up) this.traceChanges(prev, state);
-    // A server that stops serving (new role, new leader, or a halt) closes its client connections.
-    if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
-    if (this.inlineStages.length > 0) this.inlineStages = [];
-    for (const e of effects) this.apply(rt, e);
-    this.monitor?.step(rt, prev, input, effects);
+    const frame = this.frames[this.depth] ?? this.addFrame();
+    this.depth++;
+    try {
+      frame.cfg = this.cfgs[rt.sid] as ClusterConfig;
+      frame.sid = rt.sid;
+      const state = stepWith(frame, prev, input);
+      const effects = frame.effects;
+      rt.state = state;
+      if (this.probe !== null && state.zabState === 'SYNCHRONIZATION' && (prev.zabState !== 'SYNCHRONIZATION' || prev.role !== state.role)) rt.epochAtSync = rt.disk.image.currentEpoch;
+      for (const e of effects) if (e.kind === 'note') this.emit({ type: 'note', sid: rt.sid, text: e.text });
+      if (state.up) this.traceChanges(prev, state);
+      // A server that stops serving (new role, new leader, or a halt) closes its client connections.
+      if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
+      if (this.inlineStages.length > 0) this.inlineStages = [];
+      for (const e of effects) this.apply(rt, e);
+      this.monitor?.step(rt, prev, input, effects);
+    } finally {
+      frame.clear();
+      this.depth--;
+    }
     if (this.inlineStages.length > 0) {
       const inline = this.inlineStages;
       this.inlineStages = [];
       for (const stage of inline) if (rt.up) this.input(rt, { kind: 'stage', stage });
     }
+  }
+
+  private addFrame(): StepFrame {
+    const frame = new StepFrame(this.cfg, this.probe);
+    this.frames.push(frame);
+    return frame;
   }
 
   private traceChanges(prev: ServerState, next: ServerState): void {
@@ -870,5 +890,29 @@ export class Simulation {
   /** Names used in messages about this run. */
   name(sid: Sid): string {
     return serverName(sid);
+  }
+}
+
+/**
+ * A step context the kernel reuses: `input` fills in the server, steps, applies the effects, then
+ * empties the lists. They are emptied by `pop`, which keeps an array's backing store (setting
+ * `length = 0` frees it in V8, and the next step's first push would allocate it again), and which
+ * drops the references, so a long-lived frame keeps no effect or copied object alive.
+ */
+class StepFrame implements StepContext {
+  sid: Sid = 0;
+  readonly effects: Effect[] = [];
+  readonly owned: object[] = [];
+
+  constructor(
+    public cfg: ClusterConfig,
+    readonly probe: ProbeSink | null,
+  ) {}
+
+  clear(): void {
+    const effects = this.effects;
+    while (effects.length > 0) effects.pop();
+    const owned = this.owned;
+    while (owned.length > 0) owned.pop();
   }
 }

@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterConfig, Sid } from '../../src/protocol/config.ts';
 import type { StepResult } from '../../src/protocol/peer.ts';
+import type { StepContext } from '../../src/protocol/context.ts';
 import type { Effect, Input, LogEntry, Notification, ServerState } from '../../src/protocol/types.ts';
 import type { TraceEvent } from '../../src/sim/events.ts';
 import { Simulation, type SimOptions } from '../../src/sim/kernel.ts';
 import { runToEnd, type RunOptions } from '../../src/run/run.ts';
 
 // ---------------------------------------------------------------------------------------------
-// A puppet protocol. The kernel imports `step` from peer.ts; this file can swap in a scripted step
-// so that kernel mechanics (timers, crashes, the disk) are tested with exact expectations,
-// independent of what the real protocol does. With no script installed the real step runs.
+// A puppet protocol. The kernel steps servers through `stepWith` of peer.ts; this file can swap in a
+// scripted step so that kernel mechanics (timers, crashes, the disk) are tested with exact
+// expectations, independent of what the real protocol does. With no script installed the real step runs.
 
 type StepFn = (cfg: ClusterConfig, state: ServerState, input: Input) => StepResult;
 
@@ -20,7 +21,12 @@ vi.mock('../../src/protocol/peer.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/protocol/peer.ts')>();
   return {
     ...real,
-    step: (cfg: ClusterConfig, state: ServerState, input: Input): StepResult => (script.step ?? real.step)(cfg, state, input),
+    stepWith: (ctx: StepContext, state: ServerState, input: Input): ServerState => {
+      if (script.step === null) return real.stepWith(ctx, state, input);
+      const out = script.step(ctx.cfg, state, input);
+      ctx.effects.push(...out.effects);
+      return out.state;
+    },
   };
 });
 
@@ -217,6 +223,48 @@ describe('kernel: determinism and trace shape (real protocol, with faults)', () 
     expect(restarts).toBeGreaterThan(3);
     // The faulty period ends at 45 s: everything is up again by then.
     expect(down.size).toBe(0);
+  });
+});
+
+describe('kernel: steps inside steps (scripted protocol)', () => {
+  it("a step started while another's effects are applied has its own effect list, and no step's effects are applied twice", () => {
+    // The kernel reuses its step contexts; a reply's callback that starts another step (here on
+    // both servers) must neither cut short the outer step's list nor leave effects behind.
+    const p = puppet((_sid, input) => {
+      switch (commandOf(input)) {
+        case 'outer':
+          return [
+            { kind: 'reply', reply: { client: 0, cxid: 0, ok: true, zxid: 0 } },
+            { kind: 'setTimer', timer: 'after-reply', delayMs: 10 },
+            { kind: 'note', text: 'outer done' },
+          ];
+        case 'inner':
+          return [{ kind: 'setTimer', timer: 'inner', delayMs: 5 }];
+        case 'self':
+          return [{ kind: 'setTimer', timer: 'self', delayMs: 7 }];
+        default:
+          return [];
+      }
+    });
+    const { sim, trace } = scripted({ voters: 2 });
+    p.attach(sim);
+    sim.onReply = (sid) => {
+      sim.clientRequest(2, { client: 0, cxid: 1, session: 0, op: 'setData', path: 'inner' });
+      sim.clientRequest(sid, { client: 0, cxid: 2, session: 0, op: 'setData', path: 'self' });
+    };
+    sim.at(0, () => {
+      sim.start(1);
+      sim.start(2);
+    });
+    command(sim, 50, 1, 'outer');
+    command(sim, 70, 1, 'nothing');
+    command(sim, 80, 2, 'nothing');
+    sim.runUntil(1_000);
+
+    const fired = trace.filter((e) => e.type === 'timer').map((e) => `s${e.type === 'timer' ? e.sid : 0} ${e.type === 'timer' ? e.timer : ''}@${e.t}`);
+    expect(fired).toEqual(['s2 inner@55', 's1 self@57', 's1 after-reply@60']);
+    expect(trace.filter((e) => e.type === 'reply').map((e) => e.t)).toEqual([50]);
+    expect(trace.filter((e) => e.type === 'note').map((e) => `${e.t} ${e.type === 'note' ? e.text : ''}`)).toEqual(['50 outer done']);
   });
 });
 
