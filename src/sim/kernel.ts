@@ -837,7 +837,8 @@ export class Simulation {
       return;
     }
     const lane = laneOf(msg);
-    for (const time of out.arrivals) this.queue.push({ kind: 'deliver', time, seq: 0, from, to, lane, gen: out.gen, msg, id });
+    this.queue.push({ kind: 'deliver', time: out.at, seq: 0, from, to, lane, gen: out.gen, msg, id });
+    if (out.again !== null) this.queue.push({ kind: 'deliver', time: out.again, seq: 0, from, to, lane, gen: out.gen, msg, id });
     this.control?.sent(from, to, msg);
   }
 

@@ -60,7 +60,8 @@ interface Channel {
 export type DropReason = 'loss' | 'partition' | 'connection-broken' | 'connection-reset' | 'receiver-down';
 
 export type SendOutcome =
-  | { readonly ok: true; readonly gen: number; readonly arrivals: readonly number[] }
+  /** Delivered at `at`, and again at `again` when duplicated (null: once), on connection generation `gen`. */
+  | { readonly ok: true; readonly gen: number; readonly at: number; readonly again: number | null }
   | { readonly ok: false; readonly reason: DropReason; readonly notify: readonly [Sid, Sid][] };
 
 export class Network {
@@ -148,7 +149,7 @@ export class Network {
       // Loopback (FLE's own notification): no network, no faults, FIFO with itself.
       const at = Math.max(now, ch.lastArrival);
       ch.lastArrival = at;
-      return { ok: true, gen: ch.gen, arrivals: [at] };
+      return { ok: true, gen: ch.gen, at, again: null };
     }
     if (lane === 'quorum') {
       // FOLLOWERINFO/OBSERVERINFO always travel on a new connection, replacing any old one.
@@ -175,9 +176,9 @@ export class Network {
       const again = Math.max(at, now + this.drawDelay(from, to));
       this.probe?.(PROBE['fault.duplicate']);
       ch.lastArrival = Math.max(ch.lastArrival, again);
-      return { ok: true, gen: ch.gen, arrivals: [at, again] };
+      return { ok: true, gen: ch.gen, at, again };
     }
-    return { ok: true, gen: ch.gen, arrivals: [at] };
+    return { ok: true, gen: ch.gen, at, again: null };
   }
 
   /**

@@ -169,8 +169,8 @@ export const BUG_CLASSES: readonly BugClass[] = [
     cls: 'duplication fault in the channel',
     bug: 'the network delivers every message on a connection twice',
     file: 'sim/network.ts',
-    find: '    }\n    return { ok: true, gen: ch.gen, arrivals: [at] };\n  }',
-    replace: '    }\n    ch.lastArrival = at + 1;\n    return { ok: true, gen: ch.gen, arrivals: [at, at + 1] };\n  }',
+    find: '    }\n    return { ok: true, gen: ch.gen, at, again: null };\n  }',
+    replace: '    }\n    ch.lastArrival = at + 1;\n    return { ok: true, gen: ch.gen, at, again: at + 1 };\n  }',
   },
 ];
 

@@ -27,7 +27,7 @@ function makeNet(size: number, over: Partial<NetworkConfig>, seed = 'net'): { ne
 
 function ok(out: SendOutcome): { gen: number; arrivals: readonly number[] } {
   if (!out.ok) throw new Error(`expected delivery, got drop (${out.reason})`);
-  return out;
+  return { gen: out.gen, arrivals: out.again === null ? [out.at] : [out.at, out.again] };
 }
 
 /**
