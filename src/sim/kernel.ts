@@ -4,7 +4,7 @@
  * the seeded streams of one RngRoot, so a seed and the options determine the run byte for byte.
  *
  * Data flow of one event: pop (time, seq) → turn it into a server Input (or a kernel action) →
- * `step` → trace state/vote changes → apply each effect (send: network decides and schedules a
+ * `step` (as `stepWith`, in a context the kernel reuses) → trace state/vote changes → apply each effect (send: network decides and schedules a
  * delivery; persist: disk schedules the fsync; timers; close) → trace records to the sink.
  */
 import { allServers, makeClusterConfig, serverName, type ClusterConfig, type Flaws, type ProtocolParams, type Sid } from '../protocol/config.ts';
