@@ -204,9 +204,7 @@ export class Simulation {
   private readonly handlerRng;
   /** The log writers of leaders and observers: the stage delay, drawn from a stream of their own. */
   private readonly writerRng;
-  /** Stages the current step woke that run right after it, in order (a stage woken without delay). */
-  private inlineStages: StageName[] = [];
-  /** The step contexts `input` reuses, one per level of nesting (a step's effects can start another server's step). */
+  /** The step contexts `input` reuses, one per level of nesting (a step's effects, or a stage it woke, can start another step). */
   private readonly frames: StepFrame[] = [];
   private depth = 0;
 
@@ -337,7 +335,7 @@ export class Simulation {
     this.queue.clear();
     this.heldDisk.length = 0;
     this.releasedDisk.clear();
-    this.inlineStages = [];
+    this.frames.length = 0;
     this.monitor = null;
     this.onHalt = null;
     this.onReply = null;
@@ -722,17 +720,15 @@ export class Simulation {
       if (state.up) this.traceChanges(prev, state);
       // A server that stops serving (new role, new leader, or a halt) closes its client connections.
       if (prev.up && prev.zabState === 'BROADCAST' && (!state.up || state.zabState !== 'BROADCAST' || state.role !== prev.role)) this.onStopServing?.(rt.sid);
-      if (this.inlineStages.length > 0) this.inlineStages = [];
-      for (const e of effects) this.apply(rt, e);
+      for (const e of effects) this.apply(rt, e, frame);
       this.monitor?.step(rt, prev, input, effects);
+      // The stages this step woke without delay run right after it, in order, each a step one
+      // level deeper (their own stages run inside them).
+      const stages = frame.stages;
+      for (let i = 0; i < stages.length; i++) if (rt.up) this.input(rt, { kind: 'stage', stage: stages[i] as StageName });
     } finally {
       frame.clear();
       this.depth--;
-    }
-    if (this.inlineStages.length > 0) {
-      const inline = this.inlineStages;
-      this.inlineStages = [];
-      for (const stage of inline) if (rt.up) this.input(rt, { kind: 'stage', stage });
     }
   }
 
@@ -755,7 +751,7 @@ export class Simulation {
     }
   }
 
-  private apply(rt: ServerRuntime, e: Effect): void {
+  private apply(rt: ServerRuntime, e: Effect, frame: StepFrame): void {
     if (!rt.up) return; // a halt earlier in this step ended the process
     switch (e.kind) {
       case 'send':
@@ -787,13 +783,13 @@ export class Simulation {
         return; // traced before the state change
       case 'wake': {
         if (e.stage === 'commitProcessor') {
-          if (this.commitDelayZero) this.inlineStages.push(e.stage);
+          if (this.commitDelayZero) frame.stages.push(e.stage);
           else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.commitRng, this.commitDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
           return;
         }
         if (e.stage !== 'logWriter' && e.stage !== 'protocol') {
           // A LearnerHandler thread: without a delay it runs right after the step that woke it.
-          if (this.stageDelayZero) this.inlineStages.push(e.stage);
+          if (this.stageDelayZero) frame.stages.push(e.stage);
           else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.handlerRng, this.stageDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
           return;
         }
@@ -801,7 +797,7 @@ export class Simulation {
           // The SyncRequestProcessor of a leader (its proposals) or an observer (its INFORMs):
           // without a delay it runs right after the step that woke it, as these servers logged in
           // that step before their writers were stages.
-          if (this.stageDelayZero) this.inlineStages.push(e.stage);
+          if (this.stageDelayZero) frame.stages.push(e.stage);
           else this.queue.push({ kind: 'stage', time: this.now + drawMs(this.writerRng, this.stageDelay), seq: 0, sid: rt.sid, inc: rt.incarnation, stage: e.stage });
           return;
         }
@@ -895,8 +891,8 @@ export class Simulation {
 }
 
 /**
- * A step context the kernel reuses: `input` fills in the server, steps, applies the effects, then
- * empties the lists. They are emptied by `pop`, which keeps an array's backing store (setting
+ * A step context the kernel reuses: `input` fills in the server, steps, applies the effects, runs
+ * the stages they woke without delay (`stages`), then empties the lists. They are emptied by `pop`, which keeps an array's backing store (setting
  * `length = 0` frees it in V8, and the next step's first push would allocate it again), and which
  * drops the references, so a long-lived frame keeps no effect or copied object alive.
  */
@@ -904,6 +900,8 @@ class StepFrame implements StepContext {
   sid: Sid = 0;
   readonly effects: Effect[] = [];
   readonly owned: object[] = [];
+  /** The stages this step woke that run right after it, in order (a stage woken without delay). */
+  readonly stages: StageName[] = [];
 
   constructor(
     public cfg: ClusterConfig,
@@ -915,5 +913,7 @@ class StepFrame implements StepContext {
     while (effects.length > 0) effects.pop();
     const owned = this.owned;
     while (owned.length > 0) owned.pop();
+    const stages = this.stages;
+    while (stages.length > 0) stages.pop();
   }
 }

@@ -268,6 +268,39 @@ describe('kernel: steps inside steps (scripted protocol)', () => {
   });
 });
 
+describe('kernel: stages woken without delay (scripted protocol)', () => {
+  it('run right after the step that woke them, each server its own, when a step starts inside another', () => {
+    // Server 1 wakes its commit processor, then replies; the reply's callback steps server 2,
+    // which wakes its own. Each stage runs right after the step that woke it: server 2's inside
+    // the callback, server 1's once its step is done. Neither is lost to the other.
+    const p = puppet((_sid, input) => {
+      switch (commandOf(input)) {
+        case 'outer':
+          return [
+            { kind: 'wake', stage: 'commitProcessor' },
+            { kind: 'reply', reply: { client: 0, cxid: 0, ok: true, zxid: 0 } },
+          ];
+        case 'inner':
+          return [{ kind: 'wake', stage: 'commitProcessor' }];
+        default:
+          return [];
+      }
+    });
+    const { sim } = scripted({ voters: 2 });
+    p.attach(sim);
+    sim.onReply = () => sim.clientRequest(2, { client: 0, cxid: 1, session: 0, op: 'setData', path: 'inner' });
+    sim.at(0, () => {
+      sim.start(1);
+      sim.start(2);
+    });
+    command(sim, 50, 1, 'outer');
+    sim.runUntil(1_000);
+
+    const seen = p.seen.filter((s) => s.input.kind !== 'start').map((s) => `s${s.sid} ${s.input.kind === 'stage' ? `stage ${s.input.stage}` : (commandOf(s.input) ?? s.input.kind)}@${s.t}`);
+    expect(seen).toEqual(['s1 outer@50', 's2 inner@50', 's2 stage commitProcessor@50', 's1 stage commitProcessor@50']);
+  });
+});
+
 describe('kernel: timers (scripted protocol)', () => {
   it('a re-armed timer fires once, at its last deadline; a cancelled one never fires', () => {
     const p = puppet((_sid, input, now) => {
