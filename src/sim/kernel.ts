@@ -335,7 +335,6 @@ export class Simulation {
     this.queue.clear();
     this.heldDisk.length = 0;
     this.releasedDisk.clear();
-    this.frames.length = 0;
     this.monitor = null;
     this.onHalt = null;
     this.onReply = null;
@@ -892,9 +891,11 @@ export class Simulation {
 
 /**
  * A step context the kernel reuses: `input` fills in the server, steps, applies the effects, runs
- * the stages they woke without delay (`stages`), then empties the lists. They are emptied by `pop`, which keeps an array's backing store (setting
- * `length = 0` frees it in V8, and the next step's first push would allocate it again), and which
- * drops the references, so a long-lived frame keeps no effect or copied object alive.
+ * the stages they woke without delay (`stages`), then empties the lists. They are emptied by
+ * `pop`, which keeps an array's backing store (setting `length = 0` frees it in V8, and the next
+ * step's first push would allocate it again), and which drops the references, so a long-lived
+ * frame keeps no effect or copied object alive. Emptied frames hold nothing of a run but its
+ * configuration, so `release` leaves them.
  */
 class StepFrame implements StepContext {
   sid: Sid = 0;
