@@ -15,7 +15,8 @@
  * kept off the heap. Takes about 20 s per ROOT for N = 500.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
@@ -59,7 +60,13 @@ if (!Number.isInteger(n) || n < 1) {
   console.error('bench/allocation.mjs: N is a whole number of seeds, at least 1.');
   process.exit(2);
 }
-const roots = process.argv.length > 3 ? process.argv.slice(3).map((r) => resolve(r)) : [fileURLToPath(new URL('..', import.meta.url))];
+const roots = process.argv.length > 3 ? process.argv.slice(3).map((r) => resolve(r)) : [resolve(fileURLToPath(new URL('..', import.meta.url)))];
+for (const root of roots) {
+  if (!existsSync(join(root, 'dist/run/explore.js'))) {
+    console.error(`bench/allocation.mjs: ${root} has no dist/run/explore.js; build it first (npm run build in that checkout).`);
+    process.exit(2);
+  }
+}
 const flags = process.execArgv.filter((f) => f.startsWith('--') && !f.startsWith('--import'));
 
 for (const root of roots) {
