@@ -63,8 +63,13 @@ function puppet(react: (sid: Sid, input: Input, now: number) => Effect[]): { see
   };
 }
 
+/** Hands server `sid` a clientRequest whose path is `name`, now (inside the current event). */
+function request(sim: Simulation, sid: Sid, name: string): void {
+  sim.clientRequest(sid, { client: 0, cxid: 0, session: 0, op: 'setData', path: name });
+}
+
 function command(sim: Simulation, t: number, sid: Sid, name: string): void {
-  sim.at(t, () => sim.clientRequest(sid, { client: 0, cxid: 0, session: 0, op: 'setData', path: name }));
+  sim.at(t, () => request(sim, sid, name));
 }
 
 function commandOf(input: Input): string | null {
@@ -227,31 +232,16 @@ describe('kernel: determinism and trace shape (real protocol, with faults)', () 
 });
 
 describe('kernel: steps inside steps (scripted protocol)', () => {
-  it("a step started while another's effects are applied has its own effect list, and no step's effects are applied twice", () => {
-    // The kernel reuses its step contexts; a reply's callback that starts another step (here on
-    // both servers) must neither cut short the outer step's list nor leave effects behind.
-    const p = puppet((_sid, input) => {
-      switch (commandOf(input)) {
-        case 'outer':
-          return [
-            { kind: 'reply', reply: { client: 0, cxid: 0, ok: true, zxid: 0 } },
-            { kind: 'setTimer', timer: 'after-reply', delayMs: 10 },
-            { kind: 'note', text: 'outer done' },
-          ];
-        case 'inner':
-          return [{ kind: 'setTimer', timer: 'inner', delayMs: 5 }];
-        case 'self':
-          return [{ kind: 'setTimer', timer: 'self', delayMs: 7 }];
-        default:
-          return [];
-      }
-    });
+  /**
+   * Two started servers whose steps answer each command by `effects[name]`; a reply makes
+   * `onReply` start further steps from inside the replying step's effects. Server 1 gets
+   * 'outer' at 50 ms, then each server a command with no effects.
+   */
+  function nested(effects: Record<string, Effect[]>, onReply: (sim: Simulation, sid: Sid) => void): { trace: TraceEvent[]; seen: Seen[] } {
+    const p = puppet((_sid, input) => effects[commandOf(input) ?? ''] ?? []);
     const { sim, trace } = scripted({ voters: 2 });
     p.attach(sim);
-    sim.onReply = (sid) => {
-      sim.clientRequest(2, { client: 0, cxid: 1, session: 0, op: 'setData', path: 'inner' });
-      sim.clientRequest(sid, { client: 0, cxid: 2, session: 0, op: 'setData', path: 'self' });
-    };
+    sim.onReply = (sid) => onReply(sim, sid);
     sim.at(0, () => {
       sim.start(1);
       sim.start(2);
@@ -260,44 +250,38 @@ describe('kernel: steps inside steps (scripted protocol)', () => {
     command(sim, 70, 1, 'nothing');
     command(sim, 80, 2, 'nothing');
     sim.runUntil(1_000);
+    return { trace, seen: p.seen };
+  }
 
+  const REPLY: Effect = { kind: 'reply', reply: { client: 0, cxid: 0, ok: true, zxid: 0 } };
+
+  it("a step started while another's effects are applied has its own effect list, and no step's effects are applied twice", () => {
+    // The kernel reuses its step contexts; a reply's callback that starts another step (here on
+    // both servers) must neither cut short the outer step's list nor leave effects behind.
+    const { trace } = nested(
+      {
+        outer: [REPLY, { kind: 'setTimer', timer: 'after-reply', delayMs: 10 }, { kind: 'note', text: 'outer done' }],
+        inner: [{ kind: 'setTimer', timer: 'inner', delayMs: 5 }],
+        self: [{ kind: 'setTimer', timer: 'self', delayMs: 7 }],
+      },
+      (sim, sid) => {
+        request(sim, 2, 'inner');
+        request(sim, sid, 'self');
+      },
+    );
     const fired = trace.filter((e) => e.type === 'timer').map((e) => `s${e.type === 'timer' ? e.sid : 0} ${e.type === 'timer' ? e.timer : ''}@${e.t}`);
     expect(fired).toEqual(['s2 inner@55', 's1 self@57', 's1 after-reply@60']);
     expect(trace.filter((e) => e.type === 'reply').map((e) => e.t)).toEqual([50]);
     expect(trace.filter((e) => e.type === 'note').map((e) => `${e.t} ${e.type === 'note' ? e.text : ''}`)).toEqual(['50 outer done']);
   });
-});
 
-describe('kernel: stages woken without delay (scripted protocol)', () => {
-  it('run right after the step that woke them, each server its own, when a step starts inside another', () => {
+  it('stages woken without delay run right after the step that woke them, each server its own', () => {
     // Server 1 wakes its commit processor, then replies; the reply's callback steps server 2,
     // which wakes its own. Each stage runs right after the step that woke it: server 2's inside
     // the callback, server 1's once its step is done. Neither is lost to the other.
-    const p = puppet((_sid, input) => {
-      switch (commandOf(input)) {
-        case 'outer':
-          return [
-            { kind: 'wake', stage: 'commitProcessor' },
-            { kind: 'reply', reply: { client: 0, cxid: 0, ok: true, zxid: 0 } },
-          ];
-        case 'inner':
-          return [{ kind: 'wake', stage: 'commitProcessor' }];
-        default:
-          return [];
-      }
-    });
-    const { sim } = scripted({ voters: 2 });
-    p.attach(sim);
-    sim.onReply = () => sim.clientRequest(2, { client: 0, cxid: 1, session: 0, op: 'setData', path: 'inner' });
-    sim.at(0, () => {
-      sim.start(1);
-      sim.start(2);
-    });
-    command(sim, 50, 1, 'outer');
-    sim.runUntil(1_000);
-
-    const seen = p.seen.filter((s) => s.input.kind !== 'start').map((s) => `s${s.sid} ${s.input.kind === 'stage' ? `stage ${s.input.stage}` : (commandOf(s.input) ?? s.input.kind)}@${s.t}`);
-    expect(seen).toEqual(['s1 outer@50', 's2 inner@50', 's2 stage commitProcessor@50', 's1 stage commitProcessor@50']);
+    const { seen } = nested({ outer: [{ kind: 'wake', stage: 'commitProcessor' }, REPLY], inner: [{ kind: 'wake', stage: 'commitProcessor' }] }, (sim) => request(sim, 2, 'inner'));
+    const steps = seen.filter((s) => s.input.kind !== 'start' && s.t === 50).map((s) => `s${s.sid} ${s.input.kind === 'stage' ? `stage ${s.input.stage}` : (commandOf(s.input) ?? s.input.kind)}`);
+    expect(steps).toEqual(['s1 outer', 's2 inner', 's2 stage commitProcessor', 's1 stage commitProcessor']);
   });
 });
 
